@@ -1,0 +1,102 @@
+# drydock build.
+#
+#   make            build build/drydock
+#   make check      install what is missing, build, run every test (unit + integration)
+#   make unit       unit tests only
+#   make san        build and run the unit and integration tests under ASan + UBSan
+#   make demo       install what is missing, build, run the end-to-end demo
+#   make bench      benchmarks against pg_basebackup, pgBackRest and PgBouncer
+#   make format     reformat; make format-check fails on a difference
+#
+# Sources are found by wildcard: a new module is a new .c/.h pair under src/,
+# a new unit test is tests/unit/<layer>/<name>_test.c, a new integration test
+# is tests/integration/<name>.sh. No list to edit.
+
+CC      ?= cc
+PKGS    := libpq libzstd liblz4 libcrypto libssl libevent libevent_openssl inih jansson sqlite3 libcurl
+WARN    := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Wmissing-prototypes \
+           -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -Wvla -Werror
+CFLAGS  ?= -O2 -g
+BASEFLAGS := -std=c17 -D_GNU_SOURCE -pthread -Isrc $(shell pkg-config --cflags $(PKGS))
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+
+ifeq ($(SAN),1)
+BUILD   := build-san
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   ?= build
+endif
+
+SRC      := $(shell find src -name '*.c' | sort)
+MAIN     := src/cli/main.c
+LIBSRC   := $(filter-out $(MAIN),$(SRC))
+LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/obj/%.o)
+UNITSRC  := $(shell find tests/unit -name '*_test.c' 2>/dev/null | sort)
+UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZSRC  := $(shell find tests/fuzz -name '*_fuzz.c' 2>/dev/null | sort)
+HEADERS  := $(shell find src -name '*.h' | sort)
+
+.PHONY: all deps check unit integration san demo bench format format-check headers clean fuzz
+
+all: $(BUILD)/drydock
+
+deps:
+	@./scripts/install-deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(BUILD)/libdrydock.a: $(LIBOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/drydock: $(BUILD)/obj/$(MAIN:.c=.o) $(BUILD)/libdrydock.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdrydock.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) $(WARN) -Wno-missing-prototypes -Itests $(shell pkg-config --cflags cmocka) \
+		-o $@ $< $(BUILD)/libdrydock.a $(LIBS) $(shell pkg-config --libs cmocka) $(LDFLAGS)
+
+unit: deps $(UNITBIN)
+	@BUILD=$(BUILD) ./tests/run unit
+
+integration: deps $(BUILD)/drydock
+	@BUILD=$(BUILD) ./tests/run integration
+
+check: deps $(BUILD)/drydock $(UNITBIN)
+	@BUILD=$(BUILD) ./tests/run all
+
+san:
+	@$(MAKE) --no-print-directory SAN=1 check
+
+demo: deps $(BUILD)/drydock
+	@BUILD=$(BUILD) ./scripts/demo $(DEMO_ARGS)
+
+bench: deps $(BUILD)/drydock
+	@BUILD=$(BUILD) ./bench/run $(BENCH_ARGS)
+
+# Every header compiles on its own.
+headers:
+	@for h in $(HEADERS); do \
+		printf '#include "%s"\n' "$${h#src/}" | $(CC) $(BASEFLAGS) $(WARN) -fsyntax-only -x c - || exit 1; \
+	done; echo "headers: all self-contained"
+
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	@for f in $(FUZZSRC); do n=$$(basename $$f .c); \
+		clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f $(LIBSRC) $(LIBS) || exit 1; \
+	done; echo "fuzz targets in $(BUILD)/fuzz"
+
+format:
+	clang-format -i $(SRC) $(HEADERS) $(UNITSRC) $(FUZZSRC)
+
+format-check:
+	@clang-format --dry-run -Werror $(SRC) $(HEADERS) $(UNITSRC) $(FUZZSRC) && echo "format: clean"
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,147 @@
+/*
+ * check.c - "drydock check": prove that the primary's archive_command
+ * reaches this repository, by forcing a WAL switch and waiting for the
+ * segment to arrive.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "pg/conn.h"
+#include "repo/repo.h"
+#include "repo/walarchive.h"
+
+static const char check_help[] =
+    "usage: drydock check [--timeout SECONDS]\n\n"
+    "Checks that the primary belongs to the repository, forces a WAL switch there\n"
+    "and waits until the switched segment is in the repository (default: the\n"
+    "[repository] archive-timeout, 60 s). Exit 8 on timeout, with the archiver's\n"
+    "last error.\n";
+
+/* Compare the cluster with the repository, and make sure archiving is on. */
+static bool check_cluster(PGconn *conn, Repo *repo)
+{
+    PGresult *res = pg_query(conn,
+                             "SELECT system_identifier::text, current_setting('archive_mode'), "
+                             "current_setting('archive_command'), pg_is_in_recovery() "
+                             "FROM pg_control_system()",
+                             0, NULL);
+    if (!res)
+        return false;
+    uint64_t sysid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    bool archive_on = strcmp(PQgetvalue(res, 0, 1), "off") != 0;
+    bool has_drydock = strstr(PQgetvalue(res, 0, 2), "drydock") != NULL;
+    bool recovery = PQgetvalue(res, 0, 3)[0] == 't';
+    PQclear(res);
+    if (sysid != repo_system_id(repo)) {
+        err_set(DD_EXIT_CONFLICT,
+                "the primary has system identifier %" PRIu64 ", the repository \"%s\" %" PRIu64,
+                sysid, repo_path(repo), repo_system_id(repo));
+        err_hint("[cluster] primary points at another cluster than the one the repository "
+                 "was created for");
+        return false;
+    }
+    if (recovery) {
+        err_set(DD_EXIT_PG, "the server at [cluster] primary is in recovery");
+        err_hint("point [cluster] primary at the primary, not a standby");
+        return false;
+    }
+    if (!archive_on) {
+        err_set(DD_EXIT_PG, "archive_mode is off on the primary");
+        err_hint("set archive_mode = on and archive_command = 'drydock wal-push %%p', then "
+                 "restart the primary");
+        return false;
+    }
+    if (!has_drydock)
+        log_warn("the primary's archive_command does not mention drydock");
+    return true;
+}
+
+static bool check_wait(PGconn *conn, Repo *repo, const char *segment, int timeout)
+{
+    double deadline = time_mono() + timeout;
+    double started = time_mono();
+    for (;;) {
+        bool exists = false;
+        if (!walarchive_exists(repo, segment, &exists))
+            return false;
+        if (exists) {
+            log_info("WAL segment %s was archived in %.2f s: archiving works", segment,
+                     time_mono() - started);
+            return true;
+        }
+        if (time_mono() > deadline)
+            break;
+        time_sleep(0.05);
+    }
+    char *last = pg_query_value(conn,
+                                "SELECT coalesce(last_failed_wal || ' at ' || last_failed_time, "
+                                "'none') FROM pg_stat_archiver",
+                                0, NULL);
+    err_set(DD_EXIT_TIMEOUT,
+            "WAL segment %s did not reach repository \"%s\" within %d s (last archive failure: "
+            "%s)",
+            segment, repo_path(repo), timeout, last ? last : "unknown");
+    err_hint("check archive_command and the server log for drydock wal-push errors");
+    free(last);
+    return false;
+}
+
+int cli_cmd_check(CliContext *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {0}};
+    int timeout = -1;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ht:", longopts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'h':
+            fputs(check_help, stdout);
+            return DD_EXIT_OK;
+        case 't':
+            timeout = (int)strtol(optarg, &end, 10);
+            if (!end || *end || timeout < 1)
+                return cli_usage(argv[0], "--timeout expects whole seconds above 0, got \"%s\"",
+                                 optarg);
+            break;
+        default:
+            return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
+    const Config *cfg = cli_config(ctx);
+    if (!cfg)
+        return DD_EXIT_CONFIG;
+    if (timeout < 0)
+        timeout = cfg->archive_timeout;
+    Repo *repo = NULL;
+    PGconn *conn = NULL;
+    char *segment = NULL;
+    int rc = DD_EXIT_OK;
+    if (!config_require(cfg, "cluster", "primary", cfg->primary) || !repo_open(cfg, &repo) ||
+        !(conn = pg_connect(cfg->primary, "primary")) || !check_cluster(conn, repo)) {
+        rc = cli_fail();
+        goto done;
+    }
+    /* A restore point guarantees there is WAL to switch away from. */
+    segment = pg_query_value(conn,
+                             "SELECT pg_walfile_name(pg_switch_wal()) "
+                             "FROM (SELECT pg_create_restore_point('drydock check')) AS rp",
+                             0, NULL);
+    if (!segment || !check_wait(conn, repo, segment, timeout))
+        rc = cli_fail();
+done:
+    free(segment);
+    pg_disconnect(conn);
+    repo_close(repo);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * cli.h - what the subcommands share. cli/ only parses, calls a module and
+ * prints; the work lives in the modules.
+ *
+ * Each subcommand is one file with one entry point, cli_cmd_<name>(), that
+ * gets argv with argv[0] = the subcommand's name and returns an exit code
+ * (error.h). Global options (--config, --quiet, --verbose) are taken out of
+ * argv by main() before the subcommand sees it.
+ */
+#ifndef DD_CLI_CLI_H
+#define DD_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "config/config.h"
+
+typedef struct {
+    const char *config_path; /* --config, or NULL */
+    Config cfg;
+    bool cfg_loaded;
+} CliContext;
+
+/* Load the configuration once; returns NULL after printing the error. */
+const Config *cli_config(CliContext *ctx);
+
+/* Print the current error on one line and return its exit code. */
+int cli_fail(void);
+
+/* Print a usage error for the command (one line + hint) and return DD_EXIT_USAGE. */
+int cli_usage(const char *command, const char *fmt, ...) DD_PRINTF(2, 3);
+
+typedef int (*CliCommandFn)(CliContext *ctx, int argc, char **argv);
+
+int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv);
+int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv);
+int cli_cmd_wal_fetch(CliContext *ctx, int argc, char **argv);
+int cli_cmd_check(CliContext *ctx, int argc, char **argv);
+int cli_cmd_backup(CliContext *ctx, int argc, char **argv);
+int cli_cmd_info(CliContext *ctx, int argc, char **argv);
+int cli_cmd_restore(CliContext *ctx, int argc, char **argv);
+int cli_cmd_verify(CliContext *ctx, int argc, char **argv);
+int cli_cmd_expire(CliContext *ctx, int argc, char **argv);
+int cli_cmd_proxy(CliContext *ctx, int argc, char **argv);
+int cli_cmd_proxy_ctl(CliContext *ctx, int argc, char **argv);
+int cli_cmd_switchover(CliContext *ctx, int argc, char **argv);
+
+#endif

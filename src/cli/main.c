@@ -1,0 +1,144 @@
+/*
+ * main.c - drydock's entry point: global options, then one subcommand.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+
+#define DRYDOCK_VERSION "0.1.0"
+
+typedef struct {
+    const char *name;
+    CliCommandFn fn;
+    const char *summary;
+} CliCommand;
+
+static const CliCommand commands[] = {
+    {"repo-create", cli_cmd_repo_create, "create the repository for the configured cluster"},
+    {"wal-push", cli_cmd_wal_push, "archive one WAL file (archive_command = 'drydock wal-push %p')"},
+    {"wal-fetch", cli_cmd_wal_fetch, "restore one WAL file (restore_command = 'drydock wal-fetch %f %p')"},
+    {"check", cli_cmd_check, "prove that archiving works end to end"},
+    {"backup", cli_cmd_backup, "take a block-incremental backup, from the standby by default"},
+    {"info", cli_cmd_info, "list backups and the recoverable window"},
+    {"restore", cli_cmd_restore, "restore a backup, to a point in time or as a new standby"},
+    {"verify", cli_cmd_verify, "check every object in the repository"},
+    {"expire", cli_cmd_expire, "remove old backups and the WAL no backup needs"},
+    {"proxy", cli_cmd_proxy, "run the traffic proxy"},
+    {"proxy-ctl", cli_cmd_proxy_ctl, "pause, resume or switch the proxy; show its status"},
+    {"switchover", cli_cmd_switchover, "move the traffic from the primary to its standby"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out, "drydock %s - maintenance of a live PostgreSQL cluster\n\n"
+                 "usage: drydock [--config FILE] [--quiet|--verbose] COMMAND [options]\n\n"
+                 "commands:\n",
+            DRYDOCK_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n\"drydock COMMAND --help\" describes a command; README.md has the rest.\n");
+}
+
+const Config *cli_config(CliContext *ctx)
+{
+    if (ctx->cfg_loaded)
+        return &ctx->cfg;
+    if (!config_load(ctx->config_path, &ctx->cfg)) {
+        log_failure();
+        return NULL;
+    }
+    ctx->cfg_loaded = true;
+    return &ctx->cfg;
+}
+
+int cli_fail(void)
+{
+    log_failure();
+    return err_code() == DD_EXIT_OK ? DD_EXIT_FAIL : (int)err_code();
+}
+
+int cli_usage(const char *command, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_error("%s. HINT: see \"drydock %s --help\"", msg, command);
+    return DD_EXIT_USAGE;
+}
+
+/*
+ * Take the global options out of argv wherever they are (so that
+ * "drydock wal-push --config F %p" works as well as the canonical order).
+ */
+static int take_global_options(CliContext *ctx, int argc, char **argv, int *out_argc)
+{
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--config") == 0) {
+            if (i + 1 >= argc) {
+                log_error("option --config needs a file name. HINT: drydock --config FILE ...");
+                return DD_EXIT_USAGE;
+            }
+            ctx->config_path = argv[++i];
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            ctx->config_path = a + 9;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            log_set_level(LOG_QUIET);
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+            log_set_level(LOG_DEBUG);
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argv[n] = NULL;
+    *out_argc = n;
+    return DD_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    CliContext ctx = {0};
+    int rc = take_global_options(&ctx, argc - 1, argv + 1, &argc);
+    if (rc != DD_EXIT_OK)
+        return rc;
+    argv++;
+    if (argc < 1) {
+        usage(stderr);
+        return DD_EXIT_USAGE;
+    }
+    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
+        strcmp(argv[0], "help") == 0) {
+        usage(stdout);
+        return DD_EXIT_OK;
+    }
+    if (strcmp(argv[0], "--version") == 0 || strcmp(argv[0], "version") == 0) {
+        printf("drydock %s\n", DRYDOCK_VERSION);
+        return DD_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[0], commands[i].name) == 0) {
+            log_set_command(commands[i].name);
+            rc = commands[i].fn(&ctx, argc, argv);
+            if (ctx.cfg_loaded)
+                config_free(&ctx.cfg);
+            return rc;
+        }
+    }
+    log_error("unknown command \"%s\". HINT: \"drydock --help\" lists the commands", argv[0]);
+    return DD_EXIT_USAGE;
+}

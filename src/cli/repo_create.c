@@ -1,0 +1,96 @@
+/*
+ * repo_create.c - "drydock repo-create": make the repository for the
+ * configured cluster and record its system identifier.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "pg/conn.h"
+#include "pg/control.h"
+#include "pg/wal.h"
+#include "repo/repo.h"
+
+static const char repo_create_help[] =
+    "usage: drydock repo-create\n\n"
+    "Creates the repository at [repository] path for the cluster at [cluster] primary\n"
+    "(or, when it is not running, the data directory [cluster] primary-data) and\n"
+    "records its system identifier. Refuses a directory that is not empty.\n";
+
+/* Ask the running primary; fall back to its control file. */
+static bool repo_create_identify(const Config *cfg, RepoCreateOpts *opts)
+{
+    opts->wal_seg_size = WAL_DEFAULT_SEG_SIZE;
+    opts->pg_version = 150000;
+    if (cfg->primary) {
+        PGconn *conn = pg_connect(cfg->primary, "primary");
+        if (conn) {
+            PGresult *res = pg_query(conn,
+                                     "SELECT system_identifier::text, "
+                                     "current_setting('wal_segment_size', false), "
+                                     "current_setting('server_version_num')::int "
+                                     "FROM pg_control_system()",
+                                     0, NULL);
+            bool ok = res != NULL;
+            if (ok) {
+                opts->system_id = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+                const char *seg = PQgetvalue(res, 0, 1);
+                opts->wal_seg_size = (uint32_t)strtoul(seg, NULL, 10) *
+                                     (strstr(seg, "MB") ? 1024u * 1024u : 1u);
+                opts->pg_version = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+                PQclear(res);
+            }
+            pg_disconnect(conn);
+            if (opts->pg_version / 10000 != 15) {
+                err_set(DD_EXIT_PG, "the primary runs PostgreSQL %u, drydock supports 15",
+                        opts->pg_version / 10000);
+                return false;
+            }
+            return ok;
+        }
+        if (!cfg->primary_data)
+            return false;
+        log_warn("%s; reading the control file of %s instead", err_message(), cfg->primary_data);
+    }
+    if (!config_require(cfg, "cluster", "primary-data", cfg->primary_data))
+        return false;
+    PgControl ctl;
+    if (!pg_control_read(cfg->primary_data, &ctl))
+        return false;
+    opts->system_id = ctl.system_id;
+    return true;
+}
+
+int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(repo_create_help, stdout);
+            return DD_EXIT_OK;
+        }
+        return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
+    const Config *cfg = cli_config(ctx);
+    if (!cfg)
+        return DD_EXIT_CONFIG;
+    if (!config_require(cfg, "repository", "path", cfg->repo_path))
+        return cli_fail();
+    RepoCreateOpts opts = {0};
+    if (!repo_create_identify(cfg, &opts) || !repo_create(cfg->repo_path, opts))
+        return cli_fail();
+    log_info("created repository \"%s\" for system %" PRIu64 " (PostgreSQL %u.%u, %u MiB segments)",
+             cfg->repo_path, opts.system_id, opts.pg_version / 10000, opts.pg_version % 10000,
+             opts.wal_seg_size >> 20);
+    return DD_EXIT_OK;
+}

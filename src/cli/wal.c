@@ -1,0 +1,95 @@
+/*
+ * wal.c - "drydock wal-push" and "drydock wal-fetch": archive_command and
+ * restore_command.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "repo/lock.h"
+#include "repo/repo.h"
+#include "repo/walarchive.h"
+
+static const char wal_push_help[] =
+    "usage: drydock wal-push PATH\n\n"
+    "Archives one WAL segment, .partial, .backup or .history file. For PostgreSQL:\n"
+    "  archive_command = 'drydock --config FILE wal-push %p'\n"
+    "Pushing a file that is already archived with the same content succeeds; with\n"
+    "other content it fails (exit 9) and the archive is left as it was.\n";
+
+static const char wal_fetch_help[] =
+    "usage: drydock wal-fetch NAME DEST\n\n"
+    "Restores one archived WAL file to DEST. For PostgreSQL:\n"
+    "  restore_command = 'drydock --config FILE wal-fetch %f %p'\n"
+    "A file that is not in the archive exits 1 without a message (PostgreSQL asks\n"
+    "for files that do not exist); a damaged one exits 10 and names it.\n";
+
+/* Both commands take only --help and positional arguments. */
+static int wal_parse(int argc, char **argv, const char *help, int nargs, const char *what)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(help, stdout);
+            return -1;
+        }
+        return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+    }
+    if (argc - optind != nargs)
+        return cli_usage(argv[0], "expected %s, got %d argument%s", what, argc - optind,
+                         argc - optind == 1 ? "" : "s");
+    return DD_EXIT_OK;
+}
+
+int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
+{
+    int rc = wal_parse(argc, argv, wal_push_help, 1, "the path of one WAL file (%p)");
+    if (rc != DD_EXIT_OK)
+        return rc < 0 ? DD_EXIT_OK : rc;
+    const Config *cfg = cli_config(ctx);
+    if (!cfg)
+        return DD_EXIT_CONFIG;
+    Repo *repo = NULL;
+    RepoLock *lock = NULL;
+    WalPushResult result;
+    if (!repo_open(cfg, &repo) || !repo_lock_acquire(repo_path(repo), "archive", "wal-push", &lock) ||
+        !walarchive_push(repo, argv[optind], &result)) {
+        rc = cli_fail();
+    } else {
+        log_info("%s %s", result == WAL_PUSH_ALREADY ? "already archived:" : "archived",
+                 argv[optind]);
+        rc = DD_EXIT_OK;
+    }
+    repo_lock_release(lock);
+    repo_close(repo);
+    return rc;
+}
+
+int cli_cmd_wal_fetch(CliContext *ctx, int argc, char **argv)
+{
+    int rc = wal_parse(argc, argv, wal_fetch_help, 2, "NAME and DEST (%f %p)");
+    if (rc != DD_EXIT_OK)
+        return rc < 0 ? DD_EXIT_OK : rc;
+    const Config *cfg = cli_config(ctx);
+    if (!cfg)
+        return DD_EXIT_CONFIG;
+    Repo *repo = NULL;
+    bool found = false;
+    if (!repo_open(cfg, &repo) ||
+        !walarchive_fetch(repo, argv[optind], argv[optind + 1], &found)) {
+        rc = cli_fail();
+    } else if (!found) {
+        log_debug("%s is not in the archive", argv[optind]);
+        rc = DD_EXIT_FAIL;
+    } else {
+        log_debug("restored %s", argv[optind]);
+        rc = DD_EXIT_OK;
+    }
+    repo_close(repo);
+    return rc;
+}

@@ -1,0 +1,128 @@
+/*
+ * compress.c - see compress.h.
+ */
+#include "common/compress.h"
+
+#include <lz4.h>
+#include <lz4hc.h>
+#include <string.h>
+#include <zstd.h>
+
+static _Thread_local ZSTD_CCtx *zstd_cctx;
+static _Thread_local ZSTD_DCtx *zstd_dctx;
+
+bool codec_parse(const char *name, Codec *out)
+{
+    if (strcmp(name, "zstd") == 0)
+        *out = CODEC_ZSTD;
+    else if (strcmp(name, "lz4") == 0)
+        *out = CODEC_LZ4;
+    else if (strcmp(name, "none") == 0)
+        *out = CODEC_NONE;
+    else
+        return false;
+    return true;
+}
+
+const char *codec_name(Codec codec)
+{
+    switch (codec) {
+    case CODEC_NONE:
+        return "none";
+    case CODEC_ZSTD:
+        return "zstd";
+    case CODEC_LZ4:
+        return "lz4";
+    }
+    return "unknown";
+}
+
+void codec_level_range(Codec codec, int *min, int *max)
+{
+    switch (codec) {
+    case CODEC_ZSTD:
+        *min = 1;
+        *max = 19;
+        return;
+    case CODEC_LZ4:
+        *min = 1;
+        *max = 12;
+        return;
+    case CODEC_NONE:
+        break;
+    }
+    *min = 0;
+    *max = 9;
+}
+
+bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out)
+{
+    switch (codec) {
+    case CODEC_NONE:
+        buf_append(out, src, len);
+        return true;
+    case CODEC_ZSTD: {
+        if (!zstd_cctx)
+            zstd_cctx = ZSTD_createCCtx();
+        if (!zstd_cctx)
+            return err_set(DD_EXIT_FAIL, "could not create a zstd context");
+        size_t bound = ZSTD_compressBound(len);
+        buf_reserve(out, bound);
+        size_t n = ZSTD_compressCCtx(zstd_cctx, out->data + out->len, bound, src, len, level);
+        if (ZSTD_isError(n))
+            return err_set(DD_EXIT_FAIL, "zstd compression failed: %s", ZSTD_getErrorName(n));
+        out->len += n;
+        return true;
+    }
+    case CODEC_LZ4: {
+        if (len > (size_t)LZ4_MAX_INPUT_SIZE)
+            return err_set(DD_EXIT_FAIL, "lz4 cannot compress %zu bytes in one block", len);
+        int bound = LZ4_compressBound((int)len);
+        buf_reserve(out, (size_t)bound);
+        int n = level > 1 ? LZ4_compress_HC(src, (char *)out->data + out->len, (int)len, bound,
+                                            level)
+                          : LZ4_compress_default(src, (char *)out->data + out->len, (int)len,
+                                                 bound);
+        if (n <= 0)
+            return err_set(DD_EXIT_FAIL, "lz4 compression failed");
+        out->len += (size_t)n;
+        return true;
+    }
+    }
+    return err_set(DD_EXIT_FAIL, "unknown codec %d", (int)codec);
+}
+
+bool decompress_buf(Codec codec, const void *src, size_t len, void *dst, size_t raw_len)
+{
+    switch (codec) {
+    case CODEC_NONE:
+        if (len != raw_len)
+            return err_set(DD_EXIT_CORRUPT, "stored length %zu differs from raw length %zu", len,
+                           raw_len);
+        memcpy(dst, src, len);
+        return true;
+    case CODEC_ZSTD: {
+        if (!zstd_dctx)
+            zstd_dctx = ZSTD_createDCtx();
+        if (!zstd_dctx)
+            return err_set(DD_EXIT_FAIL, "could not create a zstd context");
+        size_t n = ZSTD_decompressDCtx(zstd_dctx, dst, raw_len, src, len);
+        if (ZSTD_isError(n))
+            return err_set(DD_EXIT_CORRUPT, "zstd data is damaged: %s", ZSTD_getErrorName(n));
+        if (n != raw_len)
+            return err_set(DD_EXIT_CORRUPT, "zstd data holds %zu bytes, expected %zu", n, raw_len);
+        return true;
+    }
+    case CODEC_LZ4: {
+        if (len > (size_t)LZ4_MAX_INPUT_SIZE || raw_len > (size_t)LZ4_MAX_INPUT_SIZE)
+            return err_set(DD_EXIT_CORRUPT, "lz4 block too large");
+        int n = LZ4_decompress_safe(src, dst, (int)len, (int)raw_len);
+        if (n < 0)
+            return err_set(DD_EXIT_CORRUPT, "lz4 data is damaged");
+        if ((size_t)n != raw_len)
+            return err_set(DD_EXIT_CORRUPT, "lz4 data holds %d bytes, expected %zu", n, raw_len);
+        return true;
+    }
+    }
+    return err_set(DD_EXIT_CORRUPT, "unknown codec %d", (int)codec);
+}

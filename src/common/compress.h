@@ -1,0 +1,37 @@
+/*
+ * compress.h - the codecs a repository object can use: zstd, lz4, none.
+ *
+ * Buffer-to-buffer only: objects are bounded (a WAL segment, a chunk), so a
+ * whole-buffer API is both simpler and faster than streaming. Compression
+ * contexts are kept per thread and reused.
+ */
+#ifndef DD_COMMON_COMPRESS_H
+#define DD_COMMON_COMPRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/mem.h"
+
+/* Stored in object headers: never renumber. */
+typedef enum { CODEC_NONE = 0, CODEC_ZSTD = 1, CODEC_LZ4 = 2 } Codec;
+
+/* "zstd" | "lz4" | "none" -> codec; false for anything else. */
+bool codec_parse(const char *name, Codec *out);
+const char *codec_name(Codec codec);
+/* Valid level range for the codec (lz4: 1 = fast, above uses HC). */
+void codec_level_range(Codec codec, int *min, int *max);
+
+/* Append the compressed form of src to out. */
+DD_MUST_CHECK bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out);
+
+/*
+ * Decompress src into dst, which has room for exactly raw_len bytes; fails
+ * (DD_EXIT_CORRUPT) unless the result is exactly raw_len bytes.
+ */
+DD_MUST_CHECK bool decompress_buf(Codec codec, const void *src, size_t len, void *dst,
+                                  size_t raw_len);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * conn.h - libpq sessions with drydock's error convention.
+ *
+ * Connection strings may carry a password; they are never printed. Messages
+ * name the node ("primary", "standby") and the redacted conninfo.
+ */
+#ifndef DD_PG_CONN_H
+#define DD_PG_CONN_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+/* Connect; what names the node in messages. NULL + error (DD_EXIT_PG) on failure. */
+PGconn *pg_connect(const char *conninfo, const char *what);
+void pg_disconnect(PGconn *conn);
+
+/* Run a statement that returns no rows. */
+DD_MUST_CHECK bool pg_exec(PGconn *conn, const char *sql);
+/* Run a query; returns the result (caller PQclear()s), NULL + error on failure. */
+PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params);
+/* First column of the first row as a new string (NULL + error when no row). */
+char *pg_query_value(PGconn *conn, const char *sql, int nparams, const char *const *params);
+
+/*
+ * The conninfo with every password replaced by "********", as a new string.
+ * Works on "key=value" strings and postgresql:// URIs.
+ */
+char *pg_conninfo_redact(const char *conninfo);
+
+/* Parse "X/Y" LSN text. */
+bool pg_lsn_parse(const char *s, uint64_t *lsn);
+/* Format an LSN as "X/Y" into out (>= 20 bytes). */
+void pg_lsn_format(uint64_t lsn, char *out, size_t len);
+
+#endif

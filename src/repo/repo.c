@@ -1,0 +1,208 @@
+/*
+ * repo.c - see repo.h.
+ */
+#include "repo/repo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/timeutil.h"
+#include "pg/wal.h"
+#include "repo/object.h"
+
+struct Repo {
+    Storage *storage;
+    char *path;
+    uint64_t system_id;
+    uint32_t wal_seg_size;
+    uint32_t pg_version;
+    Codec codec;
+    int level;
+};
+
+static bool repo_dir_is_empty(const char *path, bool *exists, bool *empty)
+{
+    DIR *d = opendir(path);
+    *exists = d != NULL;
+    *empty = true;
+    if (!d)
+        return errno == ENOENT ? true : err_errno("could not open directory \"%s\"", path);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            *empty = false;
+    closedir(d);
+    return true;
+}
+
+bool repo_create(const char *path, RepoCreateOpts opts)
+{
+    bool exists, empty;
+    if (!repo_dir_is_empty(path, &exists, &empty))
+        return false;
+    if (exists && !empty) {
+        err_set(DD_EXIT_REPO, "repository directory \"%s\" is not empty", path);
+        err_hint("give an empty or new directory; drydock never overwrites a repository");
+        return false;
+    }
+    if (!exists && mkdir(path, 0750) != 0) {
+        err_errno("could not create repository directory \"%s\"", path);
+        return false;
+    }
+    char created[64];
+    time_format(time_wall(), created, sizeof(created));
+    char sysid[32];
+    snprintf(sysid, sizeof(sysid), "%" PRIu64, opts.system_id);
+    json_t *meta = json_pack("{s:i, s:s, s:i, s:i, s:s}", "format", REPO_FORMAT,
+                             "system-identifier", sysid, "wal-segment-size",
+                             (json_int_t)opts.wal_seg_size, "pg-version",
+                             (json_int_t)opts.pg_version, "created", created);
+    char *text = json_dumps(meta, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(meta);
+    Buf obj = {0};
+    bool ok = obj_encode(CODEC_NONE, 0, text, strlen(text), NULL, NULL, &obj);
+    free(text);
+    Storage *s = storage_posix_new(path);
+    if (ok)
+        ok = storage_put(s, REPO_META_FILE, obj.data, obj.len, (StoragePutOpts){.exclusive = true});
+    storage_free(s);
+    buf_free(&obj);
+    return ok;
+}
+
+static bool repo_meta_parse(Repo *repo, const Buf *raw)
+{
+    json_error_t jerr;
+    json_t *meta = json_loadb((const char *)raw->data, raw->len, 0, &jerr);
+    if (!meta)
+        return err_set(DD_EXIT_CORRUPT, "repository metadata \"%s/%s\" is not JSON: %s",
+                       repo->path, REPO_META_FILE, jerr.text);
+    json_int_t format = 0, seg = 0, ver = 0;
+    const char *sysid = NULL;
+    bool ok = json_unpack(meta, "{s:I, s:s, s:I, s:I}", "format", &format, "system-identifier",
+                          &sysid, "wal-segment-size", &seg, "pg-version", &ver) == 0;
+    if (!ok) {
+        json_decref(meta);
+        return err_set(DD_EXIT_CORRUPT, "repository metadata \"%s/%s\" lacks a required field",
+                       repo->path, REPO_META_FILE);
+    }
+    if (format != REPO_FORMAT) {
+        json_decref(meta);
+        err_set(DD_EXIT_REPO, "repository \"%s\" has format %lld, this drydock uses format %d",
+                repo->path, (long long)format, REPO_FORMAT);
+        err_hint("use the drydock version that created it");
+        return false;
+    }
+    char *end = NULL;
+    repo->system_id = strtoull(sysid, &end, 10);
+    ok = end && *end == '\0' && wal_seg_size_valid((uint64_t)seg);
+    repo->wal_seg_size = (uint32_t)seg;
+    repo->pg_version = (uint32_t)ver;
+    json_decref(meta);
+    return ok ? true
+              : err_set(DD_EXIT_CORRUPT, "repository metadata \"%s/%s\" has invalid values",
+                        repo->path, REPO_META_FILE);
+}
+
+bool repo_open(const Config *cfg, Repo **out)
+{
+    if (!config_require(cfg, "repository", "path", cfg->repo_path))
+        return false;
+    Repo *repo = xcalloc(1, sizeof(*repo));
+    repo->path = xstrdup(cfg->repo_path);
+    repo->storage = storage_posix_new(cfg->repo_path);
+    repo->codec = cfg->compress;
+    repo->level = cfg->compress_level;
+    Buf raw = {0};
+    bool found = false;
+    bool ok = repo_object_get(repo, REPO_META_FILE, &raw, &found);
+    if (ok && !found) {
+        struct stat st;
+        if (stat(cfg->repo_path, &st) != 0)
+            err_set(DD_EXIT_REPO, "repository \"%s\" does not exist", cfg->repo_path);
+        else
+            err_set(DD_EXIT_REPO, "\"%s\" is not a drydock repository (no %s)", cfg->repo_path,
+                    REPO_META_FILE);
+        err_hint("create it with \"drydock repo-create\", or fix [repository] path in \"%s\"",
+                 cfg->file);
+        ok = false;
+    }
+    if (ok)
+        ok = repo_meta_parse(repo, &raw);
+    buf_free(&raw);
+    if (!ok) {
+        repo_close(repo);
+        return false;
+    }
+    *out = repo;
+    return true;
+}
+
+void repo_close(Repo *repo)
+{
+    if (!repo)
+        return;
+    storage_free(repo->storage);
+    free(repo->path);
+    free(repo);
+}
+
+Storage *repo_storage(Repo *repo)
+{
+    return repo->storage;
+}
+
+const char *repo_path(const Repo *repo)
+{
+    return repo->path;
+}
+
+uint64_t repo_system_id(const Repo *repo)
+{
+    return repo->system_id;
+}
+
+uint32_t repo_wal_seg_size(const Repo *repo)
+{
+    return repo->wal_seg_size;
+}
+
+Codec repo_codec(const Repo *repo)
+{
+    return repo->codec;
+}
+
+int repo_compress_level(const Repo *repo)
+{
+    return repo->level;
+}
+
+bool repo_object_get(Repo *repo, const char *path, Buf *raw, bool *found)
+{
+    Buf stored = {0};
+    if (!storage_get(repo->storage, path, &stored, found)) {
+        buf_free(&stored);
+        return false;
+    }
+    bool ok = true;
+    if (*found && !obj_decode(stored.data, stored.len, raw, NULL))
+        ok = err_context("repository object \"%s/%s\"", repo->path, path);
+    buf_free(&stored);
+    return ok;
+}
+
+bool repo_object_put(Repo *repo, const char *path, const void *raw, size_t len,
+                     StoragePutOpts opts)
+{
+    Buf obj = {0};
+    bool ok = obj_encode(repo->codec, repo->level, raw, len, NULL, NULL, &obj) &&
+              storage_put(repo->storage, path, obj.data, obj.len, opts);
+    buf_free(&obj);
+    return ok;
+}

@@ -1,0 +1,63 @@
+/*
+ * repo.h - a drydock repository: its metadata, storage and locks.
+ *
+ * Layout under the repository path:
+ *
+ *   drydock.repo            object (object.h) holding JSON metadata:
+ *                           {"format":1, "system-identifier":"<u64>",
+ *                            "wal-segment-size":16777216, "pg-version":150000,
+ *                            "created":"<timestamp>"}
+ *   locks/<kind>.lock       lock files (lock.h); not objects
+ *   wal/<TTTTTTTTXXXXXXXX>/<segment name>   one object per archived segment,
+ *                           .partial or .backup file (walarchive.h)
+ *   wal/history/<TTTTTTTT>.history
+ *   packs/, backups/        chunk packs and manifests (backup layer)
+ *
+ * Invariants:
+ *  1. drydock.repo is written once, by repo-create, and never changes.
+ *  2. Only drydock writes here, always through storage/ (atomic, durable).
+ *  3. Every object verifies on read (object.h); a failure names the object.
+ */
+#ifndef DD_REPO_REPO_H
+#define DD_REPO_REPO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/compress.h"
+#include "common/error.h"
+#include "config/config.h"
+#include "storage/storage.h"
+
+#define REPO_FORMAT 1
+#define REPO_META_FILE "drydock.repo"
+
+typedef struct Repo Repo;
+
+typedef struct {
+    uint64_t system_id;
+    uint32_t wal_seg_size;
+    uint32_t pg_version; /* server_version_num */
+} RepoCreateOpts;
+
+/* Create a repository at path; refuses a non-empty directory (DD_EXIT_REPO). */
+DD_MUST_CHECK bool repo_create(const char *path, RepoCreateOpts opts);
+
+/* Open the repository the configuration names and read its metadata. */
+DD_MUST_CHECK bool repo_open(const Config *cfg, Repo **out);
+void repo_close(Repo *repo);
+
+Storage *repo_storage(Repo *repo);
+const char *repo_path(const Repo *repo);
+uint64_t repo_system_id(const Repo *repo);
+uint32_t repo_wal_seg_size(const Repo *repo);
+Codec repo_codec(const Repo *repo);
+int repo_compress_level(const Repo *repo);
+
+/* Read a whole object and verify it (object.h); *found=false if missing. */
+DD_MUST_CHECK bool repo_object_get(Repo *repo, const char *path, Buf *raw, bool *found);
+/* Encode with the repository's codec and store atomically. */
+DD_MUST_CHECK bool repo_object_put(Repo *repo, const char *path, const void *raw, size_t len,
+                                   StoragePutOpts opts);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * walarchive.c - see walarchive.h.
+ */
+#include "repo/walarchive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "repo/object.h"
+
+char *walarchive_path(const WalFileName *n, const char *name)
+{
+    if (n->kind == WAL_FILE_HISTORY)
+        return xasprintf("wal/history/%s", name);
+    return xasprintf("wal/%.16s/%s", name, name);
+}
+
+static bool read_whole_file(const char *path, Buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err_errno("could not open WAL file \"%s\"", path);
+        if (errno == ENOENT)
+            err_hint("archive_command must pass %%p, the path relative to the data directory");
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        err_errno("could not stat WAL file \"%s\"", path);
+        close(fd);
+        return false;
+    }
+    buf_reserve(out, (size_t)st.st_size + 1);
+    for (;;) {
+        buf_reserve(out, 1 << 16);
+        ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_errno("could not read WAL file \"%s\"", path);
+            close(fd);
+            return false;
+        }
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+    }
+    close(fd);
+    return true;
+}
+
+/* Invariant 2: the segment belongs to this repository's cluster and to its name. */
+static bool check_segment(Repo *repo, const char *name, const WalFileName *wn, const Buf *data)
+{
+    uint32_t seg_size = repo_wal_seg_size(repo);
+    if (data->len != seg_size) {
+        err_set(DD_EXIT_CORRUPT, "WAL segment \"%s\" is %zu bytes, expected %u", name, data->len,
+                seg_size);
+        err_hint("a segment is archived only once complete; check archive_command passes %%p");
+        return false;
+    }
+    WalSegmentHeader h;
+    if (!wal_segment_header(data->data, data->len, &h))
+        return err_context("WAL segment \"%s\"", name);
+    if (h.sysid != repo_system_id(repo)) {
+        err_set(DD_EXIT_CONFLICT,
+                "WAL segment \"%s\" is from the cluster with system identifier %" PRIu64
+                ", but repository \"%s\" belongs to %" PRIu64,
+                name, h.sysid, repo_path(repo), repo_system_id(repo));
+        err_hint("point this cluster's archive_command at its own repository");
+        return false;
+    }
+    uint64_t expect = wal_segno(wn, seg_size) * seg_size;
+    if (h.seg_size != seg_size || h.pageaddr != expect)
+        return err_set(DD_EXIT_CORRUPT,
+                       "WAL segment \"%s\" starts at LSN %X/%X, which does not match its name",
+                       name, (unsigned)(h.pageaddr >> 32), (unsigned)h.pageaddr);
+    return true;
+}
+
+/* Compare what is archived under path with sha; DD_EXIT_CONFLICT when it differs. */
+static bool compare_existing(Repo *repo, const char *path, const char *name,
+                             const uint8_t sha[SHA256_LEN], bool *same)
+{
+    bool found;
+    StorageRead *r = storage_read_open(repo_storage(repo), path, &found);
+    *same = false;
+    if (!r)
+        return !found;
+    uint8_t head[OBJ_HEADER_LEN];
+    ObjHeader h;
+    bool ok = storage_read_at(r, 0, head, sizeof(head)) && obj_header_parse(head, sizeof(head), &h);
+    storage_read_close(r);
+    if (!ok)
+        return err_context("archived WAL file \"%s\"", name);
+    if (memcmp(h.sha256, sha, SHA256_LEN) == 0) {
+        *same = true;
+        return true;
+    }
+    err_set(DD_EXIT_CONFLICT,
+            "WAL file \"%s\" is already archived in \"%s\" with different content", name,
+            repo_path(repo));
+    err_hint("two clusters may be archiving into one repository, or this cluster was restored "
+             "without a new timeline; give each cluster its own repository");
+    return false;
+}
+
+bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
+{
+    char *copy = xstrdup(src_path);
+    char *name = xstrdup(basename(copy));
+    free(copy);
+    WalFileName wn;
+    Buf data = {0}, obj = {0};
+    char *path = NULL;
+    bool ok = wal_name_parse(name, &wn) && read_whole_file(src_path, &data);
+    if (ok && (wn.kind == WAL_FILE_SEGMENT || wn.kind == WAL_FILE_PARTIAL))
+        ok = check_segment(repo, name, &wn, &data);
+    if (!ok)
+        goto done;
+
+    uint8_t sha[SHA256_LEN];
+    sha256(data.data, data.len, sha);
+    path = walarchive_path(&wn, name);
+
+    /* Invariant 1: look before compressing; the common retry case is cheap. */
+    bool same = false;
+    if (!(ok = compare_existing(repo, path, name, sha, &same)))
+        goto done;
+    if (same) {
+        *result = WAL_PUSH_ALREADY;
+        goto done;
+    }
+    ok = obj_encode(repo_codec(repo), repo_compress_level(repo), data.data, data.len, sha, NULL,
+                    &obj);
+    if (ok)
+        ok = storage_put(repo_storage(repo), path, obj.data, obj.len,
+                         (StoragePutOpts){.exclusive = true});
+    if (!ok && err_code() == DD_EXIT_CONFLICT) {
+        /* Lost a race with another pusher: fine if it stored the same bytes. */
+        ok = compare_existing(repo, path, name, sha, &same);
+        if (ok && !same)
+            ok = err_set(DD_EXIT_CONFLICT, "WAL file \"%s\" vanished during the push", name);
+        *result = WAL_PUSH_ALREADY;
+        goto done;
+    }
+    *result = WAL_PUSH_STORED;
+done:
+    if (!ok && err_code() == DD_EXIT_IO)
+        err_context("could not archive \"%s\"", name);
+    buf_free(&data);
+    buf_free(&obj);
+    free(path);
+    free(name);
+    return ok;
+}
+
+static bool write_file_durably(const char *dest, const void *data, size_t len)
+{
+    char *tmp = xasprintf("%s.dd-tmp.%d", dest, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    if (!ok)
+        err_errno("could not create file \"%s\"", tmp);
+    const uint8_t *p = data;
+    while (ok && len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            ok = err_errno("could not write file \"%s\"", tmp);
+        else {
+            p += n;
+            len -= (size_t)n;
+        }
+    }
+    if (fd >= 0 && close(fd) != 0 && ok)
+        ok = err_errno("could not close file \"%s\"", tmp);
+    if (ok && rename(tmp, dest) != 0)
+        ok = err_errno("could not rename \"%s\" to \"%s\"", tmp, dest);
+    if (!ok)
+        unlink(tmp);
+    free(tmp);
+    return ok;
+}
+
+bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool *found)
+{
+    WalFileName wn;
+    if (!wal_name_parse(name, &wn))
+        return false;
+    char *path = walarchive_path(&wn, name);
+    Buf raw = {0};
+    bool ok = repo_object_get(repo, path, &raw, found);
+    if (ok && *found)
+        ok = write_file_durably(dest_path, raw.data, raw.len);
+    buf_free(&raw);
+    free(path);
+    return ok;
+}
+
+bool walarchive_exists(Repo *repo, const char *name, bool *exists)
+{
+    WalFileName wn;
+    if (!wal_name_parse(name, &wn))
+        return false;
+    char *path = walarchive_path(&wn, name);
+    bool ok = storage_exists(repo_storage(repo), path, exists);
+    free(path);
+    return ok;
+}
+
+bool walarchive_list_segments(Repo *repo, StrList *out)
+{
+    StrList dirs = {0};
+    bool ok = storage_list(repo_storage(repo), "wal", &dirs);
+    for (size_t i = 0; ok && i < dirs.len; i++) {
+        if (strlen(dirs.items[i]) != 16)
+            continue;
+        char *dir = xasprintf("wal/%s", dirs.items[i]);
+        StrList names = {0};
+        ok = storage_list(repo_storage(repo), dir, &names);
+        for (size_t j = 0; ok && j < names.len; j++) {
+            WalFileName wn;
+            if (strlen(names.items[j]) == 24 && wal_name_parse(names.items[j], &wn))
+                strlist_push(out, names.items[j]);
+        }
+        strlist_free(&names);
+        free(dir);
+    }
+    strlist_free(&dirs);
+    if (ok)
+        err_clear(); /* names that are not segments were skipped, not errors */
+    strlist_sort(out);
+    return ok;
+}

@@ -1,0 +1,130 @@
+/*
+ * storage.c - the driver-independent half of the storage interface.
+ */
+#include "storage/storage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void storage_free(Storage *s)
+{
+    if (s)
+        s->driver->free(s);
+}
+
+const char *storage_root(const Storage *s)
+{
+    return s->root;
+}
+
+bool storage_put(Storage *s, const char *path, const void *data, size_t len, StoragePutOpts opts)
+{
+    StorageWrite *w = storage_write_begin(s, path);
+    if (!w)
+        return false;
+    if (!storage_write_append(w, data, len)) {
+        storage_write_abort(w);
+        return false;
+    }
+    return storage_write_commit(w, opts);
+}
+
+bool storage_get(Storage *s, const char *path, Buf *out, bool *found)
+{
+    StorageRead *r = storage_read_open(s, path, found);
+    if (!r)
+        return *found ? false : true;
+    for (;;) {
+        buf_reserve(out, 1 << 16);
+        size_t got = 0;
+        if (!storage_read(r, out->data + out->len, out->cap - out->len, &got)) {
+            storage_read_close(r);
+            return false;
+        }
+        if (got == 0)
+            break;
+        out->len += got;
+    }
+    storage_read_close(r);
+    return true;
+}
+
+bool storage_exists(Storage *s, const char *path, bool *exists)
+{
+    StorageInfo info;
+    return s->driver->info(s, path, exists, &info);
+}
+
+bool storage_info(Storage *s, const char *path, bool *found, StorageInfo *info)
+{
+    return s->driver->info(s, path, found, info);
+}
+
+bool storage_remove(Storage *s, const char *path)
+{
+    return s->driver->remove(s, path);
+}
+
+bool storage_list(Storage *s, const char *dir, StrList *out)
+{
+    if (!s->driver->list(s, dir, out))
+        return false;
+    strlist_sort(out);
+    return true;
+}
+
+StorageWrite *storage_write_begin(Storage *s, const char *path)
+{
+    return s->driver->write_begin(s, path);
+}
+
+bool storage_write_append(StorageWrite *w, const void *data, size_t len)
+{
+    /* The driver is reachable from the write through its first member. */
+    const StorageDriver *d = *(const StorageDriver **)w;
+    return d->write_append(w, data, len);
+}
+
+bool storage_write_commit(StorageWrite *w, StoragePutOpts opts)
+{
+    const StorageDriver *d = *(const StorageDriver **)w;
+    return d->write_commit(w, opts);
+}
+
+void storage_write_abort(StorageWrite *w)
+{
+    if (!w)
+        return;
+    const StorageDriver *d = *(const StorageDriver **)w;
+    d->write_abort(w);
+}
+
+StorageRead *storage_read_open(Storage *s, const char *path, bool *found)
+{
+    return s->driver->read_open(s, path, found);
+}
+
+bool storage_read(StorageRead *r, void *buf, size_t len, size_t *got)
+{
+    const StorageDriver *d = *(const StorageDriver **)r;
+    return d->read(r, buf, len, got);
+}
+
+bool storage_read_at(StorageRead *r, uint64_t offset, void *buf, size_t len)
+{
+    const StorageDriver *d = *(const StorageDriver **)r;
+    return d->read_at(r, offset, buf, len);
+}
+
+void storage_read_close(StorageRead *r)
+{
+    if (!r)
+        return;
+    const StorageDriver *d = *(const StorageDriver **)r;
+    d->read_close(r);
+}
+
+bool storage_is_temp_name(const char *name)
+{
+    return strstr(name, ".dd-tmp.") != NULL;
+}

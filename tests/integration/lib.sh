@@ -1,0 +1,217 @@
+# tests/integration/lib.sh - the harness every integration test sources.
+#
+# It gives a test its own temporary directory (owned by the postgres user,
+# since PostgreSQL refuses to run as root), starts PostgreSQL 15 clusters on
+# loopback ports of their own, runs drydock as postgres, and reports TAP-style
+# "ok"/"not ok" lines. Everything it started is stopped on exit, whatever the
+# exit: failure, signal or success.
+#
+#   source "$(dirname "$0")/lib.sh"
+#   pg_primary p                    # initdb + start, archiving to the repo
+#   pg_standby s p                  # streaming standby of p
+#   dd repo-create                  # drydock as postgres, with the test config
+#   check "what is true" test "$(psql_q p 'select 1')" = 1
+#   finish
+
+set -u
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+DRYDOCK=${DRYDOCK:-$(realpath "$(dirname "${BASH_SOURCE[0]}")/../../build/drydock")}
+T=$(mktemp -d /tmp/drydock-test.XXXXXX)
+chmod 755 "$T"
+chown postgres:postgres "$T"
+CONF=$T/drydock.conf
+REPO=$T/repo
+declare -A PG_PORT PG_DATA
+PIDS=()
+T_PASS=0
+T_FAIL=0
+
+cleanup() {
+    local rc=$?
+    for name in "${!PG_DATA[@]}"; do
+        if [ -f "${PG_DATA[$name]}/postmaster.pid" ]; then
+            runuser -u postgres -- "$PGBIN/pg_ctl" -D "${PG_DATA[$name]}" -m immediate -w stop >/dev/null 2>&1
+        fi
+    done
+    for pid in "${PIDS[@]}"; do
+        kill -9 "$pid" 2>/dev/null
+    done
+    # Anything else still running out of our directory (a crashed postmaster's children).
+    pkill -9 -f "$T" 2>/dev/null
+    if [ "${KEEP_TMP:-0}" = 1 ]; then
+        echo "# kept $T"
+    else
+        rm -rf "$T"
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- reporting ----------------------------------------------------------
+
+note() { echo "# $*"; }
+
+pass() { T_PASS=$((T_PASS + 1)); echo "ok $((T_PASS + T_FAIL)) - $1"; }
+fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok $((T_PASS + T_FAIL)) - $1"; }
+
+# check DESC CMD...: passes when CMD succeeds.
+check() {
+    local desc=$1; shift
+    if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (expected '$2', got '$3')"; fi
+}
+
+# check_error DESC CODE PATTERN CMD...: CMD must exit CODE and print exactly one
+# line on stderr matching PATTERN (an extended regex).
+check_error() {
+    local desc=$1 code=$2 pattern=$3; shift 3
+    local err=$T/stderr.$$ rc lines
+    "$@" >/dev/null 2>"$err"
+    rc=$?
+    lines=$(grep -c '' "$err")
+    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -qE "$pattern" "$err"; then
+        pass "$desc"
+    else
+        fail "$desc (exit $rc, expected $code; $lines stderr lines: $(head -c 300 "$err" | tr '\n' '|'))"
+    fi
+    rm -f "$err"
+}
+
+finish() {
+    echo "# $T_PASS passed, $T_FAIL failed"
+    [ "$T_FAIL" -eq 0 ]
+}
+
+# --- processes ----------------------------------------------------------
+
+as_pg() { runuser -u postgres -- "$@"; }
+
+# drydock as postgres with the test configuration.
+dd() { runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@"; }
+
+free_port() {
+    local port
+    while :; do
+        port=$((20000 + RANDOM % 30000))
+        if ! ss -Htan | awk '{print $4}' | grep -qE "[:.]$port\$"; then
+            echo "$port"
+            return
+        fi
+    done
+}
+
+# wait_for DESC SECONDS CMD...: poll CMD until it succeeds; false on timeout.
+wait_for() {
+    local desc=$1 secs=$2; shift 2
+    local end=$((SECONDS + secs))
+    while [ $SECONDS -lt $end ]; do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.2
+    done
+    note "timed out after ${secs}s waiting for $desc"
+    return 1
+}
+
+# --- configuration --------------------------------------------------------
+
+# write_config [extra ini text]: the test's drydock.conf, from the clusters started.
+write_config() {
+    {
+        echo "[repository]"
+        echo "path = $REPO"
+        echo "compress = ${COMPRESS:-zstd}"
+        echo "archive-timeout = 60"
+        echo "[cluster]"
+        if [ -n "${PG_PORT[p]:-}" ]; then
+            echo "primary = host=127.0.0.1 port=${PG_PORT[p]} user=postgres dbname=postgres"
+            echo "primary-data = ${PG_DATA[p]}"
+        fi
+        if [ -n "${PG_PORT[s]:-}" ]; then
+            echo "standby = host=127.0.0.1 port=${PG_PORT[s]} user=postgres dbname=postgres"
+            echo "standby-data = ${PG_DATA[s]}"
+        fi
+        echo "bin = $PGBIN"
+        [ $# -gt 0 ] && printf '%s\n' "$@"
+    } >"$CONF"
+    chown postgres:postgres "$CONF"
+    chmod 600 "$CONF"
+}
+
+# --- PostgreSQL -----------------------------------------------------------
+
+psql_q() { # NAME SQL...: run SQL on cluster NAME, unaligned tuples only
+    local name=$1; shift
+    as_pg "$PGBIN/psql" -h 127.0.0.1 -p "${PG_PORT[$name]}" -U postgres -d postgres -XAtq -v ON_ERROR_STOP=1 -c "$*"
+}
+
+pg_conf_common() { # DATA PORT
+    cat >>"$1/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $2
+unix_socket_directories = '$T'
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+hot_standby = on
+fsync = off
+synchronous_commit = on
+full_page_writes = on
+shared_buffers = 64MB
+checkpoint_timeout = 30min
+max_wal_size = 1GB
+log_min_messages = warning
+logging_collector = off
+CONF
+}
+
+pg_start() { # NAME
+    as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[$1]}" -l "$T/$1.log" -w -t 60 start >/dev/null
+}
+
+pg_stop() { # NAME [mode]
+    as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[$1]}" -m "${2:-fast}" -w -t 60 stop >/dev/null
+}
+
+# pg_primary NAME: initdb (with data checksums) and start a primary that
+# archives through drydock wal-push into $REPO.
+pg_primary() {
+    local name=$1 port
+    port=$(free_port)
+    PG_PORT[$name]=$port
+    PG_DATA[$name]=$T/$name
+    as_pg "$PGBIN/initdb" -D "${PG_DATA[$name]}" -U postgres -A trust --data-checksums >"$T/$name.initdb.log" 2>&1 || {
+        cat "$T/$name.initdb.log"; return 1; }
+    pg_conf_common "${PG_DATA[$name]}" "$port"
+    cat >>"${PG_DATA[$name]}/postgresql.conf" <<CONF
+archive_mode = on
+archive_command = '$DRYDOCK --config $CONF wal-push %p'
+CONF
+    echo "host replication all 127.0.0.1/32 trust" >>"${PG_DATA[$name]}/pg_hba.conf"
+    write_config
+    pg_start "$name"
+}
+
+# pg_standby NAME PRIMARY: pg_basebackup of PRIMARY, streaming from it.
+pg_standby() {
+    local name=$1 primary=$2 port
+    port=$(free_port)
+    PG_PORT[$name]=$port
+    PG_DATA[$name]=$T/$name
+    as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "${PG_PORT[$primary]}" -U postgres -D "${PG_DATA[$name]}" \
+        -X stream -c fast -R >"$T/$name.basebackup.log" 2>&1 || { cat "$T/$name.basebackup.log"; return 1; }
+    sed -i "s/^port = .*/port = $port/" "${PG_DATA[$name]}/postgresql.conf"
+    write_config
+    pg_start "$name"
+    wait_for "$name streaming" 60 test "$(psql_q "$primary" 'select count(*) from pg_stat_replication')" -ge 1
+}
+
+# register_cluster NAME DATA PORT: let the harness stop a cluster made by a test.
+register_cluster() {
+    PG_DATA[$1]=$2
+    PG_PORT[$1]=$3
+}
