@@ -99,7 +99,8 @@ bool decompress_buf(Codec codec, const void *src, size_t len, void *dst, size_t 
         if (len != raw_len)
             return err_set(DD_EXIT_CORRUPT, "stored length %zu differs from raw length %zu", len,
                            raw_len);
-        memcpy(dst, src, len);
+        if (len > 0)
+            memcpy(dst, src, len);
         return true;
     case CODEC_ZSTD: {
         if (!zstd_dctx)

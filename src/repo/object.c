@@ -95,7 +95,7 @@ bool obj_decode(const void *data, size_t len, Buf *raw, ObjHeader *hdr_out)
                        len - OBJ_HEADER_LEN < h.stored_len ? "truncated" : "too long",
                        (unsigned long long)h.stored_len, len - OBJ_HEADER_LEN);
     size_t start = raw->len;
-    buf_reserve(raw, h.raw_len);
+    buf_reserve(raw, h.raw_len + 1); /* + 1: a valid pointer even for empty content */
     if (!decompress_buf(h.codec, (const uint8_t *)data + OBJ_HEADER_LEN, h.stored_len,
                         raw->data + start, h.raw_len))
         return err_context("object payload");

@@ -91,7 +91,8 @@ finish() {
 
 as_pg() { runuser -u postgres -- "$@"; }
 
-# drydock as postgres with the test configuration.
+# drydock as postgres with the test configuration. (It shadows coreutils dd:
+# write "command dd" for that one.)
 dd() { runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@"; }
 
 free_port() {
@@ -106,6 +107,8 @@ free_port() {
 }
 
 # wait_for DESC SECONDS CMD...: poll CMD until it succeeds; false on timeout.
+# CMD is run again on every poll, but its arguments were expanded once, by
+# the caller: to poll a query, use sql_is, not "test $(psql_q ...)".
 wait_for() {
     local desc=$1 secs=$2; shift 2
     local end=$((SECONDS + secs))
@@ -147,6 +150,13 @@ write_config() {
 psql_q() { # NAME SQL...: run SQL on cluster NAME, unaligned tuples only
     local name=$1; shift
     as_pg "$PGBIN/psql" -h 127.0.0.1 -p "${PG_PORT[$name]}" -U postgres -d postgres -XAtq -v ON_ERROR_STOP=1 -c "$*"
+}
+
+# sql_is NAME EXPECTED SQL: true when SQL on cluster NAME returns EXPECTED
+# (for wait_for: the query runs on every poll).
+sql_is() {
+    local name=$1 expected=$2; shift 2
+    [ "$(psql_q "$name" "$@" 2>/dev/null)" = "$expected" ]
 }
 
 pg_conf_common() { # DATA PORT
@@ -207,7 +217,7 @@ pg_standby() {
     sed -i "s/^port = .*/port = $port/" "${PG_DATA[$name]}/postgresql.conf"
     write_config
     pg_start "$name"
-    wait_for "$name streaming" 60 test "$(psql_q "$primary" 'select count(*) from pg_stat_replication')" -ge 1
+    wait_for "$name streaming" 60 sql_is "$primary" t "select count(*) >= 1 from pg_stat_replication where state = 'streaming'"
 }
 
 # register_cluster NAME DATA PORT: let the harness stop a cluster made by a test.

@@ -1,0 +1,151 @@
+/*
+ * object_test.c - the DDO1 object envelope: round trips for every codec,
+ * and every kind of damage detected.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repo/object.h"
+
+static void fill(uint8_t *p, size_t len, unsigned seed)
+{
+    /* Half compressible text, half noise. */
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = i % 2 ? (uint8_t)(seed >> 16) : (uint8_t)('a' + i % 7);
+    }
+}
+
+static void round_trip(Codec codec, int level, size_t len)
+{
+    uint8_t *raw = malloc(len ? len : 1);
+    fill(raw, len, (unsigned)len);
+    Buf obj = {0}, out = {0};
+    uint8_t sha[SHA256_LEN];
+    assert_true(obj_encode(codec, level, raw, len, NULL, sha, &obj));
+    ObjHeader h;
+    assert_true(obj_decode(obj.data, obj.len, &out, &h));
+    assert_int_equal(out.len, len);
+    assert_memory_equal(out.data, raw, len);
+    assert_memory_equal(h.sha256, sha, SHA256_LEN);
+    assert_int_equal(h.raw_len, len);
+    buf_free(&obj);
+    buf_free(&out);
+    free(raw);
+}
+
+static void test_round_trip_every_codec(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 100, 8192, 131072, 16u << 20};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        round_trip(CODEC_NONE, 0, sizes[i]);
+        round_trip(CODEC_ZSTD, 3, sizes[i]);
+        round_trip(CODEC_LZ4, 1, sizes[i]);
+        round_trip(CODEC_LZ4, 9, sizes[i]);
+    }
+}
+
+static void test_incompressible_stored_raw(void **state)
+{
+    (void)state;
+    uint8_t raw[4096];
+    unsigned s = 7;
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        s = s * 1103515245u + 12345u;
+        raw[i] = (uint8_t)(s >> 16);
+    }
+    Buf obj = {0};
+    assert_true(obj_encode(CODEC_ZSTD, 3, raw, sizeof(raw), NULL, NULL, &obj));
+    ObjHeader h;
+    assert_true(obj_header_parse(obj.data, obj.len, &h));
+    assert_int_equal(h.codec, CODEC_NONE);
+    assert_int_equal(obj.len, OBJ_HEADER_LEN + sizeof(raw));
+    buf_free(&obj);
+}
+
+typedef struct {
+    const char *title;
+    size_t offset; /* byte to damage; SIZE_MAX: truncate instead */
+    size_t truncate_to;
+    DdExit code;
+    const char *message;
+} Damage;
+
+static void test_damage_detected(void **state)
+{
+    (void)state;
+    const Damage cases[] = {
+        {"bad magic", 0, 0, DD_EXIT_CORRUPT, "object has no drydock header (bad magic)"},
+        {"future version", 4, 0, DD_EXIT_REPO,
+         "object has format version 2, this drydock reads version 1"},
+        {"unknown codec", 5, 0, DD_EXIT_CORRUPT, "object has unknown codec 3"},
+        {"unknown flag", 6, 0, DD_EXIT_CORRUPT, "object has unknown flags 0x0001"},
+        {"raw length changed", 8, 0, DD_EXIT_CORRUPT, NULL},
+        {"checksum changed", 30, 0, DD_EXIT_CORRUPT,
+         "object checksum mismatch: content does not hash to the SHA-256 in its header"},
+        {"payload bit flip", 100, 0, DD_EXIT_CORRUPT, NULL},
+        {"truncated header", SIZE_MAX, 20, DD_EXIT_CORRUPT,
+         "object is truncated: 20 bytes, shorter than its header"},
+        {"truncated payload", SIZE_MAX, 200, DD_EXIT_CORRUPT, NULL},
+    };
+    uint8_t raw[65536];
+    fill(raw, sizeof(raw), 3);
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        for (Codec codec = CODEC_NONE; codec <= CODEC_LZ4; codec++) {
+            Buf obj = {0}, out = {0};
+            assert_true(obj_encode(codec, 1, raw, sizeof(raw), NULL, NULL, &obj));
+            size_t len = obj.len;
+            if (cases[c].offset == SIZE_MAX)
+                len = cases[c].truncate_to;
+            else if (cases[c].offset == 4)
+                obj.data[4] = 2;
+            else if (cases[c].offset == 5)
+                obj.data[5] = 3;
+            else if (cases[c].offset == 6)
+                obj.data[6] = 1;
+            else
+                obj.data[cases[c].offset] ^= 0x40;
+            err_clear();
+            bool ok = obj_decode(obj.data, len, &out, NULL);
+            if (ok)
+                fail_msg("case \"%s\" (codec %s): damage not detected", cases[c].title,
+                         codec_name(codec));
+            assert_int_equal(err_code(), cases[c].code);
+            if (cases[c].message)
+                assert_string_equal(err_message(), cases[c].message);
+            buf_free(&obj);
+            buf_free(&out);
+        }
+    }
+}
+
+static void test_known_sha_is_used(void **state)
+{
+    (void)state;
+    uint8_t raw[100] = {1, 2, 3};
+    uint8_t wrong[SHA256_LEN] = {0};
+    Buf obj = {0}, out = {0};
+    /* A caller that passes a wrong hash produces an object that fails to verify. */
+    assert_true(obj_encode(CODEC_ZSTD, 1, raw, sizeof(raw), wrong, NULL, &obj));
+    assert_false(obj_decode(obj.data, obj.len, &out, NULL));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    buf_free(&obj);
+    buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_every_codec),
+        cmocka_unit_test(test_incompressible_stored_raw),
+        cmocka_unit_test(test_damage_detected),
+        cmocka_unit_test(test_known_sha_is_used),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

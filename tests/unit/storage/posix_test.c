@@ -1,0 +1,112 @@
+/*
+ * posix_test.c - the POSIX storage driver: atomic puts, exclusive puts,
+ * listing hides temporary files, reads, missing objects.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/storage.h"
+
+static char root[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "/tmp/drydock-storage-test-XXXXXX");
+    return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    return system(cmd);
+}
+
+static void test_put_get_list(void **state)
+{
+    (void)state;
+    Storage *s = storage_posix_new(root);
+    assert_true(storage_put(s, "a/b/c.obj", "hello", 5, (StoragePutOpts){0}));
+    assert_true(storage_put(s, "a/b/d.obj", "world", 5, (StoragePutOpts){0}));
+    Buf b = {0};
+    bool found;
+    assert_true(storage_get(s, "a/b/c.obj", &b, &found));
+    assert_true(found);
+    assert_int_equal(b.len, 5);
+    assert_memory_equal(b.data, "hello", 5);
+    buf_reset(&b);
+    assert_true(storage_get(s, "a/b/none", &b, &found));
+    assert_false(found);
+
+    /* A write in progress is not listed, and aborting leaves nothing. */
+    StorageWrite *w = storage_write_begin(s, "a/b/e.obj");
+    assert_non_null(w);
+    assert_true(storage_write_append(w, "partial", 7));
+    StrList names = {0};
+    assert_true(storage_list(s, "a/b", &names));
+    assert_int_equal(names.len, 2);
+    assert_string_equal(names.items[0], "c.obj");
+    assert_string_equal(names.items[1], "d.obj");
+    strlist_free(&names);
+    storage_write_abort(w);
+    bool exists = true;
+    assert_true(storage_exists(s, "a/b/e.obj", &exists));
+    assert_false(exists);
+
+    /* Overwrite replaces whole; exclusive refuses. */
+    assert_true(storage_put(s, "a/b/c.obj", "HELLO!", 6, (StoragePutOpts){0}));
+    assert_false(storage_put(s, "a/b/c.obj", "x", 1, (StoragePutOpts){.exclusive = true}));
+    assert_int_equal(err_code(), DD_EXIT_CONFLICT);
+    assert_true(storage_get(s, "a/b/c.obj", &b, &found));
+    assert_memory_equal(b.data, "HELLO!", 6);
+
+    /* read_at beyond the end is corruption, not a crash. */
+    StorageRead *r = storage_read_open(s, "a/b/c.obj", &found);
+    assert_non_null(r);
+    char two[2];
+    assert_true(storage_read_at(r, 4, two, 2));
+    assert_memory_equal(two, "O!", 2);
+    assert_false(storage_read_at(r, 5, two, 2));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    storage_read_close(r);
+
+    assert_true(storage_remove(s, "a/b/c.obj"));
+    assert_true(storage_remove(s, "a/b/c.obj")); /* missing is fine */
+    assert_true(storage_list(s, "missing/dir", &names));
+    assert_int_equal(names.len, 0);
+    buf_free(&b);
+    storage_free(s);
+}
+
+static void test_read_only_dir(void **state)
+{
+    (void)state;
+    if (geteuid() == 0)
+        skip(); /* root ignores permissions */
+    char ro[128];
+    snprintf(ro, sizeof(ro), "%s/ro", root);
+    assert_int_equal(mkdir(ro, 0500), 0);
+    Storage *s = storage_posix_new(ro);
+    assert_false(storage_put(s, "x", "y", 1, (StoragePutOpts){0}));
+    assert_int_equal(err_code(), DD_EXIT_IO);
+    storage_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_get_list),
+        cmocka_unit_test(test_read_only_dir),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
