@@ -37,7 +37,8 @@ UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZSRC  := $(shell find tests/fuzz -name '*_fuzz.c' 2>/dev/null | sort)
 HEADERS  := $(shell find src -name '*.h' | sort)
 
-.PHONY: all deps check unit integration san demo bench format format-check headers clean fuzz
+.PHONY: all deps check unit integration san demo bench format format-check headers clean fuzz \
+	_check _unit _integration _demo _bench
 
 all: $(BUILD)/drydock
 
@@ -60,22 +61,27 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdrydock.a
 	$(CC) $(BASEFLAGS) $(CFLAGS) $(WARN) -Wno-missing-prototypes -Itests $(shell pkg-config --cflags cmocka) \
 		-o $@ $< $(BUILD)/libdrydock.a $(LIBS) $(shell pkg-config --libs cmocka) $(LDFLAGS)
 
-unit: deps $(UNITBIN)
+# The entry points install what is missing first, then build in a second make:
+# pkg-config above is evaluated when a make starts, so it must start after deps.
+unit integration check demo bench: deps
+	@$(MAKE) --no-print-directory _$@
+
+_unit: $(UNITBIN)
 	@BUILD=$(BUILD) ./tests/run unit
 
-integration: deps $(BUILD)/drydock
+_integration: $(BUILD)/drydock
 	@BUILD=$(BUILD) ./tests/run integration
 
-check: deps $(BUILD)/drydock $(UNITBIN)
+_check: $(BUILD)/drydock $(UNITBIN)
 	@BUILD=$(BUILD) ./tests/run all
 
-san:
-	@$(MAKE) --no-print-directory SAN=1 check
+san: deps
+	@$(MAKE) --no-print-directory SAN=1 _check
 
-demo: deps $(BUILD)/drydock
+_demo: $(BUILD)/drydock
 	@BUILD=$(BUILD) ./scripts/demo $(DEMO_ARGS)
 
-bench: deps $(BUILD)/drydock
+_bench: $(BUILD)/drydock
 	@BUILD=$(BUILD) ./bench/run $(BENCH_ARGS)
 
 # Every header compiles on its own.

@@ -45,4 +45,14 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv);
 int cli_cmd_proxy_ctl(CliContext *ctx, int argc, char **argv);
 int cli_cmd_switchover(CliContext *ctx, int argc, char **argv);
 
+/* A command whose module is still being written: it says so and exits 2 (usage). */
+#define CLI_PENDING(fn, name)                                                                      \
+    int fn(CliContext *ctx, int argc, char **argv)                                                 \
+    {                                                                                              \
+        (void)ctx;                                                                                 \
+        (void)argc;                                                                                \
+        (void)argv;                                                                                \
+        return cli_usage(name, "\"%s\" is not available in this build yet", name);                 \
+    }
+
 #endif

@@ -36,7 +36,11 @@ write_config
 
 # --- pushing again ------------------------------------------------------
 check "same content again succeeds" dd wal-push "$T/src/$seg"
-cp "$T/src/$seg" "$T/other" && printf X | command dd conv=notrunc of="$T/other" bs=1 seek=100000 2>/dev/null
+# Flip every bit of one byte, so the copy differs whatever the byte was.
+byte=$(od -An -tu1 -j100000 -N1 "$T/src/$seg" | tr -d ' ')
+cp "$T/src/$seg" "$T/other" &&
+    printf "\\$(printf %03o $((255 - byte)))" | command dd conv=notrunc of="$T/other" bs=1 seek=100000 2>/dev/null
+check "the altered copy differs" bash -c "! cmp -s '$T/other' '$T/src/$seg'"
 mkdir -p "$T/other.d" && mv "$T/other" "$T/other.d/$seg" && chown -R postgres "$T/other.d"
 check_error "different content under the same name is refused" 9 "already archived .* with different content" \
     dd wal-push "$T/other.d/$seg"

@@ -1,0 +1,64 @@
+#!/bin/bash
+# bench/wal.sh: archiving rate, drydock wal-push vs pgBackRest archive-push,
+# on the same real WAL segments (from a pgbench load), each pushed one at a
+# time as PostgreSQL's archiver does, same codec (zstd level 3).
+#   SEGMENTS=48 bench/wal.sh
+source "$(dirname "$0")/../tests/integration/lib.sh"
+SEGMENTS=${SEGMENTS:-48}
+
+pg_primary p
+# Collect completed segments with plain cp, then push them by hand.
+as_pg mkdir -p "$T/segs"
+sed -i "s|^archive_command = .*|archive_command = 'cp %p $T/segs/%f'|" "${PG_DATA[p]}/postgresql.conf"
+psql_q p "select pg_reload_conf()" >/dev/null
+scale=$(( SEGMENTS * 16 / 17 + 2 ))
+as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "${PG_PORT[p]}" -U postgres -i -s "$scale" -q postgres >/dev/null 2>&1
+psql_q p "checkpoint; select pg_switch_wal()" >/dev/null
+wait_for "segments collected" 120 test "$(ls "$T/segs" | wc -l)" -ge "$SEGMENTS" ||
+    wait_for "segments collected" 60 bash -c "[ \$(ls $T/segs | wc -l) -ge $SEGMENTS ]"
+mapfile -t segs < <(ls "$T/segs" | grep -E '^[0-9A-F]{24}$' | sort | head -n "$SEGMENTS")
+n=${#segs[@]}
+echo "segments: $n real WAL segments of 16 MiB from pgbench -i -s $scale"
+
+# drydock
+dd repo-create >/dev/null 2>&1
+start=$(date +%s.%N)
+for s in "${segs[@]}"; do dd wal-push "$T/segs/$s" 2>/dev/null || { echo "drydock wal-push failed on $s"; exit 1; }; done
+dd_secs=$(echo "$(date +%s.%N) - $start" | bc)
+dd_bytes=$(du -sb "$REPO/wal" | cut -f1)
+
+# pgBackRest, same data, same codec and level, synchronous push
+as_pg mkdir -p "$T/pgbr-repo" "$T/pgbr-log" "$T/pgbr-lock" "$T/pgbr-spool"
+cat >"$T/pgbackrest.conf" <<CONF
+[global]
+repo1-path=$T/pgbr-repo
+log-path=$T/pgbr-log
+lock-path=$T/pgbr-lock
+spool-path=$T/pgbr-spool
+compress-type=zst
+compress-level=3
+log-level-console=warn
+log-level-file=off
+start-fast=y
+
+[bench]
+pg1-path=${PG_DATA[p]}
+pg1-port=${PG_PORT[p]}
+pg1-host-user=postgres
+pg1-socket-path=$T
+CONF
+chown postgres "$T/pgbackrest.conf"
+as_pg pgbackrest --config="$T/pgbackrest.conf" --stanza=bench stanza-create >/dev/null || { echo "pgbackrest stanza-create failed"; exit 1; }
+start=$(date +%s.%N)
+for s in "${segs[@]}"; do
+    as_pg pgbackrest --config="$T/pgbackrest.conf" --stanza=bench archive-push "$T/segs/$s" >/dev/null ||
+        { echo "pgbackrest archive-push failed on $s"; exit 1; }
+done
+br_secs=$(echo "$(date +%s.%N) - $start" | bc)
+br_bytes=$(du -sb "$T/pgbr-repo/archive" | cut -f1)
+
+dd_rate=$(echo "scale=2; $n / $dd_secs" | bc)
+br_rate=$(echo "scale=2; $n / $br_secs" | bc)
+printf '%-28s %8s s  %8s seg/s  %10s bytes stored\n' "drydock wal-push" "$dd_secs" "$dd_rate" "$dd_bytes"
+printf '%-28s %8s s  %8s seg/s  %10s bytes stored\n' "pgBackRest archive-push" "$br_secs" "$br_rate" "$br_bytes"
+echo "ratio drydock/pgBackRest (segments per second): $(echo "scale=2; $dd_rate / $br_rate" | bc)x  (goal >= 1.5x)"

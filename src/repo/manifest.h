@@ -1,0 +1,96 @@
+/*
+ * manifest.h - a backup's manifest: the one object that makes a backup exist.
+ *
+ * Stored as a JSON object (object.h envelope) at backups/<id>.manifest,
+ * written last, after every chunk it references is in a committed pack and
+ * the WAL from its start to its stop LSN is archived. Its id is the UTC start
+ * time, "YYYYMMDDTHHMMSSZ", so ids sort in time order.
+ *
+ * A backup is logically full: restoring it needs this manifest and the chunks
+ * it names (chunkstore.h), nothing else. Every file of the data directory that
+ * PostgreSQL's base-backup rules keep is listed, directories too (so empty
+ * ones are recreated), each regular file with its chunk list: the file's bytes
+ * are the concatenation of its chunks' raw contents, in order.
+ *
+ * Tablespaces: files under a tablespace are listed as seen through the data
+ * directory, "pg_tblspc/<oid>/PG_15_.../...", and the tablespace itself (oid
+ * and the directory it lived in) in `tablespaces`; restore recreates the
+ * pg_tblspc/<oid> symlink to that directory or to a mapped one.
+ *
+ * Invariants:
+ *  1. A manifest references only chunks present in committed packs.
+ *  2. sum(chunks[i].len) == size for every regular file.
+ *  3. Manifests are never modified; expire removes them whole.
+ */
+#ifndef DD_REPO_MANIFEST_H
+#define DD_REPO_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/mem.h"
+#include "repo/repo.h"
+
+#define MANIFEST_DIR "backups"
+
+typedef struct {
+    uint8_t sha256[SHA256_LEN]; /* of the raw bytes: the chunk's name */
+    uint32_t len;               /* raw length */
+} ManifestChunk;
+
+typedef struct {
+    char *path;    /* relative to the data directory, '/'-separated */
+    uint32_t mode; /* st_mode: S_IFREG or S_IFDIR, and permission bits */
+    uint64_t size; /* regular files: length in bytes */
+    double mtime;  /* seconds since the epoch */
+    ManifestChunk *chunks;
+    size_t nchunks;
+} ManifestFile;
+
+typedef struct {
+    uint32_t oid;
+    char *location; /* the directory the pg_tblspc/<oid> symlink pointed to */
+} ManifestTablespace;
+
+typedef struct {
+    char *id;          /* "YYYYMMDDTHHMMSSZ" */
+    char *source_node; /* "standby" or "primary" */
+    uint64_t system_id;
+    uint32_t pg_version; /* server_version_num */
+    uint32_t tli;        /* timeline of the start LSN */
+    uint64_t start_lsn, stop_lsn;
+    double start_time, stop_time; /* seconds since the epoch */
+    char *backup_label;           /* as returned by pg_backup_stop() */
+    char *tablespace_map;         /* likewise; "" when there is none */
+    uint32_t chunk_size;          /* bytes; a power of two multiple of 8192 */
+    uint64_t bytes_logical;       /* sum of file sizes */
+    uint64_t bytes_new;           /* raw bytes of chunks this backup added */
+    uint64_t bytes_stored;        /* bytes written to packs by this backup */
+    double duration;              /* seconds, start to manifest */
+    ManifestTablespace *tablespaces;
+    size_t ntablespaces;
+    ManifestFile *files; /* sorted by path */
+    size_t nfiles;
+} Manifest;
+
+/* The ids of all backups in the repository, oldest first. */
+DD_MUST_CHECK bool manifest_list(Repo *repo, StrList *ids);
+
+/*
+ * Load and check a manifest (structure, invariant 2). A missing one is
+ * DD_EXIT_USAGE naming the id; a damaged one DD_EXIT_CORRUPT.
+ */
+DD_MUST_CHECK bool manifest_load(Repo *repo, const char *id, Manifest **out);
+
+/* Store a manifest (atomically, never overwriting one). */
+DD_MUST_CHECK bool manifest_save(Repo *repo, const Manifest *m);
+
+/* Remove a manifest (expire). */
+DD_MUST_CHECK bool manifest_remove(Repo *repo, const char *id);
+
+void manifest_free(Manifest *m);
+
+#endif
