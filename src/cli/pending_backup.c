@@ -2,6 +2,5 @@
 #include "cli/cli.h"
 
 CLI_PENDING(cli_cmd_backup, "backup")
-CLI_PENDING(cli_cmd_info, "info")
 CLI_PENDING(cli_cmd_verify, "verify")
 CLI_PENDING(cli_cmd_expire, "expire")

@@ -2,3 +2,4 @@
 #include "cli/cli.h"
 
 CLI_PENDING(cli_cmd_restore, "restore")
+CLI_PENDING(cli_cmd_info, "info")
