@@ -79,10 +79,9 @@ bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out)
             return err_set(DD_EXIT_FAIL, "lz4 cannot compress %zu bytes in one block", len);
         int bound = LZ4_compressBound((int)len);
         buf_reserve(out, (size_t)bound);
-        int n = level > 1 ? LZ4_compress_HC(src, (char *)out->data + out->len, (int)len, bound,
-                                            level)
-                          : LZ4_compress_default(src, (char *)out->data + out->len, (int)len,
-                                                 bound);
+        int n = level > 1
+                    ? LZ4_compress_HC(src, (char *)out->data + out->len, (int)len, bound, level)
+                    : LZ4_compress_default(src, (char *)out->data + out->len, (int)len, bound);
         if (n <= 0)
             return err_set(DD_EXIT_FAIL, "lz4 compression failed");
         out->len += (size_t)n;
@@ -90,6 +89,31 @@ bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out)
     }
     }
     return err_set(DD_EXIT_FAIL, "unknown codec %d", (int)codec);
+}
+
+bool decompress_check_len(Codec codec, const void *src, size_t len, size_t raw_len)
+{
+    bool ok = true;
+    switch (codec) {
+    case CODEC_NONE:
+        ok = len == raw_len;
+        break;
+    case CODEC_ZSTD: {
+        /* drydock always records the content size in the frame header. */
+        unsigned long long n = ZSTD_getFrameContentSize(src, len);
+        ok = n == (unsigned long long)raw_len;
+        break;
+    }
+    case CODEC_LZ4:
+        /* LZ4 cannot expand a block more than 255 times. */
+        ok = raw_len / 255 <= len;
+        break;
+    }
+    if (!ok)
+        return err_set(DD_EXIT_CORRUPT,
+                       "%s payload of %zu bytes cannot hold the %zu bytes its header claims",
+                       codec_name(codec), len, raw_len);
+    return true;
 }
 
 bool decompress_buf(Codec codec, const void *src, size_t len, void *dst, size_t raw_len)

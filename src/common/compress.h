@@ -31,6 +31,13 @@ DD_MUST_CHECK bool compress_buf(Codec codec, int level, const void *src, size_t 
  * Decompress src into dst, which has room for exactly raw_len bytes; fails
  * (DD_EXIT_CORRUPT) unless the result is exactly raw_len bytes.
  */
+/*
+ * Check, before allocating raw_len bytes, that a payload of len bytes can
+ * decompress to raw_len (so a damaged header cannot make a reader allocate
+ * gigabytes): DD_EXIT_CORRUPT when it cannot.
+ */
+DD_MUST_CHECK bool decompress_check_len(Codec codec, const void *src, size_t len, size_t raw_len);
+
 DD_MUST_CHECK bool decompress_buf(Codec codec, const void *src, size_t len, void *dst,
                                   size_t raw_len);
 

@@ -65,8 +65,8 @@ bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
     if (memcmp(h, obj_magic, 4) != 0)
         return err_set(DD_EXIT_CORRUPT, "object has no drydock header (bad magic)");
     if (h[4] != OBJ_VERSION) {
-        err_set(DD_EXIT_REPO, "object has format version %u, this drydock reads version %u",
-                h[4], OBJ_VERSION);
+        err_set(DD_EXIT_REPO, "object has format version %u, this drydock reads version %u", h[4],
+                OBJ_VERSION);
         err_hint("use the drydock version that wrote this repository");
         return false;
     }
@@ -94,6 +94,9 @@ bool obj_decode(const void *data, size_t len, Buf *raw, ObjHeader *hdr_out)
         return err_set(DD_EXIT_CORRUPT, "object is %s: header says %llu payload bytes, found %zu",
                        len - OBJ_HEADER_LEN < h.stored_len ? "truncated" : "too long",
                        (unsigned long long)h.stored_len, len - OBJ_HEADER_LEN);
+    if (!decompress_check_len(h.codec, (const uint8_t *)data + OBJ_HEADER_LEN, h.stored_len,
+                              h.raw_len))
+        return err_context("object payload");
     size_t start = raw->len;
     buf_reserve(raw, h.raw_len + 1); /* + 1: a valid pointer even for empty content */
     if (!decompress_buf(h.codec, (const uint8_t *)data + OBJ_HEADER_LEN, h.stored_len,
