@@ -11,11 +11,12 @@ pg_primary p
 as_pg mkdir -p "$T/segs"
 sed -i "s|^archive_command = .*|archive_command = 'cp %p $T/segs/%f'|" "${PG_DATA[p]}/postgresql.conf"
 psql_q p "select pg_reload_conf()" >/dev/null
-scale=$(( SEGMENTS * 16 / 17 + 2 ))
+# pgbench -i writes about 0.8 segment of WAL per unit of scale.
+scale=$(( SEGMENTS * 3 / 2 + 2 ))
 as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "${PG_PORT[p]}" -U postgres -i -s "$scale" -q postgres >/dev/null 2>&1
 psql_q p "checkpoint; select pg_switch_wal()" >/dev/null
-wait_for "segments collected" 120 test "$(ls "$T/segs" | wc -l)" -ge "$SEGMENTS" ||
-    wait_for "segments collected" 60 bash -c "[ \$(ls $T/segs | wc -l) -ge $SEGMENTS ]"
+wait_for "segments collected" 120 bash -c "[ \$(ls $T/segs | wc -l) -ge $SEGMENTS ]" ||
+    { echo "only $(ls "$T/segs" | wc -l) of $SEGMENTS segments were archived"; exit 1; }
 mapfile -t segs < <(ls "$T/segs" | grep -E '^[0-9A-F]{24}$' | sort | head -n "$SEGMENTS")
 n=${#segs[@]}
 echo "segments: $n real WAL segments of 16 MiB from pgbench -i -s $scale"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,8 +24,18 @@ char *walarchive_path(const WalFileName *n, const char *name)
     return xasprintf("wal/%.16s/%s", name, name);
 }
 
-static bool read_whole_file(const char *path, Buf *out)
+/*
+ * A WAL file mapped read-only: a segment is 16 MiB that is hashed and
+ * compressed once, so mapping it saves copying it and faulting in a buffer.
+ */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+} WalFile;
+
+static bool wal_file_map(const char *path, WalFile *out)
 {
+    *out = (WalFile){0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         err_errno("could not open WAL file \"%s\"", path);
@@ -33,32 +44,29 @@ static bool read_whole_file(const char *path, Buf *out)
         return false;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    bool ok = fstat(fd, &st) == 0;
+    if (!ok)
         err_errno("could not stat WAL file \"%s\"", path);
-        close(fd);
-        return false;
-    }
-    buf_reserve(out, (size_t)st.st_size + 1);
-    for (;;) {
-        buf_reserve(out, 1 << 16);
-        ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            err_errno("could not read WAL file \"%s\"", path);
-            close(fd);
-            return false;
-        }
-        if (n == 0)
-            break;
-        out->len += (size_t)n;
+    if (ok && st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p == MAP_FAILED)
+            ok = err_errno("could not read WAL file \"%s\"", path);
+        else
+            *out = (WalFile){.data = p, .len = (size_t)st.st_size};
     }
     close(fd);
-    return true;
+    return ok;
+}
+
+static void wal_file_unmap(WalFile *f)
+{
+    if (f->len > 0)
+        munmap((void *)f->data, f->len);
+    *f = (WalFile){0};
 }
 
 /* Invariant 2: the segment belongs to this repository's cluster and to its name. */
-static bool check_segment(Repo *repo, const char *name, const WalFileName *wn, const Buf *data)
+static bool check_segment(Repo *repo, const char *name, const WalFileName *wn, const WalFile *data)
 {
     uint32_t seg_size = repo_wal_seg_size(repo);
     if (data->len != seg_size) {
@@ -119,27 +127,33 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     char *name = xstrdup(basename(copy));
     free(copy);
     WalFileName wn;
-    Buf data = {0}, obj = {0};
+    WalFile data = {0};
+    Buf obj = {0};
     char *path = NULL;
-    bool ok = wal_name_parse(name, &wn) && read_whole_file(src_path, &data);
+    bool ok = wal_name_parse(name, &wn) && wal_file_map(src_path, &data);
     if (ok && (wn.kind == WAL_FILE_SEGMENT || wn.kind == WAL_FILE_PARTIAL))
         ok = check_segment(repo, name, &wn, &data);
     if (!ok)
         goto done;
-
-    uint8_t sha[SHA256_LEN];
-    sha256(data.data, data.len, sha);
     path = walarchive_path(&wn, name);
 
-    /* Invariant 1: look before compressing; the common retry case is cheap. */
-    bool same = false;
-    if (!(ok = compare_existing(repo, path, name, sha, &same)))
+    /*
+     * Invariant 1. The common case is a new file: encode it (hashing and
+     * compressing side by side) and store it exclusively. A file already
+     * there, a retry after a crash or a race with another pusher, is
+     * compared by hash.
+     */
+    uint8_t sha[SHA256_LEN];
+    bool exists = false, same = false;
+    if (!(ok = storage_exists(repo_storage(repo), path, &exists)))
         goto done;
-    if (same) {
-        *result = WAL_PUSH_ALREADY;
+    if (exists) {
+        sha256(data.data, data.len, sha);
+        if ((ok = compare_existing(repo, path, name, sha, &same)) && same)
+            *result = WAL_PUSH_ALREADY;
         goto done;
     }
-    ok = obj_encode(repo_codec(repo), repo_compress_level(repo), data.data, data.len, sha, NULL,
+    ok = obj_encode(repo_codec(repo), repo_compress_level(repo), data.data, data.len, NULL, sha,
                     &obj);
     if (ok)
         ok = storage_put(repo_storage(repo), path, obj.data, obj.len,
@@ -156,7 +170,7 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
 done:
     if (!ok && err_code() == DD_EXIT_IO)
         err_context("could not archive \"%s\"", name);
-    buf_free(&data);
+    wal_file_unmap(&data);
     buf_free(&obj);
     free(path);
     free(name);
