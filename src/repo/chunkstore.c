@@ -234,6 +234,8 @@ static bool index_load(ChunkStore *cs, const char *name)
         size_t pi = pack_add(cs, name, true);
         ok = index_parse(&raw, &cs->packs[pi]);
         if (!ok) {
+            cs->packs[pi].n = 0; /* never listed, never looked up */
+            cs->packs[pi].removed = true;
             err_context("pack index \"%s/%s\"", repo_path(cs->repo), path);
             err_hint("run \"drydock verify\" to see which backups this affects");
         }
@@ -250,7 +252,7 @@ static bool index_load(ChunkStore *cs, const char *name)
     return ok;
 }
 
-bool chunkstore_open(Repo *repo, ChunkStore **out)
+static bool chunkstore_open_impl(Repo *repo, ChunkStore **out, StrList *damaged)
 {
     ChunkStore *cs = xcalloc(1, sizeof(*cs));
     cs->repo = repo;
@@ -266,6 +268,11 @@ bool chunkstore_open(Repo *repo, ChunkStore **out)
             memcpy(name, names.items[i], 32);
             name[32] = 0;
             ok = index_load(cs, name);
+            if (!ok && damaged) { /* verify: note it and go on */
+                strlist_push(damaged, err_message());
+                err_clear();
+                ok = true;
+            }
         }
     }
     strlist_free(&names);
@@ -275,6 +282,16 @@ bool chunkstore_open(Repo *repo, ChunkStore **out)
     }
     *out = cs;
     return true;
+}
+
+bool chunkstore_open(Repo *repo, ChunkStore **out)
+{
+    return chunkstore_open_impl(repo, out, NULL);
+}
+
+bool chunkstore_open_lenient(Repo *repo, ChunkStore **out, StrList *damaged)
+{
+    return chunkstore_open_impl(repo, out, damaged);
 }
 
 void chunkstore_close(ChunkStore *cs)

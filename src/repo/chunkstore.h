@@ -63,6 +63,12 @@ DD_MUST_CHECK bool chunkstore_flush(ChunkStore *cs);
 /* Chunks this handle stored so far: count, raw bytes, bytes written to packs. */
 void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uint64_t *stored);
 
+/*
+ * Like chunkstore_open(), but an index that fails to load is skipped and its
+ * error message pushed to damaged (verify reports it and goes on).
+ */
+DD_MUST_CHECK bool chunkstore_open_lenient(Repo *repo, ChunkStore **out, StrList *damaged);
+
 /* Enumeration (verify, expire): the committed packs and the chunks their indexes list. */
 typedef struct {
     uint8_t sha256[SHA256_LEN];
