@@ -38,6 +38,7 @@ typedef struct {
     bool has_control;
     atomic_size_t next;
     atomic_bool failed;
+    atomic_bool paused;     /* backup_test_pause("copy") done */
     ManifestChunk **chunks; /* per file, sized at the walk's length */
     uint32_t *nchunks;
     atomic_bool *vanished;
@@ -158,6 +159,16 @@ static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
     return ok;
 }
 
+void backup_test_pause(const char *point)
+{
+    const char *at = getenv("DRYDOCK_TEST_PAUSE_AT");
+    if (!at || strcmp(at, point) != 0)
+        return;
+    log_warn("pausing at %s (DRYDOCK_TEST_PAUSE_AT)", point);
+    for (int i = 0; i < 600; i++)
+        sleep(1);
+}
+
 static void *copy_worker(void *arg)
 {
     Copy *c = arg;
@@ -170,6 +181,9 @@ static void *copy_worker(void *arg)
             copy_fail(c);
             break;
         }
+        if (atomic_load(&c->bytes_read) * 2 >= c->dl->total_bytes &&
+            !atomic_exchange(&c->paused, true))
+            backup_test_pause("copy");
     }
     free(buf);
     return NULL;

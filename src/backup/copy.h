@@ -13,6 +13,9 @@
  * vanished is left out, a file that shrank ends at its first short chunk,
  * bytes a file gained after the walk are not read.
  *
+ * global/pg_control is copied last, after the workers finished (see
+ * backup_copy()).
+ *
  * With data checksums, every full page of a relation file is checked
  * (pagecheck.h) unless it is new or its LSN is at or past the backup start; a
  * mismatch is read again once (a write may have been in progress) before it
@@ -57,6 +60,14 @@ typedef struct {
     BackupBadPage *bad; /* the first BACKUP_BAD_PAGES_KEPT */
     size_t nbad;
 } BackupCopyResult;
+
+/*
+ * Fault injection for tests: with DRYDOCK_TEST_PAUSE_AT=<point> in the
+ * environment, the backup says "pausing at <point>" on stderr and sleeps
+ * there, so that a test can kill -9 it at a known moment. Points: "started",
+ * "copy" (half the bytes read), "wal-wait", "manifest".
+ */
+void backup_test_pause(const char *point);
 
 /* Copy every file of dl into cs. On failure the first worker error is reported. */
 DD_MUST_CHECK bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts,
