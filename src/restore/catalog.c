@@ -15,8 +15,8 @@ void catalog_compute(Catalog *c, const WindowSegment *segs, size_t nsegs, uint32
     c->wb = xcalloc(c->nbackups ? c->nbackups : 1, sizeof(*c->wb));
     for (size_t i = 0; i < c->nbackups; i++) {
         const CatalogBackup *b = &c->backups[i];
-        c->wb[i] = (WindowBackup){b->id,        b->tli,        b->start_lsn,
-                                  b->stop_lsn,  b->start_time, b->stop_time};
+        c->wb[i] =
+            (WindowBackup){b->id, b->tli, b->start_lsn, b->stop_lsn, b->start_time, b->stop_time};
     }
     window_free(&c->window);
     window_runs(segs, nsegs, &c->window);

@@ -80,8 +80,9 @@ bool tsmap_resolve(TsMap *m, const ManifestTablespace *ts, size_t n, const char 
     }
     for (size_t i = 0; ok && i < m->len; i++) {
         if (!m->items[i].used) {
-            err_set(DD_EXIT_USAGE, "--tablespace-map names \"%s\", which is not a tablespace of "
-                                   "backup \"%s\"",
+            err_set(DD_EXIT_USAGE,
+                    "--tablespace-map names \"%s\", which is not a tablespace of "
+                    "backup \"%s\"",
                     m->items[i].name, backup_id);
             err_hint("name a tablespace by its oid or its recorded directory (\"drydock info\")");
             ok = false;
