@@ -44,4 +44,60 @@ DD_MUST_CHECK bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LE
 
 /* The write side (backup) is declared below by the module that implements it. */
 
+#define CHUNKSTORE_PACK_DIR    "packs"
+#define CHUNKSTORE_PACK_TARGET (64u * 1024 * 1024) /* a pack is committed past this size */
+
+/*
+ * Store a chunk unless the store already has it (or another thread is
+ * storing it right now): encode with the repository's codec and append it to
+ * the open pack, committing the pack and its index once it passes the target
+ * size. *stored is the bytes written (0 for a chunk already present).
+ * Thread-safe. The caller gives the SHA-256 of raw (its name).
+ */
+DD_MUST_CHECK bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
+                                  size_t len, uint64_t *stored);
+
+/* Commit the open pack and its index (invariant 1); call before the manifest. */
+DD_MUST_CHECK bool chunkstore_flush(ChunkStore *cs);
+
+/* Chunks this handle stored so far: count, raw bytes, bytes written to packs. */
+void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uint64_t *stored);
+
+/* Enumeration (verify, expire): the committed packs and the chunks their indexes list. */
+typedef struct {
+    uint8_t sha256[SHA256_LEN];
+    uint64_t offset;     /* of the chunk's object in the pack */
+    uint32_t stored_len; /* object length: header + payload */
+    uint32_t raw_len;
+} ChunkIndexEntry;
+
+size_t chunkstore_npacks(const ChunkStore *cs);
+const char *chunkstore_pack_name(const ChunkStore *cs, size_t pack); /* "<hex>" */
+/* The entries of a pack's index, in offset order; *n gets their number. */
+const ChunkIndexEntry *chunkstore_pack_entries(const ChunkStore *cs, size_t pack, size_t *n);
+
+/*
+ * Read a whole pack and check every chunk its index lists (envelope, hash,
+ * name). bad(sha, message) is called once per damaged chunk; a pack that is
+ * missing or unreadable calls it for each of its chunks. Returns false only on
+ * an I/O error outside the pack (reported through the error slot).
+ */
+typedef void (*ChunkBadFn)(void *ctx, const uint8_t sha256[SHA256_LEN], const char *message);
+DD_MUST_CHECK bool chunkstore_verify_pack(ChunkStore *cs, size_t pack, ChunkBadFn bad, void *ctx);
+
+/*
+ * Garbage collection (expire). live(sha) says which chunks a kept manifest
+ * needs. Packs with no live chunk are removed (index first, then pack);
+ * packs whose live bytes are below half are rewritten: their live chunks are
+ * copied (not re-encoded) into new packs, which are committed with their
+ * indexes before the old index and pack are removed. Packs with no index
+ * (left by an interrupted backup) are removed. A kill at any point leaves
+ * every live chunk in a committed pack. Counts what was freed.
+ */
+typedef bool (*ChunkLiveFn)(void *ctx, const uint8_t sha256[SHA256_LEN]);
+typedef struct {
+    uint64_t packs_removed, packs_rewritten, chunks_removed, bytes_freed;
+} ChunkGcStats;
+DD_MUST_CHECK bool chunkstore_gc(ChunkStore *cs, ChunkLiveFn live, void *ctx, ChunkGcStats *stats);
+
 #endif

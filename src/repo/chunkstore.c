@@ -1,0 +1,720 @@
+/*
+ * chunkstore.c - chunks in packs, with one index per pack (see chunkstore.h).
+ *
+ * Files, under packs/ in the repository:
+ *
+ *   packs/<name>.pack    <name> is 32 random hex digits. The concatenation of
+ *                        chunk objects, each a complete object.h envelope
+ *                        (56-byte header, then the payload), nothing else: no
+ *                        pack header, no padding. A chunk's name is the
+ *                        SHA-256 in its envelope, of its raw content.
+ *   packs/<name>.index   an object (object.h envelope, repository codec)
+ *                        whose raw content is, little-endian:
+ *
+ *       offset size field
+ *       0      4    magic      "DDIX"
+ *       4      4    version    1
+ *       8      8    count      number of entries
+ *       16     8    pack_size  exact length of <name>.pack
+ *       24     48*n entries, in pack (offset) order:
+ *                     0  32 sha256      the chunk's name
+ *                     32  8 offset      of its envelope in the pack
+ *                     40  4 stored_len  envelope length (header + payload)
+ *                     44  4 raw_len     raw content length
+ *
+ * Invariants (numbered as in chunkstore.h, plus):
+ *  4. A pack is committed (storage: atomic rename, fsync) before its index;
+ *     an index is the proof that its pack is complete. Readers only consider
+ *     packs that have an index; a pack without one is an interrupted write.
+ *  5. Entries of an index cover their pack exactly: sorted by offset, each
+ *     starting where the previous ended, the last ending at pack_size.
+ *  6. The same chunk may appear in two indexes only while expire rewrites a
+ *     pack (new pack committed before the old index is removed); the loader
+ *     keeps the first, and both copies are valid.
+ *
+ * In memory: the packs with their entries (the indexes as read), and an
+ * open-addressing hash table from a chunk's name to (pack, entry). A chunk
+ * being written by a worker is "in flight": its slot points into a small
+ * table of names, so that a second worker with the same content skips it
+ * (invariant 2) without waiting. One mutex guards the table, the pack list
+ * and the open pack; the encoding (compression) runs outside it, and so does
+ * committing a full pack.
+ */
+#include "repo/chunkstore.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "repo/object.h"
+
+#define IDX_MAGIC      "DDIX"
+#define IDX_VERSION    1
+#define IDX_HEADER_LEN 24
+#define IDX_ENTRY_LEN  48
+#define SLOT_EMPTY     0
+#define SLOT_INFLIGHT  UINT32_MAX
+
+typedef struct {
+    char name[33];
+    ChunkIndexEntry *entries;
+    size_t n, cap;
+    uint64_t size;
+    bool committed;
+    bool removed; /* by gc */
+} Pack;
+
+typedef struct {
+    uint32_t pack; /* pack index + 1; SLOT_EMPTY; SLOT_INFLIGHT: idx is into inflight */
+    uint32_t idx;
+} Slot;
+
+struct ChunkStore {
+    Repo *repo;
+    pthread_mutex_t lock;
+    Pack *packs;
+    size_t npacks, cap_packs;
+    Slot *slots;
+    size_t nslots, nused; /* nslots: a power of two */
+    uint8_t (*inflight)[SHA256_LEN];
+    uint32_t *inflight_free;
+    size_t ninflight, cap_inflight, nfree;
+    StorageWrite *open_w; /* the pack being written, or NULL */
+    size_t open_pack;
+    uint64_t st_chunks, st_raw, st_stored;
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t key_hash(const uint8_t *sha)
+{
+    uint64_t h;
+    memcpy(&h, sha, sizeof(h)); /* a SHA-256 is already uniform */
+    return h;
+}
+
+static const uint8_t *slot_sha(const ChunkStore *cs, Slot s)
+{
+    if (s.pack == SLOT_INFLIGHT)
+        return cs->inflight[s.idx];
+    return cs->packs[s.pack - 1].entries[s.idx].sha256;
+}
+
+/* The slot holding sha, or the empty slot where it would go. Lock held. */
+static Slot *table_find(const ChunkStore *cs, const uint8_t *sha)
+{
+    size_t mask = cs->nslots - 1;
+    for (size_t i = key_hash(sha) & mask;; i = (i + 1) & mask) {
+        Slot *s = &cs->slots[i];
+        if (s->pack == SLOT_EMPTY || memcmp(slot_sha(cs, *s), sha, SHA256_LEN) == 0)
+            return s;
+    }
+}
+
+static void table_grow(ChunkStore *cs)
+{
+    Slot *old = cs->slots;
+    size_t nold = cs->nslots;
+    cs->nslots = nold ? nold * 2 : 1024;
+    cs->slots = xcalloc(cs->nslots, sizeof(Slot));
+    for (size_t i = 0; i < nold; i++)
+        if (old[i].pack != SLOT_EMPTY)
+            *table_find(cs, slot_sha(cs, old[i])) = old[i];
+    free(old);
+}
+
+/* Insert or re-point sha. Lock held. */
+static void table_set(ChunkStore *cs, const uint8_t *sha, Slot v)
+{
+    if ((cs->nused + 1) * 2 > cs->nslots)
+        table_grow(cs);
+    Slot *s = table_find(cs, sha);
+    if (s->pack == SLOT_EMPTY)
+        cs->nused++;
+    *s = v;
+}
+
+static size_t pack_add(ChunkStore *cs, const char *name, bool committed)
+{
+    if (cs->npacks == cs->cap_packs) {
+        cs->cap_packs = cs->cap_packs ? cs->cap_packs * 2 : 16;
+        cs->packs = xrealloc(cs->packs, cs->cap_packs * sizeof(Pack));
+    }
+    Pack *p = &cs->packs[cs->npacks];
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->committed = committed;
+    return cs->npacks++;
+}
+
+static void pack_push_entry(Pack *p, const ChunkIndexEntry *e)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 256;
+        p->entries = xrealloc(p->entries, p->cap * sizeof(ChunkIndexEntry));
+    }
+    p->entries[p->n++] = *e;
+}
+
+static char *pack_path(const char *name, const char *ext)
+{
+    return xasprintf("%s/%s.%s", CHUNKSTORE_PACK_DIR, name, ext);
+}
+
+/* Parse an index (invariant 5) into pack p. */
+static bool index_parse(const Buf *raw, Pack *p)
+{
+    const uint8_t *d = raw->data;
+    if (raw->len < IDX_HEADER_LEN || memcmp(d, IDX_MAGIC, 4) != 0 || get32(d + 4) != IDX_VERSION)
+        return err_set(DD_EXIT_CORRUPT, "not a version %d pack index", IDX_VERSION);
+    uint64_t count = get64(d + 8);
+    p->size = get64(d + 16);
+    if (count > (raw->len - IDX_HEADER_LEN) / IDX_ENTRY_LEN ||
+        raw->len != IDX_HEADER_LEN + count * IDX_ENTRY_LEN)
+        return err_set(DD_EXIT_CORRUPT, "index length %zu does not match its %llu entries",
+                       raw->len, (unsigned long long)count);
+    uint64_t expect = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        const uint8_t *e = d + IDX_HEADER_LEN + i * IDX_ENTRY_LEN;
+        ChunkIndexEntry ce;
+        memcpy(ce.sha256, e, SHA256_LEN);
+        ce.offset = get64(e + 32);
+        ce.stored_len = get32(e + 40);
+        ce.raw_len = get32(e + 44);
+        if (ce.offset != expect || ce.stored_len < OBJ_HEADER_LEN)
+            return err_set(DD_EXIT_CORRUPT, "index entry %llu is out of sequence",
+                           (unsigned long long)i);
+        expect += ce.stored_len;
+        pack_push_entry(p, &ce);
+    }
+    if (expect != p->size)
+        return err_set(DD_EXIT_CORRUPT, "index entries end at %llu, pack size is %llu",
+                       (unsigned long long)expect, (unsigned long long)p->size);
+    return true;
+}
+
+static bool index_load(ChunkStore *cs, const char *name)
+{
+    char *path = pack_path(name, "index");
+    Buf raw = {0};
+    bool found = false;
+    bool ok = repo_object_get(cs->repo, path, &raw, &found);
+    if (ok && found) {
+        size_t pi = pack_add(cs, name, true);
+        ok = index_parse(&raw, &cs->packs[pi]);
+        if (!ok) {
+            err_context("pack index \"%s/%s\"", repo_path(cs->repo), path);
+            err_hint("run \"drydock verify\" to see which backups this affects");
+        }
+        for (size_t j = 0; ok && j < cs->packs[pi].n; j++) {
+            const uint8_t *sha = cs->packs[pi].entries[j].sha256;
+            if (cs->nused * 2 + 2 > cs->nslots)
+                table_grow(cs);
+            if (table_find(cs, sha)->pack == SLOT_EMPTY) /* invariant 6: first wins */
+                table_set(cs, sha, (Slot){(uint32_t)pi + 1, (uint32_t)j});
+        }
+    }
+    buf_free(&raw);
+    free(path);
+    return ok;
+}
+
+bool chunkstore_open(Repo *repo, ChunkStore **out)
+{
+    ChunkStore *cs = xcalloc(1, sizeof(*cs));
+    cs->repo = repo;
+    pthread_mutex_init(&cs->lock, NULL);
+    table_grow(cs);
+    StrList names = {0};
+    bool ok = storage_list(repo_storage(repo), CHUNKSTORE_PACK_DIR, &names);
+    strlist_sort(&names);
+    for (size_t i = 0; ok && i < names.len; i++) {
+        size_t l = strlen(names.items[i]);
+        if (l == 32 + 6 && strcmp(names.items[i] + 32, ".index") == 0) {
+            char name[33];
+            memcpy(name, names.items[i], 32);
+            name[32] = 0;
+            ok = index_load(cs, name);
+        }
+    }
+    strlist_free(&names);
+    if (!ok) {
+        chunkstore_close(cs);
+        return false;
+    }
+    *out = cs;
+    return true;
+}
+
+void chunkstore_close(ChunkStore *cs)
+{
+    if (!cs)
+        return;
+    if (cs->open_w)
+        storage_write_abort(cs->open_w);
+    for (size_t i = 0; i < cs->npacks; i++)
+        free(cs->packs[i].entries);
+    free(cs->packs);
+    free(cs->slots);
+    free(cs->inflight);
+    free(cs->inflight_free);
+    pthread_mutex_destroy(&cs->lock);
+    free(cs);
+}
+
+bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN])
+{
+    ChunkStore *m = (ChunkStore *)cs; /* the lock is not part of the logical state */
+    pthread_mutex_lock(&m->lock);
+    Slot s = *table_find(cs, sha256);
+    bool has = s.pack != SLOT_EMPTY && s.pack != SLOT_INFLIGHT && cs->packs[s.pack - 1].committed;
+    pthread_mutex_unlock(&m->lock);
+    return has;
+}
+
+/* Read and verify one chunk object at a known place. */
+static bool chunk_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e, Buf *raw)
+{
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_hex(e->sha256, hex);
+    char *path = pack_path(pack, "pack");
+    bool found = false;
+    StorageRead *r = storage_read_open(repo_storage(cs->repo), path, &found);
+    bool ok = r != NULL;
+    if (!r && !found)
+        err_set(DD_EXIT_CORRUPT, "pack \"%s\" is missing", path);
+    uint8_t *obj = ok ? xmalloc(e->stored_len) : NULL;
+    ok = ok && storage_read_at(r, e->offset, obj, e->stored_len);
+    if (r)
+        storage_read_close(r);
+    ObjHeader h;
+    size_t before = raw->len;
+    ok = ok && obj_decode(obj, e->stored_len, raw, &h);
+    if (ok && (memcmp(h.sha256, e->sha256, SHA256_LEN) != 0 || h.raw_len != e->raw_len)) {
+        raw->len = before;
+        ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
+                     (unsigned long long)e->offset);
+    }
+    if (!ok) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", err_message());
+        err_set(err_code() == DD_EXIT_IO ? DD_EXIT_IO : DD_EXIT_CORRUPT,
+                "chunk %s in pack \"%s/%s\" is damaged: %s", hex, repo_path(cs->repo), path, why);
+        err_hint("run \"drydock verify\" to see which backups this affects");
+    }
+    free(obj);
+    free(path);
+    return ok;
+}
+
+bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], Buf *raw)
+{
+    pthread_mutex_lock(&cs->lock);
+    Slot s = *table_find(cs, sha256);
+    bool present =
+        s.pack != SLOT_EMPTY && s.pack != SLOT_INFLIGHT && cs->packs[s.pack - 1].committed;
+    ChunkIndexEntry e = {0};
+    char pack[33] = "";
+    if (present) {
+        e = cs->packs[s.pack - 1].entries[s.idx];
+        memcpy(pack, cs->packs[s.pack - 1].name, sizeof(pack));
+    }
+    pthread_mutex_unlock(&cs->lock);
+    if (!present) {
+        char hex[SHA256_HEX_LEN + 1];
+        sha256_hex(sha256, hex);
+        err_set(DD_EXIT_CORRUPT, "chunk %s is not in any pack of repository \"%s\"", hex,
+                repo_path(cs->repo));
+        err_hint("the repository lost data: run \"drydock verify\" to see which backups this "
+                 "affects");
+        return false;
+    }
+    return chunk_read(cs, pack, &e, raw);
+}
+
+/* ---- write side ---- */
+
+static void random_name(char out[33])
+{
+    uint8_t r[16];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        /* getrandom on Linux does not fail for 16 bytes once booted; be safe anyway */
+        uint64_t t = (uint64_t)(time_wall() * 1e9);
+        memcpy(r, &t, sizeof(t));
+        uint64_t p = (uint64_t)getpid() ^ (uint64_t)(uintptr_t)out;
+        memcpy(r + 8, &p, sizeof(p));
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* Serialise pack p's index (layout at the top of this file). */
+static void index_build(const Pack *p, Buf *out)
+{
+    buf_reserve(out, IDX_HEADER_LEN + p->n * IDX_ENTRY_LEN);
+    uint8_t *d = out->data + out->len;
+    memcpy(d, IDX_MAGIC, 4);
+    put32(d + 4, IDX_VERSION);
+    put64(d + 8, p->n);
+    put64(d + 16, p->size);
+    for (size_t i = 0; i < p->n; i++) {
+        uint8_t *e = d + IDX_HEADER_LEN + i * IDX_ENTRY_LEN;
+        memcpy(e, p->entries[i].sha256, SHA256_LEN);
+        put64(e + 32, p->entries[i].offset);
+        put32(e + 40, p->entries[i].stored_len);
+        put32(e + 44, p->entries[i].raw_len);
+    }
+    out->len += IDX_HEADER_LEN + p->n * IDX_ENTRY_LEN;
+}
+
+/*
+ * Commit a detached pack and then its index (invariant 4). The caller took w
+ * out of the store under the lock, so nobody appends to pack pi any more;
+ * its entries are read without the lock (the array is not resized).
+ */
+static bool pack_commit(ChunkStore *cs, StorageWrite *w, size_t pi)
+{
+    pthread_mutex_lock(&cs->lock);
+    Pack snapshot = cs->packs[pi];
+    pthread_mutex_unlock(&cs->lock);
+    Buf idx = {0};
+    index_build(&snapshot, &idx);
+    char *path = pack_path(snapshot.name, "index");
+    bool ok =
+        storage_write_commit(w, (StoragePutOpts){.exclusive = true}) &&
+        repo_object_put(cs->repo, path, idx.data, idx.len, (StoragePutOpts){.exclusive = true});
+    if (ok) {
+        pthread_mutex_lock(&cs->lock);
+        cs->packs[pi].committed = true;
+        pthread_mutex_unlock(&cs->lock);
+    } else {
+        err_context("committing pack \"%s\"", snapshot.name);
+    }
+    buf_free(&idx);
+    free(path);
+    return ok;
+}
+
+/*
+ * Append an encoded chunk object to the open pack (opening one if needed).
+ * Lock held. When the pack passes the target size it is detached into
+ * *full_w / *full_pack for the caller to commit outside the lock.
+ */
+static bool pack_append_locked(ChunkStore *cs, const uint8_t *sha, const uint8_t *obj,
+                               size_t obj_len, uint32_t raw_len, StorageWrite **full_w,
+                               size_t *full_pack)
+{
+    if (!cs->open_w) {
+        char name[33];
+        random_name(name);
+        char *path = pack_path(name, "pack");
+        cs->open_w = storage_write_begin(repo_storage(cs->repo), path);
+        free(path);
+        if (!cs->open_w)
+            return false;
+        cs->open_pack = pack_add(cs, name, false);
+    }
+    Pack *p = &cs->packs[cs->open_pack];
+    if (!storage_write_append(cs->open_w, obj, obj_len))
+        return false;
+    ChunkIndexEntry e = {.offset = p->size, .stored_len = (uint32_t)obj_len, .raw_len = raw_len};
+    memcpy(e.sha256, sha, SHA256_LEN);
+    pack_push_entry(p, &e);
+    p->size += obj_len;
+    table_set(cs, sha, (Slot){(uint32_t)cs->open_pack + 1, (uint32_t)(p->n - 1)});
+    if (p->size >= CHUNKSTORE_PACK_TARGET) {
+        *full_w = cs->open_w;
+        *full_pack = cs->open_pack;
+        cs->open_w = NULL;
+    }
+    return true;
+}
+
+/* Mark sha in flight unless known; false when it is (stored or in flight). Lock held. */
+static bool inflight_reserve(ChunkStore *cs, const uint8_t *sha, uint32_t *slot_idx)
+{
+    if ((cs->nused + 1) * 2 > cs->nslots)
+        table_grow(cs);
+    Slot *s = table_find(cs, sha);
+    if (s->pack != SLOT_EMPTY)
+        return false;
+    uint32_t i;
+    if (cs->nfree > 0) {
+        i = cs->inflight_free[--cs->nfree];
+    } else {
+        if (cs->ninflight == cs->cap_inflight) {
+            cs->cap_inflight = cs->cap_inflight ? cs->cap_inflight * 2 : 64;
+            cs->inflight = xrealloc(cs->inflight, cs->cap_inflight * SHA256_LEN);
+            cs->inflight_free = xrealloc(cs->inflight_free, cs->cap_inflight * sizeof(uint32_t));
+        }
+        i = (uint32_t)cs->ninflight++;
+    }
+    memcpy(cs->inflight[i], sha, SHA256_LEN);
+    *s = (Slot){SLOT_INFLIGHT, i};
+    cs->nused++;
+    *slot_idx = i;
+    return true;
+}
+
+bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw, size_t len,
+                    uint64_t *stored)
+{
+    *stored = 0;
+    uint32_t fi = 0;
+    pthread_mutex_lock(&cs->lock);
+    bool mine = inflight_reserve(cs, sha256, &fi);
+    pthread_mutex_unlock(&cs->lock);
+    if (!mine)
+        return true;
+    Buf obj = {0};
+    bool ok = obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), raw, len, sha256,
+                         NULL, &obj);
+    StorageWrite *full_w = NULL;
+    size_t full_pack = 0;
+    pthread_mutex_lock(&cs->lock);
+    if (ok)
+        ok = pack_append_locked(cs, sha256, obj.data, obj.len, (uint32_t)len, &full_w, &full_pack);
+    /* the slot now points at the pack (or, on failure, stays in flight: the backup fails) */
+    cs->inflight_free[cs->nfree++] = fi;
+    if (ok) {
+        cs->st_chunks++;
+        cs->st_raw += len;
+        cs->st_stored += obj.len;
+    }
+    pthread_mutex_unlock(&cs->lock);
+    if (ok)
+        *stored = obj.len;
+    buf_free(&obj);
+    if (ok && full_w)
+        ok = pack_commit(cs, full_w, full_pack);
+    return ok;
+}
+
+bool chunkstore_flush(ChunkStore *cs)
+{
+    pthread_mutex_lock(&cs->lock);
+    StorageWrite *w = cs->open_w;
+    size_t pi = cs->open_pack;
+    cs->open_w = NULL;
+    pthread_mutex_unlock(&cs->lock);
+    return w ? pack_commit(cs, w, pi) : true;
+}
+
+void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uint64_t *stored)
+{
+    ChunkStore *m = (ChunkStore *)cs;
+    pthread_mutex_lock(&m->lock);
+    *chunks = cs->st_chunks;
+    *raw = cs->st_raw;
+    *stored = cs->st_stored;
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- enumeration, verification, garbage collection (single-threaded callers) ---- */
+
+size_t chunkstore_npacks(const ChunkStore *cs)
+{
+    return cs->npacks;
+}
+
+const char *chunkstore_pack_name(const ChunkStore *cs, size_t pack)
+{
+    return cs->packs[pack].name;
+}
+
+const ChunkIndexEntry *chunkstore_pack_entries(const ChunkStore *cs, size_t pack, size_t *n)
+{
+    *n = cs->packs[pack].committed && !cs->packs[pack].removed ? cs->packs[pack].n : 0;
+    return cs->packs[pack].entries;
+}
+
+bool chunkstore_verify_pack(ChunkStore *cs, size_t pi, ChunkBadFn bad, void *ctx)
+{
+    Pack *p = &cs->packs[pi];
+    if (!p->committed || p->removed)
+        return true;
+    char *path = pack_path(p->name, "pack");
+    StorageInfo info = {0};
+    bool found = false;
+    bool ok = storage_info(repo_storage(cs->repo), path, &found, &info);
+    if (ok && found && info.size != p->size) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "pack \"%s\" is %llu bytes, its index says %llu", path,
+                 (unsigned long long)info.size, (unsigned long long)p->size);
+        for (size_t i = 0; i < p->n; i++)
+            if (p->entries[i].offset + p->entries[i].stored_len > info.size)
+                bad(ctx, p->entries[i].sha256, msg);
+    }
+    Buf raw = {0};
+    for (size_t i = 0; ok && i < p->n; i++) {
+        if (found && p->entries[i].offset + p->entries[i].stored_len > info.size)
+            continue; /* reported above */
+        raw.len = 0;
+        if (!chunk_read(cs, p->name, &p->entries[i], &raw)) {
+            if (err_code() == DD_EXIT_IO && found) {
+                ok = false;
+                break;
+            }
+            bad(ctx, p->entries[i].sha256, err_message());
+            err_clear();
+        }
+    }
+    buf_free(&raw);
+    free(path);
+    return ok;
+}
+
+/* Remove a pack: index first, so that a kill in between leaves an unindexed pack (garbage). */
+static bool pack_remove(ChunkStore *cs, size_t pi)
+{
+    char *idx = pack_path(cs->packs[pi].name, "index");
+    char *pack = pack_path(cs->packs[pi].name, "pack");
+    bool ok =
+        storage_remove(repo_storage(cs->repo), idx) && storage_remove(repo_storage(cs->repo), pack);
+    cs->packs[pi].removed = ok;
+    free(idx);
+    free(pack);
+    return ok;
+}
+
+/* Copy a live chunk's object, as stored, into the open pack. */
+static bool gc_copy(ChunkStore *cs, StorageRead *r, const ChunkIndexEntry *e)
+{
+    uint8_t *obj = xmalloc(e->stored_len);
+    ObjHeader h;
+    bool ok = storage_read_at(r, e->offset, obj, e->stored_len) &&
+              obj_header_parse(obj, e->stored_len, &h);
+    if (ok && memcmp(h.sha256, e->sha256, SHA256_LEN) != 0)
+        ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
+                     (unsigned long long)e->offset);
+    StorageWrite *full_w = NULL;
+    size_t full_pack = 0;
+    if (ok)
+        ok = pack_append_locked(cs, e->sha256, obj, e->stored_len, e->raw_len, &full_w, &full_pack);
+    free(obj);
+    if (ok && full_w)
+        ok = pack_commit(cs, full_w, full_pack);
+    return ok;
+}
+
+static bool gc_rewrite(ChunkStore *cs, size_t pi, ChunkLiveFn live, void *ctx)
+{
+    char *path = pack_path(cs->packs[pi].name, "pack");
+    bool found = false;
+    StorageRead *r = storage_read_open(repo_storage(cs->repo), path, &found);
+    bool ok = r != NULL;
+    if (!r && !found)
+        err_set(DD_EXIT_CORRUPT, "pack \"%s\" is missing", path);
+    size_t n = cs->packs[pi].n;
+    for (size_t i = 0; ok && i < n; i++) {
+        ChunkIndexEntry e = cs->packs[pi].entries[i]; /* copy: the pack array may move */
+        if (live(ctx, e.sha256))
+            ok = gc_copy(cs, r, &e);
+    }
+    if (r)
+        storage_read_close(r);
+    if (!ok)
+        err_context("rewriting pack \"%s\"", path);
+    free(path);
+    return ok;
+}
+
+/* Remove pack files that have no index: writes that a kill interrupted. */
+static bool gc_unindexed(ChunkStore *cs, ChunkGcStats *stats)
+{
+    StrList names = {0};
+    bool ok = storage_list(repo_storage(cs->repo), CHUNKSTORE_PACK_DIR, &names);
+    for (size_t i = 0; ok && i < names.len; i++) {
+        const char *nm = names.items[i];
+        if (strlen(nm) != 32 + 5 || strcmp(nm + 32, ".pack") != 0)
+            continue;
+        bool indexed = false;
+        for (size_t j = 0; j < cs->npacks && !indexed; j++)
+            indexed = strncmp(cs->packs[j].name, nm, 32) == 0;
+        if (indexed)
+            continue;
+        char *path = xasprintf("%s/%s", CHUNKSTORE_PACK_DIR, nm);
+        StorageInfo info = {0};
+        bool found = false;
+        ok = storage_info(repo_storage(cs->repo), path, &found, &info) &&
+             storage_remove(repo_storage(cs->repo), path);
+        if (ok && found) {
+            stats->packs_removed++;
+            stats->bytes_freed += info.size;
+        }
+        free(path);
+    }
+    strlist_free(&names);
+    return ok;
+}
+
+bool chunkstore_gc(ChunkStore *cs, ChunkLiveFn live, void *ctx, ChunkGcStats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    if (!gc_unindexed(cs, stats))
+        return false;
+    size_t npacks = cs->npacks; /* packs the rewrite adds are not looked at */
+    bool *dead = xcalloc(npacks ? npacks : 1, sizeof(bool));
+    bool ok = true;
+    for (size_t pi = 0; ok && pi < npacks; pi++) {
+        Pack *p = &cs->packs[pi];
+        if (!p->committed || p->removed)
+            continue;
+        uint64_t live_bytes = 0, dead_chunks = 0;
+        for (size_t i = 0; i < p->n; i++) {
+            if (live(ctx, p->entries[i].sha256))
+                live_bytes += p->entries[i].stored_len;
+            else
+                dead_chunks++;
+        }
+        if (dead_chunks == 0 || (live_bytes > 0 && live_bytes * 2 >= p->size))
+            continue;
+        if (live_bytes > 0) {
+            ok = gc_rewrite(cs, pi, live, ctx);
+            stats->packs_rewritten++;
+        } else {
+            stats->packs_removed++;
+        }
+        dead[pi] = true;
+        stats->chunks_removed += dead_chunks;
+        stats->bytes_freed += cs->packs[pi].size - live_bytes;
+    }
+    /* the copies are committed (pack, then index) before any original goes */
+    ok = ok && chunkstore_flush(cs);
+    for (size_t pi = 0; ok && pi < npacks; pi++)
+        if (dead[pi])
+            ok = pack_remove(cs, pi);
+    free(dead);
+    return ok;
+}

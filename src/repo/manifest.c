@@ -1,0 +1,375 @@
+/*
+ * manifest.c - backup manifests as JSON objects (see manifest.h).
+ *
+ * backups/<id>.manifest is an object (object.h envelope, repository codec)
+ * whose raw content is one JSON object:
+ *
+ *   {"format": 1, "id": "20261125T090000Z", "source-node": "standby",
+ *    "system-identifier": "7311...",        (a string: u64 exceeds JSON's doubles)
+ *    "pg-version": 150004, "timeline": 1,
+ *    "start-lsn": "0/5000028", "stop-lsn": "0/5000138",
+ *    "start-time": 1795597200.12, "stop-time": 1795597203.4,   (epoch seconds)
+ *    "backup-label": "...", "tablespace-map": "",
+ *    "chunk-size": 131072, "bytes-logical": N, "bytes-new": N, "bytes-stored": N,
+ *    "duration": 3.3,
+ *    "tablespaces": [{"oid": 16384, "location": "/srv/ts1"}],
+ *    "files": [{"path": "base/1/1259", "mode": 33152, "size": 8192,
+ *               "mtime": 1795597100.0, "chunks": [["<64 hex>", 8192], ...]},
+ *              {"path": "pg_wal", "mode": 16832, "size": 0, "mtime": ...}]}
+ *
+ * Invariants checked on load, beyond manifest.h's: format is 1; the id is
+ * well-formed and matches the object's name; every path is relative, without
+ * "." or ".." components; files are sorted by path with no duplicate; a
+ * directory has no chunks.
+ */
+#include "repo/manifest.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pg/conn.h"
+
+#define MANIFEST_FORMAT 1
+#define MANIFEST_EXT    ".manifest"
+
+static bool manifest_id_valid(const char *id)
+{
+    static const char pattern[] = "ddddddddTddddddZ";
+    if (strlen(id) != sizeof(pattern) - 1)
+        return false;
+    for (size_t i = 0; pattern[i]; i++)
+        if (pattern[i] == 'd' ? !isdigit((unsigned char)id[i]) : id[i] != pattern[i])
+            return false;
+    return true;
+}
+
+static char *manifest_path(const char *id)
+{
+    return xasprintf("%s/%s%s", MANIFEST_DIR, id, MANIFEST_EXT);
+}
+
+bool manifest_list(Repo *repo, StrList *ids)
+{
+    StrList names = {0};
+    if (!storage_list(repo_storage(repo), MANIFEST_DIR, &names))
+        return false;
+    size_t el = strlen(MANIFEST_EXT);
+    for (size_t i = 0; i < names.len; i++) {
+        size_t l = strlen(names.items[i]);
+        if (l <= el || strcmp(names.items[i] + l - el, MANIFEST_EXT) != 0)
+            continue;
+        char *id = xstrndup(names.items[i], l - el);
+        if (manifest_id_valid(id))
+            strlist_push_owned(ids, id);
+        else
+            free(id);
+    }
+    strlist_free(&names);
+    strlist_sort(ids);
+    return true;
+}
+
+/* ---- save ---- */
+
+static json_t *file_to_json(const ManifestFile *f)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "path", json_string(f->path));
+    json_object_set_new(o, "mode", json_integer(f->mode));
+    json_object_set_new(o, "size", json_integer((json_int_t)f->size));
+    json_object_set_new(o, "mtime", json_real(f->mtime));
+    if (S_ISREG(f->mode)) {
+        json_t *chunks = json_array();
+        char hex[SHA256_HEX_LEN + 1];
+        for (size_t i = 0; i < f->nchunks; i++) {
+            sha256_hex(f->chunks[i].sha256, hex);
+            json_array_append_new(chunks, json_pack("[s,I]", hex, (json_int_t)f->chunks[i].len));
+        }
+        json_object_set_new(o, "chunks", chunks);
+    }
+    return o;
+}
+
+static json_t *manifest_to_json(const Manifest *m)
+{
+    char sysid[24], start[24], stop[24];
+    snprintf(sysid, sizeof(sysid), "%" PRIu64, m->system_id);
+    pg_lsn_format(m->start_lsn, start, sizeof(start));
+    pg_lsn_format(m->stop_lsn, stop, sizeof(stop));
+    json_t *o = json_object();
+    json_object_set_new(o, "format", json_integer(MANIFEST_FORMAT));
+    json_object_set_new(o, "id", json_string(m->id));
+    json_object_set_new(o, "source-node", json_string(m->source_node));
+    json_object_set_new(o, "system-identifier", json_string(sysid));
+    json_object_set_new(o, "pg-version", json_integer(m->pg_version));
+    json_object_set_new(o, "timeline", json_integer(m->tli));
+    json_object_set_new(o, "start-lsn", json_string(start));
+    json_object_set_new(o, "stop-lsn", json_string(stop));
+    json_object_set_new(o, "start-time", json_real(m->start_time));
+    json_object_set_new(o, "stop-time", json_real(m->stop_time));
+    json_object_set_new(o, "backup-label", json_string(m->backup_label ? m->backup_label : ""));
+    json_object_set_new(o, "tablespace-map",
+                        json_string(m->tablespace_map ? m->tablespace_map : ""));
+    json_object_set_new(o, "chunk-size", json_integer(m->chunk_size));
+    json_object_set_new(o, "bytes-logical", json_integer((json_int_t)m->bytes_logical));
+    json_object_set_new(o, "bytes-new", json_integer((json_int_t)m->bytes_new));
+    json_object_set_new(o, "bytes-stored", json_integer((json_int_t)m->bytes_stored));
+    json_object_set_new(o, "duration", json_real(m->duration));
+    json_t *ts = json_array();
+    for (size_t i = 0; i < m->ntablespaces; i++)
+        json_array_append_new(ts, json_pack("{s:I,s:s}", "oid", (json_int_t)m->tablespaces[i].oid,
+                                            "location", m->tablespaces[i].location));
+    json_object_set_new(o, "tablespaces", ts);
+    json_t *files = json_array();
+    for (size_t i = 0; i < m->nfiles; i++)
+        json_array_append_new(files, file_to_json(&m->files[i]));
+    json_object_set_new(o, "files", files);
+    return o;
+}
+
+bool manifest_save(Repo *repo, const Manifest *m)
+{
+    if (!m->id || !manifest_id_valid(m->id))
+        return err_set(DD_EXIT_FAIL, "invalid backup id \"%s\"", m->id ? m->id : "");
+    json_t *o = manifest_to_json(m);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!text)
+        return err_set(DD_EXIT_FAIL, "could not serialise the manifest of backup \"%s\"", m->id);
+    char *path = manifest_path(m->id);
+    bool ok = repo_object_put(repo, path, text, strlen(text), (StoragePutOpts){.exclusive = true});
+    if (!ok)
+        err_context("writing the manifest of backup \"%s\"", m->id);
+    free(path);
+    free(text);
+    return ok;
+}
+
+bool manifest_remove(Repo *repo, const char *id)
+{
+    if (!manifest_id_valid(id))
+        return err_set(DD_EXIT_USAGE, "invalid backup id \"%s\"", id);
+    char *path = manifest_path(id);
+    bool ok = storage_remove(repo_storage(repo), path);
+    free(path);
+    return ok;
+}
+
+/* ---- load ---- */
+
+static bool path_valid(const char *p)
+{
+    if (!p[0] || p[0] == '/')
+        return false;
+    const char *c = p;
+    while (*c) {
+        const char *e = strchr(c, '/');
+        size_t l = e ? (size_t)(e - c) : strlen(c);
+        if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        c += l + (e ? 1 : 0);
+        if (e && !*c)
+            return false;
+    }
+    return true;
+}
+
+static bool get_u64(json_t *o, const char *key, uint64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return err_set(DD_EXIT_CORRUPT, "\"%s\" is not a non-negative integer", key);
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+static bool get_u32(json_t *o, const char *key, uint32_t *out)
+{
+    uint64_t v;
+    if (!get_u64(o, key, &v))
+        return false;
+    if (v > UINT32_MAX)
+        return err_set(DD_EXIT_CORRUPT, "\"%s\" is out of range", key);
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool get_num(json_t *o, const char *key, double *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_number(v))
+        return err_set(DD_EXIT_CORRUPT, "\"%s\" is not a number", key);
+    *out = json_number_value(v);
+    return true;
+}
+
+static bool get_str(json_t *o, const char *key, char **out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v))
+        return err_set(DD_EXIT_CORRUPT, "\"%s\" is not a string", key);
+    *out = xstrdup(json_string_value(v));
+    return true;
+}
+
+static bool get_lsn(json_t *o, const char *key, uint64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v) || !pg_lsn_parse(json_string_value(v), out))
+        return err_set(DD_EXIT_CORRUPT, "\"%s\" is not an LSN", key);
+    return true;
+}
+
+static bool chunks_from_json(json_t *arr, ManifestFile *f)
+{
+    if (!json_is_array(arr))
+        return err_set(DD_EXIT_CORRUPT, "file \"%s\" has no chunk list", f->path);
+    f->nchunks = json_array_size(arr);
+    f->chunks = xcalloc(f->nchunks ? f->nchunks : 1, sizeof(ManifestChunk));
+    uint64_t sum = 0;
+    for (size_t i = 0; i < f->nchunks; i++) {
+        json_t *c = json_array_get(arr, i);
+        json_t *h = json_array_get(c, 0), *l = json_array_get(c, 1);
+        if (!json_is_array(c) || json_array_size(c) != 2 || !json_is_string(h) ||
+            !sha256_from_hex(json_string_value(h), f->chunks[i].sha256) || !json_is_integer(l) ||
+            json_integer_value(l) <= 0 || json_integer_value(l) > UINT32_MAX)
+            return err_set(DD_EXIT_CORRUPT, "chunk %zu of file \"%s\" is malformed", i, f->path);
+        f->chunks[i].len = (uint32_t)json_integer_value(l);
+        sum += f->chunks[i].len;
+    }
+    if (sum != f->size) /* manifest.h invariant 2 */
+        return err_set(DD_EXIT_CORRUPT, "the chunks of file \"%s\" add up to %llu bytes, not %llu",
+                       f->path, (unsigned long long)sum, (unsigned long long)f->size);
+    return true;
+}
+
+static bool file_from_json(json_t *o, ManifestFile *f, const char *prev)
+{
+    if (!json_is_object(o) || !get_str(o, "path", &f->path))
+        return err_set(DD_EXIT_CORRUPT, "a file entry has no path");
+    if (!path_valid(f->path))
+        return err_set(DD_EXIT_CORRUPT, "file path \"%s\" is not a relative path", f->path);
+    if (prev && strcmp(prev, f->path) >= 0)
+        return err_set(DD_EXIT_CORRUPT, "file \"%s\" is out of order or listed twice", f->path);
+    if (!get_u32(o, "mode", &f->mode) || !get_u64(o, "size", &f->size) ||
+        !get_num(o, "mtime", &f->mtime))
+        return err_context("file \"%s\"", f->path);
+    if (S_ISREG(f->mode))
+        return chunks_from_json(json_object_get(o, "chunks"), f);
+    if (!S_ISDIR(f->mode))
+        return err_set(DD_EXIT_CORRUPT, "file \"%s\" is neither a file nor a directory", f->path);
+    return true;
+}
+
+static bool manifest_from_json(json_t *o, Manifest *m)
+{
+    uint64_t format = 0;
+    char *sysid = NULL;
+    if (!json_is_object(o) || !get_u64(o, "format", &format))
+        return err_set(DD_EXIT_CORRUPT, "not a manifest");
+    if (format != MANIFEST_FORMAT)
+        return err_set(DD_EXIT_REPO, "manifest format %llu is not supported (expected %d)",
+                       (unsigned long long)format, MANIFEST_FORMAT);
+    bool ok =
+        get_str(o, "id", &m->id) && get_str(o, "source-node", &m->source_node) &&
+        get_str(o, "system-identifier", &sysid) && get_u32(o, "pg-version", &m->pg_version) &&
+        get_u32(o, "timeline", &m->tli) && get_lsn(o, "start-lsn", &m->start_lsn) &&
+        get_lsn(o, "stop-lsn", &m->stop_lsn) && get_num(o, "start-time", &m->start_time) &&
+        get_num(o, "stop-time", &m->stop_time) && get_str(o, "backup-label", &m->backup_label) &&
+        get_str(o, "tablespace-map", &m->tablespace_map) &&
+        get_u32(o, "chunk-size", &m->chunk_size) &&
+        get_u64(o, "bytes-logical", &m->bytes_logical) && get_u64(o, "bytes-new", &m->bytes_new) &&
+        get_u64(o, "bytes-stored", &m->bytes_stored) && get_num(o, "duration", &m->duration);
+    if (ok) {
+        char *end = NULL;
+        m->system_id = strtoull(sysid, &end, 10);
+        if (!sysid[0] || *end)
+            ok = err_set(DD_EXIT_CORRUPT, "\"system-identifier\" is not a number");
+    }
+    free(sysid);
+    json_t *ts = json_object_get(o, "tablespaces");
+    json_t *files = json_object_get(o, "files");
+    if (ok && (!json_is_array(ts) || !json_is_array(files)))
+        ok = err_set(DD_EXIT_CORRUPT, "\"tablespaces\" or \"files\" is not a list");
+    if (ok) {
+        m->ntablespaces = json_array_size(ts);
+        m->tablespaces = xcalloc(m->ntablespaces + 1, sizeof(ManifestTablespace));
+    }
+    for (size_t i = 0; ok && i < m->ntablespaces; i++)
+        ok = get_u32(json_array_get(ts, i), "oid", &m->tablespaces[i].oid) &&
+             get_str(json_array_get(ts, i), "location", &m->tablespaces[i].location);
+    if (ok) {
+        m->nfiles = json_array_size(files);
+        m->files = xcalloc(m->nfiles + 1, sizeof(ManifestFile));
+    }
+    for (size_t i = 0; ok && i < m->nfiles; i++)
+        ok =
+            file_from_json(json_array_get(files, i), &m->files[i], i ? m->files[i - 1].path : NULL);
+    return ok;
+}
+
+bool manifest_load(Repo *repo, const char *id, Manifest **out)
+{
+    if (!manifest_id_valid(id)) {
+        err_set(DD_EXIT_USAGE, "\"%s\" is not a backup id (expected YYYYMMDDTHHMMSSZ)", id);
+        err_hint("\"drydock info\" lists the backups");
+        return false;
+    }
+    char *path = manifest_path(id);
+    Buf raw = {0};
+    bool found = false;
+    bool ok = repo_object_get(repo, path, &raw, &found);
+    if (ok && !found) {
+        ok = err_set(DD_EXIT_USAGE, "backup \"%s\" does not exist in repository \"%s\"", id,
+                     repo_path(repo));
+        err_hint("\"drydock info\" lists the backups");
+    }
+    Manifest *m = xcalloc(1, sizeof(*m));
+    if (ok && found) {
+        json_error_t jerr;
+        json_t *o = json_loadb((const char *)raw.data, raw.len, 0, &jerr);
+        if (!o)
+            ok = err_set(DD_EXIT_CORRUPT, "invalid JSON at line %d: %s", jerr.line, jerr.text);
+        else
+            ok = manifest_from_json(o, m);
+        if (ok && strcmp(m->id, id) != 0)
+            ok = err_set(DD_EXIT_CORRUPT, "it holds backup \"%s\"", m->id);
+        json_decref(o);
+        if (!ok) {
+            err_context("manifest \"%s/%s\"", repo_path(repo), path);
+            err_hint("the manifest was damaged or edited: run \"drydock verify\"");
+        }
+    }
+    buf_free(&raw);
+    free(path);
+    if (!ok) {
+        manifest_free(m);
+        return false;
+    }
+    *out = m;
+    return true;
+}
+
+void manifest_free(Manifest *m)
+{
+    if (!m)
+        return;
+    free(m->id);
+    free(m->source_node);
+    free(m->backup_label);
+    free(m->tablespace_map);
+    for (size_t i = 0; i < m->ntablespaces; i++)
+        free(m->tablespaces[i].location);
+    free(m->tablespaces);
+    for (size_t i = 0; i < m->nfiles; i++) {
+        free(m->files[i].path);
+        free(m->files[i].chunks);
+    }
+    free(m->files);
+    free(m);
+}

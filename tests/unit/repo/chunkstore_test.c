@@ -1,0 +1,280 @@
+/*
+ * chunkstore_test.c - chunks in packs: round trip, dedup, reopen, corruption
+ * and missing chunks detected with their names, concurrent puts, gc.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "repo/chunkstore.h"
+#include "repo/object.h"
+
+static char root[64];
+static Config cfg;
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "/tmp/drydock-chunkstore-test-XXXXXX");
+    if (!mkdtemp(root))
+        return -1;
+    char *repo = xasprintf("%s/repo", root);
+    if (!repo_create(repo, (RepoCreateOpts){
+                               .system_id = 42, .wal_seg_size = 16 << 20, .pg_version = 150000}))
+        return -1;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.repo_path = repo;
+    cfg.compress = CODEC_ZSTD;
+    cfg.compress_level = 3;
+    cfg.file = "test";
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(cfg.repo_path);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    return system(cmd);
+}
+
+/* A chunk whose content depends on seed: compressible, distinct per seed. */
+static void make_chunk(uint8_t *buf, size_t len, uint32_t seed)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)((i / 64) * 7 + seed * 13 + (i % 5 == 0 ? seed : 0));
+    memcpy(buf, &seed, sizeof(seed));
+}
+
+static void put_chunk(ChunkStore *cs, uint32_t seed, uint8_t sha[SHA256_LEN], uint64_t *stored)
+{
+    uint8_t buf[8192];
+    make_chunk(buf, sizeof(buf), seed);
+    sha256(buf, sizeof(buf), sha);
+    assert_true(chunkstore_put(cs, sha, buf, sizeof(buf), stored));
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    uint8_t sha[3][SHA256_LEN];
+    uint64_t stored;
+    for (uint32_t i = 0; i < 3; i++) {
+        put_chunk(cs, i, sha[i], &stored);
+        assert_true(stored > OBJ_HEADER_LEN && stored < 8192);
+    }
+    put_chunk(cs, 1, sha[1], &stored); /* invariant 2: stored once */
+    assert_int_equal(stored, 0);
+    assert_false(chunkstore_has(cs, sha[0])); /* not committed yet */
+    assert_true(chunkstore_flush(cs));
+    assert_true(chunkstore_has(cs, sha[0]));
+    chunkstore_close(cs);
+
+    assert_true(chunkstore_open(repo, &cs));
+    assert_int_equal(chunkstore_npacks(cs), 1);
+    for (uint32_t i = 0; i < 3; i++) {
+        uint8_t expect[8192];
+        make_chunk(expect, sizeof(expect), i);
+        Buf raw = {0};
+        assert_true(chunkstore_has(cs, sha[i]));
+        assert_true(chunkstore_get(cs, sha[i], &raw));
+        assert_int_equal(raw.len, 8192);
+        assert_memory_equal(raw.data, expect, 8192);
+        buf_free(&raw);
+    }
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
+static void test_missing_chunk(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    uint8_t sha[SHA256_LEN];
+    memset(sha, 0xab, sizeof(sha));
+    Buf raw = {0};
+    assert_false(chunkstore_get(cs, sha, &raw));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    char *expect = xasprintf("chunk abababababababababababababababababababababababababababababab"
+                             "abab is not in any pack of repository \"%s\"",
+                             cfg.repo_path);
+    assert_string_equal(err_message(), expect);
+    free(expect);
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
+typedef struct {
+    ChunkStore *cs;
+    uint32_t base;
+} Worker;
+
+static void *worker(void *arg)
+{
+    Worker *w = arg;
+    for (uint32_t i = 0; i < 200; i++) {
+        uint8_t sha[SHA256_LEN];
+        uint64_t stored;
+        put_chunk(w->cs, 1000 + i % 150, sha, &stored); /* overlapping content */
+    }
+    return NULL;
+}
+
+static void test_concurrent_puts(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    uint64_t before_chunks, raw, stored;
+    chunkstore_stats(cs, &before_chunks, &raw, &stored);
+    pthread_t t[4];
+    Worker w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (Worker){cs, (uint32_t)i};
+        assert_int_equal(pthread_create(&t[i], NULL, worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_true(chunkstore_flush(cs));
+    uint64_t chunks;
+    chunkstore_stats(cs, &chunks, &raw, &stored);
+    assert_int_equal(chunks - before_chunks, 150); /* each distinct chunk once */
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
+static void bad_cb(void *ctx, const uint8_t sha[SHA256_LEN], const char *message)
+{
+    (void)sha;
+    (void)message;
+    (*(int *)ctx)++;
+}
+
+static void test_corruption_detected(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    uint8_t sha[SHA256_LEN];
+    uint64_t stored;
+    put_chunk(cs, 77, sha, &stored);
+    assert_true(chunkstore_flush(cs));
+    size_t pi = chunkstore_npacks(cs) - 1;
+    size_t n;
+    const ChunkIndexEntry *e = chunkstore_pack_entries(cs, pi, &n);
+    assert_int_equal(n, 1);
+    /* flip a byte in the payload */
+    char *path = xasprintf("%s/packs/%s.pack", cfg.repo_path, chunkstore_pack_name(cs, pi));
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, (long)(e[0].offset + OBJ_HEADER_LEN + 3), SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, (long)(e[0].offset + OBJ_HEADER_LEN + 3), SEEK_SET);
+    fputc(c ^ 0x40, f);
+    fclose(f);
+    Buf raw = {0};
+    assert_false(chunkstore_get(cs, sha, &raw));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_hex(sha, hex);
+    char *prefix = xasprintf("chunk %s in pack \"%s/packs/%s.pack\" is damaged: ", hex,
+                             cfg.repo_path, chunkstore_pack_name(cs, pi));
+    assert_memory_equal(err_message(), prefix, strlen(prefix));
+    int bad = 0;
+    assert_true(chunkstore_verify_pack(cs, pi, bad_cb, &bad));
+    assert_int_equal(bad, 1);
+    /* a damaged index is refused on open, naming it */
+    char *idx = xasprintf("%s/packs/%s.index", cfg.repo_path, chunkstore_pack_name(cs, pi));
+    f = fopen(idx, "r+b");
+    fseek(f, 60, SEEK_SET);
+    c = fgetc(f);
+    fseek(f, 60, SEEK_SET);
+    fputc(c ^ 1, f);
+    fclose(f);
+    ChunkStore *cs2 = NULL;
+    assert_false(chunkstore_open(repo, &cs2));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    assert_non_null(strstr(err_message(), chunkstore_pack_name(cs, pi)));
+    unlink(idx); /* leave the store usable: this pack becomes garbage */
+    free(idx);
+    free(prefix);
+    free(path);
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
+static bool live_even(void *ctx, const uint8_t sha[SHA256_LEN])
+{
+    (void)ctx;
+    return sha[0] % 2 == 0;
+}
+
+static bool live_none(void *ctx, const uint8_t sha[SHA256_LEN])
+{
+    (void)ctx;
+    (void)sha;
+    return false;
+}
+
+static void test_gc(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    uint8_t sha[40][SHA256_LEN];
+    uint64_t stored;
+    for (uint32_t i = 0; i < 40; i++)
+        put_chunk(cs, 5000 + i, sha[i], &stored);
+    assert_true(chunkstore_flush(cs));
+    ChunkGcStats st;
+    assert_true(chunkstore_gc(cs, live_even, NULL, &st));
+    chunkstore_close(cs);
+    assert_true(chunkstore_open(repo, &cs));
+    for (uint32_t i = 0; i < 40; i++) {
+        Buf raw = {0};
+        if (sha[i][0] % 2 == 0) {
+            assert_true(chunkstore_get(cs, sha[i], &raw));
+            assert_int_equal(raw.len, 8192);
+        }
+        buf_free(&raw);
+    }
+    assert_true(chunkstore_gc(cs, live_none, NULL, &st));
+    chunkstore_close(cs);
+    assert_true(chunkstore_open(repo, &cs));
+    assert_int_equal(chunkstore_npacks(cs), 0);
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_missing_chunk),
+        cmocka_unit_test(test_concurrent_puts),
+        cmocka_unit_test(test_corruption_detected),
+        cmocka_unit_test(test_gc),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,237 @@
+/*
+ * manifest_test.c - manifests: round trip, listing, missing and damaged
+ * manifests, structural checks (chunk sums, paths, order).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo/manifest.h"
+
+static char root[64];
+static Config cfg;
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "/tmp/drydock-manifest-test-XXXXXX");
+    if (!mkdtemp(root))
+        return -1;
+    char *repo = xasprintf("%s/repo", root);
+    if (!repo_create(repo, (RepoCreateOpts){
+                               .system_id = 42, .wal_seg_size = 16 << 20, .pg_version = 150000}))
+        return -1;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.repo_path = repo;
+    cfg.compress = CODEC_ZSTD;
+    cfg.compress_level = 3;
+    cfg.file = "test";
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(cfg.repo_path);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    return system(cmd);
+}
+
+static Manifest *sample(const char *id)
+{
+    Manifest *m = xcalloc(1, sizeof(*m));
+    m->id = xstrdup(id);
+    m->source_node = xstrdup("standby");
+    m->system_id = 7311234567890123456ull;
+    m->pg_version = 150004;
+    m->tli = 2;
+    m->start_lsn = 0x100000028ull;
+    m->stop_lsn = 0x100000138ull;
+    m->start_time = 1795597200.25;
+    m->stop_time = 1795597203.5;
+    m->backup_label = xstrdup("START WAL LOCATION: 1/28 (file 000000020000000100000000)\n\"q\"\\");
+    m->tablespace_map = xstrdup("16384 /srv/ts1\n");
+    m->chunk_size = 131072;
+    m->bytes_logical = 139264;
+    m->bytes_new = 100;
+    m->bytes_stored = 50;
+    m->duration = 3.25;
+    m->ntablespaces = 1;
+    m->tablespaces = xcalloc(1, sizeof(ManifestTablespace));
+    m->tablespaces[0].oid = 16384;
+    m->tablespaces[0].location = xstrdup("/srv/ts1");
+    m->nfiles = 3;
+    m->files = xcalloc(3, sizeof(ManifestFile));
+    m->files[0] = (ManifestFile){xstrdup("base"), S_IFDIR | 0700, 0, 1795597100.0, NULL, 0};
+    m->files[1] = (ManifestFile){xstrdup("base/1/1259"),
+                                 S_IFREG | 0600,
+                                 139264,
+                                 1795597101.5,
+                                 xcalloc(2, sizeof(ManifestChunk)),
+                                 2};
+    m->files[1].chunks[0].len = 131072;
+    memset(m->files[1].chunks[0].sha256, 0x11, SHA256_LEN);
+    m->files[1].chunks[1].len = 8192;
+    memset(m->files[1].chunks[1].sha256, 0x22, SHA256_LEN);
+    m->files[2] = (ManifestFile){xstrdup("global/pg_control"), S_IFREG | 0600, 0, 1.0, NULL, 0};
+    return m;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    Repo *repo;
+    assert_true(repo_open(&cfg, &repo));
+    Manifest *m = sample("20261125T090000Z");
+    assert_true(manifest_save(repo, m));
+    assert_false(manifest_save(repo, m)); /* never overwritten */
+    assert_int_equal(err_code(), DD_EXIT_CONFLICT);
+    Manifest *m2 = sample("20261125T080000Z");
+    assert_true(manifest_save(repo, m2));
+    StrList ids = {0};
+    assert_true(manifest_list(repo, &ids));
+    assert_int_equal(ids.len, 2);
+    assert_string_equal(ids.items[0], "20261125T080000Z");
+    assert_string_equal(ids.items[1], "20261125T090000Z");
+    strlist_free(&ids);
+
+    Manifest *l;
+    assert_true(manifest_load(repo, "20261125T090000Z", &l));
+    assert_string_equal(l->source_node, "standby");
+    assert_true(l->system_id == m->system_id);
+    assert_int_equal(l->pg_version, 150004);
+    assert_int_equal(l->tli, 2);
+    assert_true(l->start_lsn == m->start_lsn && l->stop_lsn == m->stop_lsn);
+    assert_true(l->start_time == m->start_time && l->duration == 3.25);
+    assert_string_equal(l->backup_label, m->backup_label);
+    assert_string_equal(l->tablespace_map, m->tablespace_map);
+    assert_int_equal(l->ntablespaces, 1);
+    assert_string_equal(l->tablespaces[0].location, "/srv/ts1");
+    assert_int_equal(l->nfiles, 3);
+    assert_string_equal(l->files[1].path, "base/1/1259");
+    assert_int_equal(l->files[1].mode, S_IFREG | 0600);
+    assert_int_equal(l->files[1].nchunks, 2);
+    assert_memory_equal(l->files[1].chunks[1].sha256, m->files[1].chunks[1].sha256, SHA256_LEN);
+    assert_true(l->files[0].mode == (S_IFDIR | 0700));
+    manifest_free(l);
+
+    assert_true(manifest_remove(repo, "20261125T080000Z"));
+    assert_true(manifest_list(repo, &ids));
+    assert_int_equal(ids.len, 1);
+    strlist_free(&ids);
+    manifest_free(m);
+    manifest_free(m2);
+    repo_close(repo);
+}
+
+static void test_missing(void **state)
+{
+    (void)state;
+    Repo *repo;
+    assert_true(repo_open(&cfg, &repo));
+    Manifest *l = NULL;
+    assert_false(manifest_load(repo, "20200101T000000Z", &l));
+    assert_int_equal(err_code(), DD_EXIT_USAGE);
+    char *expect =
+        xasprintf("backup \"20200101T000000Z\" does not exist in repository \"%s\"", cfg.repo_path);
+    assert_string_equal(err_message(), expect);
+    free(expect);
+    assert_false(manifest_load(repo, "../drydock", &l));
+    assert_int_equal(err_code(), DD_EXIT_USAGE);
+    repo_close(repo);
+}
+
+static void test_corrupt(void **state)
+{
+    (void)state;
+    Repo *repo;
+    assert_true(repo_open(&cfg, &repo));
+    Manifest *m = sample("20261125T100000Z");
+    assert_true(manifest_save(repo, m));
+    char *path = xasprintf("%s/backups/20261125T100000Z.manifest", cfg.repo_path);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 80, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 80, SEEK_SET);
+    fputc(c ^ 0x08, f);
+    fclose(f);
+    Manifest *l = NULL;
+    assert_false(manifest_load(repo, "20261125T100000Z", &l));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    assert_non_null(strstr(err_message(), "20261125T100000Z.manifest"));
+    free(path);
+    manifest_free(m);
+    repo_close(repo);
+}
+
+typedef struct {
+    const char *title;
+    void (*spoil)(Manifest *m);
+    const char *message; /* expected substring */
+} BadCase;
+
+static void spoil_sum(Manifest *m)
+{
+    m->files[1].size = 1;
+}
+
+static void spoil_path(Manifest *m)
+{
+    free(m->files[2].path);
+    m->files[2].path = xstrdup("global/../../etc/passwd");
+}
+
+static void spoil_order(Manifest *m)
+{
+    free(m->files[0].path);
+    m->files[0].path = xstrdup("zzz");
+}
+
+static void test_structure(void **state)
+{
+    (void)state;
+    const BadCase cases[] = {
+        {"chunks do not add up", spoil_sum,
+         "the chunks of file \"base/1/1259\" add up to 139264 bytes, not 1"},
+        {"path escapes", spoil_path,
+         "file path \"global/../../etc/passwd\" is not a relative path"},
+        {"out of order", spoil_order, "file \"base/1/1259\" is out of order or listed twice"},
+    };
+    Repo *repo;
+    assert_true(repo_open(&cfg, &repo));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "2026112%zuT000000Z", i);
+        Manifest *m = sample(id);
+        cases[i].spoil(m);
+        assert_true(manifest_save(repo, m));
+        Manifest *l = NULL;
+        if (manifest_load(repo, id, &l))
+            fail_msg("%s: loaded", cases[i].title);
+        if (!strstr(err_message(), cases[i].message))
+            fail_msg("%s: got \"%s\"", cases[i].title, err_message());
+        assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+        manifest_free(m);
+    }
+    repo_close(repo);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_corrupt),
+        cmocka_unit_test(test_structure),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
