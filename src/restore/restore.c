@@ -231,9 +231,12 @@ static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m
     RestoreDest d = {o->dest, m, tsloc, o->delta};
     ChunkStore *cs = NULL;
     PlanUnit *units = NULL;
-    bool ok = dest_check(&d) && chunkstore_open(repo, &cs) &&
-              (!o->delta || dest_clean(&d, &out->removed)) &&
-              dest_layout(&d, &out->dirs, &out->files);
+    bool ok = dest_check(&d);
+    if (ok)
+        log_info("restoring backup %s (%s) to \"%s\"%s", m->id, out->target, o->dest,
+                 o->delta ? ", delta" : "");
+    ok = ok && chunkstore_open(repo, &cs) && (!o->delta || dest_clean(&d, &out->removed)) &&
+         dest_layout(&d, &out->dirs, &out->files);
     if (ok) {
         size_t nunits = plan_units(m->files, m->nfiles, UNIT_BYTES, &units);
         out->jobs = default_jobs(o->jobs);
@@ -281,7 +284,6 @@ bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out)
     Manifest *m = NULL;
     if (!manifest_load(repo, out->backup_id, &m))
         return false;
-    log_info("restoring backup %s (%s) to \"%s\"", m->id, out->target, o->dest);
     out->bytes_total = m->bytes_logical;
     bool ok = restore_manifest(repo, o, m, timeline, out);
     manifest_free(m);
