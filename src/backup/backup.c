@@ -1,0 +1,196 @@
+/*
+ * backup.c - see backup.h.
+ */
+#include "backup/backup.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backup/copy.h"
+#include "backup/source.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "pg/conn.h"
+#include "pg/datadir.h"
+#include "repo/chunkstore.h"
+#include "repo/lock.h"
+#include "repo/manifest.h"
+
+/* A backup id from a time: "YYYYMMDDTHHMMSSZ", moved on while one exists. */
+static bool backup_make_id(Repo *repo, double when, char *out, size_t len)
+{
+    StrList ids = {0};
+    if (!manifest_list(repo, &ids))
+        return false;
+    time_t t = (time_t)when;
+    for (;;) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(out, len, "%Y%m%dT%H%M%SZ", &tm);
+        bool taken = false;
+        for (size_t i = 0; i < ids.len && !taken; i++)
+            taken = strcmp(ids.items[i], out) == 0;
+        if (!taken)
+            break;
+        t++;
+    }
+    strlist_free(&ids);
+    return true;
+}
+
+static bool backup_save_manifest(Repo *repo, const BackupSourceInfo *si, const DatadirList *dl,
+                                 BackupCopyResult *cr, BackupSummary *sum, double started)
+{
+    Manifest m = {0};
+    m.id = sum->id;
+    m.source_node = sum->node;
+    m.system_id = si->system_id;
+    m.pg_version = si->pg_version;
+    m.tli = si->tli;
+    m.start_lsn = si->start_lsn;
+    m.stop_lsn = si->stop_lsn;
+    m.start_time = si->start_time;
+    m.stop_time = si->stop_time;
+    m.backup_label = si->backup_label;
+    m.tablespace_map = si->tablespace_map;
+    m.chunk_size = sum->chunk_size;
+    m.bytes_logical = cr->bytes_logical;
+    m.bytes_new = cr->bytes_new;
+    m.bytes_stored = cr->bytes_stored;
+    m.duration = time_mono() - started;
+    m.ntablespaces = dl->ntablespaces;
+    ManifestTablespace *ts = xcalloc(dl->ntablespaces + 1, sizeof(ManifestTablespace));
+    for (size_t i = 0; i < dl->ntablespaces; i++)
+        ts[i] = (ManifestTablespace){dl->tablespaces[i].oid, dl->tablespaces[i].location};
+    m.tablespaces = ts;
+    m.files = cr->files;
+    m.nfiles = cr->nfiles;
+    bool ok = manifest_save(repo, &m);
+    free(ts);
+    sum->duration = m.duration;
+    return ok;
+}
+
+static void backup_fill_summary(BackupSummary *s, const BackupSourceInfo *si,
+                                const BackupCopyResult *cr)
+{
+    s->start_lsn = si->start_lsn;
+    s->stop_lsn = si->stop_lsn;
+    s->tli = si->tli;
+    s->files = cr->nfiles;
+    s->bytes_logical = cr->bytes_logical;
+    s->bytes_read = cr->bytes_read;
+    s->bytes_new = cr->bytes_new;
+    s->bytes_stored = cr->bytes_stored;
+    s->chunks = cr->chunks;
+    s->chunks_new = cr->chunks_new;
+    s->data_checksums = si->data_checksums;
+    s->pages_checked = cr->pages_checked;
+    s->bad_pages = cr->bad_pages;
+}
+
+/* Copy phase: walk, copy, commit packs. */
+static bool backup_copy_phase(BackupSource *src, ChunkStore *cs, const BackupOpts *opts,
+                              BackupSummary *sum, DatadirList *dl, BackupCopyResult *cr)
+{
+    if (!datadir_walk(backup_source_datadir(src), dl))
+        return false;
+    if (opts->progress)
+        progress_phase(opts->progress, "copy", dl->total_bytes);
+    double t0 = time_mono();
+    const BackupSourceInfo *si = backup_source_info(src);
+    BackupCopyOpts co = {.jobs = sum->jobs,
+                         .chunk_size = sum->chunk_size,
+                         .check_pages = si->data_checksums,
+                         .start_lsn = si->start_lsn,
+                         .progress = opts->progress};
+    bool ok = backup_copy(dl, cs, co, cr) && chunkstore_flush(cs);
+    if (opts->progress)
+        progress_end_phase(opts->progress);
+    sum->copy_seconds = time_mono() - t0;
+    return ok;
+}
+
+static bool backup_with_lock(const Config *cfg, Repo *repo, const BackupOpts *opts,
+                             BackupSummary *sum)
+{
+    double started = time_mono();
+    bool from_standby = opts->from == BACKUP_FROM_STANDBY ||
+                        (opts->from == BACKUP_FROM_AUTO && cfg->standby && cfg->standby[0]);
+    BackupSource *src = NULL;
+    ChunkStore *cs = NULL;
+    DatadirList dl = {0};
+    BackupCopyResult cr = {0};
+    bool ok = backup_source_open(cfg, repo, from_standby, &src) && chunkstore_open(repo, &cs) &&
+              backup_make_id(repo, time_wall(), sum->id, sizeof(sum->id));
+    if (ok) {
+        snprintf(sum->node, sizeof(sum->node), "%s", backup_source_node(src));
+        char label[64];
+        snprintf(label, sizeof(label), "drydock %s", sum->id);
+        ok = backup_source_start(src, label, cfg->archive_timeout) &&
+             backup_copy_phase(src, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
+    }
+    if (ok) {
+        double t0 = time_mono();
+        if (opts->progress)
+            progress_phase(opts->progress, "wal-wait", 0);
+        ok = backup_source_wait_archive(src, repo, cfg->archive_timeout);
+        sum->wal_wait_seconds = time_mono() - t0;
+    }
+    if (ok) {
+        backup_fill_summary(sum, backup_source_info(src), &cr);
+        ok = backup_save_manifest(repo, backup_source_info(src), &dl, &cr, sum, started);
+    }
+    if (ok && cr.bad_pages > 0)
+        log_warn("%" PRIu64 " page(s) failed their checksum in backup %s (listed above)",
+                 cr.bad_pages, sum->id);
+    backup_copy_result_free(&cr);
+    datadir_list_free(&dl);
+    chunkstore_close(cs);
+    backup_source_close(src);
+    return ok;
+}
+
+bool backup_run(const Config *cfg, const BackupOpts *opts, BackupSummary *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->jobs = opts->jobs > 0 ? opts->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (out->jobs < 1)
+        out->jobs = 1;
+    out->chunk_size = opts->chunk_size ? opts->chunk_size : BACKUP_CHUNK_SIZE_DEFAULT;
+    Repo *repo = NULL;
+    RepoLock *lock = NULL;
+    if (!repo_open(cfg, &repo))
+        return false;
+    bool ok = repo_lock_acquire(repo_path(repo), "backup", "backup", &lock) &&
+              backup_with_lock(cfg, repo, opts, out);
+    repo_lock_release(lock);
+    repo_close(repo);
+    return ok;
+}
+
+char *backup_summary_json(const BackupSummary *s)
+{
+    char start[24], stop[24];
+    pg_lsn_format(s->start_lsn, start, sizeof(start));
+    pg_lsn_format(s->stop_lsn, stop, sizeof(stop));
+    double d = s->duration > 0 ? s->duration : 1e-9;
+    double cd = s->copy_seconds > 0 ? s->copy_seconds : 1e-9;
+    return xasprintf("{\"type\":\"summary\",\"id\":\"%s\",\"source\":\"%s\",\"start_lsn\":\"%s\","
+                     "\"stop_lsn\":\"%s\",\"timeline\":%u,\"files\":%" PRIu64
+                     ",\"bytes_logical\":%" PRIu64 ",\"bytes_read\":%" PRIu64
+                     ",\"bytes_new\":%" PRIu64 ",\"bytes_stored\":%" PRIu64 ",\"chunks\":%" PRIu64
+                     ",\"chunks_new\":%" PRIu64 ",\"chunk_size\":%u,\"jobs\":%d,"
+                     "\"data_checksums\":%s,\"pages_checked\":%" PRIu64 ",\"bad_pages\":%" PRIu64
+                     ",\"duration\":%.3f,\"copy_seconds\":%.3f,\"wal_wait_seconds\":%.3f,"
+                     "\"read_rate\":%.0f,\"store_rate\":%.0f}",
+                     s->id, s->node, start, stop, s->tli, s->files, s->bytes_logical, s->bytes_read,
+                     s->bytes_new, s->bytes_stored, s->chunks, s->chunks_new, s->chunk_size,
+                     s->jobs, s->data_checksums ? "true" : "false", s->pages_checked, s->bad_pages,
+                     s->duration, s->copy_seconds, s->wal_wait_seconds, (double)s->bytes_read / cd,
+                     (double)s->bytes_stored / d);
+}

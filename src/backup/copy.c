@@ -1,0 +1,328 @@
+/*
+ * copy.c - see copy.h.
+ *
+ * Shared state: the unit cursor (atomic), the per-file chunk slots (each
+ * written by exactly the worker that owns the unit), the vanished flags, the
+ * counters (atomics), the bad-page list and the first error (mutex).
+ */
+#include "backup/copy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "pg/pagecheck.h"
+
+#define UNIT_BYTES (16u * 1024 * 1024)
+
+typedef struct {
+    uint32_t file;
+    uint32_t first; /* chunk index in the file */
+    uint32_t count;
+} Unit;
+
+typedef struct {
+    const DatadirList *dl;
+    ChunkStore *cs;
+    BackupCopyOpts opts;
+    Unit *units;
+    size_t nunits;
+    Unit control; /* global/pg_control */
+    bool has_control;
+    atomic_size_t next;
+    atomic_bool failed;
+    ManifestChunk **chunks; /* per file, sized at the walk's length */
+    uint32_t *nchunks;
+    atomic_bool *vanished;
+    _Atomic uint64_t bytes_read, chunks_new, bytes_new, bytes_stored, pages_checked, bad_pages;
+    pthread_mutex_t lock; /* bad list and first error */
+    BackupBadPage *bad;
+    size_t nbad;
+    DdExit err_code;
+    char err_msg[1024], err_hint[512];
+} Copy;
+
+static void copy_fail(Copy *c)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!atomic_load(&c->failed)) {
+        c->err_code = err_code();
+        snprintf(c->err_msg, sizeof(c->err_msg), "%s", err_message());
+        snprintf(c->err_hint, sizeof(c->err_hint), "%s", err_hint_text());
+        atomic_store(&c->failed, true);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void copy_bad_page(Copy *c, const DatadirEntry *e, uint32_t blkno, uint16_t stored,
+                          uint16_t computed)
+{
+    uint64_t n = atomic_fetch_add(&c->bad_pages, 1);
+    if (n >= BACKUP_BAD_PAGES_KEPT)
+        return;
+    log_warn("page checksum mismatch in file \"%s\", block %u: stored %u, computed %u", e->path,
+             blkno, stored, computed);
+    pthread_mutex_lock(&c->lock);
+    if (c->nbad < BACKUP_BAD_PAGES_KEPT) {
+        c->bad[c->nbad].path = xstrdup(e->path);
+        c->bad[c->nbad++].blkno = blkno;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Check the full pages of a chunk read at offset; a mismatch is read again once. */
+static void copy_check_pages(Copy *c, const DatadirEntry *e, int fd, uint64_t offset,
+                             const uint8_t *data, size_t len)
+{
+    for (size_t p = 0; p + PG_BLCKSZ <= len; p += PG_BLCKSZ) {
+        uint32_t blkno = e->segno * PG_RELSEG_BLOCKS + (uint32_t)((offset + p) / PG_BLCKSZ);
+        uint16_t stored = 0, computed = 0;
+        PageCheck r = pg_page_check(data + p, blkno, c->opts.start_lsn, &stored, &computed);
+        if (r == PAGE_CHECK_MISMATCH) {
+            uint8_t again[PG_BLCKSZ];
+            if (pread(fd, again, PG_BLCKSZ, (off_t)(offset + p)) == PG_BLCKSZ)
+                r = pg_page_check(again, blkno, c->opts.start_lsn, &stored, &computed);
+        }
+        if (r == PAGE_CHECK_OK || r == PAGE_CHECK_MISMATCH)
+            atomic_fetch_add(&c->pages_checked, 1);
+        if (r == PAGE_CHECK_MISMATCH)
+            copy_bad_page(c, e, blkno, stored, computed);
+    }
+}
+
+/* Read exactly len bytes at offset, or fewer at the end of the file. */
+static bool copy_read(int fd, const char *path, uint8_t *buf, size_t len, uint64_t offset,
+                      size_t *got)
+{
+    *got = 0;
+    while (*got < len) {
+        ssize_t n = pread(fd, buf + *got, len - *got, (off_t)(offset + *got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno("could not read file \"%s\"", path);
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    return true;
+}
+
+static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
+{
+    const DatadirEntry *e = &c->dl->entries[u->file];
+    int fd = open(e->fullpath, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) { /* dropped during the backup: WAL replay drops it too */
+            atomic_store(&c->vanished[u->file], true);
+            return true;
+        }
+        return err_errno("could not open file \"%s\"", e->fullpath);
+    }
+    uint32_t cs = c->opts.chunk_size;
+    posix_fadvise(fd, (off_t)u->first * cs, (off_t)u->count * cs, POSIX_FADV_SEQUENTIAL);
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < u->count && !atomic_load(&c->failed); i++) {
+        uint64_t offset = (uint64_t)(u->first + i) * cs;
+        uint64_t want = e->size - offset < cs ? e->size - offset : cs;
+        size_t got = 0;
+        ok = copy_read(fd, e->fullpath, buf, (size_t)want, offset, &got);
+        if (!ok || got == 0)
+            break; /* the file shrank: this and later chunks stay empty */
+        ManifestChunk *mc = &c->chunks[u->file][u->first + i];
+        sha256(buf, got, mc->sha256);
+        mc->len = (uint32_t)got;
+        if (c->opts.check_pages && e->relation)
+            copy_check_pages(c, e, fd, offset, buf, got);
+        uint64_t stored = 0;
+        ok = chunkstore_put(c->cs, mc->sha256, buf, got, &stored);
+        if (ok && stored > 0) {
+            atomic_fetch_add(&c->chunks_new, 1);
+            atomic_fetch_add(&c->bytes_new, got);
+            atomic_fetch_add(&c->bytes_stored, stored);
+        }
+        atomic_fetch_add(&c->bytes_read, got);
+        if (c->opts.progress)
+            progress_add(c->opts.progress, got);
+        if (got < want)
+            break;
+    }
+    close(fd);
+    return ok;
+}
+
+static void *copy_worker(void *arg)
+{
+    Copy *c = arg;
+    uint8_t *buf = xmalloc(c->opts.chunk_size);
+    for (;;) {
+        size_t i = atomic_fetch_add(&c->next, 1);
+        if (i >= c->nunits || atomic_load(&c->failed))
+            break;
+        if (!copy_unit(c, &c->units[i], buf)) {
+            copy_fail(c);
+            break;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Split the files into units and size the chunk slots. */
+static void copy_plan(Copy *c)
+{
+    const DatadirList *dl = c->dl;
+    uint32_t per_unit = UNIT_BYTES / c->opts.chunk_size;
+    if (per_unit == 0)
+        per_unit = 1;
+    size_t cap = dl->total_bytes / UNIT_BYTES + dl->n + 1;
+    c->units = xmalloc(cap * sizeof(Unit));
+    c->chunks = xcalloc(dl->n + 1, sizeof(ManifestChunk *));
+    c->nchunks = xcalloc(dl->n + 1, sizeof(uint32_t));
+    c->vanished = xcalloc(dl->n + 1, sizeof(atomic_bool));
+    for (size_t f = 0; f < dl->n; f++) {
+        const DatadirEntry *e = &dl->entries[f];
+        if (!S_ISREG(e->mode) || e->size == 0)
+            continue;
+        uint64_t n = (e->size + c->opts.chunk_size - 1) / c->opts.chunk_size;
+        c->nchunks[f] = (uint32_t)n;
+        c->chunks[f] = xcalloc(n, sizeof(ManifestChunk));
+        if (strcmp(e->path, "global/pg_control") == 0) {
+            c->control = (Unit){(uint32_t)f, 0, (uint32_t)n};
+            c->has_control = true;
+            continue; /* copied last: see backup_copy() */
+        }
+        for (uint64_t first = 0; first < n; first += per_unit) {
+            if (c->nunits == cap) {
+                cap *= 2;
+                c->units = xrealloc(c->units, cap * sizeof(Unit));
+            }
+            uint64_t count = n - first < per_unit ? n - first : per_unit;
+            c->units[c->nunits++] = (Unit){(uint32_t)f, (uint32_t)first, (uint32_t)count};
+        }
+    }
+}
+
+/* The manifest's file list: directories, and files up to their first short chunk. */
+static void copy_collect(Copy *c, BackupCopyResult *out)
+{
+    const DatadirList *dl = c->dl;
+    out->files = xcalloc(dl->n + 1, sizeof(ManifestFile));
+    for (size_t f = 0; f < dl->n; f++) {
+        const DatadirEntry *e = &dl->entries[f];
+        if (atomic_load(&c->vanished[f]))
+            continue;
+        ManifestFile *mf = &out->files[out->nfiles++];
+        mf->path = xstrdup(e->path);
+        mf->mode = e->mode;
+        mf->mtime = e->mtime;
+        if (!S_ISREG(e->mode))
+            continue;
+        size_t n = 0;
+        uint64_t size = 0;
+        while (n < c->nchunks[f] && c->chunks[f][n].len > 0) {
+            size += c->chunks[f][n].len;
+            n++;
+            if (c->chunks[f][n - 1].len < c->opts.chunk_size)
+                break;
+        }
+        mf->size = size;
+        mf->nchunks = n;
+        mf->chunks = c->chunks[f];
+        c->chunks[f] = NULL;
+        if (!mf->chunks)
+            mf->chunks = xcalloc(1, sizeof(ManifestChunk));
+        out->bytes_logical += size;
+        out->chunks += n;
+    }
+}
+
+bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts, BackupCopyResult *out)
+{
+    memset(out, 0, sizeof(*out));
+    Copy *c = xcalloc(1, sizeof(*c));
+    c->dl = dl;
+    c->cs = cs;
+    c->opts = opts;
+    if (c->opts.jobs < 1)
+        c->opts.jobs = 1;
+    pthread_mutex_init(&c->lock, NULL);
+    c->bad = xcalloc(BACKUP_BAD_PAGES_KEPT, sizeof(BackupBadPage));
+    copy_plan(c);
+    pthread_t *threads = xcalloc((size_t)c->opts.jobs, sizeof(pthread_t));
+    int started = 0;
+    for (int i = 0; i < c->opts.jobs; i++) {
+        if (pthread_create(&threads[i], NULL, copy_worker, c) != 0)
+            break;
+        started++;
+    }
+    if (started == 0)
+        copy_worker(c);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    /*
+     * pg_control goes last, as pg_basebackup sends it last: recovery of a
+     * backup taken on a standby ends at the minRecoveryPoint of the copied
+     * pg_control, which must therefore cover every change in the other files.
+     */
+    if (!atomic_load(&c->failed) && c->has_control) {
+        uint8_t *buf = xmalloc(c->opts.chunk_size);
+        if (!copy_unit(c, &c->control, buf))
+            copy_fail(c);
+        free(buf);
+    }
+    bool ok = !atomic_load(&c->failed);
+    if (ok) {
+        copy_collect(c, out);
+        out->bytes_read = atomic_load(&c->bytes_read);
+        out->chunks_new = atomic_load(&c->chunks_new);
+        out->bytes_new = atomic_load(&c->bytes_new);
+        out->bytes_stored = atomic_load(&c->bytes_stored);
+        out->pages_checked = atomic_load(&c->pages_checked);
+        out->bad_pages = atomic_load(&c->bad_pages);
+        out->bad = c->bad;
+        out->nbad = c->nbad;
+        c->bad = NULL;
+    } else {
+        err_set(c->err_code, "%s", c->err_msg);
+        if (c->err_hint[0])
+            err_hint("%s", c->err_hint);
+    }
+    for (size_t f = 0; f < dl->n; f++)
+        free(c->chunks[f]);
+    if (c->bad) {
+        for (size_t i = 0; i < c->nbad; i++)
+            free(c->bad[i].path);
+        free(c->bad);
+    }
+    free(c->chunks);
+    free(c->nchunks);
+    free(c->vanished);
+    free(c->units);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+    return ok;
+}
+
+void backup_copy_result_free(BackupCopyResult *r)
+{
+    for (size_t i = 0; i < r->nbad; i++)
+        free(r->bad[i].path);
+    free(r->bad);
+    if (r->files) {
+        for (size_t i = 0; i < r->nfiles; i++) {
+            free(r->files[i].path);
+            free(r->files[i].chunks);
+        }
+        free(r->files);
+    }
+    memset(r, 0, sizeof(*r));
+}

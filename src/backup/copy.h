@@ -1,0 +1,68 @@
+/*
+ * copy.h - the parallel copy of a data directory into the chunk store.
+ *
+ * Regular files are cut into chunks of chunk_size bytes (a power-of-two
+ * multiple of the 8 KiB page, so chunks are page-aligned), each hashed
+ * (SHA-256), and only chunks the store lacks are compressed and written
+ * (chunkstore_put). The work is split into units of up to 16 MiB of one file,
+ * taken in order by `jobs` threads from a shared cursor; a worker holds one
+ * chunk buffer, so memory is jobs x (chunk + its encoding), whatever the size
+ * of the cluster.
+ *
+ * Files change while a backup runs (WAL replay repairs them): a file that
+ * vanished is left out, a file that shrank ends at its first short chunk,
+ * bytes a file gained after the walk are not read.
+ *
+ * With data checksums, every full page of a relation file is checked
+ * (pagecheck.h) unless it is new or its LSN is at or past the backup start; a
+ * mismatch is read again once (a write may have been in progress) before it
+ * is reported by file and block.
+ */
+#ifndef DD_BACKUP_COPY_H
+#define DD_BACKUP_COPY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/progress.h"
+#include "pg/datadir.h"
+#include "repo/chunkstore.h"
+#include "repo/manifest.h"
+
+#define BACKUP_CHUNK_SIZE_DEFAULT (128u * 1024)
+#define BACKUP_BAD_PAGES_KEPT     100
+
+typedef struct {
+    int jobs;
+    uint32_t chunk_size;
+    bool check_pages;
+    uint64_t start_lsn;
+    Progress *progress; /* may be NULL */
+} BackupCopyOpts;
+
+typedef struct {
+    char *path;
+    uint32_t blkno;
+} BackupBadPage;
+
+typedef struct {
+    ManifestFile *files; /* sorted by path; owned (freed by backup_copy_result_free) */
+    size_t nfiles;
+    uint64_t bytes_logical; /* sum of the sizes of the files listed */
+    uint64_t bytes_read;
+    uint64_t chunks, chunks_new;
+    uint64_t bytes_new, bytes_stored; /* raw and stored bytes of the chunks written */
+    uint64_t pages_checked, bad_pages;
+    BackupBadPage *bad; /* the first BACKUP_BAD_PAGES_KEPT */
+    size_t nbad;
+} BackupCopyResult;
+
+/* Copy every file of dl into cs. On failure the first worker error is reported. */
+DD_MUST_CHECK bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts,
+                               BackupCopyResult *out);
+
+/* Frees the bad-page list; the files array is freed unless taken (set to NULL). */
+void backup_copy_result_free(BackupCopyResult *r);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * backup.c - "drydock backup": parse, run backup_run(), print.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup/backup.h"
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/progress.h"
+
+static const char backup_help[] =
+    "usage: drydock backup [--from standby|primary] [--jobs N] [--json]\n\n"
+    "Takes an online backup. Every backup is logically full and physically\n"
+    "incremental: files are cut into 128 KiB chunks named by their SHA-256 and\n"
+    "only chunks the repository lacks are stored.\n\n"
+    "  --from NODE      standby (default when [cluster] standby is set) or primary\n"
+    "  --jobs N         parallel workers (default: the number of cores)\n"
+    "  --json           progress lines and a final summary as JSON on stdout\n"
+    "  --chunk-size KiB chunk size for new backups, a power of two from 8 to 4096\n\n"
+    "From the standby: it must be streaming; the primary is asked for a CHECKPOINT\n"
+    "and, at the end, a WAL switch. The backup exists once the WAL from its start\n"
+    "to its stop is archived ([repository] archive-timeout) and its manifest is\n"
+    "written. Exit codes: 5 locked, 6 PostgreSQL, 7 I/O (full disk), 8 WAL not\n"
+    "archived in time.\n";
+
+static bool backup_parse_jobs(const char *s, int *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!end || *end || v < 1 || v > 256)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+static bool backup_parse_chunk(const char *s, uint32_t *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!end || *end || v < 8 || v > 4096 || (v & (v - 1)) != 0)
+        return false;
+    *out = (uint32_t)v * 1024;
+    return true;
+}
+
+static void backup_print(const BackupSummary *s, bool json, Progress *progress)
+{
+    if (json) {
+        char *line = backup_summary_json(s);
+        progress_print_line(progress, line);
+        free(line);
+        return;
+    }
+    char lsn1[24], lsn2[24], read[16], newb[16], stored[16], rate[16];
+    snprintf(lsn1, sizeof(lsn1), "%X/%X", (unsigned)(s->start_lsn >> 32), (unsigned)s->start_lsn);
+    snprintf(lsn2, sizeof(lsn2), "%X/%X", (unsigned)(s->stop_lsn >> 32), (unsigned)s->stop_lsn);
+    progress_format_bytes((double)s->bytes_read, read, sizeof(read));
+    progress_format_bytes((double)s->bytes_new, newb, sizeof(newb));
+    progress_format_bytes((double)s->bytes_stored, stored, sizeof(stored));
+    progress_format_bytes(s->copy_seconds > 0 ? (double)s->bytes_read / s->copy_seconds : 0, rate,
+                          sizeof(rate));
+    log_info("backup %s from the %s (%s to %s): %" PRIu64 " files, read %s at %s/s, new %s, "
+             "stored %s, %.1f s",
+             s->id, s->node, lsn1, lsn2, s->files, read, rate, newb, stored, s->duration);
+    if (s->data_checksums)
+        log_info("page checksums: %" PRIu64 " pages verified, %" PRIu64 " bad", s->pages_checked,
+                 s->bad_pages);
+}
+
+int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"from", required_argument, NULL, 'f'}, {"jobs", required_argument, NULL, 'j'},
+        {"json", no_argument, NULL, 'J'},       {"chunk-size", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},       {0}};
+    BackupOpts opts = {0};
+    bool json = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(backup_help, stdout);
+            return DD_EXIT_OK;
+        case 'f':
+            if (strcmp(optarg, "standby") == 0)
+                opts.from = BACKUP_FROM_STANDBY;
+            else if (strcmp(optarg, "primary") == 0)
+                opts.from = BACKUP_FROM_PRIMARY;
+            else
+                return cli_usage(argv[0], "--from expects \"standby\" or \"primary\", got \"%s\"",
+                                 optarg);
+            break;
+        case 'j':
+            if (!backup_parse_jobs(optarg, &opts.jobs))
+                return cli_usage(argv[0], "--jobs expects a number from 1 to 256, got \"%s\"",
+                                 optarg);
+            break;
+        case 'J':
+            json = true;
+            break;
+        case 'c':
+            if (!backup_parse_chunk(optarg, &opts.chunk_size))
+                return cli_usage(argv[0],
+                                 "--chunk-size expects KiB, a power of two from 8 to 4096, "
+                                 "got \"%s\"",
+                                 optarg);
+            break;
+        default:
+            return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
+    const Config *cfg = cli_config(ctx);
+    if (!cfg)
+        return DD_EXIT_CONFIG;
+    Progress *progress = progress_new(json);
+    opts.progress = progress;
+    BackupSummary sum;
+    if (!backup_run(cfg, &opts, &sum)) {
+        progress_free(progress); /* ends a terminal progress line before the error */
+        return cli_fail();
+    }
+    backup_print(&sum, json, progress);
+    progress_free(progress);
+    return DD_EXIT_OK;
+}
