@@ -53,8 +53,9 @@ psql_q p "select pg_switch_wal()" >/dev/null
 check "backup 2 from the primary" dd backup --from primary --quiet
 B2=$(restore_last_backup)
 check "the new WAL is archived" dd check --quiet
-check "delta restore over r1" dd restore --dest "$T/r1" --delta --json \
+dd restore --dest "$T/r1" --delta --json --port "$R1_PORT" --quiet \
     --tablespace-map "$TS_OID=$T/ts1_r1" >"$T/delta.json"
+check_eq "delta restore over r1" 0 $?
 total=$(restore_json "$T/delta.json" bytes_total)
 written=$(restore_json "$T/delta.json" bytes_written)
 note "delta: $written of $total bytes rewritten"
