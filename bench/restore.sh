@@ -29,6 +29,7 @@ compress-level=3
 log-level-console=warn
 log-level-file=off
 start-fast=y
+repo1-retention-full=99
 process-max=$JOBS
 
 [bench]

@@ -221,6 +221,35 @@ static int default_jobs(int jobs)
     return n > 0 ? (int)n : 1;
 }
 
+/* Step 4 with its progress phase. */
+static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs, RestoreResult *out)
+{
+    PlanUnit *units = NULL;
+    size_t nunits = plan_units(m->files, m->nfiles, UNIT_BYTES, &units);
+    out->jobs = default_jobs(o->jobs);
+    if ((size_t)out->jobs > nunits)
+        out->jobs = nunits > 0 ? (int)nunits : 1;
+    Job j = {.m = m,
+             .dir = o->dest,
+             .cs = cs,
+             .units = units,
+             .nunits = nunits,
+             .delta = o->delta,
+             .progress = o->progress};
+    pthread_mutex_init(&j.lock, NULL);
+    if (o->progress)
+        progress_phase(o->progress, o->delta ? "delta" : "restore", m->bytes_logical);
+    bool ok = write_files(&j, out->jobs);
+    if (o->progress)
+        progress_end_phase(o->progress);
+    out->bytes_written = atomic_load(&j.written);
+    pthread_mutex_destroy(&j.lock);
+    free(j.message);
+    free(j.hint);
+    free(units);
+    return ok;
+}
+
 /* Steps 2 to 5 for the chosen manifest. */
 static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m,
                              TargetTimeline timeline, RestoreResult *out)
@@ -230,38 +259,20 @@ static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m
         return false;
     RestoreDest d = {o->dest, m, tsloc, o->delta};
     ChunkStore *cs = NULL;
-    PlanUnit *units = NULL;
     bool ok = dest_check(&d);
     if (ok)
         log_info("restoring backup %s (%s) to \"%s\"%s", m->id, out->target, o->dest,
                  o->delta ? ", delta" : "");
+    double t0 = time_mono();
     ok = ok && chunkstore_open(repo, &cs) && (!o->delta || dest_clean(&d, &out->removed)) &&
          dest_layout(&d, &out->dirs, &out->files);
-    if (ok) {
-        size_t nunits = plan_units(m->files, m->nfiles, UNIT_BYTES, &units);
-        out->jobs = default_jobs(o->jobs);
-        if ((size_t)out->jobs > nunits)
-            out->jobs = nunits > 0 ? (int)nunits : 1;
-        Job j = {.m = m,
-                 .dir = o->dest,
-                 .cs = cs,
-                 .units = units,
-                 .nunits = nunits,
-                 .delta = o->delta,
-                 .progress = o->progress};
-        pthread_mutex_init(&j.lock, NULL);
-        if (o->progress)
-            progress_phase(o->progress, o->delta ? "delta" : "restore", m->bytes_logical);
-        ok = write_files(&j, out->jobs);
-        if (o->progress)
-            progress_end_phase(o->progress);
-        out->bytes_written = atomic_load(&j.written);
-        pthread_mutex_destroy(&j.lock);
-        free(j.message);
-        free(j.hint);
-    }
+    double t1 = time_mono();
+    ok = ok && run_workers(o, m, cs, out);
+    double t2 = time_mono();
     ok = ok && write_control_files(o, m, tsloc, timeline) && dest_finish(&d);
-    free(units);
+    if (ok)
+        log_debug("index and layout %.3f s, files %.3f s, control files and sync %.3f s", t1 - t0,
+                  t2 - t1, time_mono() - t2);
     chunkstore_close(cs);
     tsmap_free_locations(tsloc, m->ntablespaces);
     return ok;
@@ -274,6 +285,7 @@ bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out)
     TargetTimeline timeline = TARGET_TIMELINE_LATEST;
     if (!choose_backup(repo, o, out->backup_id, sizeof(out->backup_id), &timeline))
         return false;
+    log_debug("backup chosen in %.3f s", time_mono() - t0);
     if (o->standby_of)
         timeline = TARGET_TIMELINE_LATEST;
     out->timeline = timeline == TARGET_TIMELINE_LATEST ? "latest" : "current";
