@@ -265,3 +265,28 @@ for f in sorted(os.listdir(repo + "/packs")):
             sys.exit(0)
 PY
 }
+
+# --- restore helpers (restore_*) --------------------------------------------
+
+# restore_start NAME DIR PORT: start a restored cluster, wait until it
+# accepts connections and its recovery has ended (promoted).
+restore_start() {
+    register_cluster "$1" "$2" "$3"
+    pg_start "$1" || { note "$1 did not start:"; tail -5 "$T/$1.log" | sed 's/^/# /'; return 1; }
+    wait_for "$1 promoted" 120 sql_is "$1" f "select pg_is_in_recovery()"
+}
+
+# restore_md5 NAME TABLE: a digest of a table's whole contents.
+restore_md5() {
+    psql_q "$1" "select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from $2 t"
+}
+
+# restore_json FILE KEY: KEY of the JSON summary line (type "summary") in FILE. (jq)
+restore_json() {
+    grep '^{' "$1" | jq -r "select(.type == \"summary\") | .$2" | tail -1
+}
+
+# restore_last_backup: the id of the newest backup (from drydock info --json).
+restore_last_backup() {
+    dd info --json | jq -r '.backups[-1].id'
+}

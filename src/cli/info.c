@@ -1,0 +1,59 @@
+/*
+ * info.c - "drydock info": the backups and the recoverable window.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "restore/catalog.h"
+#include "restore/info.h"
+
+static const char info_help[] =
+    "usage: drydock info [--json]\n\n"
+    "Lists the backups (id, source, start and stop time and LSN, timeline, sizes,\n"
+    "duration, how far each can be recovered) and the recoverable window: the\n"
+    "earliest and latest points a restore can reach, and any gap in the archived\n"
+    "WAL. --json prints one JSON object (its fields are in README.md).\n";
+
+int cli_cmd_info(CliContext *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'j'}, {0}};
+    bool json = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(info_help, stdout);
+            return DD_EXIT_OK;
+        }
+        if (c != 'j')
+            return cli_usage("info", "unknown option \"%s\"", argv[optind - 1]);
+        json = true;
+    }
+    if (optind < argc)
+        return cli_usage("info", "unexpected argument \"%s\"", argv[optind]);
+    const Config *cfg = cli_config(ctx);
+    if (!cfg)
+        return DD_EXIT_CONFIG;
+    Repo *repo = NULL;
+    Catalog cat;
+    if (!repo_open(cfg, &repo) || !catalog_load(repo, &cat)) {
+        int rc = cli_fail();
+        repo_close(repo);
+        return rc;
+    }
+    Buf out = {0};
+    if (json)
+        info_render_json(&cat, &out);
+    else
+        info_render_text(&cat, &out);
+    fwrite(out.data, 1, out.len, stdout);
+    buf_free(&out);
+    catalog_free(&cat);
+    repo_close(repo);
+    return fflush(stdout) == 0 ? DD_EXIT_OK : DD_EXIT_IO;
+}

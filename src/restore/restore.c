@@ -1,0 +1,304 @@
+/*
+ * restore.c - see restore.h. The workers (step 4) live here; the
+ * destination's checks and layout in dest.c.
+ */
+#include "restore/restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "repo/chunkstore.h"
+#include "repo/manifest.h"
+#include "restore/catalog.h"
+#include "restore/dest.h"
+#include "restore/fsutil.h"
+#include "restore/plan.h"
+#include "restore/recovery.h"
+
+#define UNIT_BYTES (8u << 20) /* a worker takes this much of a file at a time */
+
+/* What the workers share. */
+typedef struct {
+    const Manifest *m;
+    const char *dir;
+    ChunkStore *cs;
+    const PlanUnit *units;
+    size_t nunits;
+    bool delta;
+    Progress *progress;
+    atomic_size_t next;
+    atomic_uint_fast64_t written;
+    atomic_bool failed;
+    pthread_mutex_t lock; /* guards the first failure below */
+    DdExit code;
+    char *message, *hint;
+} Job;
+
+static void job_fail(Job *j)
+{
+    pthread_mutex_lock(&j->lock);
+    if (!atomic_load(&j->failed)) {
+        j->code = err_code();
+        j->message = xstrdup(err_message());
+        j->hint = xstrdup(err_hint_text());
+        atomic_store(&j->failed, true);
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
+static bool pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off, const char *path)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno("could not write file \"%s\"", path);
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return true;
+}
+
+/* Read what is on disk at off (up to len bytes; fewer at the end of the file). */
+static bool pread_some(int fd, Buf *b, size_t len, uint64_t off, const char *path)
+{
+    buf_reset(b);
+    buf_reserve(b, len);
+    while (b->len < len) {
+        ssize_t n = pread(fd, b->data + b->len, len - b->len, (off_t)(off + b->len));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno("could not read file \"%s\"", path);
+        if (n == 0)
+            break;
+        b->len += (size_t)n;
+    }
+    return true;
+}
+
+/* Write (or, with delta, check and rewrite) the chunks of one unit. */
+static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
+{
+    const ManifestFile *f = &j->m->files[u->file];
+    char *path = xasprintf("%s/%s", j->dir, f->path);
+    int fd = open(path, (j->delta ? O_RDWR : O_WRONLY) | O_CLOEXEC);
+    bool ok = fd >= 0 || err_errno("could not open file \"%s\"", path);
+    uint64_t off = u->offset;
+    for (size_t i = 0; ok && i < u->nchunks && !atomic_load(&j->failed); i++) {
+        const ManifestChunk *c = &f->chunks[u->first + i];
+        bool same = false;
+        if (j->delta) {
+            ok = pread_some(fd, disk, c->len, off, path);
+            same = ok && plan_chunk_same(c, disk->data, disk->len);
+        }
+        if (ok && !same) {
+            buf_reset(raw);
+            ok = chunkstore_get(j->cs, c->sha256, raw);
+            if (ok && raw->len != c->len)
+                ok = err_set(DD_EXIT_CORRUPT, "a chunk of %zu bytes is %" PRIu32 " in the manifest",
+                             raw->len, c->len);
+            if (!ok) {
+                err_context("restoring file \"%s\" of the backup", f->path);
+                err_hint("run \"drydock verify\"; restore another backup with --backup ID");
+            }
+            ok = ok && pwrite_all(fd, raw->data, raw->len, off, path);
+            if (ok)
+                atomic_fetch_add(&j->written, c->len);
+        }
+        if (j->progress)
+            progress_add(j->progress, c->len);
+        off += c->len;
+    }
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return ok;
+}
+
+static void *worker(void *arg)
+{
+    Job *j = arg;
+    Buf raw = {0}, disk = {0};
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->nunits || atomic_load(&j->failed))
+            break;
+        if (!unit_restore(j, &j->units[i], &raw, &disk)) {
+            job_fail(j);
+            break;
+        }
+    }
+    buf_free(&raw);
+    buf_free(&disk);
+    return NULL;
+}
+
+/* Step 4: every chunk of every file, with jobs threads. */
+static bool write_files(Job *j, int jobs)
+{
+    pthread_t *t = xcalloc((size_t)jobs, sizeof(*t));
+    int started = 0;
+    for (; started < jobs; started++)
+        if (pthread_create(&t[started], NULL, worker, j) != 0)
+            break;
+    if (started == 0)
+        worker(j); /* could not start a thread: do the work here */
+    for (int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    free(t);
+    if (!atomic_load(&j->failed))
+        return true;
+    err_set(j->code, "%s", j->message);
+    if (j->hint && *j->hint)
+        err_hint("%s", j->hint);
+    return false;
+}
+
+/* Step 1: the backup to restore, by the target and the window. */
+static bool choose_backup(Repo *repo, const RestoreOpts *o, char *id, size_t idlen,
+                          TargetTimeline *timeline)
+{
+    Catalog cat;
+    if (!catalog_load(repo, &cat))
+        return false;
+    WindowChoice choice;
+    bool ok = window_select(&cat.window, cat.wb, cat.nbackups, &o->target, o->backup_id, &choice);
+    if (ok) {
+        snprintf(id, idlen, "%s", cat.backups[choice.backup].id);
+        *timeline = choice.timeline;
+    }
+    catalog_free(&cat);
+    return ok;
+}
+
+/* Step 5: backup_label, tablespace_map, recovery settings. */
+static bool write_control_files(const RestoreOpts *o, const Manifest *m, char *const *tsloc,
+                                TargetTimeline timeline)
+{
+    char *label = xasprintf("%s/backup_label", o->dest);
+    char *map = xasprintf("%s/tablespace_map", o->dest);
+    bool ok = fs_write_file(label, m->backup_label, strlen(m->backup_label), 0600);
+    if (ok && m->ntablespaces > 0) {
+        Buf b = {0};
+        tsmap_render(m->tablespaces, tsloc, m->ntablespaces, &b);
+        ok = fs_write_file(map, b.data, b.len, 0600);
+        buf_free(&b);
+    } else if (ok) {
+        ok = fs_remove(map);
+    }
+    RecoveryOpts ro = {
+        .drydock_path = o->drydock_path,
+        .config_path = o->config_path,
+        .target = &o->target,
+        .timeline = timeline,
+        .port = o->port,
+        .sets = o->sets,
+        .standby_of = o->standby_of,
+    };
+    ok = ok && recovery_write(o->dest, &ro);
+    free(label);
+    free(map);
+    return ok;
+}
+
+static int default_jobs(int jobs)
+{
+    if (jobs > 0)
+        return jobs;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Step 4 with its progress phase. */
+static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs, RestoreResult *out)
+{
+    PlanUnit *units = NULL;
+    size_t nunits = plan_units(m->files, m->nfiles, UNIT_BYTES, &units);
+    out->jobs = default_jobs(o->jobs);
+    if ((size_t)out->jobs > nunits)
+        out->jobs = nunits > 0 ? (int)nunits : 1;
+    Job j = {.m = m,
+             .dir = o->dest,
+             .cs = cs,
+             .units = units,
+             .nunits = nunits,
+             .delta = o->delta,
+             .progress = o->progress};
+    pthread_mutex_init(&j.lock, NULL);
+    if (o->progress)
+        progress_phase(o->progress, o->delta ? "delta" : "restore", m->bytes_logical);
+    bool ok = write_files(&j, out->jobs);
+    if (o->progress)
+        progress_end_phase(o->progress);
+    out->bytes_written = atomic_load(&j.written);
+    pthread_mutex_destroy(&j.lock);
+    free(j.message);
+    free(j.hint);
+    free(units);
+    return ok;
+}
+
+/* Steps 2 to 5 for the chosen manifest. */
+static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m,
+                             TargetTimeline timeline, RestoreResult *out)
+{
+    char **tsloc = NULL;
+    if (!tsmap_resolve(o->tsmap, m->tablespaces, m->ntablespaces, m->id, &tsloc))
+        return false;
+    RestoreDest d = {o->dest, m, tsloc, o->delta};
+    ChunkStore *cs = NULL;
+    bool ok = dest_check(&d);
+    if (ok)
+        log_info("restoring backup %s (%s) to \"%s\"%s", m->id, out->target, o->dest,
+                 o->delta ? ", delta" : "");
+    double t0 = time_mono();
+    ok = ok && chunkstore_open(repo, &cs) && (!o->delta || dest_clean(&d, &out->removed)) &&
+         dest_layout(&d, &out->dirs, &out->files);
+    double t1 = time_mono();
+    ok = ok && run_workers(o, m, cs, out);
+    double t2 = time_mono();
+    ok = ok && write_control_files(o, m, tsloc, timeline) && dest_finish(&d);
+    if (ok)
+        log_debug("index and layout %.3f s, files %.3f s, control files and sync %.3f s", t1 - t0,
+                  t2 - t1, time_mono() - t2);
+    chunkstore_close(cs);
+    tsmap_free_locations(tsloc, m->ntablespaces);
+    return ok;
+}
+
+bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out)
+{
+    double t0 = time_mono();
+    memset(out, 0, sizeof(*out));
+    TargetTimeline timeline = TARGET_TIMELINE_LATEST;
+    if (!choose_backup(repo, o, out->backup_id, sizeof(out->backup_id), &timeline))
+        return false;
+    log_debug("backup chosen in %.3f s", time_mono() - t0);
+    if (o->standby_of)
+        timeline = TARGET_TIMELINE_LATEST;
+    out->timeline = timeline == TARGET_TIMELINE_LATEST ? "latest" : "current";
+    if (o->standby_of)
+        snprintf(out->target, sizeof(out->target), "streaming standby");
+    else
+        target_describe(&o->target, out->target, sizeof(out->target));
+    Manifest *m = NULL;
+    if (!manifest_load(repo, out->backup_id, &m))
+        return false;
+    out->bytes_total = m->bytes_logical;
+    bool ok = restore_manifest(repo, o, m, timeline, out);
+    manifest_free(m);
+    out->duration = time_mono() - t0;
+    return ok;
+}

@@ -1,0 +1,74 @@
+/*
+ * restore.h - laying a backup down into a new (or, with delta, an existing)
+ * data directory, ready to start as a point-in-time recovery or as a
+ * streaming standby.
+ *
+ * Steps, in order (each failure is one line with an exit code):
+ *  1. choose the backup: the newest that reaches the target (window.h), or
+ *     the one --backup names, if it can;
+ *  2. check the destination: empty (or missing) unless delta; with delta no
+ *     server may run in it (postmaster.pid); tablespace locations empty,
+ *     or with delta already this directory's;
+ *  3. delta: remove what the backup does not hold; create directories and
+ *     the pg_tblspc/<oid> symlinks (recorded or mapped locations, tsmap.h);
+ *  4. write the files' chunks with `jobs` threads (plan.h units); with delta,
+ *     only chunks whose bytes on disk differ;
+ *  5. write backup_label and tablespace_map (with the final locations, since
+ *     PostgreSQL recreates the symlinks from it), then the recovery settings
+ *     and signal file (recovery.h), sync everything, and make the data
+ *     directory mode 0700.
+ *
+ * The destination is left incomplete when a step fails after 2; running the
+ * same restore again with delta finishes it.
+ *
+ * Exit codes: 2 for a destination or tablespace location refused (not
+ * empty, a server running, not a directory) and bad options; 4 for a target
+ * no backup reaches or missing WAL; 10 for a damaged chunk (the message
+ * names the file being restored); 7 for I/O failures.
+ */
+#ifndef DD_RESTORE_RESTORE_H
+#define DD_RESTORE_RESTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/mem.h"
+#include "common/progress.h"
+#include "repo/repo.h"
+#include "restore/target.h"
+#include "restore/tsmap.h"
+
+typedef struct {
+    const char *dest;
+    RecoveryTarget target;
+    const char *backup_id; /* --backup, or NULL: choose */
+    bool delta;
+    TsMap *tsmap;           /* --tablespace-map entries (may be empty) */
+    const StrList *sets;    /* --set name=value, checked */
+    int port;               /* 0: keep the backup's */
+    const char *standby_of; /* conninfo: a streaming standby instead of a PITR */
+    int jobs;               /* 0: the number of cores */
+    const char *drydock_path;
+    const char *config_path;
+    Progress *progress; /* may be NULL */
+} RestoreOpts;
+
+typedef struct {
+    char backup_id[32];
+    char target[160];       /* target_describe(), or "streaming standby of ..." */
+    const char *timeline;   /* "latest" | "current" */
+    size_t files;           /* regular files */
+    size_t dirs;            /* directories */
+    size_t removed;         /* delta: paths removed that the backup does not hold */
+    uint64_t bytes_total;   /* logical size of the backup */
+    uint64_t bytes_written; /* bytes written to files */
+    double duration;        /* seconds */
+    int jobs;
+} RestoreResult;
+
+/* Restore per o (see the steps above). */
+DD_MUST_CHECK bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out);
+
+#endif

@@ -1,0 +1,98 @@
+#!/bin/bash
+# restore_more.sh - delta restore, a new streaming standby with changed
+# settings (--standby-of, --set, --port), tablespaces (--tablespace-map), and
+# the refusals: non-empty destination, a server running in it, a tablespace
+# location in use, a target outside the window, a damaged chunk.
+source "$(dirname "$0")/lib.sh"
+
+pg_primary p
+dd repo-create >/dev/null 2>&1 || { fail "repo-create"; finish; exit 1; }
+as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -i -s 3 -q postgres >/dev/null 2>&1
+as_pg mkdir "$T/ts1"
+psql_q p "create tablespace ts1 location '$T/ts1'"
+psql_q p "create table tsdata tablespace ts1 as select g as id, md5(g::text) as v from generate_series(1, 20000) g"
+TS_OID=$(psql_q p "select oid from pg_tablespace where spcname = 'ts1'")
+psql_q p "select pg_switch_wal()" >/dev/null
+check "backup 1 from the primary" dd backup --from primary --quiet
+B1=$(restore_last_backup)
+
+# The recorded tablespace location is the primary's own: refused.
+check_error "a tablespace location in use is refused" 2 "location \"$T/ts1\" of tablespace $TS_OID is not empty" \
+    dd restore --dest "$T/r1" --quiet
+check "the refused restore left no destination" test ! -e "$T/r1/PG_VERSION"
+
+# A restore with the tablespace mapped elsewhere.
+R1_PORT=$(free_port)
+check "restore with --tablespace-map" dd restore --dest "$T/r1" --port "$R1_PORT" \
+    --tablespace-map "$TS_OID=$T/ts1_r1" --quiet
+check_eq "tablespace_map names the mapped location" "$TS_OID $T/ts1_r1" "$(cat "$T/r1/tablespace_map")"
+if restore_start r1 "$T/r1" "$R1_PORT"; then
+    check_eq "the restored tablespace is at the mapped location" "$T/ts1_r1" \
+        "$(psql_q r1 "select pg_tablespace_location($TS_OID)")"
+    check_eq "tablespace data restored" "$(restore_md5 p tsdata)" "$(restore_md5 r1 tsdata)"
+else
+    fail "r1 started"
+fi
+
+# Refusals: a running server, a non-empty destination, a target outside the window.
+check_error "delta over a running server is refused" 2 "a server is running in destination directory" \
+    dd restore --dest "$T/r1" --delta --tablespace-map "$TS_OID=$T/ts1_r1"
+pg_stop r1
+check_error "a non-empty destination is refused" 2 "destination directory \"$T/r1\" is not empty" \
+    dd restore --dest "$T/r1" --tablespace-map "$TS_OID=$T/ts1_r1"
+check_error "a target before the window is refused" 4 "is before the recoverable window" \
+    dd restore --dest "$T/never" --target-time "2000-01-01 00:00:00+00"
+check_error "an unknown tablespace in --tablespace-map is refused" 2 "not a tablespace of backup" \
+    dd restore --dest "$T/never" --tablespace-map "99999=$T/x"
+
+# Changes, a second backup, and a delta restore over r1.
+as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -t 40 -c 1 postgres >/dev/null 2>&1
+psql_q p "update tsdata set v = 'changed' where id <= 100"
+psql_q p "create table after_b1 as select 1 as x"
+psql_q p "select pg_switch_wal()" >/dev/null
+check "backup 2 from the primary" dd backup --from primary --quiet
+B2=$(restore_last_backup)
+check "the new WAL is archived" dd check --quiet
+dd restore --dest "$T/r1" --delta --json --port "$R1_PORT" --quiet \
+    --tablespace-map "$TS_OID=$T/ts1_r1" >"$T/delta.json"
+check_eq "delta restore over r1" 0 $?
+total=$(restore_json "$T/delta.json" bytes_total)
+written=$(restore_json "$T/delta.json" bytes_written)
+note "delta: $written of $total bytes rewritten"
+check_eq "delta restored backup 2" "$B2" "$(restore_json "$T/delta.json" backup)"
+check "delta rewrote less than a quarter of the bytes" test "$written" -gt 0 -a "$((written * 4))" -lt "$total"
+if restore_start r1 "$T/r1" "$R1_PORT"; then
+    for tbl in pgbench_accounts pgbench_history tsdata after_b1; do
+        check_eq "after delta: $tbl as on the primary" "$(restore_md5 p $tbl)" "$(restore_md5 r1 $tbl)"
+    done
+    pg_stop r1
+else
+    fail "r1 started after the delta restore"
+fi
+
+# A new streaming standby of the primary with changed settings.
+SB_PORT=$(free_port)
+check "restore --standby-of" dd restore --dest "$T/sb" --port "$SB_PORT" --quiet \
+    --standby-of "host=127.0.0.1 port=${PG_PORT[p]} user=postgres application_name=drydock_sb" \
+    --set "work_mem=7MB" --tablespace-map "$TS_OID=$T/ts1_sb"
+check "standby.signal is written" test -f "$T/sb/standby.signal"
+register_cluster sb "$T/sb" "$SB_PORT"
+if pg_start sb; then
+    check "the new standby streams from the primary" wait_for "sb streaming" 60 sql_is p 1 \
+        "select count(*) from pg_stat_replication where application_name = 'drydock_sb' and state = 'streaming'"
+    check_eq "the new standby runs with work_mem = 7MB" "7MB" "$(psql_q sb "show work_mem")"
+    check_eq "the new standby is in recovery" "t" "$(psql_q sb "select pg_is_in_recovery()")"
+    psql_q p "create table after_standby as select 42 as x"
+    check "a change on the primary reaches the new standby" wait_for "replicated" 30 sql_is sb 42 "select x from after_standby"
+    pg_stop sb
+else
+    fail "the new standby started"
+fi
+
+# A damaged chunk: the restore fails naming the file it was restoring.
+pack=$(ls -S "$REPO"/packs/*.pack | head -1)
+size=$(stat -c %s "$pack")
+printf '\xff\xff\xff\xff\xff\xff\xff\xff' | command dd of="$pack" bs=1 seek=$((size / 2)) conv=notrunc status=none
+check_error "a damaged chunk fails the restore, naming the file" 10 "restoring file \"[^\"]+\" of the backup: chunk [0-9a-f]+ in pack" \
+    dd restore --quiet --dest "$T/bad" --tablespace-map "$TS_OID=$T/ts1_bad"
+finish
