@@ -39,7 +39,8 @@ jfield() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 check_error "credentials file with group access is refused" 3 'credentials file .* has group or world access' \
     bash -c "chmod 640 $T/creds; timeout 10 runuser -u postgres -- $DRYDOCK --config $CONF proxy; rc=\$?; chmod 600 $T/creds; exit \$rc"
 
-dd proxy 2>"$T/proxy.log" &
+# setpriv execs (runuser would stay in between and take the signals).
+setpriv --reuid=postgres --regid=postgres --init-groups "$DRYDOCK" --config "$CONF" proxy 2>"$T/proxy.log" &
 PROXY_PID=$!
 PIDS+=("$PROXY_PID")
 wait_for "proxy admin API" 20 curl -sf "$API/status"
@@ -117,4 +118,131 @@ check "the idle transaction got an error at its next statement" grep -q "termina
 check "both clients saw their transaction fail" test "$rc3" -ne 0 -a "$rc4" -ne 0
 check_eq "neither cancelled transaction committed" 0 "$(psql_q p 'select count(*) from marks where id in (2, 3)')"
 check_eq "the proxy serves after a cancelling pause" 1 "$(pq -c 'select 1')"
+
+# --- switch to the promoted standby, under load, with named prepared statements -------
+cat >"$T/prep.sql" <<'SQL'
+\set aid random(1, 200000)
+select abalance from pgbench_accounts where aid = :aid;
+update pgbench_accounts set abalance = abalance + 1 where aid = :aid;
+SQL
+as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -M prepared -f "$T/prep.sql" -c 3 -j 1 -T 6 postgres >"$T/bench2.log" 2>&1 &
+bench=$!
+sleep 2
+res=$(api POST /pause '{"timeout": 10}')
+check_eq "pause under pgbench -M prepared" 200 "${res%% *}"
+lsn=$(psql_q p "select pg_current_wal_flush_lsn()")
+wait_for "standby replay" 30 sql_is s t "select pg_last_wal_replay_lsn() >= '$lsn'"
+as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[s]}" -w promote >/dev/null
+res=$(api POST /switch "{\"server\": \"host=127.0.0.1 port=${PG_PORT[s]} user=postgres dbname=postgres\"}")
+check_eq "switch to the promoted standby: every session moved" "200 3 0" \
+    "${res%% *} $(echo "${res#* }" | jfield "['switched']") $(echo "${res#* }" | jfield "['failed']")"
+check_eq "resume after the switch" 200 "$(api POST /resume | cut -d' ' -f1)"
+wait $bench
+check "pgbench -M prepared across the switch: no failed transaction" grep -q "number of failed transactions: 0 " "$T/bench2.log"
+check "the prepared statements were there on the new server" bash -c "! grep -q 'does not exist' $T/bench2.log"
+check_eq "new sessions go to the new server" "${PG_PORT[s]} f" "$(pq -c 'select inet_server_port(), pg_is_in_recovery()' | tr '|' ' ')"
+
+# --- a new server that refuses the credentials ---------------------------------------
+psql_q p "alter role postgres password 'changed'" >/dev/null
+pq -c "select 1" -c "\\! sleep 3" -c "\\set VERBOSITY verbose" -c "select 2" >/dev/null 2>"$T/refused.err" &
+victim=$!
+sleep 0.7
+check_eq "pause before switching to a refusing server" 200 "$(api POST /pause | cut -d' ' -f1)"
+res=$(api POST /switch "{\"server\": \"host=127.0.0.1 port=${PG_PORT[p]}\"}")
+check_eq "switch to a server refusing the credentials: the session failed" "200 0 1" \
+    "${res%% *} $(echo "${res#* }" | jfield "['switched']") $(echo "${res#* }" | jfield "['failed']")"
+api POST /resume >/dev/null
+wait $victim
+check "the session that could not move gets 08006" grep -q "08006" "$T/refused.err"
+check "the proxy survived" kill -0 "$PROXY_PID"
+api POST /pause >/dev/null
+api POST /switch "{\"server\": \"host=127.0.0.1 port=${PG_PORT[s]}\"}" >/dev/null
+api POST /resume >/dev/null
+check_eq "switched back, the proxy serves" 1 "$(pq -c 'select 1')"
+
+# --- kill -9 of the server under load ---------------------------------------------------
+pq -c "\\set VERBOSITY verbose" -c "select pg_sleep(20)" >/dev/null 2>"$T/kill.err" &
+victim=$!
+as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -c 2 -T 3 postgres >/dev/null 2>&1 &
+bench=$!
+sleep 1
+pm=$(head -1 "${PG_DATA[s]}/postmaster.pid")
+kill -9 "$pm"
+pkill -9 -P "$pm"
+wait $victim
+wait $bench
+# (the dead postmaster may linger as a zombie here: its lock file would stop the restart)
+wait_for "the killed server's processes to go" 10 bash -c "! pgrep -P $pm >/dev/null"
+rm -f "${PG_DATA[s]}/postmaster.pid" "$T/.s.PGSQL.${PG_PORT[s]}.lock"
+check "clients of a killed server get 08006" grep -q "08006" "$T/kill.err"
+check "the proxy survived the server's death" kill -0 "$PROXY_PID"
+pg_start s
+check_eq "the proxy serves again once the server is back" 1 "$(pq -c 'select 1')"
+
+# --- bad clients ------------------------------------------------------------------------
+cat >"$T/raw.py" <<'PY'
+import socket, struct, sys
+port, what = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(15)
+def startup(user):
+    body = struct.pack("!I", 196608) + b"user\0" + user + b"\0\0"
+    return struct.pack("!I", len(body) + 4) + body
+if what == "garbage":
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+elif what == "oversized":
+    s.sendall(struct.pack("!II", 20000, 196608) + b"x" * 100)
+elif what == "badframe":
+    s.sendall(startup(b"postgres"))
+    s.recv(100)
+    s.sendall(b"p" + struct.pack("!I", 2))
+elif what == "truncated":
+    s.sendall(struct.pack("!II", 100, 196608) + b"user\0")
+    s.shutdown(socket.SHUT_WR)
+data = b""
+try:
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+except socket.timeout:
+    print("still open")
+    sys.exit(0)
+print("closed", "with error" if b"E\0\0" in data and b"SFATAL" in data else "silently")
+PY
+check_eq "garbage instead of a startup packet: dropped with an error" "closed with error" "$(python3 "$T/raw.py" "$LPORT" garbage)"
+check_eq "an oversized startup packet: dropped with an error" "closed with error" "$(python3 "$T/raw.py" "$LPORT" oversized)"
+check_eq "a malformed message length: dropped with an error" "closed with error" "$(python3 "$T/raw.py" "$LPORT" badframe)"
+check_eq "a truncated packet: dropped" "closed silently" "$(python3 "$T/raw.py" "$LPORT" truncated)"
+python3 "$T/raw.py" "$LPORT" silent >"$T/silent.out" &
+silent=$!
+sleep 0.5
+check_eq "another client works while a silent one is connected" 1 "$(pq -c 'select 1')"
+wait $silent
+check_eq "a client that never finishes its startup is dropped at login-timeout" "closed with error" "$(cat "$T/silent.out")"
+
+# --- admin API: bad requests --------------------------------------------------------------
+check_eq "GET /pause: 405" 405 "$(api GET /pause | cut -d' ' -f1)"
+check_eq "POST /status: 405" 405 "$(api POST /status | cut -d' ' -f1)"
+check_eq "unknown path: 404" 404 "$(api GET /nope | cut -d' ' -f1)"
+check_eq "invalid JSON: 400" 400 "$(api POST /pause '{' | cut -d' ' -f1)"
+check_eq "a timeout that is not a number: 400" 400 "$(api POST /pause '{"timeout": "x"}' | cut -d' ' -f1)"
+check_eq "an unknown on_timeout: 400" 400 "$(api POST /pause '{"on_timeout": "maybe"}' | cut -d' ' -f1)"
+check_eq "switch while not paused: 409" 409 "$(api POST /switch '{"server": "host=127.0.0.1"}' | cut -d' ' -f1)"
+check_eq "resume while not paused: 409" 409 "$(api POST /resume | cut -d' ' -f1)"
+api POST /pause >/dev/null
+check_eq "switch without a server: 400" 400 "$(api POST /switch '{}' | cut -d' ' -f1)"
+check_eq "switch to an invalid conninfo: 400" 400 "$(api POST /switch '{"server": "host=127.0.0.1 port=x"}' | cut -d' ' -f1)"
+api POST /resume >/dev/null
+
+# --- proxy-ctl ------------------------------------------------------------------------------
+check_eq "proxy-ctl status --json" 3 "$(dd proxy-ctl status --json | jfield "['counters']['switches']")"
+check "proxy-ctl pause" bash -c "runuser -u postgres -- $DRYDOCK --config $CONF proxy-ctl pause --timeout 5 | grep -q 'sessions held'"
+check "proxy-ctl resume" bash -c "runuser -u postgres -- $DRYDOCK --config $CONF proxy-ctl resume | grep -q 'resumed after'"
+check_error "proxy-ctl resume when not paused exits 9" 9 "not paused" dd proxy-ctl resume
+
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID"
+check_eq "SIGTERM stops the proxy cleanly" 0 $?
 finish
