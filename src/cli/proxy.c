@@ -1,0 +1,58 @@
+/*
+ * proxy.c - "drydock proxy": run the traffic proxy in the foreground.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "proxy/proxy.h"
+
+static const char proxy_help[] =
+    "usage: drydock proxy\n\n"
+    "Runs the PostgreSQL traffic proxy in the foreground, logging to stderr, with\n"
+    "the [proxy] section of the configuration: listen, admin, auth, credentials,\n"
+    "server, login-timeout, pause-timeout, max-clients. SIGTERM or SIGINT stop it\n"
+    "(clients get FATAL 57P01); SIGHUP reloads the credentials file.\n"
+    "\"drydock proxy-ctl\" pauses, resumes and switches it.\n";
+
+int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(proxy_help, stdout);
+            return DD_EXIT_OK;
+        }
+        return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+    }
+    if (optind != argc)
+        return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
+    const Config *cfg = cli_config(ctx);
+    if (!cfg)
+        return DD_EXIT_CONFIG;
+    if (!config_require(cfg, "proxy", "server", cfg->proxy_server))
+        return cli_fail();
+    ProxyOptions opt = {
+        .listen = cfg->proxy_listen,
+        .admin = cfg->proxy_admin,
+        .auth = cfg->proxy_auth,
+        .credentials = cfg->proxy_credentials,
+        .server = cfg->proxy_server,
+        .login_timeout = cfg->proxy_login_timeout,
+        .pause_timeout = cfg->proxy_pause_timeout,
+        .max_clients = cfg->proxy_max_clients,
+    };
+    Proxy *p = proxy_new(&opt);
+    if (!p)
+        return cli_fail();
+    bool ok = proxy_run(p);
+    proxy_free(p);
+    if (!ok)
+        return cli_fail();
+    log_info("stopped");
+    return DD_EXIT_OK;
+}

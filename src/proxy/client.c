@@ -1,0 +1,406 @@
+/*
+ * client.c - the client side of a session: accepting, the startup packet,
+ * encryption requests (declined: 'N'), cancel requests, authentication
+ * (SCRAM-SHA-256 or trust), and forwarding client messages to the server.
+ *
+ * Forwarding is done message by message at the framing level: the header
+ * (type, length) is read to track the session (session_track_client), the
+ * body is moved in pieces as it comes, so a 1 GiB COPY row never sits in
+ * memory whole. Parse and Close messages up to PROXY_TRACK_MAX bytes are
+ * looked at whole, to remember named prepared statements.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "proxy/internal.h"
+#include "proxy/proto.h"
+
+static void client_startup(Session *s);
+static void client_auth(Session *s);
+
+void client_send(Session *s, const Buf *b)
+{
+    if (!s->client || b->len == 0)
+        return;
+    bufferevent_write(s->client, b->data, b->len);
+    s->proxy->counters.bytes_out += b->len;
+}
+
+void client_fatal(Session *s, const char *sqlstate, const char *message)
+{
+    Buf b = {0};
+    proto_error(&b, "FATAL", sqlstate, message);
+    client_send(s, &b);
+    buf_free(&b);
+    proxy_session_close(s, message);
+}
+
+static void client_protocol_error(Session *s)
+{
+    log_info("client %s dropped: %s", s->client_addr, err_message());
+    client_fatal(s, "08P01", err_message());
+}
+
+static void client_read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    Session *s = arg;
+    switch (s->state) {
+    case SESSION_STARTUP:
+        client_startup(s);
+        break;
+    case SESSION_AUTH:
+        client_auth(s);
+        break;
+    case SESSION_ACTIVE:
+        client_pump(s);
+        break;
+    default: /* held, connecting, switching: the bytes wait in the buffer */
+        break;
+    }
+}
+
+static void client_write_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    Session *s = arg;
+    Server *srv = s->server;
+    if (srv && srv->write_blocked && srv->bev) {
+        srv->write_blocked = false;
+        bufferevent_enable(srv->bev, EV_READ);
+        server_pump(s);
+    }
+}
+
+static void client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    Session *s = arg;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        proxy_session_close(s, "client disconnected");
+}
+
+static void login_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    Session *s = arg;
+    if (s->state == SESSION_STARTUP || s->state == SESSION_AUTH) {
+        log_info("client %s dropped: it did not finish its startup in %d s", s->client_addr,
+                 s->proxy->opt.login_timeout);
+        client_fatal(s, "08P01", "canceling authentication due to timeout");
+    }
+}
+
+static void format_addr(const struct sockaddr *sa, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(out, len, "%s:%u", host, port);
+}
+
+void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+{
+    (void)salen;
+    p->counters.connections++;
+    if (p->nclients >= (size_t)p->opt.max_clients) {
+        Buf b = {0};
+        proto_error(&b, "FATAL", "53300", "sorry, too many clients already");
+        if (write(fd, b.data, b.len) < 0) { /* best effort */
+        }
+        buf_free(&b);
+        evutil_closesocket(fd);
+        return;
+    }
+    Session *s = xcalloc(1, sizeof(Session));
+    s->proxy = p;
+    s->id = ++p->next_id;
+    if (s->id == 0)
+        s->id = ++p->next_id;
+    s->key = (uint32_t)random() ^ ((uint32_t)random() << 16);
+    s->tx = 'I';
+    s->hook = proxy_session_hook;
+    format_addr(sa, s->client_addr, sizeof(s->client_addr));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    s->client = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(s->client, client_read_cb, client_write_cb, client_event_cb, s);
+    bufferevent_setwatermark(s->client, EV_READ, 0, PROXY_BUF_HIGH);
+    bufferevent_enable(s->client, EV_READ | EV_WRITE);
+    s->login_timer = evtimer_new(p->base, login_timeout_cb, s);
+    struct timeval tv = {p->opt.login_timeout, 0};
+    evtimer_add(s->login_timer, &tv);
+    s->next = p->sessions;
+    if (p->sessions)
+        p->sessions->prev = s;
+    p->sessions = s;
+    p->nclients++;
+}
+
+/* Keep the startup parameters to send them to every server of the session. */
+static void keep_startup(Session *s, const ProtoStartup *st)
+{
+    s->user = xstrdup(st->user);
+    s->database = xstrdup(st->database);
+    s->param_names = xcalloc(st->nparams + 1, sizeof(char *));
+    s->param_values = xcalloc(st->nparams + 1, sizeof(char *));
+    for (size_t i = 0; i < st->nparams; i++) {
+        if (strcmp(st->names[i], "user") == 0 || strcmp(st->names[i], "database") == 0)
+            continue;
+        s->param_names[s->nparams] = xstrdup(st->names[i]);
+        s->param_values[s->nparams] = xstrdup(st->values[i]);
+        s->nparams++;
+    }
+}
+
+static void start_auth(Session *s)
+{
+    Proxy *p = s->proxy;
+    Buf b = {0};
+    if (p->opt.auth == AUTH_TRUST) {
+        proto_auth(&b, 0, NULL, 0);
+        client_send(s, &b);
+        buf_free(&b);
+        proxy_session_start_server(s);
+        return;
+    }
+    const Credential *c = auth_credentials_find(&p->creds, s->user);
+    if (!c || !c->has_scram) {
+        log_info("client %s: user \"%s\" has no SCRAM secret in the credentials file",
+                 s->client_addr, s->user);
+        char *msg = xasprintf("password authentication failed for user \"%s\"", s->user);
+        client_fatal(s, "28P01", msg);
+        free(msg);
+        return;
+    }
+    s->cred = *c;
+    s->cred.user = s->user;
+    s->cred.secret = NULL;
+    s->has_cred = true;
+    proto_auth(&b, 10, "SCRAM-SHA-256\0", 15);
+    client_send(s, &b);
+    buf_free(&b);
+    session_set_state(s, SESSION_AUTH);
+}
+
+static void client_startup(Session *s)
+{
+    struct evbuffer *in = bufferevent_get_input(s->client);
+    while (s->state == SESSION_STARTUP) {
+        uint8_t head[4];
+        uint32_t n;
+        if (evbuffer_copyout(in, head, 4) < 4)
+            return;
+        if (proto_startup_length(head, 4, &n) != PROTO_OK) {
+            client_protocol_error(s);
+            return;
+        }
+        if (evbuffer_get_length(in) < n)
+            return;
+        buf_reset(&s->startup);
+        buf_reserve(&s->startup, n);
+        evbuffer_remove(in, s->startup.data, n);
+        s->startup.len = n;
+        ProtoStartup st;
+        if (!proto_startup_parse(s->startup.data, n, &st)) {
+            client_protocol_error(s);
+            return;
+        }
+        if (st.kind == PROTO_STARTUP_SSL || st.kind == PROTO_STARTUP_GSSENC) {
+            /* Encryption is declined: the client goes on in clear or gives up. */
+            bufferevent_write(s->client, "N", 1);
+            continue;
+        }
+        if (st.kind == PROTO_STARTUP_CANCEL) {
+            proxy_cancel_request(s->proxy, st.cancel_pid, st.cancel_key);
+            proxy_session_close(s, "cancel request");
+            return;
+        }
+        keep_startup(s, &st);
+        start_auth(s);
+    }
+}
+
+/* One whole message of the auth phase, or NULL (incomplete / dropped). */
+static bool auth_message(Session *s, Buf *msg)
+{
+    struct evbuffer *in = bufferevent_get_input(s->client);
+    uint8_t hdr[PROTO_HEADER_LEN];
+    ProtoHeader h;
+    if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ev_ssize_t)sizeof(hdr))
+        return false;
+    if (proto_header(hdr, sizeof(hdr), PROXY_TRACK_MAX, &h) != PROTO_OK) {
+        client_protocol_error(s);
+        return false;
+    }
+    if (h.type != 'p') {
+        err_set(DD_EXIT_PROTOCOL, "expected SASL response, got message type %d", h.type);
+        client_protocol_error(s);
+        return false;
+    }
+    if (evbuffer_get_length(in) < 1 + (size_t)h.length)
+        return false;
+    buf_reserve(msg, 1 + h.length);
+    evbuffer_remove(in, msg->data, 1 + h.length);
+    msg->len = 1 + h.length;
+    return true;
+}
+
+static void auth_failed(Session *s)
+{
+    log_info("client %s: %s", s->client_addr, err_message());
+    if (err_code() == DD_EXIT_PROTOCOL && strncmp(err_message(), "password", 8) == 0) {
+        client_fatal(s, "28P01", err_message());
+    } else {
+        client_fatal(s, "08P01", err_message());
+    }
+}
+
+static void client_auth(Session *s)
+{
+    Buf msg = {0}, out = {0}, reply = {0};
+    while (s->state == SESSION_AUTH && auth_message(s, &msg)) {
+        ProtoReader r = {msg.data, msg.len, PROTO_HEADER_LEN};
+        const char *data = (const char *)msg.data + PROTO_HEADER_LEN;
+        size_t dlen = msg.len - PROTO_HEADER_LEN;
+        buf_reset(&out);
+        buf_reset(&reply);
+        if (!s->scram.server_first) {
+            const char *mech;
+            int32_t n;
+            const uint8_t *body;
+            if (!proto_read_str(&r, &mech) || strcmp(mech, "SCRAM-SHA-256") != 0 ||
+                !proto_read_i32(&r, &n) || n < 0 || !proto_read_bytes(&r, (size_t)n, &body)) {
+                err_set(DD_EXIT_PROTOCOL, "malformed SASLInitialResponse: expected mechanism "
+                                          "SCRAM-SHA-256");
+                auth_failed(s);
+                break;
+            }
+            if (!scram_server_first(&s->scram, &s->cred, (const char *)body, (size_t)n, &out)) {
+                auth_failed(s);
+                break;
+            }
+            proto_auth(&reply, 11, out.data, out.len);
+            client_send(s, &reply);
+        } else {
+            if (!scram_server_final(&s->scram, &s->cred, data, dlen, &out)) {
+                auth_failed(s);
+                break;
+            }
+            memcpy(s->client_key, s->scram.client_key, SCRAM_KEY_LEN);
+            s->has_client_key = true;
+            proto_auth(&reply, 12, out.data, out.len);
+            proto_auth(&reply, 0, NULL, 0);
+            client_send(s, &reply);
+            scram_server_free(&s->scram);
+            proxy_session_start_server(s);
+        }
+        buf_reset(&msg);
+    }
+    buf_free(&msg);
+    buf_free(&out);
+    buf_free(&reply);
+}
+
+/* The transaction of this session was terminated by a pause: fail it once. */
+static void client_abort_reply(Session *s)
+{
+    Buf b = {0};
+    proto_error(&b, "ERROR", "57014",
+                "the transaction was terminated by the proxy: a pause reached its deadline");
+    proto_ready(&b, 'I');
+    client_send(s, &b);
+    buf_free(&b);
+    s->abort_tx = false;
+}
+
+/* Look at the next client message; false to stop pumping. */
+static bool client_next_message(Session *s, struct evbuffer *in, size_t avail)
+{
+    Proxy *p = s->proxy;
+    uint8_t hdr[PROTO_HEADER_LEN];
+    ProtoHeader h;
+    evbuffer_copyout(in, hdr, sizeof(hdr));
+    if (proto_header(hdr, sizeof(hdr), PROTO_MAX_FRAME, &h) != PROTO_OK) {
+        client_protocol_error(s);
+        return false;
+    }
+    if (p->paused && session_at_boundary(s)) {
+        session_set_state(s, SESSION_HELD);
+        proxy_check_pause(p);
+        return false;
+    }
+    if (h.type == 'X') {
+        proxy_session_close(s, "client terminated the session");
+        return false;
+    }
+    uint64_t total = 1 + (uint64_t)h.length;
+    if (s->abort_tx) {
+        s->cframe_left = total;
+        s->cframe_discard = true;
+        if (h.type == 'Q' || h.type == 'S')
+            client_abort_reply(s);
+        return true;
+    }
+    if ((h.type == 'P' || h.type == 'C') && total <= PROXY_TRACK_MAX) {
+        if (avail < total)
+            return false; /* the read watermark is above PROXY_TRACK_MAX: it will come */
+        const uint8_t *msg = evbuffer_pullup(in, (ev_ssize_t)total);
+        if (h.type == 'P')
+            session_stmt_parse(s, msg, total);
+        else
+            session_stmt_close(s, msg, total);
+    }
+    session_track_client(s, h.type);
+    if (h.type == 'Q' || h.type == 'E')
+        p->counters.queries++;
+    s->cframe_left = total;
+    s->cframe_discard = false;
+    return true;
+}
+
+void client_pump(Session *s)
+{
+    Server *srv = s->server;
+    if (s->state != SESSION_ACTIVE || !srv || srv->phase != SERVER_READY || !s->client)
+        return;
+    struct evbuffer *in = bufferevent_get_input(s->client);
+    struct evbuffer *out = bufferevent_get_output(srv->bev);
+    while (s->state == SESSION_ACTIVE) {
+        if (evbuffer_get_length(out) >= PROXY_BUF_HIGH) {
+            s->read_blocked = true;
+            bufferevent_disable(s->client, EV_READ);
+            return;
+        }
+        size_t avail = evbuffer_get_length(in);
+        if (s->cframe_left > 0) {
+            if (avail == 0)
+                return;
+            size_t n = avail < s->cframe_left ? avail : (size_t)s->cframe_left;
+            if (s->cframe_discard)
+                evbuffer_drain(in, n);
+            else
+                evbuffer_remove_buffer(in, out, n);
+            s->cframe_left -= n;
+            s->proxy->counters.bytes_in += n;
+            continue;
+        }
+        if (avail < PROTO_HEADER_LEN || !client_next_message(s, in, avail))
+            return;
+    }
+}

@@ -1,0 +1,645 @@
+/*
+ * proxy.c - the event loop, the listener, and pause / resume / switch.
+ *
+ * Pause is a flag and a check, as in PgBouncer: while p->paused, a session
+ * that reaches a transaction boundary (session.h) is moved to HELD and its
+ * client's next messages stay in the input buffer. The pause is complete
+ * when no session is CONNECTING or ACTIVE (proxy_check_pause); sessions
+ * still starting up are held as soon as they are authenticated. At the
+ * deadline the pause is either released (408 to the caller) or, when asked,
+ * the open transactions are cancelled: a CancelRequest to the servers
+ * running a query; a session idle in a transaction block loses its server
+ * connection (the server rolls back) and its client gets an error for that
+ * transaction on its next message (abort_tx). A query still running
+ * PROXY_CANCEL_GRACE seconds later closes that client.
+ *
+ * Switch (only when the pause is complete) connects every held session to
+ * the new server in parallel (SWITCHING); each goes back to HELD when its
+ * new connection is ready (the old one is closed) or failed (its client
+ * gets 08006 on resume). Resume moves HELD sessions back to ACTIVE and
+ * pumps the messages that waited.
+ */
+#include "proxy/proxy.h"
+
+#include <libpq-fe.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "pg/conn.h"
+#include "proxy/internal.h"
+#include "proxy/proto.h"
+
+double proxy_ms_since(double t0)
+{
+    return (time_mono() - t0) * 1000.0;
+}
+
+/* --- server targets ------------------------------------------------------ */
+
+static bool resolve(const char *host, const char *port, ServerTarget *t)
+{
+    if (host[0] == '/') {
+        struct sockaddr_un *un = (struct sockaddr_un *)&t->addr;
+        memset(un, 0, sizeof(*un));
+        un->sun_family = AF_UNIX;
+        if ((size_t)snprintf(un->sun_path, sizeof(un->sun_path), "%s/.s.PGSQL.%s", host, port) >=
+            sizeof(un->sun_path))
+            return err_set(DD_EXIT_CONFIG, "socket directory \"%s\" is too long", host);
+        t->addr_len = sizeof(*un);
+        return true;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0 || !res) {
+        err_set(DD_EXIT_CONFIG, "could not resolve server host \"%s\": %s", host, gai_strerror(rc));
+        err_hint("check host= in [proxy] server (or [cluster] primary)");
+        return false;
+    }
+    memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
+    t->addr_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return true;
+}
+
+bool proxy_target_init(ServerTarget *t, const char *conninfo)
+{
+    memset(t, 0, sizeof(*t));
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
+    if (!opts) {
+        err_set(DD_EXIT_CONFIG, "invalid server connection string: %s",
+                errmsg ? errmsg : "out of memory");
+        if (errmsg)
+            PQfreemem(errmsg);
+        err_hint("give a libpq conninfo such as \"host=127.0.0.1 port=5432\"");
+        return false;
+    }
+    char host[256] = "/var/run/postgresql", port[16] = "5432";
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !o->val[0])
+            continue;
+        if (strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0) {
+            if (strcmp(o->keyword, "hostaddr") == 0 || strcmp(host, "/var/run/postgresql") == 0)
+                snprintf(host, sizeof(host), "%.*s", (int)strcspn(o->val, ","), o->val);
+        } else if (strcmp(o->keyword, "port") == 0) {
+            snprintf(port, sizeof(port), "%.*s", (int)strcspn(o->val, ","), o->val);
+        }
+    }
+    PQconninfoFree(opts);
+    if (!resolve(host, port, t))
+        return false;
+    t->conninfo = xstrdup(conninfo);
+    t->redacted = pg_conninfo_redact(conninfo);
+    return true;
+}
+
+void proxy_target_free(ServerTarget *t)
+{
+    free(t->conninfo);
+    free(t->redacted);
+    t->conninfo = t->redacted = NULL;
+}
+
+/* --- sessions ------------------------------------------------------------ */
+
+static void unlink_session(Proxy *p, Session *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        p->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->prev = NULL;
+    s->next = p->dead;
+    p->dead = s;
+}
+
+static void reaper_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    Proxy *p = arg;
+    while (p->dead) {
+        Session *s = p->dead;
+        p->dead = s->next;
+        session_free_tracking(s);
+        scram_server_free(&s->scram);
+        explicit_bzero(s->client_key, sizeof(s->client_key));
+        free(s);
+    }
+}
+
+static void check_switch(Proxy *p)
+{
+    if (p->switching && proxy_count_state(p, SESSION_SWITCHING) == 0) {
+        p->switching = false;
+        log_info("switch to %s done in %.1f ms: %d sessions moved, %d failed", p->target.redacted,
+                 proxy_ms_since(p->switch_started), p->switch_ok, p->switch_failed);
+        admin_switch_reply(p);
+    }
+}
+
+void proxy_session_close(Session *s, const char *why)
+{
+    Proxy *p = s->proxy;
+    if (s->state == SESSION_CLOSED)
+        return;
+    bool was_switching = s->state == SESSION_SWITCHING;
+    log_debug("session %u (%s): closed: %s", s->id, s->client_addr, why);
+    session_set_state(s, SESSION_CLOSED);
+    if (s->login_timer) {
+        event_free(s->login_timer);
+        s->login_timer = NULL;
+    }
+    server_free(s->server);
+    server_free(s->next_server);
+    s->server = s->next_server = NULL;
+    if (s->client) {
+        /* Flush what is queued (an error message) before the socket closes. */
+        /* Its output's start is frozen (only the bufferevent drains it): thaw, write once. */
+        struct evbuffer *out = bufferevent_get_output(s->client);
+        if (evbuffer_get_length(out) > 0) {
+            evbuffer_unfreeze(out, 1);
+            if (evbuffer_write(out, bufferevent_getfd(s->client)) < 0)
+                log_debug("session %u: could not send its last message", s->id);
+        }
+        bufferevent_free(s->client);
+        s->client = NULL;
+    }
+    unlink_session(p, s);
+    p->nclients--;
+    event_active(p->reaper, 0, 0);
+    if (was_switching)
+        p->switch_failed++;
+    proxy_check_pause(p);
+    check_switch(p);
+}
+
+void proxy_session_hook(Session *s, SessionState old)
+{
+    (void)s;
+    (void)old;
+}
+
+int proxy_count_state(const Proxy *p, SessionState st)
+{
+    int n = 0;
+    for (const Session *s = p->sessions; s; s = s->next)
+        n += s->state == st;
+    return n;
+}
+
+void proxy_session_start_server(Session *s)
+{
+    Proxy *p = s->proxy;
+    if (s->login_timer) {
+        event_free(s->login_timer);
+        s->login_timer = NULL;
+    }
+    if (p->paused) {
+        session_set_state(s, SESSION_HELD); /* connects on resume, to the current server */
+        proxy_check_pause(p);
+        return;
+    }
+    Server *srv = server_connect(s, &p->target);
+    if (!srv) {
+        p->counters.server_errors++;
+        client_fatal(s, "08006", err_message());
+        return;
+    }
+    s->server = srv;
+    session_set_state(s, SESSION_CONNECTING);
+}
+
+void proxy_server_ready(Session *s, Server *srv)
+{
+    Proxy *p = s->proxy;
+    if (srv == s->next_server) {
+        server_free(s->server);
+        s->server = srv;
+        s->next_server = NULL;
+        session_set_state(s, SESSION_HELD);
+        p->switch_ok++;
+        check_switch(p);
+        return;
+    }
+    if (!s->welcomed) {
+        Buf b = {0};
+        proto_backend_key(&b, s->id, s->key);
+        proto_ready(&b, 'I');
+        client_send(s, &b);
+        buf_free(&b);
+        s->welcomed = true;
+    }
+    s->tx = 'I';
+    s->pending = 0;
+    s->ext_open = false;
+    session_set_state(s, SESSION_ACTIVE);
+    proxy_after_ready(s);
+    client_pump(s);
+}
+
+void proxy_server_failed(Session *s, Server *srv, const char *sqlstate, const char *message)
+{
+    Proxy *p = s->proxy;
+    p->counters.server_errors++;
+    if (srv == s->next_server) {
+        log_warn("session %u: could not connect to the new server: %s", s->id, message);
+        server_free(srv);
+        s->next_server = NULL;
+        s->switch_failed = true;
+        session_set_state(s, SESSION_HELD);
+        p->switch_failed++;
+        check_switch(p);
+        return;
+    }
+    log_info("session %u (%s): server connection failed: %s", s->id, s->client_addr, message);
+    if (srv == s->server)
+        s->server = NULL;
+    server_free(srv);
+    client_fatal(s, sqlstate, message);
+}
+
+void proxy_server_lost(Session *s, const char *why)
+{
+    Proxy *p = s->proxy;
+    Server *srv = s->server;
+    p->counters.server_errors++;
+    s->server = NULL;
+    bool mid_message = srv && srv->frame_left > 0;
+    server_free(srv);
+    if (s->state == SESSION_SWITCHING)
+        return; /* its new connection carries on */
+    if (s->state == SESSION_HELD) {
+        /* At a boundary with nothing open: it reconnects on resume. */
+        log_info("session %u: server connection lost while held; it reconnects on resume", s->id);
+        return;
+    }
+    log_info("session %u (%s): %s", s->id, s->client_addr, why);
+    if (mid_message)
+        proxy_session_close(s, why);
+    else
+        client_fatal(s, "08006", why);
+}
+
+/* Terminate the open transaction of s (pause deadline, on_timeout=cancel). */
+static void terminate_tx(Session *s)
+{
+    log_info("session %u (%s): terminating its open transaction at the pause deadline", s->id,
+             s->client_addr);
+    server_free(s->server);
+    s->server = NULL;
+    s->abort_tx = true;
+    s->cancelling = false;
+    s->tx = 'I';
+    s->pending = 0;
+    s->ext_open = false;
+    if (s->cframe_left > 0)
+        s->cframe_discard = true;
+    session_set_state(s, SESSION_HELD);
+}
+
+void proxy_after_ready(Session *s)
+{
+    Proxy *p = s->proxy;
+    if (!p->paused || s->state != SESSION_ACTIVE)
+        return;
+    if (session_at_boundary(s)) {
+        s->cancelling = false;
+        session_set_state(s, SESSION_HELD);
+    } else if (p->cancel_phase && s->pending == 0) {
+        terminate_tx(s);
+    }
+    proxy_check_pause(p);
+}
+
+/* --- pause, resume, switch ----------------------------------------------- */
+
+static int count_open(const Proxy *p)
+{
+    return proxy_count_state(p, SESSION_ACTIVE) + proxy_count_state(p, SESSION_CONNECTING);
+}
+
+void proxy_check_pause(Proxy *p)
+{
+    if (!p->paused || p->pause_done || count_open(p) > 0)
+        return;
+    p->pause_done = true;
+    p->pause_done_at = time_mono();
+    p->counters.pauses++;
+    evtimer_del(p->pause_timer);
+    log_info("paused: %d sessions held after %.1f ms%s", proxy_count_state(p, SESSION_HELD),
+             (p->pause_done_at - p->pause_started) * 1000.0,
+             p->cancel_phase ? " (open transactions cancelled)" : "");
+    admin_pause_reply(p, 200, NULL);
+}
+
+static void release(Proxy *p)
+{
+    p->paused = false;
+    p->pause_done = false;
+    p->cancel_phase = false;
+    evtimer_del(p->pause_timer);
+    Session *next;
+    for (Session *s = p->sessions; s; s = next) {
+        next = s->next;
+        if (s->state != SESSION_HELD)
+            continue;
+        if (s->switch_failed) {
+            client_fatal(s, "08006", "the proxy could not connect this session to the new server");
+        } else if (!s->server) {
+            s->switch_failed = false;
+            Server *srv = server_connect(s, &p->target);
+            if (!srv) {
+                client_fatal(s, "08006", err_message());
+                continue;
+            }
+            s->server = srv;
+            session_set_state(s, SESSION_CONNECTING);
+        } else {
+            session_set_state(s, SESSION_ACTIVE);
+            client_pump(s);
+        }
+    }
+}
+
+static void pause_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    Proxy *p = arg;
+    if (!p->paused || p->pause_done)
+        return;
+    if (!p->pause_cancel) {
+        log_warn("pause deadline passed with %d sessions in a transaction: resuming",
+                 count_open(p));
+        admin_pause_reply(p, 408, "the pause deadline passed with transactions still open");
+        release(p);
+        return;
+    }
+    Session *next;
+    if (!p->cancel_phase) {
+        p->cancel_phase = true;
+        for (Session *s = p->sessions; s; s = next) {
+            next = s->next;
+            if (s->state != SESSION_ACTIVE)
+                continue;
+            p->cancelled++;
+            if (s->pending > 0 && s->server) {
+                s->cancelling = true;
+                server_cancel(p, s->server);
+            } else {
+                terminate_tx(s);
+            }
+        }
+        struct timeval tv = {(time_t)PROXY_CANCEL_GRACE, 0};
+        evtimer_add(p->pause_timer, &tv);
+        proxy_check_pause(p);
+        return;
+    }
+    for (Session *s = p->sessions; s; s = next) {
+        next = s->next;
+        if (s->state == SESSION_ACTIVE || s->state == SESSION_CONNECTING)
+            client_fatal(s, "57P01",
+                         "terminating connection: the query outlived the proxy's "
+                         "pause deadline");
+    }
+    proxy_check_pause(p);
+}
+
+int proxy_pause(Proxy *p, double timeout, bool cancel, struct evhttp_request *req)
+{
+    if (p->pause_done)
+        return 200;
+    if (p->paused || p->switching)
+        return 409;
+    p->paused = true;
+    p->pause_done = false;
+    p->pause_cancel = cancel;
+    p->cancel_phase = false;
+    p->cancelled = 0;
+    p->pause_started = time_mono();
+    p->pause_req = req;
+    log_info("pausing %zu sessions (deadline %.1f s, then %s)", p->nclients, timeout,
+             cancel ? "cancel" : "resume");
+    for (Session *s = p->sessions; s; s = s->next)
+        if (s->state == SESSION_ACTIVE && session_at_boundary(s))
+            session_set_state(s, SESSION_HELD);
+    struct timeval tv = {(time_t)timeout, (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6)};
+    evtimer_add(p->pause_timer, &tv);
+    proxy_check_pause(p);
+    return 0;
+}
+
+int proxy_resume(Proxy *p, double *paused_ms)
+{
+    if (!p->paused || p->switching)
+        return 409;
+    if (!p->pause_done)
+        admin_pause_reply(p, 409, "the proxy was resumed before the pause completed");
+    *paused_ms = proxy_ms_since(p->pause_started);
+    log_info("resuming after %.1f ms", *paused_ms);
+    release(p);
+    return 200;
+}
+
+int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req)
+{
+    if (!p->pause_done || p->switching)
+        return 409;
+    ServerTarget t;
+    if (!proxy_target_init(&t, conninfo))
+        return 400;
+    log_info("switching %d held sessions from %s to %s", proxy_count_state(p, SESSION_HELD),
+             p->target.redacted, t.redacted);
+    proxy_target_free(&p->target);
+    p->target = t;
+    p->switching = true;
+    p->switch_started = time_mono();
+    p->switch_ok = p->switch_failed = 0;
+    p->switch_req = req;
+    p->counters.switches++;
+    for (Session *s = p->sessions; s; s = s->next) {
+        if (s->state != SESSION_HELD)
+            continue;
+        s->switch_failed = false;
+        if (!s->server)
+            continue; /* connects to the new server on resume */
+        Server *srv = server_connect(s, &p->target);
+        if (!srv) {
+            s->switch_failed = true;
+            p->switch_failed++;
+            continue;
+        }
+        s->next_server = srv;
+        session_set_state(s, SESSION_SWITCHING);
+    }
+    check_switch(p);
+    return 0;
+}
+
+void proxy_cancel_request(Proxy *p, uint32_t pid, uint32_t key)
+{
+    for (Session *s = p->sessions; s; s = s->next) {
+        if (s->id == pid) {
+            if (s->key == key && s->server && s->server->phase == SERVER_READY)
+                server_cancel(p, s->server);
+            return;
+        }
+    }
+}
+
+/* --- loop ------------------------------------------------------------------ */
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
+{
+    (void)l;
+    client_accept(arg, fd, sa, len);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    (void)arg;
+    log_warn("could not accept a connection: %s",
+             evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    Proxy *p = arg;
+    if (sig == SIGHUP) {
+        Credentials c;
+        if (!auth_credentials_load(p->opt.credentials, &c)) {
+            log_failure();
+            log_warn("credentials not reloaded; the previous ones stay in use");
+            return;
+        }
+        auth_credentials_free(&p->creds);
+        p->creds = c;
+        log_info("credentials reloaded from \"%s\": %zu users", p->opt.credentials, c.len);
+        return;
+    }
+    log_info("shutting down on signal %d", (int)sig);
+    event_base_loopexit(p->base, NULL);
+}
+
+static bool bind_listener(Proxy *p)
+{
+    char host[256];
+    const char *colon = strrchr(p->opt.listen, ':');
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - p->opt.listen), p->opt.listen);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res) {
+        err_set(DD_EXIT_CONFIG, "could not resolve listen address \"%s\"", p->opt.listen);
+        err_hint("set [proxy] listen to host:port");
+        return false;
+    }
+    p->listener = evconnlistener_new_bind(
+        p->base, accept_cb, p, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        4096, res->ai_addr, (int)res->ai_addrlen);
+    freeaddrinfo(res);
+    if (!p->listener) {
+        err_errno("could not listen on \"%s\"", p->opt.listen);
+        err_hint("is another process using that port? set [proxy] listen");
+        return false;
+    }
+    evconnlistener_set_error_cb(p->listener, accept_error_cb);
+    return true;
+}
+
+static bool load_credentials(Proxy *p)
+{
+    if (auth_credentials_load(p->opt.credentials, &p->creds))
+        return true;
+    if (p->opt.auth == AUTH_TRUST && err_code() == DD_EXIT_IO) {
+        log_warn("%s; clients are trusted, servers that ask a password will refuse them",
+                 err_message());
+        err_clear();
+        return true;
+    }
+    return false;
+}
+
+Proxy *proxy_new(const ProxyOptions *opt)
+{
+    Proxy *p = xcalloc(1, sizeof(Proxy));
+    p->opt = *opt;
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    signal(SIGPIPE, SIG_IGN);
+    p->base = event_base_new();
+    if (!p->base) {
+        free(p);
+        err_set(DD_EXIT_FAIL, "could not create the event loop");
+        return NULL;
+    }
+    p->reaper = event_new(p->base, -1, 0, reaper_cb, p);
+    p->pause_timer = evtimer_new(p->base, pause_timer_cb, p);
+    if (!load_credentials(p) || !proxy_target_init(&p->target, opt->server) || !bind_listener(p) ||
+        !admin_start(p)) {
+        proxy_free(p);
+        return NULL;
+    }
+    p->sig_term = evsignal_new(p->base, SIGTERM, signal_cb, p);
+    p->sig_int = evsignal_new(p->base, SIGINT, signal_cb, p);
+    p->sig_hup = evsignal_new(p->base, SIGHUP, signal_cb, p);
+    event_add(p->sig_term, NULL);
+    event_add(p->sig_int, NULL);
+    event_add(p->sig_hup, NULL);
+    log_info("listening on %s for %s, admin API on %s, %zu users in \"%s\"", opt->listen,
+             p->target.redacted, opt->admin, p->creds.len, opt->credentials);
+    return p;
+}
+
+bool proxy_run(Proxy *p)
+{
+    if (event_base_dispatch(p->base) < 0)
+        return err_set(DD_EXIT_FAIL, "the event loop failed");
+    return true;
+}
+
+void proxy_free(Proxy *p)
+{
+    if (!p)
+        return;
+    while (p->sessions) {
+        Session *s = p->sessions;
+        if (s->welcomed)
+            client_fatal(s, "57P01", "terminating connection due to administrator command");
+        else
+            proxy_session_close(s, "shutdown");
+    }
+    if (p->pause_req)
+        admin_pause_reply(p, 409, "the proxy is shutting down");
+    if (p->switch_req)
+        admin_switch_reply(p);
+    reaper_cb(-1, 0, p);
+    if (p->http)
+        evhttp_free(p->http);
+    if (p->listener)
+        evconnlistener_free(p->listener);
+    event_free(p->reaper);
+    event_free(p->pause_timer);
+    if (p->sig_term) {
+        event_free(p->sig_term);
+        event_free(p->sig_int);
+        event_free(p->sig_hup);
+    }
+    event_base_free(p->base);
+    auth_credentials_free(&p->creds);
+    proxy_target_free(&p->target);
+    free(p);
+}
