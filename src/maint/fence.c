@@ -206,7 +206,9 @@ static bool fence_rewind(const FenceOpts *o, bool *rewound)
     char *source = fence_conninfo_split(o->new_primary, &password);
     char *source_opt = xasprintf("--source-server=%s", source);
     char *target_opt = xasprintf("--target-pgdata=%s", o->datadir);
-    char *argv[] = {pg_rewind, target_opt, source_opt, NULL};
+    /* The WAL before the fork may be gone from pg_wal (the shutdown checkpoint recycles it):
+     * --restore-target-wal fetches it with the restore_command written before the rewind. */
+    char *argv[] = {pg_rewind, "--restore-target-wal", target_opt, source_opt, NULL};
     Buf out = {0};
     bool ok = fence_tool(argv, password, "rewinding the old primary", &out);
     *rewound = ok && !strstr((char *)out.data, "no rewind required");
@@ -247,14 +249,14 @@ bool fence_demote(const FenceOpts *o, char *detail, size_t len)
     Buf saved[FENCE_N_CONF] = {0};
     bool found[FENCE_N_CONF] = {0};
     bool rewound = false;
+    RecoveryOpts ro = {.drydock_path = o->drydock_path,
+                       .config_path = o->config_path,
+                       .standby_of = o->new_primary};
+    /* Written twice: pg_rewind reads restore_command from it, then replaces the files. */
     bool ok = fence_stop(o, detail, len) && fence_conf_keep(o->datadir, saved, found, false) &&
-              fence_rewind(o, &rewound) && fence_conf_keep(o->datadir, saved, found, true);
-    if (ok) {
-        RecoveryOpts ro = {.drydock_path = o->drydock_path,
-                           .config_path = o->config_path,
-                           .standby_of = o->new_primary};
-        ok = recovery_write(o->datadir, &ro) && fence_start(o);
-    }
+              recovery_write(o->datadir, &ro) && fence_rewind(o, &rewound) &&
+              fence_conf_keep(o->datadir, saved, found, true) && recovery_write(o->datadir, &ro) &&
+              fence_start(o);
     if (ok)
         snprintf(detail, len, "the old primary was %s and restarted as a standby of the new one",
                  rewound ? "rewound" : "stopped (no rewind needed)");

@@ -7,9 +7,13 @@
  *
  *   stop    pg_ctl stop -m fast -w           (a server already stopped is fine)
  *   demote  stop, then
- *           pg_rewind --source-server NEW    (the old primary wrote at least its
- *                                             shutdown checkpoint after the fork;
- *                                             "no rewind required" is fine too)
+ *           the recovery settings below written (pg_rewind reads restore_command
+ *           from them), then
+ *           pg_rewind --source-server NEW --restore-target-wal
+ *                   (the old primary wrote at least its shutdown checkpoint after
+ *                   the fork, and that checkpoint may have recycled the WAL before
+ *                   it: it comes back from the archive; "no rewind required" is
+ *                   fine too)
  *           the configuration files pg_rewind copied from the source are put
  *           back (postgresql.conf, postgresql.auto.conf, pg_hba.conf,
  *           pg_ident.conf: the old primary keeps its own port and settings),

@@ -39,7 +39,7 @@ chown postgres "$T/insert.sql"
 
 # pgbench_run NAME SECONDS: the write load through the proxy, in the background.
 pgbench_run() {
-    as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -T "$2" \
+    as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -R 2000 -T "$2" \
         -f "$T/insert.sql" postgres >"$T/$1.out" 2>&1 &
     BENCH_PID=$!
 }
@@ -71,6 +71,7 @@ check_eq "the proxy is not paused" false "$(proxy_paused)"
 
 # --- round 2: s -> t, s demoted -----------------------------------------
 pg_standby t s
+write_config "${PROXY_INI[@]}" # pg_standby rewrote it without the proxy
 pgbench_run round2 10
 sleep 3
 dd switchover --demote --json --from "$(conninfo s)" --from-data "${PG_DATA[s]}" \
