@@ -61,6 +61,7 @@ write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "a
     "credentials = $T/credentials"
 dd proxy >"$T/proxy.log" 2>&1 &
 PIDS+=($!)
+disown # the harness kills it at the end; no job notice in the output
 wait_for "the proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
 
 load "$LPORT" drydock "$DURATION"
@@ -120,13 +121,15 @@ demote() {
     pg_stop "$old"
     psql_q "$new" "checkpoint"
     mkdir -p "$T/keep"
+    sed -i '/^primary_conninfo/d; /^restore_command/d' "${PG_DATA[$old]}/postgresql.auto.conf"
+    echo "primary_conninfo = '$(conninfo "$new")'" >>"${PG_DATA[$old]}/postgresql.auto.conf"
+    echo "restore_command = '$DRYDOCK --config $CONF wal-fetch %f %p'" >>"${PG_DATA[$old]}/postgresql.auto.conf"
     cp "${PG_DATA[$old]}"/{postgresql.conf,postgresql.auto.conf,pg_hba.conf,pg_ident.conf} "$T/keep/"
-    as_pg "$PGBIN/pg_rewind" -D "${PG_DATA[$old]}" --source-server="$(conninfo "$new")" >"$T/rewind.log" 2>&1 ||
-        { echo "pg_rewind failed: $(tail -1 "$T/rewind.log")"; return 1; }
+    # As drydock does: the WAL before the fork may only be in the archive any more.
+    as_pg "$PGBIN/pg_rewind" -D "${PG_DATA[$old]}" --restore-target-wal --source-server="$(conninfo "$new")" \
+        >"$T/rewind.log" 2>&1 || { echo "pg_rewind failed: $(tail -1 "$T/rewind.log")"; return 1; }
     cp "$T/keep"/* "${PG_DATA[$old]}/"
     chown postgres "${PG_DATA[$old]}"/*.conf
-    sed -i '/^primary_conninfo/d' "${PG_DATA[$old]}/postgresql.auto.conf"
-    echo "primary_conninfo = '$(conninfo "$new")'" >>"${PG_DATA[$old]}/postgresql.auto.conf"
     as_pg touch "${PG_DATA[$old]}/standby.signal"
     pg_start "$old"
     wait_for "$old streaming" 60 sql_is "$old" streaming "select status from pg_stat_wal_receiver"

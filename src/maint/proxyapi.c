@@ -3,23 +3,18 @@
  */
 #include "maint/proxyapi.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/mem.h"
+#include "proxy/ctl.h"
 
-#define PROXYAPI_MAX_REPLY  (1 << 20) /* a /status of many sessions fits; more is not the API */
-#define PROXYAPI_TIMEOUT_MS 5000L     /* every call but /pause */
+#define PROXYAPI_TIMEOUT 5.0 /* seconds, every call but /pause and /switch */
 
 struct ProxyApi {
-    CURL *curl;
-    char *base;  /* "http://host:port" */
-    char *admin; /* as configured, for messages */
-    Buf reply;
-    char curl_error[CURL_ERROR_SIZE];
+    char *admin; /* host:port */
 };
 
 ProxyApi *proxyapi_open(const char *admin)
@@ -33,22 +28,7 @@ ProxyApi *proxyapi_open(const char *admin)
         err_hint("set [proxy] admin, e.g. admin = 127.0.0.1:6480");
         return NULL;
     }
-    static bool curl_ready;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_ready = true;
-    }
     ProxyApi *api = xcalloc(1, sizeof(*api));
-    api->curl = curl_easy_init();
-    if (!api->curl) {
-        free(api);
-        err_set(DD_EXIT_FAIL, "could not initialise libcurl");
-        return NULL;
-    }
-    /* An IPv6 literal needs brackets in a URL. */
-    bool v6 = memchr(admin, ':', (size_t)(colon - admin)) != NULL && admin[0] != '[';
-    api->base =
-        xasprintf(v6 ? "http://[%.*s]:%ld" : "http://%.*s:%ld", (int)(colon - admin), admin, port);
     api->admin = xstrdup(admin);
     return api;
 }
@@ -57,10 +37,7 @@ void proxyapi_close(ProxyApi *api)
 {
     if (!api)
         return;
-    curl_easy_cleanup(api->curl);
-    free(api->base);
     free(api->admin);
-    buf_free(&api->reply);
     free(api);
 }
 
@@ -68,59 +45,6 @@ void proxy_status_free(ProxyStatus *st)
 {
     free(st->server);
     st->server = NULL;
-}
-
-static size_t proxyapi_write(char *data, size_t size, size_t n, void *arg)
-{
-    Buf *b = arg;
-    if (b->len + size * n > PROXYAPI_MAX_REPLY)
-        return 0; /* curl reports a write error */
-    buf_append(b, data, size * n);
-    return size * n;
-}
-
-/*
- * One request; the body (NUL-terminated) is left in api->reply and the HTTP
- * status in *code. false only when no HTTP answer came.
- */
-static bool proxyapi_request(ProxyApi *api, const char *method, const char *path, const char *body,
-                             long timeout_ms, long *code)
-{
-    CURL *c = api->curl;
-    char *url = xasprintf("%s%s", api->base, path);
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    headers = curl_slist_append(headers, "Expect:");
-    buf_reset(&api->reply);
-    api->curl_error[0] = '\0';
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, proxyapi_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &api->reply);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, api->curl_error);
-    if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
-    } else {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    }
-    CURLcode rc = curl_easy_perform(c);
-    curl_slist_free_all(headers);
-    free(url);
-    buf_append(&api->reply, "", 1);
-    if (rc != CURLE_OK) {
-        err_set(DD_EXIT_FAIL, "could not reach the proxy's admin API at \"%s\" (%s %s): %s",
-                api->admin, method, path,
-                api->curl_error[0] ? api->curl_error : curl_easy_strerror(rc));
-        err_hint("check that \"drydock proxy\" is running and that [proxy] admin is its address");
-        return false;
-    }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
-    return true;
 }
 
 /* Parse a JSON object; on an error status, turn the reply's "error" into the error slot. */
@@ -250,42 +174,49 @@ bool proxyapi_parse_switch(long code, const char *body, ProxySwitchReply *out)
 
 bool proxyapi_status(ProxyApi *api, ProxyStatus *out)
 {
-    long code = 0;
+    ProxyCtlReply rep;
     memset(out, 0, sizeof(*out));
-    return proxyapi_request(api, "GET", "/status", NULL, PROXYAPI_TIMEOUT_MS, &code) &&
-           proxyapi_parse_status(code, (char *)api->reply.data, out);
+    bool ok = proxy_ctl_call(api->admin, "GET", "/status", NULL, PROXYAPI_TIMEOUT, &rep) &&
+              proxyapi_parse_status(rep.status, rep.body, out);
+    proxy_ctl_reply_free(&rep);
+    return ok;
 }
 
 bool proxyapi_pause(ProxyApi *api, int timeout_s, bool cancel, ProxyPauseReply *out)
 {
-    long code = 0;
+    ProxyCtlReply rep;
     char body[96];
     snprintf(body, sizeof(body), "{\"timeout\":%d,\"on_timeout\":\"%s\"}", timeout_s,
              cancel ? "cancel" : "resume");
     memset(out, 0, sizeof(*out));
     /* The proxy answers at its deadline at the latest; give it a margin. */
-    return proxyapi_request(api, "POST", "/pause", body, timeout_s * 1000L + 5000L, &code) &&
-           proxyapi_parse_pause(code, (char *)api->reply.data, out);
+    bool ok = proxy_ctl_call(api->admin, "POST", "/pause", body, timeout_s + 5.0, &rep) &&
+              proxyapi_parse_pause(rep.status, rep.body, out);
+    proxy_ctl_reply_free(&rep);
+    return ok;
 }
 
 bool proxyapi_resume(ProxyApi *api, double *paused_ms)
 {
-    long code = 0;
+    ProxyCtlReply rep;
     *paused_ms = 0;
-    return proxyapi_request(api, "POST", "/resume", "{}", PROXYAPI_TIMEOUT_MS, &code) &&
-           proxyapi_parse_resume(code, (char *)api->reply.data, paused_ms);
+    bool ok = proxy_ctl_call(api->admin, "POST", "/resume", "{}", PROXYAPI_TIMEOUT, &rep) &&
+              proxyapi_parse_resume(rep.status, rep.body, paused_ms);
+    proxy_ctl_reply_free(&rep);
+    return ok;
 }
 
 bool proxyapi_switch(ProxyApi *api, const char *conninfo, ProxySwitchReply *out)
 {
-    long code = 0;
+    ProxyCtlReply rep;
     json_t *req = json_pack("{s:s}", "server", conninfo);
     char *body = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     memset(out, 0, sizeof(*out));
     /* Reconnecting every session may take a while on a loaded machine. */
-    bool ok = proxyapi_request(api, "POST", "/switch", body, 30000L, &code) &&
-              proxyapi_parse_switch(code, (char *)api->reply.data, out);
+    bool ok = proxy_ctl_call(api->admin, "POST", "/switch", body, 30.0, &rep) &&
+              proxyapi_parse_switch(rep.status, rep.body, out);
+    proxy_ctl_reply_free(&rep);
     free(body);
     return ok;
 }

@@ -15,10 +15,9 @@
  *                 -> 200 {"switched":N,"failed":M,"switch_ms":X}; 409 when not paused
  *   4xx           -> {"error":"..."}
  *
- * The parse functions are pure (code + body in, struct or error out) so that
- * the unit tests cover every reply shape; the transport is libcurl with one
- * reused handle, so that the calls made while clients are held reuse the
- * connection.
+ * It gives the calls types: the parse functions are pure (code + body in,
+ * struct or error out) so that the unit tests cover every reply shape; the
+ * transport is the proxy's own client, proxy_ctl_call() (proxy/ctl.h).
  *
  * Errors: the proxy unreachable or timing out is DD_EXIT_FAIL; a reply that
  * is not the contract's JSON is DD_EXIT_PROTOCOL; a 4xx/5xx carries the
