@@ -1,4 +1,0 @@
-/* pending_switchover.c - commands of a module being written; the file goes away when it lands. */
-#include "cli/cli.h"
-
-CLI_PENDING(cli_cmd_switchover, "switchover")

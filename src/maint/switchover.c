@@ -1,0 +1,662 @@
+/*
+ * switchover.c - see switchover.h for the steps and the states a failure
+ * leaves. The report's bookkeeping and rendering are at the end.
+ */
+#include "maint/switchover.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timeutil.h"
+#include "maint/fence.h"
+#include "maint/proxyapi.h"
+#include "pg/conn.h"
+
+#define SW_PROMOTE_TIMEOUT 60.0 /* seconds for the target to leave recovery */
+#define SW_STREAM_TIMEOUT  60.0 /* seconds for a demoted primary to stream */
+#define SW_PROXY_RETRIES   3    /* transport failures retried while clients are held */
+
+typedef struct {
+    const SwitchoverOpts *o;
+    SwitchoverReport *r;
+    PGconn *pri;
+    PGconn *tgt;
+    ProxyApi *api;
+    bool paused;
+    double hold_start;
+    uint64_t flush_lsn;
+} Sw;
+
+static void sw_begin(Sw *s, SwitchoverStepId id)
+{
+    switchover_step_begin(s->r, id, time_mono());
+}
+
+/* End a step as failed with the current error as its detail; returns false. */
+static bool sw_fail(Sw *s, SwitchoverStepId id)
+{
+    switchover_step_end(s->r, id, false, time_mono(), "%s", err_message());
+    if (s->o->on_step)
+        s->o->on_step(s->r, id, s->o->arg);
+    return false;
+}
+
+static void sw_ok(Sw *s, SwitchoverStepId id, const char *fmt, ...) DD_PRINTF(3, 4);
+static void sw_ok(Sw *s, SwitchoverStepId id, const char *fmt, ...)
+{
+    char detail[sizeof(s->r->steps[0].detail)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    switchover_step_end(s->r, id, true, time_mono(), "%s", detail);
+    if (s->o->on_step)
+        s->o->on_step(s->r, id, s->o->arg);
+}
+
+/* One row of one query, NULL + error otherwise. */
+static PGresult *sw_row(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = pg_query(conn, sql, nparams, params);
+    if (res && PQntuples(res) != 1) {
+        int n = PQntuples(res);
+        PQclear(res);
+        err_set(DD_EXIT_PG, "query returned %d rows, expected one", n);
+        return NULL;
+    }
+    return res;
+}
+
+/* --- checks ----------------------------------------------------------- */
+
+/* The server's data_directory when this role may read it, else "". */
+#define SW_DATADIR_SQL                                                                             \
+    "CASE WHEN pg_has_role('pg_read_all_settings', 'MEMBER') "                                     \
+    "THEN current_setting('data_directory') ELSE '' END"
+
+/* A configured data directory must be the server's own (when the server says). */
+static bool sw_check_datadir(const char *what, const char *configured, const char *actual)
+{
+    if (!configured || !actual[0])
+        return true;
+    char *a = realpath(configured, NULL);
+    char *b = realpath(actual, NULL);
+    bool same = a && b ? strcmp(a, b) == 0 : strcmp(configured, actual) == 0;
+    free(a);
+    free(b);
+    if (!same) {
+        err_set(DD_EXIT_CONFIG, "the %s's data directory is \"%s\", not \"%s\"", what, actual,
+                configured);
+        err_hint("point the %s's data directory option at \"%s\"", what, actual);
+    }
+    return same;
+}
+
+static bool sw_check_primary(Sw *s, char *sysid, size_t len)
+{
+    PGresult *res = sw_row(s->pri,
+                           "SELECT pg_is_in_recovery(), system_identifier::text, " SW_DATADIR_SQL
+                           " FROM pg_control_system()",
+                           0, NULL);
+    if (!res)
+        return err_context("checking the primary");
+    bool recovery = PQgetvalue(res, 0, 0)[0] == 't';
+    snprintf(sysid, len, "%s", PQgetvalue(res, 0, 1));
+    bool ok = sw_check_datadir("primary", s->o->primary_data, PQgetvalue(res, 0, 2));
+    PQclear(res);
+    if (ok && recovery) {
+        err_set(DD_EXIT_PG, "the primary (%s) is in recovery: it is not a primary", s->r->from);
+        err_hint("after a switchover, point [cluster] primary at the new primary, or give --from");
+        return false;
+    }
+    return ok;
+}
+
+/* The target: a standby of the same cluster, streaming from the primary. */
+static bool sw_check_target(Sw *s, const char *sysid)
+{
+    PGresult *res = sw_row(s->tgt,
+                           "SELECT pg_is_in_recovery(), system_identifier::text, " SW_DATADIR_SQL
+                           ", (SELECT status FROM pg_stat_wal_receiver), "
+                           "(SELECT sender_port FROM pg_stat_wal_receiver) "
+                           "FROM pg_control_system()",
+                           0, NULL);
+    if (!res)
+        return err_context("checking the target");
+    bool recovery = PQgetvalue(res, 0, 0)[0] == 't';
+    bool same_cluster = strcmp(PQgetvalue(res, 0, 1), sysid) == 0;
+    const char *status = PQgetisnull(res, 0, 3) ? "no WAL receiver" : PQgetvalue(res, 0, 3);
+    int sender_port = atoi(PQgetvalue(res, 0, 4));
+    int primary_port = atoi(PQport(s->pri));
+    bool ok = false;
+    if (!recovery) {
+        err_set(DD_EXIT_PG, "the target (%s) is not in recovery: it is not a standby", s->r->to);
+        err_hint("give --to a streaming standby of the primary");
+    } else if (!same_cluster) {
+        err_set(DD_EXIT_CONFLICT, "the target (%s) belongs to another cluster than the primary",
+                s->r->to);
+        err_hint("give --to a streaming standby of the primary");
+    } else if (strcmp(status, "streaming") != 0) {
+        err_set(DD_EXIT_PG, "the target (%s) is not streaming from the primary (%s)", s->r->to,
+                status);
+        err_hint("check the target's primary_conninfo and its log; wait until it streams");
+    } else if (sender_port != primary_port) {
+        err_set(DD_EXIT_PG, "the target (%s) streams from port %d, not from the primary's port %d",
+                s->r->to, sender_port, primary_port);
+        err_hint("a switchover needs a standby of the primary itself, not of another standby");
+    } else {
+        ok = sw_check_datadir("target", s->o->target_data, PQgetvalue(res, 0, 2));
+    }
+    PQclear(res);
+    return ok;
+}
+
+static bool sw_check_lag(Sw *s, uint64_t *lag)
+{
+    char *flush = pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL);
+    char *replay =
+        flush ? pg_query_value(s->tgt, "SELECT pg_last_wal_replay_lsn()", 0, NULL) : NULL;
+    uint64_t f = 0, r = 0;
+    bool ok = replay && pg_lsn_parse(flush, &f) && pg_lsn_parse(replay, &r);
+    if (replay && !ok)
+        err_set(DD_EXIT_PG, "the target has replayed no WAL yet");
+    free(flush);
+    free(replay);
+    if (!ok)
+        return false;
+    *lag = f > r ? f - r : 0;
+    if (*lag > s->o->max_lag) {
+        err_set(DD_EXIT_PG,
+                "the target is %" PRIu64 " bytes behind the primary (--max-lag %" PRIu64 ")", *lag,
+                s->o->max_lag);
+        err_hint("wait until the standby has caught up, or raise --max-lag");
+        return false;
+    }
+    return true;
+}
+
+static bool sw_check_proxy(Sw *s, int *sessions)
+{
+    ProxyStatus st;
+    if (!(s->api = proxyapi_open(s->o->proxy_admin)) || !proxyapi_status(s->api, &st))
+        return false;
+    bool ok = false;
+    if (st.paused) {
+        err_set(DD_EXIT_CONFLICT, "the proxy at \"%s\" is paused already", s->o->proxy_admin);
+        err_hint("another switchover or a manual pause is under way; resume it first");
+    } else if (switchover_same_server(st.server, s->o->target)) {
+        err_set(DD_EXIT_CONFLICT, "the proxy points at the target (%s) already", st.server);
+        err_hint("the switchover was done; point [cluster] primary at the new primary");
+    } else if (!switchover_same_server(st.server, s->o->primary)) {
+        err_set(DD_EXIT_CONFLICT, "the proxy points at %s, not at the primary (%s)", st.server,
+                s->r->from);
+        err_hint("point the proxy at the primary first, or give --from its server");
+    } else {
+        *sessions = st.clients;
+        ok = true;
+    }
+    proxy_status_free(&st);
+    return ok;
+}
+
+static bool sw_checks(Sw *s)
+{
+    sw_begin(s, SW_STEP_CHECKS);
+    char sysid[32];
+    uint64_t lag = 0;
+    int sessions = 0;
+    FenceOpts fo = {.bin = s->o->bin, .datadir = s->o->primary_data};
+    if (!s->o->primary_data) {
+        err_set(DD_EXIT_CONFIG, "the primary's data directory is not known: it cannot be %s",
+                s->o->demote ? "demoted" : "stopped");
+        err_hint("set [cluster] primary-data, or give --from-data");
+        return sw_fail(s, SW_STEP_CHECKS);
+    }
+    if (!fence_check(&fo, s->o->demote) || !(s->pri = pg_connect(s->o->primary, "primary")) ||
+        !(s->tgt = pg_connect(s->o->target, "target")) ||
+        !sw_check_primary(s, sysid, sizeof(sysid)) || !sw_check_target(s, sysid) ||
+        !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions))
+        return sw_fail(s, SW_STEP_CHECKS);
+    sw_ok(s, SW_STEP_CHECKS,
+          "target streams from the primary, %" PRIu64 " bytes behind; proxy serves %d clients", lag,
+          sessions);
+    return true;
+}
+
+/* --- the held part ----------------------------------------------------- */
+
+static bool sw_pause(Sw *s)
+{
+    ProxyPauseReply rep;
+    sw_begin(s, SW_STEP_PAUSE);
+    s->hold_start = time_mono();
+    if (!proxyapi_pause(s->api, s->o->pause_timeout, false, &rep))
+        return sw_fail(s, SW_STEP_PAUSE);
+    s->paused = true;
+    s->r->held = rep.held;
+    sw_ok(s, SW_STEP_PAUSE, "%d sessions held at a transaction boundary (proxy waited %.1f ms)",
+          rep.held, rep.wait_ms);
+    return true;
+}
+
+static bool sw_catchup(Sw *s)
+{
+    sw_begin(s, SW_STEP_CATCHUP);
+    char *flush = pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL);
+    if (!flush || !pg_lsn_parse(flush, &s->flush_lsn)) {
+        free(flush);
+        err_context("reading the primary's WAL position");
+        return sw_fail(s, SW_STEP_CATCHUP);
+    }
+    const char *params[] = {flush};
+    double deadline = time_mono() + s->o->pause_timeout;
+    for (;;) {
+        char *done =
+            pg_query_value(s->tgt, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", 1, params);
+        bool reached = done && done[0] == 't';
+        bool failed = !done;
+        free(done);
+        if (reached)
+            break;
+        if (failed || time_mono() > deadline) {
+            if (!failed) {
+                err_set(DD_EXIT_TIMEOUT, "the target did not replay up to %s within %d s", flush,
+                        s->o->pause_timeout);
+                err_hint("check the target's replication; raise --pause-timeout if it is slow");
+            }
+            free(flush);
+            return sw_fail(s, SW_STEP_CATCHUP);
+        }
+        time_sleep(s->o->poll_interval);
+    }
+    sw_ok(s, SW_STEP_CATCHUP, "the target replayed the primary's WAL up to %s", flush);
+    free(flush);
+    return true;
+}
+
+/*
+ * Promote and wait until the target is out of recovery. *maybe is set once
+ * the promotion was asked for: from then on the target may promote even if
+ * this fails.
+ */
+static bool sw_promote(Sw *s, bool *maybe)
+{
+    sw_begin(s, SW_STEP_PROMOTE);
+    char *sent = pg_query_value(s->tgt, "SELECT pg_promote(wait => false)", 0, NULL);
+    bool ok = sent && sent[0] == 't';
+    if (sent && !ok)
+        err_set(DD_EXIT_PG, "the target refused to promote (pg_promote returned false)");
+    free(sent);
+    if (!ok)
+        return sw_fail(s, SW_STEP_PROMOTE);
+    *maybe = true;
+    double deadline = time_mono() + SW_PROMOTE_TIMEOUT;
+    for (;;) {
+        char *rec = pg_query_value(s->tgt, "SELECT pg_is_in_recovery()", 0, NULL);
+        bool in_recovery = rec && rec[0] == 't';
+        bool failed = !rec;
+        free(rec);
+        if (!failed && !in_recovery)
+            break;
+        if (failed || time_mono() > deadline) {
+            if (!failed)
+                err_set(DD_EXIT_TIMEOUT, "the target did not leave recovery within %.0f s",
+                        SW_PROMOTE_TIMEOUT);
+            return sw_fail(s, SW_STEP_PROMOTE);
+        }
+        time_sleep(s->o->poll_interval);
+    }
+    s->r->promoted = true;
+    sw_ok(s, SW_STEP_PROMOTE, "the target left recovery: it is the new primary");
+    return true;
+}
+
+static bool sw_switch(Sw *s)
+{
+    ProxySwitchReply rep;
+    sw_begin(s, SW_STEP_SWITCH);
+    bool ok = false;
+    for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
+        ok = proxyapi_switch(s->api, s->o->target, &rep);
+        if (!ok && err_code() != DD_EXIT_FAIL)
+            break; /* the proxy answered: asking again will not help */
+    }
+    if (!ok)
+        return sw_fail(s, SW_STEP_SWITCH);
+    s->r->switched = rep.switched;
+    s->r->switch_failed = rep.failed;
+    sw_ok(s, SW_STEP_SWITCH, "%d sessions reconnected to the new primary, %d failed (%.1f ms)",
+          rep.switched, rep.failed, rep.switch_ms);
+    return true;
+}
+
+/* Resume (retrying transport failures); ends the hold. */
+static bool sw_resume_proxy(Sw *s)
+{
+    bool ok = false;
+    for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
+        ok = proxyapi_resume(s->api, &s->r->proxy_paused_ms);
+        if (!ok && err_code() != DD_EXIT_FAIL)
+            break;
+    }
+    if (ok) {
+        s->paused = false;
+        s->r->hold_ms = (time_mono() - s->hold_start) * 1000.0;
+    }
+    return ok;
+}
+
+static bool sw_resume(Sw *s)
+{
+    sw_begin(s, SW_STEP_RESUME);
+    if (!sw_resume_proxy(s))
+        return sw_fail(s, SW_STEP_RESUME);
+    sw_ok(s, SW_STEP_RESUME, "clients run again on the new primary (proxy paused %.1f ms)",
+          s->r->proxy_paused_ms);
+    return true;
+}
+
+/* --- after the hold ---------------------------------------------------- */
+
+/* Wait until the demoted primary streams from the new one. */
+static bool sw_wait_streaming(Sw *s)
+{
+    double deadline = time_mono() + SW_STREAM_TIMEOUT;
+    for (;;) {
+        PGconn *c = pg_connect(s->o->primary, "old primary");
+        char *st = c ? pg_query_value(c,
+                                      "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), "
+                                      "'none')",
+                                      0, NULL)
+                     : NULL;
+        bool streaming = st && strcmp(st, "streaming") == 0;
+        free(st);
+        pg_disconnect(c);
+        if (streaming)
+            return true;
+        if (time_mono() > deadline) {
+            err_set(DD_EXIT_TIMEOUT,
+                    "the old primary was restarted as a standby but does not stream from the "
+                    "new primary after %.0f s",
+                    SW_STREAM_TIMEOUT);
+            err_hint("see the log in \"%s/log\"", s->o->primary_data);
+            return false;
+        }
+        time_sleep(0.2);
+    }
+}
+
+static bool sw_fence(Sw *s)
+{
+    sw_begin(s, SW_STEP_FENCE);
+    /* Our session would only be cut by the shutdown. */
+    pg_disconnect(s->pri);
+    s->pri = NULL;
+    FenceOpts fo = {.bin = s->o->bin,
+                    .datadir = s->o->primary_data,
+                    .new_primary = s->o->target,
+                    .drydock_path = s->o->drydock_path,
+                    .config_path = s->o->config_path};
+    char detail[256];
+    /*
+     * pg_rewind reads the source's timeline from its control file, which a
+     * promotion updates only at the next checkpoint: without one it would see
+     * both on the old timeline and find no rewind required.
+     */
+    if (s->o->demote && !pg_exec(s->tgt, "CHECKPOINT")) {
+        err_context("checkpointing the new primary before the rewind");
+        return sw_fail(s, SW_STEP_FENCE);
+    }
+    bool ok = s->o->demote ? fence_demote(&fo, detail, sizeof(detail)) && sw_wait_streaming(s)
+                           : fence_stop(&fo, detail, sizeof(detail));
+    if (!ok)
+        return sw_fail(s, SW_STEP_FENCE);
+    sw_ok(s, SW_STEP_FENCE, "%s%s", detail, s->o->demote ? "; it streams" : "");
+    return true;
+}
+
+/* --- failure ------------------------------------------------------------ */
+
+/*
+ * Turn the failure of a step into the one error the caller prints: the
+ * step, why, and the state things are left in (with what to do).
+ */
+static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
+{
+    char why[1024], hint[512];
+    DdExit code = err_code();
+    snprintf(why, sizeof(why), "%s", err_message());
+    snprintf(hint, sizeof(hint), "%s", err_hint_text());
+    const char *name = switchover_step_name(step);
+    SwitchoverReport *r = s->r;
+    if (step == SW_STEP_CHECKS) {
+        r->outcome = SW_OUTCOME_UNTOUCHED;
+        err_set(code, "switchover aborted at step \"%s\": %s; nothing was changed", name, why);
+    } else if (step <= SW_STEP_PROMOTE) {
+        /* The old primary took no write the target lacks: going back is safe. */
+        bool resumed = !s->paused || sw_resume_proxy(s);
+        r->outcome = resumed ? SW_OUTCOME_ROLLED_BACK : SW_OUTCOME_PAUSED_OLD;
+        err_set(code, "switchover aborted at step \"%s\": %s; %s", name, why,
+                resumed
+                    ? "the proxy serves the old primary again"
+                    : "the proxy could not be resumed: it holds its clients on the old primary");
+        if (!resumed)
+            snprintf(hint, sizeof(hint), "resume it: drydock proxy-ctl resume");
+        else if (maybe_promoted)
+            snprintf(hint, sizeof(hint),
+                     "the target may still finish its promotion: stop it and rebuild it as a "
+                     "standby before trying again");
+    } else if (step == SW_STEP_SWITCH) {
+        r->outcome = SW_OUTCOME_PAUSED_OLD;
+        err_set(code,
+                "switchover failed at step \"switch\" after the promotion: %s; the target (%s) is "
+                "the new primary and the proxy still holds its clients, pointing at the old one",
+                why, r->to);
+        snprintf(hint, sizeof(hint),
+                 "do not resume on the old primary (that would split the data): drydock "
+                 "proxy-ctl switch 'CONNINFO OF THE NEW PRIMARY', then drydock proxy-ctl resume");
+    } else if (step == SW_STEP_RESUME) {
+        r->outcome = SW_OUTCOME_PAUSED_NEW;
+        err_set(code,
+                "switchover failed at step \"resume\": %s; the proxy points at the new primary "
+                "(%s) but still holds its clients",
+                why, r->to);
+        snprintf(hint, sizeof(hint), "resume it: drydock proxy-ctl resume");
+    } else {
+        r->outcome = SW_OUTCOME_SWITCHED;
+        err_set(code,
+                "switchover done, clients are on the new primary (%s), but fencing the old "
+                "primary failed: %s",
+                r->to, why);
+        char tool_hint[sizeof(hint)];
+        snprintf(tool_hint, sizeof(tool_hint), "%s", hint);
+        snprintf(hint, sizeof(hint),
+                 "make sure the old primary (data directory \"%s\") is stopped before anything "
+                 "writes to it%s%s",
+                 s->o->primary_data, tool_hint[0] ? "; " : "", tool_hint);
+    }
+    if (hint[0])
+        err_hint("%s", hint);
+    return false;
+}
+
+bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->from = pg_conninfo_redact(o->primary);
+    r->to = pg_conninfo_redact(o->target);
+    r->from_data = o->primary_data ? xstrdup(o->primary_data) : NULL;
+    r->to_data = o->target_data ? xstrdup(o->target_data) : NULL;
+    r->demote = o->demote;
+    Sw s = {.o = o, .r = r};
+    bool maybe = false;
+    bool ok = sw_checks(&s) && sw_pause(&s) && sw_catchup(&s) && sw_promote(&s, &maybe) &&
+              sw_switch(&s) && sw_resume(&s) && sw_fence(&s);
+    if (ok)
+        r->outcome = SW_OUTCOME_DONE;
+    else
+        sw_abort(&s, switchover_failed_step(r), maybe);
+    pg_disconnect(s.pri);
+    pg_disconnect(s.tgt);
+    proxyapi_close(s.api);
+    return ok;
+}
+
+void switchover_report_free(SwitchoverReport *r)
+{
+    free(r->from);
+    free(r->to);
+    free(r->from_data);
+    free(r->to_data);
+    memset(r, 0, sizeof(*r));
+}
+
+/* --- bookkeeping and rendering ------------------------------------------ */
+
+static const char *const sw_step_names[SW_STEP_COUNT] = {"checks", "pause",  "catchup", "promote",
+                                                         "switch", "resume", "fence"};
+
+const char *switchover_step_name(SwitchoverStepId id)
+{
+    return id < SW_STEP_COUNT ? sw_step_names[id] : "none";
+}
+
+const char *switchover_outcome_name(SwitchoverOutcome o)
+{
+    static const char *const names[] = {
+        "untouched", "rolled-back", "paused-on-old-primary", "paused-on-new-primary",
+        "switched",  "done"};
+    return o <= SW_OUTCOME_DONE ? names[o] : "unknown";
+}
+
+void switchover_step_begin(SwitchoverReport *r, SwitchoverStepId id, double now)
+{
+    r->steps[id].state = SW_STEP_RUNNING;
+    r->steps[id].started = now;
+    r->steps[id].ms = 0;
+    r->steps[id].detail[0] = '\0';
+}
+
+void switchover_step_end(SwitchoverReport *r, SwitchoverStepId id, bool ok, double now,
+                         const char *fmt, ...)
+{
+    SwitchoverStep *st = &r->steps[id];
+    st->state = ok ? SW_STEP_OK : SW_STEP_FAILED;
+    st->ms = (now - st->started) * 1000.0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->detail, sizeof(st->detail), fmt, ap);
+    va_end(ap);
+}
+
+SwitchoverStepId switchover_failed_step(const SwitchoverReport *r)
+{
+    for (int i = 0; i < SW_STEP_COUNT; i++)
+        if (r->steps[i].state == SW_STEP_FAILED)
+            return (SwitchoverStepId)i;
+    return SW_STEP_COUNT;
+}
+
+void switchover_step_line(const SwitchoverReport *r, SwitchoverStepId id, Buf *out)
+{
+    const SwitchoverStep *st = &r->steps[id];
+    buf_printf(out, "  %-8s %10.1f ms  %s%s\n", switchover_step_name(id), st->ms,
+               st->state == SW_STEP_FAILED ? "FAILED: " : "", st->detail);
+}
+
+void switchover_report_summary(const SwitchoverReport *r, Buf *out)
+{
+    if (r->steps[SW_STEP_PAUSE].state == SW_STEP_OK)
+        buf_printf(out,
+                   "clients held: %.1f ms (pause sent to resume done; the proxy counted %.1f ms, "
+                   "%d sessions)\n",
+                   r->hold_ms, r->proxy_paused_ms, r->held);
+    if (!r->promoted)
+        return;
+    buf_printf(out, "the primary is now: %s%s%s%s\n", r->to, r->to_data ? " (data directory " : "",
+               r->to_data ? r->to_data : "", r->to_data ? ")" : "");
+    if (r->outcome == SW_OUTCOME_DONE)
+        buf_printf(out, "the old primary %s is %s\n", r->from,
+                   r->demote ? "a standby streaming from it" : "stopped");
+    buf_printf(out, "update the configuration (drydock does not edit it): [cluster] primary = "
+                    "the new primary's conninfo above (with its password, if any)");
+    if (r->to_data)
+        buf_printf(out, ", primary-data = %s", r->to_data);
+    if (r->demote)
+        buf_printf(out, ", standby = %s, standby-data = %s", r->from,
+                   r->from_data ? r->from_data : "(its data directory)");
+    else
+        buf_printf(out,
+                   ", and remove or replace standby and standby-data: there is no standby now");
+    buf_printf(out, "; [proxy] server too if it is set\n");
+}
+
+void switchover_report_json(const SwitchoverReport *r, const char *error, const char *hint,
+                            Buf *out)
+{
+    json_t *steps = json_array();
+    for (int i = 0; i < SW_STEP_COUNT; i++) {
+        const SwitchoverStep *st = &r->steps[i];
+        if (st->state == SW_STEP_PENDING)
+            continue;
+        json_array_append_new(steps, json_pack("{s:s,s:s,s:f,s:s}", "name",
+                                               switchover_step_name((SwitchoverStepId)i), "state",
+                                               st->state == SW_STEP_OK       ? "ok"
+                                               : st->state == SW_STEP_FAILED ? "failed"
+                                                                             : "running",
+                                               "ms", st->ms, "detail", st->detail));
+    }
+    json_t *o = json_pack(
+        "{s:b,s:s,s:s,s:s,s:o,s:b,s:b,s:f,s:f,s:i,s:i,s:i}", "ok", r->outcome == SW_OUTCOME_DONE,
+        "outcome", switchover_outcome_name(r->outcome), "from", r->from ? r->from : "", "to",
+        r->to ? r->to : "", "steps", steps, "promoted", r->promoted, "demote", r->demote, "hold_ms",
+        r->hold_ms, "proxy_paused_ms", r->proxy_paused_ms, "held", r->held, "switched", r->switched,
+        "switch_failed", r->switch_failed);
+    json_object_set_new(o, "primary", json_string(r->promoted ? r->to : r->from ? r->from : ""));
+    if (error)
+        json_object_set_new(o, "error", json_string(error));
+    if (hint && hint[0])
+        json_object_set_new(o, "hint", json_string(hint));
+    char *text = json_dumps(o, JSON_COMPACT);
+    buf_append_str(out, text);
+    buf_append_str(out, "\n");
+    free(text);
+    json_decref(o);
+}
+
+/* --- comparing conninfos ------------------------------------------------- */
+
+static void sw_host_port(const char *conninfo, char *host, size_t hlen, int *port)
+{
+    snprintf(host, hlen, "localhost");
+    *port = 5432;
+    PQconninfoOption *opts = conninfo ? PQconninfoParse(conninfo, NULL) : NULL;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!o->val || !o->val[0])
+            continue;
+        if (strcmp(o->keyword, "host") == 0 || (strcmp(o->keyword, "hostaddr") == 0))
+            snprintf(host, hlen, "%s", o->val);
+        else if (strcmp(o->keyword, "port") == 0)
+            *port = atoi(o->val);
+    }
+    PQconninfoFree(opts);
+    if (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 || host[0] == '/')
+        snprintf(host, hlen, "localhost");
+}
+
+bool switchover_same_server(const char *a, const char *b)
+{
+    if (!a || !b)
+        return false;
+    char ha[256], hb[256];
+    int pa, pb;
+    sw_host_port(a, ha, sizeof(ha), &pa);
+    sw_host_port(b, hb, sizeof(hb), &pb);
+    return pa == pb && strcmp(ha, hb) == 0;
+}
