@@ -16,11 +16,29 @@
  *       4      4    version    1
  *       8      8    count      number of entries
  *       16     8    pack_size  exact length of <name>.pack
- *       24     48*n entries, in pack (offset) order:
+ *       24     84*n entries, in pack (offset) order:
  *                     0  32 sha256      the chunk's name
  *                     32  8 offset      of its envelope in the pack
  *                     40  4 stored_len  envelope length (header + payload)
- *                     44  4 raw_len     raw content length
+ *                     44  4 raw_len     the chunk's length
+ *                     48  1 kind        0 full, 1 delta
+ *                     49  1 depth       0 full; delta: base's depth + 1 (<= 3)
+ *                     50  2 reserved    0
+ *                     52 32 base        delta: the base chunk's name; else 0
+ *
+ * A full chunk's envelope holds the chunk: its SHA-256 is the chunk's name. A
+ * delta chunk's envelope holds a delta payload (its own SHA-256 in the
+ * envelope), little-endian:
+ *
+ *       0  4  magic "DDDL"
+ *       4  4  npages     ceil(raw_len / 8192)
+ *       8  32 base       the base chunk's name (equals the index's)
+ *       40 ceil(npages/8)  bitmap, bit i (byte i/8, bit i%8) = page i differs
+ *       .. the differing pages in order, 8192 bytes each (the last page of the
+ *          chunk may be shorter: raw_len - 8192 * i)
+ *
+ * and the chunk is the base with those pages replaced (pages past the base's
+ * end are always in the delta).
  *
  * Invariants (numbered as in chunkstore.h, plus):
  *  4. A pack is committed (storage: atomic rename, fsync) before its index;
@@ -56,7 +74,9 @@
 #define IDX_MAGIC      "DDIX"
 #define IDX_VERSION    1
 #define IDX_HEADER_LEN 24
-#define IDX_ENTRY_LEN  48
+#define IDX_ENTRY_LEN  84
+#define DELTA_MAGIC    "DDDL"
+#define DELTA_PAGE     8192
 #define SLOT_EMPTY     0
 #define SLOT_INFLIGHT  UINT32_MAX
 
@@ -86,7 +106,7 @@ struct ChunkStore {
     size_t ninflight, cap_inflight, nfree;
     StorageWrite *open_w; /* the pack being written, or NULL */
     size_t open_pack;
-    uint64_t st_chunks, st_raw, st_stored;
+    uint64_t st_chunks, st_raw, st_stored, st_deltas;
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -207,12 +227,16 @@ static bool index_parse(const Buf *raw, Pack *p)
     uint64_t expect = 0;
     for (uint64_t i = 0; i < count; i++) {
         const uint8_t *e = d + IDX_HEADER_LEN + i * IDX_ENTRY_LEN;
-        ChunkIndexEntry ce;
+        ChunkIndexEntry ce = {0};
         memcpy(ce.sha256, e, SHA256_LEN);
         ce.offset = get64(e + 32);
         ce.stored_len = get32(e + 40);
         ce.raw_len = get32(e + 44);
-        if (ce.offset != expect || ce.stored_len < OBJ_HEADER_LEN)
+        ce.kind = e[48];
+        ce.depth = e[49];
+        memcpy(ce.base, e + 52, SHA256_LEN);
+        if (ce.offset != expect || ce.stored_len < OBJ_HEADER_LEN || ce.kind > CHUNK_DELTA ||
+            (ce.kind == CHUNK_DELTA) != (ce.depth > 0) || ce.depth > CHUNKSTORE_DELTA_MAX_DEPTH)
             return err_set(DD_EXIT_CORRUPT, "index entry %llu is out of sequence",
                            (unsigned long long)i);
         expect += ce.stored_len;
@@ -320,7 +344,55 @@ bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN])
     return has;
 }
 
-/* Read and verify one chunk object at a known place. */
+static bool chunk_get_depth(ChunkStore *cs, const uint8_t *sha, int max_depth, Buf *raw);
+
+/* Rebuild a delta chunk from its payload and its base (format at the top). */
+static bool delta_apply(ChunkStore *cs, const ChunkIndexEntry *e, const Buf *pl, Buf *raw)
+{
+    size_t npages = (e->raw_len + DELTA_PAGE - 1) / DELTA_PAGE;
+    size_t bm = (npages + 7) / 8;
+    if (pl->len < 40 + bm || memcmp(pl->data, DELTA_MAGIC, 4) != 0 ||
+        get32(pl->data + 4) != npages || memcmp(pl->data + 8, e->base, SHA256_LEN) != 0)
+        return err_set(DD_EXIT_CORRUPT, "malformed delta");
+    Buf base = {0};
+    if (!chunk_get_depth(cs, e->base, e->depth - 1, &base)) {
+        char hex[SHA256_HEX_LEN + 1];
+        sha256_hex(e->base, hex);
+        return err_context("its base chunk %s", hex);
+    }
+    const uint8_t *bitmap = pl->data + 40;
+    const uint8_t *page = bitmap + bm;
+    const uint8_t *end = pl->data + pl->len;
+    size_t start = raw->len;
+    buf_reserve(raw, e->raw_len);
+    bool ok = true;
+    for (size_t i = 0; ok && i < npages; i++) {
+        size_t off = i * DELTA_PAGE;
+        size_t plen = e->raw_len - off < DELTA_PAGE ? e->raw_len - off : DELTA_PAGE;
+        if (bitmap[i / 8] & (1u << (i % 8))) {
+            if ((size_t)(end - page) < plen)
+                ok = err_set(DD_EXIT_CORRUPT, "delta is shorter than its bitmap says");
+            else
+                buf_append(raw, page, plen);
+            page += plen;
+        } else if (off + plen > base.len) {
+            ok = err_set(DD_EXIT_CORRUPT, "delta refers to bytes its base does not have");
+        } else {
+            buf_append(raw, base.data + off, plen);
+        }
+    }
+    uint8_t digest[SHA256_LEN];
+    if (ok)
+        sha256(raw->data + start, raw->len - start, digest);
+    if (ok && memcmp(digest, e->sha256, SHA256_LEN) != 0)
+        ok = err_set(DD_EXIT_CORRUPT, "the rebuilt chunk does not match its name");
+    if (!ok)
+        raw->len = start;
+    buf_free(&base);
+    return ok;
+}
+
+/* Read and verify one chunk object at a known place (a delta: rebuilt). */
 static bool chunk_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e, Buf *raw)
 {
     char hex[SHA256_HEX_LEN + 1];
@@ -336,12 +408,16 @@ static bool chunk_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *
     if (r)
         storage_read_close(r);
     ObjHeader h;
-    size_t before = raw->len;
-    ok = ok && obj_decode(obj, e->stored_len, raw, &h);
-    if (ok && (memcmp(h.sha256, e->sha256, SHA256_LEN) != 0 || h.raw_len != e->raw_len)) {
-        raw->len = before;
-        ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
-                     (unsigned long long)e->offset);
+    Buf payload = {0};
+    ok = ok && obj_decode(obj, e->stored_len, &payload, &h);
+    if (ok && e->kind == CHUNK_DELTA) {
+        ok = delta_apply(cs, e, &payload, raw);
+    } else if (ok) {
+        if (memcmp(h.sha256, e->sha256, SHA256_LEN) != 0 || h.raw_len != e->raw_len)
+            ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
+                         (unsigned long long)e->offset);
+        else
+            buf_append(raw, payload.data, payload.len);
     }
     if (!ok) {
         char why[512];
@@ -350,34 +426,49 @@ static bool chunk_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *
                 "chunk %s in pack \"%s/%s\" is damaged: %s", hex, repo_path(cs->repo), path, why);
         err_hint("run \"drydock verify\" to see which backups this affects");
     }
+    buf_free(&payload);
     free(obj);
     free(path);
     return ok;
 }
 
-bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], Buf *raw)
+/* Look a committed chunk up: a copy of its entry and pack name. Lock taken here. */
+static bool chunk_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e, char pack[33])
 {
     pthread_mutex_lock(&cs->lock);
-    Slot s = *table_find(cs, sha256);
+    Slot s = *table_find(cs, sha);
     bool present =
         s.pack != SLOT_EMPTY && s.pack != SLOT_INFLIGHT && cs->packs[s.pack - 1].committed;
-    ChunkIndexEntry e = {0};
-    char pack[33] = "";
     if (present) {
-        e = cs->packs[s.pack - 1].entries[s.idx];
-        memcpy(pack, cs->packs[s.pack - 1].name, sizeof(pack));
+        *e = cs->packs[s.pack - 1].entries[s.idx];
+        memcpy(pack, cs->packs[s.pack - 1].name, 33);
     }
     pthread_mutex_unlock(&cs->lock);
-    if (!present) {
+    return present;
+}
+
+/* chunkstore_get with a bound on the delta depth (a damaged index cannot loop). */
+static bool chunk_get_depth(ChunkStore *cs, const uint8_t *sha, int max_depth, Buf *raw)
+{
+    ChunkIndexEntry e;
+    char pack[33];
+    if (!chunk_lookup(cs, sha, &e, pack)) {
         char hex[SHA256_HEX_LEN + 1];
-        sha256_hex(sha256, hex);
+        sha256_hex(sha, hex);
         err_set(DD_EXIT_CORRUPT, "chunk %s is not in any pack of repository \"%s\"", hex,
                 repo_path(cs->repo));
         err_hint("the repository lost data: run \"drydock verify\" to see which backups this "
                  "affects");
         return false;
     }
+    if (e.depth > max_depth)
+        return err_set(DD_EXIT_CORRUPT, "delta chain too deep");
     return chunk_read(cs, pack, &e, raw);
+}
+
+bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], Buf *raw)
+{
+    return chunk_get_depth(cs, sha256, CHUNKSTORE_DELTA_MAX_DEPTH, raw);
 }
 
 /* ---- write side ---- */
@@ -411,6 +502,10 @@ static void index_build(const Pack *p, Buf *out)
         put64(e + 32, p->entries[i].offset);
         put32(e + 40, p->entries[i].stored_len);
         put32(e + 44, p->entries[i].raw_len);
+        e[48] = p->entries[i].kind;
+        e[49] = p->entries[i].depth;
+        e[50] = e[51] = 0;
+        memcpy(e + 52, p->entries[i].base, SHA256_LEN);
     }
     out->len += IDX_HEADER_LEN + p->n * IDX_ENTRY_LEN;
 }
@@ -448,9 +543,8 @@ static bool pack_commit(ChunkStore *cs, StorageWrite *w, size_t pi)
  * Lock held. When the pack passes the target size it is detached into
  * *full_w / *full_pack for the caller to commit outside the lock.
  */
-static bool pack_append_locked(ChunkStore *cs, const uint8_t *sha, const uint8_t *obj,
-                               size_t obj_len, uint32_t raw_len, StorageWrite **full_w,
-                               size_t *full_pack)
+static bool pack_append_locked(ChunkStore *cs, const ChunkIndexEntry *tmpl, const uint8_t *obj,
+                               size_t obj_len, StorageWrite **full_w, size_t *full_pack)
 {
     if (!cs->open_w) {
         char name[33];
@@ -465,11 +559,12 @@ static bool pack_append_locked(ChunkStore *cs, const uint8_t *sha, const uint8_t
     Pack *p = &cs->packs[cs->open_pack];
     if (!storage_write_append(cs->open_w, obj, obj_len))
         return false;
-    ChunkIndexEntry e = {.offset = p->size, .stored_len = (uint32_t)obj_len, .raw_len = raw_len};
-    memcpy(e.sha256, sha, SHA256_LEN);
+    ChunkIndexEntry e = *tmpl;
+    e.offset = p->size;
+    e.stored_len = (uint32_t)obj_len;
     pack_push_entry(p, &e);
     p->size += obj_len;
-    table_set(cs, sha, (Slot){(uint32_t)cs->open_pack + 1, (uint32_t)(p->n - 1)});
+    table_set(cs, e.sha256, (Slot){(uint32_t)cs->open_pack + 1, (uint32_t)(p->n - 1)});
     if (p->size >= CHUNKSTORE_PACK_TARGET) {
         *full_w = cs->open_w;
         *full_pack = cs->open_pack;
@@ -504,8 +599,68 @@ static bool inflight_reserve(ChunkStore *cs, const uint8_t *sha, uint32_t *slot_
     return true;
 }
 
+/*
+ * The delta payload of raw against base (format at the top), into out;
+ * false when more than half of the pages differ (a full chunk is better).
+ */
+static bool delta_build(const uint8_t *raw, size_t len, const Buf *base, const uint8_t *base_sha,
+                        Buf *out)
+{
+    size_t npages = (len + DELTA_PAGE - 1) / DELTA_PAGE;
+    size_t bm = (npages + 7) / 8;
+    uint8_t head[40];
+    memcpy(head, DELTA_MAGIC, 4);
+    put32(head + 4, (uint32_t)npages);
+    memcpy(head + 8, base_sha, SHA256_LEN);
+    buf_append(out, head, sizeof(head));
+    size_t bitmap_at = out->len;
+    buf_reserve(out, bm);
+    memset(out->data + out->len, 0, bm);
+    out->len += bm;
+    size_t changed = 0;
+    for (size_t i = 0; i < npages; i++) {
+        size_t off = i * DELTA_PAGE;
+        size_t plen = len - off < DELTA_PAGE ? len - off : DELTA_PAGE;
+        if (off + plen <= base->len && memcmp(raw + off, base->data + off, plen) == 0)
+            continue;
+        if (++changed * 2 > npages)
+            return false;
+        out->data[bitmap_at + i / 8] |= (uint8_t)(1u << (i % 8));
+        buf_append(out, raw + off, plen);
+    }
+    return true;
+}
+
+/* Try to express raw as a delta against base; fills tmpl and payload when it pays. */
+static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint8_t *base,
+                      ChunkIndexEntry *tmpl, Buf *payload)
+{
+    ChunkIndexEntry be;
+    char pack[33];
+    if (memcmp(base, tmpl->sha256, SHA256_LEN) == 0 || !chunk_lookup(cs, base, &be, pack) ||
+        be.depth >= CHUNKSTORE_DELTA_MAX_DEPTH)
+        return;
+    Buf braw = {0};
+    if (!chunk_read(cs, pack, &be, &braw)) {
+        err_clear(); /* an unreadable base: store the chunk whole */
+    } else if (delta_build(raw, len, &braw, base, payload)) {
+        tmpl->kind = CHUNK_DELTA;
+        tmpl->depth = (uint8_t)(be.depth + 1);
+        memcpy(tmpl->base, base, SHA256_LEN);
+    } else {
+        payload->len = 0;
+    }
+    buf_free(&braw);
+}
+
 bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw, size_t len,
                     uint64_t *stored)
+{
+    return chunkstore_put_delta(cs, sha256, raw, len, NULL, stored);
+}
+
+bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
+                          size_t len, const uint8_t *base, uint64_t *stored)
 {
     *stored = 0;
     uint32_t fi = 0;
@@ -514,20 +669,29 @@ bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void
     pthread_mutex_unlock(&cs->lock);
     if (!mine)
         return true;
+    ChunkIndexEntry tmpl = {.raw_len = (uint32_t)len, .kind = CHUNK_FULL};
+    memcpy(tmpl.sha256, sha256, SHA256_LEN);
+    Buf payload = {0};
+    if (base)
+        delta_try(cs, raw, len, base, &tmpl, &payload);
     Buf obj = {0};
-    bool ok = obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), raw, len, sha256,
-                         NULL, &obj);
+    bool ok = tmpl.kind == CHUNK_DELTA
+                  ? obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), payload.data,
+                               payload.len, NULL, NULL, &obj)
+                  : obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), raw, len,
+                               sha256, NULL, &obj);
+    buf_free(&payload);
     StorageWrite *full_w = NULL;
     size_t full_pack = 0;
     pthread_mutex_lock(&cs->lock);
     if (ok)
-        ok = pack_append_locked(cs, sha256, obj.data, obj.len, (uint32_t)len, &full_w, &full_pack);
-    /* the slot now points at the pack (or, on failure, stays in flight: the backup fails) */
-    cs->inflight_free[cs->nfree++] = fi;
-    if (ok) {
+        ok = pack_append_locked(cs, &tmpl, obj.data, obj.len, &full_w, &full_pack);
+    if (ok) { /* the slot now points at the pack; on failure it stays in flight (backup fails) */
+        cs->inflight_free[cs->nfree++] = fi;
         cs->st_chunks++;
         cs->st_raw += len;
         cs->st_stored += obj.len;
+        cs->st_deltas += tmpl.kind == CHUNK_DELTA;
     }
     pthread_mutex_unlock(&cs->lock);
     if (ok)
@@ -632,13 +796,13 @@ static bool gc_copy(ChunkStore *cs, StorageRead *r, const ChunkIndexEntry *e)
     ObjHeader h;
     bool ok = storage_read_at(r, e->offset, obj, e->stored_len) &&
               obj_header_parse(obj, e->stored_len, &h);
-    if (ok && memcmp(h.sha256, e->sha256, SHA256_LEN) != 0)
+    if (ok && e->kind == CHUNK_FULL && memcmp(h.sha256, e->sha256, SHA256_LEN) != 0)
         ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
                      (unsigned long long)e->offset);
     StorageWrite *full_w = NULL;
     size_t full_pack = 0;
     if (ok)
-        ok = pack_append_locked(cs, e->sha256, obj, e->stored_len, e->raw_len, &full_w, &full_pack);
+        ok = pack_append_locked(cs, e, obj, e->stored_len, &full_w, &full_pack);
     free(obj);
     if (ok && full_w)
         ok = pack_commit(cs, full_w, full_pack);
@@ -696,7 +860,66 @@ static bool gc_unindexed(ChunkStore *cs, ChunkGcStats *stats)
     return ok;
 }
 
-bool chunkstore_gc(ChunkStore *cs, ChunkLiveFn live, void *ctx, ChunkGcStats *stats)
+static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, ChunkGcStats *stats);
+
+/* Liveness for gc: the caller's, closed over delta bases (a live delta keeps its base). */
+typedef struct {
+    ChunkLiveFn live;
+    void *ctx;
+    uint8_t (*bases)[SHA256_LEN]; /* sorted */
+    size_t n, cap;
+} GcLive;
+
+static int gc_sha_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SHA256_LEN);
+}
+
+static bool gc_is_live(void *ctx, const uint8_t sha[SHA256_LEN])
+{
+    GcLive *g = ctx;
+    return g->live(g->ctx, sha) ||
+           (g->n && bsearch(sha, g->bases, g->n, SHA256_LEN, gc_sha_cmp) != NULL);
+}
+
+static void gc_close_bases(ChunkStore *cs, GcLive *g)
+{
+    for (int round = 0; round < CHUNKSTORE_DELTA_MAX_DEPTH; round++) {
+        size_t before = g->n;
+        for (size_t pi = 0; pi < cs->npacks; pi++) {
+            Pack *p = &cs->packs[pi];
+            for (size_t i = 0; p->committed && !p->removed && i < p->n; i++) {
+                const ChunkIndexEntry *e = &p->entries[i];
+                if (e->kind != CHUNK_DELTA || !gc_is_live(g, e->sha256) || gc_is_live(g, e->base))
+                    continue;
+                if (g->n == g->cap) {
+                    g->cap = g->cap ? g->cap * 2 : 256;
+                    g->bases = xrealloc(g->bases, g->cap * SHA256_LEN);
+                }
+                memcpy(g->bases[g->n++], e->base, SHA256_LEN);
+            }
+        }
+        qsort(g->bases, g->n, SHA256_LEN, gc_sha_cmp);
+        size_t w = 0;
+        for (size_t i = 0; i < g->n; i++)
+            if (w == 0 || memcmp(g->bases[w - 1], g->bases[i], SHA256_LEN) != 0)
+                memmove(g->bases[w++], g->bases[i], SHA256_LEN);
+        g->n = w;
+        if (g->n == before)
+            break;
+    }
+}
+
+bool chunkstore_gc(ChunkStore *cs, ChunkLiveFn caller_live, void *caller_ctx, ChunkGcStats *stats)
+{
+    GcLive g = {.live = caller_live, .ctx = caller_ctx};
+    gc_close_bases(cs, &g);
+    bool ok = chunkstore_gc_closed(cs, gc_is_live, &g, stats);
+    free(g.bases);
+    return ok;
+}
+
+static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, ChunkGcStats *stats)
 {
     memset(stats, 0, sizeof(*stats));
     if (!gc_unindexed(cs, stats))

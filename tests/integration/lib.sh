@@ -253,7 +253,7 @@ for f in sorted(os.listdir(repo + "/packs")):
     idx = obj[56:] if obj[5] == 0 else subprocess.run(["zstd", "-dcq"], input=obj[56:], capture_output=True).stdout
     count = struct.unpack_from("<Q", idx, 8)[0]
     for i in range(count):
-        sha, off, slen, rlen = struct.unpack_from("<32sQII", idx, 24 + 48 * i)
+        sha, off, slen, rlen = struct.unpack_from("<32sQII", idx, 24 + 84 * i)
         if sha == want:
             pack = f"{repo}/packs/{f[:-6]}.pack"
             with open(pack, "r+b") as p:
