@@ -5,11 +5,41 @@
 
 #include <lz4.h>
 #include <lz4hc.h>
+#include <pthread.h>
 #include <string.h>
 #include <zstd.h>
 
 static _Thread_local ZSTD_CCtx *zstd_cctx;
 static _Thread_local ZSTD_DCtx *zstd_dctx;
+
+/*
+ * A worker thread's contexts are freed when it exits (a thread-specific key
+ * with a destructor): without it, every thread of a parallel backup or
+ * restore would leak its contexts.
+ */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_release(void *unused)
+{
+    (void)unused;
+    ZSTD_freeCCtx(zstd_cctx);
+    ZSTD_freeDCtx(zstd_dctx);
+    zstd_cctx = NULL;
+    zstd_dctx = NULL;
+}
+
+static void ctx_key_create(void)
+{
+    (void)pthread_key_create(&ctx_key, ctx_release);
+}
+
+/* Arrange for this thread's contexts to be freed at its exit. */
+static void ctx_track(void)
+{
+    pthread_once(&ctx_once, ctx_key_create);
+    (void)pthread_setspecific(ctx_key, &ctx_key);
+}
 
 bool codec_parse(const char *name, Codec *out)
 {
@@ -62,8 +92,10 @@ bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out)
         buf_append(out, src, len);
         return true;
     case CODEC_ZSTD: {
-        if (!zstd_cctx)
+        if (!zstd_cctx) {
             zstd_cctx = ZSTD_createCCtx();
+            ctx_track();
+        }
         if (!zstd_cctx)
             return err_set(DD_EXIT_FAIL, "could not create a zstd context");
         size_t bound = ZSTD_compressBound(len);
@@ -102,8 +134,10 @@ bool decompress_buf(Codec codec, const void *src, size_t len, void *dst, size_t 
             memcpy(dst, src, len);
         return true;
     case CODEC_ZSTD: {
-        if (!zstd_dctx)
+        if (!zstd_dctx) {
             zstd_dctx = ZSTD_createDCtx();
+            ctx_track();
+        }
         if (!zstd_dctx)
             return err_set(DD_EXIT_FAIL, "could not create a zstd context");
         size_t n = ZSTD_decompressDCtx(zstd_dctx, dst, raw_len, src, len);
