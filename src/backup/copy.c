@@ -127,7 +127,7 @@ static const ManifestFile *copy_prev_file(const Copy *c, const char *path)
     const Manifest *m = c->opts.prev;
     if (!m)
         return NULL;
-    return bsearch(path, m->files, m->nfiles, sizeof(ManifestFile), prev_cmp);
+    return m->nfiles ? bsearch(path, m->files, m->nfiles, sizeof(ManifestFile), prev_cmp) : NULL;
 }
 
 static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)

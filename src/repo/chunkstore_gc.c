@@ -185,7 +185,8 @@ static void gc_close_bases(ChunkStore *cs, GcLive *g)
                 memcpy(g->bases[g->n++], e->base, SHA256_LEN);
             }
         }
-        qsort(g->bases, g->n, SHA256_LEN, gc_sha_cmp);
+        if (g->n > 0)
+            qsort(g->bases, g->n, SHA256_LEN, gc_sha_cmp);
         size_t w = 0;
         for (size_t i = 0; i < g->n; i++)
             if (w == 0 || memcmp(g->bases[w - 1], g->bases[i], SHA256_LEN) != 0)
