@@ -676,6 +676,15 @@ bool chunkstore_flush(ChunkStore *cs)
     return w ? chunkstore_int_commit(cs, w, pi) : true;
 }
 
+uint64_t chunkstore_delta_count(const ChunkStore *cs)
+{
+    ChunkStore *m = (ChunkStore *)cs;
+    pthread_mutex_lock(&m->lock);
+    uint64_t n = cs->st_deltas;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
 void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uint64_t *stored)
 {
     ChunkStore *m = (ChunkStore *)cs;
