@@ -99,6 +99,10 @@ wait_for "standby streaming again" 60 sql_is s streaming "select status from pg_
 dd backup --from primary >/dev/null 2>&1
 nb=$(ls "$REPO/backups" | wc -l)
 check "five backups before expire" test "$nb" -eq 5
+check_error "expire needs exactly one retention option" 2 'give exactly one of --keep-backups' \
+    dd expire --keep-backups 1 --keep-days 3
+check "expire --keep-days 1 keeps every recent backup" dd expire --keep-days 1
+check_eq "five backups after expire --keep-days 1" 5 "$(ls "$REPO/backups" | wc -l)"
 check "expire --keep-backups 1" dd expire --keep-backups 1
 check_eq "one backup left" 1 "$(ls "$REPO/backups" | wc -l)"
 check "verify passes after expire" dd verify
