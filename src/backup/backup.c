@@ -93,8 +93,26 @@ static void backup_fill_summary(BackupSummary *s, const BackupSourceInfo *si,
     s->bad_pages = cr->bad_pages;
 }
 
+/* The newest backup with this chunk size, for delta bases; NULL when none or unreadable. */
+static Manifest *backup_load_prev(Repo *repo, uint32_t chunk_size)
+{
+    StrList ids = {0};
+    Manifest *m = NULL;
+    if (manifest_list(repo, &ids) && ids.len > 0 &&
+        !manifest_load(repo, ids.items[ids.len - 1], &m))
+        log_warn("the previous backup cannot be read, this one stores whole chunks: %s",
+                 err_message());
+    err_clear();
+    strlist_free(&ids);
+    if (m && m->chunk_size != chunk_size) {
+        manifest_free(m);
+        m = NULL;
+    }
+    return m;
+}
+
 /* Copy phase: walk, copy, commit packs. */
-static bool backup_copy_phase(BackupSource *src, ChunkStore *cs, const BackupOpts *opts,
+static bool backup_copy_phase(BackupSource *src, Repo *repo, ChunkStore *cs, const BackupOpts *opts,
                               BackupSummary *sum, DatadirList *dl, BackupCopyResult *cr)
 {
     backup_test_pause("started");
@@ -104,12 +122,16 @@ static bool backup_copy_phase(BackupSource *src, ChunkStore *cs, const BackupOpt
         progress_phase(opts->progress, "copy", dl->total_bytes);
     double t0 = time_mono();
     const BackupSourceInfo *si = backup_source_info(src);
+    Manifest *prev = backup_load_prev(repo, sum->chunk_size);
     BackupCopyOpts co = {.jobs = sum->jobs,
                          .chunk_size = sum->chunk_size,
                          .check_pages = si->data_checksums,
                          .start_lsn = si->start_lsn,
-                         .progress = opts->progress};
+                         .progress = opts->progress,
+                         .prev = prev};
     bool ok = backup_copy(dl, cs, co, cr) && chunkstore_flush(cs);
+    manifest_free(prev);
+    sum->chunks_delta = chunkstore_delta_count(cs);
     if (opts->progress)
         progress_end_phase(opts->progress);
     sum->copy_seconds = time_mono() - t0;
@@ -133,7 +155,7 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, const BackupOpts *op
         char label[64];
         snprintf(label, sizeof(label), "drydock %s", sum->id);
         ok = backup_source_start(src, label, cfg->archive_timeout) &&
-             backup_copy_phase(src, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
+             backup_copy_phase(src, repo, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
     }
     if (ok) {
         double t0 = time_mono();
@@ -187,13 +209,14 @@ char *backup_summary_json(const BackupSummary *s)
                      "\"stop_lsn\":\"%s\",\"timeline\":%u,\"files\":%" PRIu64
                      ",\"bytes_logical\":%" PRIu64 ",\"bytes_read\":%" PRIu64
                      ",\"bytes_new\":%" PRIu64 ",\"bytes_stored\":%" PRIu64 ",\"chunks\":%" PRIu64
-                     ",\"chunks_new\":%" PRIu64 ",\"chunk_size\":%u,\"jobs\":%d,"
+                     ",\"chunks_new\":%" PRIu64 ",\"chunks_delta\":%" PRIu64
+                     ",\"chunk_size\":%u,\"jobs\":%d,"
                      "\"data_checksums\":%s,\"pages_checked\":%" PRIu64 ",\"bad_pages\":%" PRIu64
                      ",\"duration\":%.3f,\"copy_seconds\":%.3f,\"wal_wait_seconds\":%.3f,"
                      "\"read_rate\":%.0f,\"store_rate\":%.0f}",
                      s->id, s->node, start, stop, s->tli, s->files, s->bytes_logical, s->bytes_read,
-                     s->bytes_new, s->bytes_stored, s->chunks, s->chunks_new, s->chunk_size,
-                     s->jobs, s->data_checksums ? "true" : "false", s->pages_checked, s->bad_pages,
-                     s->duration, s->copy_seconds, s->wal_wait_seconds, (double)s->bytes_read / cd,
-                     (double)s->bytes_stored / d);
+                     s->bytes_new, s->bytes_stored, s->chunks, s->chunks_new, s->chunks_delta,
+                     s->chunk_size, s->jobs, s->data_checksums ? "true" : "false", s->pages_checked,
+                     s->bad_pages, s->duration, s->copy_seconds, s->wal_wait_seconds,
+                     (double)s->bytes_read / cd, (double)s->bytes_stored / d);
 }

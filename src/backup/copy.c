@@ -116,9 +116,24 @@ static bool copy_read(int fd, const char *path, uint8_t *buf, size_t len, uint64
     return true;
 }
 
+static int prev_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const ManifestFile *)elem)->path);
+}
+
+/* The file at the same path in the previous backup, or NULL. */
+static const ManifestFile *copy_prev_file(const Copy *c, const char *path)
+{
+    const Manifest *m = c->opts.prev;
+    if (!m)
+        return NULL;
+    return m->nfiles ? bsearch(path, m->files, m->nfiles, sizeof(ManifestFile), prev_cmp) : NULL;
+}
+
 static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
 {
     const DatadirEntry *e = &c->dl->entries[u->file];
+    const ManifestFile *prev = copy_prev_file(c, e->path);
     int fd = open(e->fullpath, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) { /* dropped during the backup: WAL replay drops it too */
@@ -143,7 +158,9 @@ static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
         if (c->opts.check_pages && e->relation)
             copy_check_pages(c, e, fd, offset, buf, got);
         uint64_t stored = 0;
-        ok = chunkstore_put(c->cs, mc->sha256, buf, got, &stored);
+        uint32_t ci = u->first + i;
+        const uint8_t *base = prev && ci < prev->nchunks ? prev->chunks[ci].sha256 : NULL;
+        ok = chunkstore_put_delta(c->cs, mc->sha256, buf, got, base, &stored);
         if (ok && stored > 0) {
             atomic_fetch_add(&c->chunks_new, 1);
             atomic_fetch_add(&c->bytes_new, got);

@@ -13,6 +13,10 @@
  * vanished is left out, a file that shrank ends at its first short chunk,
  * bytes a file gained after the walk are not read.
  *
+ * A new chunk whose file had a chunk at the same place in the previous backup
+ * is offered to the store with that chunk as a delta base
+ * (chunkstore_put_delta): when few of its pages changed, only they are stored.
+ *
  * global/pg_control is copied last, after the workers finished (see
  * backup_copy()).
  *
@@ -41,7 +45,8 @@ typedef struct {
     uint32_t chunk_size;
     bool check_pages;
     uint64_t start_lsn;
-    Progress *progress; /* may be NULL */
+    Progress *progress;   /* may be NULL */
+    const Manifest *prev; /* the previous backup (same chunk size) or NULL: delta bases */
 } BackupCopyOpts;
 
 typedef struct {

@@ -27,7 +27,7 @@ static int sha_cmp(const void *a, const void *b)
 static bool live_has(void *ctx, const uint8_t sha[SHA256_LEN])
 {
     const LiveSet *l = ctx;
-    return bsearch(sha, l->sha, l->n, SHA256_LEN, sha_cmp) != NULL;
+    return l->n > 0 && bsearch(sha, l->sha, l->n, SHA256_LEN, sha_cmp) != NULL;
 }
 
 static void live_add_manifest(LiveSet *l, const Manifest *m)
@@ -44,7 +44,8 @@ static void live_add_manifest(LiveSet *l, const Manifest *m)
 
 static void live_finish(LiveSet *l)
 {
-    qsort(l->sha, l->n, SHA256_LEN, sha_cmp);
+    if (l->n > 0)
+        qsort(l->sha, l->n, SHA256_LEN, sha_cmp);
     size_t w = 0;
     for (size_t i = 0; i < l->n; i++)
         if (w == 0 || memcmp(l->sha[w - 1], l->sha[i], SHA256_LEN) != 0)

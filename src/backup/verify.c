@@ -99,7 +99,8 @@ static bool verify_packs(Verify *v)
     }
     if (v->progress)
         progress_end_phase(v->progress);
-    qsort(v->bad, v->nbad, SHA256_LEN, sha_cmp);
+    if (v->nbad > 0)
+        qsort(v->bad, v->nbad, SHA256_LEN, sha_cmp);
     return true;
 }
 

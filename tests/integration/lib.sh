@@ -253,7 +253,7 @@ for f in sorted(os.listdir(repo + "/packs")):
     idx = obj[56:] if obj[5] == 0 else subprocess.run(["zstd", "-dcq"], input=obj[56:], capture_output=True).stdout
     count = struct.unpack_from("<Q", idx, 8)[0]
     for i in range(count):
-        sha, off, slen, rlen = struct.unpack_from("<32sQII", idx, 24 + 48 * i)
+        sha, off, slen, rlen = struct.unpack_from("<32sQII", idx, 24 + 84 * i)
         if sha == want:
             pack = f"{repo}/packs/{f[:-6]}.pack"
             with open(pack, "r+b") as p:
@@ -289,4 +289,13 @@ restore_json() {
 # restore_last_backup: the id of the newest backup (from drydock info --json).
 restore_last_backup() {
     dd info --json | jq -r '.backups[-1].id'
+}
+
+# backup_small_fs DIR SIZE: mount a tmpfs of SIZE at DIR (owned by postgres),
+# unmounted when the test exits; false when mounting is not allowed here.
+backup_small_fs() {
+    mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0750" tmpfs "$1" 2>/dev/null || return 1
+    chown postgres:postgres "$1"
+    BACKUP_MOUNTS+=("$1")
+    trap 'rc=$?; for m in "${BACKUP_MOUNTS[@]}"; do umount -l "$m" 2>/dev/null; done; (exit $rc); cleanup' EXIT
 }
