@@ -287,18 +287,30 @@ static bool make_ts_links(const RestoreDest *d)
     return ok;
 }
 
-static bool make_file(const char *path, const ManifestFile *f)
+bool dest_open_file(const char *path, const ManifestFile *f, bool first, int *fd)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (*fd < 0)
         return err_errno("could not create file \"%s\"", path);
     bool ok = true;
-    if (fchmod(fd, (f->mode & 0777) | 0600) != 0)
+    if (first && fchmod(*fd, (f->mode & 0777) | 0600) != 0)
         ok = err_errno("could not set the mode of file \"%s\"", path);
-    else if (ftruncate(fd, (off_t)f->size) != 0)
+    else if (first && ftruncate(*fd, (off_t)f->size) != 0)
         ok = err_errno("could not size file \"%s\"", path);
-    close(fd);
+    if (!ok) {
+        close(*fd);
+        *fd = -1;
+    }
     return ok;
+}
+
+static bool make_file(const char *path, const ManifestFile *f)
+{
+    int fd;
+    if (!dest_open_file(path, f, true, &fd))
+        return false;
+    close(fd);
+    return true;
 }
 
 bool dest_layout(const RestoreDest *d, size_t *dirs, size_t *files)
@@ -317,7 +329,9 @@ bool dest_layout(const RestoreDest *d, size_t *dirs, size_t *files)
             ok = mkdir_p(path, 0700);
             (*dirs)++;
         } else if (S_ISREG(f->mode)) {
-            ok = make_file(path, f);
+            /* Files with chunks are created by the workers, in parallel (creating is slow). */
+            if (f->nchunks == 0)
+                ok = make_file(path, f);
             (*files)++;
         }
         free(path);

@@ -93,8 +93,8 @@ static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
 {
     const ManifestFile *f = &j->m->files[u->file];
     char *path = xasprintf("%s/%s", j->dir, f->path);
-    int fd = open(path, (j->delta ? O_RDWR : O_WRONLY) | O_CLOEXEC);
-    bool ok = fd >= 0 || err_errno("could not open file \"%s\"", path);
+    int fd = -1;
+    bool ok = dest_open_file(path, f, u->first == 0, &fd);
     uint64_t off = u->offset;
     for (size_t i = 0; ok && i < u->nchunks && !atomic_load(&j->failed); i++) {
         const ManifestChunk *c = &f->chunks[u->first + i];
