@@ -221,6 +221,42 @@ static int default_jobs(int jobs)
     return n > 0 ? (int)n : 1;
 }
 
+/* The canonical form of path, which need not exist yet (its parent must, to resolve). */
+static char *canonical(const char *path)
+{
+    char *r = realpath(path, NULL);
+    if (r)
+        return r;
+    char *copy = xstrdup(path);
+    char *slash = strrchr(copy, '/');
+    if (slash && slash != copy) {
+        *slash = '\0';
+        char *parent = realpath(copy, NULL);
+        if (parent) {
+            r = xasprintf("%s/%s", parent, slash + 1);
+            free(parent);
+        }
+    }
+    free(copy);
+    return r ? r : xstrdup(path);
+}
+
+/* The destination must not be the repository or inside it. */
+static bool check_not_in_repo(Repo *repo, const char *dest)
+{
+    char *d = canonical(dest), *r = canonical(repo_path(repo));
+    size_t n = strlen(r);
+    bool inside = strncmp(d, r, n) == 0 && (d[n] == '\0' || d[n] == '/');
+    free(d);
+    free(r);
+    if (!inside)
+        return true;
+    err_set(DD_EXIT_USAGE, "destination directory \"%s\" is inside the repository \"%s\"", dest,
+            repo_path(repo));
+    err_hint("restore somewhere else: drydock alone writes in its repository");
+    return false;
+}
+
 /* Step 4 with its progress phase. */
 static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs, RestoreResult *out)
 {
@@ -259,7 +295,7 @@ static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m
         return false;
     RestoreDest d = {o->dest, m, tsloc, o->delta};
     ChunkStore *cs = NULL;
-    bool ok = dest_check(&d);
+    bool ok = check_not_in_repo(repo, o->dest) && dest_check(&d);
     if (ok)
         log_info("restoring backup %s (%s) to \"%s\"%s", m->id, out->target, o->dest,
                  o->delta ? ", delta" : "");

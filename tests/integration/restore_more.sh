@@ -44,6 +44,8 @@ check_error "a target before the window is refused" 4 "is before the recoverable
     dd restore --dest "$T/never" --target-time "2000-01-01 00:00:00+00"
 check_error "an unknown tablespace in --tablespace-map is refused" 2 "not a tablespace of backup" \
     dd restore --dest "$T/never" --tablespace-map "99999=$T/x"
+check_error "a destination inside the repository is refused" 2 "is inside the repository" \
+    dd restore --dest "$REPO/data" --tablespace-map "$TS_OID=$T/x"
 
 # Changes, a second backup, and a delta restore over r1.
 as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -t 40 -c 1 postgres >/dev/null 2>&1
