@@ -93,22 +93,44 @@ static void backup_fill_summary(BackupSummary *s, const BackupSourceInfo *si,
     s->bad_pages = cr->bad_pages;
 }
 
+/* The newest backup with this chunk size, for delta bases; NULL when none or unreadable. */
+static Manifest *backup_load_prev(Repo *repo, uint32_t chunk_size)
+{
+    StrList ids = {0};
+    Manifest *m = NULL;
+    if (manifest_list(repo, &ids) && ids.len > 0 &&
+        !manifest_load(repo, ids.items[ids.len - 1], &m))
+        log_warn("the previous backup cannot be read, this one stores whole chunks: %s",
+                 err_message());
+    err_clear();
+    strlist_free(&ids);
+    if (m && m->chunk_size != chunk_size) {
+        manifest_free(m);
+        m = NULL;
+    }
+    return m;
+}
+
 /* Copy phase: walk, copy, commit packs. */
-static bool backup_copy_phase(BackupSource *src, ChunkStore *cs, const BackupOpts *opts,
+static bool backup_copy_phase(BackupSource *src, Repo *repo, ChunkStore *cs, const BackupOpts *opts,
                               BackupSummary *sum, DatadirList *dl, BackupCopyResult *cr)
 {
+    backup_test_pause("started");
     if (!datadir_walk(backup_source_datadir(src), dl))
         return false;
     if (opts->progress)
         progress_phase(opts->progress, "copy", dl->total_bytes);
     double t0 = time_mono();
     const BackupSourceInfo *si = backup_source_info(src);
+    Manifest *prev = backup_load_prev(repo, sum->chunk_size);
     BackupCopyOpts co = {.jobs = sum->jobs,
                          .chunk_size = sum->chunk_size,
                          .check_pages = si->data_checksums,
                          .start_lsn = si->start_lsn,
-                         .progress = opts->progress};
+                         .progress = opts->progress,
+                         .prev = prev};
     bool ok = backup_copy(dl, cs, co, cr) && chunkstore_flush(cs);
+    manifest_free(prev);
     if (opts->progress)
         progress_end_phase(opts->progress);
     sum->copy_seconds = time_mono() - t0;
@@ -132,17 +154,19 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, const BackupOpts *op
         char label[64];
         snprintf(label, sizeof(label), "drydock %s", sum->id);
         ok = backup_source_start(src, label, cfg->archive_timeout) &&
-             backup_copy_phase(src, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
+             backup_copy_phase(src, repo, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
     }
     if (ok) {
         double t0 = time_mono();
         if (opts->progress)
             progress_phase(opts->progress, "wal-wait", 0);
+        backup_test_pause("wal-wait");
         ok = backup_source_wait_archive(src, repo, cfg->archive_timeout);
         sum->wal_wait_seconds = time_mono() - t0;
     }
     if (ok) {
         backup_fill_summary(sum, backup_source_info(src), &cr);
+        backup_test_pause("manifest");
         ok = backup_save_manifest(repo, backup_source_info(src), &dl, &cr, sum, started);
     }
     if (ok && cr.bad_pages > 0)

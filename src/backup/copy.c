@@ -38,6 +38,7 @@ typedef struct {
     bool has_control;
     atomic_size_t next;
     atomic_bool failed;
+    atomic_bool paused;     /* backup_test_pause("copy") done */
     ManifestChunk **chunks; /* per file, sized at the walk's length */
     uint32_t *nchunks;
     atomic_bool *vanished;
@@ -115,9 +116,24 @@ static bool copy_read(int fd, const char *path, uint8_t *buf, size_t len, uint64
     return true;
 }
 
+static int prev_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const ManifestFile *)elem)->path);
+}
+
+/* The file at the same path in the previous backup, or NULL. */
+static const ManifestFile *copy_prev_file(const Copy *c, const char *path)
+{
+    const Manifest *m = c->opts.prev;
+    if (!m)
+        return NULL;
+    return m->nfiles ? bsearch(path, m->files, m->nfiles, sizeof(ManifestFile), prev_cmp) : NULL;
+}
+
 static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
 {
     const DatadirEntry *e = &c->dl->entries[u->file];
+    const ManifestFile *prev = copy_prev_file(c, e->path);
     int fd = open(e->fullpath, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) { /* dropped during the backup: WAL replay drops it too */
@@ -142,7 +158,9 @@ static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
         if (c->opts.check_pages && e->relation)
             copy_check_pages(c, e, fd, offset, buf, got);
         uint64_t stored = 0;
-        ok = chunkstore_put(c->cs, mc->sha256, buf, got, &stored);
+        uint32_t ci = u->first + i;
+        const uint8_t *base = prev && ci < prev->nchunks ? prev->chunks[ci].sha256 : NULL;
+        ok = chunkstore_put_delta(c->cs, mc->sha256, buf, got, base, &stored);
         if (ok && stored > 0) {
             atomic_fetch_add(&c->chunks_new, 1);
             atomic_fetch_add(&c->bytes_new, got);
@@ -158,6 +176,16 @@ static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
     return ok;
 }
 
+void backup_test_pause(const char *point)
+{
+    const char *at = getenv("DRYDOCK_TEST_PAUSE_AT");
+    if (!at || strcmp(at, point) != 0)
+        return;
+    log_warn("pausing at %s (DRYDOCK_TEST_PAUSE_AT)", point);
+    for (int i = 0; i < 600; i++)
+        sleep(1);
+}
+
 static void *copy_worker(void *arg)
 {
     Copy *c = arg;
@@ -170,6 +198,9 @@ static void *copy_worker(void *arg)
             copy_fail(c);
             break;
         }
+        if (atomic_load(&c->bytes_read) * 2 >= c->dl->total_bytes &&
+            !atomic_exchange(&c->paused, true))
+            backup_test_pause("copy");
     }
     free(buf);
     return NULL;

@@ -13,6 +13,13 @@
  * vanished is left out, a file that shrank ends at its first short chunk,
  * bytes a file gained after the walk are not read.
  *
+ * A new chunk whose file had a chunk at the same place in the previous backup
+ * is offered to the store with that chunk as a delta base
+ * (chunkstore_put_delta): when few of its pages changed, only they are stored.
+ *
+ * global/pg_control is copied last, after the workers finished (see
+ * backup_copy()).
+ *
  * With data checksums, every full page of a relation file is checked
  * (pagecheck.h) unless it is new or its LSN is at or past the backup start; a
  * mismatch is read again once (a write may have been in progress) before it
@@ -38,7 +45,8 @@ typedef struct {
     uint32_t chunk_size;
     bool check_pages;
     uint64_t start_lsn;
-    Progress *progress; /* may be NULL */
+    Progress *progress;   /* may be NULL */
+    const Manifest *prev; /* the previous backup (same chunk size) or NULL: delta bases */
 } BackupCopyOpts;
 
 typedef struct {
@@ -57,6 +65,14 @@ typedef struct {
     BackupBadPage *bad; /* the first BACKUP_BAD_PAGES_KEPT */
     size_t nbad;
 } BackupCopyResult;
+
+/*
+ * Fault injection for tests: with DRYDOCK_TEST_PAUSE_AT=<point> in the
+ * environment, the backup says "pausing at <point>" on stderr and sleeps
+ * there, so that a test can kill -9 it at a known moment. Points: "started",
+ * "copy" (half the bytes read), "wal-wait", "manifest".
+ */
+void backup_test_pause(const char *point);
 
 /* Copy every file of dl into cs. On failure the first worker error is reported. */
 DD_MUST_CHECK bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts,

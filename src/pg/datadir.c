@@ -323,7 +323,8 @@ bool datadir_walk(const char *datadir, DatadirList *out)
         datadir_list_free(out);
         return false;
     }
-    qsort(out->entries, out->n, sizeof(DatadirEntry), entry_cmp);
+    if (out->n > 0)
+        qsort(out->entries, out->n, sizeof(DatadirEntry), entry_cmp);
     return true;
 }
 

@@ -16,11 +16,29 @@
  *       4      4    version    1
  *       8      8    count      number of entries
  *       16     8    pack_size  exact length of <name>.pack
- *       24     48*n entries, in pack (offset) order:
+ *       24     84*n entries, in pack (offset) order:
  *                     0  32 sha256      the chunk's name
  *                     32  8 offset      of its envelope in the pack
  *                     40  4 stored_len  envelope length (header + payload)
- *                     44  4 raw_len     raw content length
+ *                     44  4 raw_len     the chunk's length
+ *                     48  1 kind        0 full, 1 delta
+ *                     49  1 depth       0 full; delta: base's depth + 1 (<= 3)
+ *                     50  2 reserved    0
+ *                     52 32 base        delta: the base chunk's name; else 0
+ *
+ * A full chunk's envelope holds the chunk: its SHA-256 is the chunk's name. A
+ * delta chunk's envelope holds a delta payload (its own SHA-256 in the
+ * envelope), little-endian:
+ *
+ *       0  4  magic "DDDL"
+ *       4  4  npages     ceil(raw_len / 8192)
+ *       8  32 base       the base chunk's name (equals the index's)
+ *       40 ceil(npages/8)  bitmap, bit i (byte i/8, bit i%8) = page i differs
+ *       .. the differing pages in order, 8192 bytes each (the last page of the
+ *          chunk may be shorter: raw_len - 8192 * i)
+ *
+ * and the chunk is the base with those pages replaced (pages past the base's
+ * end are always in the delta).
  *
  * Invariants (numbered as in chunkstore.h, plus):
  *  4. A pack is committed (storage: atomic rename, fsync) before its index;
@@ -53,41 +71,7 @@
 #include "common/timeutil.h"
 #include "repo/object.h"
 
-#define IDX_MAGIC      "DDIX"
-#define IDX_VERSION    1
-#define IDX_HEADER_LEN 24
-#define IDX_ENTRY_LEN  48
-#define SLOT_EMPTY     0
-#define SLOT_INFLIGHT  UINT32_MAX
-
-typedef struct {
-    char name[33];
-    ChunkIndexEntry *entries;
-    size_t n, cap;
-    uint64_t size;
-    bool committed;
-    bool removed; /* by gc */
-} Pack;
-
-typedef struct {
-    uint32_t pack; /* pack index + 1; SLOT_EMPTY; SLOT_INFLIGHT: idx is into inflight */
-    uint32_t idx;
-} Slot;
-
-struct ChunkStore {
-    Repo *repo;
-    pthread_mutex_t lock;
-    Pack *packs;
-    size_t npacks, cap_packs;
-    Slot *slots;
-    size_t nslots, nused; /* nslots: a power of two */
-    uint8_t (*inflight)[SHA256_LEN];
-    uint32_t *inflight_free;
-    size_t ninflight, cap_inflight, nfree;
-    StorageWrite *open_w; /* the pack being written, or NULL */
-    size_t open_pack;
-    uint64_t st_chunks, st_raw, st_stored;
-};
+#include "repo/chunkstore_int.h"
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -187,7 +171,7 @@ static void pack_push_entry(Pack *p, const ChunkIndexEntry *e)
     p->entries[p->n++] = *e;
 }
 
-static char *pack_path(const char *name, const char *ext)
+char *chunkstore_int_path(const char *name, const char *ext)
 {
     return xasprintf("%s/%s.%s", CHUNKSTORE_PACK_DIR, name, ext);
 }
@@ -207,12 +191,16 @@ static bool index_parse(const Buf *raw, Pack *p)
     uint64_t expect = 0;
     for (uint64_t i = 0; i < count; i++) {
         const uint8_t *e = d + IDX_HEADER_LEN + i * IDX_ENTRY_LEN;
-        ChunkIndexEntry ce;
+        ChunkIndexEntry ce = {0};
         memcpy(ce.sha256, e, SHA256_LEN);
         ce.offset = get64(e + 32);
         ce.stored_len = get32(e + 40);
         ce.raw_len = get32(e + 44);
-        if (ce.offset != expect || ce.stored_len < OBJ_HEADER_LEN)
+        ce.kind = e[48];
+        ce.depth = e[49];
+        memcpy(ce.base, e + 52, SHA256_LEN);
+        if (ce.offset != expect || ce.stored_len < OBJ_HEADER_LEN || ce.kind > CHUNK_DELTA ||
+            (ce.kind == CHUNK_DELTA) != (ce.depth > 0) || ce.depth > CHUNKSTORE_DELTA_MAX_DEPTH)
             return err_set(DD_EXIT_CORRUPT, "index entry %llu is out of sequence",
                            (unsigned long long)i);
         expect += ce.stored_len;
@@ -226,7 +214,7 @@ static bool index_parse(const Buf *raw, Pack *p)
 
 static bool index_load(ChunkStore *cs, const char *name)
 {
-    char *path = pack_path(name, "index");
+    char *path = chunkstore_int_path(name, "index");
     Buf raw = {0};
     bool found = false;
     bool ok = repo_object_get(cs->repo, path, &raw, &found);
@@ -234,6 +222,8 @@ static bool index_load(ChunkStore *cs, const char *name)
         size_t pi = pack_add(cs, name, true);
         ok = index_parse(&raw, &cs->packs[pi]);
         if (!ok) {
+            cs->packs[pi].n = 0; /* never listed, never looked up */
+            cs->packs[pi].removed = true;
             err_context("pack index \"%s/%s\"", repo_path(cs->repo), path);
             err_hint("run \"drydock verify\" to see which backups this affects");
         }
@@ -250,7 +240,7 @@ static bool index_load(ChunkStore *cs, const char *name)
     return ok;
 }
 
-bool chunkstore_open(Repo *repo, ChunkStore **out)
+static bool chunkstore_open_impl(Repo *repo, ChunkStore **out, StrList *damaged)
 {
     ChunkStore *cs = xcalloc(1, sizeof(*cs));
     cs->repo = repo;
@@ -266,6 +256,11 @@ bool chunkstore_open(Repo *repo, ChunkStore **out)
             memcpy(name, names.items[i], 32);
             name[32] = 0;
             ok = index_load(cs, name);
+            if (!ok && damaged) { /* verify: note it and go on */
+                strlist_push(damaged, err_message());
+                err_clear();
+                ok = true;
+            }
         }
     }
     strlist_free(&names);
@@ -275,6 +270,16 @@ bool chunkstore_open(Repo *repo, ChunkStore **out)
     }
     *out = cs;
     return true;
+}
+
+bool chunkstore_open(Repo *repo, ChunkStore **out)
+{
+    return chunkstore_open_impl(repo, out, NULL);
+}
+
+bool chunkstore_open_lenient(Repo *repo, ChunkStore **out, StrList *damaged)
+{
+    return chunkstore_open_impl(repo, out, damaged);
 }
 
 void chunkstore_close(ChunkStore *cs)
@@ -303,12 +308,60 @@ bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN])
     return has;
 }
 
-/* Read and verify one chunk object at a known place. */
-static bool chunk_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e, Buf *raw)
+static bool chunk_get_depth(ChunkStore *cs, const uint8_t *sha, int max_depth, Buf *raw);
+
+/* Rebuild a delta chunk from its payload and its base (format at the top). */
+static bool delta_apply(ChunkStore *cs, const ChunkIndexEntry *e, const Buf *pl, Buf *raw)
+{
+    size_t npages = (e->raw_len + DELTA_PAGE - 1) / DELTA_PAGE;
+    size_t bm = (npages + 7) / 8;
+    if (pl->len < 40 + bm || memcmp(pl->data, DELTA_MAGIC, 4) != 0 ||
+        get32(pl->data + 4) != npages || memcmp(pl->data + 8, e->base, SHA256_LEN) != 0)
+        return err_set(DD_EXIT_CORRUPT, "malformed delta");
+    Buf base = {0};
+    if (!chunk_get_depth(cs, e->base, e->depth - 1, &base)) {
+        char hex[SHA256_HEX_LEN + 1];
+        sha256_hex(e->base, hex);
+        return err_context("its base chunk %s", hex);
+    }
+    const uint8_t *bitmap = pl->data + 40;
+    const uint8_t *page = bitmap + bm;
+    const uint8_t *end = pl->data + pl->len;
+    size_t start = raw->len;
+    buf_reserve(raw, e->raw_len);
+    bool ok = true;
+    for (size_t i = 0; ok && i < npages; i++) {
+        size_t off = i * DELTA_PAGE;
+        size_t plen = e->raw_len - off < DELTA_PAGE ? e->raw_len - off : DELTA_PAGE;
+        if (bitmap[i / 8] & (1u << (i % 8))) {
+            if ((size_t)(end - page) < plen)
+                ok = err_set(DD_EXIT_CORRUPT, "delta is shorter than its bitmap says");
+            else
+                buf_append(raw, page, plen);
+            page += plen;
+        } else if (off + plen > base.len) {
+            ok = err_set(DD_EXIT_CORRUPT, "delta refers to bytes its base does not have");
+        } else {
+            buf_append(raw, base.data + off, plen);
+        }
+    }
+    uint8_t digest[SHA256_LEN];
+    if (ok)
+        sha256(raw->data + start, raw->len - start, digest);
+    if (ok && memcmp(digest, e->sha256, SHA256_LEN) != 0)
+        ok = err_set(DD_EXIT_CORRUPT, "the rebuilt chunk does not match its name");
+    if (!ok)
+        raw->len = start;
+    buf_free(&base);
+    return ok;
+}
+
+/* Read and verify one chunk object at a known place (a delta: rebuilt). */
+bool chunkstore_int_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e, Buf *raw)
 {
     char hex[SHA256_HEX_LEN + 1];
     sha256_hex(e->sha256, hex);
-    char *path = pack_path(pack, "pack");
+    char *path = chunkstore_int_path(pack, "pack");
     bool found = false;
     StorageRead *r = storage_read_open(repo_storage(cs->repo), path, &found);
     bool ok = r != NULL;
@@ -319,12 +372,16 @@ static bool chunk_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *
     if (r)
         storage_read_close(r);
     ObjHeader h;
-    size_t before = raw->len;
-    ok = ok && obj_decode(obj, e->stored_len, raw, &h);
-    if (ok && (memcmp(h.sha256, e->sha256, SHA256_LEN) != 0 || h.raw_len != e->raw_len)) {
-        raw->len = before;
-        ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
-                     (unsigned long long)e->offset);
+    Buf payload = {0};
+    ok = ok && obj_decode(obj, e->stored_len, &payload, &h);
+    if (ok && e->kind == CHUNK_DELTA) {
+        ok = delta_apply(cs, e, &payload, raw);
+    } else if (ok) {
+        if (memcmp(h.sha256, e->sha256, SHA256_LEN) != 0 || h.raw_len != e->raw_len)
+            ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
+                         (unsigned long long)e->offset);
+        else
+            buf_append(raw, payload.data, payload.len);
     }
     if (!ok) {
         char why[512];
@@ -333,34 +390,49 @@ static bool chunk_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *
                 "chunk %s in pack \"%s/%s\" is damaged: %s", hex, repo_path(cs->repo), path, why);
         err_hint("run \"drydock verify\" to see which backups this affects");
     }
+    buf_free(&payload);
     free(obj);
     free(path);
     return ok;
 }
 
-bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], Buf *raw)
+/* Look a committed chunk up: a copy of its entry and pack name. Lock taken here. */
+static bool chunk_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e, char pack[33])
 {
     pthread_mutex_lock(&cs->lock);
-    Slot s = *table_find(cs, sha256);
+    Slot s = *table_find(cs, sha);
     bool present =
         s.pack != SLOT_EMPTY && s.pack != SLOT_INFLIGHT && cs->packs[s.pack - 1].committed;
-    ChunkIndexEntry e = {0};
-    char pack[33] = "";
     if (present) {
-        e = cs->packs[s.pack - 1].entries[s.idx];
-        memcpy(pack, cs->packs[s.pack - 1].name, sizeof(pack));
+        *e = cs->packs[s.pack - 1].entries[s.idx];
+        memcpy(pack, cs->packs[s.pack - 1].name, 33);
     }
     pthread_mutex_unlock(&cs->lock);
-    if (!present) {
+    return present;
+}
+
+/* chunkstore_get with a bound on the delta depth (a damaged index cannot loop). */
+static bool chunk_get_depth(ChunkStore *cs, const uint8_t *sha, int max_depth, Buf *raw)
+{
+    ChunkIndexEntry e;
+    char pack[33];
+    if (!chunk_lookup(cs, sha, &e, pack)) {
         char hex[SHA256_HEX_LEN + 1];
-        sha256_hex(sha256, hex);
+        sha256_hex(sha, hex);
         err_set(DD_EXIT_CORRUPT, "chunk %s is not in any pack of repository \"%s\"", hex,
                 repo_path(cs->repo));
         err_hint("the repository lost data: run \"drydock verify\" to see which backups this "
                  "affects");
         return false;
     }
-    return chunk_read(cs, pack, &e, raw);
+    if (e.depth > max_depth)
+        return err_set(DD_EXIT_CORRUPT, "delta chain too deep");
+    return chunkstore_int_read(cs, pack, &e, raw);
+}
+
+bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], Buf *raw)
+{
+    return chunk_get_depth(cs, sha256, CHUNKSTORE_DELTA_MAX_DEPTH, raw);
 }
 
 /* ---- write side ---- */
@@ -394,6 +466,10 @@ static void index_build(const Pack *p, Buf *out)
         put64(e + 32, p->entries[i].offset);
         put32(e + 40, p->entries[i].stored_len);
         put32(e + 44, p->entries[i].raw_len);
+        e[48] = p->entries[i].kind;
+        e[49] = p->entries[i].depth;
+        e[50] = e[51] = 0;
+        memcpy(e + 52, p->entries[i].base, SHA256_LEN);
     }
     out->len += IDX_HEADER_LEN + p->n * IDX_ENTRY_LEN;
 }
@@ -403,14 +479,14 @@ static void index_build(const Pack *p, Buf *out)
  * out of the store under the lock, so nobody appends to pack pi any more;
  * its entries are read without the lock (the array is not resized).
  */
-static bool pack_commit(ChunkStore *cs, StorageWrite *w, size_t pi)
+bool chunkstore_int_commit(ChunkStore *cs, StorageWrite *w, size_t pi)
 {
     pthread_mutex_lock(&cs->lock);
     Pack snapshot = cs->packs[pi];
     pthread_mutex_unlock(&cs->lock);
     Buf idx = {0};
     index_build(&snapshot, &idx);
-    char *path = pack_path(snapshot.name, "index");
+    char *path = chunkstore_int_path(snapshot.name, "index");
     bool ok =
         storage_write_commit(w, (StoragePutOpts){.exclusive = true}) &&
         repo_object_put(cs->repo, path, idx.data, idx.len, (StoragePutOpts){.exclusive = true});
@@ -431,14 +507,13 @@ static bool pack_commit(ChunkStore *cs, StorageWrite *w, size_t pi)
  * Lock held. When the pack passes the target size it is detached into
  * *full_w / *full_pack for the caller to commit outside the lock.
  */
-static bool pack_append_locked(ChunkStore *cs, const uint8_t *sha, const uint8_t *obj,
-                               size_t obj_len, uint32_t raw_len, StorageWrite **full_w,
-                               size_t *full_pack)
+bool chunkstore_int_append(ChunkStore *cs, const ChunkIndexEntry *tmpl, const uint8_t *obj,
+                           size_t obj_len, StorageWrite **full_w, size_t *full_pack)
 {
     if (!cs->open_w) {
         char name[33];
         random_name(name);
-        char *path = pack_path(name, "pack");
+        char *path = chunkstore_int_path(name, "pack");
         cs->open_w = storage_write_begin(repo_storage(cs->repo), path);
         free(path);
         if (!cs->open_w)
@@ -448,11 +523,12 @@ static bool pack_append_locked(ChunkStore *cs, const uint8_t *sha, const uint8_t
     Pack *p = &cs->packs[cs->open_pack];
     if (!storage_write_append(cs->open_w, obj, obj_len))
         return false;
-    ChunkIndexEntry e = {.offset = p->size, .stored_len = (uint32_t)obj_len, .raw_len = raw_len};
-    memcpy(e.sha256, sha, SHA256_LEN);
+    ChunkIndexEntry e = *tmpl;
+    e.offset = p->size;
+    e.stored_len = (uint32_t)obj_len;
     pack_push_entry(p, &e);
     p->size += obj_len;
-    table_set(cs, sha, (Slot){(uint32_t)cs->open_pack + 1, (uint32_t)(p->n - 1)});
+    table_set(cs, e.sha256, (Slot){(uint32_t)cs->open_pack + 1, (uint32_t)(p->n - 1)});
     if (p->size >= CHUNKSTORE_PACK_TARGET) {
         *full_w = cs->open_w;
         *full_pack = cs->open_pack;
@@ -487,8 +563,68 @@ static bool inflight_reserve(ChunkStore *cs, const uint8_t *sha, uint32_t *slot_
     return true;
 }
 
+/*
+ * The delta payload of raw against base (format at the top), into out;
+ * false when more than half of the pages differ (a full chunk is better).
+ */
+static bool delta_build(const uint8_t *raw, size_t len, const Buf *base, const uint8_t *base_sha,
+                        Buf *out)
+{
+    size_t npages = (len + DELTA_PAGE - 1) / DELTA_PAGE;
+    size_t bm = (npages + 7) / 8;
+    uint8_t head[40];
+    memcpy(head, DELTA_MAGIC, 4);
+    put32(head + 4, (uint32_t)npages);
+    memcpy(head + 8, base_sha, SHA256_LEN);
+    buf_append(out, head, sizeof(head));
+    size_t bitmap_at = out->len;
+    buf_reserve(out, bm);
+    memset(out->data + out->len, 0, bm);
+    out->len += bm;
+    size_t changed = 0;
+    for (size_t i = 0; i < npages; i++) {
+        size_t off = i * DELTA_PAGE;
+        size_t plen = len - off < DELTA_PAGE ? len - off : DELTA_PAGE;
+        if (off + plen <= base->len && memcmp(raw + off, base->data + off, plen) == 0)
+            continue;
+        if (++changed * 2 > npages)
+            return false;
+        out->data[bitmap_at + i / 8] |= (uint8_t)(1u << (i % 8));
+        buf_append(out, raw + off, plen);
+    }
+    return true;
+}
+
+/* Try to express raw as a delta against base; fills tmpl and payload when it pays. */
+static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint8_t *base,
+                      ChunkIndexEntry *tmpl, Buf *payload)
+{
+    ChunkIndexEntry be;
+    char pack[33];
+    if (memcmp(base, tmpl->sha256, SHA256_LEN) == 0 || !chunk_lookup(cs, base, &be, pack) ||
+        be.depth >= CHUNKSTORE_DELTA_MAX_DEPTH)
+        return;
+    Buf braw = {0};
+    if (!chunkstore_int_read(cs, pack, &be, &braw)) {
+        err_clear(); /* an unreadable base: store the chunk whole */
+    } else if (delta_build(raw, len, &braw, base, payload)) {
+        tmpl->kind = CHUNK_DELTA;
+        tmpl->depth = (uint8_t)(be.depth + 1);
+        memcpy(tmpl->base, base, SHA256_LEN);
+    } else {
+        payload->len = 0;
+    }
+    buf_free(&braw);
+}
+
 bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw, size_t len,
                     uint64_t *stored)
+{
+    return chunkstore_put_delta(cs, sha256, raw, len, NULL, stored);
+}
+
+bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
+                          size_t len, const uint8_t *base, uint64_t *stored)
 {
     *stored = 0;
     uint32_t fi = 0;
@@ -497,27 +633,36 @@ bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void
     pthread_mutex_unlock(&cs->lock);
     if (!mine)
         return true;
+    ChunkIndexEntry tmpl = {.raw_len = (uint32_t)len, .kind = CHUNK_FULL};
+    memcpy(tmpl.sha256, sha256, SHA256_LEN);
+    Buf payload = {0};
+    if (base)
+        delta_try(cs, raw, len, base, &tmpl, &payload);
     Buf obj = {0};
-    bool ok = obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), raw, len, sha256,
-                         NULL, &obj);
+    bool ok = tmpl.kind == CHUNK_DELTA
+                  ? obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), payload.data,
+                               payload.len, NULL, NULL, &obj)
+                  : obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), raw, len,
+                               sha256, NULL, &obj);
+    buf_free(&payload);
     StorageWrite *full_w = NULL;
     size_t full_pack = 0;
     pthread_mutex_lock(&cs->lock);
     if (ok)
-        ok = pack_append_locked(cs, sha256, obj.data, obj.len, (uint32_t)len, &full_w, &full_pack);
-    /* the slot now points at the pack (or, on failure, stays in flight: the backup fails) */
-    cs->inflight_free[cs->nfree++] = fi;
-    if (ok) {
+        ok = chunkstore_int_append(cs, &tmpl, obj.data, obj.len, &full_w, &full_pack);
+    if (ok) { /* the slot now points at the pack; on failure it stays in flight (backup fails) */
+        cs->inflight_free[cs->nfree++] = fi;
         cs->st_chunks++;
         cs->st_raw += len;
         cs->st_stored += obj.len;
+        cs->st_deltas += tmpl.kind == CHUNK_DELTA;
     }
     pthread_mutex_unlock(&cs->lock);
     if (ok)
         *stored = obj.len;
     buf_free(&obj);
     if (ok && full_w)
-        ok = pack_commit(cs, full_w, full_pack);
+        ok = chunkstore_int_commit(cs, full_w, full_pack);
     return ok;
 }
 
@@ -528,7 +673,7 @@ bool chunkstore_flush(ChunkStore *cs)
     size_t pi = cs->open_pack;
     cs->open_w = NULL;
     pthread_mutex_unlock(&cs->lock);
-    return w ? pack_commit(cs, w, pi) : true;
+    return w ? chunkstore_int_commit(cs, w, pi) : true;
 }
 
 void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uint64_t *stored)
@@ -539,182 +684,4 @@ void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uin
     *raw = cs->st_raw;
     *stored = cs->st_stored;
     pthread_mutex_unlock(&m->lock);
-}
-
-/* ---- enumeration, verification, garbage collection (single-threaded callers) ---- */
-
-size_t chunkstore_npacks(const ChunkStore *cs)
-{
-    return cs->npacks;
-}
-
-const char *chunkstore_pack_name(const ChunkStore *cs, size_t pack)
-{
-    return cs->packs[pack].name;
-}
-
-const ChunkIndexEntry *chunkstore_pack_entries(const ChunkStore *cs, size_t pack, size_t *n)
-{
-    *n = cs->packs[pack].committed && !cs->packs[pack].removed ? cs->packs[pack].n : 0;
-    return cs->packs[pack].entries;
-}
-
-bool chunkstore_verify_pack(ChunkStore *cs, size_t pi, ChunkBadFn bad, void *ctx)
-{
-    Pack *p = &cs->packs[pi];
-    if (!p->committed || p->removed)
-        return true;
-    char *path = pack_path(p->name, "pack");
-    StorageInfo info = {0};
-    bool found = false;
-    bool ok = storage_info(repo_storage(cs->repo), path, &found, &info);
-    if (ok && found && info.size != p->size) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "pack \"%s\" is %llu bytes, its index says %llu", path,
-                 (unsigned long long)info.size, (unsigned long long)p->size);
-        for (size_t i = 0; i < p->n; i++)
-            if (p->entries[i].offset + p->entries[i].stored_len > info.size)
-                bad(ctx, p->entries[i].sha256, msg);
-    }
-    Buf raw = {0};
-    for (size_t i = 0; ok && i < p->n; i++) {
-        if (found && p->entries[i].offset + p->entries[i].stored_len > info.size)
-            continue; /* reported above */
-        raw.len = 0;
-        if (!chunk_read(cs, p->name, &p->entries[i], &raw)) {
-            if (err_code() == DD_EXIT_IO && found) {
-                ok = false;
-                break;
-            }
-            bad(ctx, p->entries[i].sha256, err_message());
-            err_clear();
-        }
-    }
-    buf_free(&raw);
-    free(path);
-    return ok;
-}
-
-/* Remove a pack: index first, so that a kill in between leaves an unindexed pack (garbage). */
-static bool pack_remove(ChunkStore *cs, size_t pi)
-{
-    char *idx = pack_path(cs->packs[pi].name, "index");
-    char *pack = pack_path(cs->packs[pi].name, "pack");
-    bool ok =
-        storage_remove(repo_storage(cs->repo), idx) && storage_remove(repo_storage(cs->repo), pack);
-    cs->packs[pi].removed = ok;
-    free(idx);
-    free(pack);
-    return ok;
-}
-
-/* Copy a live chunk's object, as stored, into the open pack. */
-static bool gc_copy(ChunkStore *cs, StorageRead *r, const ChunkIndexEntry *e)
-{
-    uint8_t *obj = xmalloc(e->stored_len);
-    ObjHeader h;
-    bool ok = storage_read_at(r, e->offset, obj, e->stored_len) &&
-              obj_header_parse(obj, e->stored_len, &h);
-    if (ok && memcmp(h.sha256, e->sha256, SHA256_LEN) != 0)
-        ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
-                     (unsigned long long)e->offset);
-    StorageWrite *full_w = NULL;
-    size_t full_pack = 0;
-    if (ok)
-        ok = pack_append_locked(cs, e->sha256, obj, e->stored_len, e->raw_len, &full_w, &full_pack);
-    free(obj);
-    if (ok && full_w)
-        ok = pack_commit(cs, full_w, full_pack);
-    return ok;
-}
-
-static bool gc_rewrite(ChunkStore *cs, size_t pi, ChunkLiveFn live, void *ctx)
-{
-    char *path = pack_path(cs->packs[pi].name, "pack");
-    bool found = false;
-    StorageRead *r = storage_read_open(repo_storage(cs->repo), path, &found);
-    bool ok = r != NULL;
-    if (!r && !found)
-        err_set(DD_EXIT_CORRUPT, "pack \"%s\" is missing", path);
-    size_t n = cs->packs[pi].n;
-    for (size_t i = 0; ok && i < n; i++) {
-        ChunkIndexEntry e = cs->packs[pi].entries[i]; /* copy: the pack array may move */
-        if (live(ctx, e.sha256))
-            ok = gc_copy(cs, r, &e);
-    }
-    if (r)
-        storage_read_close(r);
-    if (!ok)
-        err_context("rewriting pack \"%s\"", path);
-    free(path);
-    return ok;
-}
-
-/* Remove pack files that have no index: writes that a kill interrupted. */
-static bool gc_unindexed(ChunkStore *cs, ChunkGcStats *stats)
-{
-    StrList names = {0};
-    bool ok = storage_list(repo_storage(cs->repo), CHUNKSTORE_PACK_DIR, &names);
-    for (size_t i = 0; ok && i < names.len; i++) {
-        const char *nm = names.items[i];
-        if (strlen(nm) != 32 + 5 || strcmp(nm + 32, ".pack") != 0)
-            continue;
-        bool indexed = false;
-        for (size_t j = 0; j < cs->npacks && !indexed; j++)
-            indexed = strncmp(cs->packs[j].name, nm, 32) == 0;
-        if (indexed)
-            continue;
-        char *path = xasprintf("%s/%s", CHUNKSTORE_PACK_DIR, nm);
-        StorageInfo info = {0};
-        bool found = false;
-        ok = storage_info(repo_storage(cs->repo), path, &found, &info) &&
-             storage_remove(repo_storage(cs->repo), path);
-        if (ok && found) {
-            stats->packs_removed++;
-            stats->bytes_freed += info.size;
-        }
-        free(path);
-    }
-    strlist_free(&names);
-    return ok;
-}
-
-bool chunkstore_gc(ChunkStore *cs, ChunkLiveFn live, void *ctx, ChunkGcStats *stats)
-{
-    memset(stats, 0, sizeof(*stats));
-    if (!gc_unindexed(cs, stats))
-        return false;
-    size_t npacks = cs->npacks; /* packs the rewrite adds are not looked at */
-    bool *dead = xcalloc(npacks ? npacks : 1, sizeof(bool));
-    bool ok = true;
-    for (size_t pi = 0; ok && pi < npacks; pi++) {
-        Pack *p = &cs->packs[pi];
-        if (!p->committed || p->removed)
-            continue;
-        uint64_t live_bytes = 0, dead_chunks = 0;
-        for (size_t i = 0; i < p->n; i++) {
-            if (live(ctx, p->entries[i].sha256))
-                live_bytes += p->entries[i].stored_len;
-            else
-                dead_chunks++;
-        }
-        if (dead_chunks == 0 || (live_bytes > 0 && live_bytes * 2 >= p->size))
-            continue;
-        if (live_bytes > 0) {
-            ok = gc_rewrite(cs, pi, live, ctx);
-            stats->packs_rewritten++;
-        } else {
-            stats->packs_removed++;
-        }
-        dead[pi] = true;
-        stats->chunks_removed += dead_chunks;
-        stats->bytes_freed += cs->packs[pi].size - live_bytes;
-    }
-    /* the copies are committed (pack, then index) before any original goes */
-    ok = ok && chunkstore_flush(cs);
-    for (size_t pi = 0; ok && pi < npacks; pi++)
-        if (dead[pi])
-            ok = pack_remove(cs, pi);
-    free(dead);
-    return ok;
 }

@@ -57,18 +57,42 @@ DD_MUST_CHECK bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LE
 DD_MUST_CHECK bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
                                   size_t len, uint64_t *stored);
 
+/*
+ * Like chunkstore_put(), but when base (the chunk at the same place in the
+ * previous backup) is in the store, not too deep, and differs from raw in at
+ * most half of its 8 KiB pages, store only the pages that differ: a delta
+ * chunk. Reads reconstruct it (invariant 3 still holds: the result must hash
+ * to the chunk's name). base may be NULL.
+ */
+DD_MUST_CHECK bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN],
+                                        const void *raw, size_t len, const uint8_t *base,
+                                        uint64_t *stored);
+
 /* Commit the open pack and its index (invariant 1); call before the manifest. */
 DD_MUST_CHECK bool chunkstore_flush(ChunkStore *cs);
 
 /* Chunks this handle stored so far: count, raw bytes, bytes written to packs. */
 void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uint64_t *stored);
 
+/*
+ * Like chunkstore_open(), but an index that fails to load is skipped and its
+ * error message pushed to damaged (verify reports it and goes on).
+ */
+DD_MUST_CHECK bool chunkstore_open_lenient(Repo *repo, ChunkStore **out, StrList *damaged);
+
 /* Enumeration (verify, expire): the committed packs and the chunks their indexes list. */
+typedef enum { CHUNK_FULL = 0, CHUNK_DELTA = 1 } ChunkKind;
+
+#define CHUNKSTORE_DELTA_MAX_DEPTH 3 /* a delta's base chain is at most this long */
+
 typedef struct {
     uint8_t sha256[SHA256_LEN];
-    uint64_t offset;     /* of the chunk's object in the pack */
-    uint32_t stored_len; /* object length: header + payload */
-    uint32_t raw_len;
+    uint64_t offset;          /* of the chunk's object in the pack */
+    uint32_t stored_len;      /* object length: header + payload */
+    uint32_t raw_len;         /* of the chunk (not of a delta's payload) */
+    uint8_t kind;             /* ChunkKind */
+    uint8_t depth;            /* 0 for a full chunk; a delta: its base's depth + 1 */
+    uint8_t base[SHA256_LEN]; /* a delta's base chunk */
 } ChunkIndexEntry;
 
 size_t chunkstore_npacks(const ChunkStore *cs);

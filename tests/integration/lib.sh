@@ -250,3 +250,43 @@ restore_json() {
 restore_last_backup() {
     dd info --json | jq -r '.backups[-1].id'
 }
+
+# --- backup (issue 3) -------------------------------------------------------
+
+# backup_manifest_json ID: the manifest of backup ID as JSON text (zstd codec:
+# the payload after the 56-byte object header is one zstd frame).
+backup_manifest_json() {
+    tail -c +57 "$REPO/backups/$1.manifest" | zstd -dcq
+}
+
+# backup_pgbench NAME ARGS...: pgbench against cluster NAME.
+backup_pgbench() {
+    local name=$1; shift
+    as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "${PG_PORT[$name]}" -U postgres "$@" postgres
+}
+
+# backup_locate_chunk SHA: flip one payload byte of chunk SHA in its pack and
+# print "<pack name> <offset>" (the index layout is in src/repo/chunkstore.c).
+backup_locate_chunk() {
+    python3 - "$REPO" "$1" <<'PY'
+import os, struct, subprocess, sys
+repo, want = sys.argv[1], bytes.fromhex(sys.argv[2])
+for f in sorted(os.listdir(repo + "/packs")):
+    if not f.endswith(".index"):
+        continue
+    obj = open(f"{repo}/packs/{f}", "rb").read()
+    idx = obj[56:] if obj[5] == 0 else subprocess.run(["zstd", "-dcq"], input=obj[56:], capture_output=True).stdout
+    count = struct.unpack_from("<Q", idx, 8)[0]
+    for i in range(count):
+        sha, off, slen, rlen = struct.unpack_from("<32sQII", idx, 24 + 84 * i)
+        if sha == want:
+            pack = f"{repo}/packs/{f[:-6]}.pack"
+            with open(pack, "r+b") as p:
+                p.seek(off + 56 + slen // 2 - 28)
+                b = p.read(1)
+                p.seek(-1, 1)
+                p.write(bytes([b[0] ^ 0x20]))
+            print(f[:-6], off)
+            sys.exit(0)
+PY
+}

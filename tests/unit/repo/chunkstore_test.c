@@ -267,6 +267,92 @@ static void test_gc(void **state)
     repo_close(repo);
 }
 
+static bool live_one(void *ctx, const uint8_t sha[SHA256_LEN])
+{
+    return memcmp(ctx, sha, SHA256_LEN) == 0;
+}
+
+/* Deltas: a chunk with one page changed stores about one page, reads back whole,
+ * depends on its base (damage there is found), and keeps its base alive in gc. */
+static void test_delta(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    enum { LEN = 8 * 8192 };
+    static uint8_t base[LEN], next[LEN], third[LEN];
+    for (size_t i = 0; i < LEN; i++)
+        base[i] = (uint8_t)(i * 31 + (i >> 9) * 7 + (i >> 13));
+    uint8_t sb[SHA256_LEN], sn[SHA256_LEN], st[SHA256_LEN];
+    sha256(base, LEN, sb);
+    uint64_t stored_base, stored;
+    assert_true(chunkstore_put(cs, sb, base, LEN, &stored_base));
+    assert_true(chunkstore_flush(cs));
+    memcpy(next, base, LEN);
+    for (int i = 0; i < 8192; i++)
+        next[3 * 8192 + i] = (uint8_t)(i * 13 + 5);
+    sha256(next, LEN, sn);
+    assert_true(chunkstore_put_delta(cs, sn, next, LEN, sb, &stored));
+    assert_true(stored > 0 && stored < 8192 + 200);
+    /* half the pages changed or more: stored whole */
+    memcpy(third, next, LEN);
+    for (int p = 0; p < 5; p++)
+        third[p * 8192 + 100] ^= 0x55;
+    sha256(third, LEN, st);
+    assert_true(chunkstore_put_delta(cs, st, third, LEN, sn, &stored));
+    assert_true(chunkstore_flush(cs));
+    chunkstore_close(cs);
+
+    assert_true(chunkstore_open(repo, &cs));
+    Buf raw = {0};
+    assert_true(chunkstore_get(cs, sn, &raw));
+    assert_int_equal(raw.len, LEN);
+    assert_memory_equal(raw.data, next, LEN);
+    raw.len = 0;
+    assert_true(chunkstore_get(cs, st, &raw));
+    assert_memory_equal(raw.data, third, LEN);
+    /* gc with only the delta live keeps its base */
+    ChunkGcStats gs;
+    assert_true(chunkstore_gc(cs, live_one, sn, &gs));
+    chunkstore_close(cs);
+    assert_true(chunkstore_open(repo, &cs));
+    assert_true(chunkstore_has(cs, sb));
+    assert_false(chunkstore_has(cs, st));
+    raw.len = 0;
+    assert_true(chunkstore_get(cs, sn, &raw));
+    assert_memory_equal(raw.data, next, LEN);
+    /* damage in the base is damage in the delta */
+    size_t n = 0;
+    const ChunkIndexEntry *e = NULL;
+    size_t pi = 0;
+    for (pi = 0; pi < chunkstore_npacks(cs); pi++) {
+        e = chunkstore_pack_entries(cs, pi, &n);
+        size_t k;
+        for (k = 0; k < n && memcmp(e[k].sha256, sb, SHA256_LEN) != 0; k++)
+            ;
+        if (k < n) {
+            e = &e[k];
+            break;
+        }
+    }
+    assert_true(pi < chunkstore_npacks(cs));
+    char *path = xasprintf("%s/packs/%s.pack", cfg.repo_path, chunkstore_pack_name(cs, pi));
+    FILE *f = fopen(path, "r+b");
+    fseek(f, (long)(e->offset + e->stored_len - 2), SEEK_SET);
+    fputc(0x5a, f);
+    fclose(f);
+    free(path);
+    raw.len = 0;
+    assert_false(chunkstore_get(cs, sn, &raw));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    assert_non_null(strstr(err_message(), "its base chunk"));
+    buf_free(&raw);
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_puts),
         cmocka_unit_test(test_corruption_detected),
         cmocka_unit_test(test_gc),
+        cmocka_unit_test(test_delta),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

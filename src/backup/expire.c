@@ -1,0 +1,166 @@
+/*
+ * expire.c - see expire.h.
+ */
+#include "backup/expire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "pg/wal.h"
+#include "repo/lock.h"
+#include "repo/manifest.h"
+#include "repo/walarchive.h"
+
+typedef struct {
+    uint8_t (*sha)[SHA256_LEN];
+    size_t n, cap;
+} LiveSet;
+
+static int sha_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SHA256_LEN);
+}
+
+static bool live_has(void *ctx, const uint8_t sha[SHA256_LEN])
+{
+    const LiveSet *l = ctx;
+    return l->n > 0 && bsearch(sha, l->sha, l->n, SHA256_LEN, sha_cmp) != NULL;
+}
+
+static void live_add_manifest(LiveSet *l, const Manifest *m)
+{
+    for (size_t f = 0; f < m->nfiles; f++)
+        for (size_t c = 0; c < m->files[f].nchunks; c++) {
+            if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 4096;
+                l->sha = xrealloc(l->sha, l->cap * SHA256_LEN);
+            }
+            memcpy(l->sha[l->n++], m->files[f].chunks[c].sha256, SHA256_LEN);
+        }
+}
+
+static void live_finish(LiveSet *l)
+{
+    if (l->n > 0)
+        qsort(l->sha, l->n, SHA256_LEN, sha_cmp);
+    size_t w = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (w == 0 || memcmp(l->sha[w - 1], l->sha[i], SHA256_LEN) != 0)
+            memmove(l->sha[w++], l->sha[i], SHA256_LEN);
+    l->n = w;
+}
+
+/* Index of the oldest kept backup in ids (oldest first). */
+static size_t expire_first_kept(Repo *repo, const StrList *ids, ExpireOpts opts, bool *ok)
+{
+    *ok = true;
+    if (ids->len == 0)
+        return 0;
+    if (opts.keep_backups > 0)
+        return ids->len > (size_t)opts.keep_backups ? ids->len - (size_t)opts.keep_backups : 0;
+    double cutoff = time_wall() - (double)opts.keep_days * 86400.0;
+    size_t first = ids->len - 1; /* the newest is always kept */
+    for (size_t i = ids->len; i-- > 0;) {
+        Manifest *m = NULL;
+        if (!manifest_load(repo, ids->items[i], &m)) {
+            *ok = false;
+            return 0;
+        }
+        double start = m->start_time;
+        manifest_free(m);
+        first = i;
+        if (start < cutoff) /* the newest before the window: keeps its first point reachable */
+            break;
+    }
+    return first;
+}
+
+/* Remove WAL segments older than the oldest kept backup's start segment. */
+static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
+{
+    StrList segs = {0};
+    if (!walarchive_list_segments(repo, &segs))
+        return false;
+    uint32_t seg_size = repo_wal_seg_size(repo);
+    bool ok = true;
+    char lastdir[32] = "";
+    for (size_t i = 0; ok && i < segs.len; i++) {
+        WalFileName wn;
+        if (!wal_name_parse(segs.items[i], &wn) || wal_segno(&wn, seg_size) >= keep_from)
+            continue;
+        char *path = walarchive_path(&wn, segs.items[i]);
+        ok = storage_remove(repo_storage(repo), path);
+        free(path);
+        if (ok)
+            out->segments_removed++;
+        if (ok && lastdir[0] && strncmp(lastdir + 4, segs.items[i], 16) != 0)
+            ok = storage_remove(repo_storage(repo), lastdir); /* only if empty */
+        snprintf(lastdir, sizeof(lastdir), "wal/%.16s", segs.items[i]);
+    }
+    if (ok && lastdir[0])
+        ok = storage_remove(repo_storage(repo), lastdir);
+    err_clear();
+    strlist_free(&segs);
+    return ok;
+}
+
+static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
+{
+    StrList ids = {0};
+    LiveSet live = {0};
+    Manifest *oldest = NULL;
+    ChunkStore *cs = NULL;
+    bool ok = manifest_list(repo, &ids);
+    size_t first = ok ? expire_first_kept(repo, &ids, opts, &ok) : 0;
+    for (size_t i = first; ok && i < ids.len; i++) { /* step 1 */
+        Manifest *m = NULL;
+        ok = manifest_load(repo, ids.items[i], &m);
+        if (!ok) {
+            err_context("expire keeps backup \"%s\" but cannot read it", ids.items[i]);
+            err_hint("run \"drydock verify\"; nothing was removed");
+            break;
+        }
+        live_add_manifest(&live, m);
+        if (i == first)
+            oldest = m;
+        else
+            manifest_free(m);
+    }
+    if (ok && oldest) {
+        snprintf(out->oldest_kept, sizeof(out->oldest_kept), "%s", oldest->id);
+        out->backups_kept = ids.len - first;
+    }
+    for (size_t i = 0; ok && i < first; i++) { /* step 2 */
+        ok = manifest_remove(repo, ids.items[i]);
+        if (ok)
+            out->backups_removed++;
+    }
+    if (ok && oldest) /* step 3 */
+        ok = expire_wal(repo, wal_segno_of_lsn(oldest->start_lsn, repo_wal_seg_size(repo), false),
+                        out);
+    live_finish(&live);
+    if (ok) /* step 4: with no backup left, every chunk is garbage */
+        ok = chunkstore_open(repo, &cs) && chunkstore_gc(cs, live_has, &live, &out->gc);
+    chunkstore_close(cs);
+    manifest_free(oldest);
+    free(live.sha);
+    strlist_free(&ids);
+    return ok;
+}
+
+bool expire_run(const Config *cfg, ExpireOpts opts, ExpireResult *out)
+{
+    memset(out, 0, sizeof(*out));
+    Repo *repo = NULL;
+    RepoLock *lock = NULL;
+    if (!repo_open(cfg, &repo))
+        return false;
+    bool ok = repo_lock_acquire(repo_path(repo), "backup", "expire", &lock) &&
+              expire_locked(repo, opts, out);
+    repo_lock_release(lock);
+    repo_close(repo);
+    return ok;
+}

@@ -1,0 +1,302 @@
+/*
+ * verify.c - see verify.h.
+ *
+ * Memory: the damaged chunks (a sorted array, normally empty) and, per
+ * backup, its WAL range; manifests are loaded one at a time.
+ */
+#include "backup/verify.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg/wal.h"
+#include "repo/chunkstore.h"
+#include "repo/manifest.h"
+#include "repo/repo.h"
+#include "repo/walarchive.h"
+
+#define VERIFY_LINES_PER_BACKUP 10
+
+typedef struct {
+    char *id;
+    uint32_t tli;
+    uint64_t first_seg, last_seg;
+} BackupRange;
+
+typedef struct {
+    Repo *repo;
+    ChunkStore *cs;
+    VerifyReport *r;
+    Progress *progress;
+    uint8_t (*bad)[SHA256_LEN];
+    size_t nbad, capbad;
+    BackupRange *ranges;
+    size_t nranges;
+} Verify;
+
+static void problem(VerifyReport *r, const char *fmt, ...) DD_PRINTF(2, 3);
+static void problem(VerifyReport *r, const char *fmt, ...)
+{
+    char line[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    strlist_push(&r->problems, line);
+}
+
+static void damaged_backup(VerifyReport *r, const char *id)
+{
+    for (size_t i = 0; i < r->damaged_backups.len; i++)
+        if (strcmp(r->damaged_backups.items[i], id) == 0)
+            return;
+    strlist_push(&r->damaged_backups, id);
+}
+
+static int sha_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SHA256_LEN);
+}
+
+static void bad_chunk(void *ctx, const uint8_t sha[SHA256_LEN], const char *message)
+{
+    Verify *v = ctx;
+    if (v->nbad == v->capbad) {
+        v->capbad = v->capbad ? v->capbad * 2 : 16;
+        v->bad = xrealloc(v->bad, v->capbad * SHA256_LEN);
+    }
+    memcpy(v->bad[v->nbad++], sha, SHA256_LEN);
+    v->r->chunks_bad++;
+    problem(v->r, "%s", message);
+}
+
+static bool verify_packs(Verify *v)
+{
+    size_t np = chunkstore_npacks(v->cs);
+    uint64_t total = 0;
+    for (size_t i = 0; i < np; i++) {
+        size_t n;
+        const ChunkIndexEntry *e = chunkstore_pack_entries(v->cs, i, &n);
+        if (n > 0)
+            total += e[n - 1].offset + e[n - 1].stored_len;
+    }
+    if (v->progress)
+        progress_phase(v->progress, "packs", total);
+    for (size_t i = 0; i < np; i++) {
+        size_t n;
+        const ChunkIndexEntry *e = chunkstore_pack_entries(v->cs, i, &n);
+        if (n == 0)
+            continue;
+        v->r->packs++;
+        v->r->chunks += n;
+        if (!chunkstore_verify_pack(v->cs, i, bad_chunk, v))
+            return false;
+        if (v->progress)
+            progress_add(v->progress, e[n - 1].offset + e[n - 1].stored_len);
+    }
+    if (v->progress)
+        progress_end_phase(v->progress);
+    if (v->nbad > 0)
+        qsort(v->bad, v->nbad, SHA256_LEN, sha_cmp);
+    return true;
+}
+
+/* Check one manifest's chunk references; returns the number of problems. */
+static uint64_t verify_references(Verify *v, const Manifest *m)
+{
+    uint64_t bad = 0;
+    for (size_t f = 0; f < m->nfiles; f++) {
+        const ManifestFile *mf = &m->files[f];
+        for (size_t c = 0; c < mf->nchunks; c++) {
+            const uint8_t *sha = mf->chunks[c].sha256;
+            const char *what = NULL;
+            if (v->nbad && bsearch(sha, v->bad, v->nbad, SHA256_LEN, sha_cmp))
+                what = "damaged";
+            else if (!chunkstore_has(v->cs, sha))
+                what = "missing", v->r->chunks_missing++;
+            if (!what)
+                continue;
+            if (bad++ < VERIFY_LINES_PER_BACKUP) {
+                char hex[SHA256_HEX_LEN + 1];
+                sha256_hex(sha, hex);
+                problem(v->r, "backup %s: file \"%s\" (offset %llu): chunk %s is %s", m->id,
+                        mf->path, (unsigned long long)c * m->chunk_size, hex, what);
+            }
+        }
+    }
+    if (bad > VERIFY_LINES_PER_BACKUP)
+        problem(v->r, "backup %s: %" PRIu64 " more damaged or missing chunks", m->id,
+                bad - VERIFY_LINES_PER_BACKUP);
+    return bad;
+}
+
+static bool verify_manifests(Verify *v)
+{
+    StrList ids = {0};
+    if (!manifest_list(v->repo, &ids))
+        return false;
+    v->ranges = xcalloc(ids.len + 1, sizeof(BackupRange));
+    uint32_t seg_size = repo_wal_seg_size(v->repo);
+    for (size_t i = 0; i < ids.len; i++) {
+        Manifest *m = NULL;
+        v->r->manifests++;
+        if (!manifest_load(v->repo, ids.items[i], &m)) {
+            problem(v->r, "backup %s cannot be restored: %s", ids.items[i], err_message());
+            damaged_backup(v->r, ids.items[i]);
+            err_clear();
+            continue;
+        }
+        BackupRange *br = &v->ranges[v->nranges++];
+        br->id = xstrdup(m->id);
+        br->tli = m->tli;
+        br->first_seg = wal_segno_of_lsn(m->start_lsn, seg_size, false);
+        br->last_seg = wal_segno_of_lsn(m->stop_lsn, seg_size, true);
+        if (br->last_seg < br->first_seg)
+            br->last_seg = br->first_seg;
+        if (verify_references(v, m) > 0)
+            damaged_backup(v->r, m->id);
+        manifest_free(m);
+    }
+    strlist_free(&ids);
+    return true;
+}
+
+/* Say which backups a bad or missing segment breaks, and the PITR range it cuts. */
+static void verify_segment_impact(Verify *v, const char *name, const char *what)
+{
+    WalFileName wn;
+    if (!wal_name_parse(name, &wn))
+        return;
+    uint64_t seg = wal_segno(&wn, repo_wal_seg_size(v->repo));
+    bool any = false;
+    for (size_t i = 0; i < v->nranges; i++) {
+        BackupRange *br = &v->ranges[i];
+        if (br->tli == wn.tli && seg >= br->first_seg && seg <= br->last_seg) {
+            problem(v->r, "WAL segment %s is %s: backup %s cannot be restored", name, what, br->id);
+            damaged_backup(v->r, br->id);
+            any = true;
+        }
+    }
+    if (!any)
+        problem(v->r,
+                "WAL segment %s is %s: point-in-time recovery cannot pass its start (timeline "
+                "%u); restores to earlier points are not affected",
+                name, what, wn.tli);
+}
+
+static bool verify_one_object(Verify *v, const char *path, const char *name, bool *ok_out)
+{
+    Buf raw = {0};
+    bool found = false;
+    *ok_out = true;
+    if (!repo_object_get(v->repo, path, &raw, &found)) {
+        if (err_code() != DD_EXIT_CORRUPT) {
+            buf_free(&raw);
+            return false;
+        }
+        problem(v->r, "%s", err_message());
+        err_clear();
+        *ok_out = false;
+    }
+    if (v->progress)
+        progress_add(v->progress, raw.len);
+    (void)name;
+    buf_free(&raw);
+    return true;
+}
+
+static bool verify_wal(Verify *v)
+{
+    StrList segs = {0};
+    if (!walarchive_list_segments(v->repo, &segs))
+        return false;
+    uint32_t seg_size = repo_wal_seg_size(v->repo);
+    if (v->progress)
+        progress_phase(v->progress, "wal", (uint64_t)segs.len * seg_size);
+    bool ok = true;
+    for (size_t i = 0; ok && i < segs.len; i++) {
+        WalFileName wn;
+        if (!wal_name_parse(segs.items[i], &wn))
+            continue;
+        char *path = walarchive_path(&wn, segs.items[i]);
+        bool good = true;
+        ok = verify_one_object(v, path, segs.items[i], &good);
+        free(path);
+        v->r->segments++;
+        if (ok && !good) {
+            v->r->segments_bad++;
+            verify_segment_impact(v, segs.items[i], "damaged");
+        }
+        /* a hole between two archived segments of one timeline */
+        WalFileName prev;
+        if (ok && i > 0 && wal_name_parse(segs.items[i - 1], &prev) && prev.tli == wn.tli) {
+            uint64_t a = wal_segno(&prev, seg_size), b = wal_segno(&wn, seg_size);
+            for (uint64_t s = a + 1; s < b && s < a + 1000; s++) {
+                char name[32];
+                wal_segment_name(wn.tli, s, seg_size, name);
+                v->r->segments_missing++;
+                verify_segment_impact(v, name, "missing");
+            }
+        }
+    }
+    if (v->progress)
+        progress_end_phase(v->progress);
+    err_clear();
+    /* backups whose WAL is not archived at all (past the last segment) */
+    for (size_t b = 0; ok && b < v->nranges; b++) {
+        for (uint64_t s = v->ranges[b].first_seg; s <= v->ranges[b].last_seg; s++) {
+            char name[32];
+            wal_segment_name(v->ranges[b].tli, s, seg_size, name);
+            bool exists = false;
+            if (!walarchive_exists(v->repo, name, &exists))
+                ok = false;
+            else if (!exists) {
+                problem(v->r, "WAL segment %s is missing: backup %s cannot be restored", name,
+                        v->ranges[b].id);
+                damaged_backup(v->r, v->ranges[b].id);
+            }
+        }
+    }
+    StrList hist = {0};
+    ok = ok && storage_list(repo_storage(v->repo), "wal/history", &hist);
+    for (size_t i = 0; ok && i < hist.len; i++) {
+        char *path = xasprintf("wal/history/%s", hist.items[i]);
+        bool good = true;
+        ok = verify_one_object(v, path, hist.items[i], &good);
+        v->r->history_files++;
+        free(path);
+    }
+    strlist_free(&hist);
+    strlist_free(&segs);
+    return ok;
+}
+
+bool verify_run(const Config *cfg, Progress *progress, VerifyReport *r)
+{
+    memset(r, 0, sizeof(*r));
+    Verify v = {.r = r, .progress = progress};
+    if (!repo_open(cfg, &v.repo))
+        return false;
+    StrList damaged = {0};
+    bool ok = chunkstore_open_lenient(v.repo, &v.cs, &damaged);
+    for (size_t i = 0; i < damaged.len; i++)
+        problem(r, "%s", damaged.items[i]);
+    strlist_free(&damaged);
+    ok = ok && verify_packs(&v) && verify_manifests(&v) && verify_wal(&v);
+    for (size_t i = 0; i < v.nranges; i++)
+        free(v.ranges[i].id);
+    free(v.ranges);
+    free(v.bad);
+    chunkstore_close(v.cs);
+    repo_close(v.repo);
+    return ok;
+}
+
+void verify_report_free(VerifyReport *r)
+{
+    strlist_free(&r->problems);
+    strlist_free(&r->damaged_backups);
+}

@@ -1,0 +1,80 @@
+/*
+ * expire.c - "drydock expire": parse, run expire_run(), print.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup/expire.h"
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/progress.h"
+
+static const char expire_help[] =
+    "usage: drydock expire --keep-backups N | --keep-days D\n\n"
+    "Removes the backups retention does not keep, the archived WAL older than the\n"
+    "oldest kept backup's start (history files stay), then the chunks no kept backup\n"
+    "references (packs that are mostly garbage are rewritten). --keep-days keeps\n"
+    "the backups of the last D days and the newest one before them, so that every\n"
+    "point of those days stays restorable. The newest backup is always kept.\n"
+    "Takes the repository's \"backup\" lock.\n";
+
+static bool expire_parse_count(const char *s, int *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!end || *end || v < 1 || v > 100000)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"keep-backups", required_argument, NULL, 'b'},
+                                             {"keep-days", required_argument, NULL, 'd'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
+    ExpireOpts opts = {0};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(expire_help, stdout);
+            return DD_EXIT_OK;
+        case 'b':
+            if (!expire_parse_count(optarg, &opts.keep_backups))
+                return cli_usage(
+                    argv[0], "--keep-backups expects a number of at least 1, got \"%s\"", optarg);
+            break;
+        case 'd':
+            if (!expire_parse_count(optarg, &opts.keep_days))
+                return cli_usage(argv[0], "--keep-days expects a number of at least 1, got \"%s\"",
+                                 optarg);
+            break;
+        default:
+            return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
+    if ((opts.keep_backups > 0) == (opts.keep_days > 0))
+        return cli_usage(argv[0], "give exactly one of --keep-backups N and --keep-days D");
+    const Config *cfg = cli_config(ctx);
+    if (!cfg)
+        return DD_EXIT_CONFIG;
+    ExpireResult r;
+    if (!expire_run(cfg, opts, &r))
+        return cli_fail();
+    char freed[16];
+    progress_format_bytes((double)r.gc.bytes_freed, freed, sizeof(freed));
+    log_info("kept %" PRIu64 " backup(s) (oldest %s), removed %" PRIu64 " backup(s) and %" PRIu64
+             " WAL segment(s); packs: %" PRIu64 " removed, %" PRIu64 " rewritten, %s freed",
+             r.backups_kept, r.oldest_kept[0] ? r.oldest_kept : "none", r.backups_removed,
+             r.segments_removed, r.gc.packs_removed, r.gc.packs_rewritten, freed);
+    return DD_EXIT_OK;
+}

@@ -1,0 +1,101 @@
+#!/bin/bash
+# Backups (issue 3): from the standby under pgbench load, incremental storage,
+# --json, page checksums, verify, --from primary, the errors a user meets
+# (standby down, WAL not archived in time), corruption found by verify, expire.
+source "$(dirname "$0")/lib.sh"
+
+pg_primary p
+dd repo-create >/dev/null 2>&1
+pg_standby s p
+backup_pgbench p -i -s 5 -q >"$T/init.log" 2>&1
+psql_q p "checkpoint"
+
+# A light load for the whole test; the harness kills it at the end.
+backup_pgbench p -c 2 -j 1 -T 600 -R 5 -n >"$T/load.log" 2>&1 &
+PIDS+=($!)
+
+# 1. From the standby (the default), with --json.
+dd backup --json >"$T/b1.json" 2>"$T/b1.err"
+check "backup from the standby succeeds" test $? -eq 0
+check "it reports the standby's lag" grep -qE "standby is streaming; replay is [0-9]+ bytes behind" "$T/b1.err"
+sum1=$(grep '"type":"summary"' "$T/b1.json")
+check "--json lines all parse" jq -e . "$T/b1.json" >/dev/null
+check "--json has progress lines" grep -q '"type":"progress","phase":"copy"' "$T/b1.json"
+for f in id source bytes_read bytes_new bytes_stored duration read_rate store_rate; do
+    check "summary has $f" jq -e "has(\"$f\")" <<<"$sum1" >/dev/null
+done
+id1=$(jq -r .id <<<"$sum1")
+check_eq "source is the standby" standby "$(jq -r .source <<<"$sum1")"
+check "pages were checksum-verified" test "$(jq -r .pages_checked <<<"$sum1")" -gt 1000
+check_eq "no bad pages" 0 "$(jq -r .bad_pages <<<"$sum1")"
+m1=$(backup_manifest_json "$id1")
+check "manifest lists pg_control" jq -e '.files[] | select(.path == "global/pg_control")' <<<"$m1" >/dev/null
+acc=$(psql_q p "select pg_relation_filepath('pgbench_accounts')")
+check "manifest lists pgbench_accounts ($acc)" jq -e ".files[] | select(.path == \"$acc\" and .size > 0)" <<<"$m1" >/dev/null
+check "manifest keeps pg_wal empty" test "$(jq '[.files[] | select(.path | startswith("pg_wal/"))] | length' <<<"$m1")" = 1
+check "manifest leaves out standby.signal and postmaster.pid" \
+    test "$(jq '[.files[] | select(.path == "standby.signal" or .path == "postmaster.pid")] | length' <<<"$m1")" = 0
+check "backup_label is recorded" jq -e '.["backup-label"] | contains("BACKUP FROM: standby")' <<<"$m1" >/dev/null
+
+# 2. More writes, then a second backup stores a small fraction of the first.
+backup_pgbench p -c 2 -j 1 -t 25 -n >"$T/more.log" 2>&1
+dd backup --json >"$T/b2.json" 2>"$T/b2.err"
+check "second backup succeeds" test $? -eq 0
+sum2=$(grep '"type":"summary"' "$T/b2.json")
+s1=$(jq -r .bytes_stored <<<"$sum1")
+s2=$(jq -r .bytes_stored <<<"$sum2")
+note "stored: first $s1 bytes, second $s2 bytes"
+check "second backup stores under 25% of the first ($s2 vs $s1)" test $((s2 * 4)) -lt "$s1"
+check "second backup reads everything (logically full)" \
+    test "$(jq -r .bytes_read <<<"$sum2")" -ge "$(( $(jq -r .bytes_read <<<"$sum1") * 9 / 10 ))"
+
+# 3. verify passes.
+check "verify passes" dd verify
+
+# 4. --from primary, and a page with a bad checksum is reported by file and block.
+psql_q p "create table damaged(i int, t text); insert into damaged select g, repeat('x', 100) from generate_series(1, 50) g; checkpoint"
+rel=$(psql_q p "select pg_relation_filepath('damaged')")
+printf '\xff' | command dd of="${PG_DATA[p]}/$rel" bs=1 seek=4000 conv=notrunc status=none
+dd backup --from primary --json >"$T/b3.json" 2>"$T/b3.err"
+check "backup from the primary succeeds" test $? -eq 0
+sum3=$(grep '"type":"summary"' "$T/b3.json")
+check_eq "source is the primary" primary "$(jq -r .source <<<"$sum3")"
+check_eq "one bad page counted" 1 "$(jq -r .bad_pages <<<"$sum3")"
+check "the bad page is named by file and block" grep -q "page checksum mismatch in file \"$rel\", block 0" "$T/b3.err"
+psql_q p "drop table damaged"
+
+# 5. Errors: one line each, with their exit codes.
+check_error "--from takes standby or primary" 2 'expects "standby" or "primary"' dd backup --from nowhere
+pg_stop s
+check_error "a stopped standby is named" 6 'could not connect to the standby' dd backup
+check_error "--from primary still works without the standby (lock free again)" 0 '.' \
+    bash -c "runuser -u postgres -- $DRYDOCK --config $CONF backup --from primary 2>&1 >/dev/null | tail -1 >&2"
+sed -i 's/^archive-timeout = .*/archive-timeout = 3/' "$CONF"
+psql_q p "alter system set archive_command = 'false'" && psql_q p "select pg_reload_conf()" >/dev/null
+sleep 1 # the archiver reloads asynchronously
+check_error "WAL not archived in time" 8 'did not reach repository .* within 3 s' dd backup --from primary
+psql_q p "alter system reset archive_command" && psql_q p "select pg_reload_conf()" >/dev/null
+sleep 1
+sed -i 's/^archive-timeout = .*/archive-timeout = 60/' "$CONF"
+pg_start s
+
+# 6. expire keeps the newest backup, and verify still passes.
+dd backup --from primary >/dev/null 2>&1
+nb=$(ls "$REPO/backups" | wc -l)
+check "five backups before expire" test "$nb" -eq 5
+check "expire --keep-backups 1" dd expire --keep-backups 1
+check_eq "one backup left" 1 "$(ls "$REPO/backups" | wc -l)"
+check "verify passes after expire" dd verify
+last=$(ls "$REPO/backups" | sed 's/\.manifest$//')
+
+# 7. A flipped byte in a chunk the kept backup references (pgbench_accounts'
+# first chunk, found through the pack indexes) is found by verify.
+want=$(backup_manifest_json "$last" | jq -r ".files[] | select(.path == \"$acc\") | .chunks[0][0]")
+pack=$(backup_locate_chunk "$want")
+check "the chunk is in a pack" test -n "$pack"
+dd verify >"$T/verify.out" 2>"$T/verify.err"
+check_eq "verify exits 10 on a damaged chunk" 10 $?
+check "verify names the damaged chunk's pack" grep -q "${pack%% *}" "$T/verify.err"
+check "verify names the affected backup" grep -qE "backup $last: file .* is damaged" "$T/verify.err"
+
+finish

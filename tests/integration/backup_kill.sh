@@ -1,0 +1,53 @@
+#!/bin/bash
+# kill -9 of a backup at known moments (DRYDOCK_TEST_PAUSE_AT holds it there):
+# after each, verify passes, no backup was recorded, and the next backup
+# succeeds. Then expire collects what the killed backups left.
+source "$(dirname "$0")/lib.sh"
+
+pg_primary p
+dd repo-create >/dev/null 2>&1
+pg_standby s p
+backup_pgbench p -i -s 4 -q >"$T/init.log" 2>&1
+backup_pgbench p -c 2 -j 1 -T 600 -R 5 -n >"$T/load.log" 2>&1 &
+PIDS+=($!)
+check "a first backup" dd backup
+
+# backup_kill_at POINT [FROM]: start a backup held at POINT, kill -9 it there.
+backup_kill_at() {
+    local point=$1 err=$T/kill-$1.err pid
+    DRYDOCK_TEST_PAUSE_AT=$point runuser -u postgres -- "$DRYDOCK" --config "$CONF" backup ${2:+--from $2} \
+        >/dev/null 2>"$err" &
+    local runner=$!
+    if ! wait_for "backup paused at $point" 60 grep -q "pausing at $point" "$err"; then
+        cat "$err"
+        kill -9 "$runner" 2>/dev/null
+        return 1
+    fi
+    pid=$(pgrep -f "^$DRYDOCK --config $CONF backup")
+    kill -9 $pid
+    wait "$runner" 2>/dev/null
+    return 0
+}
+
+n0=$(ls "$REPO/backups" | wc -l)
+for point in started copy wal-wait manifest; do
+    check "backup held and killed at $point" backup_kill_at "$point"
+    check_eq "no backup recorded by the kill at $point" "$n0" "$(ls "$REPO/backups" | wc -l)"
+    check "verify passes after the kill at $point" dd verify
+    check "the next backup succeeds after the kill at $point" dd backup
+    n0=$((n0 + 1))
+done
+
+# A kill at an arbitrary instant of a primary backup.
+runuser -u postgres -- "$DRYDOCK" --config "$CONF" backup --from primary >/dev/null 2>&1 &
+runner=$!
+sleep 0.3
+kill -9 $(pgrep -f "^$DRYDOCK --config $CONF backup") 2>/dev/null
+wait "$runner" 2>/dev/null
+check "verify passes after a kill at an arbitrary instant" dd verify
+check "the next backup from the primary succeeds" dd backup --from primary
+
+check "expire --keep-backups 2 after the kills" dd expire --keep-backups 2
+check "verify passes after expire" dd verify
+check_eq "two backups left" 2 "$(ls "$REPO/backups" | wc -l)"
+finish
