@@ -44,7 +44,8 @@ DD_MUST_CHECK bool dest_layout(const RestoreDest *d, size_t *dirs, size_t *files
  */
 DD_MUST_CHECK bool dest_open_file(const char *path, const ManifestFile *f, bool first, int *fd);
 
-/* Step 5: the directories PostgreSQL needs even if a backup left them out; then sync all. */
+/* Step 5: the directories PostgreSQL needs even if a backup left them out; fsync the directories.
+ */
 DD_MUST_CHECK bool dest_finish(const RestoreDest *d);
 
 #endif

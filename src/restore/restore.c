@@ -36,6 +36,7 @@ typedef struct {
     bool delta;
     Progress *progress;
     atomic_size_t next;
+    atomic_size_t *left; /* per file: units not yet done; the last one fsyncs it */
     atomic_uint_fast64_t written;
     atomic_bool failed;
     pthread_mutex_t lock; /* guards the first failure below */
@@ -121,6 +122,9 @@ static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
             progress_add(j->progress, c->len);
         off += c->len;
     }
+    /* The file's last unit makes it durable (one fsync a file, by the workers). */
+    if (ok && atomic_fetch_sub(&j->left[u->file], 1) == 1 && fsync(fd) != 0)
+        ok = err_errno("could not fsync file \"%s\"", path);
     if (fd >= 0)
         close(fd);
     free(path);
@@ -265,7 +269,11 @@ static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs,
     out->jobs = default_jobs(o->jobs);
     if ((size_t)out->jobs > nunits)
         out->jobs = nunits > 0 ? (int)nunits : 1;
+    atomic_size_t *left = xcalloc(m->nfiles ? m->nfiles : 1, sizeof(*left));
+    for (size_t i = 0; i < nunits; i++)
+        atomic_fetch_add(&left[units[i].file], 1);
     Job j = {.m = m,
+             .left = left,
              .dir = o->dest,
              .cs = cs,
              .units = units,
@@ -283,6 +291,7 @@ static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs,
     free(j.message);
     free(j.hint);
     free(units);
+    free(left);
     return ok;
 }
 
