@@ -91,6 +91,15 @@ else
     fail "the new standby started"
 fi
 
+# A damaged manifest: left out (with a warning); the other backup is still restored.
+man="$REPO/backups/$B2.manifest"
+cp -p "$man" "$T/manifest.orig"
+printf '\xff\xff\xff\xff' | command dd of="$man" bs=1 seek=$(($(stat -c %s "$man") / 2)) conv=notrunc status=none
+check_eq "info lists the damaged manifest" "$B2" "$(dd info --json 2>/dev/null | jq -r '.damaged[0]')"
+dd restore --dest "$T/r2" --json --quiet --target immediate --tablespace-map "$TS_OID=$T/ts1_r2" >"$T/r2.json"
+check_eq "a damaged manifest does not stop a restore of another backup" "$B1" "$(restore_json "$T/r2.json" backup)"
+cp -p "$T/manifest.orig" "$man"
+
 # A damaged chunk: the restore fails naming the file it was restoring.
 pack=$(ls -S "$REPO"/packs/*.pack | head -1)
 size=$(stat -c %s "$pack")
