@@ -11,10 +11,11 @@
 # with zstd level 3 (-Z client-zstd:3; it has one compression thread), WAL
 # from the archive (-X none), like the other two.
 # Both archives are fed by one archive_command, so both tools wait for WAL.
-#   SCALE=100 JOBS=2 bench/backup.sh       (SCALE=10 for a quick check)
+#   SCALE=100 JOBS=2 CHUNK_KIB=128 bench/backup.sh   (SCALE=10 for a quick check)
 source "$(dirname "$0")/../tests/integration/lib.sh"
 SCALE=${SCALE:-100}
 JOBS=${JOBS:-$(nproc)}
+CHUNK_KIB=${CHUNK_KIB:-128} # drydock --chunk-size, to compare sizes
 TIME=/usr/bin/time
 
 secs() { echo "$(date +%s.%N) - $1" | bc; }
@@ -28,7 +29,7 @@ drydock_backup() {
     local start
     start=$(date +%s.%N)
     runuser -u postgres -- $TIME -f %M -o "$T/dd-$1.rss" "$DRYDOCK" --config "$CONF" backup \
-        --jobs "$JOBS" --json >"$out" 2>"$T/dd-$1.err" || { cat "$T/dd-$1.err"; exit 1; }
+        --jobs "$JOBS" --chunk-size "$CHUNK_KIB" --json >"$out" 2>"$T/dd-$1.err" || { cat "$T/dd-$1.err"; exit 1; }
     DD_SECS=$(secs "$start")
     DD_STORED=$(grep '"type":"summary"' "$out" | jq -r .bytes_stored)
     DD_RSS=$(rss_mib "$T/dd-$1.rss")
@@ -84,7 +85,7 @@ psql_q p "checkpoint" >/dev/null
 lsn=$(psql_q p "select pg_current_wal_lsn()")
 wait_for "standby caught up" 600 sql_is s t "select pg_last_wal_replay_lsn() >= '$lsn'"
 size=$(psql_q p "select pg_database_size('postgres')")
-echo "cluster: pgbench scale $SCALE, database $((size / 1048576)) MiB, jobs $JOBS, $(nproc) cores"
+echo "cluster: pgbench scale $SCALE, database $((size / 1048576)) MiB, jobs $JOBS, $(nproc) cores, drydock chunks $CHUNK_KIB KiB"
 
 # Full backups.
 start=$(date +%s.%N)

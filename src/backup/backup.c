@@ -131,6 +131,7 @@ static bool backup_copy_phase(BackupSource *src, Repo *repo, ChunkStore *cs, con
                          .prev = prev};
     bool ok = backup_copy(dl, cs, co, cr) && chunkstore_flush(cs);
     manifest_free(prev);
+    sum->chunks_delta = chunkstore_delta_count(cs);
     if (opts->progress)
         progress_end_phase(opts->progress);
     sum->copy_seconds = time_mono() - t0;
@@ -208,13 +209,14 @@ char *backup_summary_json(const BackupSummary *s)
                      "\"stop_lsn\":\"%s\",\"timeline\":%u,\"files\":%" PRIu64
                      ",\"bytes_logical\":%" PRIu64 ",\"bytes_read\":%" PRIu64
                      ",\"bytes_new\":%" PRIu64 ",\"bytes_stored\":%" PRIu64 ",\"chunks\":%" PRIu64
-                     ",\"chunks_new\":%" PRIu64 ",\"chunk_size\":%u,\"jobs\":%d,"
+                     ",\"chunks_new\":%" PRIu64 ",\"chunks_delta\":%" PRIu64
+                     ",\"chunk_size\":%u,\"jobs\":%d,"
                      "\"data_checksums\":%s,\"pages_checked\":%" PRIu64 ",\"bad_pages\":%" PRIu64
                      ",\"duration\":%.3f,\"copy_seconds\":%.3f,\"wal_wait_seconds\":%.3f,"
                      "\"read_rate\":%.0f,\"store_rate\":%.0f}",
                      s->id, s->node, start, stop, s->tli, s->files, s->bytes_logical, s->bytes_read,
-                     s->bytes_new, s->bytes_stored, s->chunks, s->chunks_new, s->chunk_size,
-                     s->jobs, s->data_checksums ? "true" : "false", s->pages_checked, s->bad_pages,
-                     s->duration, s->copy_seconds, s->wal_wait_seconds, (double)s->bytes_read / cd,
-                     (double)s->bytes_stored / d);
+                     s->bytes_new, s->bytes_stored, s->chunks, s->chunks_new, s->chunks_delta,
+                     s->chunk_size, s->jobs, s->data_checksums ? "true" : "false", s->pages_checked,
+                     s->bad_pages, s->duration, s->copy_seconds, s->wal_wait_seconds,
+                     (double)s->bytes_read / cd, (double)s->bytes_stored / d);
 }

@@ -36,7 +36,7 @@ typedef struct {
     uint64_t start_lsn, stop_lsn;
     uint32_t tli;
     uint64_t files, bytes_logical, bytes_read, bytes_new, bytes_stored;
-    uint64_t chunks, chunks_new;
+    uint64_t chunks, chunks_new, chunks_delta;
     bool data_checksums;
     uint64_t pages_checked, bad_pages;
     double duration, copy_seconds, wal_wait_seconds;

@@ -35,7 +35,10 @@
  *       8  32 base       the base chunk's name (equals the index's)
  *       40 ceil(npages/8)  bitmap, bit i (byte i/8, bit i%8) = page i differs
  *       .. the differing pages in order, 8192 bytes each (the last page of the
- *          chunk may be shorter: raw_len - 8192 * i)
+ *          chunk may be shorter: raw_len - 8192 * i), each XOR-ed with the
+ *          base's page at the same place when the base has all of it (a
+ *          changed page differs in a few bytes: the rest XORs to zeros, which
+ *          the envelope's codec compresses away), as is otherwise
  *
  * and the chunk is the base with those pages replaced (pages past the base's
  * end are always in the delta).
@@ -334,10 +337,15 @@ static bool delta_apply(ChunkStore *cs, const ChunkIndexEntry *e, const Buf *pl,
         size_t off = i * DELTA_PAGE;
         size_t plen = e->raw_len - off < DELTA_PAGE ? e->raw_len - off : DELTA_PAGE;
         if (bitmap[i / 8] & (1u << (i % 8))) {
-            if ((size_t)(end - page) < plen)
+            if ((size_t)(end - page) < plen) {
                 ok = err_set(DD_EXIT_CORRUPT, "delta is shorter than its bitmap says");
-            else
+            } else {
+                size_t at = raw->len;
                 buf_append(raw, page, plen);
+                if (off + plen <= base.len)
+                    for (size_t k = 0; k < plen; k++)
+                        raw->data[at + k] ^= base.data[off + k];
+            }
             page += plen;
         } else if (off + plen > base.len) {
             ok = err_set(DD_EXIT_CORRUPT, "delta refers to bytes its base does not have");
@@ -590,7 +598,11 @@ static bool delta_build(const uint8_t *raw, size_t len, const Buf *base, const u
         if (++changed * 2 > npages)
             return false;
         out->data[bitmap_at + i / 8] |= (uint8_t)(1u << (i % 8));
+        size_t at = out->len;
         buf_append(out, raw + off, plen);
+        if (off + plen <= base->len)
+            for (size_t k = 0; k < plen; k++)
+                out->data[at + k] ^= base->data[off + k];
     }
     return true;
 }
@@ -674,6 +686,15 @@ bool chunkstore_flush(ChunkStore *cs)
     cs->open_w = NULL;
     pthread_mutex_unlock(&cs->lock);
     return w ? chunkstore_int_commit(cs, w, pi) : true;
+}
+
+uint64_t chunkstore_delta_count(const ChunkStore *cs)
+{
+    ChunkStore *m = (ChunkStore *)cs;
+    pthread_mutex_lock(&m->lock);
+    uint64_t n = cs->st_deltas;
+    pthread_mutex_unlock(&m->lock);
+    return n;
 }
 
 void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uint64_t *stored)

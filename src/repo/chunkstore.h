@@ -73,6 +73,8 @@ DD_MUST_CHECK bool chunkstore_flush(ChunkStore *cs);
 
 /* Chunks this handle stored so far: count, raw bytes, bytes written to packs. */
 void chunkstore_stats(const ChunkStore *cs, uint64_t *chunks, uint64_t *raw, uint64_t *stored);
+/* How many of those were stored as deltas. */
+uint64_t chunkstore_delta_count(const ChunkStore *cs);
 
 /*
  * Like chunkstore_open(), but an index that fails to load is skipped and its

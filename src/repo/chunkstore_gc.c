@@ -168,15 +168,38 @@ static bool gc_is_live(void *ctx, const uint8_t sha[SHA256_LEN])
            (g->n && bsearch(sha, g->bases, g->n, SHA256_LEN, gc_sha_cmp) != NULL);
 }
 
+/* Whether gc leaves a pack as it is: nothing dead in it, or at least half of it alive. */
+static bool gc_pack_kept(const Pack *p, ChunkLiveFn live, void *ctx)
+{
+    uint64_t live_bytes = 0, dead_chunks = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (live(ctx, p->entries[i].sha256))
+            live_bytes += p->entries[i].stored_len;
+        else
+            dead_chunks++;
+    }
+    return dead_chunks == 0 || (live_bytes > 0 && live_bytes * 2 >= p->size);
+}
+
+/*
+ * Close liveness over delta bases until nothing changes: a delta that stays
+ * in the store (because it is live, or because its pack is kept whole) keeps
+ * its base, so that no chunk the store holds ever lacks its base (a later
+ * backup may reuse any chunk the store holds).
+ */
 static void gc_close_bases(ChunkStore *cs, GcLive *g)
 {
-    for (int round = 0; round < CHUNKSTORE_DELTA_MAX_DEPTH; round++) {
+    for (int round = 0; round < 64; round++) {
         size_t before = g->n;
         for (size_t pi = 0; pi < cs->npacks; pi++) {
             Pack *p = &cs->packs[pi];
-            for (size_t i = 0; p->committed && !p->removed && i < p->n; i++) {
+            if (!p->committed || p->removed)
+                continue;
+            bool kept = gc_pack_kept(p, gc_is_live, g);
+            for (size_t i = 0; i < p->n; i++) {
                 const ChunkIndexEntry *e = &p->entries[i];
-                if (e->kind != CHUNK_DELTA || !gc_is_live(g, e->sha256) || gc_is_live(g, e->base))
+                if (e->kind != CHUNK_DELTA || (!kept && !gc_is_live(g, e->sha256)) ||
+                    gc_is_live(g, e->base))
                     continue;
                 if (g->n == g->cap) {
                     g->cap = g->cap ? g->cap * 2 : 256;
@@ -218,6 +241,8 @@ static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, Ch
         Pack *p = &cs->packs[pi];
         if (!p->committed || p->removed)
             continue;
+        if (gc_pack_kept(p, live, ctx))
+            continue;
         uint64_t live_bytes = 0, dead_chunks = 0;
         for (size_t i = 0; i < p->n; i++) {
             if (live(ctx, p->entries[i].sha256))
@@ -225,8 +250,6 @@ static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, Ch
             else
                 dead_chunks++;
         }
-        if (dead_chunks == 0 || (live_bytes > 0 && live_bytes * 2 >= p->size))
-            continue;
         if (live_bytes > 0) {
             ok = gc_rewrite(cs, pi, live, ctx);
             stats->packs_rewritten++;

@@ -5,7 +5,13 @@
 source "$(dirname "$0")/lib.sh"
 
 pg_primary p
+# The repository on a small file system of its own, to fill it at the end.
+SMALL_FS=0
+backup_small_fs "$REPO" 128m && SMALL_FS=1
+rmdir "$REPO" 2>/dev/null || true
 dd repo-create >/dev/null 2>&1
+# The standby is stopped for a while below: the primary keeps the WAL it needs.
+psql_q p "alter system set wal_keep_size = '512MB'" && psql_q p "select pg_reload_conf()" >/dev/null
 pg_standby s p
 backup_pgbench p -i -s 5 -q >"$T/init.log" 2>&1
 psql_q p "checkpoint"
@@ -78,11 +84,25 @@ psql_q p "alter system reset archive_command" && psql_q p "select pg_reload_conf
 sleep 1
 sed -i 's/^archive-timeout = .*/archive-timeout = 60/' "$CONF"
 pg_start s
+wait_for "standby streaming" 60 sql_is s streaming "select status from pg_stat_wal_receiver"
+
+# A standby that does not stream (its WAL receiver stopped) is refused.
+conninfo=$(psql_q s "show primary_conninfo")
+psql_q s "alter system set primary_conninfo = 'host=127.0.0.1 port=1 connect_timeout=1'" &&
+    psql_q s "select pg_reload_conf()" >/dev/null
+wait_for "WAL receiver gone" 30 sql_is s 0 "select count(*) from pg_stat_wal_receiver where status = 'streaming'"
+check_error "a standby that does not stream is refused" 6 'the standby is not streaming from the primary' dd backup
+psql_q s "alter system set primary_conninfo = '${conninfo//\'/\'\'}'" && psql_q s "select pg_reload_conf()" >/dev/null
+wait_for "standby streaming again" 60 sql_is s streaming "select status from pg_stat_wal_receiver"
 
 # 6. expire keeps the newest backup, and verify still passes.
 dd backup --from primary >/dev/null 2>&1
 nb=$(ls "$REPO/backups" | wc -l)
 check "five backups before expire" test "$nb" -eq 5
+check_error "expire needs exactly one retention option" 2 'give exactly one of --keep-backups' \
+    dd expire --keep-backups 1 --keep-days 3
+check "expire --keep-days 1 keeps every recent backup" dd expire --keep-days 1
+check_eq "five backups after expire --keep-days 1" 5 "$(ls "$REPO/backups" | wc -l)"
 check "expire --keep-backups 1" dd expire --keep-backups 1
 check_eq "one backup left" 1 "$(ls "$REPO/backups" | wc -l)"
 check "verify passes after expire" dd verify
@@ -97,5 +117,14 @@ dd verify >"$T/verify.out" 2>"$T/verify.err"
 check_eq "verify exits 10 on a damaged chunk" 10 $?
 check "verify names the damaged chunk's pack" grep -q "${pack%% *}" "$T/verify.err"
 check "verify names the affected backup" grep -qE "backup $last: file .* is damaged" "$T/verify.err"
+
+# 8. A full repository file system: one line, exit 7.
+if [ "$SMALL_FS" = 1 ]; then
+    command dd if=/dev/zero of="$REPO/filler" bs=1M status=none 2>/dev/null
+    check_error "a full disk is one line with exit 7" 7 'No space left on device' dd backup --from primary
+    rm -f "$REPO/filler"
+else
+    echo "ok - a full disk is one line with exit 7 # SKIP cannot mount a tmpfs here"
+fi
 
 finish

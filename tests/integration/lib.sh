@@ -290,3 +290,12 @@ for f in sorted(os.listdir(repo + "/packs")):
             sys.exit(0)
 PY
 }
+
+# backup_small_fs DIR SIZE: mount a tmpfs of SIZE at DIR (owned by postgres),
+# unmounted when the test exits; false when mounting is not allowed here.
+backup_small_fs() {
+    mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0750" tmpfs "$1" 2>/dev/null || return 1
+    chown postgres:postgres "$1"
+    BACKUP_MOUNTS+=("$1")
+    trap 'rc=$?; for m in "${BACKUP_MOUNTS[@]}"; do umount -l "$m" 2>/dev/null; done; (exit $rc); cleanup' EXIT
+}
