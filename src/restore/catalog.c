@@ -33,5 +33,6 @@ void catalog_free(Catalog *c)
     free(c->backups);
     free(c->wb);
     window_free(&c->window);
+    strlist_free(&c->damaged);
     memset(c, 0, sizeof(*c));
 }

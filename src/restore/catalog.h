@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/mem.h"
 #include "repo/repo.h"
 #include "restore/window.h"
 
@@ -37,10 +38,15 @@ typedef struct {
     WindowBackup *wb;       /* the same backups, as window.h wants them */
     size_t nbackups;
     size_t nsegments; /* archived segments seen */
+    StrList damaged;  /* ids of manifests that failed to load (left out, with a warning) */
     Window window;    /* computed over backups and segments */
 } Catalog;
 
-/* Read every manifest and the archived segment list; compute the window. */
+/*
+ * Read every manifest and the archived segment list; compute the window. A
+ * damaged manifest (DD_EXIT_CORRUPT) is left out with a warning and listed
+ * in damaged, so that one bad backup does not stop a restore of the others.
+ */
 DD_MUST_CHECK bool catalog_load(Repo *repo, Catalog *out);
 
 /*

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/mem.h"
 #include "pg/wal.h"
 #include "repo/manifest.h"
@@ -20,8 +21,14 @@ static bool load_backups(Repo *repo, Catalog *c)
     for (size_t i = 0; ok && i < ids.len; i++) {
         Manifest *m = NULL;
         if (!manifest_load(repo, ids.items[i], &m)) {
-            ok = false;
-            break;
+            if (err_code() != DD_EXIT_CORRUPT) {
+                ok = false;
+                break;
+            }
+            log_warn("backup %s is left out: %s", ids.items[i], err_message());
+            err_clear();
+            strlist_push(&c->damaged, ids.items[i]);
+            continue;
         }
         c->backups[c->nbackups++] = (CatalogBackup){
             .id = xstrdup(m->id),

@@ -287,16 +287,29 @@ static bool make_ts_links(const RestoreDest *d)
     return ok;
 }
 
-static bool make_file(const char *path, const ManifestFile *f)
+bool dest_open_file(const char *path, const ManifestFile *f, bool first, int *fd)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (*fd < 0)
         return err_errno("could not create file \"%s\"", path);
     bool ok = true;
-    if (fchmod(fd, (f->mode & 0777) | 0600) != 0)
+    if (first && fchmod(*fd, (f->mode & 0777) | 0600) != 0)
         ok = err_errno("could not set the mode of file \"%s\"", path);
-    else if (ftruncate(fd, (off_t)f->size) != 0)
+    else if (first && ftruncate(*fd, (off_t)f->size) != 0)
         ok = err_errno("could not size file \"%s\"", path);
+    if (!ok) {
+        close(*fd);
+        *fd = -1;
+    }
+    return ok;
+}
+
+static bool make_file(const char *path, const ManifestFile *f)
+{
+    int fd;
+    if (!dest_open_file(path, f, true, &fd))
+        return false;
+    bool ok = fsync(fd) == 0 || err_errno("could not fsync file \"%s\"", path);
     close(fd);
     return ok;
 }
@@ -317,11 +330,24 @@ bool dest_layout(const RestoreDest *d, size_t *dirs, size_t *files)
             ok = mkdir_p(path, 0700);
             (*dirs)++;
         } else if (S_ISREG(f->mode)) {
-            ok = make_file(path, f);
+            /* Files with chunks are created by the workers, in parallel (creating is slow). */
+            if (f->nchunks == 0)
+                ok = make_file(path, f);
             (*files)++;
         }
         free(path);
     }
+    return ok;
+}
+
+/* fsync a directory (or a file) by path. */
+static bool fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_errno("could not open \"%s\"", path);
+    bool ok = fsync(fd) == 0 || err_errno("could not fsync \"%s\"", path);
+    close(fd);
     return ok;
 }
 
@@ -341,14 +367,26 @@ bool dest_finish(const RestoreDest *d)
     }
     if (ok && chmod(d->dir, 0700) != 0)
         ok = err_errno("could not set the mode of directory \"%s\"", d->dir);
-    /* One syncfs per file system instead of an fsync per file. */
-    for (size_t i = 0; ok && i <= d->m->ntablespaces; i++) {
-        const char *p = i == 0 ? d->dir : d->tsloc[i - 1];
-        int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || syncfs(fd) != 0)
-            ok = err_errno("could not sync the file system of \"%s\"", p);
-        if (fd >= 0)
-            close(fd);
+    /*
+     * Files were synced by the workers (syncfs would also wait for whatever
+     * else the machine writes); the directories remain, so that the names
+     * are durable too.
+     */
+    ok = ok && fsync_path(d->dir);
+    for (size_t i = 0; ok && i < d->m->ntablespaces; i++) {
+        char *parent = xstrdup(d->tsloc[i]);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent)
+            *slash = '\0';
+        ok = fsync_path(d->tsloc[i]) && fsync_path(parent);
+        free(parent);
+    }
+    for (size_t i = 0; ok && i < d->m->nfiles; i++) {
+        if (!S_ISDIR(d->m->files[i].mode))
+            continue;
+        char *p = xasprintf("%s/%s", d->dir, d->m->files[i].path);
+        ok = fsync_path(p);
+        free(p);
     }
     return ok;
 }

@@ -31,12 +31,21 @@ DD_MUST_CHECK bool dest_clean(const RestoreDest *d, size_t *removed);
 
 /*
  * Step 3: the directory (0700), pg_tblspc symlinks, every directory of the
- * backup, and every regular file created (or kept, with delta) at its size
- * and mode. *dirs and *files count them.
+ * backup, and the regular files without chunks (empty ones) at their size
+ * and mode; the others are created by the workers (dest_open_file), since
+ * creating files is slow and parallelises. *dirs and *files count them all.
  */
 DD_MUST_CHECK bool dest_layout(const RestoreDest *d, size_t *dirs, size_t *files);
 
-/* Step 5: the directories PostgreSQL needs even if a backup left them out; then sync all. */
+/*
+ * Open (creating it if needed) a regular file of the backup for writing, by
+ * a worker: the one writing its first chunk (first) also sets its mode and
+ * size, so that a file longer on disk (delta) is cut.
+ */
+DD_MUST_CHECK bool dest_open_file(const char *path, const ManifestFile *f, bool first, int *fd);
+
+/* Step 5: the directories PostgreSQL needs even if a backup left them out; fsync the directories.
+ */
 DD_MUST_CHECK bool dest_finish(const RestoreDest *d);
 
 #endif

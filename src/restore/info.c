@@ -66,6 +66,9 @@ void info_render_text(const Catalog *c, Buf *out)
     const Window *w = &c->window;
     if (c->nbackups == 0)
         buf_append_str(out, "no backups\n");
+    for (size_t i = 0; i < c->damaged.len; i++)
+        buf_printf(out, "backup %s  DAMAGED: its manifest does not load (drydock verify)\n\n",
+                   c->damaged.items[i]);
     for (size_t i = 0; i < c->nbackups; i++) {
         text_backup(c, i, out);
         buf_append_str(out, "\n");
@@ -185,6 +188,10 @@ void info_render_json(const Catalog *c, Buf *out)
     for (size_t i = 0; i < c->nbackups; i++)
         json_array_append_new(backups, json_backup(c, i));
     json_object_set_new(root, "backups", backups);
+    json_t *damaged = json_array();
+    for (size_t i = 0; i < c->damaged.len; i++)
+        json_array_append_new(damaged, json_string(c->damaged.items[i]));
+    json_object_set_new(root, "damaged", damaged);
     json_object_set_new(root, "window", json_window(&c->window));
     json_t *wal = json_object();
     json_object_set_new(wal, "segments", json_integer((json_int_t)c->nsegments));

@@ -10,6 +10,7 @@
  *                 "bytes_stored", "duration", "files", "tablespaces",
  *                 "restorable", "reach_time", "reach_lsn",
  *                 "missing_segment"}, ...],           oldest first
+ *    "damaged": ["<id>", ...],   manifests that do not load, left out
  *    "window": {"earliest_time", "earliest_lsn", "earliest_timeline",
  *               "latest_time", "latest_lsn", "latest_timeline"} | null,
  *    "wal": {"segments": N,

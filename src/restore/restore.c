@@ -36,6 +36,7 @@ typedef struct {
     bool delta;
     Progress *progress;
     atomic_size_t next;
+    atomic_size_t *left; /* per file: units not yet done; the last one fsyncs it */
     atomic_uint_fast64_t written;
     atomic_bool failed;
     pthread_mutex_t lock; /* guards the first failure below */
@@ -93,8 +94,8 @@ static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
 {
     const ManifestFile *f = &j->m->files[u->file];
     char *path = xasprintf("%s/%s", j->dir, f->path);
-    int fd = open(path, (j->delta ? O_RDWR : O_WRONLY) | O_CLOEXEC);
-    bool ok = fd >= 0 || err_errno("could not open file \"%s\"", path);
+    int fd = -1;
+    bool ok = dest_open_file(path, f, u->first == 0, &fd);
     uint64_t off = u->offset;
     for (size_t i = 0; ok && i < u->nchunks && !atomic_load(&j->failed); i++) {
         const ManifestChunk *c = &f->chunks[u->first + i];
@@ -121,6 +122,9 @@ static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
             progress_add(j->progress, c->len);
         off += c->len;
     }
+    /* The file's last unit makes it durable (one fsync a file, by the workers). */
+    if (ok && atomic_fetch_sub(&j->left[u->file], 1) == 1 && fsync(fd) != 0)
+        ok = err_errno("could not fsync file \"%s\"", path);
     if (fd >= 0)
         close(fd);
     free(path);
@@ -221,6 +225,42 @@ static int default_jobs(int jobs)
     return n > 0 ? (int)n : 1;
 }
 
+/* The canonical form of path, which need not exist yet (its parent must, to resolve). */
+static char *canonical(const char *path)
+{
+    char *r = realpath(path, NULL);
+    if (r)
+        return r;
+    char *copy = xstrdup(path);
+    char *slash = strrchr(copy, '/');
+    if (slash && slash != copy) {
+        *slash = '\0';
+        char *parent = realpath(copy, NULL);
+        if (parent) {
+            r = xasprintf("%s/%s", parent, slash + 1);
+            free(parent);
+        }
+    }
+    free(copy);
+    return r ? r : xstrdup(path);
+}
+
+/* The destination must not be the repository or inside it. */
+static bool check_not_in_repo(Repo *repo, const char *dest)
+{
+    char *d = canonical(dest), *r = canonical(repo_path(repo));
+    size_t n = strlen(r);
+    bool inside = strncmp(d, r, n) == 0 && (d[n] == '\0' || d[n] == '/');
+    free(d);
+    free(r);
+    if (!inside)
+        return true;
+    err_set(DD_EXIT_USAGE, "destination directory \"%s\" is inside the repository \"%s\"", dest,
+            repo_path(repo));
+    err_hint("restore somewhere else: drydock alone writes in its repository");
+    return false;
+}
+
 /* Step 4 with its progress phase. */
 static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs, RestoreResult *out)
 {
@@ -229,7 +269,11 @@ static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs,
     out->jobs = default_jobs(o->jobs);
     if ((size_t)out->jobs > nunits)
         out->jobs = nunits > 0 ? (int)nunits : 1;
+    atomic_size_t *left = xcalloc(m->nfiles ? m->nfiles : 1, sizeof(*left));
+    for (size_t i = 0; i < nunits; i++)
+        atomic_fetch_add(&left[units[i].file], 1);
     Job j = {.m = m,
+             .left = left,
              .dir = o->dest,
              .cs = cs,
              .units = units,
@@ -247,6 +291,7 @@ static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs,
     free(j.message);
     free(j.hint);
     free(units);
+    free(left);
     return ok;
 }
 
@@ -259,7 +304,7 @@ static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m
         return false;
     RestoreDest d = {o->dest, m, tsloc, o->delta};
     ChunkStore *cs = NULL;
-    bool ok = dest_check(&d);
+    bool ok = check_not_in_repo(repo, o->dest) && dest_check(&d);
     if (ok)
         log_info("restoring backup %s (%s) to \"%s\"%s", m->id, out->target, o->dest,
                  o->delta ? ", delta" : "");

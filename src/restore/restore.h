@@ -15,7 +15,8 @@
  *     only chunks whose bytes on disk differ;
  *  5. write backup_label and tablespace_map (with the final locations, since
  *     PostgreSQL recreates the symlinks from it), then the recovery settings
- *     and signal file (recovery.h), sync everything, and make the data
+ *     and signal file (recovery.h), fsync the directories (each file was
+ *     fsynced by the worker that finished it), and make the data
  *     directory mode 0700.
  *
  * The destination is left incomplete when a step fails after 2; running the

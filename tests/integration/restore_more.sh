@@ -44,6 +44,8 @@ check_error "a target before the window is refused" 4 "is before the recoverable
     dd restore --dest "$T/never" --target-time "2000-01-01 00:00:00+00"
 check_error "an unknown tablespace in --tablespace-map is refused" 2 "not a tablespace of backup" \
     dd restore --dest "$T/never" --tablespace-map "99999=$T/x"
+check_error "a destination inside the repository is refused" 2 "is inside the repository" \
+    dd restore --dest "$REPO/data" --tablespace-map "$TS_OID=$T/x"
 
 # Changes, a second backup, and a delta restore over r1.
 as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -t 40 -c 1 postgres >/dev/null 2>&1
@@ -88,6 +90,15 @@ if pg_start sb; then
 else
     fail "the new standby started"
 fi
+
+# A damaged manifest: left out (with a warning); the other backup is still restored.
+man="$REPO/backups/$B2.manifest"
+cp -p "$man" "$T/manifest.orig"
+printf '\xff\xff\xff\xff' | command dd of="$man" bs=1 seek=$(($(stat -c %s "$man") / 2)) conv=notrunc status=none
+check_eq "info lists the damaged manifest" "$B2" "$(dd info --json 2>/dev/null | jq -r '.damaged[0]')"
+dd restore --dest "$T/r2" --json --quiet --target immediate --tablespace-map "$TS_OID=$T/ts1_r2" >"$T/r2.json"
+check_eq "a damaged manifest does not stop a restore of another backup" "$B1" "$(restore_json "$T/r2.json" backup)"
+cp -p "$T/manifest.orig" "$man"
 
 # A damaged chunk: the restore fails naming the file it was restoring.
 pack=$(ls -S "$REPO"/packs/*.pack | head -1)

@@ -68,6 +68,7 @@ static void free_catalog(Catalog *c)
     free(c->backups);
     free(c->wb);
     window_free(&c->window);
+    strlist_free(&c->damaged);
 }
 
 static const char expected_text[] =
@@ -163,6 +164,32 @@ static void test_empty(void **state)
     window_free(&c.window);
 }
 
+static void test_damaged(void **state)
+{
+    (void)state;
+    Catalog c = {0};
+    strlist_push(&c.damaged, "20261125T070000Z");
+    catalog_compute(&c, NULL, 0, (uint32_t)SEG);
+    Buf b = {0};
+    info_render_text(&c, &b);
+    buf_append(&b, "", 1);
+    assert_string_equal((char *)b.data,
+                        "no backups\n"
+                        "backup 20261125T070000Z  DAMAGED: its manifest does not load (drydock "
+                        "verify)\n\n"
+                        "recoverable window: none (no backup can be restored)\n"
+                        "archived WAL: 0 segments\n");
+    buf_reset(&b);
+    info_render_json(&c, &b);
+    json_t *root = json_loadb((char *)b.data, b.len, 0, NULL);
+    assert_non_null(root);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(root, "damaged"), 0)),
+                        "20261125T070000Z");
+    json_decref(root);
+    buf_free(&b);
+    free_catalog(&c);
+}
+
 static void test_bytes(void **state)
 {
     (void)state;
@@ -180,10 +207,8 @@ static void test_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_text),
-        cmocka_unit_test(test_json),
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_text),    cmocka_unit_test(test_json),  cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_damaged), cmocka_unit_test(test_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
