@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,14 +167,7 @@ void proxy_session_close(Session *s, const char *why)
     s->server = s->next_server = NULL;
     if (s->client) {
         /* Flush what is queued (an error message) before the socket closes. */
-        /* Its output's start is frozen (only the bufferevent drains it): thaw, write once. */
-        struct evbuffer *out = bufferevent_get_output(s->client);
-        if (evbuffer_get_length(out) > 0) {
-            evbuffer_unfreeze(out, 1);
-            if (evbuffer_write(out, bufferevent_getfd(s->client)) < 0)
-                log_debug("session %u: could not send its last message", s->id);
-        }
-        bufferevent_free(s->client);
+        io_free(s->client); /* after one last try to send what is queued (an error) */
         s->client = NULL;
     }
     unlink_session(p, s);
@@ -574,6 +568,24 @@ static bool load_credentials(Proxy *p)
     return false;
 }
 
+/* Every client needs two descriptors (client, server): raise the soft limit to the hard one. */
+static void raise_fd_limit(int max_clients)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return;
+    }
+    rlim_t need = (rlim_t)max_clients * 2 + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+        log_warn("the open-files limit (%llu) allows about %llu clients, not max-clients = %d",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)(rl.rlim_cur - 64) / 2,
+                 max_clients);
+}
+
 Proxy *proxy_new(const ProxyOptions *opt)
 {
     Proxy *p = xcalloc(1, sizeof(Proxy));
@@ -599,6 +611,7 @@ Proxy *proxy_new(const ProxyOptions *opt)
     event_add(p->sig_term, NULL);
     event_add(p->sig_int, NULL);
     event_add(p->sig_hup, NULL);
+    raise_fd_limit(opt->max_clients);
     log_info("listening on %s for %s, admin API on %s, %zu users in \"%s\"", opt->listen,
              p->target.redacted, opt->admin, p->creds.len, opt->credentials);
     return p;
