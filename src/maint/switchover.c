@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ typedef struct {
     PGconn *tgt;
     ProxyApi *api;
     bool paused;
+    bool switched; /* the proxy points at the target */
     double hold_start;
     uint64_t flush_lsn;
 } Sw;
@@ -280,12 +282,73 @@ static bool sw_catchup(Sw *s)
     return true;
 }
 
+/* POST /switch, retrying transport failures; fills the report's counters. */
+static bool sw_switch_proxy(Sw *s, const char *conninfo, ProxySwitchReply *rep)
+{
+    bool ok = false;
+    for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
+        ok = proxyapi_switch(s->api, conninfo, rep);
+        if (!ok && err_code() != DD_EXIT_FAIL)
+            break; /* the proxy answered: asking again will not help */
+    }
+    return ok;
+}
+
+/* The /switch call made while the promotion runs, on a thread of its own. */
+typedef struct {
+    Sw *s;
+    bool ok;
+    ProxySwitchReply rep;
+    double ended;
+    DdExit code; /* the error slot is per thread: carried back by hand */
+    char message[1024];
+    char hint[512];
+} SwSwitchJob;
+
+static void *sw_switch_thread(void *arg)
+{
+    SwSwitchJob *job = arg;
+    job->ok = sw_switch_proxy(job->s, job->s->o->target, &job->rep);
+    job->ended = time_mono();
+    if (!job->ok) {
+        job->code = err_code();
+        snprintf(job->message, sizeof(job->message), "%s", err_message());
+        snprintf(job->hint, sizeof(job->hint), "%s", err_hint_text());
+    }
+    return NULL;
+}
+
+/* Poll until the target is out of recovery. */
+static bool sw_wait_promoted(Sw *s)
+{
+    double deadline = time_mono() + SW_PROMOTE_TIMEOUT;
+    for (;;) {
+        char *rec = pg_query_value(s->tgt, "SELECT pg_is_in_recovery()", 0, NULL);
+        bool in_recovery = rec && rec[0] == 't';
+        bool failed = !rec;
+        free(rec);
+        if (!failed && !in_recovery)
+            return true;
+        if (failed)
+            return false;
+        if (time_mono() > deadline)
+            return err_set(DD_EXIT_TIMEOUT, "the target did not leave recovery within %.0f s",
+                           SW_PROMOTE_TIMEOUT);
+        time_sleep(s->o->poll_interval);
+    }
+}
+
 /*
- * Promote and wait until the target is out of recovery. *maybe is set once
- * the promotion was asked for: from then on the target may promote even if
- * this fails.
+ * Promote the target and, at the same time, switch the proxy to it: a hot
+ * standby accepts the new sessions while it finishes its promotion, and
+ * they may write once it has (nothing runs on them before the resume). So
+ * clients are held for the longer of the two, not their sum.
+ *
+ * *maybe is set once the promotion was asked for: from then on the target
+ * may promote even if this fails. s->switched says the proxy points at the
+ * target: a rollback must switch it back first.
  */
-static bool sw_promote(Sw *s, bool *maybe)
+static bool sw_promote_switch(Sw *s, bool *maybe)
 {
     sw_begin(s, SW_STEP_PROMOTE);
     char *sent = pg_query_value(s->tgt, "SELECT pg_promote(wait => false)", 0, NULL);
@@ -296,43 +359,48 @@ static bool sw_promote(Sw *s, bool *maybe)
     if (!ok)
         return sw_fail(s, SW_STEP_PROMOTE);
     *maybe = true;
-    double deadline = time_mono() + SW_PROMOTE_TIMEOUT;
-    for (;;) {
-        char *rec = pg_query_value(s->tgt, "SELECT pg_is_in_recovery()", 0, NULL);
-        bool in_recovery = rec && rec[0] == 't';
-        bool failed = !rec;
-        free(rec);
-        if (!failed && !in_recovery)
-            break;
-        if (failed || time_mono() > deadline) {
-            if (!failed)
-                err_set(DD_EXIT_TIMEOUT, "the target did not leave recovery within %.0f s",
-                        SW_PROMOTE_TIMEOUT);
-            return sw_fail(s, SW_STEP_PROMOTE);
-        }
-        time_sleep(s->o->poll_interval);
-    }
-    s->r->promoted = true;
-    sw_ok(s, SW_STEP_PROMOTE, "the target left recovery: it is the new primary");
-    return true;
-}
-
-static bool sw_switch(Sw *s)
-{
-    ProxySwitchReply rep;
     sw_begin(s, SW_STEP_SWITCH);
-    bool ok = false;
-    for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
-        ok = proxyapi_switch(s->api, s->o->target, &rep);
-        if (!ok && err_code() != DD_EXIT_FAIL)
-            break; /* the proxy answered: asking again will not help */
+    SwSwitchJob job = {.s = s};
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, sw_switch_thread, &job) == 0;
+    if (!threaded)
+        sw_switch_thread(&job);
+    bool promoted = sw_wait_promoted(s);
+    double promoted_at = time_mono();
+    char why[1024];
+    snprintf(why, sizeof(why), "%s", err_message());
+    DdExit code = err_code();
+    if (threaded)
+        pthread_join(th, NULL);
+    s->switched = job.ok;
+    if (job.ok) {
+        s->r->switched = job.rep.switched;
+        s->r->switch_failed = job.rep.failed;
+        switchover_step_end(s->r, SW_STEP_SWITCH, true, job.ended,
+                            "%d sessions reconnected to the new primary, %d failed (%.1f ms)",
+                            job.rep.switched, job.rep.failed, job.rep.switch_ms);
+    } else {
+        switchover_step_end(s->r, SW_STEP_SWITCH, false, job.ended, "%s", job.message);
     }
-    if (!ok)
-        return sw_fail(s, SW_STEP_SWITCH);
-    s->r->switched = rep.switched;
-    s->r->switch_failed = rep.failed;
-    sw_ok(s, SW_STEP_SWITCH, "%d sessions reconnected to the new primary, %d failed (%.1f ms)",
-          rep.switched, rep.failed, rep.switch_ms);
+    if (promoted) {
+        s->r->promoted = true;
+        switchover_step_end(s->r, SW_STEP_PROMOTE, true, promoted_at,
+                            "the target left recovery: it is the new primary");
+    } else {
+        switchover_step_end(s->r, SW_STEP_PROMOTE, false, promoted_at, "%s", why);
+    }
+    if (s->o->on_step) {
+        s->o->on_step(s->r, SW_STEP_PROMOTE, s->o->arg);
+        s->o->on_step(s->r, SW_STEP_SWITCH, s->o->arg);
+    }
+    if (!promoted)
+        return err_set(code, "%s", why);
+    if (!job.ok) {
+        err_set(job.code, "%s", job.message);
+        if (job.hint[0])
+            err_hint("%s", job.hint);
+        return false;
+    }
     return true;
 }
 
@@ -440,13 +508,23 @@ static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
         err_set(code, "switchover aborted at step \"%s\": %s; nothing was changed", name, why);
     } else if (step <= SW_STEP_PROMOTE) {
         /* The old primary took no write the target lacks: going back is safe. */
-        bool resumed = !s->paused || sw_resume_proxy(s);
-        r->outcome = resumed ? SW_OUTCOME_ROLLED_BACK : SW_OUTCOME_PAUSED_OLD;
+        ProxySwitchReply back;
+        bool pointed_back = !s->switched || sw_switch_proxy(s, s->o->primary, &back);
+        bool resumed = pointed_back && (!s->paused || sw_resume_proxy(s));
+        r->outcome = resumed        ? SW_OUTCOME_ROLLED_BACK
+                     : pointed_back ? SW_OUTCOME_PAUSED_OLD
+                                    : SW_OUTCOME_PAUSED_NEW;
         err_set(code, "switchover aborted at step \"%s\": %s; %s", name, why,
-                resumed
-                    ? "the proxy serves the old primary again"
-                    : "the proxy could not be resumed: it holds its clients on the old primary");
-        if (!resumed)
+                resumed        ? "the proxy serves the old primary again"
+                : pointed_back ? "the proxy could not be resumed: it holds its clients on the old "
+                                 "primary"
+                               : "the proxy could not be switched back: it holds its clients, "
+                                 "pointing at the target");
+        if (!pointed_back)
+            snprintf(hint, sizeof(hint),
+                     "drydock proxy-ctl switch 'CONNINFO OF THE OLD PRIMARY', then drydock "
+                     "proxy-ctl resume");
+        else if (!resumed)
             snprintf(hint, sizeof(hint), "resume it: drydock proxy-ctl resume");
         else if (maybe_promoted)
             snprintf(hint, sizeof(hint),
@@ -496,8 +574,8 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
     r->demote = o->demote;
     Sw s = {.o = o, .r = r};
     bool maybe = false;
-    bool ok = sw_checks(&s) && sw_pause(&s) && sw_catchup(&s) && sw_promote(&s, &maybe) &&
-              sw_switch(&s) && sw_resume(&s) && sw_fence(&s);
+    bool ok = sw_checks(&s) && sw_pause(&s) && sw_catchup(&s) && sw_promote_switch(&s, &maybe) &&
+              sw_resume(&s) && sw_fence(&s);
     if (ok)
         r->outcome = SW_OUTCOME_DONE;
     else
