@@ -226,7 +226,7 @@ static bool sw_checks(Sw *s)
         !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions))
         return sw_fail(s, SW_STEP_CHECKS);
     sw_ok(s, SW_STEP_CHECKS,
-          "target streams from the primary, %" PRIu64 " bytes behind; proxy serves %d clients", lag,
+          "target streams from the primary, %" PRIu64 " bytes behind; proxy clients: %d", lag,
           sessions);
     return true;
 }
@@ -238,8 +238,14 @@ static bool sw_pause(Sw *s)
     ProxyPauseReply rep;
     sw_begin(s, SW_STEP_PAUSE);
     s->hold_start = time_mono();
-    if (!proxyapi_pause(s->api, s->o->pause_timeout, false, &rep))
+    if (!proxyapi_pause(s->api, s->o->pause_timeout, false, &rep)) {
+        /* No answer: the proxy may have paused all the same; the rollback resumes it. */
+        s->paused = err_code() == DD_EXIT_FAIL;
+        if (err_code() == DD_EXIT_TIMEOUT)
+            err_hint("retry when the long transactions have ended, or give a longer "
+                     "--pause-timeout");
         return sw_fail(s, SW_STEP_PAUSE);
+    }
     s->paused = true;
     s->r->held = rep.held;
     sw_ok(s, SW_STEP_PAUSE, "%d sessions held at a transaction boundary (proxy waited %.1f ms)",
@@ -510,7 +516,9 @@ static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
         /* The old primary took no write the target lacks: going back is safe. */
         ProxySwitchReply back;
         bool pointed_back = !s->switched || sw_switch_proxy(s, s->o->primary, &back);
-        bool resumed = pointed_back && (!s->paused || sw_resume_proxy(s));
+        /* A 409 to /resume: the proxy was not paused (any more). */
+        bool resumed =
+            pointed_back && (!s->paused || sw_resume_proxy(s) || err_code() == DD_EXIT_CONFLICT);
         r->outcome = resumed        ? SW_OUTCOME_ROLLED_BACK
                      : pointed_back ? SW_OUTCOME_PAUSED_OLD
                                     : SW_OUTCOME_PAUSED_NEW;
