@@ -93,7 +93,7 @@ headers:
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	@for f in $(FUZZSRC); do n=$$(basename $$f .c); \
-		clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f $(LIBSRC) $(LIBS) || exit 1; \
+		clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f $(filter-out src/cli/%,$(LIBSRC)) $(LIBS) || exit 1; \
 	done; echo "fuzz targets in $(BUILD)/fuzz"
 
 format:

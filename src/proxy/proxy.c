@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -574,12 +575,31 @@ static bool load_credentials(Proxy *p)
     return false;
 }
 
+/* Every client needs two descriptors (client, server): raise the soft limit to the hard one. */
+static void raise_fd_limit(int max_clients)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return;
+    }
+    rlim_t need = (rlim_t)max_clients * 2 + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+        log_warn("the open-files limit (%llu) allows about %llu clients, not max-clients = %d",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)(rl.rlim_cur - 64) / 2,
+                 max_clients);
+}
+
 Proxy *proxy_new(const ProxyOptions *opt)
 {
     Proxy *p = xcalloc(1, sizeof(Proxy));
     p->opt = *opt;
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit(opt->max_clients);
     p->base = event_base_new();
     if (!p->base) {
         free(p);

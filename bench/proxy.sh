@@ -1,0 +1,136 @@
+#!/bin/bash
+# bench/proxy.sh: the traffic proxy against PgBouncer (Debian's, session
+# mode), same PostgreSQL, same data, in one run:
+#   1. pgbench -S -c 8 -j 2 -T 20 (scale 10): direct, through drydock proxy,
+#      through PgBouncer: TPS and average latency, ratios;
+#   2. RSS of each with 1,000 idle clients logged in (trust), read from
+#      /proc/PID/status (VmRSS).
+#   SECS=20 CLIENTS=1000 bench/proxy.sh
+source "$(dirname "$0")/../tests/integration/lib.sh"
+SECS=${SECS:-20}
+CLIENTS=${CLIENTS:-1000}
+
+pg_primary p
+# drydock opens its server connection at login (session mode): room for the idle clients.
+echo "max_connections = $((CLIENTS + 50))" >>"${PG_DATA[p]}/postgresql.conf"
+pg_stop p
+pg_start p
+as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "${PG_PORT[p]}" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
+
+DPORT=$(free_port)
+APORT=$(free_port)
+BPORT=$(free_port)
+printf '"postgres" ""\n' >"$T/creds"
+chown postgres "$T/creds"
+chmod 600 "$T/creds"
+write_config "[proxy]" "listen = 127.0.0.1:$DPORT" "admin = 127.0.0.1:$APORT" "auth = trust" \
+    "credentials = $T/creds" "max-clients = $((CLIENTS + 100))"
+cat >"$T/pgbouncer.ini" <<INI
+[databases]
+postgres = host=127.0.0.1 port=${PG_PORT[p]} dbname=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BPORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $T/creds
+pool_mode = session
+max_client_conn = $((CLIENTS + 100))
+default_pool_size = 20
+listen_backlog = 4096
+logfile = $T/pgbouncer.log
+pidfile = $T/pgbouncer.pid
+INI
+chown postgres "$T/pgbouncer.ini"
+# setpriv execs (so $! is the daemon) and keeps the open-files limit (runuser's PAM lowers it).
+as_user() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+as_user "$DRYDOCK" --config "$CONF" --quiet proxy 2>"$T/proxy.log" &
+DD_PID=$!
+PIDS+=("$DD_PID")
+as_user pgbouncer -q "$T/pgbouncer.ini" &
+PGB_PID=$!
+PIDS+=("$PGB_PID")
+wait_for "drydock proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
+wait_for "pgbouncer" 20 as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$BPORT" -U postgres -d postgres -Atc "select 1" ||
+    { cat "$T/pgbouncer.log"; exit 1; }
+
+# run NAME PORT: pgbench -S; sets TPS_NAME and LAT_NAME
+run() {
+    local out
+    out=$(as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$2" -U postgres -S -c 8 -j 2 -T "$SECS" postgres 2>&1)
+    if ! grep -q "number of failed transactions: 0 " <<<"$out"; then
+        echo "pgbench through $1 failed:"
+        echo "$out" | tail -5
+        exit 1
+    fi
+    printf -v "TPS_$1" '%s' "$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")"
+    printf -v "LAT_$1" '%s' "$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")"
+}
+echo "pgbench -S -c 8 -j 2 -T $SECS, scale 10 (read-only, simple protocol)"
+run direct "${PG_PORT[p]}"
+run drydock "$DPORT"
+run pgbouncer "$BPORT"
+printf '  %-10s %10s tps  %7s ms avg latency\n' direct "$TPS_direct" "$LAT_direct" \
+    drydock "$TPS_drydock" "$LAT_drydock" pgbouncer "$TPS_pgbouncer" "$LAT_pgbouncer"
+printf '  ratio drydock/pgbouncer: %s (TPS)   drydock/direct: %s (TPS)\n' \
+    "$(echo "scale=3; $TPS_drydock / $TPS_pgbouncer" | bc)" "$(echo "scale=3; $TPS_drydock / $TPS_direct" | bc)"
+
+# --- memory with idle clients ---------------------------------------------------------
+cat >"$T/idle.py" <<'PY'
+# Open N connections, log each in (trust), wait for ReadyForQuery, then hold
+# them until stdin closes.
+import socket, struct, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+body = struct.pack("!I", 196608) + b"user\0postgres\0database\0postgres\0\0"
+packet = struct.pack("!I", len(body) + 4) + body
+socks = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(packet)
+    socks.append(s)
+for s in socks:
+    s.settimeout(120)
+    buf = b""
+    done = False
+    while not done:
+        d = s.recv(65536)
+        if not d:
+            sys.exit("connection closed during login")
+        buf += d
+        while len(buf) >= 5:
+            t, ln = buf[0], struct.unpack("!I", buf[1:5])[0]
+            if len(buf) < 1 + ln:
+                break
+            if t == ord("E"):
+                sys.exit("error during login: %r" % buf[:200])
+            if t == ord("Z"):
+                done = True
+            buf = buf[1 + ln:]
+print("ready", flush=True)
+sys.stdin.read()
+PY
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# idle NAME PORT PID: sets RSS_NAME (kB) with CLIENTS idle clients connected
+idle() {
+    local fifo=$T/idle.$1 out=$T/idle.$1.out
+    mkfifo "$fifo"
+    python3 "$T/idle.py" "$2" "$CLIENTS" <"$fifo" >"$out" 2>&1 &
+    local py=$!
+    exec 7>"$fifo"
+    if ! wait_for "$CLIENTS idle clients on $1" 180 grep -q ready "$out"; then
+        cat "$out"
+        exit 1
+    fi
+    printf -v "RSS_$1" '%s' "$(rss_kb "$3")"
+    exec 7>&-
+    wait $py
+}
+RSS0_drydock=$(rss_kb "$DD_PID")
+RSS0_pgbouncer=$(rss_kb "$PGB_PID")
+idle drydock "$DPORT" "$DD_PID"
+sleep 2 # let the server connections of the drydock clients go
+idle pgbouncer "$BPORT" "$PGB_PID"
+echo "RSS with $CLIENTS idle clients logged in (before: drydock $RSS0_drydock kB, pgbouncer $RSS0_pgbouncer kB)"
+printf '  drydock   %8s kB\n  pgbouncer %8s kB\n' "$RSS_drydock" "$RSS_pgbouncer"
+printf '  ratio drydock/pgbouncer: %s (RSS; drydock also holds one server connection per client)\n' \
+    "$(echo "scale=3; $RSS_drydock / $RSS_pgbouncer" | bc)"

@@ -1,0 +1,242 @@
+/*
+ * auth_test.c - SCRAM-SHA-256 against the RFC 7677 test vector (both
+ * sides), verifiers, md5, and the credentials file with each error message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proxy/auth.h"
+
+/* RFC 7677, section 3: user "user", password "pencil". */
+#define RFC_CLIENT_FIRST_BARE "n=user,r=rOprNGfwEbeRWgbNEkqO"
+#define RFC_NONCE             "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+#define RFC_SERVER_FIRST      "r=" RFC_NONCE ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+#define RFC_CLIENT_FINAL      "c=biws,r=" RFC_NONCE ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+#define RFC_SERVER_FINAL      "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+#define RFC_VERIFIER                                                                               \
+    "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:"    \
+    "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="
+
+static Credential rfc_credential(void)
+{
+    Credential c = {0};
+    c.user = "user";
+    c.kind = CRED_PLAIN;
+    c.secret = "pencil";
+    size_t n;
+    assert_true(auth_b64_decode("W22ZaJ0SNY7soEsUEjb6gQ==", 24, c.salt, sizeof(c.salt), &n));
+    c.salt_len = n;
+    c.iterations = 4096;
+    scram_keys_from_password("pencil", c.salt, c.salt_len, 4096, NULL, c.stored_key, c.server_key);
+    c.has_scram = true;
+    return c;
+}
+
+static void test_scram_server_rfc7677(void **state)
+{
+    (void)state;
+    Credential c = rfc_credential();
+    ScramServer s = {0};
+    s.client_first_bare = strdup(RFC_CLIENT_FIRST_BARE);
+    s.server_first = strdup(RFC_SERVER_FIRST);
+    strcpy(s.nonce, RFC_NONCE);
+    strcpy(s.gs2, "n,,");
+    Buf out = {0};
+    assert_true(scram_server_final(&s, &c, RFC_CLIENT_FINAL, strlen(RFC_CLIENT_FINAL), &out));
+    buf_append(&out, "", 1);
+    assert_string_equal((char *)out.data, RFC_SERVER_FINAL);
+    buf_free(&out);
+
+    /* A wrong proof (one character changed) is refused. */
+    char bad[] = RFC_CLIENT_FINAL;
+    bad[strlen(bad) - 3] = 'A';
+    assert_false(scram_server_final(&s, &c, bad, strlen(bad), &out));
+    assert_string_equal(err_message(), "password authentication failed for user \"user\"");
+    /* A nonce that is not ours is refused. */
+    const char *other = "c=biws,r=xyz,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    assert_false(scram_server_final(&s, &c, other, strlen(other), &out));
+    assert_string_equal(err_message(), "malformed SCRAM message: nonce does not match");
+    scram_server_free(&s);
+    buf_free(&out);
+}
+
+static void test_scram_server_first(void **state)
+{
+    (void)state;
+    Credential c = rfc_credential();
+    ScramServer s;
+    Buf out = {0};
+    const char *first = "n,," RFC_CLIENT_FIRST_BARE;
+    assert_true(scram_server_first(&s, &c, first, strlen(first), &out));
+    buf_append(&out, "", 1);
+    assert_true(strncmp((char *)out.data, "r=rOprNGfwEbeRWgbNEkqO", 22) == 0);
+    assert_non_null(strstr((char *)out.data, ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"));
+    scram_server_free(&s);
+    const struct {
+        const char *msg, *error;
+    } bad[] = {
+        {"p=tls-server-end-point,,n=,r=abc", "malformed SCRAM message: channel binding is not "
+                                             "supported"},
+        {"x,,n=,r=abc", "malformed SCRAM message: unexpected GS2 header"},
+        {"n,,n=user", "malformed SCRAM message: client-first-message lacks the user or the nonce"},
+        {"n", "malformed SCRAM message: unexpected GS2 header"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        buf_reset(&out);
+        if (scram_server_first(&s, &c, bad[i].msg, strlen(bad[i].msg), &out))
+            fail_msg("\"%s\" accepted", bad[i].msg);
+        assert_string_equal(err_message(), bad[i].error);
+        scram_server_free(&s);
+    }
+    buf_free(&out);
+}
+
+static void test_scram_client_rfc7677(void **state)
+{
+    (void)state;
+    Credential c = rfc_credential();
+    ScramClient cl = {0};
+    cl.client_first_bare = strdup(RFC_CLIENT_FIRST_BARE);
+    strcpy(cl.nonce, "rOprNGfwEbeRWgbNEkqO");
+    Buf out = {0};
+    assert_true(
+        scram_client_final(&cl, &c, NULL, RFC_SERVER_FIRST, strlen(RFC_SERVER_FIRST), &out));
+    buf_append(&out, "", 1);
+    assert_string_equal((char *)out.data, RFC_CLIENT_FINAL);
+    assert_true(scram_client_verify(&cl, RFC_SERVER_FINAL, strlen(RFC_SERVER_FINAL)));
+    assert_false(scram_client_verify(&cl, "v=AAAA", 6));
+    assert_string_equal(err_message(), "the server's SCRAM signature is wrong");
+
+    /* From a verifier and the ClientKey recovered from a client's proof. */
+    Credential v = {0};
+    v.user = "user";
+    v.kind = CRED_SCRAM;
+    assert_true(auth_scram_parse_verifier(RFC_VERIFIER, &v));
+    assert_memory_equal(v.stored_key, c.stored_key, SCRAM_KEY_LEN);
+    assert_memory_equal(v.server_key, c.server_key, SCRAM_KEY_LEN);
+    uint8_t ck[SCRAM_KEY_LEN], sk[SCRAM_KEY_LEN], svk[SCRAM_KEY_LEN];
+    scram_keys_from_password("pencil", c.salt, c.salt_len, 4096, ck, sk, svk);
+    buf_reset(&out);
+    assert_true(scram_client_final(&cl, &v, ck, RFC_SERVER_FIRST, strlen(RFC_SERVER_FIRST), &out));
+    buf_append(&out, "", 1);
+    assert_string_equal((char *)out.data, RFC_CLIENT_FINAL);
+    /* Without the ClientKey a verifier cannot answer. */
+    buf_reset(&out);
+    assert_false(
+        scram_client_final(&cl, &v, NULL, RFC_SERVER_FIRST, strlen(RFC_SERVER_FIRST), &out));
+    assert_string_equal(err_message(),
+                        "cannot authenticate user \"user\" to the server with SCRAM: "
+                        "the credentials file holds no usable secret");
+    scram_client_free(&cl);
+    buf_free(&out);
+}
+
+static void test_md5(void **state)
+{
+    (void)state;
+    Credential c = {.user = "user", .kind = CRED_PLAIN, .secret = "pencil"};
+    const uint8_t salt[4] = {1, 2, 3, 4};
+    char out[36];
+    assert_true(auth_md5_response(&c, "user", salt, out));
+    assert_string_equal(out, "md54376eb6913b38f9aaff38dc7cf19ca76");
+    Credential h = {
+        .user = "user", .kind = CRED_MD5, .secret = "md520c46e3762c864548e296b33c3406aa9"};
+    assert_true(auth_md5_response(&h, "user", salt, out));
+    assert_string_equal(out, "md54376eb6913b38f9aaff38dc7cf19ca76");
+}
+
+static void test_credentials_parse(void **state)
+{
+    (void)state;
+    Credentials cr;
+    const char *text = "; comment\n"
+                       "# another\n"
+                       "\n"
+                       "\"alice\" \"secret\"\n"
+                       "  \"bob\"\t\"md520c46e3762c864548e296b33c3406aa9\" \"ignored\"\n"
+                       "\"c\"\"q\" \"" RFC_VERIFIER "\"\n";
+    assert_true(auth_credentials_parse(text, "f", &cr));
+    assert_int_equal(cr.len, 3);
+    const Credential *a = auth_credentials_find(&cr, "alice");
+    assert_non_null(a);
+    assert_int_equal(a->kind, CRED_PLAIN);
+    assert_string_equal(a->secret, "secret");
+    assert_true(a->has_scram);
+    assert_int_equal(auth_credentials_find(&cr, "bob")->kind, CRED_MD5);
+    const Credential *q = auth_credentials_find(&cr, "c\"q");
+    assert_non_null(q);
+    assert_int_equal(q->kind, CRED_SCRAM);
+    assert_int_equal(q->iterations, 4096);
+    assert_null(auth_credentials_find(&cr, "nobody"));
+    auth_credentials_free(&cr);
+}
+
+static void test_credentials_errors(void **state)
+{
+    (void)state;
+    const struct {
+        const char *text, *error;
+    } cases[] = {
+        {"alice secret\n",
+         "invalid line 1 in credentials file \"f\": expected \"user\" \"secret\""},
+        {"\"alice\"\n", "invalid line 1 in credentials file \"f\": expected \"user\" \"secret\""},
+        {"\n\"alice\" \"unterminated\n",
+         "invalid line 2 in credentials file \"f\": expected \"user\" \"secret\""},
+        {"\"\" \"x\"\n", "empty user name on line 1 of credentials file \"f\""},
+        {"\"a\" \"x\"\n\"a\" \"y\"\n", "duplicate user \"a\" on line 2 of credentials file \"f\""},
+        {"\"a\" \"SCRAM-SHA-256$4096:abc\"\n",
+         "invalid SCRAM-SHA-256 verifier for user \"a\" in \"f\" line 1"},
+        {"\"a\" \"SCRAM-SHA-256$0:W22ZaJ0SNY7soEsUEjb6gQ==$AAAA:AAAA\"\n",
+         "invalid SCRAM-SHA-256 verifier for user \"a\" in \"f\" line 1"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        Credentials cr;
+        if (auth_credentials_parse(cases[i].text, "f", &cr))
+            fail_msg("case %zu accepted", i);
+        assert_string_equal(err_message(), cases[i].error);
+        assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    }
+}
+
+static void test_credentials_file_mode(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/drydock-cred-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "\"u\" \"p\"\n", 8), 8);
+    close(fd);
+    Credentials cr;
+    chmod(path, 0640);
+    assert_false(auth_credentials_load(path, &cr));
+    char want[200];
+    snprintf(want, sizeof(want), "credentials file \"%s\" has group or world access (mode 0640)",
+             path);
+    assert_string_equal(err_message(), want);
+    chmod(path, 0600);
+    assert_true(auth_credentials_load(path, &cr));
+    assert_int_equal(cr.len, 1);
+    auth_credentials_free(&cr);
+    unlink(path);
+    assert_false(auth_credentials_load(path, &cr));
+    assert_int_equal(err_code(), DD_EXIT_IO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scram_server_rfc7677),  cmocka_unit_test(test_scram_server_first),
+        cmocka_unit_test(test_scram_client_rfc7677),  cmocka_unit_test(test_md5),
+        cmocka_unit_test(test_credentials_parse),     cmocka_unit_test(test_credentials_errors),
+        cmocka_unit_test(test_credentials_file_mode),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
