@@ -9,11 +9,13 @@
 #include <libpq-fe.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
 #include "maint/proxyapi.h"
@@ -581,12 +583,36 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
     r->to_data = o->target_data ? xstrdup(o->target_data) : NULL;
     r->demote = o->demote;
     Sw s = {.o = o, .r = r};
-    bool maybe = false;
-    bool ok = sw_checks(&s) && sw_pause(&s) && sw_catchup(&s) && sw_promote_switch(&s, &maybe) &&
-              sw_resume(&s) && sw_fence(&s);
+    bool maybe = false, aborted = false;
+    bool ok = sw_checks(&s);
+    if (ok) {
+        /*
+         * An interrupt must not leave the clients held: the signals that would
+         * end drydock wait until the proxy is resumed (the hold is bounded by
+         * the deadlines), and take effect then.
+         */
+        sigset_t hold, saved, pending;
+        sigemptyset(&hold);
+        sigaddset(&hold, SIGINT);
+        sigaddset(&hold, SIGTERM);
+        sigaddset(&hold, SIGHUP);
+        sigaddset(&hold, SIGQUIT);
+        pthread_sigmask(SIG_BLOCK, &hold, &saved);
+        ok = sw_pause(&s) && sw_catchup(&s) && sw_promote_switch(&s, &maybe) && sw_resume(&s);
+        if (!ok)
+            aborted = !sw_abort(&s, switchover_failed_step(r), maybe);
+        if (ok && sigpending(&pending) == 0 &&
+            (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1))
+            log_error("interrupted after the switch: clients run on the new primary (%s); the old "
+                      "primary was not fenced. HINT: stop it before anything writes to it",
+                      r->to);
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        if (ok)
+            ok = sw_fence(&s);
+    }
     if (ok)
         r->outcome = SW_OUTCOME_DONE;
-    else
+    else if (!aborted) /* the checks or the fence */
         sw_abort(&s, switchover_failed_step(r), maybe);
     pg_disconnect(s.pri);
     pg_disconnect(s.tgt);

@@ -50,6 +50,10 @@
  *
  * The hold is measured from the moment POST /pause is sent to the moment
  * POST /resume has returned, and reported with the proxy's paused_ms.
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked during the hold, so that
+ * an interrupt cannot leave the clients held; they take effect after the
+ * resume (before the fence: an interrupt there is reported on stderr).
+ * Only SIGKILL can: then "drydock proxy-ctl resume" (or switch) by hand.
  */
 #ifndef DD_MAINT_SWITCHOVER_H
 #define DD_MAINT_SWITCHOVER_H
