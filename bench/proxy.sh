@@ -43,11 +43,11 @@ pidfile = $T/pgbouncer.pid
 INI
 chown postgres "$T/pgbouncer.ini"
 # setpriv execs (so $! is the daemon) and keeps the open-files limit (runuser's PAM lowers it).
-as_user() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
-as_user "$DRYDOCK" --config "$CONF" --quiet proxy 2>"$T/proxy.log" &
+as_user=(setpriv --reuid=postgres --regid=postgres --init-groups)
+"${as_user[@]}" "$DRYDOCK" --config "$CONF" --quiet proxy 2>"$T/proxy.log" &
 DD_PID=$!
 PIDS+=("$DD_PID")
-as_user pgbouncer -q "$T/pgbouncer.ini" &
+"${as_user[@]}" pgbouncer -q "$T/pgbouncer.ini" &
 PGB_PID=$!
 PIDS+=("$PGB_PID")
 wait_for "drydock proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
@@ -122,6 +122,7 @@ idle() {
         exit 1
     fi
     printf -v "RSS_$1" '%s' "$(rss_kb "$3")"
+    echo "  ($1: $(ls /proc/"$3"/fd | wc -l) open files, pid $3)"
     exec 7>&-
     wait $py
 }

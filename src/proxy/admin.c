@@ -272,6 +272,8 @@ bool admin_start(Proxy *p)
     int port = atoi(colon + 1);
     p->http = evhttp_new(p->base);
     evhttp_set_max_body_size(p->http, ADMIN_MAX_BODY);
+    /* A /pause may wait up to its deadline (at most a day) before it answers. */
+    evhttp_set_timeout(p->http, 86400 + 120);
     evhttp_set_allowed_methods(p->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
                                             EVHTTP_REQ_OPTIONS);

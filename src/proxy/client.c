@@ -28,7 +28,7 @@ void client_send(Session *s, const Buf *b)
 {
     if (!s->client || b->len == 0)
         return;
-    bufferevent_write(s->client, b->data, b->len);
+    io_write(s->client, b->data, b->len);
     s->proxy->counters.bytes_out += b->len;
 }
 
@@ -47,9 +47,9 @@ static void client_protocol_error(Session *s)
     client_fatal(s, "08P01", err_message());
 }
 
-static void client_read_cb(struct bufferevent *bev, void *arg)
+static void client_read_cb(Io *io, void *arg)
 {
-    (void)bev;
+    (void)io;
     Session *s = arg;
     switch (s->state) {
     case SESSION_STARTUP:
@@ -64,25 +64,27 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
     default: /* held, connecting, switching: the bytes wait in the buffer */
         break;
     }
+    if (s->state != SESSION_CLOSED && s->client)
+        io_consumed(s->client);
 }
 
-static void client_write_cb(struct bufferevent *bev, void *arg)
+static void client_drained_cb(Io *io, void *arg)
 {
-    (void)bev;
+    (void)io;
     Session *s = arg;
     Server *srv = s->server;
-    if (srv && srv->write_blocked && srv->bev) {
+    if (srv && srv->write_blocked && srv->io) {
         srv->write_blocked = false;
-        bufferevent_enable(srv->bev, EV_READ);
+        io_set_reading(srv->io, true);
         server_pump(s);
     }
 }
 
-static void client_event_cb(struct bufferevent *bev, short what, void *arg)
+static void client_event_cb(Io *io, IoEvent what, void *arg)
 {
-    (void)bev;
+    (void)io;
     Session *s = arg;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+    if (what & (IO_EOF | IO_ERROR))
         proxy_session_close(s, "client disconnected");
 }
 
@@ -136,12 +138,8 @@ void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int 
     s->tx = 'I';
     s->hook = proxy_session_hook;
     format_addr(sa, s->client_addr, sizeof(s->client_addr));
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    s->client = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    bufferevent_setcb(s->client, client_read_cb, client_write_cb, client_event_cb, s);
-    bufferevent_setwatermark(s->client, EV_READ, 0, PROXY_BUF_HIGH);
-    bufferevent_enable(s->client, EV_READ | EV_WRITE);
+    s->client =
+        io_new(p->base, fd, PROXY_BUF_HIGH, client_read_cb, client_drained_cb, client_event_cb, s);
     s->login_timer = evtimer_new(p->base, login_timeout_cb, s);
     struct timeval tv = {p->opt.login_timeout, 0};
     evtimer_add(s->login_timer, &tv);
@@ -200,7 +198,7 @@ static void start_auth(Session *s)
 
 static void client_startup(Session *s)
 {
-    struct evbuffer *in = bufferevent_get_input(s->client);
+    struct evbuffer *in = s->client->in;
     while (s->state == SESSION_STARTUP) {
         uint8_t head[4];
         uint32_t n;
@@ -223,7 +221,7 @@ static void client_startup(Session *s)
         }
         if (st.kind == PROTO_STARTUP_SSL || st.kind == PROTO_STARTUP_GSSENC) {
             /* Encryption is declined: the client goes on in clear or gives up. */
-            bufferevent_write(s->client, "N", 1);
+            io_write(s->client, "N", 1);
             continue;
         }
         if (st.kind == PROTO_STARTUP_CANCEL) {
@@ -232,6 +230,7 @@ static void client_startup(Session *s)
             return;
         }
         keep_startup(s, &st);
+        buf_free(&s->startup); /* what is kept was copied: the packet can go */
         start_auth(s);
     }
 }
@@ -239,7 +238,7 @@ static void client_startup(Session *s)
 /* One whole message of the auth phase, or NULL (incomplete / dropped). */
 static bool auth_message(Session *s, Buf *msg)
 {
-    struct evbuffer *in = bufferevent_get_input(s->client);
+    struct evbuffer *in = s->client->in;
     uint8_t hdr[PROTO_HEADER_LEN];
     ProtoHeader h;
     if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ev_ssize_t)sizeof(hdr))
@@ -374,18 +373,20 @@ static bool client_next_message(Session *s, struct evbuffer *in, size_t avail)
     return true;
 }
 
-void client_pump(Session *s)
+/* Move whole and partial client messages to the server until input or room runs out. */
+static void client_pump_frames(Session *s, Server *srv)
 {
-    Server *srv = s->server;
-    if (s->state != SESSION_ACTIVE || !srv || srv->phase != SERVER_READY || !s->client)
-        return;
-    struct evbuffer *in = bufferevent_get_input(s->client);
-    struct evbuffer *out = bufferevent_get_output(srv->bev);
+    struct evbuffer *in = s->client->in;
+    struct evbuffer *out = srv->io->out;
     while (s->state == SESSION_ACTIVE) {
         if (evbuffer_get_length(out) >= PROXY_BUF_HIGH) {
-            s->read_blocked = true;
-            bufferevent_disable(s->client, EV_READ);
-            return;
+            io_flush(srv->io);
+            if (evbuffer_get_length(out) >= PROXY_BUF_HIGH) {
+                /* The server's drained callback restarts us. */
+                s->read_blocked = true;
+                io_set_reading(s->client, false);
+                return;
+            }
         }
         size_t avail = evbuffer_get_length(in);
         if (s->cframe_left > 0) {
@@ -403,4 +404,18 @@ void client_pump(Session *s)
         if (avail < PROTO_HEADER_LEN || !client_next_message(s, in, avail))
             return;
     }
+}
+
+void client_pump(Session *s)
+{
+    Server *srv = s->server;
+    if (s->state != SESSION_ACTIVE || !srv || srv->phase != SERVER_READY || !s->client)
+        return;
+    client_pump_frames(s, srv);
+    if (s->state == SESSION_CLOSED)
+        return;
+    if (s->server == srv)
+        io_flush(srv->io);
+    if (s->client)
+        io_consumed(s->client);
 }

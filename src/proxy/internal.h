@@ -4,12 +4,12 @@
  * interface is proxy.h.
  *
  * Ownership: the Proxy owns its sessions (a doubly linked list); a Session
- * owns its client bufferevent and its Server(s). A closed session is moved to
+ * owns its client connection (io.h) and its Server(s). A closed session is moved to
  * the dead list and freed from a zero-delay event, never inside the callback
  * that closed it (a callback up the stack may still use it).
  *
- * Backpressure: every bufferevent reads at most PROXY_BUF_HIGH bytes ahead
- * (read high watermark) and a pump stops moving bytes while the other side's
+ * Backpressure: every connection reads at most PROXY_BUF_HIGH bytes ahead
+ * (Io read_max) and a pump stops moving bytes while the other side's
  * output holds more than PROXY_BUF_HIGH; the write callback of that side
  * restarts the pump once its output is drained. Nothing is buffered whole.
  */
@@ -17,7 +17,6 @@
 #define DD_PROXY_INTERNAL_H
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
@@ -27,6 +26,7 @@
 
 #include "common/mem.h"
 #include "proxy/auth.h"
+#include "proxy/io.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
 
@@ -53,7 +53,7 @@ typedef enum {
 
 typedef struct Server {
     Session *session;
-    struct bufferevent *bev;
+    Io *io;
     ServerPhase phase;
     ScramClient scram;
     bool scram_used;

@@ -167,14 +167,7 @@ void proxy_session_close(Session *s, const char *why)
     s->server = s->next_server = NULL;
     if (s->client) {
         /* Flush what is queued (an error message) before the socket closes. */
-        /* Its output's start is frozen (only the bufferevent drains it): thaw, write once. */
-        struct evbuffer *out = bufferevent_get_output(s->client);
-        if (evbuffer_get_length(out) > 0) {
-            evbuffer_unfreeze(out, 1);
-            if (evbuffer_write(out, bufferevent_getfd(s->client)) < 0)
-                log_debug("session %u: could not send its last message", s->id);
-        }
-        bufferevent_free(s->client);
+        io_free(s->client); /* after one last try to send what is queued (an error) */
         s->client = NULL;
     }
     unlink_session(p, s);
@@ -599,7 +592,6 @@ Proxy *proxy_new(const ProxyOptions *opt)
     p->opt = *opt;
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit(opt->max_clients);
     p->base = event_base_new();
     if (!p->base) {
         free(p);
@@ -619,6 +611,7 @@ Proxy *proxy_new(const ProxyOptions *opt)
     event_add(p->sig_term, NULL);
     event_add(p->sig_int, NULL);
     event_add(p->sig_hup, NULL);
+    raise_fd_limit(opt->max_clients);
     log_info("listening on %s for %s, admin API on %s, %zu users in \"%s\"", opt->listen,
              p->target.redacted, opt->admin, p->creds.len, opt->credentials);
     return p;

@@ -13,6 +13,8 @@
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <errno.h>
+#include <event2/bufferevent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,24 +29,20 @@ static void server_handshake(Server *srv);
 
 void server_send(Server *srv, const Buf *b)
 {
-    if (srv->bev && b->len)
-        bufferevent_write(srv->bev, b->data, b->len);
+    if (srv->io && b->len)
+        io_write(srv->io, b->data, b->len);
 }
 
 void server_free(Server *srv)
 {
     if (!srv)
         return;
-    if (srv->bev) {
-        if (srv->phase == SERVER_READY) {
-            /* Terminate, best effort: the server then ends the backend at once. */
-            struct evbuffer *out = bufferevent_get_output(srv->bev);
-            static const uint8_t term[5] = {'X', 0, 0, 0, 4};
-            if (evbuffer_get_length(out) == 0 &&
-                write(bufferevent_getfd(srv->bev), term, sizeof(term)) < 0)
-                log_debug("could not send Terminate to the server");
-        }
-        bufferevent_free(srv->bev);
+    if (srv->io) {
+        /* Terminate, best effort (io_free sends it): the backend ends at once. */
+        static const uint8_t term[5] = {'X', 0, 0, 0, 4};
+        if (srv->phase == SERVER_READY && srv->frame_left == 0)
+            evbuffer_add(srv->io->out, term, sizeof(term));
+        io_free(srv->io);
     }
     if (srv->timer)
         event_free(srv->timer);
@@ -93,49 +91,47 @@ static void send_startup(Server *srv)
     srv->phase = SERVER_AUTH;
 }
 
-static void server_read_cb(struct bufferevent *bev, void *arg)
+static void server_read_cb(Io *io, void *arg)
 {
-    (void)bev;
+    (void)io;
     Server *srv = arg;
-    if (srv->phase == SERVER_READY)
-        server_pump(srv->session);
-    else
-        server_handshake(srv);
+    Session *s = srv->session; /* stays allocated until the reaper runs */
+    if (srv->phase == SERVER_READY) {
+        server_pump(s);
+        return;
+    }
+    server_handshake(srv);
+    /* srv may be gone (failed) or have moved on (ready, pumped): find it again. */
+    if (s->server == srv || s->next_server == srv)
+        io_consumed(srv->io);
 }
 
-static void server_write_cb(struct bufferevent *bev, void *arg)
+static void server_drained_cb(Io *io, void *arg)
 {
-    (void)bev;
+    (void)io;
     Server *srv = arg;
     Session *s = srv->session;
     if (srv == s->server && s->read_blocked && s->client && s->state == SESSION_ACTIVE) {
         s->read_blocked = false;
-        bufferevent_enable(s->client, EV_READ);
+        io_set_reading(s->client, true);
         client_pump(s);
     }
 }
 
-static void server_event_cb(struct bufferevent *bev, short what, void *arg)
+static void server_event_cb(Io *io, IoEvent what, void *arg)
 {
     Server *srv = arg;
-    if (what & BEV_EVENT_CONNECTED) {
-        if (srv->addr.ss_family != AF_UNIX) {
-            int one = 1;
-            setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        }
+    if (what & IO_CONNECTED) {
         send_startup(srv);
         return;
     }
-    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-        return;
     if (srv->phase == SERVER_READY) {
         proxy_server_lost(srv->session, "server closed the connection unexpectedly");
         return;
     }
-    int e = EVUTIL_SOCKET_ERROR();
     server_fail(srv, "08006", "could not connect to server: %s",
-                (what & BEV_EVENT_ERROR) && e ? evutil_socket_error_to_string(e)
-                                              : "connection closed during startup");
+                (what & IO_ERROR) && io->error ? strerror(io->error)
+                                               : "connection closed during startup");
 }
 
 Server *server_connect(Session *s, const ServerTarget *t)
@@ -145,17 +141,14 @@ Server *server_connect(Session *s, const ServerTarget *t)
     srv->session = s;
     memcpy(&srv->addr, &t->addr, t->addr_len);
     srv->addr_len = t->addr_len;
-    srv->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    bufferevent_setcb(srv->bev, server_read_cb, server_write_cb, server_event_cb, srv);
-    bufferevent_setwatermark(srv->bev, EV_READ, 0, PROXY_BUF_HIGH);
-    if (bufferevent_socket_connect(srv->bev, (struct sockaddr *)&srv->addr, (int)srv->addr_len) !=
-        0) {
-        err_set(DD_EXIT_PG, "could not connect to server: %s",
-                evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    srv->io = io_connect(p->base, (struct sockaddr *)&srv->addr, srv->addr_len, PROXY_BUF_HIGH,
+                         server_read_cb, server_drained_cb, server_event_cb, srv);
+    if (!srv->io) {
+        err_set(DD_EXIT_PG, "could not connect to server: %s", strerror(errno));
         server_free(srv);
         return NULL;
     }
-    bufferevent_enable(srv->bev, EV_READ | EV_WRITE);
+    io_set_reading(srv->io, true);
     srv->timer = evtimer_new(p->base, server_timeout_cb, srv);
     struct timeval tv = {p->opt.login_timeout, 0};
     evtimer_add(srv->timer, &tv);
@@ -308,7 +301,7 @@ static void server_handshake(Server *srv)
 {
     Buf msg = {0};
     for (;;) {
-        struct evbuffer *in = bufferevent_get_input(srv->bev);
+        struct evbuffer *in = srv->io->in;
         uint8_t hdr[PROTO_HEADER_LEN];
         ProtoHeader h;
         if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ev_ssize_t)sizeof(hdr))
@@ -358,7 +351,7 @@ static bool server_next_message(Session *s, Server *srv, struct evbuffer *in, si
     if (h.type == 'Z') {
         if (avail < PROTO_HEADER_LEN + 1)
             return false;
-        evbuffer_remove_buffer(in, bufferevent_get_output(s->client), (size_t)total);
+        evbuffer_remove_buffer(in, s->client->out, (size_t)total);
         s->proxy->counters.bytes_out += total;
         session_track_ready(s, hdr[PROTO_HEADER_LEN]);
         if (hdr[PROTO_HEADER_LEN] == 'I')
@@ -375,18 +368,20 @@ static bool server_next_message(Session *s, Server *srv, struct evbuffer *in, si
     return true;
 }
 
-void server_pump(Session *s)
+/* Move server messages to the client until input or room runs out. */
+static void server_pump_frames(Session *s, Server *srv)
 {
-    Server *srv = s->server;
-    if (!srv || srv->phase != SERVER_READY || !s->client)
-        return;
-    struct evbuffer *in = bufferevent_get_input(srv->bev);
-    struct evbuffer *out = bufferevent_get_output(s->client);
+    struct evbuffer *in = srv->io->in;
+    struct evbuffer *out = s->client->out;
     for (;;) {
         if (evbuffer_get_length(out) >= PROXY_BUF_HIGH) {
-            srv->write_blocked = true;
-            bufferevent_disable(srv->bev, EV_READ);
-            return;
+            io_flush(s->client);
+            if (evbuffer_get_length(out) >= PROXY_BUF_HIGH) {
+                /* The client's drained callback restarts us. */
+                srv->write_blocked = true;
+                io_set_reading(srv->io, false);
+                return;
+            }
         }
         size_t avail = evbuffer_get_length(in);
         if (srv->frame_left > 0) {
@@ -401,6 +396,19 @@ void server_pump(Session *s)
         if (avail < PROTO_HEADER_LEN || !server_next_message(s, srv, in, avail))
             return;
     }
+}
+
+void server_pump(Session *s)
+{
+    Server *srv = s->server;
+    if (!srv || srv->phase != SERVER_READY || !s->client)
+        return;
+    server_pump_frames(s, srv);
+    if (s->state == SESSION_CLOSED)
+        return;
+    io_flush(s->client);
+    if (s->server == srv)
+        io_consumed(srv->io);
 }
 
 static void cancel_done_cb(struct bufferevent *bev, void *arg)

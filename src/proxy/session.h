@@ -64,7 +64,7 @@ typedef struct {
 
 struct Server;
 struct Proxy;
-struct bufferevent;
+struct Io;
 struct event;
 
 typedef struct Session Session;
@@ -81,7 +81,7 @@ struct Session {
     Session *next, *prev; /* in the proxy's list of sessions */
 
     /* client side */
-    struct bufferevent *client;
+    struct Io *client;
     char client_addr[64];
     struct event *login_timer;
     Buf startup;    /* the startup packet, kept for its parameters */

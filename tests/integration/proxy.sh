@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 pg_primary p
-psql_q p "alter role postgres password 'secret'; create role app login password 'apppw'; grant all on schema public to app" >/dev/null
+psql_q p "alter role postgres password 'secret'; create role app login password 'apppw'; create role bob login password 'bobpw'; grant all on schema public to app" >/dev/null
 sed -i 's|^host \+all \+all \+127.0.0.1/32 \+trust|host all all 127.0.0.1/32 scram-sha-256|' "${PG_DATA[p]}/pg_hba.conf"
 as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[p]}" reload >/dev/null
 export PGPASSWORD=secret
@@ -53,6 +53,22 @@ check_eq "a user with a SCRAM verifier only: client and server authenticated" ap
     "$(as_pg env PGPASSWORD=apppw "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U app -d postgres -XAtc 'select current_user')"
 check_eq "the startup parameters reach the server" myapp \
     "$(as_pg env PGAPPNAME=myapp "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres -d postgres -XAtc 'show application_name')"
+
+bob() { as_pg env PGPASSWORD=bobpw "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U bob -d postgres -XAtc 'select current_user' 2>&1; }
+check "a user missing from the credentials file is refused" grep -q 'password authentication failed for user "bob"' <<<"$(bob)"
+echo '"bob" "bobpw"' >>"$T/creds"
+kill -HUP "$PROXY_PID"
+wait_for "credentials reloaded" 10 grep -q "credentials reloaded" "$T/proxy.log"
+check_eq "SIGHUP reloads the credentials" bob "$(bob)"
+
+# A CancelRequest (psql sends one on SIGINT) reaches the right server with the real key.
+setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres \
+    -d postgres -XAtc 'select pg_sleep(30)' >/dev/null 2>"$T/cancel.err" &
+victim=$!
+sleep 1
+kill -INT $victim
+wait $victim
+check "a cancel request through the proxy cancels the query" grep -q "canceling statement due to user request" "$T/cancel.err"
 
 # --- load, COPY -----------------------------------------------------------------
 as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -i -s 2 -q postgres >"$T/init.log" 2>&1
