@@ -8,7 +8,7 @@
 # outside the hold, the same way for both.
 #   drydock:   hold = POST /pause sent -> POST /resume returned (its report)
 #   PgBouncer: hold = PAUSE sent -> RESUME returned
-#   ROUNDS=10 SECONDS_PER_ROUND=6 GAP=1 bench/switchover.sh
+#   ROUNDS=10 SECONDS_PER_ROUND=8 GAP=1 bench/switchover.sh
 source "$(dirname "$0")/../tests/integration/lib.sh"
 ROUNDS=${ROUNDS:-10}
 GAP=${GAP:-1}
@@ -48,7 +48,7 @@ PY
 }
 
 # Round length: a switchover with demotion takes a few seconds on this machine.
-SECS=${SECONDS_PER_ROUND:-6}
+SECS=${SECONDS_PER_ROUND:-8}
 DURATION=$((ROUNDS * SECS + 10))
 
 # --- drydock -----------------------------------------------------------------
@@ -79,8 +79,15 @@ for i in $(seq 1 "$ROUNDS"); do
         break
     fi
     python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['hold_ms'])" "$T/sw.$i.json" >>"$T/drydock.holds"
+    python3 - "$T/sw.$i.json" >>"$T/drydock.steps" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ms = {s["name"]: s["ms"] for s in r["steps"]}
+print("%.0f (pause %.0f, catchup %.0f, promote %.0f, switch %.0f, resume %.0f)" % (r["hold_ms"],
+      ms["pause"], ms["catchup"], ms["promote"], ms["switch"], ms["resume"]))
+PY
     cur=$nxt
-    kill -0 "$LOAD_PID" 2>/dev/null || { echo "pgbench ended before switchover $i"; break; }
+    kill -0 "$LOAD_PID" 2>/dev/null || { echo "warning: the load ended during switchover $i (raise SECONDS_PER_ROUND)"; break; }
     sleep "$GAP"
 done
 wait "$LOAD_PID"
@@ -160,7 +167,7 @@ for i in $(seq 1 "$ROUNDS"); do
     echo "$hold" >>"$T/pgbouncer.holds"
     demote $cur $nxt || { pb_fail=1; break; }
     cur=$nxt
-    kill -0 "$LOAD_PID" 2>/dev/null || { echo "pgbench ended before switchover $i"; break; }
+    kill -0 "$LOAD_PID" 2>/dev/null || { echo "warning: the load ended during switchover $i (raise SECONDS_PER_ROUND)"; break; }
     sleep "$GAP"
 done
 wait "$LOAD_PID"
@@ -179,6 +186,7 @@ printf '%-34s %5s %9s %9s %9s %9s   exit %s, %s failed, %s processed, %s rows\n'
 if [ "$d_p99" != n/a ] && [ "$b_p99" != n/a ]; then
     echo "ratio drydock/PgBouncer: median $(echo "scale=2; $d_med / $b_med" | bc)x, p99 $(echo "scale=2; $d_p99 / $b_p99" | bc)x  (lower is better; goal: drydock p99 < 250 ms and below PgBouncer's)"
 fi
-echo "drydock holds (ms): $(tr '\n' ' ' <"$T/drydock.holds")"
+echo "drydock holds, ms (steps as drydock timed them; promote and switch overlap):"
+sed 's/^/  /' "$T/drydock.steps"
 echo "PgBouncer holds (ms): $(tr '\n' ' ' <"$T/pgbouncer.holds")"
 [ "$dd_fail" -eq 0 ] && [ "$pb_fail" -eq 0 ]

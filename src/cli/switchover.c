@@ -195,7 +195,8 @@ int cli_cmd_switchover(CliContext *ctx, int argc, char **argv)
         switchover_report_json(&r, ok ? NULL : err_message(), ok ? NULL : err_hint_text(), &out);
     else
         switchover_report_summary(&r, &out);
-    fwrite(out.data, 1, out.len, stdout);
+    if (out.len)
+        fwrite(out.data, 1, out.len, stdout);
     fflush(stdout);
     buf_free(&out);
     rc = ok ? DD_EXIT_OK : cli_fail();

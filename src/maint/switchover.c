@@ -8,11 +8,14 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
 #include "maint/proxyapi.h"
@@ -29,6 +32,7 @@ typedef struct {
     PGconn *tgt;
     ProxyApi *api;
     bool paused;
+    bool switched; /* the proxy points at the target */
     double hold_start;
     uint64_t flush_lsn;
 } Sw;
@@ -224,7 +228,7 @@ static bool sw_checks(Sw *s)
         !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions))
         return sw_fail(s, SW_STEP_CHECKS);
     sw_ok(s, SW_STEP_CHECKS,
-          "target streams from the primary, %" PRIu64 " bytes behind; proxy serves %d clients", lag,
+          "target streams from the primary, %" PRIu64 " bytes behind; proxy clients: %d", lag,
           sessions);
     return true;
 }
@@ -236,8 +240,14 @@ static bool sw_pause(Sw *s)
     ProxyPauseReply rep;
     sw_begin(s, SW_STEP_PAUSE);
     s->hold_start = time_mono();
-    if (!proxyapi_pause(s->api, s->o->pause_timeout, false, &rep))
+    if (!proxyapi_pause(s->api, s->o->pause_timeout, false, &rep)) {
+        /* No answer: the proxy may have paused all the same; the rollback resumes it. */
+        s->paused = err_code() == DD_EXIT_FAIL;
+        if (err_code() == DD_EXIT_TIMEOUT)
+            err_hint("retry when the long transactions have ended, or give a longer "
+                     "--pause-timeout");
         return sw_fail(s, SW_STEP_PAUSE);
+    }
     s->paused = true;
     s->r->held = rep.held;
     sw_ok(s, SW_STEP_PAUSE, "%d sessions held at a transaction boundary (proxy waited %.1f ms)",
@@ -280,12 +290,73 @@ static bool sw_catchup(Sw *s)
     return true;
 }
 
+/* POST /switch, retrying transport failures; fills the report's counters. */
+static bool sw_switch_proxy(Sw *s, const char *conninfo, ProxySwitchReply *rep)
+{
+    bool ok = false;
+    for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
+        ok = proxyapi_switch(s->api, conninfo, rep);
+        if (!ok && err_code() != DD_EXIT_FAIL)
+            break; /* the proxy answered: asking again will not help */
+    }
+    return ok;
+}
+
+/* The /switch call made while the promotion runs, on a thread of its own. */
+typedef struct {
+    Sw *s;
+    bool ok;
+    ProxySwitchReply rep;
+    double ended;
+    DdExit code; /* the error slot is per thread: carried back by hand */
+    char message[1024];
+    char hint[512];
+} SwSwitchJob;
+
+static void *sw_switch_thread(void *arg)
+{
+    SwSwitchJob *job = arg;
+    job->ok = sw_switch_proxy(job->s, job->s->o->target, &job->rep);
+    job->ended = time_mono();
+    if (!job->ok) {
+        job->code = err_code();
+        snprintf(job->message, sizeof(job->message), "%s", err_message());
+        snprintf(job->hint, sizeof(job->hint), "%s", err_hint_text());
+    }
+    return NULL;
+}
+
+/* Poll until the target is out of recovery. */
+static bool sw_wait_promoted(Sw *s)
+{
+    double deadline = time_mono() + SW_PROMOTE_TIMEOUT;
+    for (;;) {
+        char *rec = pg_query_value(s->tgt, "SELECT pg_is_in_recovery()", 0, NULL);
+        bool in_recovery = rec && rec[0] == 't';
+        bool failed = !rec;
+        free(rec);
+        if (!failed && !in_recovery)
+            return true;
+        if (failed)
+            return false;
+        if (time_mono() > deadline)
+            return err_set(DD_EXIT_TIMEOUT, "the target did not leave recovery within %.0f s",
+                           SW_PROMOTE_TIMEOUT);
+        time_sleep(s->o->poll_interval);
+    }
+}
+
 /*
- * Promote and wait until the target is out of recovery. *maybe is set once
- * the promotion was asked for: from then on the target may promote even if
- * this fails.
+ * Promote the target and, at the same time, switch the proxy to it: a hot
+ * standby accepts the new sessions while it finishes its promotion, and
+ * they may write once it has (nothing runs on them before the resume). So
+ * clients are held for the longer of the two, not their sum.
+ *
+ * *maybe is set once the promotion was asked for: from then on the target
+ * may promote even if this fails. s->switched says the proxy points at the
+ * target: a rollback must switch it back first.
  */
-static bool sw_promote(Sw *s, bool *maybe)
+static bool sw_promote_switch(Sw *s, bool *maybe)
 {
     sw_begin(s, SW_STEP_PROMOTE);
     char *sent = pg_query_value(s->tgt, "SELECT pg_promote(wait => false)", 0, NULL);
@@ -296,43 +367,48 @@ static bool sw_promote(Sw *s, bool *maybe)
     if (!ok)
         return sw_fail(s, SW_STEP_PROMOTE);
     *maybe = true;
-    double deadline = time_mono() + SW_PROMOTE_TIMEOUT;
-    for (;;) {
-        char *rec = pg_query_value(s->tgt, "SELECT pg_is_in_recovery()", 0, NULL);
-        bool in_recovery = rec && rec[0] == 't';
-        bool failed = !rec;
-        free(rec);
-        if (!failed && !in_recovery)
-            break;
-        if (failed || time_mono() > deadline) {
-            if (!failed)
-                err_set(DD_EXIT_TIMEOUT, "the target did not leave recovery within %.0f s",
-                        SW_PROMOTE_TIMEOUT);
-            return sw_fail(s, SW_STEP_PROMOTE);
-        }
-        time_sleep(s->o->poll_interval);
-    }
-    s->r->promoted = true;
-    sw_ok(s, SW_STEP_PROMOTE, "the target left recovery: it is the new primary");
-    return true;
-}
-
-static bool sw_switch(Sw *s)
-{
-    ProxySwitchReply rep;
     sw_begin(s, SW_STEP_SWITCH);
-    bool ok = false;
-    for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
-        ok = proxyapi_switch(s->api, s->o->target, &rep);
-        if (!ok && err_code() != DD_EXIT_FAIL)
-            break; /* the proxy answered: asking again will not help */
+    SwSwitchJob job = {.s = s};
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, sw_switch_thread, &job) == 0;
+    if (!threaded)
+        sw_switch_thread(&job);
+    bool promoted = sw_wait_promoted(s);
+    double promoted_at = time_mono();
+    char why[1024];
+    snprintf(why, sizeof(why), "%s", err_message());
+    DdExit code = err_code();
+    if (threaded)
+        pthread_join(th, NULL);
+    s->switched = job.ok;
+    if (job.ok) {
+        s->r->switched = job.rep.switched;
+        s->r->switch_failed = job.rep.failed;
+        switchover_step_end(s->r, SW_STEP_SWITCH, true, job.ended,
+                            "%d sessions reconnected to the new primary, %d failed (%.1f ms)",
+                            job.rep.switched, job.rep.failed, job.rep.switch_ms);
+    } else {
+        switchover_step_end(s->r, SW_STEP_SWITCH, false, job.ended, "%s", job.message);
     }
-    if (!ok)
-        return sw_fail(s, SW_STEP_SWITCH);
-    s->r->switched = rep.switched;
-    s->r->switch_failed = rep.failed;
-    sw_ok(s, SW_STEP_SWITCH, "%d sessions reconnected to the new primary, %d failed (%.1f ms)",
-          rep.switched, rep.failed, rep.switch_ms);
+    if (promoted) {
+        s->r->promoted = true;
+        switchover_step_end(s->r, SW_STEP_PROMOTE, true, promoted_at,
+                            "the target left recovery: it is the new primary");
+    } else {
+        switchover_step_end(s->r, SW_STEP_PROMOTE, false, promoted_at, "%s", why);
+    }
+    if (s->o->on_step) {
+        s->o->on_step(s->r, SW_STEP_PROMOTE, s->o->arg);
+        s->o->on_step(s->r, SW_STEP_SWITCH, s->o->arg);
+    }
+    if (!promoted)
+        return err_set(code, "%s", why);
+    if (!job.ok) {
+        err_set(job.code, "%s", job.message);
+        if (job.hint[0])
+            err_hint("%s", job.hint);
+        return false;
+    }
     return true;
 }
 
@@ -440,13 +516,25 @@ static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
         err_set(code, "switchover aborted at step \"%s\": %s; nothing was changed", name, why);
     } else if (step <= SW_STEP_PROMOTE) {
         /* The old primary took no write the target lacks: going back is safe. */
-        bool resumed = !s->paused || sw_resume_proxy(s);
-        r->outcome = resumed ? SW_OUTCOME_ROLLED_BACK : SW_OUTCOME_PAUSED_OLD;
+        ProxySwitchReply back;
+        bool pointed_back = !s->switched || sw_switch_proxy(s, s->o->primary, &back);
+        /* A 409 to /resume: the proxy was not paused (any more). */
+        bool resumed =
+            pointed_back && (!s->paused || sw_resume_proxy(s) || err_code() == DD_EXIT_CONFLICT);
+        r->outcome = resumed        ? SW_OUTCOME_ROLLED_BACK
+                     : pointed_back ? SW_OUTCOME_PAUSED_OLD
+                                    : SW_OUTCOME_PAUSED_NEW;
         err_set(code, "switchover aborted at step \"%s\": %s; %s", name, why,
-                resumed
-                    ? "the proxy serves the old primary again"
-                    : "the proxy could not be resumed: it holds its clients on the old primary");
-        if (!resumed)
+                resumed        ? "the proxy serves the old primary again"
+                : pointed_back ? "the proxy could not be resumed: it holds its clients on the old "
+                                 "primary"
+                               : "the proxy could not be switched back: it holds its clients, "
+                                 "pointing at the target");
+        if (!pointed_back)
+            snprintf(hint, sizeof(hint),
+                     "drydock proxy-ctl switch 'CONNINFO OF THE OLD PRIMARY', then drydock "
+                     "proxy-ctl resume");
+        else if (!resumed)
             snprintf(hint, sizeof(hint), "resume it: drydock proxy-ctl resume");
         else if (maybe_promoted)
             snprintf(hint, sizeof(hint),
@@ -495,139 +583,41 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
     r->to_data = o->target_data ? xstrdup(o->target_data) : NULL;
     r->demote = o->demote;
     Sw s = {.o = o, .r = r};
-    bool maybe = false;
-    bool ok = sw_checks(&s) && sw_pause(&s) && sw_catchup(&s) && sw_promote(&s, &maybe) &&
-              sw_switch(&s) && sw_resume(&s) && sw_fence(&s);
+    bool maybe = false, aborted = false;
+    bool ok = sw_checks(&s);
+    if (ok) {
+        /*
+         * An interrupt must not leave the clients held: the signals that would
+         * end drydock wait until the proxy is resumed (the hold is bounded by
+         * the deadlines), and take effect then.
+         */
+        sigset_t hold, saved, pending;
+        sigemptyset(&hold);
+        sigaddset(&hold, SIGINT);
+        sigaddset(&hold, SIGTERM);
+        sigaddset(&hold, SIGHUP);
+        sigaddset(&hold, SIGQUIT);
+        pthread_sigmask(SIG_BLOCK, &hold, &saved);
+        ok = sw_pause(&s) && sw_catchup(&s) && sw_promote_switch(&s, &maybe) && sw_resume(&s);
+        if (!ok)
+            aborted = !sw_abort(&s, switchover_failed_step(r), maybe);
+        if (ok && sigpending(&pending) == 0 &&
+            (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1))
+            log_error("interrupted after the switch: clients run on the new primary (%s); the old "
+                      "primary was not fenced. HINT: stop it before anything writes to it",
+                      r->to);
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        if (ok)
+            ok = sw_fence(&s);
+    }
     if (ok)
         r->outcome = SW_OUTCOME_DONE;
-    else
+    else if (!aborted) /* the checks or the fence */
         sw_abort(&s, switchover_failed_step(r), maybe);
     pg_disconnect(s.pri);
     pg_disconnect(s.tgt);
     proxyapi_close(s.api);
     return ok;
-}
-
-void switchover_report_free(SwitchoverReport *r)
-{
-    free(r->from);
-    free(r->to);
-    free(r->from_data);
-    free(r->to_data);
-    memset(r, 0, sizeof(*r));
-}
-
-/* --- bookkeeping and rendering ------------------------------------------ */
-
-static const char *const sw_step_names[SW_STEP_COUNT] = {"checks", "pause",  "catchup", "promote",
-                                                         "switch", "resume", "fence"};
-
-const char *switchover_step_name(SwitchoverStepId id)
-{
-    return id < SW_STEP_COUNT ? sw_step_names[id] : "none";
-}
-
-const char *switchover_outcome_name(SwitchoverOutcome o)
-{
-    static const char *const names[] = {
-        "untouched", "rolled-back", "paused-on-old-primary", "paused-on-new-primary",
-        "switched",  "done"};
-    return o <= SW_OUTCOME_DONE ? names[o] : "unknown";
-}
-
-void switchover_step_begin(SwitchoverReport *r, SwitchoverStepId id, double now)
-{
-    r->steps[id].state = SW_STEP_RUNNING;
-    r->steps[id].started = now;
-    r->steps[id].ms = 0;
-    r->steps[id].detail[0] = '\0';
-}
-
-void switchover_step_end(SwitchoverReport *r, SwitchoverStepId id, bool ok, double now,
-                         const char *fmt, ...)
-{
-    SwitchoverStep *st = &r->steps[id];
-    st->state = ok ? SW_STEP_OK : SW_STEP_FAILED;
-    st->ms = (now - st->started) * 1000.0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(st->detail, sizeof(st->detail), fmt, ap);
-    va_end(ap);
-}
-
-SwitchoverStepId switchover_failed_step(const SwitchoverReport *r)
-{
-    for (int i = 0; i < SW_STEP_COUNT; i++)
-        if (r->steps[i].state == SW_STEP_FAILED)
-            return (SwitchoverStepId)i;
-    return SW_STEP_COUNT;
-}
-
-void switchover_step_line(const SwitchoverReport *r, SwitchoverStepId id, Buf *out)
-{
-    const SwitchoverStep *st = &r->steps[id];
-    buf_printf(out, "  %-8s %10.1f ms  %s%s\n", switchover_step_name(id), st->ms,
-               st->state == SW_STEP_FAILED ? "FAILED: " : "", st->detail);
-}
-
-void switchover_report_summary(const SwitchoverReport *r, Buf *out)
-{
-    if (r->steps[SW_STEP_PAUSE].state == SW_STEP_OK)
-        buf_printf(out,
-                   "clients held: %.1f ms (pause sent to resume done; the proxy counted %.1f ms, "
-                   "%d sessions)\n",
-                   r->hold_ms, r->proxy_paused_ms, r->held);
-    if (!r->promoted)
-        return;
-    buf_printf(out, "the primary is now: %s%s%s%s\n", r->to, r->to_data ? " (data directory " : "",
-               r->to_data ? r->to_data : "", r->to_data ? ")" : "");
-    if (r->outcome == SW_OUTCOME_DONE)
-        buf_printf(out, "the old primary %s is %s\n", r->from,
-                   r->demote ? "a standby streaming from it" : "stopped");
-    buf_printf(out, "update the configuration (drydock does not edit it): [cluster] primary = "
-                    "the new primary's conninfo above (with its password, if any)");
-    if (r->to_data)
-        buf_printf(out, ", primary-data = %s", r->to_data);
-    if (r->demote)
-        buf_printf(out, ", standby = %s, standby-data = %s", r->from,
-                   r->from_data ? r->from_data : "(its data directory)");
-    else
-        buf_printf(out,
-                   ", and remove or replace standby and standby-data: there is no standby now");
-    buf_printf(out, "; [proxy] server too if it is set\n");
-}
-
-void switchover_report_json(const SwitchoverReport *r, const char *error, const char *hint,
-                            Buf *out)
-{
-    json_t *steps = json_array();
-    for (int i = 0; i < SW_STEP_COUNT; i++) {
-        const SwitchoverStep *st = &r->steps[i];
-        if (st->state == SW_STEP_PENDING)
-            continue;
-        json_array_append_new(steps, json_pack("{s:s,s:s,s:f,s:s}", "name",
-                                               switchover_step_name((SwitchoverStepId)i), "state",
-                                               st->state == SW_STEP_OK       ? "ok"
-                                               : st->state == SW_STEP_FAILED ? "failed"
-                                                                             : "running",
-                                               "ms", st->ms, "detail", st->detail));
-    }
-    json_t *o = json_pack(
-        "{s:b,s:s,s:s,s:s,s:o,s:b,s:b,s:f,s:f,s:i,s:i,s:i}", "ok", r->outcome == SW_OUTCOME_DONE,
-        "outcome", switchover_outcome_name(r->outcome), "from", r->from ? r->from : "", "to",
-        r->to ? r->to : "", "steps", steps, "promoted", r->promoted, "demote", r->demote, "hold_ms",
-        r->hold_ms, "proxy_paused_ms", r->proxy_paused_ms, "held", r->held, "switched", r->switched,
-        "switch_failed", r->switch_failed);
-    json_object_set_new(o, "primary", json_string(r->promoted ? r->to : r->from ? r->from : ""));
-    if (error)
-        json_object_set_new(o, "error", json_string(error));
-    if (hint && hint[0])
-        json_object_set_new(o, "hint", json_string(hint));
-    char *text = json_dumps(o, JSON_COMPACT);
-    buf_append_str(out, text);
-    buf_append_str(out, "\n");
-    free(text);
-    json_decref(o);
 }
 
 /* --- comparing conninfos ------------------------------------------------- */

@@ -17,7 +17,11 @@
  *            target's pg_last_wal_replay_lsn() until it reaches it.
  *   promote  pg_promote(wait => false), then poll pg_is_in_recovery() until
  *            false (pg_promote's own wait polls every 100 ms: too slow here).
- *   switch   POST /switch to the target's conninfo.
+ *   switch   POST /switch to the target's conninfo, on a thread, as soon as
+ *            the promotion is asked for: a hot standby accepts the new
+ *            sessions while it finishes promoting, and nothing runs on them
+ *            before the resume, which waits for both. The hold is the longer
+ *            of promote and switch, not their sum.
  *   resume   POST /resume.
  *            --- clients run again, on the new primary ---
  *   fence    stop the old primary, or demote it (fence.h).
@@ -29,8 +33,9 @@
  * Failure, and the state it leaves (SwitchoverOutcome):
  *
  *   checks failed                   UNTOUCHED     nothing was changed
- *   pause, catchup, promote failed  ROLLED_BACK   the proxy is resumed on the old
- *     (target still in recovery)                  primary; the target is as it was
+ *   pause, catchup, promote failed  ROLLED_BACK   the proxy is switched back (if it
+ *     (target still in recovery)                  was) and resumed on the old primary;
+ *                                                 the target is as it was
  *   promote did not finish in time  ROLLED_BACK   as above, but the target may still
  *                                                 promote: it must be rebuilt
  *   switch failed                   PAUSED_OLD    the target is promoted; the proxy
@@ -45,6 +50,10 @@
  *
  * The hold is measured from the moment POST /pause is sent to the moment
  * POST /resume has returned, and reported with the proxy's paused_ms.
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked during the hold, so that
+ * an interrupt cannot leave the clients held; they take effect after the
+ * resume (before the fence: an interrupt there is reported on stderr).
+ * Only SIGKILL can: then "drydock proxy-ctl resume" (or switch) by hand.
  */
 #ifndef DD_MAINT_SWITCHOVER_H
 #define DD_MAINT_SWITCHOVER_H
@@ -53,57 +62,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "common/mem.h"
-
-typedef enum {
-    SW_STEP_CHECKS = 0,
-    SW_STEP_PAUSE,
-    SW_STEP_CATCHUP,
-    SW_STEP_PROMOTE,
-    SW_STEP_SWITCH,
-    SW_STEP_RESUME,
-    SW_STEP_FENCE,
-    SW_STEP_COUNT
-} SwitchoverStepId;
-
-typedef enum {
-    SW_STEP_PENDING = 0,
-    SW_STEP_RUNNING,
-    SW_STEP_OK,
-    SW_STEP_FAILED
-} SwitchoverStepState;
-
-typedef enum {
-    SW_OUTCOME_UNTOUCHED = 0,
-    SW_OUTCOME_ROLLED_BACK,
-    SW_OUTCOME_PAUSED_OLD,
-    SW_OUTCOME_PAUSED_NEW,
-    SW_OUTCOME_SWITCHED,
-    SW_OUTCOME_DONE
-} SwitchoverOutcome;
-
-typedef struct {
-    SwitchoverStepState state;
-    double started; /* time_mono() at its start */
-    double ms;      /* its duration */
-    char detail[384];
-} SwitchoverStep;
-
-typedef struct {
-    SwitchoverStep steps[SW_STEP_COUNT];
-    SwitchoverOutcome outcome;
-    bool promoted;
-    bool demote;
-    double hold_ms;         /* /pause sent -> /resume returned; 0 if never paused */
-    double proxy_paused_ms; /* the proxy's own measure */
-    int held;               /* sessions the pause held */
-    int switched;           /* sessions moved to the new server */
-    int switch_failed;      /* sessions that could not be moved */
-    char *from;             /* redacted conninfo of the old primary */
-    char *to;               /* redacted conninfo of the target */
-    char *from_data;        /* may be NULL */
-    char *to_data;          /* may be NULL */
-} SwitchoverReport;
+#include "maint/swreport.h"
 
 typedef struct SwitchoverOpts SwitchoverOpts;
 
@@ -133,30 +92,6 @@ struct SwitchoverOpts {
  * r->outcome). r is filled either way; free it with switchover_report_free().
  */
 DD_MUST_CHECK bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r);
-
-void switchover_report_free(SwitchoverReport *r);
-
-/* --- step bookkeeping and rendering (pure) ------------------------------ */
-
-const char *switchover_step_name(SwitchoverStepId id);
-const char *switchover_outcome_name(SwitchoverOutcome o);
-
-void switchover_step_begin(SwitchoverReport *r, SwitchoverStepId id, double now);
-void switchover_step_end(SwitchoverReport *r, SwitchoverStepId id, bool ok, double now,
-                         const char *fmt, ...) DD_PRINTF(5, 6);
-
-/* The step that failed, or SW_STEP_COUNT when none did. */
-SwitchoverStepId switchover_failed_step(const SwitchoverReport *r);
-
-/* One line for a step that ended: "  promote        12.3 ms  detail". */
-void switchover_step_line(const SwitchoverReport *r, SwitchoverStepId id, Buf *out);
-
-/* The closing lines: hold, which server is now the primary, which keys to update. */
-void switchover_report_summary(const SwitchoverReport *r, Buf *out);
-
-/* The whole report as one JSON object (with error/hint when given). */
-void switchover_report_json(const SwitchoverReport *r, const char *error, const char *hint,
-                            Buf *out);
 
 /*
  * Whether two conninfos name the same server: same port (default 5432) and

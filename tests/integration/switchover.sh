@@ -102,6 +102,17 @@ check_error "a --from-data that is not the primary's: exit 3" 3 'data directory 
     dd switchover --from "$(conninfo t)" --from-data "${PG_DATA[s]}" --to "$(conninfo s)"
 check_error "a bad option: exit 2" 2 'unknown option' dd switchover --bogus
 check_error "a bad --max-lag: exit 2" 2 'max-lag expects bytes' dd switchover --max-lag lots
+# A transaction that stays open past the pause deadline: the proxy resumes, nothing changes.
+as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres -d postgres -XAtq \
+    -c "begin" -c "select pg_sleep(6)" -c "commit" >/dev/null 2>&1 &
+LONG_PID=$!
+wait_for "the open transaction" 10 sql_is t 1 "select count(*) from pg_stat_activity where query like '%pg_sleep(6)%' and pid <> pg_backend_pid()"
+check_error "a transaction open past --pause-timeout: exit 8, nothing changed" 8 \
+    'aborted at step "pause": .*HTTP 408.*; the proxy serves the old primary again' \
+    dd switchover "${T_ARGS[@]}" --to "$(conninfo s)" --pause-timeout 1
+check_eq "the standby is still a standby" t "$(psql_q s 'select pg_is_in_recovery()')"
+wait "$LONG_PID"
+check_eq "the long transaction committed through the proxy" 0 "$?"
 # A standby that stops replaying: the pause holds, the catch-up times out, the proxy resumes on t.
 psql_q s "select pg_wal_replay_pause()" >/dev/null
 via_proxy "insert into swlog (client) values (-1)"
