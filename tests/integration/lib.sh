@@ -16,7 +16,7 @@
 set -u
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 DRYDOCK=${DRYDOCK:-$(realpath "$(dirname "${BASH_SOURCE[0]}")/../../build/drydock")}
-T=$(mktemp -d /tmp/drydock-test.XXXXXX)
+T=$(mktemp -d "${DRYDOCK_TMP:-/tmp}/drydock-test.XXXXXX")
 chmod 755 "$T"
 chown postgres:postgres "$T"
 CONF=$T/drydock.conf
@@ -35,6 +35,7 @@ cleanup() {
     done
     for pid in "${PIDS[@]}"; do
         kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null # no "Killed" notice from bash
     done
     # Anything else still running out of our directory (a crashed postmaster's children).
     pkill -9 -f "$T" 2>/dev/null
