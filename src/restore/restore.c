@@ -299,6 +299,12 @@ static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs,
 static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m,
                              TargetTimeline timeline, RestoreResult *out)
 {
+    if (!m->backup_label || strncmp(m->backup_label, "START WAL LOCATION:", 19) != 0) {
+        /* Without its label PostgreSQL would take the copy for a crashed cluster. */
+        err_set(DD_EXIT_CORRUPT, "backup \"%s\" has no backup_label in its manifest", m->id);
+        err_hint("run \"drydock verify\"; restore another backup with --backup ID");
+        return false;
+    }
     char **tsloc = NULL;
     if (!tsmap_resolve(o->tsmap, m->tablespaces, m->ntablespaces, m->id, &tsloc))
         return false;
