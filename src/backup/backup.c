@@ -13,6 +13,7 @@
 #include "backup/copy.h"
 #include "backup/source.h"
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
 #include "pg/datadir.h"
@@ -115,7 +116,7 @@ static Manifest *backup_load_prev(Repo *repo, uint32_t chunk_size)
 static bool backup_copy_phase(BackupSource *src, Repo *repo, ChunkStore *cs, const BackupOpts *opts,
                               BackupSummary *sum, DatadirList *dl, BackupCopyResult *cr)
 {
-    backup_test_pause("started");
+    testpoint_pause("started");
     if (!datadir_walk(backup_source_datadir(src), dl))
         return false;
     if (opts->progress)
@@ -161,13 +162,13 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, const BackupOpts *op
         double t0 = time_mono();
         if (opts->progress)
             progress_phase(opts->progress, "wal-wait", 0);
-        backup_test_pause("wal-wait");
+        testpoint_pause("wal-wait");
         ok = backup_source_wait_archive(src, repo, cfg->archive_timeout);
         sum->wal_wait_seconds = time_mono() - t0;
     }
     if (ok) {
         backup_fill_summary(sum, backup_source_info(src), &cr);
-        backup_test_pause("manifest");
+        testpoint_pause("manifest");
         ok = backup_save_manifest(repo, backup_source_info(src), &dl, &cr, sum, started);
     }
     if (ok && cr.bad_pages > 0)

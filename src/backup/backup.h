@@ -9,7 +9,9 @@
  *   WAL start..stop is archived -> write the manifest.
  * The manifest is the last write: a backup killed at any earlier instant
  * leaves committed packs (reused by the next backup, or collected by expire)
- * or a temporary file, never a manifest that lacks something.
+ * or a temporary file, never a manifest that lacks something. Test points
+ * (testpoint.h): "started", "copy" (half the bytes read), "wal-wait",
+ * "manifest".
  */
 #ifndef DD_BACKUP_BACKUP_H
 #define DD_BACKUP_BACKUP_H

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "pg/pagecheck.h"
 
 #define UNIT_BYTES (16u * 1024 * 1024)
@@ -38,7 +39,7 @@ typedef struct {
     bool has_control;
     atomic_size_t next;
     atomic_bool failed;
-    atomic_bool paused;     /* backup_test_pause("copy") done */
+    atomic_bool paused;     /* testpoint_pause("copy") done */
     ManifestChunk **chunks; /* per file, sized at the walk's length */
     uint32_t *nchunks;
     atomic_bool *vanished;
@@ -176,16 +177,6 @@ static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
     return ok;
 }
 
-void backup_test_pause(const char *point)
-{
-    const char *at = getenv("DRYDOCK_TEST_PAUSE_AT");
-    if (!at || strcmp(at, point) != 0)
-        return;
-    log_warn("pausing at %s (DRYDOCK_TEST_PAUSE_AT)", point);
-    for (int i = 0; i < 600; i++)
-        sleep(1);
-}
-
 static void *copy_worker(void *arg)
 {
     Copy *c = arg;
@@ -200,7 +191,7 @@ static void *copy_worker(void *arg)
         }
         if (atomic_load(&c->bytes_read) * 2 >= c->dl->total_bytes &&
             !atomic_exchange(&c->paused, true))
-            backup_test_pause("copy");
+            testpoint_pause("copy");
     }
     free(buf);
     return NULL;

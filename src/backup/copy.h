@@ -66,14 +66,6 @@ typedef struct {
     size_t nbad;
 } BackupCopyResult;
 
-/*
- * Fault injection for tests: with DRYDOCK_TEST_PAUSE_AT=<point> in the
- * environment, the backup says "pausing at <point>" on stderr and sleeps
- * there, so that a test can kill -9 it at a known moment. Points: "started",
- * "copy" (half the bytes read), "wal-wait", "manifest".
- */
-void backup_test_pause(const char *point);
-
 /* Copy every file of dl into cs. On failure the first worker error is reported. */
 DD_MUST_CHECK bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts,
                                BackupCopyResult *out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "pg/wal.h"
 #include "repo/lock.h"
@@ -138,7 +139,9 @@ static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
         if (ok)
             out->backups_removed++;
     }
-    if (ok && oldest) /* step 3 */
+    if (ok)
+        testpoint_pause("expire-manifests"); /* manifests gone, WAL and chunks not yet */
+    if (ok && oldest)                        /* step 3 */
         ok = expire_wal(repo, wal_segno_of_lsn(oldest->start_lsn, repo_wal_seg_size(repo), false),
                         out);
     live_finish(&live);

@@ -27,7 +27,7 @@ static const char restore_help[] =
     "  --target-action promote|pause|shutdown   what the server does there\n"
     "  --backup ID               restore this backup (default: the newest that reaches)\n"
     "  --delta                   DIR exists: rewrite only what differs\n"
-    "  --tablespace-map OID=DIR  put a tablespace in DIR (OID or its recorded directory)\n"
+    "  --tablespace-map NAME=DIR put a tablespace in DIR (its name, oid or recorded dir)\n"
     "  --set NAME=VALUE          a setting for the new cluster (repeatable)\n"
     "  --port N                  the new cluster's port\n"
     "  --standby-of CONNINFO     a streaming standby of that primary, not a PITR\n"

@@ -49,6 +49,11 @@
  *     packs that have an index; a pack without one is an interrupted write.
  *  5. Entries of an index cover their pack exactly: sorted by offset, each
  *     starting where the previous ended, the last ending at pack_size.
+ *  7. A delta whose base chain is not complete in the store (its base's
+ *     pack was removed while the delta's own pack was about to be: a kill in
+ *     the middle of gc) is an orphan: it is treated as absent (has() is
+ *     false, a backup stores the chunk again, gc collects it), so no backup
+ *     can ever come to reference it.
  *  6. The same chunk may appear in two indexes only while expire rewrites a
  *     pack (new pack committed before the old index is removed); the loader
  *     keeps the first, and both copies are valid.
@@ -152,6 +157,13 @@ static void table_set(ChunkStore *cs, const uint8_t *sha, Slot v)
     *s = v;
 }
 
+/* A slot that names a readable chunk: committed, and not an orphan (invariant 7). */
+static bool slot_present(const ChunkStore *cs, Slot s)
+{
+    return s.pack != SLOT_EMPTY && s.pack != SLOT_INFLIGHT && cs->packs[s.pack - 1].committed &&
+           !chunkstore_int_orphan(&cs->packs[s.pack - 1], s.idx);
+}
+
 static size_t pack_add(ChunkStore *cs, const char *name, bool committed)
 {
     if (cs->npacks == cs->cap_packs) {
@@ -243,6 +255,55 @@ static bool index_load(ChunkStore *cs, const char *name)
     return ok;
 }
 
+/* Point sha's slot at entry i of pack pi unless it already names a present chunk. */
+static bool orphans_repoint(ChunkStore *cs, size_t pi, size_t i)
+{
+    Slot *s = table_find(cs, cs->packs[pi].entries[i].sha256);
+    if (slot_present(cs, *s))
+        return false;
+    *s = (Slot){(uint32_t)pi + 1, (uint32_t)i};
+    return true;
+}
+
+/*
+ * Invariant 7, as a fixpoint: full chunks are valid; a delta is valid once
+ * its base names a valid chunk. Deltas start as orphans and are cleared as
+ * their bases prove valid; each valid entry takes over its name's slot from
+ * an orphan copy (a chunk stored again after its first copy was orphaned).
+ */
+static void orphans_mark(ChunkStore *cs)
+{
+    for (size_t pi = 0; pi < cs->npacks; pi++) {
+        Pack *p = &cs->packs[pi];
+        for (size_t i = 0; p->committed && i < p->n; i++) {
+            if (p->entries[i].kind != CHUNK_DELTA)
+                continue;
+            if (!p->orphan)
+                p->orphan = xcalloc(p->cap ? p->cap : 1, sizeof(bool));
+            p->orphan[i] = true;
+        }
+    }
+    for (size_t pi = 0; pi < cs->npacks; pi++)
+        for (size_t i = 0; cs->packs[pi].committed && i < cs->packs[pi].n; i++)
+            if (!chunkstore_int_orphan(&cs->packs[pi], i))
+                orphans_repoint(cs, pi, i);
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (size_t pi = 0; pi < cs->npacks; pi++) {
+            Pack *p = &cs->packs[pi];
+            for (size_t i = 0; p->committed && i < p->n; i++) {
+                if (!chunkstore_int_orphan(p, i) ||
+                    !slot_present(cs, *table_find(cs, p->entries[i].base)))
+                    continue;
+                p->orphan[i] = false;
+                orphans_repoint(cs, pi, i);
+                changed = true;
+            }
+        }
+    }
+}
+
 static bool chunkstore_open_impl(Repo *repo, ChunkStore **out, StrList *damaged)
 {
     ChunkStore *cs = xcalloc(1, sizeof(*cs));
@@ -267,6 +328,8 @@ static bool chunkstore_open_impl(Repo *repo, ChunkStore **out, StrList *damaged)
         }
     }
     strlist_free(&names);
+    if (ok)
+        orphans_mark(cs);
     if (!ok) {
         chunkstore_close(cs);
         return false;
@@ -291,8 +354,10 @@ void chunkstore_close(ChunkStore *cs)
         return;
     if (cs->open_w)
         storage_write_abort(cs->open_w);
-    for (size_t i = 0; i < cs->npacks; i++)
+    for (size_t i = 0; i < cs->npacks; i++) {
         free(cs->packs[i].entries);
+        free(cs->packs[i].orphan);
+    }
     free(cs->packs);
     free(cs->slots);
     free(cs->inflight);
@@ -306,7 +371,7 @@ bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN])
     ChunkStore *m = (ChunkStore *)cs; /* the lock is not part of the logical state */
     pthread_mutex_lock(&m->lock);
     Slot s = *table_find(cs, sha256);
-    bool has = s.pack != SLOT_EMPTY && s.pack != SLOT_INFLIGHT && cs->packs[s.pack - 1].committed;
+    bool has = slot_present(cs, s);
     pthread_mutex_unlock(&m->lock);
     return has;
 }
@@ -409,8 +474,7 @@ static bool chunk_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e,
 {
     pthread_mutex_lock(&cs->lock);
     Slot s = *table_find(cs, sha);
-    bool present =
-        s.pack != SLOT_EMPTY && s.pack != SLOT_INFLIGHT && cs->packs[s.pack - 1].committed;
+    bool present = slot_present(cs, s);
     if (present) {
         *e = cs->packs[s.pack - 1].entries[s.idx];
         memcpy(pack, cs->packs[s.pack - 1].name, 33);
@@ -551,7 +615,9 @@ static bool inflight_reserve(ChunkStore *cs, const uint8_t *sha, uint32_t *slot_
     if ((cs->nused + 1) * 2 > cs->nslots)
         table_grow(cs);
     Slot *s = table_find(cs, sha);
-    if (s->pack != SLOT_EMPTY)
+    bool orphan = s->pack != SLOT_EMPTY && s->pack != SLOT_INFLIGHT &&
+                  chunkstore_int_orphan(&cs->packs[s->pack - 1], s->idx);
+    if (s->pack != SLOT_EMPTY && !orphan)
         return false;
     uint32_t i;
     if (cs->nfree > 0) {
@@ -566,7 +632,8 @@ static bool inflight_reserve(ChunkStore *cs, const uint8_t *sha, uint32_t *slot_
     }
     memcpy(cs->inflight[i], sha, SHA256_LEN);
     *s = (Slot){SLOT_INFLIGHT, i};
-    cs->nused++;
+    if (!orphan)
+        cs->nused++;
     *slot_idx = i;
     return true;
 }

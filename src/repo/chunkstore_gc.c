@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/testpoint.h"
 #include "repo/chunkstore_int.h"
 #include "repo/object.h"
 
@@ -47,6 +48,8 @@ bool chunkstore_verify_pack(ChunkStore *cs, size_t pi, ChunkBadFn bad, void *ctx
     for (size_t i = 0; ok && i < p->n; i++) {
         if (found && p->entries[i].offset + p->entries[i].stored_len > info.size)
             continue; /* reported above */
+        if (chunkstore_int_orphan(p, i))
+            continue; /* absent by invariant 7: garbage; a manifest naming it is reported */
         raw.len = 0;
         if (!chunkstore_int_read(cs, p->name, &p->entries[i], &raw)) {
             if (err_code() == DD_EXIT_IO && found) {
@@ -198,8 +201,8 @@ static void gc_close_bases(ChunkStore *cs, GcLive *g)
             bool kept = gc_pack_kept(p, gc_is_live, g);
             for (size_t i = 0; i < p->n; i++) {
                 const ChunkIndexEntry *e = &p->entries[i];
-                if (e->kind != CHUNK_DELTA || (!kept && !gc_is_live(g, e->sha256)) ||
-                    gc_is_live(g, e->base))
+                if (e->kind != CHUNK_DELTA || chunkstore_int_orphan(p, i) ||
+                    (!kept && !gc_is_live(g, e->sha256)) || gc_is_live(g, e->base))
                     continue;
                 if (g->n == g->cap) {
                     g->cap = g->cap ? g->cap * 2 : 256;
@@ -262,9 +265,13 @@ static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, Ch
     }
     /* the copies are committed (pack, then index) before any original goes */
     ok = ok && chunkstore_flush(cs);
+    if (ok)
+        testpoint_pause("gc-copied"); /* copies committed, originals still there */
     for (size_t pi = 0; ok && pi < npacks; pi++)
-        if (dead[pi])
+        if (dead[pi]) {
             ok = pack_remove(cs, pi);
+            testpoint_pause("gc-removing"); /* one pack gone, others not yet */
+        }
     free(dead);
     return ok;
 }

@@ -31,6 +31,7 @@ typedef struct {
     uint64_t size;
     bool committed;
     bool removed; /* by gc */
+    bool *orphan; /* per entry: a delta whose base chain is incomplete; NULL: none */
 } Pack;
 
 typedef struct {
@@ -52,6 +53,12 @@ struct ChunkStore {
     size_t open_pack;
     uint64_t st_chunks, st_raw, st_stored, st_deltas;
 };
+
+/* Whether entry i of pack p is an orphan delta (treated as absent). */
+static inline bool chunkstore_int_orphan(const Pack *p, size_t i)
+{
+    return p->orphan && p->orphan[i];
+}
 
 /* packs/<name>.<ext> (caller frees). */
 char *chunkstore_int_path(const char *name, const char *ext);

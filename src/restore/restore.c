@@ -23,6 +23,7 @@
 #include "restore/fsutil.h"
 #include "restore/plan.h"
 #include "restore/recovery.h"
+#include "restore/tsnames.h"
 
 #define UNIT_BYTES (8u << 20) /* a worker takes this much of a file at a time */
 
@@ -295,29 +296,66 @@ static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs,
     return ok;
 }
 
-/* Steps 2 to 5 for the chosen manifest. */
+/*
+ * The names of the backup's tablespaces, from its pg_tablespace file (only
+ * needed to map them by name; a failure just leaves them unnamed).
+ */
+static size_t tablespace_names(ChunkStore *cs, const Manifest *m, TsName **out)
+{
+    *out = NULL;
+    const ManifestFile *f = NULL;
+    for (size_t i = 0; i < m->nfiles && !f; i++)
+        if (strcmp(m->files[i].path, TSNAMES_RELPATH) == 0)
+            f = &m->files[i];
+    if (!f || m->ntablespaces == 0)
+        return 0;
+    Buf data = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < f->nchunks; i++)
+        ok = chunkstore_get(cs, f->chunks[i].sha256, &data);
+    size_t n = ok ? tsnames_parse(data.data, data.len, out) : 0;
+    if (!ok) {
+        log_debug("tablespace names unknown: %s", err_message());
+        err_clear();
+    }
+    buf_free(&data);
+    return n;
+}
+
+/* Step 2 (tablespace locations, the destination), then 3 to 5. */
 static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m,
                              TargetTimeline timeline, RestoreResult *out)
 {
-    char **tsloc = NULL;
-    if (!tsmap_resolve(o->tsmap, m->tablespaces, m->ntablespaces, m->id, &tsloc))
+    if (!m->backup_label || strncmp(m->backup_label, "START WAL LOCATION:", 19) != 0) {
+        /* Without its label PostgreSQL would take the copy for a crashed cluster. */
+        err_set(DD_EXIT_CORRUPT, "backup \"%s\" has no backup_label in its manifest", m->id);
+        err_hint("run \"drydock verify\"; restore another backup with --backup ID");
         return false;
-    RestoreDest d = {o->dest, m, tsloc, o->delta};
+    }
     ChunkStore *cs = NULL;
-    bool ok = check_not_in_repo(repo, o->dest) && dest_check(&d);
+    if (!check_not_in_repo(repo, o->dest) || !chunkstore_open(repo, &cs))
+        return false;
+    TsName *names = NULL;
+    size_t nnames = o->tsmap->len > 0 ? tablespace_names(cs, m, &names) : 0;
+    char **tsloc = NULL;
+    bool ok =
+        tsmap_resolve(o->tsmap, m->tablespaces, m->ntablespaces, names, nnames, m->id, &tsloc);
+    free(names);
+    RestoreDest d = {o->dest, m, tsloc, o->delta};
+    ok = ok && dest_check(&d);
     if (ok)
         log_info("restoring backup %s (%s) to \"%s\"%s", m->id, out->target, o->dest,
                  o->delta ? ", delta" : "");
     double t0 = time_mono();
-    ok = ok && chunkstore_open(repo, &cs) && (!o->delta || dest_clean(&d, &out->removed)) &&
+    ok = ok && (!o->delta || dest_clean(&d, &out->removed)) &&
          dest_layout(&d, &out->dirs, &out->files);
     double t1 = time_mono();
     ok = ok && run_workers(o, m, cs, out);
     double t2 = time_mono();
     ok = ok && write_control_files(o, m, tsloc, timeline) && dest_finish(&d);
     if (ok)
-        log_debug("index and layout %.3f s, files %.3f s, control files and sync %.3f s", t1 - t0,
-                  t2 - t1, time_mono() - t2);
+        log_debug("layout %.3f s, files %.3f s, control files and sync %.3f s", t1 - t0, t2 - t1,
+                  time_mono() - t2);
     chunkstore_close(cs);
     tsmap_free_locations(tsloc, m->ntablespaces);
     return ok;

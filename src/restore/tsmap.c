@@ -24,7 +24,7 @@ bool tsmap_add(TsMap *m, const char *arg)
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg || eq[1] == '\0') {
         err_set(DD_EXIT_USAGE, "invalid --tablespace-map \"%s\": expected NAME=DIR", arg);
-        err_hint("NAME is the tablespace's oid or its recorded directory (\"drydock info\")");
+        err_hint("NAME is the tablespace's name, oid or recorded directory");
         return false;
     }
     if (eq[1] != '/')
@@ -46,19 +46,33 @@ bool tsmap_add(TsMap *m, const char *arg)
     return true;
 }
 
-/* The entry for tablespace t, or NULL; marks it used. Fails if two entries match. */
-static bool find_entry(TsMap *m, const ManifestTablespace *t, TsMapEntry **out)
+/* Whether entry e names tablespace t: by oid, recorded directory or name. */
+static bool names_ts(const TsMapEntry *e, const ManifestTablespace *t, const TsName *names,
+                     size_t nnames)
 {
     char oid[16];
     snprintf(oid, sizeof(oid), "%" PRIu32, t->oid);
+    if (strcmp(e->name, oid) == 0 || same_dir(e->name, t->location))
+        return true;
+    for (size_t i = 0; i < nnames; i++)
+        if (names[i].oid == t->oid && strcmp(names[i].name, e->name) == 0)
+            return true;
+    return false;
+}
+
+/* The entry for tablespace t, or NULL; marks it used. Fails if two entries match. */
+static bool find_entry(TsMap *m, const ManifestTablespace *t, const TsName *names, size_t nnames,
+                       TsMapEntry **out)
+{
     *out = NULL;
     for (size_t i = 0; i < m->len; i++) {
         TsMapEntry *e = &m->items[i];
-        if (strcmp(e->name, oid) != 0 && !same_dir(e->name, t->location))
+        if (!names_ts(e, t, names, nnames))
             continue;
         if (*out) {
-            err_set(DD_EXIT_USAGE, "tablespace %s (\"%s\") is mapped twice by --tablespace-map",
-                    oid, t->location);
+            err_set(DD_EXIT_USAGE,
+                    "tablespace %" PRIu32 " (\"%s\") is mapped twice by --tablespace-map", t->oid,
+                    t->location);
             return false;
         }
         *out = e;
@@ -67,14 +81,14 @@ static bool find_entry(TsMap *m, const ManifestTablespace *t, TsMapEntry **out)
     return true;
 }
 
-bool tsmap_resolve(TsMap *m, const ManifestTablespace *ts, size_t n, const char *backup_id,
-                   char ***out)
+bool tsmap_resolve(TsMap *m, const ManifestTablespace *ts, size_t n, const TsName *names,
+                   size_t nnames, const char *backup_id, char ***out)
 {
     char **loc = xcalloc(n ? n : 1, sizeof(*loc));
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++) {
         TsMapEntry *e;
-        ok = find_entry(m, &ts[i], &e);
+        ok = find_entry(m, &ts[i], names, nnames, &e);
         if (ok)
             loc[i] = xstrdup(e ? e->dir : ts[i].location);
     }
@@ -84,7 +98,7 @@ bool tsmap_resolve(TsMap *m, const ManifestTablespace *ts, size_t n, const char 
                     "--tablespace-map names \"%s\", which is not a tablespace of "
                     "backup \"%s\"",
                     m->items[i].name, backup_id);
-            err_hint("name a tablespace by its oid or its recorded directory (\"drydock info\")");
+            err_hint("name a tablespace by its name, oid or recorded directory");
             ok = false;
         }
     }

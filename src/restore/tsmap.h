@@ -4,10 +4,10 @@
  * A backup records each tablespace as its oid and the directory its
  * pg_tblspc/<oid> symlink pointed to (manifest.h). Without a mapping a
  * tablespace goes back to that directory; "--tablespace-map NAME=DIR" puts
- * it in DIR instead, where NAME is the tablespace's oid or its recorded
- * directory (as pg_basebackup's --tablespace-mapping OLDDIR=NEWDIR). The
- * manifest holds no tablespace names (they live in the pg_tablespace
- * catalog, not in the files a restore can read before the server starts).
+ * it in DIR instead, where NAME is the tablespace's name (as pgBackRest's
+ * option), its oid, or its recorded directory (as pg_basebackup's
+ * --tablespace-mapping OLDDIR=NEWDIR). Names come from the backup's
+ * pg_tablespace catalog (tsnames.h), since the manifest holds none.
  *
  * Rules (each failure DD_EXIT_USAGE, one line naming the argument):
  *  1. DIR is an absolute path; NAME is not empty; no line breaks anywhere.
@@ -29,9 +29,10 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "repo/manifest.h"
+#include "restore/tsnames.h"
 
 typedef struct {
-    char *name; /* oid or recorded directory */
+    char *name; /* tablespace name, oid or recorded directory */
     char *dir;  /* the new location */
     bool used;
 } TsMapEntry;
@@ -46,10 +47,12 @@ DD_MUST_CHECK bool tsmap_add(TsMap *m, const char *arg);
 
 /*
  * The location of each of the n tablespaces (rules 2 and 3): out[i] is a new
- * string, mapped or recorded. The caller frees out with tsmap_free_locations.
+ * string, mapped or recorded. names (nnames of them, may be NULL) give the
+ * tablespaces' names. The caller frees out with tsmap_free_locations.
  */
 DD_MUST_CHECK bool tsmap_resolve(TsMap *m, const ManifestTablespace *ts, size_t n,
-                                 const char *backup_id, char ***out);
+                                 const TsName *names, size_t nnames, const char *backup_id,
+                                 char ***out);
 void tsmap_free_locations(char **loc, size_t n);
 
 /* Render tablespace_map for these tablespaces at these locations. */

@@ -50,4 +50,36 @@ check "the next backup from the primary succeeds" dd backup --from primary
 check "expire --keep-backups 2 after the kills" dd expire --keep-backups 2
 check "verify passes after expire" dd verify
 check_eq "two backups left" 2 "$(ls "$REPO/backups" | wc -l)"
+
+# Garbage for expire to collect: a table of random text in one backup only.
+psql_q p "create table junk as select md5(random()::text) || md5(random()::text) as t from generate_series(1, 60000)"
+psql_q p "checkpoint" >/dev/null
+dd backup --from primary >/dev/null 2>&1
+psql_q p "drop table junk"
+psql_q p "checkpoint" >/dev/null
+dd backup --from primary >/dev/null 2>&1
+
+# expire_kill_at POINT: expire --keep-backups 1 held at POINT, killed there.
+expire_kill_at() {
+    local point=$1 err=$T/expire-$1.err
+    DRYDOCK_TEST_PAUSE_AT=$point runuser -u postgres -- "$DRYDOCK" --config "$CONF" expire --keep-backups 1 \
+        >/dev/null 2>"$err" &
+    local runner=$!
+    if ! wait_for "expire paused at $point" 60 grep -q "pausing at $point" "$err"; then
+        cat "$err"
+        kill -9 "$runner" 2>/dev/null
+        return 1
+    fi
+    kill -9 $(pgrep -f "^$DRYDOCK --config $CONF expire")
+    wait "$runner" 2>/dev/null
+    return 0
+}
+for point in expire-manifests gc-copied gc-removing; do
+    check "expire held and killed at $point" expire_kill_at "$point"
+    check "verify passes after expire was killed at $point" dd verify
+done
+check "expire completes after the kills" dd expire --keep-backups 1
+check "verify passes after it" dd verify
+check "a backup after it succeeds" dd backup
+check "verify passes at the end" dd verify
 finish

@@ -76,8 +76,9 @@ fi
 SB_PORT=$(free_port)
 check "restore --standby-of" dd restore --dest "$T/sb" --port "$SB_PORT" --quiet \
     --standby-of "host=127.0.0.1 port=${PG_PORT[p]} user=postgres application_name=drydock_sb" \
-    --set "work_mem=7MB" --tablespace-map "$TS_OID=$T/ts1_sb"
+    --set "work_mem=7MB" --tablespace-map "ts1=$T/ts1_sb"
 check "standby.signal is written" test -f "$T/sb/standby.signal"
+check_eq "the tablespace mapped by its name" "$T/ts1_sb" "$(readlink "$T/sb/pg_tblspc/$TS_OID")"
 register_cluster sb "$T/sb" "$SB_PORT"
 if pg_start sb; then
     check "the new standby streams from the primary" wait_for "sb streaming" 60 sql_is p 1 \

@@ -31,7 +31,7 @@ marker 3
 marker 4
 CUT=$(psql_q p "select clock_timestamp()")
 sleep 0.5
-psql_q p "insert into markers values (5, clock_timestamp())"
+XID5=$(psql_q p "insert into markers values (5, clock_timestamp()) returning txid_current()")
 LSN5=$(psql_q p "select pg_current_wal_lsn()")
 sleep 1
 marker 6
@@ -66,6 +66,8 @@ pg_stop pitr_time immediate
 check_eq "a PITR clone does not archive" "off" "$(grep -h "^archive_mode" "$T/pitr_time/postgresql.auto.conf" | tail -1 | cut -d"'" -f2)"
 restore_case pitr_lsn 1,2,3,4,5 "$B1" --target-lsn "$LSN5"
 pg_stop pitr_lsn immediate
+restore_case pitr_xid 1,2,3,4,5 "$B1" --target-xid "$XID5" --backup "$B1"
+pg_stop pitr_xid immediate
 restore_case pitr_name 1,2,3,4,5,6,7 "$B2" --target-name after_seven
 pg_stop pitr_name immediate
 restore_case pitr_immediate 1,2,3,4,5,6 "$B2" --target immediate

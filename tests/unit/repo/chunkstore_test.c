@@ -352,6 +352,55 @@ static void test_delta(void **state)
     repo_close(repo);
 }
 
+/* A delta whose base's pack is gone (a kill in gc) is treated as absent and stored again. */
+static void test_orphan_delta(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    enum { LEN = 4 * 8192 };
+    static uint8_t base[LEN], next[LEN];
+    for (size_t i = 0; i < LEN; i++)
+        base[i] = (uint8_t)(i * 17 + (i >> 10) + 99);
+    memcpy(next, base, LEN);
+    next[8192 + 5] ^= 0x77;
+    uint8_t sb[SHA256_LEN], sn[SHA256_LEN];
+    sha256(base, LEN, sb);
+    sha256(next, LEN, sn);
+    uint64_t stored;
+    assert_true(chunkstore_put(cs, sb, base, LEN, &stored));
+    assert_true(chunkstore_flush(cs));
+    size_t base_pack = chunkstore_npacks(cs) - 1;
+    char *bname = xstrdup(chunkstore_pack_name(cs, base_pack));
+    assert_true(chunkstore_put_delta(cs, sn, next, LEN, sb, &stored));
+    assert_true(chunkstore_flush(cs));
+    chunkstore_close(cs);
+    char *cmd = xasprintf("rm %s/packs/%s.index %s/packs/%s.pack", cfg.repo_path, bname,
+                          cfg.repo_path, bname);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(bname);
+    assert_true(chunkstore_open(repo, &cs));
+    assert_false(chunkstore_has(cs, sn));
+    Buf raw = {0};
+    assert_false(chunkstore_get(cs, sn, &raw));
+    assert_true(chunkstore_put_delta(cs, sn, next, LEN, sb, &stored));
+    assert_true(stored > 0); /* stored again, whole: its base is gone */
+    assert_true(chunkstore_flush(cs));
+    assert_true(chunkstore_has(cs, sn));
+    assert_true(chunkstore_get(cs, sn, &raw));
+    assert_memory_equal(raw.data, next, LEN);
+    buf_free(&raw);
+    chunkstore_close(cs);
+    assert_true(chunkstore_open(repo, &cs));
+    assert_true(chunkstore_get(cs, sn, &raw)); /* the new copy wins after a reopen too */
+    buf_free(&raw);
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_corruption_detected),
         cmocka_unit_test(test_gc),
         cmocka_unit_test(test_delta),
+        cmocka_unit_test(test_orphan_delta),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

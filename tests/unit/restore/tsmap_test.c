@@ -18,6 +18,7 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 static ManifestTablespace ts[] = {{16384, "/srv/ts/fast"}, {16385, "/srv/ts/slow"}};
+static const TsName names[] = {{1663, "pg_default"}, {16384, "fast"}, {16385, "slow"}};
 
 typedef struct {
     const char *title;
@@ -33,6 +34,15 @@ static const Case cases[] = {
      {"/srv/ts/slow/=/new/b", NULL},
      {"/srv/ts/fast", "/new/b"}},
     {"both", {"16385=/new/b", "16384=/new/a", NULL}, {"/new/a", "/new/b"}},
+    {"by name", {"slow=/new/b", NULL}, {"/srv/ts/fast", "/new/b"}},
+    {"a name that is not a tablespace of the backup",
+     {"pg_default=/new/a", NULL},
+     {NULL},
+     "--tablespace-map names \"pg_default\", which is not a tablespace of backup \"B1\""},
+    {"by name and by oid",
+     {"fast=/new/a", "16384=/new/c", NULL},
+     {NULL},
+     "tablespace 16384 (\"/srv/ts/fast\") is mapped twice by --tablespace-map"},
     {"unknown tablespace",
      {"99=/new/a", NULL},
      {NULL},
@@ -58,7 +68,7 @@ static void test_resolve(void **state)
                 fail_msg("%s: add %s: %s", c->title, c->args[j], err_message());
         char **loc = NULL;
         err_clear();
-        bool ok = tsmap_resolve(&m, ts, 2, "B1", &loc);
+        bool ok = tsmap_resolve(&m, ts, 2, names, 3, "B1", &loc);
         if (c->expected[0]) {
             if (!ok)
                 fail_msg("%s: %s", c->title, err_message());
