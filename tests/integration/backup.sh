@@ -118,7 +118,23 @@ check_eq "verify exits 10 on a damaged chunk" 10 $?
 check "verify names the damaged chunk's pack" grep -q "${pack%% *}" "$T/verify.err"
 check "verify names the affected backup" grep -qE "backup $last: file .* is damaged" "$T/verify.err"
 
-# 8. A full repository file system: one line, exit 7.
+# 8. A tablespace (the standby is stopped first: on one host it would share the directory).
+pg_stop s
+as_pg mkdir -p "$T/ts1"
+psql_q p "create tablespace ts1 location '$T/ts1'"
+psql_q p "create table in_ts1 tablespace ts1 as select generate_series(1, 1000) as i"
+tsoid=$(psql_q p "select oid from pg_tablespace where spcname = 'ts1'")
+dd backup --from primary --json >"$T/b9.json" 2>/dev/null
+check "backup of a cluster with a tablespace" test $? -eq 0
+m9=$(backup_manifest_json "$(grep '"type":"summary"' "$T/b9.json" | jq -r .id)")
+check_eq "the tablespace and its location are recorded" "$tsoid $T/ts1" \
+    "$(jq -r '.tablespaces[] | "\(.oid) \(.location)"' <<<"$m9")"
+tsfile=$(psql_q p "select pg_relation_filepath('in_ts1')")
+check "its files are listed through pg_tblspc ($tsfile)" \
+    jq -e ".files[] | select(.path == \"$tsfile\" and .size > 0)" <<<"$m9" >/dev/null
+check "tablespace_map is recorded" jq -e ".[\"tablespace-map\"] | contains(\"$T/ts1\")" <<<"$m9" >/dev/null
+
+# 9. A full repository file system: one line, exit 7.
 if [ "$SMALL_FS" = 1 ]; then
     command dd if=/dev/zero of="$REPO/filler" bs=1M status=none 2>/dev/null
     check_error "a full disk is one line with exit 7" 7 'No space left on device' dd backup --from primary
