@@ -242,7 +242,8 @@ static void server_startup_done(Server *srv)
         return;
     }
     srv->phase = SERVER_READY;
-    evtimer_del(srv->timer);
+    event_free(srv->timer); /* its deadline is met: the memory goes with it */
+    srv->timer = NULL;
     proxy_server_ready(s, srv);
 }
 
