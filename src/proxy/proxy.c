@@ -186,18 +186,16 @@ void proxy_session_close(Session *s, const char *why)
     check_switch(p);
 }
 
+/* Every transition passes here: keep the per-state counts that pause and switch check. */
 void proxy_session_hook(Session *s, SessionState old)
 {
-    (void)s;
-    (void)old;
+    s->proxy->nstate[old]--;
+    s->proxy->nstate[s->state]++;
 }
 
 int proxy_count_state(const Proxy *p, SessionState st)
 {
-    int n = 0;
-    for (const Session *s = p->sessions; s; s = s->next)
-        n += s->state == st;
-    return n;
+    return p->nstate[st];
 }
 
 void proxy_session_start_server(Session *s)
