@@ -413,6 +413,11 @@ void client_pump(Session *s)
     Server *srv = s->server;
     if (s->state != SESSION_ACTIVE || !srv || srv->phase != SERVER_READY || !s->client)
         return;
+    if (s->read_blocked && evbuffer_get_length(srv->io->out) < PROXY_BUF_HIGH) {
+        /* The server drained while the session was held: its callback did not restart us. */
+        s->read_blocked = false;
+        io_set_reading(s->client, true);
+    }
     client_pump_frames(s, srv);
     if (s->state == SESSION_CLOSED)
         return;
