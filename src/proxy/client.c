@@ -137,6 +137,7 @@ void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int 
     s->key = (uint32_t)random() ^ ((uint32_t)random() << 16);
     s->tx = 'I';
     s->hook = proxy_session_hook;
+    p->nstate[SESSION_STARTUP]++;
     format_addr(sa, s->client_addr, sizeof(s->client_addr));
     s->client =
         io_new(p->base, fd, PROXY_BUF_HIGH, client_read_cb, client_drained_cb, client_event_cb, s);
@@ -186,10 +187,11 @@ static void start_auth(Session *s)
         free(msg);
         return;
     }
-    s->cred = *c;
-    s->cred.user = s->user;
-    s->cred.secret = NULL;
-    s->has_cred = true;
+    s->cred = xmalloc(sizeof(Credential));
+    *s->cred = *c;
+    s->cred->user = s->user;
+    s->cred->secret = NULL;
+    s->scram = xcalloc(1, sizeof(ScramServer));
     proto_auth(&b, 10, "SCRAM-SHA-256\0", 15);
     client_send(s, &b);
     buf_free(&b);
@@ -279,7 +281,7 @@ static void client_auth(Session *s)
         size_t dlen = msg.len - PROTO_HEADER_LEN;
         buf_reset(&out);
         buf_reset(&reply);
-        if (!s->scram.server_first) {
+        if (!s->scram->server_first) {
             const char *mech;
             int32_t n;
             const uint8_t *body;
@@ -290,23 +292,23 @@ static void client_auth(Session *s)
                 auth_failed(s);
                 break;
             }
-            if (!scram_server_first(&s->scram, &s->cred, (const char *)body, (size_t)n, &out)) {
+            if (!scram_server_first(s->scram, s->cred, (const char *)body, (size_t)n, &out)) {
                 auth_failed(s);
                 break;
             }
             proto_auth(&reply, 11, out.data, out.len);
             client_send(s, &reply);
         } else {
-            if (!scram_server_final(&s->scram, &s->cred, data, dlen, &out)) {
+            if (!scram_server_final(s->scram, s->cred, data, dlen, &out)) {
                 auth_failed(s);
                 break;
             }
-            memcpy(s->client_key, s->scram.client_key, SCRAM_KEY_LEN);
+            memcpy(s->client_key, s->scram->client_key, SCRAM_KEY_LEN);
             s->has_client_key = true;
             proto_auth(&reply, 12, out.data, out.len);
             proto_auth(&reply, 0, NULL, 0);
             client_send(s, &reply);
-            scram_server_free(&s->scram);
+            session_free_auth(s);
             proxy_session_start_server(s);
         }
         buf_reset(&msg);
@@ -411,6 +413,11 @@ void client_pump(Session *s)
     Server *srv = s->server;
     if (s->state != SESSION_ACTIVE || !srv || srv->phase != SERVER_READY || !s->client)
         return;
+    if (s->read_blocked && evbuffer_get_length(srv->io->out) < PROXY_BUF_HIGH) {
+        /* The server drained while the session was held: its callback did not restart us. */
+        s->read_blocked = false;
+        io_set_reading(s->client, true);
+    }
     client_pump_frames(s, srv);
     if (s->state == SESSION_CLOSED)
         return;

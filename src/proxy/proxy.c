@@ -65,8 +65,15 @@ static bool resolve(const char *host, const char *port, ServerTarget *t)
         err_hint("check host= in [proxy] server (or [cluster] primary)");
         return false;
     }
-    memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
-    t->addr_len = res->ai_addrlen;
+    /* One address, resolved now: IPv4 first ("localhost" servers usually listen there). */
+    struct addrinfo *pick = res;
+    for (struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
+    t->addr_len = pick->ai_addrlen;
     freeaddrinfo(res);
     return true;
 }
@@ -134,7 +141,7 @@ static void reaper_cb(evutil_socket_t fd, short what, void *arg)
         Session *s = p->dead;
         p->dead = s->next;
         session_free_tracking(s);
-        scram_server_free(&s->scram);
+        session_free_auth(s);
         explicit_bzero(s->client_key, sizeof(s->client_key));
         free(s);
     }
@@ -179,18 +186,16 @@ void proxy_session_close(Session *s, const char *why)
     check_switch(p);
 }
 
+/* Every transition passes here: keep the per-state counts that pause and switch check. */
 void proxy_session_hook(Session *s, SessionState old)
 {
-    (void)s;
-    (void)old;
+    s->proxy->nstate[old]--;
+    s->proxy->nstate[s->state]++;
 }
 
 int proxy_count_state(const Proxy *p, SessionState st)
 {
-    int n = 0;
-    for (const Session *s = p->sessions; s; s = s->next)
-        n += s->state == st;
-    return n;
+    return p->nstate[st];
 }
 
 void proxy_session_start_server(Session *s)
@@ -445,6 +450,15 @@ int proxy_resume(Proxy *p, double *paused_ms)
     log_info("resuming after %.1f ms", *paused_ms);
     release(p);
     return 200;
+}
+
+void proxy_pause_abandoned(Proxy *p)
+{
+    if (!p->paused || p->pause_done)
+        return;
+    log_warn("the caller of the pause went away before it completed: resuming");
+    admin_pause_reply(p, 409, "the caller went away before the pause completed");
+    release(p);
 }
 
 int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req)
