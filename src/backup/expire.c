@@ -158,11 +158,13 @@ bool expire_run(const Config *cfg, ExpireOpts opts, ExpireResult *out)
 {
     memset(out, 0, sizeof(*out));
     Repo *repo = NULL;
-    RepoLock *lock = NULL;
+    RepoLock *lock = NULL, *chunks = NULL;
     if (!repo_open(cfg, &repo))
         return false;
     bool ok = repo_lock_acquire(repo_path(repo), "backup", "expire", &lock) &&
+              repo_lock_acquire(repo_path(repo), "chunks", "expire", &chunks) &&
               expire_locked(repo, opts, out);
+    repo_lock_release(chunks);
     repo_lock_release(lock);
     repo_close(repo);
     return ok;

@@ -14,6 +14,7 @@
 
 #include "pg/wal.h"
 #include "repo/chunkstore.h"
+#include "repo/lock.h"
 #include "repo/manifest.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
@@ -280,6 +281,12 @@ bool verify_run(const Config *cfg, Progress *progress, VerifyReport *r)
     Verify v = {.r = r, .progress = progress};
     if (!repo_open(cfg, &v.repo))
         return false;
+    /* Shared with restores; an expire removing chunks meanwhile would look like damage. */
+    RepoLock *lock = NULL;
+    if (!repo_lock_acquire_shared(repo_path(v.repo), "chunks", "verify", &lock)) {
+        repo_close(v.repo);
+        return false;
+    }
     StrList damaged = {0};
     bool ok = chunkstore_open_lenient(v.repo, &v.cs, &damaged);
     for (size_t i = 0; i < damaged.len; i++)
@@ -291,6 +298,7 @@ bool verify_run(const Config *cfg, Progress *progress, VerifyReport *r)
     free(v.ranges);
     free(v.bad);
     chunkstore_close(v.cs);
+    repo_lock_release(lock);
     repo_close(v.repo);
     return ok;
 }

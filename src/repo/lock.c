@@ -19,7 +19,22 @@ struct RepoLock {
     int fd;
 };
 
+static bool lock_take(const char *repo_path, const char *kind, const char *command, bool shared,
+                      RepoLock **out);
+
 bool repo_lock_acquire(const char *repo_path, const char *kind, const char *command, RepoLock **out)
+{
+    return lock_take(repo_path, kind, command, false, out);
+}
+
+bool repo_lock_acquire_shared(const char *repo_path, const char *kind, const char *command,
+                              RepoLock **out)
+{
+    return lock_take(repo_path, kind, command, true, out);
+}
+
+static bool lock_take(const char *repo_path, const char *kind, const char *command, bool shared,
+                      RepoLock **out)
 {
     char *dir = xasprintf("%s/locks", repo_path);
     char *path = xasprintf("%s/%s.lock", dir, kind);
@@ -33,7 +48,7 @@ bool repo_lock_acquire(const char *repo_path, const char *kind, const char *comm
         err_errno("could not open lock file \"%s\"", path);
         goto done;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
         char holder[256] = "";
         ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
         holder[n > 0 ? n : 0] = '\0';
@@ -44,10 +59,14 @@ bool repo_lock_acquire(const char *repo_path, const char *kind, const char *comm
             goto done;
         }
         err_set(DD_EXIT_LOCKED, "repository \"%s\" is locked for %s by %s", repo_path, kind,
-                holder[0] ? holder : "another process");
+                holder[0] ? holder
+                : shared  ? "a process that needs it alone"
+                          : "another process");
         err_hint("wait for that process to finish or stop it; the lock goes with its process");
         goto done;
     }
+    if (shared)
+        goto hold; /* several holders: none of them names itself in the file */
     char host[128] = "unknown";
     gethostname(host, sizeof(host) - 1);
     char since[64];
@@ -61,6 +80,7 @@ bool repo_lock_acquire(const char *repo_path, const char *kind, const char *comm
         goto done;
     }
     free(text);
+hold:;
     RepoLock *lock = xcalloc(1, sizeof(*lock));
     lock->fd = fd;
     *out = lock;

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "repo/chunkstore.h"
+#include "repo/lock.h"
 #include "repo/manifest.h"
 #include "restore/catalog.h"
 #include "restore/dest.h"
@@ -361,10 +362,8 @@ static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m
     return ok;
 }
 
-bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out)
+static bool restore_locked(Repo *repo, const RestoreOpts *o, RestoreResult *out, double t0)
 {
-    double t0 = time_mono();
-    memset(out, 0, sizeof(*out));
     TargetTimeline timeline = TARGET_TIMELINE_LATEST;
     if (!choose_backup(repo, o, out->backup_id, sizeof(out->backup_id), &timeline))
         return false;
@@ -382,6 +381,18 @@ bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out)
     out->bytes_total = m->bytes_logical;
     bool ok = restore_manifest(repo, o, m, timeline, out);
     manifest_free(m);
+    return ok;
+}
+
+bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out)
+{
+    double t0 = time_mono();
+    memset(out, 0, sizeof(*out));
+    /* Shared with other readers; expire, which removes chunks, waits for none. */
+    RepoLock *lock = NULL;
+    bool ok = repo_lock_acquire_shared(repo_path(repo), "chunks", "restore", &lock) &&
+              restore_locked(repo, o, out, t0);
+    repo_lock_release(lock);
     out->duration = time_mono() - t0;
     return ok;
 }
