@@ -1,11 +1,10 @@
 /*
  * switchover.c - see switchover.h for the steps and the states a failure
- * leaves. The report's bookkeeping and rendering are at the end.
+ * leaves; the report it fills is maint/swreport.h.
  */
 #include "maint/switchover.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <pthread.h>

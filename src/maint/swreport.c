@@ -76,6 +76,11 @@ void switchover_report_summary(const SwitchoverReport *r, Buf *out)
                    "clients held: %.1f ms (pause sent to resume done; the proxy counted %.1f ms, "
                    "%d sessions)\n",
                    r->hold_ms, r->proxy_paused_ms, r->held);
+    if (r->switch_failed > 0)
+        buf_printf(out,
+                   "warning: %d sessions could not be moved to the new primary; their clients "
+                   "get an error on their next query (see the proxy's log)\n",
+                   r->switch_failed);
     if (!r->promoted)
         return;
     buf_printf(out, "the primary is now: %s%s%s%s\n", r->to, r->to_data ? " (data directory " : "",
