@@ -78,7 +78,7 @@ void switchover_report_summary(const SwitchoverReport *r, Buf *out)
                    r->hold_ms, r->proxy_paused_ms, r->held);
     if (r->switch_failed > 0)
         buf_printf(out,
-                   "warning: %d sessions could not be moved to the new primary; their clients "
+                   "warning: %d sessions could not be moved to the new primary; their clients got "
                    "get an error on their next query (see the proxy's log)\n",
                    r->switch_failed);
     if (!r->promoted)
