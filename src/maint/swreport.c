@@ -79,7 +79,7 @@ void switchover_report_summary(const SwitchoverReport *r, Buf *out)
     if (r->switch_failed > 0)
         buf_printf(out,
                    "warning: %d sessions could not be moved to the new primary; their clients got "
-                   "get an error on their next query (see the proxy's log)\n",
+                   "FATAL 08006 when the pause ended (see the proxy's log)\n",
                    r->switch_failed);
     if (!r->promoted)
         return;
