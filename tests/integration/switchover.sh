@@ -100,6 +100,11 @@ check_error "a target that is not a standby: exit 6, one line" 6 'aborted at ste
     dd switchover "${T_ARGS[@]}" --to "$(conninfo t)"
 check_error "a --from-data that is not the primary's: exit 3" 3 'data directory is' \
     dd switchover --from "$(conninfo t)" --from-data "${PG_DATA[s]}" --to "$(conninfo s)"
+sed "s/^admin = .*/admin = 127.0.0.1:$(free_port)/" "$CONF" >"$T/noproxy.conf"
+chown postgres "$T/noproxy.conf"
+check_error "a proxy that cannot be reached: exit 1, nothing changed" 1 \
+    'aborted at step "checks": could not reach the proxy.s admin API.*nothing was changed' \
+    as_pg "$DRYDOCK" --config "$T/noproxy.conf" switchover "${T_ARGS[@]}" --to "$(conninfo s)"
 check_error "a bad option: exit 2" 2 'unknown option' dd switchover --bogus
 check_error "a bad --max-lag: exit 2" 2 'max-lag expects bytes' dd switchover --max-lag lots
 # A transaction that stays open past the pause deadline: the proxy resumes, nothing changes.
