@@ -473,7 +473,25 @@ void scram_client_first(ScramClient *c, Buf *out)
     buf_append_str(out, c->client_first_bare);
 }
 
-bool scram_client_final(ScramClient *c, const Credential *cred, const uint8_t *client_key,
+/* Keys for a plaintext credential and the server's salt, from the cache when it matches. */
+static void plain_keys(Credential *cred, const uint8_t *salt, size_t salt_len, int iterations,
+                       uint8_t *ck, uint8_t *stored, uint8_t *server_key)
+{
+    if (!cred->has_cache || cred->cache_iterations != iterations ||
+        cred->cache_salt_len != salt_len || memcmp(cred->cache_salt, salt, salt_len) != 0) {
+        scram_keys_from_password(cred->secret, salt, salt_len, iterations, cred->cache_client_key,
+                                 cred->cache_stored_key, cred->cache_server_key);
+        memcpy(cred->cache_salt, salt, salt_len);
+        cred->cache_salt_len = salt_len;
+        cred->cache_iterations = iterations;
+        cred->has_cache = true;
+    }
+    memcpy(ck, cred->cache_client_key, SCRAM_KEY_LEN);
+    memcpy(stored, cred->cache_stored_key, SCRAM_KEY_LEN);
+    memcpy(server_key, cred->cache_server_key, SCRAM_KEY_LEN);
+}
+
+bool scram_client_final(ScramClient *c, Credential *cred, const uint8_t *client_key,
                         const char *msg, size_t len, Buf *out)
 {
     size_t nlen, slen, ilen;
@@ -496,7 +514,7 @@ bool scram_client_final(ScramClient *c, const Credential *cred, const uint8_t *c
         return err_set(DD_EXIT_PROTOCOL, "malformed SCRAM iteration count from the server");
     uint8_t ck[SCRAM_KEY_LEN], stored[SCRAM_KEY_LEN], server_key[SCRAM_KEY_LEN];
     if (cred->kind == CRED_PLAIN) {
-        scram_keys_from_password(cred->secret, salt, salt_len, iterations, ck, stored, server_key);
+        plain_keys(cred, salt, salt_len, iterations, ck, stored, server_key);
     } else if (cred->kind == CRED_SCRAM && client_key && salt_len == cred->salt_len &&
                memcmp(salt, cred->salt, salt_len) == 0 && iterations == cred->iterations) {
         memcpy(ck, client_key, SCRAM_KEY_LEN);

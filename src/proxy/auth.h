@@ -51,6 +51,17 @@ typedef struct {
     int iterations;
     uint8_t stored_key[SCRAM_KEY_LEN];
     uint8_t server_key[SCRAM_KEY_LEN];
+    /*
+     * The keys last derived from the plaintext for a server's salt and
+     * iteration count: PBKDF2 costs milliseconds, and a switch reconnects
+     * every session at once.
+     */
+    bool has_cache;
+    uint8_t cache_salt[SCRAM_SALT_MAX];
+    size_t cache_salt_len;
+    int cache_iterations;
+    uint8_t cache_client_key[SCRAM_KEY_LEN], cache_stored_key[SCRAM_KEY_LEN];
+    uint8_t cache_server_key[SCRAM_KEY_LEN];
 } Credential;
 
 typedef struct {
@@ -107,9 +118,8 @@ void scram_client_first(ScramClient *c, Buf *out);
  * the plaintext password or, failing that, from client_key (may be NULL)
  * when the server's salt and iterations are those of the verifier held.
  */
-DD_MUST_CHECK bool scram_client_final(ScramClient *c, const Credential *cred,
-                                      const uint8_t *client_key, const char *msg, size_t len,
-                                      Buf *out);
+DD_MUST_CHECK bool scram_client_final(ScramClient *c, Credential *cred, const uint8_t *client_key,
+                                      const char *msg, size_t len, Buf *out);
 /* Check the server-final-message ("v=<signature>"). */
 DD_MUST_CHECK bool scram_client_verify(ScramClient *c, const char *msg, size_t len);
 void scram_client_free(ScramClient *c);

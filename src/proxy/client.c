@@ -186,10 +186,11 @@ static void start_auth(Session *s)
         free(msg);
         return;
     }
-    s->cred = *c;
-    s->cred.user = s->user;
-    s->cred.secret = NULL;
-    s->has_cred = true;
+    s->cred = xmalloc(sizeof(Credential));
+    *s->cred = *c;
+    s->cred->user = s->user;
+    s->cred->secret = NULL;
+    s->scram = xcalloc(1, sizeof(ScramServer));
     proto_auth(&b, 10, "SCRAM-SHA-256\0", 15);
     client_send(s, &b);
     buf_free(&b);
@@ -279,7 +280,7 @@ static void client_auth(Session *s)
         size_t dlen = msg.len - PROTO_HEADER_LEN;
         buf_reset(&out);
         buf_reset(&reply);
-        if (!s->scram.server_first) {
+        if (!s->scram->server_first) {
             const char *mech;
             int32_t n;
             const uint8_t *body;
@@ -290,23 +291,23 @@ static void client_auth(Session *s)
                 auth_failed(s);
                 break;
             }
-            if (!scram_server_first(&s->scram, &s->cred, (const char *)body, (size_t)n, &out)) {
+            if (!scram_server_first(s->scram, s->cred, (const char *)body, (size_t)n, &out)) {
                 auth_failed(s);
                 break;
             }
             proto_auth(&reply, 11, out.data, out.len);
             client_send(s, &reply);
         } else {
-            if (!scram_server_final(&s->scram, &s->cred, data, dlen, &out)) {
+            if (!scram_server_final(s->scram, s->cred, data, dlen, &out)) {
                 auth_failed(s);
                 break;
             }
-            memcpy(s->client_key, s->scram.client_key, SCRAM_KEY_LEN);
+            memcpy(s->client_key, s->scram->client_key, SCRAM_KEY_LEN);
             s->has_client_key = true;
             proto_auth(&reply, 12, out.data, out.len);
             proto_auth(&reply, 0, NULL, 0);
             client_send(s, &reply);
-            scram_server_free(&s->scram);
+            session_free_auth(s);
             proxy_session_start_server(s);
         }
         buf_reset(&msg);

@@ -134,7 +134,7 @@ static void reaper_cb(evutil_socket_t fd, short what, void *arg)
         Session *s = p->dead;
         p->dead = s->next;
         session_free_tracking(s);
-        scram_server_free(&s->scram);
+        session_free_auth(s);
         explicit_bzero(s->client_key, sizeof(s->client_key));
         free(s);
     }

@@ -175,7 +175,8 @@ static void send_password_msg(Server *srv, const void *data, size_t len, const c
 static bool server_auth_request(Server *srv, const uint8_t *body, size_t len)
 {
     Session *s = srv->session;
-    const Credential *cred = auth_credentials_find(&s->proxy->creds, s->user);
+    /* Not const: SCRAM caches the keys it derives in the credential. */
+    Credential *cred = (Credential *)auth_credentials_find(&s->proxy->creds, s->user);
     uint32_t code = proto_get32(body);
     const char *data = (const char *)body + 4;
     size_t dlen = len - 4;
@@ -241,7 +242,8 @@ static void server_startup_done(Server *srv)
         return;
     }
     srv->phase = SERVER_READY;
-    evtimer_del(srv->timer);
+    event_free(srv->timer); /* its deadline is met: the memory goes with it */
+    srv->timer = NULL;
     proxy_server_ready(s, srv);
 }
 

@@ -151,30 +151,54 @@ void session_stmt_close(Session *s, const uint8_t *msg, size_t len)
         stmt_remove(s, st);
 }
 
+/* The pair for name in the packed list: its offset, or -1. */
+static long param_find(const Buf *b, const char *name)
+{
+    size_t pos = 0;
+    while (pos < b->len) {
+        const char *n = (const char *)b->data + pos;
+        size_t nlen = strlen(n) + 1;
+        if (strcmp(n, name) == 0)
+            return (long)pos;
+        pos += nlen + strlen(n + nlen) + 1;
+    }
+    return -1;
+}
+
 bool session_param_set(Session *s, const char *name, const char *value)
 {
-    for (size_t i = 0; i < s->nparams_server; i++) {
-        if (strcmp(s->params[i].name, name) == 0) {
-            if (strcmp(s->params[i].value, value) == 0)
-                return false;
-            free(s->params[i].value);
-            s->params[i].value = xstrdup(value);
-            return true;
-        }
+    long at = param_find(&s->params, name);
+    if (at >= 0) {
+        const char *old = (const char *)s->params.data + at + strlen(name) + 1;
+        if (strcmp(old, value) == 0)
+            return false;
+        size_t pair = strlen(name) + 1 + strlen(old) + 1;
+        memmove(s->params.data + at, s->params.data + at + pair, s->params.len - (size_t)at - pair);
+        s->params.len -= pair;
     }
-    s->params = xrealloc(s->params, (s->nparams_server + 1) * sizeof(SessionParam));
-    s->params[s->nparams_server].name = xstrdup(name);
-    s->params[s->nparams_server].value = xstrdup(value);
-    s->nparams_server++;
+    buf_append(&s->params, name, strlen(name) + 1);
+    buf_append(&s->params, value, strlen(value) + 1);
     return true;
 }
 
 const char *session_param_get(const Session *s, const char *name)
 {
-    for (size_t i = 0; i < s->nparams_server; i++)
-        if (strcmp(s->params[i].name, name) == 0)
-            return s->params[i].value;
-    return NULL;
+    long at = param_find(&s->params, name);
+    return at < 0 ? NULL : (const char *)s->params.data + at + strlen(name) + 1;
+}
+
+void session_free_auth(Session *s)
+{
+    if (s->scram) {
+        scram_server_free(s->scram);
+        free(s->scram);
+        s->scram = NULL;
+    }
+    if (s->cred) {
+        explicit_bzero(s->cred, sizeof(*s->cred));
+        free(s->cred);
+        s->cred = NULL;
+    }
 }
 
 void session_free_tracking(Session *s)
@@ -183,13 +207,7 @@ void session_free_tracking(Session *s)
         stmt_remove(s, &s->stmts[s->nstmts - 1]);
     free(s->stmts);
     s->stmts = NULL;
-    for (size_t i = 0; i < s->nparams_server; i++) {
-        free(s->params[i].name);
-        free(s->params[i].value);
-    }
-    free(s->params);
-    s->params = NULL;
-    s->nparams_server = 0;
+    buf_free(&s->params);
     for (size_t i = 0; i < s->nparams; i++) {
         free(s->param_names[i]);
         free(s->param_values[i]);

@@ -56,12 +56,6 @@ typedef struct {
     Buf parse; /* the whole Parse message, type byte included */
 } SessionStmt;
 
-/* A ParameterStatus the server reported. */
-typedef struct {
-    char *name;
-    char *value;
-} SessionParam;
-
 struct Server;
 struct Proxy;
 struct Io;
@@ -88,9 +82,8 @@ struct Session {
     size_t nparams; /* startup parameters forwarded to servers */
     char **param_names, **param_values;
     char *user, *database;
-    Credential cred; /* copy of the SCRAM keys used to authenticate the client */
-    bool has_cred;
-    ScramServer scram;
+    Credential *cred;   /* during AUTH: copy of the SCRAM keys the client is checked with */
+    ScramServer *scram; /* during AUTH */
     uint8_t client_key[SCRAM_KEY_LEN]; /* recovered from the client's SCRAM proof */
     bool has_client_key;
     bool welcomed; /* the client got its first ReadyForQuery */
@@ -112,8 +105,7 @@ struct Session {
 
     SessionStmt *stmts;
     size_t nstmts;
-    SessionParam *params;
-    size_t nparams_server;
+    Buf params; /* ParameterStatus values: "name\0value\0" pairs, packed (memory per session) */
 };
 
 /* Name of a state, for logs and the admin API ("active", "held", ...). */
@@ -146,6 +138,9 @@ void session_stmt_close(Session *s, const uint8_t *msg, size_t len);
 /* Record a ParameterStatus; returns true when it is new or changed. */
 bool session_param_set(Session *s, const char *name, const char *value);
 const char *session_param_get(const Session *s, const char *name);
+
+/* Free the authentication state (credential copy, SCRAM exchange) once it is over. */
+void session_free_auth(Session *s);
 
 /* Free what the session owns in this module (statements, parameters, startup). */
 void session_free_tracking(Session *s);

@@ -185,6 +185,16 @@ static void test_statements(void **state)
     assert_true(session_param_set(&s, "TimeZone", "Europe/Paris"));
     assert_string_equal(session_param_get(&s, "TimeZone"), "Europe/Paris");
     assert_null(session_param_get(&s, "nope"));
+    /* Changing one in the middle keeps the others. */
+    assert_true(session_param_set(&s, "a", "1"));
+    assert_true(session_param_set(&s, "bb", "22"));
+    assert_true(session_param_set(&s, "TimeZone", "UTC"));
+    assert_string_equal(session_param_get(&s, "a"), "1");
+    assert_string_equal(session_param_get(&s, "bb"), "22");
+    assert_string_equal(session_param_get(&s, "TimeZone"), "UTC");
+    assert_true(session_param_set(&s, "a", ""));
+    assert_string_equal(session_param_get(&s, "a"), "");
+    assert_string_equal(session_param_get(&s, "bb"), "22");
     session_free_tracking(&s);
     assert_int_equal(s.nstmts, 0);
     buf_free(&b);
