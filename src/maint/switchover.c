@@ -222,6 +222,7 @@ static bool sw_checks(Sw *s)
         return sw_fail(s, SW_STEP_CHECKS);
     }
     if (!fence_check(&fo, s->o->demote) || !(s->pri = pg_connect(s->o->primary, "primary")) ||
+        !pg_exec(s->pri, "SET synchronous_commit = local") ||
         !(s->tgt = pg_connect(s->o->target, "target")) ||
         !sw_check_primary(s, sysid, sizeof(sysid)) || !sw_check_target(s, sysid) ||
         !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions))
@@ -257,7 +258,18 @@ static bool sw_pause(Sw *s)
 static bool sw_catchup(Sw *s)
 {
     sw_begin(s, SW_STEP_CATCHUP);
-    char *flush = pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL);
+    /*
+     * A commit made with synchronous_commit = off is acknowledged before its
+     * WAL is flushed, and only flushed WAL reaches the standby: a transaction
+     * of our own that commits with a local flush (not waiting for standbys)
+     * flushes everything before it. It must write WAL besides its commit
+     * record, or PostgreSQL commits it asynchronously too: a restore point,
+     * which also marks the switchover for a point-in-time recovery.
+     */
+    char *flush = pg_exec(s->pri, "SELECT pg_current_xact_id(), "
+                                  "pg_create_restore_point('drydock switchover')")
+                      ? pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL)
+                      : NULL;
     if (!flush || !pg_lsn_parse(flush, &s->flush_lsn)) {
         free(flush);
         err_context("reading the primary's WAL position");
