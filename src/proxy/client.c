@@ -137,6 +137,7 @@ void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int 
     s->key = (uint32_t)random() ^ ((uint32_t)random() << 16);
     s->tx = 'I';
     s->hook = proxy_session_hook;
+    p->nstate[SESSION_STARTUP]++;
     format_addr(sa, s->client_addr, sizeof(s->client_addr));
     s->client =
         io_new(p->base, fd, PROXY_BUF_HIGH, client_read_cb, client_drained_cb, client_event_cb, s);
@@ -412,6 +413,11 @@ void client_pump(Session *s)
     Server *srv = s->server;
     if (s->state != SESSION_ACTIVE || !srv || srv->phase != SERVER_READY || !s->client)
         return;
+    if (s->read_blocked && evbuffer_get_length(srv->io->out) < PROXY_BUF_HIGH) {
+        /* The server drained while the session was held: its callback did not restart us. */
+        s->read_blocked = false;
+        io_set_reading(s->client, true);
+    }
     client_pump_frames(s, srv);
     if (s->state == SESSION_CLOSED)
         return;

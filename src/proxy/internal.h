@@ -81,6 +81,7 @@ struct Proxy {
     struct event *reaper;
     Session *sessions, *dead;
     size_t nclients;
+    int nstate[SESSION_N_STATES]; /* sessions per state, kept by proxy_session_hook() */
     uint32_t next_id;
     ProxyCounters counters;
 

@@ -65,8 +65,15 @@ static bool resolve(const char *host, const char *port, ServerTarget *t)
         err_hint("check host= in [proxy] server (or [cluster] primary)");
         return false;
     }
-    memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
-    t->addr_len = res->ai_addrlen;
+    /* One address, resolved now: IPv4 first ("localhost" servers usually listen there). */
+    struct addrinfo *pick = res;
+    for (struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
+    t->addr_len = pick->ai_addrlen;
     freeaddrinfo(res);
     return true;
 }
@@ -179,18 +186,16 @@ void proxy_session_close(Session *s, const char *why)
     check_switch(p);
 }
 
+/* Every transition passes here: keep the per-state counts that pause and switch check. */
 void proxy_session_hook(Session *s, SessionState old)
 {
-    (void)s;
-    (void)old;
+    s->proxy->nstate[old]--;
+    s->proxy->nstate[s->state]++;
 }
 
 int proxy_count_state(const Proxy *p, SessionState st)
 {
-    int n = 0;
-    for (const Session *s = p->sessions; s; s = s->next)
-        n += s->state == st;
-    return n;
+    return p->nstate[st];
 }
 
 void proxy_session_start_server(Session *s)

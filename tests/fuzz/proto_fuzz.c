@@ -36,6 +36,14 @@ static void fuzz_frames(const uint8_t *data, size_t size)
             char state[8], text[64];
             proto_error_fields(msg + PROTO_HEADER_LEN, total - PROTO_HEADER_LEN, state,
                                sizeof(state), text, sizeof(text));
+        } else if (h.type == 'S' && total > PROTO_HEADER_LEN) {
+            /* a ParameterStatus, as the proxy tracks the server's */
+            ProtoReader r = {msg, total, PROTO_HEADER_LEN};
+            const char *name, *value;
+            if (proto_read_str(&r, &name) && proto_read_str(&r, &value)) {
+                (void)session_param_set(&s, name, value);
+                (void)session_param_get(&s, name);
+            }
         } else if (h.type == 'Z' && total == 6)
             session_track_ready(&s, msg[5]);
         (void)session_at_boundary(&s);

@@ -83,7 +83,30 @@ check_eq "COPY FROM STDIN through the proxy" 20000 "$(pq -c 'select count(*) fro
 pq -c "\\copy (select a, repeat(b, 20) from t) to '$T/out.copy'"
 check_eq "COPY TO STDOUT through the proxy (a large result)" 20000 "$(wc -l <"$T/out.copy")"
 
+out=$(pq -c "listen chan" -c "select pg_notify('chan', 'hello')")
+check "notifications are forwarded" grep -q 'notification "chan" with payload "hello"' <<<"$out"
+
 # --- pause ------------------------------------------------------------------------
+# Pipelined extended protocol (several Syncs in flight): pauses land only on real boundaries.
+cat >"$T/pipe.sql" <<'SQL'
+\set aid random(1, 200000)
+\startpipeline
+select abalance from pgbench_accounts where aid = :aid;
+update pgbench_accounts set abalance = abalance - 1 where aid = :aid;
+select 1;
+\endpipeline
+SQL
+as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -M prepared -f "$T/pipe.sql" -c 2 -j 1 -T 4 postgres >"$T/pipe.log" 2>&1 &
+bench=$!
+for i in 1 2 3; do
+    sleep 0.8
+    api POST /pause '{"timeout": 10}' >>"$T/pipe.api"
+    api POST /resume >>"$T/pipe.api"
+done
+wait $bench
+check_eq "three pauses during a pipelined load" 6 "$(grep -c '^200 ' "$T/pipe.api")"
+check "pipelined pgbench through pauses: no failed transaction" grep -q "number of failed transactions: 0 " "$T/pipe.log"
+
 pq -c "create table marks (id int)"
 # A transaction open for about 2 s: the pause waits for its end.
 pq -c "begin" -c "insert into marks values (1)" -c "select pg_sleep(2)" -c "commit" >/dev/null 2>"$T/tx1.err" &
