@@ -105,6 +105,7 @@ static bool sw_check_primary(Sw *s, char *sysid, size_t len)
 {
     PGresult *res = sw_row(s->pri,
                            "SELECT pg_is_in_recovery(), system_identifier::text, " SW_DATADIR_SQL
+                           ", has_function_privilege('pg_create_restore_point(text)', 'EXECUTE')"
                            " FROM pg_control_system()",
                            0, NULL);
     if (!res)
@@ -112,10 +113,18 @@ static bool sw_check_primary(Sw *s, char *sysid, size_t len)
     bool recovery = PQgetvalue(res, 0, 0)[0] == 't';
     snprintf(sysid, len, "%s", PQgetvalue(res, 0, 1));
     bool ok = sw_check_datadir("primary", s->o->primary_data, PQgetvalue(res, 0, 2));
+    bool may_mark = PQgetvalue(res, 0, 3)[0] == 't';
     PQclear(res);
     if (ok && recovery) {
         err_set(DD_EXIT_PG, "the primary (%s) is in recovery: it is not a primary", s->r->from);
         err_hint("after a switchover, point [cluster] primary at the new primary, or give --from");
+        return false;
+    }
+    if (ok && !may_mark) {
+        err_set(DD_EXIT_PG,
+                "the role connecting to the primary may not run pg_create_restore_point()");
+        err_hint("connect as a superuser, or GRANT EXECUTE ON FUNCTION pg_create_restore_point "
+                 "to that role");
         return false;
     }
     return ok;
@@ -127,7 +136,8 @@ static bool sw_check_target(Sw *s, const char *sysid)
     PGresult *res = sw_row(s->tgt,
                            "SELECT pg_is_in_recovery(), system_identifier::text, " SW_DATADIR_SQL
                            ", (SELECT status FROM pg_stat_wal_receiver), "
-                           "(SELECT sender_port FROM pg_stat_wal_receiver) "
+                           "(SELECT sender_port FROM pg_stat_wal_receiver), "
+                           "has_function_privilege('pg_promote(boolean, integer)', 'EXECUTE') "
                            "FROM pg_control_system()",
                            0, NULL);
     if (!res)
@@ -149,6 +159,9 @@ static bool sw_check_target(Sw *s, const char *sysid)
         err_set(DD_EXIT_PG, "the target (%s) is not streaming from the primary (%s)", s->r->to,
                 status);
         err_hint("check the target's primary_conninfo and its log; wait until it streams");
+    } else if (PQgetvalue(res, 0, 5)[0] != 't') {
+        err_set(DD_EXIT_PG, "the role connecting to the target may not run pg_promote()");
+        err_hint("connect as a superuser, or GRANT EXECUTE ON FUNCTION pg_promote to that role");
     } else if (sender_port != primary_port) {
         err_set(DD_EXIT_PG, "the target (%s) streams from port %d, not from the primary's port %d",
                 s->r->to, sender_port, primary_port);
