@@ -175,6 +175,12 @@ static bool sw_check_target(Sw *s, const char *sysid)
 
 static bool sw_check_lag(Sw *s, uint64_t *lag)
 {
+    char *others = pg_query_value(
+        s->pri,
+        "SELECT greatest(count(*) - 1, 0) FROM pg_stat_replication WHERE state = 'streaming'", 0,
+        NULL);
+    s->r->other_standbys = others ? atoi(others) : 0;
+    free(others);
     char *flush = pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL);
     char *replay =
         flush ? pg_query_value(s->tgt, "SELECT pg_last_wal_replay_lsn()", 0, NULL) : NULL;
