@@ -1,8 +1,8 @@
 #!/bin/bash
 # bench/proxy.sh: the traffic proxy against PgBouncer (Debian's, session
 # mode), same PostgreSQL, same data, in one run:
-#   1. pgbench -S -c 8 -j 2 -T 20 (scale 10): direct, through drydock proxy,
-#      through PgBouncer: TPS and average latency, ratios;
+#   1. pgbench -S -c 8 -j 2, 20 s each (scale 10): direct, through drydock
+#      proxy, through PgBouncer: TPS and average latency, ratios;
 #   2. RSS of each with 1,000 idle clients logged in (trust), read from
 #      /proc/PID/status (VmRSS).
 #   SECS=20 CLIENTS=1000 bench/proxy.sh
@@ -54,25 +54,36 @@ wait_for "drydock proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "
 wait_for "pgbouncer" 20 as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$BPORT" -U postgres -d postgres -Atc "select 1" ||
     { cat "$T/pgbouncer.log"; exit 1; }
 
-# run NAME PORT: pgbench -S; sets TPS_NAME and LAT_NAME
+# run NAME PORT SECS: pgbench -S; adds to TPS_NAME and LAT_NAME (halves, see below)
+TPS_direct=0 TPS_drydock=0 TPS_pgbouncer=0 LAT_direct=0 LAT_drydock=0 LAT_pgbouncer=0
 run() {
-    local out
-    out=$(as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$2" -U postgres -S -c 8 -j 2 -T "$SECS" postgres 2>&1)
+    local out tps lat
+    out=$(as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$2" -U postgres -S -c 8 -j 2 -T "$3" postgres 2>&1)
     if ! grep -q "number of failed transactions: 0 " <<<"$out"; then
         echo "pgbench through $1 failed:"
         echo "$out" | tail -5
         exit 1
     fi
-    printf -v "TPS_$1" '%s' "$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")"
-    printf -v "LAT_$1" '%s' "$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")"
+    tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
+    lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")
+    local vt=TPS_$1 vl=LAT_$1
+    printf -v "$vt" '%s' "$(echo "scale=1; ${!vt} + $tps / 2" | bc)"
+    printf -v "$vl" '%s' "$(echo "scale=3; ${!vl} + $lat / 2" | bc)"
 }
-echo "pgbench -S -c 8 -j 2 -T $SECS, scale 10 (read-only, simple protocol)"
-run direct "${PG_PORT[p]}"
-run drydock "$DPORT"
-run pgbouncer "$BPORT"
-printf '  %-10s %10s tps  %7s ms avg latency\n' direct "$TPS_direct" "$LAT_direct" \
+# The machine is shared: each target runs SECS in two halves, in the order
+# direct, drydock, pgbouncer, then backwards, so that a drift in the load
+# weighs on all three alike. Figures are the means of the halves.
+half=$((SECS / 2))
+echo "pgbench -S -c 8 -j 2, ${SECS} s each (2 x ${half} s, ABC CBA), scale 10 (read-only, simple protocol)"
+run direct "${PG_PORT[p]}" $half
+run drydock "$DPORT" $half
+run pgbouncer "$BPORT" $half
+run pgbouncer "$BPORT" $half
+run drydock "$DPORT" $half
+run direct "${PG_PORT[p]}" $half
+printf '  %-10s %10.1f tps  %7.3f ms avg latency\n' direct "$TPS_direct" "$LAT_direct" \
     drydock "$TPS_drydock" "$LAT_drydock" pgbouncer "$TPS_pgbouncer" "$LAT_pgbouncer"
-printf '  ratio drydock/pgbouncer: %s (TPS)   drydock/direct: %s (TPS)\n' \
+printf '  ratio drydock/pgbouncer: %.3f (TPS)   drydock/direct: %.3f (TPS)\n' \
     "$(echo "scale=3; $TPS_drydock / $TPS_pgbouncer" | bc)" "$(echo "scale=3; $TPS_drydock / $TPS_direct" | bc)"
 
 # --- memory with idle clients ---------------------------------------------------------
@@ -133,5 +144,5 @@ sleep 2 # let the server connections of the drydock clients go
 idle pgbouncer "$BPORT" "$PGB_PID"
 echo "RSS with $CLIENTS idle clients logged in (before: drydock $RSS0_drydock kB, pgbouncer $RSS0_pgbouncer kB)"
 printf '  drydock   %8s kB\n  pgbouncer %8s kB\n' "$RSS_drydock" "$RSS_pgbouncer"
-printf '  ratio drydock/pgbouncer: %s (RSS; drydock also holds one server connection per client)\n' \
+printf '  ratio drydock/pgbouncer: %.3f (RSS; drydock also holds one server connection per client)\n' \
     "$(echo "scale=3; $RSS_drydock / $RSS_pgbouncer" | bc)"

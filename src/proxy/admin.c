@@ -16,10 +16,13 @@
  * answered by admin_pause_reply() / admin_switch_reply(); a caller that
  * hangs up in between is noticed through the connection's close callback.
  */
+#include <errno.h>
+#include <event2/bufferevent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -98,10 +101,19 @@ static json_t *pause_json(Proxy *p)
     return o;
 }
 
+static void unwatch(Proxy *p)
+{
+    if (p->pause_watch) {
+        event_free(p->pause_watch);
+        p->pause_watch = NULL;
+    }
+}
+
 void admin_pause_reply(Proxy *p, int code, const char *error)
 {
     struct evhttp_request *req = p->pause_req;
     p->pause_req = NULL;
+    unwatch(p);
     if (!req)
         return;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
@@ -128,12 +140,47 @@ void admin_switch_reply(Proxy *p)
                         "switch_ms", proxy_ms_since(p->switch_started)));
 }
 
+/*
+ * evhttp does not read a connection while its request waits for an answer,
+ * so it would not see the caller of a pending /pause hang up: watch the
+ * socket. A pause nobody waits for any more is released (nobody would
+ * resume it); the answer is still sent, which lets evhttp free the request.
+ */
+static void pause_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    Proxy *p = arg;
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n > 0) { /* the caller sent more (pipelining): stop watching */
+        unwatch(p);
+        return;
+    }
+    unwatch(p);
+    proxy_pause_abandoned(p); /* replies through admin_pause_reply() */
+}
+
+static void watch_pause_caller(Proxy *p, struct evhttp_request *req)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+    if (!bev)
+        return;
+    p->pause_watch =
+        event_new(p->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, pause_watch_cb, p);
+    event_add(p->pause_watch, NULL);
+}
+
 /* The caller of a pending /pause or /switch hung up. */
 static void conn_closed_cb(struct evhttp_connection *conn, void *arg)
 {
     Proxy *p = arg;
-    if (p->pause_req && evhttp_request_get_connection(p->pause_req) == conn)
+    if (p->pause_req && evhttp_request_get_connection(p->pause_req) == conn) {
+        /* Nobody would resume a pause whose caller gave up waiting for it. */
         p->pause_req = NULL;
+        proxy_pause_abandoned(p);
+    }
     if (p->switch_req && evhttp_request_get_connection(p->switch_req) == conn)
         p->switch_req = NULL;
 }
@@ -191,6 +238,7 @@ static void handle_pause(Proxy *p, struct evhttp_request *req)
                    p->switching ? "a switch is in progress" : "a pause is already in progress");
     } else if (p->pause_req == req) {
         evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed_cb, p);
+        watch_pause_caller(p, req);
     }
 }
 

@@ -91,6 +91,7 @@ struct Proxy {
     int cancelled;
     struct event *pause_timer;
     struct evhttp_request *pause_req;
+    struct event *pause_watch; /* notices the caller of a pending /pause hanging up */
 
     /* switch */
     bool switching;
@@ -115,6 +116,8 @@ double proxy_ms_since(double t0);
 /* pause/resume/switch for admin.c: each returns an HTTP status */
 int proxy_pause(Proxy *p, double timeout, bool cancel, struct evhttp_request *req);
 int proxy_resume(Proxy *p, double *paused_ms);
+/* The caller of a pause that is not complete went away: release the sessions. */
+void proxy_pause_abandoned(Proxy *p);
 int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req);
 int proxy_count_state(const Proxy *p, SessionState st);
 /* Route a client's CancelRequest (proxy pid/key) to the session's server. */

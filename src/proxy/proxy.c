@@ -452,6 +452,15 @@ int proxy_resume(Proxy *p, double *paused_ms)
     return 200;
 }
 
+void proxy_pause_abandoned(Proxy *p)
+{
+    if (!p->paused || p->pause_done)
+        return;
+    log_warn("the caller of the pause went away before it completed: resuming");
+    admin_pause_reply(p, 409, "the caller went away before the pause completed");
+    release(p);
+}
+
 int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req)
 {
     if (!p->pause_done || p->switching)

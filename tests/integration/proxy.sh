@@ -139,6 +139,16 @@ check_eq "after a 408 the proxy is not paused" False "$(curl -s "$API/status" | 
 wait $tx2
 check "the transaction still open at the deadline went on" test $? -eq 0
 
+# A caller that hangs up before its pause completes releases it (nobody would resume).
+pq -c "begin" -c "select pg_sleep(2)" -c "commit" >/dev/null 2>&1 &
+tx2=$!
+sleep 0.5
+curl -s -m 0.5 -X POST -d '{"timeout": 20}' "$API/pause" >/dev/null
+sleep 0.3
+check_eq "an abandoned pause is released" "False False" \
+    "$(curl -s "$API/status" | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['paused'], d['pausing'])")"
+wait $tx2
+
 # Deadline with on_timeout=cancel: a running query and an idle transaction are cancelled.
 pq -c "begin" -c "insert into marks values (2)" -c "select pg_sleep(30)" -c "commit" >/dev/null 2>"$T/tx3.err" &
 tx3=$!

@@ -26,6 +26,7 @@
 
 typedef struct {
     Proxy *p;
+    int lport;
     int server_listen;
     int client, server; /* the fake client's and the fake server's sockets */
 } Rig;
@@ -108,6 +109,17 @@ static void send_msg(int fd, uint8_t type, const char *payload)
     buf_free(&b);
 }
 
+static int connect_proxy(Rig *r)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)r->lport),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        fail_msg("connect to the proxy on %d: %s", r->lport, strerror(errno));
+    return fd;
+}
+
 static int rig_setup(void **state)
 {
     static Rig r;
@@ -119,16 +131,13 @@ static int rig_setup(void **state)
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", lport);
     snprintf(admin, sizeof(admin), "127.0.0.1:%d", free_port());
     snprintf(server, sizeof(server), "host=127.0.0.1 port=%d", sport);
-    ProxyOptions opt = {listen, admin, AUTH_TRUST, "/nonexistent/credentials", server, 5, 5, 10};
+    ProxyOptions opt = {listen, admin, AUTH_TRUST, "/nonexistent/credentials", server, 5, 5, 2};
     r.p = proxy_new(&opt);
     assert_non_null(r.p);
 
     /* client: startup */
-    r.client = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)lport),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(connect(r.client, (struct sockaddr *)&a, sizeof(a)), 0);
+    r.lport = lport;
+    r.client = connect_proxy(&r);
     Buf b = {0};
     const char *names[] = {"user", "database"}, *values[] = {"alice", "db"};
     proto_startup_message(&b, 2, names, values);
@@ -340,6 +349,26 @@ static void test_server_lost(void **state)
     buf_free(&m);
 }
 
+/* max-clients (2 here): the third connection gets FATAL 53300 and is closed. */
+static void test_max_clients(void **state)
+{
+    Rig *r = *state;
+    Buf m = {0};
+    int second = connect_proxy(r);
+    spin(r, 10);
+    assert_int_equal(r->p->nclients, 2);
+    int third = connect_proxy(r);
+    assert_int_equal(read_msg(r, third, &m), 'E');
+    char code[8], text[64];
+    proto_error_fields(m.data + 5, m.len - 5, code, sizeof(code), text, sizeof(text));
+    assert_string_equal(code, "53300");
+    assert_int_equal(read_msg(r, third, &m), 0);
+    assert_int_equal(r->p->nclients, 2);
+    close(second);
+    close(third);
+    buf_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +376,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pause_extended, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_switch, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_server_lost, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_max_clients, rig_setup, rig_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
