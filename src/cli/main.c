@@ -20,8 +20,10 @@ typedef struct {
 
 static const CliCommand commands[] = {
     {"repo-create", cli_cmd_repo_create, "create the repository for the configured cluster"},
-    {"wal-push", cli_cmd_wal_push, "archive one WAL file (archive_command = 'drydock wal-push %p')"},
-    {"wal-fetch", cli_cmd_wal_fetch, "restore one WAL file (restore_command = 'drydock wal-fetch %f %p')"},
+    {"wal-push", cli_cmd_wal_push,
+     "archive one WAL file (archive_command = 'drydock wal-push %p')"},
+    {"wal-fetch", cli_cmd_wal_fetch,
+     "restore one WAL file (restore_command = 'drydock wal-fetch %f %p')"},
     {"check", cli_cmd_check, "prove that archiving works end to end"},
     {"backup", cli_cmd_backup, "take a block-incremental backup, from the standby by default"},
     {"info", cli_cmd_info, "list backups and the recoverable window"},
@@ -37,9 +39,10 @@ static const CliCommand commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "drydock %s - maintenance of a live PostgreSQL cluster\n\n"
-                 "usage: drydock [--config FILE] [--quiet|--verbose] COMMAND [options]\n\n"
-                 "commands:\n",
+    fprintf(out,
+            "drydock %s - maintenance of a live PostgreSQL cluster\n\n"
+            "usage: drydock [--config FILE] [--quiet|--verbose] COMMAND [options]\n\n"
+            "commands:\n",
             DRYDOCK_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);

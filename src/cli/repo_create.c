@@ -40,8 +40,8 @@ static bool repo_create_identify(const Config *cfg, RepoCreateOpts *opts)
             if (ok) {
                 opts->system_id = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
                 const char *seg = PQgetvalue(res, 0, 1);
-                opts->wal_seg_size = (uint32_t)strtoul(seg, NULL, 10) *
-                                     (strstr(seg, "MB") ? 1024u * 1024u : 1u);
+                opts->wal_seg_size =
+                    (uint32_t)strtoul(seg, NULL, 10) * (strstr(seg, "MB") ? 1024u * 1024u : 1u);
                 opts->pg_version = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
                 PQclear(res);
             }

@@ -57,7 +57,8 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
     Repo *repo = NULL;
     RepoLock *lock = NULL;
     WalPushResult result;
-    if (!repo_open(cfg, &repo) || !repo_lock_acquire(repo_path(repo), "archive", "wal-push", &lock) ||
+    if (!repo_open(cfg, &repo) ||
+        !repo_lock_acquire(repo_path(repo), "archive", "wal-push", &lock) ||
         !walarchive_push(repo, argv[optind], &result)) {
         rc = cli_fail();
     } else {
@@ -80,8 +81,7 @@ int cli_cmd_wal_fetch(CliContext *ctx, int argc, char **argv)
         return DD_EXIT_CONFIG;
     Repo *repo = NULL;
     bool found = false;
-    if (!repo_open(cfg, &repo) ||
-        !walarchive_fetch(repo, argv[optind], argv[optind + 1], &found)) {
+    if (!repo_open(cfg, &repo) || !walarchive_fetch(repo, argv[optind], argv[optind + 1], &found)) {
         rc = cli_fail();
     } else if (!found) {
         log_debug("%s is not in the archive", argv[optind]);

@@ -79,10 +79,9 @@ bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out)
             return err_set(DD_EXIT_FAIL, "lz4 cannot compress %zu bytes in one block", len);
         int bound = LZ4_compressBound((int)len);
         buf_reserve(out, (size_t)bound);
-        int n = level > 1 ? LZ4_compress_HC(src, (char *)out->data + out->len, (int)len, bound,
-                                            level)
-                          : LZ4_compress_default(src, (char *)out->data + out->len, (int)len,
-                                                 bound);
+        int n = level > 1
+                    ? LZ4_compress_HC(src, (char *)out->data + out->len, (int)len, bound, level)
+                    : LZ4_compress_default(src, (char *)out->data + out->len, (int)len, bound);
         if (n <= 0)
             return err_set(DD_EXIT_FAIL, "lz4 compression failed");
         out->len += (size_t)n;

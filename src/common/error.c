@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ERR_MSG_MAX 1024
+#define ERR_MSG_MAX  1024
 #define ERR_HINT_MAX 512
 
 static _Thread_local char err_msg[ERR_MSG_MAX];

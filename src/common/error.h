@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 
-#define DD_MUST_CHECK __attribute__((warn_unused_result))
+#define DD_MUST_CHECK   __attribute__((warn_unused_result))
 #define DD_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Exit codes; documented in README.md ("Exit codes"). Never renumber. */

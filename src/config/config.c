@@ -31,10 +31,22 @@ typedef struct {
     long min, max;   /* KEY_INT */
 } ConfigKey;
 
-#define STR_KEY(s, k, field, d) {s, k, KEY_STRING, offsetof(Config, field), d, 0, 0}
-#define PATH_KEY(s, k, field, d) {s, k, KEY_PATH, offsetof(Config, field), d, 0, 0}
-#define ADDR_KEY(s, k, field, d) {s, k, KEY_ADDR, offsetof(Config, field), d, 0, 0}
-#define INT_KEY(s, k, field, d, lo, hi) {s, k, KEY_INT, offsetof(Config, field), d, lo, hi}
+#define STR_KEY(s, k, field, d)                                                                    \
+    {                                                                                              \
+        s, k, KEY_STRING, offsetof(Config, field), d, 0, 0                                         \
+    }
+#define PATH_KEY(s, k, field, d)                                                                   \
+    {                                                                                              \
+        s, k, KEY_PATH, offsetof(Config, field), d, 0, 0                                           \
+    }
+#define ADDR_KEY(s, k, field, d)                                                                   \
+    {                                                                                              \
+        s, k, KEY_ADDR, offsetof(Config, field), d, 0, 0                                           \
+    }
+#define INT_KEY(s, k, field, d, lo, hi)                                                            \
+    {                                                                                              \
+        s, k, KEY_INT, offsetof(Config, field), d, lo, hi                                          \
+    }
 
 static const ConfigKey config_keys[] = {
     PATH_KEY("repository", "path", repo_path, NULL),
@@ -158,8 +170,7 @@ static int config_handler(void *user, const char *section, const char *key, cons
         if (strcmp(k->section, section) != 0 || strcmp(k->key, key) != 0)
             continue;
         if (st->seen[i]) {
-            snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s] is set twice", key,
-                     section);
+            snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s] is set twice", key, section);
             snprintf(st->hint, sizeof(st->hint), "keep one of the two lines");
             return 0;
         }
@@ -181,8 +192,8 @@ static void config_defaults(Config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     char why[512];
     for (size_t i = 0; i < N_KEYS; i++)
-        if (config_keys[i].def && !set_value(&config_keys[i], cfg, config_keys[i].def, why,
-                                             sizeof(why)))
+        if (config_keys[i].def &&
+            !set_value(&config_keys[i], cfg, config_keys[i].def, why, sizeof(why)))
             abort(); /* a bad default is a programming error */
 }
 
@@ -193,8 +204,7 @@ static bool config_finish(Config *cfg, ParseState *st, int rc)
             snprintf(st->error, sizeof(st->error), "expected \"[section]\" or \"key = value\"");
         if (rc < 0)
             snprintf(st->error, sizeof(st->error), "could not read the file");
-        err_set(DD_EXIT_CONFIG, "configuration file \"%s\", line %d: %s", st->name, rc,
-                st->error);
+        err_set(DD_EXIT_CONFIG, "configuration file \"%s\", line %d: %s", st->name, rc, st->error);
         if (st->hint[0])
             err_hint("%s", st->hint);
         config_free(cfg);
@@ -238,8 +248,8 @@ bool config_load(const char *explicit_path, Config *out)
     }
     FILE *f = fopen(path, "r");
     if (!f) {
-        err_set(DD_EXIT_CONFIG, "could not open configuration file \"%s\" (from %s): %s", path,
-                how, strerror(errno));
+        err_set(DD_EXIT_CONFIG, "could not open configuration file \"%s\" (from %s): %s", path, how,
+                strerror(errno));
         err_hint("give the file with --config FILE or $DRYDOCK_CONFIG; README.md shows an "
                  "example");
         return false;

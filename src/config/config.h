@@ -36,14 +36,14 @@ typedef struct {
     char *bin; /* PostgreSQL binaries */
 
     /* [proxy] */
-    char *proxy_listen;       /* host:port clients connect to */
-    char *proxy_admin;        /* host:port of the admin HTTP API (loopback) */
-    AuthMethod proxy_auth;    /* how clients authenticate */
-    char *proxy_credentials;  /* userlist file, mode 0600 */
-    char *proxy_server;       /* conninfo of the server sessions go to; default: primary */
-    int proxy_login_timeout;  /* seconds a client has to finish its startup */
-    int proxy_pause_timeout;  /* default deadline of a pause, seconds */
-    int proxy_max_clients;    /* refuse connections past this */
+    char *proxy_listen;      /* host:port clients connect to */
+    char *proxy_admin;       /* host:port of the admin HTTP API (loopback) */
+    AuthMethod proxy_auth;   /* how clients authenticate */
+    char *proxy_credentials; /* userlist file, mode 0600 */
+    char *proxy_server;      /* conninfo of the server sessions go to; default: primary */
+    int proxy_login_timeout; /* seconds a client has to finish its startup */
+    int proxy_pause_timeout; /* default deadline of a pause, seconds */
+    int proxy_max_clients;   /* refuse connections past this */
 } Config;
 
 /*

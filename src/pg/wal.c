@@ -31,8 +31,9 @@ bool wal_name_parse(const char *name, WalFileName *out)
     if (len == 16 && strcmp(name + 8, ".history") == 0 && hex_upper(name, 8, &out->tli)) {
         out->kind = WAL_FILE_HISTORY;
         return out->tli > 0 ? true
-                            : err_set(DD_EXIT_USAGE, "\"%s\" names timeline 0, which does not "
-                                                     "exist",
+                            : err_set(DD_EXIT_USAGE,
+                                      "\"%s\" names timeline 0, which does not "
+                                      "exist",
                                       name);
     }
     if (len >= 24 && hex_upper(name, 8, &out->tli) && hex_upper(name + 8, 8, &out->log) &&
@@ -115,8 +116,9 @@ bool wal_segment_header(const void *data, size_t len, WalSegmentHeader *out)
         return false;
     }
     if (!wal_seg_size_valid(out->seg_size) || out->block_size == 0)
-        return err_set(DD_EXIT_CORRUPT, "the long page header holds segment size %u and block "
-                                        "size %u",
+        return err_set(DD_EXIT_CORRUPT,
+                       "the long page header holds segment size %u and block "
+                       "size %u",
                        out->seg_size, out->block_size);
     return true;
 }

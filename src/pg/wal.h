@@ -27,16 +27,11 @@
 
 #include "common/error.h"
 
-#define WAL_PAGE_MAGIC_PG15 0xD110
-#define WAL_LONG_HEADER_LEN 40
+#define WAL_PAGE_MAGIC_PG15  0xD110
+#define WAL_LONG_HEADER_LEN  40
 #define WAL_DEFAULT_SEG_SIZE (16u * 1024 * 1024)
 
-typedef enum {
-    WAL_FILE_SEGMENT,
-    WAL_FILE_PARTIAL,
-    WAL_FILE_BACKUP,
-    WAL_FILE_HISTORY
-} WalFileKind;
+typedef enum { WAL_FILE_SEGMENT, WAL_FILE_PARTIAL, WAL_FILE_BACKUP, WAL_FILE_HISTORY } WalFileKind;
 
 typedef struct {
     WalFileKind kind;

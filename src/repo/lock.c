@@ -19,8 +19,7 @@ struct RepoLock {
     int fd;
 };
 
-bool repo_lock_acquire(const char *repo_path, const char *kind, const char *command,
-                       RepoLock **out)
+bool repo_lock_acquire(const char *repo_path, const char *kind, const char *command, RepoLock **out)
 {
     char *dir = xasprintf("%s/locks", repo_path);
     char *path = xasprintf("%s/%s.lock", dir, kind);

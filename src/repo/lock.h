@@ -18,8 +18,8 @@
 
 typedef struct RepoLock RepoLock;
 
-DD_MUST_CHECK bool repo_lock_acquire(const char *repo_path, const char *kind,
-                                     const char *command, RepoLock **out);
+DD_MUST_CHECK bool repo_lock_acquire(const char *repo_path, const char *kind, const char *command,
+                                     RepoLock **out);
 void repo_lock_release(RepoLock *lock);
 
 #endif

@@ -65,8 +65,8 @@ bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
     if (memcmp(h, obj_magic, 4) != 0)
         return err_set(DD_EXIT_CORRUPT, "object has no drydock header (bad magic)");
     if (h[4] != OBJ_VERSION) {
-        err_set(DD_EXIT_REPO, "object has format version %u, this drydock reads version %u",
-                h[4], OBJ_VERSION);
+        err_set(DD_EXIT_REPO, "object has format version %u, this drydock reads version %u", h[4],
+                OBJ_VERSION);
         err_hint("use the drydock version that wrote this repository");
         return false;
     }

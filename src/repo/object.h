@@ -33,8 +33,8 @@
 #include "common/hash.h"
 #include "common/mem.h"
 
-#define OBJ_HEADER_LEN 56
-#define OBJ_VERSION 1
+#define OBJ_HEADER_LEN  56
+#define OBJ_VERSION     1
 #define OBJ_MAX_RAW_LEN (1ull << 31) /* 2 GiB: larger is refused as damage */
 
 typedef struct {

@@ -59,10 +59,10 @@ bool repo_create(const char *path, RepoCreateOpts opts)
     time_format(time_wall(), created, sizeof(created));
     char sysid[32];
     snprintf(sysid, sizeof(sysid), "%" PRIu64, opts.system_id);
-    json_t *meta = json_pack("{s:i, s:s, s:i, s:i, s:s}", "format", REPO_FORMAT,
-                             "system-identifier", sysid, "wal-segment-size",
-                             (json_int_t)opts.wal_seg_size, "pg-version",
-                             (json_int_t)opts.pg_version, "created", created);
+    json_t *meta =
+        json_pack("{s:i, s:s, s:i, s:i, s:s}", "format", REPO_FORMAT, "system-identifier", sysid,
+                  "wal-segment-size", (json_int_t)opts.wal_seg_size, "pg-version",
+                  (json_int_t)opts.pg_version, "created", created);
     char *text = json_dumps(meta, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(meta);
     Buf obj = {0};
@@ -81,8 +81,8 @@ static bool repo_meta_parse(Repo *repo, const Buf *raw)
     json_error_t jerr;
     json_t *meta = json_loadb((const char *)raw->data, raw->len, 0, &jerr);
     if (!meta)
-        return err_set(DD_EXIT_CORRUPT, "repository metadata \"%s/%s\" is not JSON: %s",
-                       repo->path, REPO_META_FILE, jerr.text);
+        return err_set(DD_EXIT_CORRUPT, "repository metadata \"%s/%s\" is not JSON: %s", repo->path,
+                       REPO_META_FILE, jerr.text);
     json_int_t format = 0, seg = 0, ver = 0;
     const char *sysid = NULL;
     bool ok = json_unpack(meta, "{s:I, s:s, s:I, s:I}", "format", &format, "system-identifier",
@@ -197,8 +197,7 @@ bool repo_object_get(Repo *repo, const char *path, Buf *raw, bool *found)
     return ok;
 }
 
-bool repo_object_put(Repo *repo, const char *path, const void *raw, size_t len,
-                     StoragePutOpts opts)
+bool repo_object_put(Repo *repo, const char *path, const void *raw, size_t len, StoragePutOpts opts)
 {
     Buf obj = {0};
     bool ok = obj_encode(repo->codec, repo->level, raw, len, NULL, NULL, &obj) &&

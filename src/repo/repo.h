@@ -29,7 +29,7 @@
 #include "config/config.h"
 #include "storage/storage.h"
 
-#define REPO_FORMAT 1
+#define REPO_FORMAT    1
 #define REPO_META_FILE "drydock.repo"
 
 typedef struct Repo Repo;

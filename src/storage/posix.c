@@ -224,8 +224,9 @@ static bool posix_read_at(StorageRead *sr, uint64_t offset, void *buf, size_t le
         if (n < 0)
             return err_errno("could not read file \"%s\"", r->path);
         if (n == 0)
-            return err_set(DD_EXIT_CORRUPT, "file \"%s\" is shorter than expected (%zu bytes "
-                                            "missing at offset %llu)",
+            return err_set(DD_EXIT_CORRUPT,
+                           "file \"%s\" is shorter than expected (%zu bytes "
+                           "missing at offset %llu)",
                            r->path, len, (unsigned long long)offset);
         p += n;
         len -= (size_t)n;

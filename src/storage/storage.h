@@ -78,7 +78,7 @@ DD_MUST_CHECK bool storage_list(Storage *s, const char *dir, StrList *out);
 StorageWrite *storage_write_begin(Storage *s, const char *path); /* NULL + error */
 DD_MUST_CHECK bool storage_write_append(StorageWrite *w, const void *data, size_t len);
 DD_MUST_CHECK bool storage_write_commit(StorageWrite *w, StoragePutOpts opts); /* frees w */
-void storage_write_abort(StorageWrite *w);                                    /* frees w */
+void storage_write_abort(StorageWrite *w);                                     /* frees w */
 
 /* Streaming read. read_open returns NULL with *found=false for a missing object. */
 StorageRead *storage_read_open(Storage *s, const char *path, bool *found);

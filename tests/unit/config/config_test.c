@@ -158,9 +158,9 @@ static void test_require(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file),   cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_errors),      cmocka_unit_test(test_missing_file),
-        cmocka_unit_test(test_env_path),    cmocka_unit_test(test_require),
+        cmocka_unit_test(test_full_file), cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_errors),    cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_env_path),  cmocka_unit_test(test_require),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
