@@ -1,11 +1,10 @@
 /*
  * switchover.c - see switchover.h for the steps and the states a failure
- * leaves. The report's bookkeeping and rendering are at the end.
+ * leaves; the report it fills is maint/swreport.h.
  */
 #include "maint/switchover.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <pthread.h>
@@ -106,6 +105,7 @@ static bool sw_check_primary(Sw *s, char *sysid, size_t len)
 {
     PGresult *res = sw_row(s->pri,
                            "SELECT pg_is_in_recovery(), system_identifier::text, " SW_DATADIR_SQL
+                           ", has_function_privilege('pg_create_restore_point(text)', 'EXECUTE')"
                            " FROM pg_control_system()",
                            0, NULL);
     if (!res)
@@ -113,10 +113,18 @@ static bool sw_check_primary(Sw *s, char *sysid, size_t len)
     bool recovery = PQgetvalue(res, 0, 0)[0] == 't';
     snprintf(sysid, len, "%s", PQgetvalue(res, 0, 1));
     bool ok = sw_check_datadir("primary", s->o->primary_data, PQgetvalue(res, 0, 2));
+    bool may_mark = PQgetvalue(res, 0, 3)[0] == 't';
     PQclear(res);
     if (ok && recovery) {
         err_set(DD_EXIT_PG, "the primary (%s) is in recovery: it is not a primary", s->r->from);
         err_hint("after a switchover, point [cluster] primary at the new primary, or give --from");
+        return false;
+    }
+    if (ok && !may_mark) {
+        err_set(DD_EXIT_PG,
+                "the role connecting to the primary may not run pg_create_restore_point()");
+        err_hint("connect as a superuser, or GRANT EXECUTE ON FUNCTION pg_create_restore_point "
+                 "to that role");
         return false;
     }
     return ok;
@@ -128,7 +136,8 @@ static bool sw_check_target(Sw *s, const char *sysid)
     PGresult *res = sw_row(s->tgt,
                            "SELECT pg_is_in_recovery(), system_identifier::text, " SW_DATADIR_SQL
                            ", (SELECT status FROM pg_stat_wal_receiver), "
-                           "(SELECT sender_port FROM pg_stat_wal_receiver) "
+                           "(SELECT sender_port FROM pg_stat_wal_receiver), "
+                           "has_function_privilege('pg_promote(boolean, integer)', 'EXECUTE') "
                            "FROM pg_control_system()",
                            0, NULL);
     if (!res)
@@ -150,6 +159,9 @@ static bool sw_check_target(Sw *s, const char *sysid)
         err_set(DD_EXIT_PG, "the target (%s) is not streaming from the primary (%s)", s->r->to,
                 status);
         err_hint("check the target's primary_conninfo and its log; wait until it streams");
+    } else if (PQgetvalue(res, 0, 5)[0] != 't') {
+        err_set(DD_EXIT_PG, "the role connecting to the target may not run pg_promote()");
+        err_hint("connect as a superuser, or GRANT EXECUTE ON FUNCTION pg_promote to that role");
     } else if (sender_port != primary_port) {
         err_set(DD_EXIT_PG, "the target (%s) streams from port %d, not from the primary's port %d",
                 s->r->to, sender_port, primary_port);
@@ -163,6 +175,12 @@ static bool sw_check_target(Sw *s, const char *sysid)
 
 static bool sw_check_lag(Sw *s, uint64_t *lag)
 {
+    char *others = pg_query_value(
+        s->pri,
+        "SELECT greatest(count(*) - 1, 0) FROM pg_stat_replication WHERE state = 'streaming'", 0,
+        NULL);
+    s->r->other_standbys = others ? atoi(others) : 0;
+    free(others);
     char *flush = pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL);
     char *replay =
         flush ? pg_query_value(s->tgt, "SELECT pg_last_wal_replay_lsn()", 0, NULL) : NULL;
@@ -223,6 +241,7 @@ static bool sw_checks(Sw *s)
         return sw_fail(s, SW_STEP_CHECKS);
     }
     if (!fence_check(&fo, s->o->demote) || !(s->pri = pg_connect(s->o->primary, "primary")) ||
+        !pg_exec(s->pri, "SET synchronous_commit = local") ||
         !(s->tgt = pg_connect(s->o->target, "target")) ||
         !sw_check_primary(s, sysid, sizeof(sysid)) || !sw_check_target(s, sysid) ||
         !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions))
@@ -258,7 +277,18 @@ static bool sw_pause(Sw *s)
 static bool sw_catchup(Sw *s)
 {
     sw_begin(s, SW_STEP_CATCHUP);
-    char *flush = pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL);
+    /*
+     * A commit made with synchronous_commit = off is acknowledged before its
+     * WAL is flushed, and only flushed WAL reaches the standby: a transaction
+     * of our own that commits with a local flush (not waiting for standbys)
+     * flushes everything before it. It must write WAL besides its commit
+     * record, or PostgreSQL commits it asynchronously too: a restore point,
+     * which also marks the switchover for a point-in-time recovery.
+     */
+    char *flush = pg_exec(s->pri, "SELECT pg_current_xact_id(), "
+                                  "pg_create_restore_point('drydock switchover')")
+                      ? pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL)
+                      : NULL;
     if (!flush || !pg_lsn_parse(flush, &s->flush_lsn)) {
         free(flush);
         err_context("reading the primary's WAL position");

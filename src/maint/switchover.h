@@ -13,8 +13,11 @@
  *            are the servers' own.
  *   pause    POST /pause (deadline pause_timeout, on_timeout resume).
  *            --- clients are held from here ---
- *   catchup  read the primary's pg_current_wal_flush_lsn() and poll the
- *            target's pg_last_wal_replay_lsn() until it reaches it.
+ *   catchup  commit a transaction of our own on the primary, with a restore
+ *            point "drydock switchover" in it (its local flush also flushes
+ *            what commits made with synchronous_commit = off left in the WAL
+ *            buffers), read pg_current_wal_flush_lsn() and poll the target's
+ *            pg_last_wal_replay_lsn() until it reaches it.
  *   promote  pg_promote(wait => false), then poll pg_is_in_recovery() until
  *            false (pg_promote's own wait polls every 100 ms: too slow here).
  *   switch   POST /switch to the target's conninfo, on a thread, as soon as

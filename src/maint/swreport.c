@@ -76,8 +76,18 @@ void switchover_report_summary(const SwitchoverReport *r, Buf *out)
                    "clients held: %.1f ms (pause sent to resume done; the proxy counted %.1f ms, "
                    "%d sessions)\n",
                    r->hold_ms, r->proxy_paused_ms, r->held);
+    if (r->switch_failed > 0)
+        buf_printf(out,
+                   "warning: %d sessions could not be moved to the new primary; their clients got "
+                   "FATAL 08006 when the pause ended (see the proxy's log)\n",
+                   r->switch_failed);
     if (!r->promoted)
         return;
+    if (r->other_standbys > 0)
+        buf_printf(out,
+                   "note: %d other standbys streamed from the old primary: point their "
+                   "primary_conninfo at the new one\n",
+                   r->other_standbys);
     buf_printf(out, "the primary is now: %s%s%s%s\n", r->to, r->to_data ? " (data directory " : "",
                r->to_data ? r->to_data : "", r->to_data ? ")" : "");
     if (r->outcome == SW_OUTCOME_DONE)
@@ -117,6 +127,7 @@ void switchover_report_json(const SwitchoverReport *r, const char *error, const 
         r->to ? r->to : "", "steps", steps, "promoted", r->promoted, "demote", r->demote, "hold_ms",
         r->hold_ms, "proxy_paused_ms", r->proxy_paused_ms, "held", r->held, "switched", r->switched,
         "switch_failed", r->switch_failed);
+    json_object_set_new(o, "other_standbys", json_integer(r->other_standbys));
     json_object_set_new(o, "primary", json_string(r->promoted ? r->to : r->from ? r->from : ""));
     if (error)
         json_object_set_new(o, "error", json_string(error));

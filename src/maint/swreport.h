@@ -8,7 +8,8 @@
  *    paused-on-new-primary|switched","from":"..","to":"..",
  *    "steps":[{"name":"checks","state":"ok|failed|running","ms":X,"detail":".."}],
  *    "promoted":bool,"demote":bool,"hold_ms":X,"proxy_paused_ms":X,"held":N,
- *    "switched":N,"switch_failed":N,"primary":"..",["error":"..","hint":".."]}
+ *    "switched":N,"switch_failed":N,"other_standbys":N,"primary":"..",
+ *    ["error":"..","hint":".."]}
  *
  * Conninfos in a report are redacted (no password). Everything here is pure.
  */
@@ -64,6 +65,7 @@ typedef struct {
     int held;               /* sessions the pause held */
     int switched;           /* sessions moved to the new server */
     int switch_failed;      /* sessions that could not be moved */
+    int other_standbys;     /* standbys of the old primary besides the target */
     char *from;             /* redacted conninfo of the old primary */
     char *to;               /* redacted conninfo of the target */
     char *from_data;        /* may be NULL */

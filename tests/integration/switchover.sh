@@ -1,8 +1,8 @@
 #!/bin/bash
 # switchover.sh - drydock switchover under a write load through drydock proxy.
 #
-# Round 1: pgbench (8 clients, one logged INSERT per transaction) through the
-# proxy; meanwhile the traffic moves from p to its standby s, and p is
+# Round 1: pgbench (8 clients, one logged INSERT per transaction, committed
+# with synchronous_commit = off) through the proxy; meanwhile the traffic moves from p to its standby s, and p is
 # stopped. Round 2: a new standby t of s; under load again, the traffic
 # moves to t and s is demoted (pg_rewind) to stream from t. Every
 # transaction pgbench counted is in the new primary, none failed. Then the
@@ -37,17 +37,20 @@ INSERT INTO swlog (client) VALUES (:client_id);
 SQL
 chown postgres "$T/insert.sql"
 
-# pgbench_run NAME SECONDS: the write load through the proxy, in the background.
+# pgbench_run NAME SECONDS [PGOPTIONS]: the write load through the proxy, in the background.
 pgbench_run() {
-    as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -R 2000 -T "$2" \
+    as_pg env PGOPTIONS="${3:-}" "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -R 2000 -T "$2" \
         -f "$T/insert.sql" postgres >"$T/$1.out" 2>&1 &
     BENCH_PID=$!
 }
 processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
 failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
 
+check_eq "the proxy passes PGOPTIONS on" off "$(as_pg env PGOPTIONS="-c synchronous_commit=off" "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres -d postgres -XAtq -c "show synchronous_commit")"
+
 # --- round 1: p -> s, p stopped -----------------------------------------
-pgbench_run round1 12
+# Commits acknowledged before their WAL is flushed must reach the new primary too.
+pgbench_run round1 12 "-c synchronous_commit=off"
 sleep 4
 dd switchover >"$T/sw1.out" 2>"$T/sw1.err"
 rc=$?
@@ -100,6 +103,11 @@ check_error "a target that is not a standby: exit 6, one line" 6 'aborted at ste
     dd switchover "${T_ARGS[@]}" --to "$(conninfo t)"
 check_error "a --from-data that is not the primary's: exit 3" 3 'data directory is' \
     dd switchover --from "$(conninfo t)" --from-data "${PG_DATA[s]}" --to "$(conninfo s)"
+sed "s/^admin = .*/admin = 127.0.0.1:$(free_port)/" "$CONF" >"$T/noproxy.conf"
+chown postgres "$T/noproxy.conf"
+check_error "a proxy that cannot be reached: exit 1, nothing changed" 1 \
+    'aborted at step "checks": could not reach the proxy.s admin API.*nothing was changed' \
+    as_pg "$DRYDOCK" --config "$T/noproxy.conf" switchover "${T_ARGS[@]}" --to "$(conninfo s)"
 check_error "a bad option: exit 2" 2 'unknown option' dd switchover --bogus
 check_error "a bad --max-lag: exit 2" 2 'max-lag expects bytes' dd switchover --max-lag lots
 # A transaction that stays open past the pause deadline: the proxy resumes, nothing changes.

@@ -61,6 +61,13 @@ static void test_report(void **state)
     assert_non_null(strstr(text, "the primary is now: host=b port=2 (data directory /data/b)"));
     assert_non_null(strstr(text, "the old primary host=a port=1 is a standby streaming from it"));
     assert_non_null(strstr(text, "standby = host=a port=1, standby-data = /data/a"));
+    assert_null(strstr(text, "other standbys"));
+    buf_free(&out);
+    r.other_standbys = 2;
+    switchover_report_summary(&r, &out);
+    buf_append(&out, "", 1);
+    text = (char *)out.data;
+    assert_non_null(strstr(text, "note: 2 other standbys streamed from the old primary"));
     buf_free(&out);
 
     switchover_report_json(&r, NULL, NULL, &out);
@@ -70,6 +77,7 @@ static void test_report(void **state)
     assert_non_null(strstr(text, "\"outcome\":\"done\""));
     assert_non_null(strstr(text, "\"hold_ms\":60.25"));
     assert_non_null(strstr(text, "\"held\":8"));
+    assert_non_null(strstr(text, "\"other_standbys\":2"));
     assert_non_null(strstr(text, "\"primary\":\"host=b port=2\""));
     assert_non_null(strstr(text, "{\"name\":\"pause\",\"state\":\"ok\""));
     assert_null(strstr(text, "\"error\""));
