@@ -101,6 +101,16 @@ dd restore --dest "$T/r2" --json --quiet --target immediate --tablespace-map "$T
 check_eq "a damaged manifest does not stop a restore of another backup" "$B1" "$(restore_json "$T/r2.json" backup)"
 cp -p "$T/manifest.orig" "$man"
 
+# Readers and expire: a verify holding the chunks lock makes expire fail at
+# once (the lock test hook keeps verify's lock for 4 s); verify itself passes.
+runuser -u postgres -- env DRYDOCK_TEST_LOCK_HOLD=4 "$DRYDOCK" --config "$CONF" verify >/dev/null 2>&1 &
+vpid=$!
+wait_for "verify to hold the chunks lock" 30 bash -c "! flock -n -x '$REPO/locks/chunks.lock' true"
+check_error "expire while a verify reads the chunks: locked" 5 "locked for chunks" dd expire --keep-backups 1
+wait "$vpid"
+check_eq "the verify that held the lock passes" 0 "$?"
+check_eq "both backups are still there" 2 "$(dd info --json 2>/dev/null | jq '.backups | length')"
+
 # A damaged chunk: the restore fails naming the file it was restoring.
 pack=$(ls -S "$REPO"/packs/*.pack | head -1)
 size=$(stat -c %s "$pack")
