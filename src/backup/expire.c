@@ -108,6 +108,28 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
     return ok;
 }
 
+/*
+ * Remove the temporary files of writers killed mid-write (a backup's pack,
+ * a manifest, a wal-push): invisible to every reader, but they use space.
+ * Only files whose writer is dead go (storage_remove_orphans).
+ */
+static bool expire_orphans(Repo *repo, ExpireResult *out)
+{
+    Storage *st = repo_storage(repo);
+    StrList dirs = {0};
+    bool ok = storage_remove_orphans(st, "packs", &out->temps_removed) &&
+              storage_remove_orphans(st, MANIFEST_DIR, &out->temps_removed) &&
+              storage_remove_orphans(st, "wal/history", &out->temps_removed) &&
+              storage_list(st, "wal", &dirs);
+    for (size_t i = 0; ok && i < dirs.len; i++) {
+        char *dir = xasprintf("wal/%s", dirs.items[i]);
+        ok = storage_remove_orphans(st, dir, &out->temps_removed);
+        free(dir);
+    }
+    strlist_free(&dirs);
+    return ok;
+}
+
 static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
 {
     StrList ids = {0};
@@ -148,6 +170,8 @@ static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
     if (ok) /* step 4: with no backup left, every chunk is garbage */
         ok = chunkstore_open(repo, &cs) && chunkstore_gc(cs, live_has, &live, &out->gc);
     chunkstore_close(cs);
+    if (ok) /* step 5: what killed writers left behind */
+        ok = expire_orphans(repo, out);
     manifest_free(oldest);
     free(live.sha);
     strlist_free(&ids);

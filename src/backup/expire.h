@@ -33,6 +33,7 @@ typedef struct {
 
 typedef struct {
     uint64_t backups_kept, backups_removed, segments_removed;
+    size_t temps_removed; /* temporary files of writers killed mid-write */
     char oldest_kept[24]; /* "" when the repository has no backup */
     ChunkGcStats gc;
 } ExpireResult;

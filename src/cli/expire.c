@@ -73,8 +73,9 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
     char freed[16];
     progress_format_bytes((double)r.gc.bytes_freed, freed, sizeof(freed));
     log_info("kept %" PRIu64 " backup(s) (oldest %s), removed %" PRIu64 " backup(s) and %" PRIu64
-             " WAL segment(s); packs: %" PRIu64 " removed, %" PRIu64 " rewritten, %s freed",
+             " WAL segment(s); packs: %" PRIu64 " removed, %" PRIu64
+             " rewritten, %s freed; %zu temporary file(s) of killed writers removed",
              r.backups_kept, r.oldest_kept[0] ? r.oldest_kept : "none", r.backups_removed,
-             r.segments_removed, r.gc.packs_removed, r.gc.packs_rewritten, freed);
+             r.segments_removed, r.gc.packs_removed, r.gc.packs_rewritten, freed, r.temps_removed);
     return DD_EXIT_OK;
 }

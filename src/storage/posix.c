@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,41 @@ static bool posix_list(Storage *s, const char *dir, StrList *out)
     return ok;
 }
 
+/*
+ * Remove the temporary files of writers that died: the name carries the
+ * writer's pid (".dd-tmp.<pid>.<n>"), and a pid that no longer exists on
+ * this host cannot finish its write. A live writer's file is left alone.
+ */
+static bool posix_remove_orphans(Storage *s, const char *dir, size_t *removed)
+{
+    char *full = dir && dir[0] ? posix_full(s, dir) : xstrdup(s->root);
+    DIR *d = opendir(full);
+    if (!d) {
+        bool ok = errno == ENOENT ? true : err_errno("could not open directory \"%s\"", full);
+        free(full);
+        return ok;
+    }
+    bool ok = true;
+    struct dirent *e;
+    while (ok && (e = readdir(d)) != NULL) {
+        const char *tag = strstr(e->d_name, ".dd-tmp.");
+        if (!tag)
+            continue;
+        long pid = strtol(tag + 8, NULL, 10);
+        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char *path = xasprintf("%s/%s", full, e->d_name);
+        if (unlink(path) == 0)
+            (*removed)++;
+        else if (errno != ENOENT)
+            ok = err_errno("could not remove temporary file \"%s\"", path);
+        free(path);
+    }
+    closedir(d);
+    free(full);
+    return ok;
+}
+
 static void posix_free(Storage *s)
 {
     free(s->root);
@@ -324,6 +360,7 @@ static const StorageDriver posix_driver = {
     .info = posix_info,
     .remove = posix_remove,
     .list = posix_list,
+    .remove_orphans = posix_remove_orphans,
 };
 
 Storage *storage_posix_new(const char *root)

@@ -124,6 +124,11 @@ void storage_read_close(StorageRead *r)
     d->read_close(r);
 }
 
+bool storage_remove_orphans(Storage *s, const char *dir, size_t *removed)
+{
+    return s->driver->remove_orphans(s, dir, removed);
+}
+
 bool storage_is_temp_name(const char *name)
 {
     return strstr(name, ".dd-tmp.") != NULL;

@@ -50,6 +50,7 @@ typedef struct {
     bool (*info)(Storage *s, const char *path, bool *found, StorageInfo *info);
     bool (*remove)(Storage *s, const char *path);
     bool (*list)(Storage *s, const char *dir, StrList *out);
+    bool (*remove_orphans)(Storage *s, const char *dir, size_t *removed);
 } StorageDriver;
 
 /* What every Storage starts with; drivers embed it first. */
@@ -87,6 +88,13 @@ DD_MUST_CHECK bool storage_read(StorageRead *r, void *buf, size_t len, size_t *g
 /* Read exactly len bytes at offset; a short object is DD_EXIT_CORRUPT. */
 DD_MUST_CHECK bool storage_read_at(StorageRead *r, uint64_t offset, void *buf, size_t len);
 void storage_read_close(StorageRead *r);
+
+/*
+ * Remove from dir the temporary objects of writers that died (a kill -9 in
+ * the middle of a write); adds their number to *removed. Never touches a
+ * write in progress.
+ */
+DD_MUST_CHECK bool storage_remove_orphans(Storage *s, const char *dir, size_t *removed);
 
 /* True for the temporary names writers use (never listed, removable by cleanup). */
 bool storage_is_temp_name(const char *name);

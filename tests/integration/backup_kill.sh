@@ -47,7 +47,19 @@ wait "$runner" 2>/dev/null
 check "verify passes after a kill at an arbitrary instant" dd verify
 check "the next backup from the primary succeeds" dd backup --from primary
 
+# Whether a kill lands while a pack is half written depends on timing, so
+# one dead writer's file is planted too (a reaped pid), beside a live one's.
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+sleep 60 &
+alive=$!
+PIDS+=("$alive")
+as_pg touch "$REPO/packs/planted.pack.dd-tmp.$dead.0" "$REPO/packs/planted.pack.dd-tmp.$alive.0"
 check "expire --keep-backups 2 after the kills" dd expire --keep-backups 2
+check_eq "expire removed the temporary files of dead writers, and only those" \
+    "$REPO/packs/planted.pack.dd-tmp.$alive.0" "$(find "$REPO" -name '*.dd-tmp.*')"
+rm -f "$REPO/packs/planted.pack.dd-tmp.$alive.0"
 check "verify passes after expire" dd verify
 check_eq "two backups left" 2 "$(ls "$REPO/backups" | wc -l)"
 

@@ -1,6 +1,7 @@
 /*
  * posix_test.c - the POSIX storage driver: atomic puts, exclusive puts,
- * listing hides temporary files, reads, missing objects.
+ * listing hides temporary files, reads, missing objects, removal of the
+ * temporary files of dead writers only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "storage/storage.h"
@@ -102,11 +104,58 @@ static void test_read_only_dir(void **state)
     storage_free(s);
 }
 
+static void touch(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+}
+
+static bool present(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static void test_remove_orphans(void **state)
+{
+    (void)state;
+    /* A pid that certainly exited: a child we reaped. */
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    char dir[128], dead[64], live[64];
+    snprintf(dir, sizeof(dir), "%s/orphans", root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(dead, sizeof(dead), "p.pack.dd-tmp.%d.0", (int)child);
+    snprintf(live, sizeof(live), "p.pack.dd-tmp.%d.1", (int)getpid());
+    touch(dir, dead);
+    touch(dir, live);
+    touch(dir, "p.pack");
+    Storage *s = storage_posix_new(root);
+    size_t removed = 0;
+    assert_true(storage_remove_orphans(s, "orphans", &removed));
+    assert_int_equal(removed, 1);
+    assert_false(present(dir, dead));
+    assert_true(present(dir, live)); /* a writer still running */
+    assert_true(present(dir, "p.pack"));
+    removed = 0;
+    assert_true(storage_remove_orphans(s, "missing-dir", &removed));
+    assert_int_equal(removed, 0);
+    storage_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_list),
         cmocka_unit_test(test_read_only_dir),
+        cmocka_unit_test(test_remove_orphans),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
