@@ -89,4 +89,18 @@ check "info shows the window" grep -q "^recoverable window" "$T/info.txt"
 check_eq "info --json: 2 backups, a window" "2 true" \
     "$(dd info --json | jq -r '"\(.backups | length) \(.window != null)"')"
 check_eq "info --json: backup 1 from the standby" "standby" "$(dd info --json | jq -r '.backups[0].source')"
+
+# A WAL gap: the segment holding backup 2's stop goes missing from the archive.
+b2stop=$(dd info --json | jq -r '.backups[1].stop_lsn')
+gapseg=$(psql_q p "select pg_walfile_name('$b2stop')")
+LSN_END=$(psql_q p "select pg_current_wal_lsn()")
+mv "$REPO/wal/${gapseg:0:16}/$gapseg" "$T/gapseg.object"
+check_eq "info --json names the segment backup 2 now misses" "$gapseg" \
+    "$(dd info --json | jq -r '.backups[1].missing_segment')"
+check "info --json lists a gap" test "$(dd info --json | jq '.wal.gaps | length')" -ge 1
+check_error "a backup whose WAL has a gap is refused" 4 "WAL segment $gapseg is missing from the archive" \
+    dd restore --quiet --dest "$T/gap1" --backup "$B2"
+check_error "a target past the gap is refused" 4 "(after the recoverable window|falls in a gap)" \
+    dd restore --quiet --dest "$T/gap2" --target-lsn "$LSN_END"
+mv "$T/gapseg.object" "$REPO/wal/${gapseg:0:16}/$gapseg"
 finish
