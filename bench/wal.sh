@@ -109,4 +109,6 @@ printf '%-40s %8s s  %8s seg/s\n' "drydock wal-fetch (no spool)" "$dd_plain" "$(
 printf '%-40s %8s s  %8s seg/s\n' "pgBackRest archive-get" "$br_fetch" "$(rate "$br_fetch")"
 printf '%-40s %8s s  %8s seg/s\n' "pgBackRest archive-get (async)" "$br_async" "$(rate "$br_async")"
 echo "ratio drydock/pgBackRest fetch, both prefetching (segments per second): $(echo "scale=2; $br_async / $dd_fetch" | bc)x"
+br_best=$(echo "if ($br_fetch < $br_async) $br_fetch else $br_async" | bc)
+echo "ratio drydock (prefetch) / pgBackRest's faster mode (segments per second): $(echo "scale=2; $br_best / $dd_fetch" | bc)x"
 echo "ratio drydock/pgBackRest fetch, no prefetch (segments per second): $(echo "scale=2; $br_fetch / $dd_plain" | bc)x"
