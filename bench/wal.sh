@@ -1,7 +1,11 @@
 #!/bin/bash
 # bench/wal.sh: archiving rate, drydock wal-push vs pgBackRest archive-push,
 # on the same real WAL segments (from a pgbench load), each pushed one at a
-# time as PostgreSQL's archiver does, same codec (zstd level 3).
+# time as PostgreSQL's archiver does, same codec (zstd level 3). Then the
+# restore rate on those segments: drydock wal-fetch vs pgBackRest archive-get,
+# one segment after another as recovery's restore_command asks, from a fake
+# data directory (drydock prefetches into pg_wal/drydock-spool; pgBackRest is
+# measured synchronous and with archive-async, its prefetching mode).
 #   SEGMENTS=48 bench/wal.sh
 source "$(dirname "$0")/../tests/integration/lib.sh"
 SEGMENTS=${SEGMENTS:-48}
@@ -63,3 +67,48 @@ br_rate=$(echo "scale=2; $n / $br_secs" | bc)
 printf '%-28s %8s s  %8s seg/s  %10s bytes stored\n' "drydock wal-push" "$dd_secs" "$dd_rate" "$dd_bytes"
 printf '%-28s %8s s  %8s seg/s  %10s bytes stored\n' "pgBackRest archive-push" "$br_secs" "$br_rate" "$br_bytes"
 echo "ratio drydock/pgBackRest (segments per second): $(echo "scale=2; $dd_rate / $br_rate" | bc)x  (goal >= 1.5x)"
+
+# --- fetch: one segment after another, as recovery calls restore_command ---
+# fetch_loop DIR CMD...: for each segment, remove pg_wal/RECOVERYXLOG (as
+# PostgreSQL does) and run CMD SEG pg_wal/RECOVERYXLOG from DIR; prints seconds.
+fetch_loop() {
+    local dir=$1; shift
+    as_pg mkdir -p "$dir/pg_wal" "$dir/global"
+    # pgBackRest checks that the directory is a data directory (pg1-path).
+    as_pg cp "${PG_DATA[p]}/global/pg_control" "${PG_DATA[p]}/PG_VERSION" "$dir/global/"
+    as_pg cp "${PG_DATA[p]}/PG_VERSION" "$dir/"
+    local t0 s
+    t0=$(date +%s.%N)
+    for s in "${segs[@]}"; do
+        rm -f "$dir/pg_wal/RECOVERYXLOG"
+        (cd "$dir" && "$@" "$s" pg_wal/RECOVERYXLOG) >/dev/null 2>&1 || { echo "fetch failed on $s: $*" >&2; return 1; }
+    done
+    echo "$(date +%s.%N) - $t0" | bc
+}
+# Every fetch must have restored the right bytes: check the last one.
+fetched_ok() { cmp -s "$1/pg_wal/RECOVERYXLOG" "$T/segs/${segs[-1]}" || { echo "$2 restored wrong bytes" >&2; exit 1; }; }
+
+# drydock with the spool (a data directory) and without (no pg_wal: a plain fetch)
+dd_fetch=$(fetch_loop "$T/dd-data" dd wal-fetch) || exit 1
+fetched_ok "$T/dd-data" "drydock wal-fetch"
+as_pg mkdir -p "$T/dd-plain"
+t0=$(date +%s.%N)
+for s in "${segs[@]}"; do
+    dd wal-fetch "$s" "$T/dd-plain/RECOVERYXLOG" >/dev/null 2>&1 || { echo "drydock wal-fetch failed on $s"; exit 1; }
+done
+dd_plain=$(echo "$(date +%s.%N) - $t0" | bc)
+br=(as_pg pgbackrest --config="$T/pgbackrest.conf" --stanza=bench)
+br_fetch=$(fetch_loop "$T/br-data" "${br[@]}" --pg1-path="$T/br-data" archive-get) || exit 1
+fetched_ok "$T/br-data" "pgbackrest archive-get"
+br_async=$(fetch_loop "$T/br-async" "${br[@]}" --pg1-path="$T/br-async" --archive-async --archive-get-queue-max=128MiB archive-get) || exit 1
+fetched_ok "$T/br-async" "pgbackrest archive-get --archive-async"
+
+rate() { echo "scale=2; $n / $1" | bc; }
+printf '%-40s %8s s  %8s seg/s\n' "drydock wal-fetch (prefetch spool)" "$dd_fetch" "$(rate "$dd_fetch")"
+printf '%-40s %8s s  %8s seg/s\n' "drydock wal-fetch (no spool)" "$dd_plain" "$(rate "$dd_plain")"
+printf '%-40s %8s s  %8s seg/s\n' "pgBackRest archive-get" "$br_fetch" "$(rate "$br_fetch")"
+printf '%-40s %8s s  %8s seg/s\n' "pgBackRest archive-get (async)" "$br_async" "$(rate "$br_async")"
+echo "ratio drydock/pgBackRest fetch, both prefetching (segments per second): $(echo "scale=2; $br_async / $dd_fetch" | bc)x"
+br_best=$(echo "if ($br_fetch < $br_async) $br_fetch else $br_async" | bc)
+echo "ratio drydock (prefetch) / pgBackRest's faster mode (segments per second): $(echo "scale=2; $br_best / $dd_fetch" | bc)x"
+echo "ratio drydock/pgBackRest fetch, no prefetch (segments per second): $(echo "scale=2; $br_fetch / $dd_plain" | bc)x"

@@ -11,6 +11,7 @@
 #include "repo/lock.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
+#include "repo/walspool.h"
 
 static const char wal_push_help[] =
     "usage: drydock wal-push PATH\n\n"
@@ -24,7 +25,10 @@ static const char wal_fetch_help[] =
     "Restores one archived WAL file to DEST. For PostgreSQL:\n"
     "  restore_command = 'drydock --config FILE wal-fetch %f %p'\n"
     "A file that is not in the archive exits 1 without a message (PostgreSQL asks\n"
-    "for files that do not exist); a damaged one exits 10 and names it.\n";
+    "for files that do not exist); a damaged one exits 10 and names it.\n"
+    "Run from a data directory (PostgreSQL runs restore_command there), a fetched\n"
+    "segment starts a background prefetch of the next 8 segments of its timeline\n"
+    "into pg_wal/drydock-spool/; later fetches are served from there, verified.\n";
 
 /* Both commands take only --help and positional arguments. */
 static int wal_parse(int argc, char **argv, const char *help, int nargs, const char *what)
@@ -71,6 +75,34 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
     return rc;
 }
 
+/*
+ * One restore_command call: from the spool when a prefetcher put the segment
+ * there, else from the archive; a segment that came from either starts (or
+ * tops up) the prefetch of the ones after it.
+ */
+static int wal_fetch_one(Repo *repo, const char *name, const char *dest)
+{
+    bool spool = walspool_applies(name), served = false, found = false;
+    if (spool) {
+        walspool_prune(name);
+        if (!walspool_take(name, dest, &served))
+            return cli_fail();
+    }
+    if (served) {
+        log_debug("restored %s from the prefetch spool", name);
+    } else if (!walarchive_fetch(repo, name, dest, &found)) {
+        return cli_fail();
+    } else if (!found) {
+        log_debug("%s is not in the archive", name);
+        return DD_EXIT_FAIL;
+    } else {
+        log_debug("restored %s", name);
+    }
+    if (spool)
+        walspool_prefetch_start(repo, name);
+    return DD_EXIT_OK;
+}
+
 int cli_cmd_wal_fetch(CliContext *ctx, int argc, char **argv)
 {
     int rc = wal_parse(argc, argv, wal_fetch_help, 2, "NAME and DEST (%f %p)");
@@ -80,16 +112,9 @@ int cli_cmd_wal_fetch(CliContext *ctx, int argc, char **argv)
     if (!cfg)
         return DD_EXIT_CONFIG;
     Repo *repo = NULL;
-    bool found = false;
-    if (!repo_open(cfg, &repo) || !walarchive_fetch(repo, argv[optind], argv[optind + 1], &found)) {
-        rc = cli_fail();
-    } else if (!found) {
-        log_debug("%s is not in the archive", argv[optind]);
-        rc = DD_EXIT_FAIL;
-    } else {
-        log_debug("restored %s", argv[optind]);
-        rc = DD_EXIT_OK;
-    }
+    if (!repo_open(cfg, &repo))
+        return cli_fail();
+    rc = wal_fetch_one(repo, argv[optind], argv[optind + 1]);
     repo_close(repo);
     return rc;
 }

@@ -7,12 +7,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "common/log.h"
 #include "repo/object.h"
@@ -206,16 +208,208 @@ static bool write_file_durably(const char *dest, const void *data, size_t len)
     return ok;
 }
 
+/*
+ * The streaming fetch of a zstd object. The main thread decompresses 1 MiB
+ * pieces into a small ring of buffers and writes each to the temporary file;
+ * a second thread hashes the pieces behind it. SHA-256 (the slowest step)
+ * thus overlaps decompression and writing, and no 16 MiB buffer is
+ * allocated, faulted in and copied again. The file gets its final name only
+ * after the whole content hashed to the object's SHA-256.
+ */
+#define FETCH_PIECE (1u << 20)
+#define FETCH_RING  4
+
+typedef struct {
+    uint8_t *slot[FETCH_RING];
+    size_t len[FETCH_RING];
+    Sha256Ctx *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t produced, consumed; /* pieces handed over, pieces hashed */
+    bool done;
+} HashRing;
+
+static void *hash_ring_main(void *arg)
+{
+    HashRing *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->consumed == r->produced && !r->done)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->consumed == r->produced)
+            break;
+        size_t i = r->consumed % FETCH_RING;
+        pthread_mutex_unlock(&r->mu);
+        sha256_update(r->ctx, r->slot[i], r->len[i]);
+        pthread_mutex_lock(&r->mu);
+        r->consumed++;
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+static bool write_all(int fd, const uint8_t *p, size_t len, const char *path)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno("could not write file \"%s\"", path);
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Decompress the next piece (up to want bytes) into out; *got bytes came. */
+static bool zstd_piece(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, uint8_t *out, size_t want, size_t *got,
+                       bool *frame_end)
+{
+    ZSTD_outBuffer ob = {out, want, 0};
+    while (ob.pos < want) {
+        size_t out_before = ob.pos, in_before = in->pos;
+        size_t ret = ZSTD_decompressStream(dctx, &ob, in);
+        if (ZSTD_isError(ret))
+            return err_set(DD_EXIT_CORRUPT, "object payload does not decompress: %s",
+                           ZSTD_getErrorName(ret));
+        *frame_end = ret == 0;
+        if (ret == 0 || (ob.pos == out_before && in->pos == in_before))
+            break; /* the frame or the input ended early: the caller sees the short length */
+    }
+    *got = ob.pos;
+    return true;
+}
+
+/*
+ * After raw_len bytes the frame must end (frame_end: the last call said so),
+ * with no input left over.
+ */
+static bool zstd_at_end(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, bool frame_end)
+{
+    if (!frame_end) {
+        uint8_t extra;
+        ZSTD_outBuffer probe = {&extra, 1, 0};
+        size_t ret = ZSTD_decompressStream(dctx, &probe, in);
+        frame_end = !ZSTD_isError(ret) && probe.pos == 0 && ret == 0;
+    }
+    if (!frame_end || in->pos != in->size)
+        return err_set(DD_EXIT_CORRUPT, "object payload does not decompress to its length");
+    return true;
+}
+
+/* Decompress, write to fd and hash raw_len bytes: the pipeline above. */
+static bool zstd_fetch_pipe(const uint8_t *src, size_t len, uint64_t raw_len, int fd,
+                            const char *path, uint8_t digest[SHA256_LEN])
+{
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    HashRing r = {.ctx = sha256_begin()};
+    uint8_t *mem = xmalloc((size_t)FETCH_PIECE * FETCH_RING);
+    for (int i = 0; i < FETCH_RING; i++)
+        r.slot[i] = mem + (size_t)i * FETCH_PIECE;
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, hash_ring_main, &r) == 0;
+    ZSTD_inBuffer in = {src, len, 0};
+    bool ok = dctx != NULL;
+    if (!ok)
+        err_set(DD_EXIT_IO, "could not create a zstd decompression context");
+    uint64_t total = 0;
+    bool frame_end = false;
+    while (ok && total < raw_len) {
+        pthread_mutex_lock(&r.mu);
+        while (threaded && r.produced - r.consumed == FETCH_RING)
+            pthread_cond_wait(&r.cv, &r.mu);
+        size_t i = r.produced % FETCH_RING;
+        pthread_mutex_unlock(&r.mu);
+        size_t want = raw_len - total < FETCH_PIECE ? (size_t)(raw_len - total) : FETCH_PIECE;
+        size_t got = 0;
+        ok = zstd_piece(dctx, &in, r.slot[i], want, &got, &frame_end);
+        if (ok && got < want)
+            ok = err_set(DD_EXIT_CORRUPT, "object payload does not decompress to its length");
+        ok = ok && write_all(fd, r.slot[i], got, path);
+        if (!ok)
+            break;
+        total += got;
+        r.len[i] = got;
+        if (!threaded)
+            sha256_update(r.ctx, r.slot[i], got);
+        pthread_mutex_lock(&r.mu);
+        r.produced++;
+        if (!threaded)
+            r.consumed++;
+        pthread_cond_broadcast(&r.cv);
+        pthread_mutex_unlock(&r.mu);
+    }
+    ok = ok && zstd_at_end(dctx, &in, frame_end);
+    pthread_mutex_lock(&r.mu);
+    r.done = true;
+    pthread_cond_broadcast(&r.cv);
+    pthread_mutex_unlock(&r.mu);
+    if (threaded)
+        pthread_join(th, NULL);
+    sha256_end(r.ctx, digest);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+    free(mem);
+    ZSTD_freeDCtx(dctx);
+    return ok;
+}
+
+/* Fetch a verified zstd object (object.h invariant 1) into dest, atomically. */
+static bool fetch_zstd(const Buf *obj, const ObjHeader *h, const char *dest)
+{
+    if (obj->len - OBJ_HEADER_LEN != h->stored_len)
+        return err_set(DD_EXIT_CORRUPT, "object is %s: header says %llu payload bytes, found %zu",
+                       obj->len - OBJ_HEADER_LEN < h->stored_len ? "truncated" : "too long",
+                       (unsigned long long)h->stored_len, obj->len - OBJ_HEADER_LEN);
+    const uint8_t *payload = obj->data + OBJ_HEADER_LEN;
+    if (!decompress_check_len(h->codec, payload, h->stored_len, h->raw_len))
+        return err_context("object payload");
+    char *tmp = xasprintf("%s.dd-tmp.%d", dest, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    if (!ok)
+        err_errno("could not create file \"%s\"", tmp);
+    uint8_t digest[SHA256_LEN];
+    if (ok && !zstd_fetch_pipe(payload, h->stored_len, h->raw_len, fd, tmp, digest))
+        ok = err_code() == DD_EXIT_CORRUPT ? err_context("object payload") : false;
+    if (ok && memcmp(digest, h->sha256, SHA256_LEN) != 0)
+        ok = err_set(DD_EXIT_CORRUPT, "object checksum mismatch: content does not hash to the "
+                                      "SHA-256 in its header");
+    if (fd >= 0 && close(fd) != 0 && ok)
+        ok = err_errno("could not close file \"%s\"", tmp);
+    if (ok && rename(tmp, dest) != 0)
+        ok = err_errno("could not rename \"%s\" to \"%s\"", tmp, dest);
+    if (!ok && fd >= 0)
+        unlink(tmp);
+    free(tmp);
+    return ok;
+}
+
 bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool *found)
 {
     WalFileName wn;
     if (!wal_name_parse(name, &wn))
         return false;
     char *path = walarchive_path(&wn, name);
-    Buf raw = {0};
-    bool ok = repo_object_get(repo, path, &raw, found);
-    if (ok && *found)
-        ok = write_file_durably(dest_path, raw.data, raw.len);
+    Buf obj = {0}, raw = {0};
+    ObjHeader h;
+    bool ok = storage_get(repo_storage(repo), path, &obj, found);
+    if (ok && *found) {
+        /* zstd, how WAL is stored, streams; other codecs decode whole. */
+        ok = obj_header_parse(obj.data, obj.len, &h);
+        if (ok && h.codec == CODEC_ZSTD)
+            ok = fetch_zstd(&obj, &h, dest_path);
+        else if (ok)
+            ok = obj_decode(obj.data, obj.len, &raw, NULL) &&
+                 write_file_durably(dest_path, raw.data, raw.len);
+        if (!ok && err_code() == DD_EXIT_CORRUPT)
+            err_context("repository object \"%s/%s\"", repo_path(repo), path);
+    }
+    buf_free(&obj);
     buf_free(&raw);
     free(path);
     return ok;
