@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "common/mem.h"
-#include "restore/fsutil.h"
+#include "common/fsutil.h"
 #include "restore/recovery.h"
 
 #define FENCE_MAX_OUTPUT (256 * 1024)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "repo/object.h"
 
@@ -176,35 +177,6 @@ done:
     buf_free(&obj);
     free(path);
     free(name);
-    return ok;
-}
-
-static bool write_file_durably(const char *dest, const void *data, size_t len)
-{
-    char *tmp = xasprintf("%s.dd-tmp.%d", dest, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0;
-    if (!ok)
-        err_errno("could not create file \"%s\"", tmp);
-    const uint8_t *p = data;
-    while (ok && len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            ok = err_errno("could not write file \"%s\"", tmp);
-        else {
-            p += n;
-            len -= (size_t)n;
-        }
-    }
-    if (fd >= 0 && close(fd) != 0 && ok)
-        ok = err_errno("could not close file \"%s\"", tmp);
-    if (ok && rename(tmp, dest) != 0)
-        ok = err_errno("could not rename \"%s\" to \"%s\"", tmp, dest);
-    if (!ok)
-        unlink(tmp);
-    free(tmp);
     return ok;
 }
 
@@ -405,7 +377,7 @@ bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool 
             ok = fetch_zstd(&obj, &h, dest_path);
         else if (ok)
             ok = obj_decode(obj.data, obj.len, &raw, NULL) &&
-                 write_file_durably(dest_path, raw.data, raw.len);
+                 fs_replace_file(dest_path, raw.data, raw.len, 0600, false);
         if (!ok && err_code() == DD_EXIT_CORRUPT)
             err_context("repository object \"%s/%s\"", repo_path(repo), path);
     }

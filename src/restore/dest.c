@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "common/mem.h"
-#include "restore/fsutil.h"
+#include "common/fsutil.h"
 
 /* Whether dir has entries; *exists=false when it does not exist. */
 static bool dir_state(const char *dir, bool *exists, bool *empty)

@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "common/timeutil.h"
-#include "restore/fsutil.h"
+#include "common/fsutil.h"
 
 #define AUTO_CONF "postgresql.auto.conf"
 

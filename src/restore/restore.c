@@ -21,7 +21,7 @@
 #include "repo/manifest.h"
 #include "restore/catalog.h"
 #include "restore/dest.h"
-#include "restore/fsutil.h"
+#include "common/fsutil.h"
 #include "restore/plan.h"
 #include "restore/recovery.h"
 #include "restore/tsnames.h"

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "common/mem.h"
-#include "restore/fsutil.h"
+#include "common/fsutil.h"
 #include "restore/recovery.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"

@@ -1,7 +1,7 @@
 /*
  * fsutil.c - see fsutil.h.
  */
-#include "restore/fsutil.h"
+#include "common/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +62,7 @@ static bool fsync_parent(const char *path)
     return ok;
 }
 
-bool fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
+bool fs_replace_file(const char *path, const void *data, size_t len, mode_t mode, bool durable)
 {
     char *tmp = xasprintf("%s.dd-tmp.%d", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -81,7 +81,7 @@ bool fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
     }
     if (ok && fchmod(fd, mode) != 0)
         ok = err_errno("could not set the mode of file \"%s\"", tmp);
-    if (ok && fsync(fd) != 0)
+    if (ok && durable && fsync(fd) != 0)
         ok = err_errno("could not fsync file \"%s\"", tmp);
     if (fd >= 0 && close(fd) != 0 && ok)
         ok = err_errno("could not close file \"%s\"", tmp);
@@ -90,7 +90,12 @@ bool fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
     if (!ok)
         unlink(tmp);
     free(tmp);
-    return ok && fsync_parent(path);
+    return ok && (!durable || fsync_parent(path));
+}
+
+bool fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+    return fs_replace_file(path, data, len, mode, true);
 }
 
 bool fs_remove(const char *path)

@@ -1,9 +1,9 @@
 /*
- * fsutil.h - small file helpers for writing into a data directory (which is
- * not a repository: it does not go through storage/).
+ * fsutil.h - small file helpers for writing outside the repository (a data
+ * directory, pg_wal), which does not go through storage/.
  */
-#ifndef DD_RESTORE_FSUTIL_H
-#define DD_RESTORE_FSUTIL_H
+#ifndef DD_COMMON_FSUTIL_H
+#define DD_COMMON_FSUTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,6 +17,14 @@ DD_MUST_CHECK bool fs_read_file(const char *path, Buf *out, bool *found);
 
 /* Replace path atomically and durably (temp file, fsync, rename, fsync dir). */
 DD_MUST_CHECK bool fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
+
+/*
+ * Replace path atomically (temp file, rename); durably (fsync of the file
+ * and its directory) only when durable is set. wal-fetch is not: PostgreSQL
+ * reads the segment at once, and one lost in a crash is fetched again.
+ */
+DD_MUST_CHECK bool fs_replace_file(const char *path, const void *data, size_t len, mode_t mode,
+                                   bool durable);
 
 /* Remove a file; a missing one is fine. */
 DD_MUST_CHECK bool fs_remove(const char *path);
