@@ -50,30 +50,7 @@ echo "scale 10: drydock backup ${DD_SECS}s, peak RSS ${RSS10} MiB"
 # The measured cluster: a fresh repository, both archives fed.
 rm -rf "$REPO"
 dd repo-create >/dev/null 2>&1
-as_pg mkdir -p "$T/pgbr-repo" "$T/pgbr-log" "$T/pgbr-lock" "$T/pgbr-spool"
-cat >"$T/pgbackrest.conf" <<CONF
-[global]
-repo1-path=$T/pgbr-repo
-log-path=$T/pgbr-log
-lock-path=$T/pgbr-lock
-spool-path=$T/pgbr-spool
-compress-type=zst
-compress-level=3
-process-max=$JOBS
-backup-standby=y
-start-fast=y
-log-level-console=warn
-log-level-file=off
-
-[bench]
-pg1-path=${PG_DATA[p]}
-pg1-port=${PG_PORT[p]}
-pg1-socket-path=$T
-pg2-path=${PG_DATA[s]}
-pg2-port=${PG_PORT[s]}
-pg2-socket-path=$T
-CONF
-chown postgres "$T/pgbackrest.conf"
+bench_pgbackrest_conf "process-max=$JOBS" "backup-standby=y"
 psql_q p "alter system set archive_command = '$DRYDOCK --config $CONF wal-push %p && pgbackrest --config=$T/pgbackrest.conf --stanza=bench archive-push %p'" >/dev/null
 psql_q p "select pg_reload_conf()" >/dev/null
 as_pg pgbackrest --config="$T/pgbackrest.conf" --stanza=bench stanza-create >/dev/null ||

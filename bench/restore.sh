@@ -17,28 +17,7 @@ since() { echo "$(now) - $1" | bc; }
 die() { echo "bench/restore: $*"; exit 1; }
 
 pg_primary p
-as_pg mkdir -p "$T/pgbr-repo" "$T/pgbr-log" "$T/pgbr-lock" "$T/pgbr-spool"
-cat >"$T/pgbackrest.conf" <<CONF
-[global]
-repo1-path=$T/pgbr-repo
-log-path=$T/pgbr-log
-lock-path=$T/pgbr-lock
-spool-path=$T/pgbr-spool
-compress-type=zst
-compress-level=3
-log-level-console=warn
-log-level-file=off
-start-fast=y
-repo1-retention-full=99
-process-max=$JOBS
-
-[bench]
-pg1-path=${PG_DATA[p]}
-pg1-port=${PG_PORT[p]}
-pg1-host-user=postgres
-pg1-socket-path=$T
-CONF
-chown postgres "$T/pgbackrest.conf"
+bench_pgbackrest_conf "repo1-retention-full=99" "process-max=$JOBS"
 # Every segment goes to both repositories.
 sed -i "s|^archive_command = .*|archive_command = '$DRYDOCK --config $CONF wal-push %p \&\& pgbackrest --config=$T/pgbackrest.conf --stanza=bench archive-push %p'|" \
     "${PG_DATA[p]}/postgresql.conf"

@@ -33,26 +33,7 @@ dd_secs=$(echo "$(date +%s.%N) - $start" | bc)
 dd_bytes=$(du -sb "$REPO/wal" | cut -f1)
 
 # pgBackRest, same data, same codec and level, synchronous push
-as_pg mkdir -p "$T/pgbr-repo" "$T/pgbr-log" "$T/pgbr-lock" "$T/pgbr-spool"
-cat >"$T/pgbackrest.conf" <<CONF
-[global]
-repo1-path=$T/pgbr-repo
-log-path=$T/pgbr-log
-lock-path=$T/pgbr-lock
-spool-path=$T/pgbr-spool
-compress-type=zst
-compress-level=3
-log-level-console=warn
-log-level-file=off
-start-fast=y
-
-[bench]
-pg1-path=${PG_DATA[p]}
-pg1-port=${PG_PORT[p]}
-pg1-host-user=postgres
-pg1-socket-path=$T
-CONF
-chown postgres "$T/pgbackrest.conf"
+bench_pgbackrest_conf
 as_pg pgbackrest --config="$T/pgbackrest.conf" --stanza=bench stanza-create >/dev/null || { echo "pgbackrest stanza-create failed"; exit 1; }
 start=$(date +%s.%N)
 for s in "${segs[@]}"; do

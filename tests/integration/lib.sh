@@ -300,3 +300,23 @@ backup_small_fs() {
     BACKUP_MOUNTS+=("$1")
     trap 'rc=$?; for m in "${BACKUP_MOUNTS[@]}"; do umount -l "$m" 2>/dev/null; done; (exit $rc); cleanup' EXIT
 }
+
+# --- benchmarks (bench/*.sh) -------------------------------------------------
+
+# bench_pgbackrest_conf [KEY=VALUE]...: $T/pgbackrest.conf for Debian's
+# pgBackRest with drydock's codec and level (zstd 3), the given extra global
+# settings, and a [bench] stanza for cluster p (and s as pg2, when started).
+bench_pgbackrest_conf() {
+    as_pg mkdir -p "$T/pgbr-repo" "$T/pgbr-log" "$T/pgbr-lock" "$T/pgbr-spool"
+    {
+        printf '%s\n' "[global]" "repo1-path=$T/pgbr-repo" "log-path=$T/pgbr-log" \
+            "lock-path=$T/pgbr-lock" "spool-path=$T/pgbr-spool" "compress-type=zst" \
+            "compress-level=3" "log-level-console=warn" "log-level-file=off" "start-fast=y" "$@"
+        printf '%s\n' "" "[bench]" "pg1-path=${PG_DATA[p]}" "pg1-port=${PG_PORT[p]}" \
+            "pg1-host-user=postgres" "pg1-socket-path=$T"
+        if [ -n "${PG_PORT[s]:-}" ]; then
+            printf '%s\n' "pg2-path=${PG_DATA[s]}" "pg2-port=${PG_PORT[s]}" "pg2-socket-path=$T"
+        fi
+    } >"$T/pgbackrest.conf"
+    chown postgres "$T/pgbackrest.conf"
+}
