@@ -15,36 +15,7 @@
 
 #include "repo/chunkstore.h"
 #include "repo/object.h"
-
-static char root[64];
-static Config cfg;
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(root, sizeof(root), "/tmp/drydock-chunkstore-test-XXXXXX");
-    if (!mkdtemp(root))
-        return -1;
-    char *repo = xasprintf("%s/repo", root);
-    if (!repo_create(repo, (RepoCreateOpts){
-                               .system_id = 42, .wal_seg_size = 16 << 20, .pg_version = 150000}))
-        return -1;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.repo_path = repo;
-    cfg.compress = CODEC_ZSTD;
-    cfg.compress_level = 3;
-    cfg.file = "test";
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(cfg.repo_path);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-    return system(cmd);
-}
+#include "unit/testrepo.h"
 
 /* A chunk whose content depends on seed: compressible, distinct per seed. */
 static void make_chunk(uint8_t *buf, size_t len, uint32_t seed)
@@ -412,5 +383,5 @@ int main(void)
         cmocka_unit_test(test_delta),
         cmocka_unit_test(test_orphan_delta),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, testrepo_setup, testrepo_teardown);
 }

@@ -14,36 +14,7 @@
 #include <unistd.h>
 
 #include "repo/manifest.h"
-
-static char root[64];
-static Config cfg;
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(root, sizeof(root), "/tmp/drydock-manifest-test-XXXXXX");
-    if (!mkdtemp(root))
-        return -1;
-    char *repo = xasprintf("%s/repo", root);
-    if (!repo_create(repo, (RepoCreateOpts){
-                               .system_id = 42, .wal_seg_size = 16 << 20, .pg_version = 150000}))
-        return -1;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.repo_path = repo;
-    cfg.compress = CODEC_ZSTD;
-    cfg.compress_level = 3;
-    cfg.file = "test";
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(cfg.repo_path);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-    return system(cmd);
-}
+#include "unit/testrepo.h"
 
 static Manifest *sample(const char *id)
 {
@@ -233,5 +204,5 @@ int main(void)
         cmocka_unit_test(test_corrupt),
         cmocka_unit_test(test_structure),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, testrepo_setup, testrepo_teardown);
 }

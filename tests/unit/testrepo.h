@@ -1,0 +1,47 @@
+/*
+ * testrepo.h - a fresh repository in a temporary directory for unit tests
+ * that need one (chunk store, manifests). Header-only: each test program
+ * includes it once and passes testrepo_setup/teardown to cmocka.
+ */
+#ifndef DD_TESTS_TESTREPO_H
+#define DD_TESTS_TESTREPO_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "config/config.h"
+#include "repo/repo.h"
+
+static char testrepo_root[64];
+static Config cfg; /* the configuration naming the repository */
+
+static int testrepo_setup(void **state)
+{
+    (void)state;
+    snprintf(testrepo_root, sizeof(testrepo_root), "/tmp/drydock-unit-repo-XXXXXX");
+    if (!mkdtemp(testrepo_root))
+        return -1;
+    char *repo = xasprintf("%s/repo", testrepo_root);
+    if (!repo_create(repo, (RepoCreateOpts){
+                               .system_id = 42, .wal_seg_size = 16 << 20, .pg_version = 150000}))
+        return -1;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.repo_path = repo;
+    cfg.compress = CODEC_ZSTD;
+    cfg.compress_level = 3;
+    cfg.file = "test";
+    return 0;
+}
+
+static int testrepo_teardown(void **state)
+{
+    (void)state;
+    free(cfg.repo_path);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", testrepo_root);
+    return system(cmd);
+}
+
+#endif
