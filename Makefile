@@ -36,6 +36,7 @@ UNITSRC  := $(shell find tests/unit -name '*_test.c' 2>/dev/null | sort)
 UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZSRC  := $(shell find tests/fuzz -name '*_fuzz.c' 2>/dev/null | sort)
 HEADERS  := $(shell find src -name '*.h' | sort)
+TESTHDR  := $(shell find tests -name '*.h' 2>/dev/null | sort)
 
 .PHONY: all deps check unit integration san demo bench format format-check headers clean fuzz \
 	_check _unit _integration _demo _bench
@@ -97,10 +98,10 @@ fuzz:
 	done; echo "fuzz targets in $(BUILD)/fuzz"
 
 format:
-	clang-format -i $(SRC) $(HEADERS) $(UNITSRC) $(FUZZSRC)
+	clang-format -i $(SRC) $(HEADERS) $(TESTHDR) $(UNITSRC) $(FUZZSRC)
 
 format-check:
-	@clang-format --dry-run -Werror $(SRC) $(HEADERS) $(UNITSRC) $(FUZZSRC) && echo "format: clean"
+	@clang-format --dry-run -Werror $(SRC) $(HEADERS) $(TESTHDR) $(UNITSRC) $(FUZZSRC) && echo "format: clean"
 
 clean:
 	rm -rf build build-san
