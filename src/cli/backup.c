@@ -27,21 +27,10 @@ static const char backup_help[] =
     "written. Exit codes: 5 locked, 6 PostgreSQL, 7 I/O (full disk), 8 WAL not\n"
     "archived in time.\n";
 
-static bool backup_parse_jobs(const char *s, int *out)
-{
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!end || *end || v < 1 || v > 256)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
 static bool backup_parse_chunk(const char *s, uint32_t *out)
 {
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!end || *end || v < 8 || v > 4096 || (v & (v - 1)) != 0)
+    int v;
+    if (!cli_parse_int(s, 8, 4096, &v) || (v & (v - 1)) != 0)
         return false;
     *out = (uint32_t)v * 1024;
     return true;
@@ -97,7 +86,7 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
                                  optarg);
             break;
         case 'j':
-            if (!backup_parse_jobs(optarg, &opts.jobs))
+            if (!cli_parse_int(optarg, 1, 256, &opts.jobs))
                 return cli_usage(argv[0], "--jobs expects a number from 1 to 256, got \"%s\"",
                                  optarg);
             break;

@@ -101,16 +101,14 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ht:", longopts, NULL)) != -1) {
-        char *end = NULL;
         switch (c) {
         case 'h':
             fputs(check_help, stdout);
             return DD_EXIT_OK;
         case 't':
-            timeout = (int)strtol(optarg, &end, 10);
-            if (!end || *end || timeout < 1)
-                return cli_usage(argv[0], "--timeout expects whole seconds above 0, got \"%s\"",
-                                 optarg);
+            if (!cli_parse_int(optarg, 1, 86400, &timeout))
+                return cli_usage(
+                    argv[0], "--timeout expects whole seconds from 1 to 86400, got \"%s\"", optarg);
             break;
         default:
             return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);

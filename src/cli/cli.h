@@ -30,6 +30,12 @@ int cli_fail(void);
 /* Print a usage error for the command (one line + hint) and return DD_EXIT_USAGE. */
 int cli_usage(const char *command, const char *fmt, ...) DD_PRINTF(2, 3);
 
+/*
+ * Parse an option's whole decimal integer in [lo, hi]; false (no error set:
+ * the caller says which option with cli_usage) for anything else.
+ */
+bool cli_parse_int(const char *s, long lo, long hi, int *out);
+
 typedef int (*CliCommandFn)(CliContext *ctx, int argc, char **argv);
 
 int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv);

@@ -21,16 +21,6 @@ static const char expire_help[] =
     "point of those days stays restorable. The newest backup is always kept.\n"
     "Takes the repository's \"backup\" lock.\n";
 
-static bool expire_parse_count(const char *s, int *out)
-{
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!end || *end || v < 1 || v > 100000)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
 int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {{"keep-backups", required_argument, NULL, 'b'},
@@ -47,12 +37,12 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
             fputs(expire_help, stdout);
             return DD_EXIT_OK;
         case 'b':
-            if (!expire_parse_count(optarg, &opts.keep_backups))
+            if (!cli_parse_int(optarg, 1, 100000, &opts.keep_backups))
                 return cli_usage(
                     argv[0], "--keep-backups expects a number of at least 1, got \"%s\"", optarg);
             break;
         case 'd':
-            if (!expire_parse_count(optarg, &opts.keep_days))
+            if (!cli_parse_int(optarg, 1, 100000, &opts.keep_days))
                 return cli_usage(argv[0], "--keep-days expects a number of at least 1, got \"%s\"",
                                  optarg);
             break;

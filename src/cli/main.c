@@ -1,6 +1,7 @@
 /*
  * main.c - drydock's entry point: global options, then one subcommand.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +77,17 @@ int cli_usage(const char *command, const char *fmt, ...)
     va_end(ap);
     log_error("%s. HINT: see \"drydock %s --help\"", msg, command);
     return DD_EXIT_USAGE;
+}
+
+bool cli_parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+        return false;
+    *out = (int)v;
+    return true;
 }
 
 /*

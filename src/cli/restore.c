@@ -41,16 +41,6 @@ typedef struct {
     bool json;
 } RestoreArgs;
 
-static bool parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < lo || v > hi)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
 /* One option; returns an exit code (DD_EXIT_OK to go on, -1 for --help). */
 static int restore_option(RestoreArgs *a, const char *name, const char *val)
 {
@@ -70,10 +60,10 @@ static int restore_option(RestoreArgs *a, const char *name, const char *val)
     else if (strcmp(name, "standby-of") == 0)
         o->standby_of = val;
     else if (strcmp(name, "port") == 0) {
-        if (!parse_int(val, 1, 65535, &o->port))
+        if (!cli_parse_int(val, 1, 65535, &o->port))
             return cli_usage("restore", "invalid --port \"%s\": expected 1 to 65535", val);
     } else if (strcmp(name, "jobs") == 0) {
-        if (!parse_int(val, 1, 256, &o->jobs))
+        if (!cli_parse_int(val, 1, 256, &o->jobs))
             return cli_usage("restore", "invalid --jobs \"%s\": expected 1 to 256", val);
     } else if (strcmp(name, "set") == 0) {
         if (!recovery_set_check(val))

@@ -90,8 +90,6 @@ static int parse_args(int argc, char **argv, SwitchoverArgs *a)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        char *end = NULL;
-        long v;
         switch (c) {
         case 'h':
             fputs(switchover_help, stdout);
@@ -121,11 +119,9 @@ static int parse_args(int argc, char **argv, SwitchoverArgs *a)
                                  optarg);
             break;
         case 'p':
-            v = strtol(optarg, &end, 10);
-            if (!end || *end || v < 1 || v > 3600)
+            if (!cli_parse_int(optarg, 1, 3600, &a->o.pause_timeout))
                 return cli_usage(
                     argv[0], "--pause-timeout expects seconds from 1 to 3600, got \"%s\"", optarg);
-            a->o.pause_timeout = (int)v;
             break;
         default:
             return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
