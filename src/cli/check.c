@@ -111,7 +111,7 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
                     argv[0], "--timeout expects whole seconds from 1 to 86400, got \"%s\"", optarg);
             break;
         default:
-            return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+            return cli_bad_option(argv[0], longopts, argv);
         }
     }
     if (optind < argc)

@@ -10,6 +10,7 @@
 #ifndef DD_CLI_CLI_H
 #define DD_CLI_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "common/error.h"
@@ -29,6 +30,13 @@ int cli_fail(void);
 
 /* Print a usage error for the command (one line + hint) and return DD_EXIT_USAGE. */
 int cli_usage(const char *command, const char *fmt, ...) DD_PRINTF(2, 3);
+
+/*
+ * The usage error for the option getopt_long() just refused (it returned
+ * '?', opterr being 0): "option \"--jobs\" needs a value" for a known option
+ * given without its value, else "unknown option \"...\"". Returns DD_EXIT_USAGE.
+ */
+int cli_bad_option(const char *command, const struct option *longopts, char **argv);
 
 /*
  * Parse an option's whole decimal integer in [lo, hi]; false (no error set:

@@ -47,7 +47,7 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
                                  optarg);
             break;
         default:
-            return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+            return cli_bad_option(argv[0], longopts, argv);
         }
     }
     if (optind < argc)

@@ -31,7 +31,7 @@ int cli_cmd_info(CliContext *ctx, int argc, char **argv)
             return DD_EXIT_OK;
         }
         if (c != 'j')
-            return cli_usage("info", "unknown option \"%s\"", argv[optind - 1]);
+            return cli_bad_option("info", longopts, argv);
         json = true;
     }
     if (optind < argc)

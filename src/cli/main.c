@@ -79,6 +79,19 @@ int cli_usage(const char *command, const char *fmt, ...)
     return DD_EXIT_USAGE;
 }
 
+int cli_bad_option(const char *command, const struct option *longopts, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (strncmp(arg, "--", 2) == 0) {
+        size_t len = strcspn(arg + 2, "=");
+        for (const struct option *o = longopts; o && o->name; o++)
+            if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0 &&
+                o->has_arg == required_argument)
+                return cli_usage(command, "option \"--%s\" needs a value", o->name);
+    }
+    return cli_usage(command, "unknown option \"%s\"", arg);
+}
+
 bool cli_parse_int(const char *s, long lo, long hi, int *out)
 {
     char *end = NULL;

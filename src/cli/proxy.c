@@ -27,7 +27,7 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
             fputs(proxy_help, stdout);
             return DD_EXIT_OK;
         }
-        return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+        return cli_bad_option(argv[0], longopts, argv);
     }
     if (optind != argc)
         return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);

@@ -66,7 +66,7 @@ static int parse_options(int argc, char **argv, CtlOptions *o)
             o->json = true;
             break;
         default:
-            return cli_usage("proxy-ctl", "unknown option \"%s\"", argv[optind - 1]);
+            return cli_bad_option("proxy-ctl", longopts, argv);
         }
     }
     return DD_EXIT_OK;

@@ -103,8 +103,7 @@ static int restore_parse(RestoreArgs *a, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+", longopts, &idx)) != -1) {
         if (c != 0)
-            return cli_usage("restore", "unknown option or missing value in \"%s\"",
-                             argv[optind - 1]);
+            return cli_bad_option("restore", longopts, argv);
         int rc = restore_option(a, longopts[idx].name, optarg);
         if (rc != DD_EXIT_OK)
             return rc;

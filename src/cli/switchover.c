@@ -124,7 +124,7 @@ static int parse_args(int argc, char **argv, SwitchoverArgs *a)
                     argv[0], "--pause-timeout expects seconds from 1 to 3600, got \"%s\"", optarg);
             break;
         default:
-            return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+            return cli_bad_option(argv[0], longopts, argv);
         }
     }
     if (optind < argc)

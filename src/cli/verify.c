@@ -59,7 +59,7 @@ int cli_cmd_verify(CliContext *ctx, int argc, char **argv)
             json = true;
             continue;
         }
-        return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+        return cli_bad_option(argv[0], longopts, argv);
     }
     if (optind < argc)
         return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);

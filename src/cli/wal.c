@@ -42,7 +42,7 @@ static int wal_parse(int argc, char **argv, const char *help, int nargs, const c
             fputs(help, stdout);
             return -1;
         }
-        return cli_usage(argv[0], "unknown option \"%s\"", argv[optind - 1]);
+        return cli_bad_option(argv[0], longopts, argv);
     }
     if (argc - optind != nargs)
         return cli_usage(argv[0], "expected %s, got %d argument%s", what, argc - optind,

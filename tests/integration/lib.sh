@@ -75,7 +75,7 @@ check_error() {
     "$@" >/dev/null 2>"$err"
     rc=$?
     lines=$(grep -c '' "$err")
-    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -qE "$pattern" "$err"; then
+    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -qE -- "$pattern" "$err"; then
         pass "$desc"
     else
         fail "$desc (exit $rc, expected $code; $lines stderr lines: $(head -c 300 "$err" | tr '\n' '|'))"

@@ -113,6 +113,9 @@ check_error "an unknown key" 3 "bad.conf\", line 3: unknown key \"colour\" in \\
 check_error "a missing configuration file" 3 "could not open configuration file" \
     runuser -u postgres -- "$DRYDOCK" --config "$T/none.conf" wal-push "$T/src/$seg"
 check_error "an unknown command" 2 "unknown command" dd wal-pull
+check_error "an unknown option" 2 "unknown option \"--bogus\"" dd backup --bogus
+check_error "an option given without its value" 2 "option \"--jobs\" needs a value" dd backup --jobs
+check_error "an option value out of range" 2 "--jobs expects a number from 1 to 256" dd backup --jobs 0
 
 # --- a second writer --------------------------------------------------------
 cp "$T/src/$seg" "$T/src/$seg.held"
