@@ -221,6 +221,27 @@ pg_standby() {
     wait_for "$name streaming" 60 sql_is "$primary" t "select count(*) >= 1 from pg_stat_replication where state = 'streaming'"
 }
 
+# recover_from_archive NAME DIR: start the copy of a data directory in DIR as
+# cluster NAME, on a port of its own, recovering through drydock wal-fetch to
+# the end of the archive; true once it has promoted.
+recover_from_archive() {
+    local name=$1 dir=$2 port
+    port=$(free_port)
+    register_cluster "$name" "$dir" "$port"
+    sed -i "s/^port = .*/port = $port/; s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
+    cat >>"$dir/postgresql.conf" <<CONF
+restore_command = '$DRYDOCK --config $CONF wal-fetch %f %p'
+recovery_target_timeline = 'latest'
+CONF
+    as_pg touch "$dir/recovery.signal"
+    pg_start "$name" && wait_for "$name promoted" 120 sql_is "$name" f "select pg_is_in_recovery()"
+}
+
+# accounts_digest NAME: a digest of pgbench_accounts on cluster NAME.
+accounts_digest() {
+    psql_q "$1" "select md5(string_agg(aid::text || ':' || abalance, ',' order by aid)) from pgbench_accounts"
+}
+
 # register_cluster NAME DATA PORT: let the harness stop a cluster made by a test.
 register_cluster() {
     PG_DATA[$1]=$2

@@ -33,23 +33,13 @@ done
 check_eq "all $last_num completed segments are archived" 0 "$missing"
 check "segments are stored compressed" test "$(du -sb "$REPO/wal" | cut -f1)" -lt $((last_num * 16 * 1024 * 1024))
 
-expect=$(psql_q p "select md5(string_agg(aid::text || ':' || abalance, ',' order by aid)) from pgbench_accounts")
+expect=$(accounts_digest p)
 expect_hist=$(psql_q p "select count(*) from pgbench_history")
 
 # Recover the early copy through wal-fetch to the end of the archive.
-rport=$(free_port)
-register_cluster r "$T/copy" "$rport"
-sed -i "s/^port = .*/port = $rport/; s/^archive_mode = .*/archive_mode = off/" "$T/copy/postgresql.conf"
-cat >>"$T/copy/postgresql.conf" <<CONF
-restore_command = '$DRYDOCK --config $CONF wal-fetch %f %p'
-recovery_target_timeline = 'latest'
-CONF
-as_pg touch "$T/copy/recovery.signal"
-pg_start r
-check "recovered cluster promoted at the end of the archive" \
-    wait_for "recovered cluster promoted" 120 sql_is r f "select pg_is_in_recovery()"
+check "recovered cluster promoted at the end of the archive" recover_from_archive r "$T/copy"
 check_eq "recovered accounts equal the primary's" "$expect" \
-    "$(psql_q r "select md5(string_agg(aid::text || ':' || abalance, ',' order by aid)) from pgbench_accounts")"
+    "$(accounts_digest r)"
 check_eq "recovered history rows equal the primary's" "$expect_hist" "$(psql_q r 'select count(*) from pgbench_history')"
 check_eq "recovered markers" 100 "$(psql_q r 'select count(*) from marker')"
 pg_stop r

@@ -70,22 +70,12 @@ check "a history file never starts a prefetch" test ! -e "$spool/00000002.histor
 
 # Put the good object back; recover the early copy through wal-fetch.
 cp -p "$T/good-object" "$dobj"
-expect=$(psql_q p "select md5(string_agg(aid::text || ':' || abalance, ',' order by aid)) from pgbench_accounts")
+expect=$(accounts_digest p)
 expect_hist=$(psql_q p "select count(*) from pgbench_history")
-rport=$(free_port)
-register_cluster r "$T/copy" "$rport"
-sed -i "s/^port = .*/port = $rport/; s/^archive_mode = .*/archive_mode = off/" "$T/copy/postgresql.conf"
-cat >>"$T/copy/postgresql.conf" <<CONF
-restore_command = '$DRYDOCK --config $CONF wal-fetch %f %p'
-recovery_target_timeline = 'latest'
-CONF
-as_pg touch "$T/copy/recovery.signal"
-pg_start r
-check "recovered cluster promoted at the end of the archive" \
-    wait_for "recovered cluster promoted" 120 sql_is r f "select pg_is_in_recovery()"
+check "recovered cluster promoted at the end of the archive" recover_from_archive r "$T/copy"
 check "recovery used the spool" test -f "$T/copy/pg_wal/drydock-spool/prefetch.lock"
 check_eq "recovered accounts equal the primary's" "$expect" \
-    "$(psql_q r "select md5(string_agg(aid::text || ':' || abalance, ',' order by aid)) from pgbench_accounts")"
+    "$(accounts_digest r)"
 check_eq "recovered history rows equal the primary's" "$expect_hist" "$(psql_q r 'select count(*) from pgbench_history')"
 pg_stop r
 
