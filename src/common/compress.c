@@ -123,6 +123,50 @@ bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out)
     return err_set(DD_EXIT_FAIL, "unknown codec %d", (int)codec);
 }
 
+bool compress_zstd_checksummed(int level, const void *src, size_t len, Buf *out)
+{
+    if (!zstd_cctx) {
+        zstd_cctx = ZSTD_createCCtx();
+        ctx_track();
+    }
+    if (!zstd_cctx)
+        return err_set(DD_EXIT_FAIL, "could not create a zstd context");
+    /* compress_buf's ZSTD_compressCCtx ignores these parameters: no reset needed there. */
+    ZSTD_CCtx_reset(zstd_cctx, ZSTD_reset_session_and_parameters);
+    size_t rc = ZSTD_CCtx_setParameter(zstd_cctx, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(rc))
+        rc = ZSTD_CCtx_setParameter(zstd_cctx, ZSTD_c_checksumFlag, 1);
+    if (ZSTD_isError(rc))
+        return err_set(DD_EXIT_FAIL, "zstd rejected level %d: %s", level, ZSTD_getErrorName(rc));
+    size_t bound = ZSTD_compressBound(len);
+    buf_reserve(out, bound);
+    size_t n = ZSTD_compress2(zstd_cctx, out->data + out->len, bound, src, len);
+    if (ZSTD_isError(n))
+        return err_set(DD_EXIT_FAIL, "zstd compression failed: %s", ZSTD_getErrorName(n));
+    out->len += n;
+    return true;
+}
+
+/*
+ * The content size of a zstd payload of one or more frames, from the frame
+ * headers (drydock always records it there); ZSTD_CONTENTSIZE_ERROR when a
+ * frame is damaged or does not say.
+ */
+static unsigned long long zstd_content_size(const uint8_t *src, size_t len)
+{
+    unsigned long long total = 0;
+    do {
+        unsigned long long n = ZSTD_getFrameContentSize(src, len);
+        size_t frame = ZSTD_findFrameCompressedSize(src, len);
+        if (n >= ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(frame) || total + n < total)
+            return ZSTD_CONTENTSIZE_ERROR;
+        total += n;
+        src += frame;
+        len -= frame;
+    } while (len > 0);
+    return total;
+}
+
 bool decompress_check_len(Codec codec, const void *src, size_t len, size_t raw_len)
 {
     bool ok = true;
@@ -131,9 +175,7 @@ bool decompress_check_len(Codec codec, const void *src, size_t len, size_t raw_l
         ok = len == raw_len;
         break;
     case CODEC_ZSTD: {
-        /* drydock always records the content size in the frame header. */
-        unsigned long long n = ZSTD_getFrameContentSize(src, len);
-        ok = n == (unsigned long long)raw_len;
+        ok = zstd_content_size(src, len) == (unsigned long long)raw_len;
         break;
     }
     case CODEC_LZ4:

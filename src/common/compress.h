@@ -28,9 +28,12 @@ void codec_level_range(Codec codec, int *min, int *max);
 DD_MUST_CHECK bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out);
 
 /*
- * Decompress src into dst, which has room for exactly raw_len bytes; fails
- * (DD_EXIT_CORRUPT) unless the result is exactly raw_len bytes.
+ * Append one zstd frame of src to out that also carries zstd's checksum of
+ * src (XXH64), which every decompression of the frame verifies: for objects
+ * whose own checksum covers the compressed bytes, not the content.
  */
+DD_MUST_CHECK bool compress_zstd_checksummed(int level, const void *src, size_t len, Buf *out);
+
 /*
  * Check, before allocating raw_len bytes, that a payload of len bytes can
  * decompress to raw_len (so a damaged header cannot make a reader allocate
@@ -38,6 +41,11 @@ DD_MUST_CHECK bool compress_buf(Codec codec, int level, const void *src, size_t 
  */
 DD_MUST_CHECK bool decompress_check_len(Codec codec, const void *src, size_t len, size_t raw_len);
 
+/*
+ * Decompress src into dst, which has room for exactly raw_len bytes; fails
+ * (DD_EXIT_CORRUPT) unless the result is exactly raw_len bytes. A zstd
+ * payload may be several frames one after another.
+ */
 DD_MUST_CHECK bool decompress_buf(Codec codec, const void *src, size_t len, void *dst,
                                   size_t raw_len);
 

@@ -4,6 +4,7 @@
 #include "repo/object.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 static const uint8_t obj_magic[4] = {'D', 'D', 'O', '1'};
@@ -20,6 +21,19 @@ static uint64_t get64(const uint8_t *p)
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
     return v;
+}
+
+static void header_put(uint8_t *h, Codec codec, uint16_t flags, uint64_t raw_len,
+                       uint64_t stored_len, const uint8_t sha[SHA256_LEN])
+{
+    memcpy(h, obj_magic, 4);
+    h[4] = OBJ_VERSION;
+    h[5] = (uint8_t)codec;
+    h[6] = (uint8_t)flags;
+    h[7] = (uint8_t)(flags >> 8);
+    put64(h + 8, raw_len);
+    put64(h + 16, stored_len);
+    memcpy(h + 24, sha, SHA256_LEN);
 }
 
 /* Below this size hashing on a second thread costs more than it saves. */
@@ -73,14 +87,68 @@ bool obj_encode(Codec codec, int level, const void *raw, size_t len, const uint8
         buf_append(out, raw, len);
         codec = CODEC_NONE;
     }
-    uint8_t *h = out->data + start;
-    memcpy(h, obj_magic, 4);
-    h[4] = OBJ_VERSION;
-    h[5] = (uint8_t)codec;
-    h[6] = h[7] = 0;
-    put64(h + 8, len);
-    put64(h + 16, out->len - start - OBJ_HEADER_LEN);
-    memcpy(h + 24, job.digest, SHA256_LEN);
+    header_put(out->data + start, codec, 0, len, out->len - start - OBJ_HEADER_LEN, job.digest);
+    return true;
+}
+
+/* Content this large is compressed as two zstd frames, side by side. */
+#define OBJ_SPLIT_MIN (4u << 20)
+
+typedef struct {
+    int level;
+    const uint8_t *src;
+    size_t len;
+    Buf out;
+    bool ok;
+    char msg[256]; /* the error, which is per thread */
+} FrameJob;
+
+static void *frame_job_run(void *arg)
+{
+    FrameJob *job = arg;
+    job->ok = compress_zstd_checksummed(job->level, job->src, job->len, &job->out);
+    if (!job->ok)
+        snprintf(job->msg, sizeof(job->msg), "%s", err_message());
+    return NULL;
+}
+
+bool obj_encode_named(Codec codec, int level, const void *raw, size_t len, Buf *out)
+{
+    if (codec != CODEC_ZSTD)
+        return obj_encode(codec, level, raw, len, NULL, NULL, out);
+    /*
+     * The second half (from a page boundary) goes to a second thread while
+     * this one compresses the first; frames concatenate into one payload.
+     */
+    size_t half = len >= OBJ_SPLIT_MIN ? (len / 2) & ~(size_t)8191 : len;
+    FrameJob second = {.level = level, .src = (const uint8_t *)raw + half, .len = len - half};
+    pthread_t th;
+    bool threaded = half < len && pthread_create(&th, NULL, frame_job_run, &second) == 0;
+    size_t start = out->len;
+    buf_reserve(out, OBJ_HEADER_LEN);
+    out->len += OBJ_HEADER_LEN;
+    bool ok = compress_zstd_checksummed(level, raw, half, out);
+    if (threaded)
+        pthread_join(th, NULL);
+    else if (half < len && ok)
+        frame_job_run(&second);
+    if (ok && half < len && !second.ok)
+        ok = err_set(DD_EXIT_FAIL, "%s", second.msg);
+    if (ok)
+        buf_append(out, second.out.data, second.out.len);
+    buf_free(&second.out);
+    if (!ok) {
+        out->len = start;
+        return false;
+    }
+    size_t stored = out->len - start - OBJ_HEADER_LEN;
+    if (stored >= len) { /* incompressible: stored as is, as obj_encode does */
+        out->len = start;
+        return obj_encode(CODEC_NONE, 0, raw, len, NULL, NULL, out);
+    }
+    uint8_t digest[SHA256_LEN];
+    sha256(out->data + start + OBJ_HEADER_LEN, stored, digest);
+    header_put(out->data + start, CODEC_ZSTD, OBJ_FLAG_PAYLOAD_SUM, len, stored, digest);
     return true;
 }
 
@@ -101,8 +169,12 @@ bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
     if (h[5] > CODEC_LZ4)
         return err_set(DD_EXIT_CORRUPT, "object has unknown codec %u", h[5]);
     uint16_t flags = (uint16_t)(h[6] | h[7] << 8);
-    if (flags != 0)
+    if (flags & ~OBJ_FLAG_PAYLOAD_SUM)
         return err_set(DD_EXIT_CORRUPT, "object has unknown flags 0x%04x", flags);
+    if ((flags & OBJ_FLAG_PAYLOAD_SUM) && h[5] != CODEC_ZSTD)
+        return err_set(DD_EXIT_CORRUPT,
+                       "object is marked checksummed by its payload but its codec is %s, not zstd",
+                       codec_name((Codec)h[5]));
     out->codec = (Codec)h[5];
     out->flags = flags;
     out->raw_len = get64(h + 8);
@@ -122,17 +194,23 @@ bool obj_decode(const void *data, size_t len, Buf *raw, ObjHeader *hdr_out)
         return err_set(DD_EXIT_CORRUPT, "object is %s: header says %llu payload bytes, found %zu",
                        len - OBJ_HEADER_LEN < h.stored_len ? "truncated" : "too long",
                        (unsigned long long)h.stored_len, len - OBJ_HEADER_LEN);
-    if (!decompress_check_len(h.codec, (const uint8_t *)data + OBJ_HEADER_LEN, h.stored_len,
-                              h.raw_len))
+    const uint8_t *payload = (const uint8_t *)data + OBJ_HEADER_LEN;
+    uint8_t digest[SHA256_LEN];
+    if (h.flags & OBJ_FLAG_PAYLOAD_SUM) { /* the payload first; zstd checks the content */
+        sha256(payload, h.stored_len, digest);
+        if (memcmp(digest, h.sha256, SHA256_LEN) != 0)
+            return err_set(DD_EXIT_CORRUPT, "object checksum mismatch: payload does not hash to "
+                                            "the SHA-256 in its header");
+    }
+    if (!decompress_check_len(h.codec, payload, h.stored_len, h.raw_len))
         return err_context("object payload");
     size_t start = raw->len;
     buf_reserve(raw, h.raw_len + 1); /* + 1: a valid pointer even for empty content */
-    if (!decompress_buf(h.codec, (const uint8_t *)data + OBJ_HEADER_LEN, h.stored_len,
-                        raw->data + start, h.raw_len))
+    if (!decompress_buf(h.codec, payload, h.stored_len, raw->data + start, h.raw_len))
         return err_context("object payload");
-    uint8_t digest[SHA256_LEN];
-    sha256(raw->data + start, h.raw_len, digest);
-    if (memcmp(digest, h.sha256, SHA256_LEN) != 0)
+    if (!(h.flags & OBJ_FLAG_PAYLOAD_SUM))
+        sha256(raw->data + start, h.raw_len, digest);
+    if (!(h.flags & OBJ_FLAG_PAYLOAD_SUM) && memcmp(digest, h.sha256, SHA256_LEN) != 0)
         return err_set(DD_EXIT_CORRUPT, "object checksum mismatch: content does not hash to the "
                                         "SHA-256 in its header");
     raw->len = start + h.raw_len;

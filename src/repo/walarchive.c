@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,25 +96,29 @@ static bool check_segment(Repo *repo, const char *name, const WalFileName *wn, c
     return true;
 }
 
-/* Compare what is archived under path with sha; DD_EXIT_CONFLICT when it differs. */
-static bool compare_existing(Repo *repo, const char *path, const char *name,
-                             const uint8_t sha[SHA256_LEN], bool *same)
+/*
+ * Compare what is archived under path with the segment: *same, or
+ * DD_EXIT_CONFLICT when it differs. A damaged object is DD_EXIT_CORRUPT and
+ * stays as it is (invariant 1): the error names it.
+ */
+static bool compare_existing(Repo *repo, const char *path, const char *name, const WalFile *data,
+                             bool *same)
 {
+    Buf stored = {0};
     bool found;
-    StorageRead *r = storage_read_open(repo_storage(repo), path, &found);
     *same = false;
-    if (!r)
-        return !found;
-    uint8_t head[OBJ_HEADER_LEN];
-    ObjHeader h;
-    bool ok = storage_read_at(r, 0, head, sizeof(head)) && obj_header_parse(head, sizeof(head), &h);
-    storage_read_close(r);
-    if (!ok)
-        return err_context("archived WAL file \"%s\"", name);
-    if (memcmp(h.sha256, sha, SHA256_LEN) == 0) {
+    bool ok = repo_object_get(repo, path, &stored, &found);
+    if (ok && found && stored.len == data->len && memcmp(stored.data, data->data, data->len) == 0)
         *same = true;
-        return true;
+    buf_free(&stored);
+    if (!ok) {
+        if (err_code() == DD_EXIT_CORRUPT)
+            err_hint("\"drydock verify\" lists what else is damaged; moving the object aside lets "
+                     "PostgreSQL's next try archive the segment again");
+        return err_context("archived WAL file \"%s\"", name);
     }
+    if (*same || !found)
+        return found || err_set(DD_EXIT_CONFLICT, "WAL file \"%s\" vanished during the push", name);
     err_set(DD_EXIT_CONFLICT,
             "WAL file \"%s\" is already archived in \"%s\" with different content", name,
             repo_path(repo));
@@ -141,32 +144,28 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     path = walarchive_path(&wn, name);
 
     /*
-     * Invariant 1. The common case is a new file: encode it (hashing and
-     * compressing side by side) and store it exclusively. A file already
-     * there, a retry after a crash or a race with another pusher, is
-     * compared by hash.
+     * Invariant 1. The common case is a new file: encode it (two halves
+     * compressed side by side, object.h invariant 3) and store it
+     * exclusively. A file already there, a retry after a crash or a race
+     * with another pusher, is compared with the segment byte for byte.
      */
-    uint8_t sha[SHA256_LEN];
     bool exists = false, same = false;
     if (!(ok = storage_exists(repo_storage(repo), path, &exists)))
         goto done;
     if (exists) {
-        sha256(data.data, data.len, sha);
-        if ((ok = compare_existing(repo, path, name, sha, &same)) && same)
+        if ((ok = compare_existing(repo, path, name, &data, &same)))
             *result = WAL_PUSH_ALREADY;
         goto done;
     }
-    ok = obj_encode(repo_codec(repo), repo_compress_level(repo), data.data, data.len, NULL, sha,
-                    &obj);
+    ok = obj_encode_named(repo_codec(repo), repo_compress_level(repo), data.data, data.len, &obj);
     if (ok)
         ok = storage_put(repo_storage(repo), path, obj.data, obj.len,
                          (StoragePutOpts){.exclusive = true});
     if (!ok && err_code() == DD_EXIT_CONFLICT) {
         /* Lost a race with another pusher: fine if it stored the same bytes. */
-        ok = compare_existing(repo, path, name, sha, &same);
-        if (ok && !same)
-            ok = err_set(DD_EXIT_CONFLICT, "WAL file \"%s\" vanished during the push", name);
-        *result = WAL_PUSH_ALREADY;
+        err_clear();
+        if ((ok = compare_existing(repo, path, name, &data, &same)))
+            *result = WAL_PUSH_ALREADY;
         goto done;
     }
     *result = WAL_PUSH_STORED;
@@ -181,45 +180,13 @@ done:
 }
 
 /*
- * The streaming fetch of a zstd object. The main thread decompresses 1 MiB
- * pieces into a small ring of buffers and writes each to the temporary file;
- * a second thread hashes the pieces behind it. SHA-256 (the slowest step)
- * thus overlaps decompression and writing, and no 16 MiB buffer is
- * allocated, faulted in and copied again. The file gets its final name only
- * after the whole content hashed to the object's SHA-256.
+ * The fetch of a zstd object checksummed by its payload (object.h invariant
+ * 3): the payload hashes first, then decompresses in 1 MiB pieces straight
+ * into the temporary file while zstd checks each frame's content checksum,
+ * so no 16 MiB buffer is allocated, faulted in and copied. The file gets its
+ * final name only once every check passed.
  */
 #define FETCH_PIECE (1u << 20)
-#define FETCH_RING  4
-
-typedef struct {
-    uint8_t *slot[FETCH_RING];
-    size_t len[FETCH_RING];
-    Sha256Ctx *ctx;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    uint64_t produced, consumed; /* pieces handed over, pieces hashed */
-    bool done;
-} HashRing;
-
-static void *hash_ring_main(void *arg)
-{
-    HashRing *r = arg;
-    pthread_mutex_lock(&r->mu);
-    for (;;) {
-        while (r->consumed == r->produced && !r->done)
-            pthread_cond_wait(&r->cv, &r->mu);
-        if (r->consumed == r->produced)
-            break;
-        size_t i = r->consumed % FETCH_RING;
-        pthread_mutex_unlock(&r->mu);
-        sha256_update(r->ctx, r->slot[i], r->len[i]);
-        pthread_mutex_lock(&r->mu);
-        r->consumed++;
-        pthread_cond_broadcast(&r->cv);
-    }
-    pthread_mutex_unlock(&r->mu);
-    return NULL;
-}
 
 static bool write_all(int fd, const uint8_t *p, size_t len, const char *path)
 {
@@ -235,7 +202,7 @@ static bool write_all(int fd, const uint8_t *p, size_t len, const char *path)
     return true;
 }
 
-/* Decompress the next piece (up to want bytes) into out; *got bytes came. */
+/* Decompress the next piece (up to want bytes, across frames) into out; *got bytes came. */
 static bool zstd_piece(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, uint8_t *out, size_t want, size_t *got,
                        bool *frame_end)
 {
@@ -244,19 +211,18 @@ static bool zstd_piece(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, uint8_t *out, size_t 
         size_t out_before = ob.pos, in_before = in->pos;
         size_t ret = ZSTD_decompressStream(dctx, &ob, in);
         if (ZSTD_isError(ret))
-            return err_set(DD_EXIT_CORRUPT, "object payload does not decompress: %s",
-                           ZSTD_getErrorName(ret));
+            return err_set(DD_EXIT_CORRUPT, "zstd data is damaged: %s", ZSTD_getErrorName(ret));
         *frame_end = ret == 0;
-        if (ret == 0 || (ob.pos == out_before && in->pos == in_before))
-            break; /* the frame or the input ended early: the caller sees the short length */
+        if ((ret == 0 && in->pos == in->size) || (ob.pos == out_before && in->pos == in_before))
+            break; /* the payload or the input ended early: the caller sees the short length */
     }
     *got = ob.pos;
     return true;
 }
 
 /*
- * After raw_len bytes the frame must end (frame_end: the last call said so),
- * with no input left over.
+ * After raw_len bytes the last frame must end (frame_end: the last call said
+ * so), with no input left over.
  */
 static bool zstd_at_end(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, bool frame_end)
 {
@@ -267,77 +233,48 @@ static bool zstd_at_end(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, bool frame_end)
         frame_end = !ZSTD_isError(ret) && probe.pos == 0 && ret == 0;
     }
     if (!frame_end || in->pos != in->size)
-        return err_set(DD_EXIT_CORRUPT, "object payload does not decompress to its length");
+        return err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
     return true;
 }
 
-/* Decompress, write to fd and hash raw_len bytes: the pipeline above. */
-static bool zstd_fetch_pipe(const uint8_t *src, size_t len, uint64_t raw_len, int fd,
-                            const char *path, uint8_t digest[SHA256_LEN])
+static bool zstd_stream_to(const uint8_t *src, size_t len, uint64_t raw_len, int fd,
+                           const char *path)
 {
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    HashRing r = {.ctx = sha256_begin()};
-    uint8_t *mem = xmalloc((size_t)FETCH_PIECE * FETCH_RING);
-    for (int i = 0; i < FETCH_RING; i++)
-        r.slot[i] = mem + (size_t)i * FETCH_PIECE;
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
-    pthread_t th;
-    bool threaded = pthread_create(&th, NULL, hash_ring_main, &r) == 0;
+    if (!dctx)
+        return err_set(DD_EXIT_IO, "could not create a zstd decompression context");
+    uint8_t *piece = xmalloc(FETCH_PIECE);
     ZSTD_inBuffer in = {src, len, 0};
-    bool ok = dctx != NULL;
-    if (!ok)
-        err_set(DD_EXIT_IO, "could not create a zstd decompression context");
     uint64_t total = 0;
-    bool frame_end = false;
+    bool ok = true, frame_end = false;
     while (ok && total < raw_len) {
-        pthread_mutex_lock(&r.mu);
-        while (threaded && r.produced - r.consumed == FETCH_RING)
-            pthread_cond_wait(&r.cv, &r.mu);
-        size_t i = r.produced % FETCH_RING;
-        pthread_mutex_unlock(&r.mu);
         size_t want = raw_len - total < FETCH_PIECE ? (size_t)(raw_len - total) : FETCH_PIECE;
         size_t got = 0;
-        ok = zstd_piece(dctx, &in, r.slot[i], want, &got, &frame_end);
+        ok = zstd_piece(dctx, &in, piece, want, &got, &frame_end);
         if (ok && got < want)
-            ok = err_set(DD_EXIT_CORRUPT, "object payload does not decompress to its length");
-        ok = ok && write_all(fd, r.slot[i], got, path);
-        if (!ok)
-            break;
+            ok = err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
+        ok = ok && write_all(fd, piece, got, path);
         total += got;
-        r.len[i] = got;
-        if (!threaded)
-            sha256_update(r.ctx, r.slot[i], got);
-        pthread_mutex_lock(&r.mu);
-        r.produced++;
-        if (!threaded)
-            r.consumed++;
-        pthread_cond_broadcast(&r.cv);
-        pthread_mutex_unlock(&r.mu);
     }
     ok = ok && zstd_at_end(dctx, &in, frame_end);
-    pthread_mutex_lock(&r.mu);
-    r.done = true;
-    pthread_cond_broadcast(&r.cv);
-    pthread_mutex_unlock(&r.mu);
-    if (threaded)
-        pthread_join(th, NULL);
-    sha256_end(r.ctx, digest);
-    pthread_cond_destroy(&r.cv);
-    pthread_mutex_destroy(&r.mu);
-    free(mem);
+    free(piece);
     ZSTD_freeDCtx(dctx);
     return ok;
 }
 
-/* Fetch a verified zstd object (object.h invariant 1) into dest, atomically. */
-static bool fetch_zstd(const Buf *obj, const ObjHeader *h, const char *dest)
+/* Fetch a verified object (object.h invariant 1) of codec zstd, payload-summed, into dest. */
+static bool fetch_streamed(const Buf *obj, const ObjHeader *h, const char *dest)
 {
     if (obj->len - OBJ_HEADER_LEN != h->stored_len)
         return err_set(DD_EXIT_CORRUPT, "object is %s: header says %llu payload bytes, found %zu",
                        obj->len - OBJ_HEADER_LEN < h->stored_len ? "truncated" : "too long",
                        (unsigned long long)h->stored_len, obj->len - OBJ_HEADER_LEN);
     const uint8_t *payload = obj->data + OBJ_HEADER_LEN;
+    uint8_t digest[SHA256_LEN];
+    sha256(payload, h->stored_len, digest);
+    if (memcmp(digest, h->sha256, SHA256_LEN) != 0)
+        return err_set(DD_EXIT_CORRUPT, "object checksum mismatch: payload does not hash to the "
+                                        "SHA-256 in its header");
     if (!decompress_check_len(h->codec, payload, h->stored_len, h->raw_len))
         return err_context("object payload");
     char *tmp = xasprintf("%s.dd-tmp.%d", dest, (int)getpid());
@@ -345,12 +282,8 @@ static bool fetch_zstd(const Buf *obj, const ObjHeader *h, const char *dest)
     bool ok = fd >= 0;
     if (!ok)
         err_errno("could not create file \"%s\"", tmp);
-    uint8_t digest[SHA256_LEN];
-    if (ok && !zstd_fetch_pipe(payload, h->stored_len, h->raw_len, fd, tmp, digest))
+    if (ok && !zstd_stream_to(payload, h->stored_len, h->raw_len, fd, tmp))
         ok = err_code() == DD_EXIT_CORRUPT ? err_context("object payload") : false;
-    if (ok && memcmp(digest, h->sha256, SHA256_LEN) != 0)
-        ok = err_set(DD_EXIT_CORRUPT, "object checksum mismatch: content does not hash to the "
-                                      "SHA-256 in its header");
     if (fd >= 0 && close(fd) != 0 && ok)
         ok = err_errno("could not close file \"%s\"", tmp);
     if (ok && rename(tmp, dest) != 0)
@@ -371,10 +304,10 @@ bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool 
     ObjHeader h;
     bool ok = storage_get(repo_storage(repo), path, &obj, found);
     if (ok && *found) {
-        /* zstd, how WAL is stored, streams; other codecs decode whole. */
+        /* What wal-push stores with zstd streams; anything else decodes whole. */
         ok = obj_header_parse(obj.data, obj.len, &h);
-        if (ok && h.codec == CODEC_ZSTD)
-            ok = fetch_zstd(&obj, &h, dest_path);
+        if (ok && (h.flags & OBJ_FLAG_PAYLOAD_SUM))
+            ok = fetch_streamed(&obj, &h, dest_path);
         else if (ok)
             ok = obj_decode(obj.data, obj.len, &raw, NULL) &&
                  fs_replace_file(dest_path, raw.data, raw.len, 0600, false);

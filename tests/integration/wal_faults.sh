@@ -75,6 +75,24 @@ head -c 100 "$T/obj.bak" >"$obj"
 check_error "a truncated object fails naming it" 10 "$seg.*truncated" dd wal-fetch "$seg" "$T/out"
 cp "$T/obj.bak" "$obj"
 check "restored object fetches again" dd wal-fetch "$seg" "$T/out"
+# The payload hashes right but the content does not: the last byte of the
+# payload is the last zstd frame's checksum of the raw bytes (object.h
+# invariant 3). The streamed fetch has written the content by then.
+python3 - "$obj" <<'PY'
+import hashlib, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+b[-1] ^= 1
+b[24:56] = hashlib.sha256(b[56:]).digest()
+open(sys.argv[1], 'wb').write(b)
+PY
+rm -f "$T/out"
+check_error "content that fails zstd's checksum fails naming it" 10 "$seg.*checksum" dd wal-fetch "$seg" "$T/out"
+check "nothing written when the content checksum fails" test ! -e "$T/out"
+check_eq "no temporary file left beside the destination" "" "$(ls "$T" | grep dd-tmp)"
+cp "$obj" "$T/obj.forged"
+check_error "pushing onto a damaged object fails naming it" 10 "archived WAL file \"$seg\"" dd wal-push "$T/src/$seg"
+check "the damaged object is left for the user to look at" cmp -s "$obj" "$T/obj.forged"
+cp "$T/obj.bak" "$obj"
 
 # --- the repository directory -------------------------------------------
 cp "$T/src/$seg" "$T/src/$seg.partial"; chown postgres "$T/src/$seg.partial"

@@ -1,6 +1,7 @@
 /*
  * object_test.c - the DDO1 object envelope: round trips for every codec,
- * and every kind of damage detected.
+ * and every kind of damage detected, for objects checksummed by content and
+ * by payload.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,8 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zstd.h>
 
 #include "repo/object.h"
 
@@ -139,6 +142,134 @@ static void test_known_sha_is_used(void **state)
     buf_free(&out);
 }
 
+/* A content of len bytes that compresses, as WAL does. */
+static uint8_t *wal_like(size_t len)
+{
+    uint8_t *raw = malloc(len ? len : 1);
+    for (size_t i = 0; i < len; i++)
+        raw[i] = (uint8_t)(i % 8192 < 64 ? i * 7 : 'w' + i % 13);
+    return raw;
+}
+
+static void named_round_trip(Codec codec, size_t len, uint16_t want_flags, size_t frames)
+{
+    uint8_t *raw = wal_like(len);
+    Buf obj = {0}, out = {0};
+    assert_true(obj_encode_named(codec, 3, raw, len, &obj));
+    ObjHeader h;
+    assert_true(obj_decode(obj.data, obj.len, &out, &h));
+    assert_int_equal(out.len, len);
+    assert_memory_equal(out.data, raw, len);
+    assert_int_equal(h.flags, want_flags);
+    uint8_t sha[SHA256_LEN];
+    if (want_flags & OBJ_FLAG_PAYLOAD_SUM)
+        sha256(obj.data + OBJ_HEADER_LEN, h.stored_len, sha);
+    else
+        sha256(raw, len, sha);
+    assert_memory_equal(h.sha256, sha, SHA256_LEN);
+    if (frames) { /* count the zstd frames of the payload */
+        size_t n = 0, at = OBJ_HEADER_LEN;
+        while (at < obj.len) {
+            size_t f = ZSTD_findFrameCompressedSize(obj.data + at, obj.len - at);
+            assert_false(ZSTD_isError(f));
+            at += f;
+            n++;
+        }
+        assert_int_equal(n, frames);
+    }
+    buf_free(&obj);
+    buf_free(&out);
+    free(raw);
+}
+
+static void test_named_round_trip(void **state)
+{
+    (void)state;
+    named_round_trip(CODEC_ZSTD, 16u << 20, OBJ_FLAG_PAYLOAD_SUM, 2); /* a WAL segment */
+    named_round_trip(CODEC_ZSTD, 4u << 20, OBJ_FLAG_PAYLOAD_SUM, 2);
+    named_round_trip(CODEC_ZSTD, (4u << 20) - 1, OBJ_FLAG_PAYLOAD_SUM, 1);
+    named_round_trip(CODEC_ZSTD, 8192, OBJ_FLAG_PAYLOAD_SUM, 1);
+    named_round_trip(CODEC_ZSTD, 0, 0, 0); /* nothing to shrink: stored as is */
+    named_round_trip(CODEC_LZ4, 16u << 20, 0, 0);
+    named_round_trip(CODEC_NONE, 16u << 20, 0, 0);
+}
+
+/* Set the header's SHA-256 to the payload's, as a forger (or a bug) would. */
+static void reseal(Buf *obj)
+{
+    sha256(obj->data + OBJ_HEADER_LEN, obj->len - OBJ_HEADER_LEN, obj->data + 24);
+}
+
+static void test_named_damage_detected(void **state)
+{
+    (void)state;
+    size_t len = 16u << 20;
+    uint8_t *raw = wal_like(len);
+    Buf good = {0};
+    assert_true(obj_encode_named(CODEC_ZSTD, 3, raw, len, &good));
+    size_t first =
+        ZSTD_findFrameCompressedSize(good.data + OBJ_HEADER_LEN, good.len - OBJ_HEADER_LEN);
+    enum { FLIP_FIRST, FLIP_SECOND, SUM, CONTENT_SUM_1, CONTENT_SUM_2, NO_FLAG, TRUNCATE };
+    for (int c = FLIP_FIRST; c <= TRUNCATE; c++) {
+        Buf obj = {0}, out = {0};
+        buf_append(&obj, good.data, good.len);
+        uint8_t *payload = obj.data + OBJ_HEADER_LEN;
+        const char *want = NULL, *want_part = NULL;
+        if (c == FLIP_FIRST || c == FLIP_SECOND) {
+            payload[c == FLIP_FIRST ? first / 2 : first + (obj.len - OBJ_HEADER_LEN - first) / 2] ^=
+                1;
+            want = "object checksum mismatch: payload does not hash to the SHA-256 in its header";
+        } else if (c == SUM) {
+            obj.data[40] ^= 0x80;
+            want = "object checksum mismatch: payload does not hash to the SHA-256 in its header";
+        } else if (c == CONTENT_SUM_1 || c == CONTENT_SUM_2) {
+            /* The payload hashes right, but a frame's content checksum is wrong. */
+            payload[c == CONTENT_SUM_1 ? first - 1 : obj.len - OBJ_HEADER_LEN - 1] ^= 1;
+            reseal(&obj);
+            want_part = "doesn't match checksum";
+        } else if (c == NO_FLAG) {
+            obj.data[6] = 0; /* then the SHA-256 would have to be the content's */
+            want = "object checksum mismatch: content does not hash to the SHA-256 in its header";
+        } else {
+            obj.len -= 1000;
+            reseal(&obj);
+            obj.data[16] = (uint8_t)(obj.len - OBJ_HEADER_LEN);
+            obj.data[17] = (uint8_t)((obj.len - OBJ_HEADER_LEN) >> 8);
+            obj.data[18] = (uint8_t)((obj.len - OBJ_HEADER_LEN) >> 16);
+        }
+        err_clear();
+        if (obj_decode(obj.data, obj.len, &out, NULL))
+            fail_msg("case %d: damage not detected", c);
+        assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+        if (want)
+            assert_string_equal(err_message(), want);
+        if (want_part && !strstr(err_message(), want_part))
+            fail_msg("case %d: \"%s\" does not say \"%s\"", c, err_message(), want_part);
+        buf_free(&obj);
+        buf_free(&out);
+    }
+    buf_free(&good);
+    free(raw);
+}
+
+static void test_payload_sum_needs_zstd(void **state)
+{
+    (void)state;
+    uint8_t *raw = wal_like(8192);
+    Buf obj = {0}, out = {0};
+    assert_true(obj_encode(CODEC_LZ4, 1, raw, 8192, NULL, NULL, &obj));
+    assert_int_equal(obj.data[5], CODEC_LZ4);
+    obj.data[6] = OBJ_FLAG_PAYLOAD_SUM;
+    assert_false(obj_decode(obj.data, obj.len, &out, NULL));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    assert_string_equal(
+        err_message(),
+        "object is marked checksummed by its payload but its codec is lz4, not zstd");
+    buf_free(&obj);
+    buf_free(&out);
+    free(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +277,9 @@ int main(void)
         cmocka_unit_test(test_incompressible_stored_raw),
         cmocka_unit_test(test_damage_detected),
         cmocka_unit_test(test_known_sha_is_used),
+        cmocka_unit_test(test_named_round_trip),
+        cmocka_unit_test(test_named_damage_detected),
+        cmocka_unit_test(test_payload_sum_needs_zstd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
