@@ -13,12 +13,14 @@
 # is tests/integration/<name>.sh. No list to edit.
 
 CC      ?= cc
-PKGS    := libpq libzstd liblz4 libcrypto libssl libevent libevent_openssl inih jansson sqlite3 libcurl
+PKGS    := libzstd liblz4 libcrypto libssl libevent libevent_openssl inih jansson sqlite3
 WARN    := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -Wvla -Werror
 CFLAGS  ?= -O2 -g
-BASEFLAGS := -std=c17 -D_GNU_SOURCE -pthread -Isrc $(shell pkg-config --cflags $(PKGS))
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# libpq and libcurl are opened on first use (src/common/dynlib.h): headers only.
+DLPKGS  := libpq libcurl
+BASEFLAGS := -std=c17 -D_GNU_SOURCE -pthread -Isrc $(shell pkg-config --cflags $(PKGS) $(DLPKGS))
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread -lm -ldl
 
 ifeq ($(SAN),1)
 BUILD   := build-san

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "common/mem.h"
 #include "common/fsutil.h"
+#include "pg/libpq.h"
 #include "restore/recovery.h"
 
 #define FENCE_MAX_OUTPUT (256 * 1024)

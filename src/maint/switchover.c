@@ -5,7 +5,6 @@
 #include "maint/switchover.h"
 
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "maint/fence.h"
 #include "maint/proxyapi.h"
 #include "pg/conn.h"
+#include "pg/libpq.h"
 
 #define SW_PROMOTE_TIMEOUT 60.0 /* seconds for the target to leave recovery */
 #define SW_STREAM_TIMEOUT  60.0 /* seconds for a demoted primary to stream */

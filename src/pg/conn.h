@@ -7,7 +7,7 @@
 #ifndef DD_PG_CONN_H
 #define DD_PG_CONN_H
 
-#include <libpq-fe.h>
+#include "pg/libpq.h"
 #include <stdbool.h>
 #include <stdint.h>
 

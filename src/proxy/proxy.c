@@ -21,7 +21,6 @@
  */
 #include "proxy/proxy.h"
 
-#include <libpq-fe.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
+#include "pg/libpq.h"
 #include "proxy/internal.h"
 #include "proxy/proto.h"
 

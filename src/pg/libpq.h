@@ -1,0 +1,59 @@
+/*
+ * libpq.h - libpq, opened the first time drydock connects (common/dynlib.h
+ * says why). Include this instead of <libpq-fe.h> and call libpq as usual:
+ * each function drydock uses is a macro that resolves it on first use. A
+ * libpq function missing from the list below does not link, which keeps
+ * the list complete.
+ */
+#ifndef DD_PG_LIBPQ_H
+#define DD_PG_LIBPQ_H
+
+#include <libpq-fe.h>
+
+#define LIBPQ_FUNCTIONS(X)                                                                         \
+    X(PQclear)                                                                                     \
+    X(PQconnectdbParams)                                                                           \
+    X(PQconninfoFree)                                                                              \
+    X(PQconninfoParse)                                                                             \
+    X(PQerrorMessage)                                                                              \
+    X(PQexecParams)                                                                                \
+    X(PQfinish)                                                                                    \
+    X(PQfreemem)                                                                                   \
+    X(PQgetisnull)                                                                                 \
+    X(PQgetvalue)                                                                                  \
+    X(PQnfields)                                                                                   \
+    X(PQntuples)                                                                                   \
+    X(PQport)                                                                                      \
+    X(PQresultErrorMessage)                                                                        \
+    X(PQresultStatus)                                                                              \
+    X(PQstatus)
+
+enum {
+#define LIBPQ_INDEX(f) LIBPQ_##f,
+    LIBPQ_FUNCTIONS(LIBPQ_INDEX)
+#undef LIBPQ_INDEX
+        LIBPQ_COUNT
+};
+
+/* The address of function i, opening libpq.so.5 on the first call (common/dynlib.h). */
+void *libpq_fn(int i);
+
+#define LIBPQ_CALL(f)        ((__typeof__(f) *)libpq_fn(LIBPQ_##f))
+#define PQclear              LIBPQ_CALL(PQclear)
+#define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
+#define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
+#define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)
+#define PQerrorMessage       LIBPQ_CALL(PQerrorMessage)
+#define PQexecParams         LIBPQ_CALL(PQexecParams)
+#define PQfinish             LIBPQ_CALL(PQfinish)
+#define PQfreemem            LIBPQ_CALL(PQfreemem)
+#define PQgetisnull          LIBPQ_CALL(PQgetisnull)
+#define PQgetvalue           LIBPQ_CALL(PQgetvalue)
+#define PQnfields            LIBPQ_CALL(PQnfields)
+#define PQntuples            LIBPQ_CALL(PQntuples)
+#define PQport               LIBPQ_CALL(PQport)
+#define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
+#define PQresultStatus       LIBPQ_CALL(PQresultStatus)
+#define PQstatus             LIBPQ_CALL(PQstatus)
+
+#endif
