@@ -75,6 +75,9 @@ fetched_ok "$T/dd-data" "drydock wal-fetch"
 as_pg mkdir -p "$T/dd-plain"
 t0=$(date +%s.%N)
 for s in "${segs[@]}"; do
+    # PostgreSQL removes the target first; renaming over a file would make
+    # ext4 write the new one out before the rename (auto_da_alloc).
+    rm -f "$T/dd-plain/RECOVERYXLOG"
     dd wal-fetch "$s" "$T/dd-plain/RECOVERYXLOG" >/dev/null 2>&1 || { echo "drydock wal-fetch failed on $s"; exit 1; }
 done
 dd_plain=$(echo "$(date +%s.%N) - $t0" | bc)
