@@ -28,12 +28,22 @@ static const char wal_fetch_help[] =
     "for files that do not exist); a damaged one exits 10 and names it.\n"
     "Run from a data directory (PostgreSQL runs restore_command there), a fetched\n"
     "segment starts a background prefetch of the next 8 segments of its timeline\n"
-    "into pg_wal/drydock-spool/; later fetches are served from there, verified.\n";
+    "into pg_wal/drydock-spool/; later fetches are served from there, verified.\n\n"
+    "usage: drydock wal-fetch --cleanup\n\n"
+    "Recovery has ended: waits for a running prefetch, then removes\n"
+    "pg_wal/drydock-spool/. drydock restore sets it as recovery_end_command.\n";
 
-/* Both commands take only --help and positional arguments. */
-static int wal_parse(int argc, char **argv, const char *help, int nargs, const char *what)
+/*
+ * Both commands take --help and positional arguments; wal-fetch also takes
+ * --cleanup (cleanup not NULL), which takes none.
+ */
+static int wal_parse(int argc, char **argv, const char *help, int nargs, const char *what,
+                     bool *cleanup)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option push_opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option fetch_opts[] = {
+        {"help", no_argument, NULL, 'h'}, {"cleanup", no_argument, NULL, 'c'}, {0}};
+    const struct option *longopts = cleanup ? fetch_opts : push_opts;
     int c;
     optind = 1;
     opterr = 0;
@@ -41,6 +51,12 @@ static int wal_parse(int argc, char **argv, const char *help, int nargs, const c
         if (c == 'h') {
             fputs(help, stdout);
             return -1;
+        }
+        if (c == 'c') {
+            *cleanup = true;
+            nargs = 0;
+            what = "no arguments with --cleanup";
+            continue;
         }
         return cli_bad_option(argv[0], longopts, argv);
     }
@@ -52,7 +68,7 @@ static int wal_parse(int argc, char **argv, const char *help, int nargs, const c
 
 int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
 {
-    int rc = wal_parse(argc, argv, wal_push_help, 1, "the path of one WAL file (%p)");
+    int rc = wal_parse(argc, argv, wal_push_help, 1, "the path of one WAL file (%p)", NULL);
     if (rc != DD_EXIT_OK)
         return rc < 0 ? DD_EXIT_OK : rc;
     const Config *cfg = cli_config(ctx);
@@ -105,9 +121,12 @@ static int wal_fetch_one(Repo *repo, const char *name, const char *dest)
 
 int cli_cmd_wal_fetch(CliContext *ctx, int argc, char **argv)
 {
-    int rc = wal_parse(argc, argv, wal_fetch_help, 2, "NAME and DEST (%f %p)");
+    bool cleanup = false;
+    int rc = wal_parse(argc, argv, wal_fetch_help, 2, "NAME and DEST (%f %p)", &cleanup);
     if (rc != DD_EXIT_OK)
         return rc < 0 ? DD_EXIT_OK : rc;
+    if (cleanup)
+        return walspool_cleanup() ? DD_EXIT_OK : cli_fail();
     const Config *cfg = cli_config(ctx);
     if (!cfg)
         return DD_EXIT_CONFIG;

@@ -226,3 +226,47 @@ void walspool_prefetch_start(Repo *repo, const char *name)
 done:
     close(fd); /* the prefetcher keeps its copy of the lock */
 }
+
+/* Wait for the prefetcher holding the lock on fd to finish (it exits within seconds). */
+static bool wait_for_prefetcher(int fd)
+{
+    for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 50) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return err_errno("could not lock \"%s\"", SPOOL_LOCK);
+        if (waited >= WALSPOOL_WAIT_MS) {
+            err_set(DD_EXIT_TIMEOUT, "the WAL prefetcher holding \"%s\" did not finish in %d s",
+                    SPOOL_LOCK, WALSPOOL_WAIT_MS / 1000);
+            err_hint("the spool may be deleted by hand once no drydock process uses it");
+            return false;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+    }
+    return true;
+}
+
+bool walspool_cleanup(void)
+{
+    int fd = open(SPOOL_LOCK, O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT)
+        return err_errno("could not open \"%s\"", SPOOL_LOCK);
+    if (fd >= 0 && !wait_for_prefetcher(fd)) {
+        close(fd);
+        return false;
+    }
+    DIR *d = opendir(WALSPOOL_DIR);
+    bool ok = d != NULL || errno == ENOENT;
+    if (!ok)
+        err_errno("could not open directory \"%s\"", WALSPOOL_DIR);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT && ok)
+            ok = err_errno("could not remove \"%s/%s\"", WALSPOOL_DIR, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    if (d && ok && rmdir(WALSPOOL_DIR) != 0 && errno != ENOENT)
+        ok = err_errno("could not remove directory \"%s\"", WALSPOOL_DIR);
+    if (fd >= 0)
+        close(fd); /* the lock file is gone; a later prefetcher starts afresh */
+    return ok;
+}

@@ -80,6 +80,13 @@ DD_MUST_CHECK bool walspool_take(const char *name, const char *dest_path, bool *
 void walspool_prune(const char *name);
 
 /*
+ * Recovery has ended (recovery_end_command runs "wal-fetch --cleanup"): wait
+ * up to WALSPOOL_WAIT_MS for a running prefetcher, then remove the spool
+ * directory and everything in it. No spool is success.
+ */
+DD_MUST_CHECK bool walspool_cleanup(void);
+
+/*
  * Start a detached prefetcher (double fork, setsid, stdio on /dev/null) of
  * the WALSPOOL_AHEAD segments after name, unless one is running or they are
  * all spooled. Best effort: a failure is logged at debug level only.

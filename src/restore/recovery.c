@@ -85,9 +85,15 @@ void recovery_render(const RecoveryOpts *o, Buf *out)
     shell_word(&cmd, o->drydock_path);
     buf_append_str(&cmd, " --config ");
     shell_word(&cmd, o->config_path);
+    size_t base = cmd.len;
     buf_append_str(&cmd, " wal-fetch %f %p");
     buf_append(&cmd, "", 1);
     setting(out, o, "restore_command", (char *)cmd.data);
+    /* At the end of recovery (a PITR's end, a standby's promotion): drop the spool. */
+    cmd.len = base;
+    buf_append_str(&cmd, " wal-fetch --cleanup");
+    buf_append(&cmd, "", 1);
+    setting(out, o, "recovery_end_command", (char *)cmd.data);
     buf_free(&cmd);
     if (o->standby_of) {
         setting(out, o, "primary_conninfo", o->standby_of);

@@ -6,10 +6,12 @@
  *
  *   point-in-time recovery (the default)   recovery.signal
  *     restore_command = '<drydock> --config <file> wal-fetch %f %p'
+ *     recovery_end_command = '<drydock> --config <file> wal-fetch --cleanup'
  *     recovery_target_* (target.h)
  *     archive_mode = 'off'
  *   streaming standby (standby_of set)     standby.signal
- *     restore_command = (as above: it catches up from the archive first)
+ *     restore_command, recovery_end_command = (as above: it catches up
+ *       from the archive first; the spool goes at promotion)
  *     primary_conninfo = '<conninfo>'
  *     recovery_target_timeline = 'latest'
  *   both: port = 'N' (when given), then every --set name = 'value'.

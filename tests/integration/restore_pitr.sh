@@ -79,6 +79,10 @@ restore_case end 1,2,3,4,5,6,7,8 "$B2"
 for tbl in pgbench_accounts pgbench_branches pgbench_tellers pgbench_history markers; do
     check_eq "end of the archive: $tbl as on the primary" "$(restore_md5 p $tbl)" "$(restore_md5 end $tbl)"
 done
+# recovery_end_command (wal-fetch --cleanup) removed the prefetch spool.
+check "recovery fetched WAL through restore_command" grep -q "restored log file .* from archive" "$T/end.log"
+check "the prefetch spool is gone after recovery" test ! -e "$T/end/pg_wal/drydock-spool"
+check_eq "recovery_end_command did not fail" 0 "$(grep -c 'recovery_end_command' "$T/end.log")"
 pg_stop end immediate
 
 # info: both backups and a window; JSON that parses.

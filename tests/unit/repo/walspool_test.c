@@ -2,7 +2,8 @@
  * walspool_test.c - the pure parts of the wal-fetch prefetch spool: the
  * segments after a given one (across the log boundary, for several segment
  * sizes, and at the end of the WAL), which names are trusted, which files
- * use the spool.
+ * use the spool; and its removal at the end of recovery, which waits for a
+ * prefetcher holding the lock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +12,11 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "repo/walspool.h"
@@ -100,6 +105,73 @@ static void test_spool_applies_to_segments_only(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* A fake data directory with a spool holding a segment, a temp file and the lock. */
+static void spool_setup(char *dir, char *cwd, size_t cwd_len)
+{
+    assert_non_null(getcwd(cwd, cwd_len));
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(mkdir("pg_wal", 0700), 0);
+    assert_int_equal(mkdir(WALSPOOL_DIR, 0700), 0);
+    static const char *const files[] = {"000000010000000000000005",
+                                        "000000010000000000000006.dd-tmp.123", "prefetch.lock"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "%s/%s", WALSPOOL_DIR, files[i]);
+        int fd = open(path, O_WRONLY | O_CREAT, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+}
+
+static void spool_teardown(const char *dir, const char *cwd)
+{
+    assert_int_equal(rmdir("pg_wal"), 0); /* fails unless the spool is gone */
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void test_cleanup_removes_spool(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/walspool-test.XXXXXX", cwd[4096];
+    spool_setup(dir, cwd, sizeof(cwd));
+    assert_true(walspool_cleanup());
+    assert_int_equal(access(WALSPOOL_DIR, F_OK), -1);
+    assert_true(walspool_cleanup()); /* no spool: nothing to do */
+    spool_teardown(dir, cwd);
+}
+
+static void test_cleanup_waits_for_prefetcher(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/walspool-test.XXXXXX", cwd[4096];
+    spool_setup(dir, cwd, sizeof(cwd));
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* a prefetcher: holds the lock, then delivers a segment and exits */
+        int fd = open(WALSPOOL_DIR "/prefetch.lock", O_RDWR);
+        if (fd < 0 || flock(fd, LOCK_EX) != 0 || write(ready[1], "x", 1) != 1)
+            _exit(1);
+        usleep(300 * 1000);
+        int seg = open(WALSPOOL_DIR "/000000010000000000000007", O_WRONLY | O_CREAT, 0600);
+        _exit(seg >= 0 ? 0 : 1);
+    }
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    /* The segment written just before the prefetcher exits must go too. */
+    assert_true(walspool_cleanup());
+    assert_int_equal(access(WALSPOOL_DIR, F_OK), -1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    close(ready[0]);
+    close(ready[1]);
+    spool_teardown(dir, cwd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +181,8 @@ int main(void)
         cmocka_unit_test(test_next_refuses_non_segments),
         cmocka_unit_test(test_trusted_names),
         cmocka_unit_test(test_spool_applies_to_segments_only),
+        cmocka_unit_test(test_cleanup_removes_spool),
+        cmocka_unit_test(test_cleanup_waits_for_prefetcher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,7 +29,10 @@ typedef struct {
     const char *expected; /* the block without its first (comment) line */
 } Case;
 
-#define RC "restore_command = '/usr/bin/drydock --config ''/etc/dd conf/x.conf'' wal-fetch %f %p'\n"
+#define RC                                                                                         \
+    "restore_command = '/usr/bin/drydock --config ''/etc/dd conf/x.conf'' wal-fetch %f %p'\n"      \
+    "recovery_end_command = '/usr/bin/drydock --config ''/etc/dd conf/x.conf'' wal-fetch "         \
+    "--cleanup'\n"
 
 static const Case cases[] = {
     {"end of the archive",
