@@ -79,4 +79,10 @@ check_eq "recovered accounts equal the primary's" "$expect" \
 check_eq "recovered history rows equal the primary's" "$expect_hist" "$(psql_q r 'select count(*) from pgbench_history')"
 pg_stop r
 
+# --cleanup (recovery_end_command) in the fake data directory, spool and all.
+check "the fake data directory has a spool" test -d "$spool"
+check "wal-fetch --cleanup succeeds" bash -c "cd '$T/fake' && runuser -u postgres -- '$DRYDOCK' --config '$CONF' wal-fetch --cleanup"
+check "wal-fetch --cleanup removed the spool" test ! -e "$spool"
+check_error "wal-fetch --cleanup takes no arguments" 2 "expected no arguments with --cleanup" \
+    dd wal-fetch --cleanup "$(seg 1)" "$T/x"
 finish
