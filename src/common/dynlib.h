@@ -31,6 +31,17 @@ typedef struct {
     }
 
 /*
+ * A static DynLib named var for the functions of an X-macro list: LIST(X)
+ * expands X(name) per function, in the order of the caller's index enum,
+ * whose last member is count.
+ */
+#define DYNLIB_NAME(f) #f,
+#define DYNLIB_DEFINE(var, soname, package, LIST, count)                                           \
+    static const char *const var##_names[] = {LIST(DYNLIB_NAME) NULL};                             \
+    static void *var##_fns[count];                                                                 \
+    static DynLib var = DYNLIB_INIT(soname, package, var##_names, var##_fns)
+
+/*
  * Function i of lib, opening the library and resolving every name on the
  * first call (thread-safe). A library or symbol that cannot be found ends
  * the process with exit code 1 and a one-line error naming it and the

@@ -5,13 +5,7 @@
 
 #include "common/dynlib.h"
 
-static const char *const libpq_names[] = {
-#define LIBPQ_NAME(f) #f,
-    LIBPQ_FUNCTIONS(LIBPQ_NAME)
-#undef LIBPQ_NAME
-        NULL};
-static void *libpq_fns[LIBPQ_COUNT];
-static DynLib libpq = DYNLIB_INIT("libpq.so.5", "libpq5", libpq_names, libpq_fns);
+DYNLIB_DEFINE(libpq, "libpq.so.5", "libpq5", LIBPQ_FUNCTIONS, LIBPQ_COUNT);
 
 void *libpq_fn(int i)
 {

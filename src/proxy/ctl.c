@@ -31,13 +31,7 @@ enum {
 #undef CURL_INDEX
         CURLFN_COUNT
 };
-static const char *const curl_names[] = {
-#define CURL_NAME(f) #f,
-    CURL_FUNCTIONS(CURL_NAME)
-#undef CURL_NAME
-        NULL};
-static void *curl_fns[CURLFN_COUNT];
-static DynLib libcurl = DYNLIB_INIT("libcurl.so.4", "libcurl4", curl_names, curl_fns);
+DYNLIB_DEFINE(libcurl, "libcurl.so.4", "libcurl4", CURL_FUNCTIONS, CURLFN_COUNT);
 
 #define CURL_CALL(f)        ((__typeof__(f) *)dynlib_fn(&libcurl, CURLFN_##f))
 #define curl_easy_cleanup   CURL_CALL(curl_easy_cleanup)
