@@ -97,28 +97,28 @@ static bool check_segment(Repo *repo, const char *name, const WalFileName *wn, c
 }
 
 /*
- * Compare what is archived under path with the segment: *same, or
- * DD_EXIT_CONFLICT when it differs. A damaged object is DD_EXIT_CORRUPT and
- * stays as it is (invariant 1): the error names it.
+ * Whether what is archived under path is the segment, byte for byte: false
+ * with DD_EXIT_CONFLICT when it differs. A damaged object is DD_EXIT_CORRUPT
+ * and stays as it is (invariant 1): the error names it.
  */
-static bool compare_existing(Repo *repo, const char *path, const char *name, const WalFile *data,
-                             bool *same)
+static bool same_as_archived(Repo *repo, const char *path, const char *name, const WalFile *data)
 {
     Buf stored = {0};
-    bool found;
-    *same = false;
+    bool found = false;
     bool ok = repo_object_get(repo, path, &stored, &found);
-    if (ok && found && stored.len == data->len && memcmp(stored.data, data->data, data->len) == 0)
-        *same = true;
+    bool same = ok && found && stored.len == data->len &&
+                (data->len == 0 || memcmp(stored.data, data->data, data->len) == 0);
     buf_free(&stored);
+    if (same)
+        return true;
     if (!ok) {
         if (err_code() == DD_EXIT_CORRUPT)
             err_hint("\"drydock verify\" lists what else is damaged; moving the object aside lets "
                      "PostgreSQL's next try archive the segment again");
         return err_context("archived WAL file \"%s\"", name);
     }
-    if (*same || !found)
-        return found || err_set(DD_EXIT_CONFLICT, "WAL file \"%s\" vanished during the push", name);
+    if (!found)
+        return err_set(DD_EXIT_CONFLICT, "WAL file \"%s\" vanished during the push", name);
     err_set(DD_EXIT_CONFLICT,
             "WAL file \"%s\" is already archived in \"%s\" with different content", name,
             repo_path(repo));
@@ -149,11 +149,11 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
      * exclusively. A file already there, a retry after a crash or a race
      * with another pusher, is compared with the segment byte for byte.
      */
-    bool exists = false, same = false;
+    bool exists = false;
     if (!(ok = storage_exists(repo_storage(repo), path, &exists)))
         goto done;
     if (exists) {
-        if ((ok = compare_existing(repo, path, name, &data, &same)))
+        if ((ok = same_as_archived(repo, path, name, &data)))
             *result = WAL_PUSH_ALREADY;
         goto done;
     }
@@ -164,7 +164,7 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     if (!ok && err_code() == DD_EXIT_CONFLICT) {
         /* Lost a race with another pusher: fine if it stored the same bytes. */
         err_clear();
-        if ((ok = compare_existing(repo, path, name, &data, &same)))
+        if ((ok = same_as_archived(repo, path, name, &data)))
             *result = WAL_PUSH_ALREADY;
         goto done;
     }
