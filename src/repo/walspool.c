@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,8 +165,12 @@ static void prefetch_run(Repo *repo, const char *name)
     }
 }
 
-/* Detach: double fork and setsid, so the prefetch survives restore_command's exit. */
-static void prefetch_spawn(Repo *repo, const char *name, int lock_fd)
+/*
+ * Detach: double fork and setsid, so the prefetch survives restore_command's
+ * exit. The prefetcher adds its pid to the lock file's line (text), so that
+ * the end of recovery can stop it.
+ */
+static void prefetch_spawn(Repo *repo, const char *name, int lock_fd, const char *text)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -188,7 +193,11 @@ static void prefetch_spawn(Repo *repo, const char *name, int lock_fd)
         if (null > STDERR_FILENO)
             close(null);
     }
-    prefetch_run(repo, name);
+    char line[96];
+    int len =
+        snprintf(line, sizeof(line), "%.*s %d\n", (int)strcspn(text, "\n"), text, (int)getpid());
+    if (pwrite(lock_fd, line, (size_t)len, 0) == len)
+        prefetch_run(repo, name);
     close(lock_fd);
     _exit(0);
 }
@@ -222,24 +231,34 @@ void walspool_prefetch_start(Repo *repo, const char *name)
     int len = snprintf(text, sizeof(text), "%.8s %s %s\n", first, first + 8, last + 8);
     if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len)
         goto done;
-    prefetch_spawn(repo, name, fd);
+    prefetch_spawn(repo, name, fd, text);
 done:
     close(fd); /* the prefetcher keeps its copy of the lock */
 }
 
-/* Wait for the prefetcher holding the lock on fd to finish (it exits within seconds). */
-static bool wait_for_prefetcher(int fd)
+/*
+ * Stop the prefetcher holding the lock on fd: nothing it fetches is needed
+ * any more, and PostgreSQL waits for recovery_end_command. A killed
+ * prefetcher leaves at most a temporary file, which the caller removes.
+ */
+static bool stop_prefetcher(int fd)
 {
-    for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 50) {
+    for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 5) {
         if (errno != EWOULDBLOCK && errno != EINTR)
             return err_errno("could not lock \"%s\"", SPOOL_LOCK);
+        /* Its line is "<tli> <first> <last> <pid>" once it runs (the lock proves it alive). */
+        char text[96] = {0};
+        int pid = 0;
+        if (pread(fd, text, sizeof(text) - 1, 0) > 0 && sscanf(text, "%*s %*s %*s %d", &pid) == 1 &&
+            pid > 1)
+            kill(pid, SIGTERM);
         if (waited >= WALSPOOL_WAIT_MS) {
-            err_set(DD_EXIT_TIMEOUT, "the WAL prefetcher holding \"%s\" did not finish in %d s",
+            err_set(DD_EXIT_TIMEOUT, "the WAL prefetcher holding \"%s\" did not stop in %d s",
                     SPOOL_LOCK, WALSPOOL_WAIT_MS / 1000);
             err_hint("the spool may be deleted by hand once no drydock process uses it");
             return false;
         }
-        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+        nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
     }
     return true;
 }
@@ -249,7 +268,7 @@ bool walspool_cleanup(void)
     int fd = open(SPOOL_LOCK, O_RDWR | O_CLOEXEC);
     if (fd < 0 && errno != ENOENT)
         return err_errno("could not open \"%s\"", SPOOL_LOCK);
-    if (fd >= 0 && !wait_for_prefetcher(fd)) {
+    if (fd >= 0 && !stop_prefetcher(fd)) {
         close(fd);
         return false;
     }

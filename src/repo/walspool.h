@@ -15,7 +15,8 @@
  *   pg_wal/drydock-spool/<segment name>.dd-tmp.<pid>  being written, never trusted
  *   pg_wal/drydock-spool/prefetch.lock             flock(2) held by the one
  *                          prefetcher; holds "<timeline> <first> <last>\n",
- *                          the hex segment numbers it is fetching
+ *                          the hex segment numbers it is fetching, and then
+ *                          " <pid>" before the newline once it runs
  *
  * pg_wal is on the data directory's file system, so a spooled segment is
  * renamed into place; base backups leave pg_wal's contents out (drydock's
@@ -80,9 +81,10 @@ DD_MUST_CHECK bool walspool_take(const char *name, const char *dest_path, bool *
 void walspool_prune(const char *name);
 
 /*
- * Recovery has ended (recovery_end_command runs "wal-fetch --cleanup"): wait
- * up to WALSPOOL_WAIT_MS for a running prefetcher, then remove the spool
- * directory and everything in it. No spool is success.
+ * Recovery has ended (recovery_end_command runs "wal-fetch --cleanup"): stop
+ * a running prefetcher (SIGTERM, waiting up to WALSPOOL_WAIT_MS for its
+ * lock), then remove the spool directory and everything in it. No spool is
+ * success.
  */
 DD_MUST_CHECK bool walspool_cleanup(void);
 

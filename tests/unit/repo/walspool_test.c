@@ -2,8 +2,8 @@
  * walspool_test.c - the pure parts of the wal-fetch prefetch spool: the
  * segments after a given one (across the log boundary, for several segment
  * sizes, and at the end of the WAL), which names are trusted, which files
- * use the spool; and its removal at the end of recovery, which waits for a
- * prefetcher holding the lock.
+ * use the spool; and its removal at the end of recovery, which stops a
+ * running prefetcher and waits for one that is starting.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -142,33 +143,67 @@ static void test_cleanup_removes_spool(void **state)
     spool_teardown(dir, cwd);
 }
 
-static void test_cleanup_waits_for_prefetcher(void **state)
+/*
+ * A prefetcher in a child: takes the lock; with with_pid, writes its line
+ * as a running prefetcher does and sleeps long; without, it is one that has
+ * not written its pid yet: it sleeps a little, delivers a segment and exits.
+ */
+static pid_t fake_prefetcher(bool with_pid)
 {
-    (void)state;
-    char dir[] = "/tmp/walspool-test.XXXXXX", cwd[4096];
-    spool_setup(dir, cwd, sizeof(cwd));
     int ready[2];
     assert_int_equal(pipe(ready), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0) { /* a prefetcher: holds the lock, then delivers a segment and exits */
+    if (pid == 0) {
         int fd = open(WALSPOOL_DIR "/prefetch.lock", O_RDWR);
-        if (fd < 0 || flock(fd, LOCK_EX) != 0 || write(ready[1], "x", 1) != 1)
+        if (fd < 0 || flock(fd, LOCK_EX) != 0)
             _exit(1);
-        usleep(300 * 1000);
+        char line[96];
+        int len = snprintf(line, sizeof(line), "00000001 0000000000000006 000000000000000D %d\n",
+                           (int)getpid());
+        if (with_pid && pwrite(fd, line, (size_t)len, 0) != len)
+            _exit(1);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(1);
+        usleep(with_pid ? 30 * 1000 * 1000 : 300 * 1000);
         int seg = open(WALSPOOL_DIR "/000000010000000000000007", O_WRONLY | O_CREAT, 0600);
         _exit(seg >= 0 ? 0 : 1);
     }
     char c;
     assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    close(ready[1]);
+    return pid;
+}
+
+static void test_cleanup_waits_for_starting_prefetcher(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/walspool-test.XXXXXX", cwd[4096];
+    spool_setup(dir, cwd, sizeof(cwd));
+    pid_t pid = fake_prefetcher(false);
     /* The segment written just before the prefetcher exits must go too. */
     assert_true(walspool_cleanup());
     assert_int_equal(access(WALSPOOL_DIR, F_OK), -1);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    close(ready[0]);
-    close(ready[1]);
+    spool_teardown(dir, cwd);
+}
+
+static void test_cleanup_stops_running_prefetcher(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/walspool-test.XXXXXX", cwd[4096];
+    spool_setup(dir, cwd, sizeof(cwd));
+    pid_t pid = fake_prefetcher(true);
+    assert_true(walspool_cleanup());
+    assert_int_equal(access(WALSPOOL_DIR, F_OK), -1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status)); /* stopped, not left to finish its 30 s */
+    assert_int_equal(WTERMSIG(status), SIGTERM);
     spool_teardown(dir, cwd);
 }
 
@@ -182,7 +217,8 @@ int main(void)
         cmocka_unit_test(test_trusted_names),
         cmocka_unit_test(test_spool_applies_to_segments_only),
         cmocka_unit_test(test_cleanup_removes_spool),
-        cmocka_unit_test(test_cleanup_waits_for_prefetcher),
+        cmocka_unit_test(test_cleanup_waits_for_starting_prefetcher),
+        cmocka_unit_test(test_cleanup_stops_running_prefetcher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
