@@ -341,3 +341,12 @@ bench_pgbackrest_conf() {
     } >"$T/pgbackrest.conf"
     chown postgres "$T/pgbackrest.conf"
 }
+
+# lock_held FILE: some process holds a flock(2) on FILE. Reads /proc/locks
+# rather than probing with flock(1), whose own brief lock would make the
+# process under test fail to take it.
+lock_held() {
+    local ino
+    ino=$(stat -c %i "$1" 2>/dev/null) || return 1
+    grep -qE "FLOCK .*:$ino " /proc/locks
+}

@@ -105,7 +105,7 @@ cp -p "$T/manifest.orig" "$man"
 # once (the lock test hook keeps verify's lock for 4 s); verify itself passes.
 runuser -u postgres -- env DRYDOCK_TEST_LOCK_HOLD=4 "$DRYDOCK" --config "$CONF" verify >/dev/null 2>&1 &
 vpid=$!
-wait_for "verify to hold the chunks lock" 30 bash -c "! flock -n -x '$REPO/locks/chunks.lock' true"
+wait_for "verify to hold the chunks lock" 30 lock_held "$REPO/locks/chunks.lock"
 check_error "expire while a verify reads the chunks: locked" 5 "locked for chunks" dd expire --keep-backups 1
 wait "$vpid"
 check_eq "the verify that held the lock passes" 0 "$?"

@@ -10,7 +10,7 @@ seg() { printf '00000001%08X%08X' $(($1 / 256)) $(($1 % 256)); }
 # fetch DIR NAME DEST: wal-fetch run from DIR, as PostgreSQL runs it from the data directory.
 fetch() { (cd "$1" && dd wal-fetch "$2" "$3"); }
 spool=$T/fake/pg_wal/drydock-spool
-prefetch_idle() { [ -f "$spool/prefetch.lock" ] && flock -n "$spool/prefetch.lock" true; }
+prefetch_idle() { [ -f "$spool/prefetch.lock" ] && ! lock_held "$spool/prefetch.lock"; }
 
 pg_primary p
 dd repo-create >/dev/null 2>&1
