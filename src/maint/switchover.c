@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
 #include "maint/proxyapi.h"
@@ -346,6 +347,7 @@ typedef struct {
 static void *sw_switch_thread(void *arg)
 {
     SwSwitchJob *job = arg;
+    testpoint_pause("switchover-switch"); /* promotion asked for, /switch not sent */
     job->ok = sw_switch_proxy(job->s, job->s->o->target, &job->rep);
     job->ended = time_mono();
     if (!job->ok) {
@@ -461,6 +463,7 @@ static bool sw_resume_proxy(Sw *s)
 static bool sw_resume(Sw *s)
 {
     sw_begin(s, SW_STEP_RESUME);
+    testpoint_pause("switchover-resume"); /* promoted and switched, clients still held */
     if (!sw_resume_proxy(s))
         return sw_fail(s, SW_STEP_RESUME);
     sw_ok(s, SW_STEP_RESUME, "clients run again on the new primary (proxy paused %.1f ms)",

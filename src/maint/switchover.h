@@ -57,6 +57,11 @@
  * an interrupt cannot leave the clients held; they take effect after the
  * resume (before the fence: an interrupt there is reported on stderr).
  * Only SIGKILL can: then "drydock proxy-ctl resume" (or switch) by hand.
+ *
+ * Test points (common/testpoint.h), for tests that kill -9 it there:
+ * "switchover-switch" (the promotion was asked for, /switch not sent yet:
+ * on the switch thread, while the main one waits for the promotion) and
+ * "switchover-resume" (promoted and switched, /resume not sent yet).
  */
 #ifndef DD_MAINT_SWITCHOVER_H
 #define DD_MAINT_SWITCHOVER_H
