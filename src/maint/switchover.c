@@ -581,14 +581,19 @@ static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
                 why, r->to);
         snprintf(hint, sizeof(hint),
                  "do not resume on the old primary (that would split the data): drydock "
-                 "proxy-ctl switch 'CONNINFO OF THE NEW PRIMARY', then drydock proxy-ctl resume");
+                 "proxy-ctl switch 'CONNINFO OF THE NEW PRIMARY', then drydock proxy-ctl resume; "
+                 "then stop the old primary (pg_ctl -D \"%s\" stop): it was not fenced",
+                 s->o->primary_data);
     } else if (step == SW_STEP_RESUME) {
         r->outcome = SW_OUTCOME_PAUSED_NEW;
         err_set(code,
                 "switchover failed at step \"resume\": %s; the proxy points at the new primary "
                 "(%s) but still holds its clients",
                 why, r->to);
-        snprintf(hint, sizeof(hint), "resume it: drydock proxy-ctl resume");
+        snprintf(hint, sizeof(hint),
+                 "resume it: drydock proxy-ctl resume; then stop the old primary (pg_ctl -D "
+                 "\"%s\" stop): it was not fenced",
+                 s->o->primary_data);
     } else {
         r->outcome = SW_OUTCOME_SWITCHED;
         err_set(code,

@@ -44,9 +44,11 @@
  *   switch failed                   PAUSED_OLD    the target is promoted; the proxy
  *                                                 is left paused on the old primary
  *                                                 (resuming there would split the
- *                                                 data): switch it by hand
+ *                                                 data): switch it by hand; the old
+ *                                                 primary still runs: stop it
  *   resume failed                   PAUSED_NEW    the proxy points at the new primary
- *                                                 but holds its clients: resume it
+ *                                                 but holds its clients: resume it;
+ *                                                 the old primary still runs: stop it
  *   fence failed                    SWITCHED      clients are on the new primary; the
  *                                                 old one may still be running
  *   all done                        DONE

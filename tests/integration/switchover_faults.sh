@@ -98,7 +98,7 @@ swf_bench_done case1 0 s
 check "case 1: the held transactions ran on the new primary" test "$(count_rows s)" -gt "$(count_rows p)"
 n1=$(count_rows s)
 check_eq "case 1: the proxy is not paused" false "$(proxy_json paused)"
-# Nothing fenced the old primary (the README says to stop it).
+check_eq "case 1: the old primary still runs: nothing fenced it" 1 "$(psql_q p 'select 1')"
 pg_stop p
 
 # --- 2: kill -9 after the switch, before the resume --------------------------
@@ -117,6 +117,7 @@ check "case 2: proxy-ctl resume" swf_ctl resume
 swf_bench_done case2 "$n1" t
 check "case 2: the held transactions ran on the new primary" test "$(count_rows t)" -gt "$(count_rows s)"
 n2=$(count_rows t)
+check_eq "case 2: the old primary still runs: nothing fenced it" 1 "$(psql_q s 'select 1')"
 pg_stop s
 
 # --- 3: a fence that fails: pg_ctl cannot read the old primary's pid file ---
