@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
 #include "maint/proxyapi.h"
@@ -346,6 +347,7 @@ typedef struct {
 static void *sw_switch_thread(void *arg)
 {
     SwSwitchJob *job = arg;
+    testpoint_pause("switchover-switch"); /* promotion asked for, /switch not sent */
     job->ok = sw_switch_proxy(job->s, job->s->o->target, &job->rep);
     job->ended = time_mono();
     if (!job->ok) {
@@ -461,6 +463,7 @@ static bool sw_resume_proxy(Sw *s)
 static bool sw_resume(Sw *s)
 {
     sw_begin(s, SW_STEP_RESUME);
+    testpoint_pause("switchover-resume"); /* promoted and switched, clients still held */
     if (!sw_resume_proxy(s))
         return sw_fail(s, SW_STEP_RESUME);
     sw_ok(s, SW_STEP_RESUME, "clients run again on the new primary (proxy paused %.1f ms)",
@@ -578,14 +581,19 @@ static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
                 why, r->to);
         snprintf(hint, sizeof(hint),
                  "do not resume on the old primary (that would split the data): drydock "
-                 "proxy-ctl switch 'CONNINFO OF THE NEW PRIMARY', then drydock proxy-ctl resume");
+                 "proxy-ctl switch 'CONNINFO OF THE NEW PRIMARY', then drydock proxy-ctl resume; "
+                 "then stop the old primary (pg_ctl -D \"%s\" stop): it was not fenced",
+                 s->o->primary_data);
     } else if (step == SW_STEP_RESUME) {
         r->outcome = SW_OUTCOME_PAUSED_NEW;
         err_set(code,
                 "switchover failed at step \"resume\": %s; the proxy points at the new primary "
                 "(%s) but still holds its clients",
                 why, r->to);
-        snprintf(hint, sizeof(hint), "resume it: drydock proxy-ctl resume");
+        snprintf(hint, sizeof(hint),
+                 "resume it: drydock proxy-ctl resume; then stop the old primary (pg_ctl -D "
+                 "\"%s\" stop): it was not fenced",
+                 s->o->primary_data);
     } else {
         r->outcome = SW_OUTCOME_SWITCHED;
         err_set(code,

@@ -44,9 +44,11 @@
  *   switch failed                   PAUSED_OLD    the target is promoted; the proxy
  *                                                 is left paused on the old primary
  *                                                 (resuming there would split the
- *                                                 data): switch it by hand
+ *                                                 data): switch it by hand; the old
+ *                                                 primary still runs: stop it
  *   resume failed                   PAUSED_NEW    the proxy points at the new primary
- *                                                 but holds its clients: resume it
+ *                                                 but holds its clients: resume it;
+ *                                                 the old primary still runs: stop it
  *   fence failed                    SWITCHED      clients are on the new primary; the
  *                                                 old one may still be running
  *   all done                        DONE
@@ -57,6 +59,11 @@
  * an interrupt cannot leave the clients held; they take effect after the
  * resume (before the fence: an interrupt there is reported on stderr).
  * Only SIGKILL can: then "drydock proxy-ctl resume" (or switch) by hand.
+ *
+ * Test points (common/testpoint.h), for tests that kill -9 it there:
+ * "switchover-switch" (the promotion was asked for, /switch not sent yet:
+ * on the switch thread, while the main one waits for the promotion) and
+ * "switchover-resume" (promoted and switched, /resume not sent yet).
  */
 #ifndef DD_MAINT_SWITCHOVER_H
 #define DD_MAINT_SWITCHOVER_H

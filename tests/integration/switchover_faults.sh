@@ -1,0 +1,139 @@
+#!/bin/bash
+# switchover_faults.sh - the switchover's failures after the promotion, each
+# under a write load through drydock proxy (pgbench, 4 clients, one logged
+# INSERT per transaction), following the README's recovery steps:
+#
+#   1. p -> s, kill -9 after the promotion, before the switch: the proxy holds
+#      its clients on p; proxy-ctl switch to s + proxy-ctl resume.
+#   2. s -> t, kill -9 after the switch, before the resume: the proxy holds
+#      its clients on t; proxy-ctl resume alone.
+#   3. t -> u with an old primary that pg_ctl cannot stop (its postmaster.pid
+#      unreadable): the fence fails with exit 6 and one line, clients run on u.
+#
+# Each time pgbench exits 0 with no failed transaction and every transaction
+# it counted is in the new primary.
+source "$(dirname "$0")/lib.sh"
+
+pg_primary p
+pg_standby s p
+dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
+
+LPORT=$(free_port)
+APORT=$(free_port)
+printf '"postgres" "postgres"\n' >"$T/credentials"
+chown postgres:postgres "$T/credentials"
+chmod 600 "$T/credentials"
+PROXY_INI=("[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "auth = trust"
+    "credentials = $T/credentials" "pause-timeout = 10")
+write_config "${PROXY_INI[@]}"
+dd proxy >"$T/proxy.log" 2>&1 &
+PIDS+=($!)
+wait_for "the proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
+
+conninfo() { echo "host=127.0.0.1 port=${PG_PORT[$1]} user=postgres dbname=postgres"; }
+proxy_json() { curl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
+swf_ctl() { dd proxy-ctl "$@" >/dev/null; } # its answer, not the TAP lines, to /dev/null
+count_rows() { psql_q "$1" "select count(*) from swlog"; }
+
+psql_q p "create table swlog (id bigserial primary key, client int)"
+cat >"$T/insert.sql" <<'SQL'
+INSERT INTO swlog (client) VALUES (:client_id);
+SQL
+chown postgres "$T/insert.sql"
+
+# swf_pgbench NAME SECONDS: the write load through the proxy, in the background.
+swf_pgbench() {
+    as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 4 -j 2 -R 400 -T "$2" \
+        -f "$T/insert.sql" postgres >"$T/$1.out" 2>&1 &
+    BENCH_PID=$!
+    PIDS+=("$BENCH_PID")
+}
+processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
+failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
+
+# swf_bench_done NAME BEFORE NEW: pgbench NAME ends well, and the new primary
+# NEW holds BEFORE rows (those of the rounds before) plus every transaction
+# pgbench NAME counted.
+swf_bench_done() {
+    wait "$BENCH_PID"
+    local rc=$? n
+    check_eq "$1: pgbench exits 0" 0 "$rc"
+    [ "$rc" -eq 0 ] || tail -20 "$T/$1.out" | sed 's/^/# /'
+    check_eq "$1: no failed transaction" 0 "$(failed_tx "$1")"
+    n=$(processed "$1")
+    check "$1: pgbench committed transactions (${n:-none})" test "${n:-0}" -gt 0
+    check_eq "$1: every transaction pgbench counted is in the new primary" "$(($2 + ${n:-0}))" "$(count_rows "$3")"
+}
+
+# swf_kill_at POINT ARGS...: start a switchover that stops at test point
+# POINT, wait there until TARGET_DONE (a command) holds, then kill -9 it.
+swf_kill_at() {
+    local point=$1 err=$T/kill-$1.err pid runner; shift
+    DRYDOCK_TEST_PAUSE_AT=$point runuser -u postgres -- "$DRYDOCK" --config "$CONF" switchover "$@" \
+        >"$T/kill-$point.out" 2>"$err" &
+    runner=$!
+    PIDS+=("$runner")
+    if ! wait_for "switchover at $point" 60 grep -q "pausing at $point" "$err"; then
+        sed 's/^/# /' "$T/kill-$point.out" "$err"
+        return 1
+    fi
+    pid=$(pgrep -f "^$DRYDOCK --config $CONF switchover")
+    [ -n "$pid" ] && kill -9 $pid
+    wait "$runner" 2>/dev/null
+    ! pgrep -f "^$DRYDOCK --config $CONF switchover" >/dev/null
+}
+
+# --- 1: kill -9 after the promotion, before the switch ---------------------
+swf_pgbench case1 6
+sleep 2
+check "case 1: switchover held at switchover-switch and killed once s promoted" \
+    swf_kill_at switchover-switch
+check "case 1: the target promoted on its own" wait_for "s promoted" 30 sql_is s f "select pg_is_in_recovery()"
+as_pg "$DRYDOCK" --config "$CONF" proxy-ctl status >"$T/status1.out" 2>&1
+check "case 1: proxy-ctl status shows the proxy paused" grep -qx "paused: yes" "$T/status1.out"
+check "case 1: ... pointing at the old primary" grep -qE "^server: .*port=${PG_PORT[p]}( |\$)" "$T/status1.out"
+check "case 1: proxy-ctl switch to the new primary" swf_ctl switch "$(conninfo s)"
+check "case 1: proxy-ctl resume" swf_ctl resume
+swf_bench_done case1 0 s
+check "case 1: the held transactions ran on the new primary" test "$(count_rows s)" -gt "$(count_rows p)"
+n1=$(count_rows s)
+check_eq "case 1: the proxy is not paused" false "$(proxy_json paused)"
+check_eq "case 1: the old primary still runs: nothing fenced it" 1 "$(psql_q p 'select 1')"
+pg_stop p
+
+# --- 2: kill -9 after the switch, before the resume --------------------------
+pg_standby t s
+write_config "${PROXY_INI[@]}" # pg_standby rewrote it without the proxy
+swf_pgbench case2 6
+sleep 2
+check "case 2: switchover held at switchover-resume and killed" \
+    swf_kill_at switchover-resume --from "$(conninfo s)" --from-data "${PG_DATA[s]}" \
+    --to "$(conninfo t)" --to-data "${PG_DATA[t]}"
+check_eq "case 2: the target is the new primary" f "$(psql_q t 'select pg_is_in_recovery()')"
+as_pg "$DRYDOCK" --config "$CONF" proxy-ctl status >"$T/status2.out" 2>&1
+check "case 2: proxy-ctl status shows the proxy paused" grep -qx "paused: yes" "$T/status2.out"
+check "case 2: ... pointing at the new primary" grep -qE "^server: .*port=${PG_PORT[t]}( |\$)" "$T/status2.out"
+check "case 2: proxy-ctl resume" swf_ctl resume
+swf_bench_done case2 "$n1" t
+check "case 2: the held transactions ran on the new primary" test "$(count_rows t)" -gt "$(count_rows s)"
+n2=$(count_rows t)
+check_eq "case 2: the old primary still runs: nothing fenced it" 1 "$(psql_q s 'select 1')"
+pg_stop s
+
+# --- 3: a fence that fails: pg_ctl cannot read the old primary's pid file ---
+pg_standby u t
+write_config "${PROXY_INI[@]}"
+swf_pgbench case3 5
+sleep 2
+chmod 000 "${PG_DATA[t]}/postmaster.pid"
+check_error "case 3: a failing fence: exit 6, one line naming the step, the state and what to do" 6 \
+    "switchover done, clients are on the new primary \(.*port=${PG_PORT[u]}\), but fencing the old primary failed: stopping the old primary failed \(pg_ctl exited with status 1\): .*PID file.*HINT: make sure the old primary \(data directory \"${PG_DATA[t]}\"\) is stopped" \
+    dd switchover --from "$(conninfo t)" --from-data "${PG_DATA[t]}" --to "$(conninfo u)" --to-data "${PG_DATA[u]}"
+check_eq "case 3: the proxy is not paused" false "$(proxy_json paused)"
+check "case 3: the proxy points at the new primary" grep -qE "port=${PG_PORT[u]}( |\$)" <<<"$(proxy_json server)"
+swf_bench_done case3 "$n2" u
+check_eq "case 3: the old primary still runs, as the error says" 1 "$(psql_q t 'select 1')"
+chmod 600 "${PG_DATA[t]}/postmaster.pid"
+check "case 3: stopping it by hand, as the hint says" pg_stop t
+
+finish
