@@ -34,6 +34,7 @@ cleanup() {
         fi
     done
     for pid in "${PIDS[@]}"; do
+        pkill -9 -P "$pid" 2>/dev/null # what runuser started, e.g. a pgbench
         kill -9 "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null # no "Killed" notice from bash
     done
