@@ -124,6 +124,13 @@ static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
             progress_add(j->progress, c->len);
         off += c->len;
     }
+    /*
+     * Start writing this unit back now, so that the file's fsync below finds
+     * little left to write and the disk works while the workers decompress
+     * (advice only: a write error still surfaces at the fsync).
+     */
+    if (ok)
+        (void)sync_file_range(fd, (off_t)u->offset, (off_t)u->bytes, SYNC_FILE_RANGE_WRITE);
     /* The file's last unit makes it durable (one fsync a file, by the workers). */
     if (ok && atomic_fetch_sub(&j->left[u->file], 1) == 1 && fsync(fd) != 0)
         ok = err_errno("could not fsync file \"%s\"", path);
