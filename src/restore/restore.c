@@ -92,7 +92,7 @@ static bool pread_some(int fd, Buf *b, size_t len, uint64_t off, const char *pat
 }
 
 /* Write (or, with delta, check and rewrite) the chunks of one unit. */
-static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
+static bool unit_restore(Job *j, ChunkReader *rd, const PlanUnit *u, Buf *raw, Buf *disk)
 {
     const ManifestFile *f = &j->m->files[u->file];
     char *path = xasprintf("%s/%s", j->dir, f->path);
@@ -108,7 +108,7 @@ static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
         }
         if (ok && !same) {
             buf_reset(raw);
-            ok = chunkstore_get(j->cs, c->sha256, raw);
+            ok = chunkstore_reader_get(rd, c->sha256, raw);
             if (ok && raw->len != c->len)
                 ok = err_set(DD_EXIT_CORRUPT, "a chunk of %zu bytes is %" PRIu32 " in the manifest",
                              raw->len, c->len);
@@ -144,15 +144,17 @@ static void *worker(void *arg)
 {
     Job *j = arg;
     Buf raw = {0}, disk = {0};
+    ChunkReader *rd = chunkstore_reader_new(j->cs); /* its own pack handles */
     for (;;) {
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->nunits || atomic_load(&j->failed))
             break;
-        if (!unit_restore(j, &j->units[i], &raw, &disk)) {
+        if (!unit_restore(j, rd, &j->units[i], &raw, &disk)) {
             job_fail(j);
             break;
         }
     }
+    chunkstore_reader_free(rd);
     buf_free(&raw);
     buf_free(&disk);
     return NULL;
