@@ -160,7 +160,29 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Step 4: every chunk of every file, with jobs threads. */
+/*
+ * While the workers run, this thread creates the files they are about to
+ * open, in the order they take them. A create holds its directory's lock,
+ * so workers creating files in one directory (base/<db>) wait for each
+ * other, and on ext4 a create can take a millisecond when many inodes were
+ * recently freed; opening an existing file takes no such lock. Best effort:
+ * the workers still open with O_CREAT and report any failure themselves.
+ */
+static void precreate_files(Job *j)
+{
+    for (size_t i = 0; i < j->nunits && !atomic_load(&j->failed); i++) {
+        const PlanUnit *u = &j->units[i];
+        if (u->first != 0 || atomic_load(&j->next) > i)
+            continue; /* not the start of a file, or a worker has it already */
+        char *path = xasprintf("%s/%s", j->dir, j->m->files[u->file].path);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+}
+
+/* Step 4: every chunk of every file, with jobs threads (and this one creating files). */
 static bool write_files(Job *j, int jobs)
 {
     pthread_t *t = xcalloc((size_t)jobs, sizeof(*t));
@@ -170,6 +192,8 @@ static bool write_files(Job *j, int jobs)
             break;
     if (started == 0)
         worker(j); /* could not start a thread: do the work here */
+    else
+        precreate_files(j);
     for (int i = 0; i < started; i++)
         pthread_join(t[i], NULL);
     free(t);
