@@ -93,22 +93,6 @@ static void put64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static uint64_t key_hash(const uint8_t *sha)
 {
     uint64_t h;
@@ -376,101 +360,8 @@ bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN])
     return has;
 }
 
-static bool chunk_get_depth(ChunkStore *cs, const uint8_t *sha, int max_depth, Buf *raw);
-
-/* Rebuild a delta chunk from its payload and its base (format at the top). */
-static bool delta_apply(ChunkStore *cs, const ChunkIndexEntry *e, const Buf *pl, Buf *raw)
-{
-    size_t npages = (e->raw_len + DELTA_PAGE - 1) / DELTA_PAGE;
-    size_t bm = (npages + 7) / 8;
-    if (pl->len < 40 + bm || memcmp(pl->data, DELTA_MAGIC, 4) != 0 ||
-        get32(pl->data + 4) != npages || memcmp(pl->data + 8, e->base, SHA256_LEN) != 0)
-        return err_set(DD_EXIT_CORRUPT, "malformed delta");
-    Buf base = {0};
-    if (!chunk_get_depth(cs, e->base, e->depth - 1, &base)) {
-        char hex[SHA256_HEX_LEN + 1];
-        sha256_hex(e->base, hex);
-        return err_context("its base chunk %s", hex);
-    }
-    const uint8_t *bitmap = pl->data + 40;
-    const uint8_t *page = bitmap + bm;
-    const uint8_t *end = pl->data + pl->len;
-    size_t start = raw->len;
-    buf_reserve(raw, e->raw_len);
-    bool ok = true;
-    for (size_t i = 0; ok && i < npages; i++) {
-        size_t off = i * DELTA_PAGE;
-        size_t plen = e->raw_len - off < DELTA_PAGE ? e->raw_len - off : DELTA_PAGE;
-        if (bitmap[i / 8] & (1u << (i % 8))) {
-            if ((size_t)(end - page) < plen) {
-                ok = err_set(DD_EXIT_CORRUPT, "delta is shorter than its bitmap says");
-            } else {
-                size_t at = raw->len;
-                buf_append(raw, page, plen);
-                if (off + plen <= base.len)
-                    for (size_t k = 0; k < plen; k++)
-                        raw->data[at + k] ^= base.data[off + k];
-            }
-            page += plen;
-        } else if (off + plen > base.len) {
-            ok = err_set(DD_EXIT_CORRUPT, "delta refers to bytes its base does not have");
-        } else {
-            buf_append(raw, base.data + off, plen);
-        }
-    }
-    uint8_t digest[SHA256_LEN];
-    if (ok)
-        sha256(raw->data + start, raw->len - start, digest);
-    if (ok && memcmp(digest, e->sha256, SHA256_LEN) != 0)
-        ok = err_set(DD_EXIT_CORRUPT, "the rebuilt chunk does not match its name");
-    if (!ok)
-        raw->len = start;
-    buf_free(&base);
-    return ok;
-}
-
-/* Read and verify one chunk object at a known place (a delta: rebuilt). */
-bool chunkstore_int_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e, Buf *raw)
-{
-    char hex[SHA256_HEX_LEN + 1];
-    sha256_hex(e->sha256, hex);
-    char *path = chunkstore_int_path(pack, "pack");
-    bool found = false;
-    StorageRead *r = storage_read_open(repo_storage(cs->repo), path, &found);
-    bool ok = r != NULL;
-    if (!r && !found)
-        err_set(DD_EXIT_CORRUPT, "pack \"%s\" is missing", path);
-    uint8_t *obj = ok ? xmalloc(e->stored_len) : NULL;
-    ok = ok && storage_read_at(r, e->offset, obj, e->stored_len);
-    if (r)
-        storage_read_close(r);
-    ObjHeader h;
-    Buf payload = {0};
-    ok = ok && obj_decode(obj, e->stored_len, &payload, &h);
-    if (ok && e->kind == CHUNK_DELTA) {
-        ok = delta_apply(cs, e, &payload, raw);
-    } else if (ok) {
-        if (memcmp(h.sha256, e->sha256, SHA256_LEN) != 0 || h.raw_len != e->raw_len)
-            ok = err_set(DD_EXIT_CORRUPT, "the object at offset %llu is another chunk",
-                         (unsigned long long)e->offset);
-        else
-            buf_append(raw, payload.data, payload.len);
-    }
-    if (!ok) {
-        char why[512];
-        snprintf(why, sizeof(why), "%s", err_message());
-        err_set(err_code() == DD_EXIT_IO ? DD_EXIT_IO : DD_EXIT_CORRUPT,
-                "chunk %s in pack \"%s/%s\" is damaged: %s", hex, repo_path(cs->repo), path, why);
-        err_hint("run \"drydock verify\" to see which backups this affects");
-    }
-    buf_free(&payload);
-    free(obj);
-    free(path);
-    return ok;
-}
-
 /* Look a committed chunk up: a copy of its entry and pack name. Lock taken here. */
-static bool chunk_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e, char pack[33])
+bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e, char pack[33])
 {
     pthread_mutex_lock(&cs->lock);
     Slot s = *table_find(cs, sha);
@@ -481,30 +372,6 @@ static bool chunk_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e,
     }
     pthread_mutex_unlock(&cs->lock);
     return present;
-}
-
-/* chunkstore_get with a bound on the delta depth (a damaged index cannot loop). */
-static bool chunk_get_depth(ChunkStore *cs, const uint8_t *sha, int max_depth, Buf *raw)
-{
-    ChunkIndexEntry e;
-    char pack[33];
-    if (!chunk_lookup(cs, sha, &e, pack)) {
-        char hex[SHA256_HEX_LEN + 1];
-        sha256_hex(sha, hex);
-        err_set(DD_EXIT_CORRUPT, "chunk %s is not in any pack of repository \"%s\"", hex,
-                repo_path(cs->repo));
-        err_hint("the repository lost data: run \"drydock verify\" to see which backups this "
-                 "affects");
-        return false;
-    }
-    if (e.depth > max_depth)
-        return err_set(DD_EXIT_CORRUPT, "delta chain too deep");
-    return chunkstore_int_read(cs, pack, &e, raw);
-}
-
-bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], Buf *raw)
-{
-    return chunk_get_depth(cs, sha256, CHUNKSTORE_DELTA_MAX_DEPTH, raw);
 }
 
 /* ---- write side ---- */
@@ -680,8 +547,8 @@ static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint
 {
     ChunkIndexEntry be;
     char pack[33];
-    if (memcmp(base, tmpl->sha256, SHA256_LEN) == 0 || !chunk_lookup(cs, base, &be, pack) ||
-        be.depth >= CHUNKSTORE_DELTA_MAX_DEPTH)
+    if (memcmp(base, tmpl->sha256, SHA256_LEN) == 0 ||
+        !chunkstore_int_lookup(cs, base, &be, pack) || be.depth >= CHUNKSTORE_DELTA_MAX_DEPTH)
         return;
     Buf braw = {0};
     if (!chunkstore_int_read(cs, pack, &be, &braw)) {

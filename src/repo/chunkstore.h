@@ -42,6 +42,24 @@ bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN]);
  */
 DD_MUST_CHECK bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], Buf *raw);
 
+/*
+ * A reader: chunkstore_get() for one thread that reads many chunks (a
+ * restore worker). It keeps the packs it read last open (CHUNKSTORE_READER_PACKS,
+ * least recently used out first: a file's chunks mostly sit in a row in one
+ * pack, a delta's bases in a few others) and reuses its buffers; every
+ * chunk is still verified as chunkstore_get() does. Used by one thread
+ * only; free it before closing the store. Packs never change once
+ * committed, and the shared "chunks" lock keeps expire from removing them.
+ */
+#define CHUNKSTORE_READER_PACKS 4 /* a delta and its bases: at most 4 packs */
+typedef struct ChunkReader ChunkReader;
+ChunkReader *chunkstore_reader_new(ChunkStore *cs);
+void chunkstore_reader_free(ChunkReader *rd);
+DD_MUST_CHECK bool chunkstore_reader_get(ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
+                                         Buf *raw);
+/* How many times the reader opened a pack (for tests). */
+uint64_t chunkstore_reader_opens(const ChunkReader *rd);
+
 /* The write side (backup) is declared below by the module that implements it. */
 
 #define CHUNKSTORE_PACK_DIR    "packs"

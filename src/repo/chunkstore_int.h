@@ -60,8 +60,28 @@ static inline bool chunkstore_int_orphan(const Pack *p, size_t i)
     return p->orphan && p->orphan[i];
 }
 
+/* Little-endian fields of the index and delta layouts. */
+static inline uint32_t get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
 /* packs/<name>.<ext> (caller frees). */
 char *chunkstore_int_path(const char *name, const char *ext);
+
+/* Look a committed chunk up: a copy of its entry and its pack's name. Takes the lock. */
+bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e, char pack[33]);
 
 /* Read, verify (deltas: rebuild) one chunk at a known place; appends to raw. */
 DD_MUST_CHECK bool chunkstore_int_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e,

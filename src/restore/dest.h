@@ -32,8 +32,9 @@ DD_MUST_CHECK bool dest_clean(const RestoreDest *d, size_t *removed);
 /*
  * Step 3: the directory (0700), pg_tblspc symlinks, every directory of the
  * backup, and the regular files without chunks (empty ones) at their size
- * and mode; the others are created by the workers (dest_open_file), since
- * creating files is slow and parallelises. *dirs and *files count them all.
+ * and mode; the others are created during step 4 (dest_open_file by the
+ * workers, ahead of them by restore.c's main thread), while the workers
+ * write. *dirs and *files count them all.
  */
 DD_MUST_CHECK bool dest_layout(const RestoreDest *d, size_t *dirs, size_t *files);
 

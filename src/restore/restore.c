@@ -92,7 +92,7 @@ static bool pread_some(int fd, Buf *b, size_t len, uint64_t off, const char *pat
 }
 
 /* Write (or, with delta, check and rewrite) the chunks of one unit. */
-static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
+static bool unit_restore(Job *j, ChunkReader *rd, const PlanUnit *u, Buf *raw, Buf *disk)
 {
     const ManifestFile *f = &j->m->files[u->file];
     char *path = xasprintf("%s/%s", j->dir, f->path);
@@ -108,7 +108,7 @@ static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
         }
         if (ok && !same) {
             buf_reset(raw);
-            ok = chunkstore_get(j->cs, c->sha256, raw);
+            ok = chunkstore_reader_get(rd, c->sha256, raw);
             if (ok && raw->len != c->len)
                 ok = err_set(DD_EXIT_CORRUPT, "a chunk of %zu bytes is %" PRIu32 " in the manifest",
                              raw->len, c->len);
@@ -124,6 +124,13 @@ static bool unit_restore(Job *j, const PlanUnit *u, Buf *raw, Buf *disk)
             progress_add(j->progress, c->len);
         off += c->len;
     }
+    /*
+     * Start writing this unit back now, so that the file's fsync below finds
+     * little left to write and the disk works while the workers decompress
+     * (advice only: a write error still surfaces at the fsync).
+     */
+    if (ok)
+        (void)sync_file_range(fd, (off_t)u->offset, (off_t)u->bytes, SYNC_FILE_RANGE_WRITE);
     /* The file's last unit makes it durable (one fsync a file, by the workers). */
     if (ok && atomic_fetch_sub(&j->left[u->file], 1) == 1 && fsync(fd) != 0)
         ok = err_errno("could not fsync file \"%s\"", path);
@@ -137,21 +144,45 @@ static void *worker(void *arg)
 {
     Job *j = arg;
     Buf raw = {0}, disk = {0};
+    ChunkReader *rd = chunkstore_reader_new(j->cs); /* its own pack handles */
     for (;;) {
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->nunits || atomic_load(&j->failed))
             break;
-        if (!unit_restore(j, &j->units[i], &raw, &disk)) {
+        if (!unit_restore(j, rd, &j->units[i], &raw, &disk)) {
             job_fail(j);
             break;
         }
     }
+    chunkstore_reader_free(rd);
     buf_free(&raw);
     buf_free(&disk);
     return NULL;
 }
 
-/* Step 4: every chunk of every file, with jobs threads. */
+/*
+ * While the workers run, this thread creates the files they are about to
+ * open, in the order they take them. A create holds its directory's lock,
+ * so workers creating files in one directory (base/<db>) wait for each
+ * other, and on ext4 a create can take a millisecond when many inodes were
+ * recently freed; opening an existing file takes no such lock. Best effort:
+ * the workers still open with O_CREAT and report any failure themselves.
+ */
+static void precreate_files(Job *j)
+{
+    for (size_t i = 0; i < j->nunits && !atomic_load(&j->failed); i++) {
+        const PlanUnit *u = &j->units[i];
+        if (u->first != 0 || atomic_load(&j->next) > i)
+            continue; /* not the start of a file, or a worker has it already */
+        char *path = xasprintf("%s/%s", j->dir, j->m->files[u->file].path);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+}
+
+/* Step 4: every chunk of every file, with jobs threads (and this one creating files). */
 static bool write_files(Job *j, int jobs)
 {
     pthread_t *t = xcalloc((size_t)jobs, sizeof(*t));
@@ -161,6 +192,8 @@ static bool write_files(Job *j, int jobs)
             break;
     if (started == 0)
         worker(j); /* could not start a thread: do the work here */
+    else
+        precreate_files(j);
     for (int i = 0; i < started; i++)
         pthread_join(t[i], NULL);
     free(t);

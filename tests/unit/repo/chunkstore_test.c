@@ -1,6 +1,7 @@
 /*
  * chunkstore_test.c - chunks in packs: round trip, dedup, reopen, corruption
- * and missing chunks detected with their names, concurrent puts, gc.
+ * and missing chunks detected with their names, concurrent puts, gc, deltas,
+ * and the reader's pack cache (hits, eviction order, damage, threads).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +194,149 @@ static void test_corruption_detected(void **state)
     repo_close(repo);
 }
 
+/* Read chunk seed through rd and check it is the chunk put_chunk stored. */
+static void reader_check(ChunkReader *rd, const uint8_t sha[SHA256_LEN], uint32_t seed)
+{
+    uint8_t expect[8192];
+    make_chunk(expect, sizeof(expect), seed);
+    Buf raw = {0};
+    buf_append(&raw, "x", 1); /* appends after what the buffer holds */
+    assert_true(chunkstore_reader_get(rd, sha, &raw));
+    assert_int_equal(raw.len, 1 + 8192);
+    assert_memory_equal(raw.data + 1, expect, 8192);
+    buf_free(&raw);
+}
+
+/*
+ * The reader keeps the last CHUNKSTORE_READER_PACKS packs open: a pack read
+ * again is not reopened, the least recently used one is evicted first.
+ */
+static void test_reader_cache(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    enum { NP = CHUNKSTORE_READER_PACKS + 2 };
+    uint8_t sha[NP][2][SHA256_LEN];
+    uint64_t stored;
+    for (uint32_t p = 0; p < NP; p++) { /* one pack per flush, two chunks each */
+        put_chunk(cs, 7000 + 2 * p, sha[p][0], &stored);
+        put_chunk(cs, 7001 + 2 * p, sha[p][1], &stored);
+        assert_true(chunkstore_flush(cs));
+    }
+    ChunkReader *rd = chunkstore_reader_new(cs);
+    static const struct {
+        uint32_t pack, chunk;
+        uint64_t opens; /* after the read */
+    } steps[] = {
+        {0, 0, 1}, {0, 1, 1},            /* same pack: opened once */
+        {1, 0, 2}, {2, 1, 3}, {3, 0, 4}, /* the cache is full: 0 1 2 3 */
+        {0, 1, 4},                       /* a hit makes 0 the most recent */
+        {4, 0, 5},                       /* evicts 1, the least recently used */
+        {0, 0, 5}, {2, 0, 5}, {3, 1, 5}, /* still open */
+        {1, 1, 6},                       /* reopened, evicts 4 */
+        {4, 1, 7},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        reader_check(rd, sha[steps[i].pack][steps[i].chunk],
+                     7000 + 2 * steps[i].pack + steps[i].chunk);
+        assert_int_equal(chunkstore_reader_opens(rd), steps[i].opens);
+    }
+    chunkstore_reader_free(rd);
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
+/* A damaged chunk read through a reader fails as chunkstore_get does; the reader goes on. */
+static void test_reader_damage(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    uint8_t good[SHA256_LEN], bad[SHA256_LEN], missing[SHA256_LEN];
+    uint64_t stored;
+    put_chunk(cs, 7100, good, &stored);
+    put_chunk(cs, 7101, bad, &stored);
+    assert_true(chunkstore_flush(cs));
+    size_t pi = chunkstore_npacks(cs) - 1, n;
+    const ChunkIndexEntry *e = chunkstore_pack_entries(cs, pi, &n);
+    assert_int_equal(n, 2);
+    char *path = xasprintf("%s/packs/%s.pack", cfg.repo_path, chunkstore_pack_name(cs, pi));
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, (long)(e[1].offset + e[1].stored_len - 3), SEEK_SET);
+    fputc(0x33, f);
+    fclose(f);
+    ChunkReader *rd = chunkstore_reader_new(cs);
+    reader_check(rd, good, 7100);
+    Buf raw = {0};
+    assert_false(chunkstore_reader_get(rd, bad, &raw));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_hex(bad, hex);
+    char *prefix = xasprintf("chunk %s in pack \"%s/packs/%s.pack\" is damaged: ", hex,
+                             cfg.repo_path, chunkstore_pack_name(cs, pi));
+    assert_memory_equal(err_message(), prefix, strlen(prefix));
+    assert_int_equal(raw.len, 0); /* nothing of a damaged chunk is kept */
+    memset(missing, 0xcd, sizeof(missing));
+    assert_false(chunkstore_reader_get(rd, missing, &raw));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    reader_check(rd, good, 7100);
+    buf_free(&raw);
+    free(prefix);
+    free(path);
+    chunkstore_reader_free(rd);
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
+typedef struct {
+    ChunkStore *cs;
+    uint8_t (*sha)[SHA256_LEN];
+    uint32_t n, seed;
+} ReaderJob;
+
+static void *reader_worker(void *arg)
+{
+    ReaderJob *job = arg;
+    ChunkReader *rd = chunkstore_reader_new(job->cs);
+    for (int round = 0; round < 3; round++)
+        for (uint32_t i = 0; i < job->n; i++)
+            reader_check(rd, job->sha[i], job->seed + i);
+    chunkstore_reader_free(rd);
+    return NULL;
+}
+
+/* Readers on several threads share one store, each with its own handles. */
+static void test_reader_threads(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(chunkstore_open(repo, &cs));
+    enum { N = 12 };
+    uint8_t sha[N][SHA256_LEN];
+    uint64_t stored;
+    for (uint32_t i = 0; i < N; i++) {
+        put_chunk(cs, 7200 + i, sha[i], &stored);
+        if (i % 2 == 1)
+            assert_true(chunkstore_flush(cs));
+    }
+    ReaderJob job = {cs, sha, N, 7200};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, reader_worker, &job), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
 static bool live_even(void *ctx, const uint8_t sha[SHA256_LEN])
 {
     (void)ctx;
@@ -284,6 +428,13 @@ static void test_delta(void **state)
     raw.len = 0;
     assert_true(chunkstore_get(cs, st, &raw));
     assert_memory_equal(raw.data, third, LEN);
+    ChunkReader *rd = chunkstore_reader_new(cs); /* the delta and its base, two packs */
+    raw.len = 0;
+    assert_true(chunkstore_reader_get(rd, sn, &raw));
+    assert_int_equal(raw.len, LEN);
+    assert_memory_equal(raw.data, next, LEN);
+    assert_int_equal(chunkstore_reader_opens(rd), 2);
+    chunkstore_reader_free(rd);
     /* gc with only the delta live keeps its base */
     ChunkGcStats gs;
     assert_true(chunkstore_gc(cs, live_one, sn, &gs));
@@ -382,6 +533,9 @@ int main(void)
         cmocka_unit_test(test_gc),
         cmocka_unit_test(test_delta),
         cmocka_unit_test(test_orphan_delta),
+        cmocka_unit_test(test_reader_cache),
+        cmocka_unit_test(test_reader_damage),
+        cmocka_unit_test(test_reader_threads),
     };
     return cmocka_run_group_tests(tests, testrepo_setup, testrepo_teardown);
 }
