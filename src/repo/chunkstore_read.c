@@ -136,6 +136,7 @@ static bool delta_apply(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEntry *
     if (!chunk_get_depth(cs, rd, e->base, e->depth - 1, &base)) {
         char hex[SHA256_HEX_LEN + 1];
         sha256_hex(e->base, hex);
+        buf_free(&base); /* a failed decode may have sized it */
         return err_context("its base chunk %s", hex);
     }
     const uint8_t *bitmap = pl->data + 40;
