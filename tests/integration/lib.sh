@@ -351,3 +351,22 @@ lock_held() {
     ino=$(stat -c %i "$1" 2>/dev/null) || return 1
     grep -qE "FLOCK .*:$ino " /proc/locks
 }
+
+# switchover_proxy_start: the configuration with a [proxy] section (trust,
+# pause-timeout 10; LPORT and APORT its ports, PROXY_INI its lines) and
+# drydock proxy running, for the switchover tests; conninfo NAME prints a
+# cluster's connection string.
+switchover_proxy_start() {
+    LPORT=$(free_port)
+    APORT=$(free_port)
+    printf '"postgres" "postgres"\n' >"$T/credentials"
+    chown postgres:postgres "$T/credentials"
+    chmod 600 "$T/credentials"
+    PROXY_INI=("[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "auth = trust"
+        "credentials = $T/credentials" "pause-timeout = 10")
+    write_config "${PROXY_INI[@]}"
+    dd proxy >"$T/proxy.log" 2>&1 &
+    PIDS+=($!)
+    wait_for "the proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
+}
+conninfo() { echo "host=127.0.0.1 port=${PG_PORT[$1]} user=postgres dbname=postgres"; }

@@ -15,19 +15,7 @@ pg_primary p
 pg_standby s p
 dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
 
-LPORT=$(free_port)
-APORT=$(free_port)
-printf '"postgres" "postgres"\n' >"$T/credentials"
-chown postgres:postgres "$T/credentials"
-chmod 600 "$T/credentials"
-PROXY_INI=("[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "auth = trust"
-    "credentials = $T/credentials" "pause-timeout = 10")
-write_config "${PROXY_INI[@]}"
-dd proxy >"$T/proxy.log" 2>&1 &
-PIDS+=($!)
-wait_for "the proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
-
-conninfo() { echo "host=127.0.0.1 port=${PG_PORT[$1]} user=postgres dbname=postgres"; }
+switchover_proxy_start
 via_proxy() { as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres -d postgres -XAtq -v ON_ERROR_STOP=1 -c "$*"; }
 proxy_paused() { curl -sf "http://127.0.0.1:$APORT/status" | python3 -c 'import json,sys; print(str(json.load(sys.stdin)["paused"]).lower())'; }
 

@@ -18,19 +18,7 @@ pg_primary p
 pg_standby s p
 dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
 
-LPORT=$(free_port)
-APORT=$(free_port)
-printf '"postgres" "postgres"\n' >"$T/credentials"
-chown postgres:postgres "$T/credentials"
-chmod 600 "$T/credentials"
-PROXY_INI=("[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "auth = trust"
-    "credentials = $T/credentials" "pause-timeout = 10")
-write_config "${PROXY_INI[@]}"
-dd proxy >"$T/proxy.log" 2>&1 &
-PIDS+=($!)
-wait_for "the proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
-
-conninfo() { echo "host=127.0.0.1 port=${PG_PORT[$1]} user=postgres dbname=postgres"; }
+switchover_proxy_start
 proxy_json() { curl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
 swf_ctl() { dd proxy-ctl "$@" >/dev/null; } # its answer, not the TAP lines, to /dev/null
 count_rows() { psql_q "$1" "select count(*) from swlog"; }
