@@ -62,23 +62,27 @@ static bool fsync_parent(const char *path)
     return ok;
 }
 
-bool fs_replace_file(const char *path, const void *data, size_t len, mode_t mode, bool durable)
+bool fs_write_all(int fd, const void *data, size_t len, const char *path)
 {
-    char *tmp = xasprintf("%s.dd-tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    bool ok = fd >= 0 || err_errno("could not create file \"%s\"", tmp);
     const uint8_t *p = data;
-    while (ok && len > 0) {
+    while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            ok = err_errno("could not write file \"%s\"", tmp);
-        else {
-            p += n;
-            len -= (size_t)n;
-        }
+            return err_errno("could not write file \"%s\"", path);
+        p += n;
+        len -= (size_t)n;
     }
+    return true;
+}
+
+bool fs_replace_file_with(const char *path, mode_t mode, bool durable, FsFillFn fill, void *arg)
+{
+    char *tmp = xasprintf("%s.dd-tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    bool ok = fd >= 0 || err_errno("could not create file \"%s\"", tmp);
+    ok = ok && fill(fd, tmp, arg);
     if (ok && fchmod(fd, mode) != 0)
         ok = err_errno("could not set the mode of file \"%s\"", tmp);
     if (ok && durable && fsync(fd) != 0)
@@ -91,6 +95,23 @@ bool fs_replace_file(const char *path, const void *data, size_t len, mode_t mode
         unlink(tmp);
     free(tmp);
     return ok && (!durable || fsync_parent(path));
+}
+
+typedef struct {
+    const void *data;
+    size_t len;
+} FsBytes;
+
+static bool fill_bytes(int fd, const char *path, void *arg)
+{
+    const FsBytes *b = arg;
+    return fs_write_all(fd, b->data, b->len, path);
+}
+
+bool fs_replace_file(const char *path, const void *data, size_t len, mode_t mode, bool durable)
+{
+    FsBytes b = {data, len};
+    return fs_replace_file_with(path, mode, durable, fill_bytes, &b);
 }
 
 bool fs_write_file(const char *path, const void *data, size_t len, mode_t mode)

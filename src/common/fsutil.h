@@ -26,6 +26,16 @@ DD_MUST_CHECK bool fs_write_file(const char *path, const void *data, size_t len,
 DD_MUST_CHECK bool fs_replace_file(const char *path, const void *data, size_t len, mode_t mode,
                                    bool durable);
 
+/* Writes a file's content to fd; path names the file in errors. */
+typedef bool (*FsFillFn)(int fd, const char *path, void *arg);
+
+/* As fs_replace_file, with the content written by fill (streamed, not in one buffer). */
+DD_MUST_CHECK bool fs_replace_file_with(const char *path, mode_t mode, bool durable, FsFillFn fill,
+                                        void *arg);
+
+/* Write all len bytes to fd (retrying short writes and EINTR); path names it in errors. */
+DD_MUST_CHECK bool fs_write_all(int fd, const void *data, size_t len, const char *path);
+
 /* Remove a file; a missing one is fine. */
 DD_MUST_CHECK bool fs_remove(const char *path);
 

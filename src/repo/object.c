@@ -185,29 +185,38 @@ bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
     return true;
 }
 
-bool obj_decode(const void *data, size_t len, Buf *raw, ObjHeader *hdr_out)
+bool obj_check_payload(const void *data, size_t len, ObjHeader *h)
 {
-    ObjHeader h;
-    if (!obj_header_parse(data, len, &h))
+    if (!obj_header_parse(data, len, h))
         return false;
-    if (len - OBJ_HEADER_LEN != h.stored_len)
+    if (len - OBJ_HEADER_LEN != h->stored_len)
         return err_set(DD_EXIT_CORRUPT, "object is %s: header says %llu payload bytes, found %zu",
-                       len - OBJ_HEADER_LEN < h.stored_len ? "truncated" : "too long",
-                       (unsigned long long)h.stored_len, len - OBJ_HEADER_LEN);
+                       len - OBJ_HEADER_LEN < h->stored_len ? "truncated" : "too long",
+                       (unsigned long long)h->stored_len, len - OBJ_HEADER_LEN);
     const uint8_t *payload = (const uint8_t *)data + OBJ_HEADER_LEN;
-    uint8_t digest[SHA256_LEN];
-    if (h.flags & OBJ_FLAG_PAYLOAD_SUM) { /* the payload first; zstd checks the content */
-        sha256(payload, h.stored_len, digest);
-        if (memcmp(digest, h.sha256, SHA256_LEN) != 0)
+    if (h->flags & OBJ_FLAG_PAYLOAD_SUM) { /* the payload first; zstd checks the content */
+        uint8_t digest[SHA256_LEN];
+        sha256(payload, h->stored_len, digest);
+        if (memcmp(digest, h->sha256, SHA256_LEN) != 0)
             return err_set(DD_EXIT_CORRUPT, "object checksum mismatch: payload does not hash to "
                                             "the SHA-256 in its header");
     }
-    if (!decompress_check_len(h.codec, payload, h.stored_len, h.raw_len))
+    if (!decompress_check_len(h->codec, payload, h->stored_len, h->raw_len))
         return err_context("object payload");
+    return true;
+}
+
+bool obj_decode(const void *data, size_t len, Buf *raw, ObjHeader *hdr_out)
+{
+    ObjHeader h;
+    if (!obj_check_payload(data, len, &h))
+        return false;
+    const uint8_t *payload = (const uint8_t *)data + OBJ_HEADER_LEN;
     size_t start = raw->len;
     buf_reserve(raw, h.raw_len + 1); /* + 1: a valid pointer even for empty content */
     if (!decompress_buf(h.codec, payload, h.stored_len, raw->data + start, h.raw_len))
         return err_context("object payload");
+    uint8_t digest[SHA256_LEN];
     if (!(h.flags & OBJ_FLAG_PAYLOAD_SUM))
         sha256(raw->data + start, h.raw_len, digest);
     if (!(h.flags & OBJ_FLAG_PAYLOAD_SUM) && memcmp(digest, h.sha256, SHA256_LEN) != 0)

@@ -75,6 +75,14 @@ DD_MUST_CHECK bool obj_encode_named(Codec codec, int level, const void *raw, siz
 DD_MUST_CHECK bool obj_header_parse(const void *data, size_t len, ObjHeader *out);
 
 /*
+ * The checks obj_decode() makes before it decompresses: the header, the
+ * stored length, the payload's SHA-256 (with OBJ_FLAG_PAYLOAD_SUM), and that
+ * the payload can hold raw_len bytes. For a reader that decompresses by
+ * itself (a streamed WAL fetch); DD_EXIT_CORRUPT like obj_decode().
+ */
+DD_MUST_CHECK bool obj_check_payload(const void *data, size_t len, ObjHeader *out);
+
+/*
  * Verify an object (invariant 1) and append its raw content to raw. Errors
  * are DD_EXIT_CORRUPT and say what is wrong; the caller names the object.
  */

@@ -188,20 +188,6 @@ done:
  */
 #define FETCH_PIECE (1u << 20)
 
-static bool write_all(int fd, const uint8_t *p, size_t len, const char *path)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not write file \"%s\"", path);
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Decompress the next piece (up to want bytes, across frames) into out; *got bytes came. */
 static bool zstd_piece(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, uint8_t *out, size_t want, size_t *got,
                        bool *frame_end)
@@ -253,7 +239,7 @@ static bool zstd_stream_to(const uint8_t *src, size_t len, uint64_t raw_len, int
         ok = zstd_piece(dctx, &in, piece, want, &got, &frame_end);
         if (ok && got < want)
             ok = err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
-        ok = ok && write_all(fd, piece, got, path);
+        ok = ok && fs_write_all(fd, piece, got, path);
         total += got;
     }
     ok = ok && zstd_at_end(dctx, &in, frame_end);
@@ -262,36 +248,25 @@ static bool zstd_stream_to(const uint8_t *src, size_t len, uint64_t raw_len, int
     return ok;
 }
 
-/* Fetch a verified object (object.h invariant 1) of codec zstd, payload-summed, into dest. */
-static bool fetch_streamed(const Buf *obj, const ObjHeader *h, const char *dest)
+typedef struct {
+    const uint8_t *payload;
+    ObjHeader h;
+} StreamedObj;
+
+static bool fill_decompressed(int fd, const char *path, void *arg)
 {
-    if (obj->len - OBJ_HEADER_LEN != h->stored_len)
-        return err_set(DD_EXIT_CORRUPT, "object is %s: header says %llu payload bytes, found %zu",
-                       obj->len - OBJ_HEADER_LEN < h->stored_len ? "truncated" : "too long",
-                       (unsigned long long)h->stored_len, obj->len - OBJ_HEADER_LEN);
-    const uint8_t *payload = obj->data + OBJ_HEADER_LEN;
-    uint8_t digest[SHA256_LEN];
-    sha256(payload, h->stored_len, digest);
-    if (memcmp(digest, h->sha256, SHA256_LEN) != 0)
-        return err_set(DD_EXIT_CORRUPT, "object checksum mismatch: payload does not hash to the "
-                                        "SHA-256 in its header");
-    if (!decompress_check_len(h->codec, payload, h->stored_len, h->raw_len))
-        return err_context("object payload");
-    char *tmp = xasprintf("%s.dd-tmp.%d", dest, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0;
-    if (!ok)
-        err_errno("could not create file \"%s\"", tmp);
-    if (ok && !zstd_stream_to(payload, h->stored_len, h->raw_len, fd, tmp))
-        ok = err_code() == DD_EXIT_CORRUPT ? err_context("object payload") : false;
-    if (fd >= 0 && close(fd) != 0 && ok)
-        ok = err_errno("could not close file \"%s\"", tmp);
-    if (ok && rename(tmp, dest) != 0)
-        ok = err_errno("could not rename \"%s\" to \"%s\"", tmp, dest);
-    if (!ok && fd >= 0)
-        unlink(tmp);
-    free(tmp);
-    return ok;
+    const StreamedObj *o = arg;
+    if (zstd_stream_to(o->payload, o->h.stored_len, o->h.raw_len, fd, path))
+        return true;
+    return err_code() == DD_EXIT_CORRUPT ? err_context("object payload") : false;
+}
+
+/* Fetch a verified payload-summed zstd object (object.h invariants 1, 3) into dest. */
+static bool fetch_streamed(const Buf *obj, const char *dest)
+{
+    StreamedObj o = {.payload = obj->data + OBJ_HEADER_LEN};
+    return obj_check_payload(obj->data, obj->len, &o.h) &&
+           fs_replace_file_with(dest, 0600, false, fill_decompressed, &o);
 }
 
 bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool *found)
@@ -307,7 +282,7 @@ bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool 
         /* What wal-push stores with zstd streams; anything else decodes whole. */
         ok = obj_header_parse(obj.data, obj.len, &h);
         if (ok && (h.flags & OBJ_FLAG_PAYLOAD_SUM))
-            ok = fetch_streamed(&obj, &h, dest_path);
+            ok = fetch_streamed(&obj, dest_path);
         else if (ok)
             ok = obj_decode(obj.data, obj.len, &raw, NULL) &&
                  fs_replace_file(dest_path, raw.data, raw.len, 0600, false);
