@@ -114,11 +114,10 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
             return cli_bad_option(argv[0], longopts, argv);
         }
     }
-    if (optind < argc)
-        return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
-    const Config *cfg = cli_config(ctx);
+    int cfg_rc;
+    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
     if (!cfg)
-        return DD_EXIT_CONFIG;
+        return cfg_rc;
     if (timeout < 0)
         timeout = cfg->archive_timeout;
     Repo *repo = NULL;

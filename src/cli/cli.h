@@ -25,6 +25,12 @@ typedef struct {
 /* Load the configuration once; returns NULL after printing the error. */
 const Config *cli_config(CliContext *ctx);
 
+/*
+ * For a command that takes options only, after getopt: the configuration,
+ * or NULL with *rc set (DD_EXIT_USAGE for a stray argument, DD_EXIT_CONFIG).
+ */
+const Config *cli_config_no_args(CliContext *ctx, int argc, char **argv, int *rc);
+
 /* Print the current error on one line and return its exit code. */
 int cli_fail(void);
 

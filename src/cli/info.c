@@ -34,11 +34,10 @@ int cli_cmd_info(CliContext *ctx, int argc, char **argv)
             return cli_bad_option("info", longopts, argv);
         json = true;
     }
-    if (optind < argc)
-        return cli_usage("info", "unexpected argument \"%s\"", argv[optind]);
-    const Config *cfg = cli_config(ctx);
+    int cfg_rc;
+    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
     if (!cfg)
-        return DD_EXIT_CONFIG;
+        return cfg_rc;
     Repo *repo = NULL;
     Catalog cat;
     if (!repo_open(cfg, &repo) || !catalog_load(repo, &cat)) {

@@ -62,6 +62,17 @@ const Config *cli_config(CliContext *ctx)
     return &ctx->cfg;
 }
 
+const Config *cli_config_no_args(CliContext *ctx, int argc, char **argv, int *rc)
+{
+    if (optind < argc) {
+        *rc = cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
+        return NULL;
+    }
+    const Config *cfg = cli_config(ctx);
+    *rc = cfg ? DD_EXIT_OK : DD_EXIT_CONFIG;
+    return cfg;
+}
+
 int cli_fail(void)
 {
     log_failure();

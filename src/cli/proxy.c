@@ -29,11 +29,10 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
         }
         return cli_bad_option(argv[0], longopts, argv);
     }
-    if (optind != argc)
-        return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
-    const Config *cfg = cli_config(ctx);
+    int cfg_rc;
+    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
     if (!cfg)
-        return DD_EXIT_CONFIG;
+        return cfg_rc;
     if (!config_require(cfg, "proxy", "server", cfg->proxy_server))
         return cli_fail();
     ProxyOptions opt = {

@@ -61,11 +61,10 @@ int cli_cmd_verify(CliContext *ctx, int argc, char **argv)
         }
         return cli_bad_option(argv[0], longopts, argv);
     }
-    if (optind < argc)
-        return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
-    const Config *cfg = cli_config(ctx);
+    int cfg_rc;
+    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
     if (!cfg)
-        return DD_EXIT_CONFIG;
+        return cfg_rc;
     Progress *progress = progress_new(false);
     VerifyReport r;
     bool ok = verify_run(cfg, json ? NULL : progress, &r);
