@@ -34,13 +34,25 @@ static void put_chunk(ChunkStore *cs, uint32_t seed, uint8_t sha[SHA256_LEN], ui
     assert_true(chunkstore_put(cs, sha, buf, sizeof(buf), stored));
 }
 
+/* The test repository and its chunk store, open. */
+static void store_open(Repo **repo, ChunkStore **cs)
+{
+    assert_true(repo_open(&cfg, repo));
+    assert_true(chunkstore_open(*repo, cs));
+}
+
+static void store_close(Repo *repo, ChunkStore *cs)
+{
+    chunkstore_close(cs);
+    repo_close(repo);
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     uint8_t sha[3][SHA256_LEN];
     uint64_t stored;
     for (uint32_t i = 0; i < 3; i++) {
@@ -66,8 +78,7 @@ static void test_round_trip(void **state)
         assert_memory_equal(raw.data, expect, 8192);
         buf_free(&raw);
     }
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 static void test_missing_chunk(void **state)
@@ -75,8 +86,7 @@ static void test_missing_chunk(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     uint8_t sha[SHA256_LEN];
     memset(sha, 0xab, sizeof(sha));
     Buf raw = {0};
@@ -87,8 +97,7 @@ static void test_missing_chunk(void **state)
                              cfg.repo_path);
     assert_string_equal(err_message(), expect);
     free(expect);
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 typedef struct {
@@ -112,8 +121,7 @@ static void test_concurrent_puts(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     uint64_t before_chunks, raw, stored;
     chunkstore_stats(cs, &before_chunks, &raw, &stored);
     pthread_t t[4];
@@ -128,8 +136,7 @@ static void test_concurrent_puts(void **state)
     uint64_t chunks;
     chunkstore_stats(cs, &chunks, &raw, &stored);
     assert_int_equal(chunks - before_chunks, 150); /* each distinct chunk once */
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 static void bad_cb(void *ctx, const uint8_t sha[SHA256_LEN], const char *message)
@@ -144,8 +151,7 @@ static void test_corruption_detected(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     uint8_t sha[SHA256_LEN];
     uint64_t stored;
     put_chunk(cs, 77, sha, &stored);
@@ -190,8 +196,7 @@ static void test_corruption_detected(void **state)
     free(idx);
     free(prefix);
     free(path);
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 /* Read chunk seed through rd and check it is the chunk put_chunk stored. */
@@ -216,8 +221,7 @@ static void test_reader_cache(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     enum { NP = CHUNKSTORE_READER_PACKS + 2 };
     uint8_t sha[NP][2][SHA256_LEN];
     uint64_t stored;
@@ -245,8 +249,7 @@ static void test_reader_cache(void **state)
         assert_int_equal(chunkstore_reader_opens(rd), steps[i].opens);
     }
     chunkstore_reader_free(rd);
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 /* A damaged chunk read through a reader fails as chunkstore_get does; the reader goes on. */
@@ -255,8 +258,7 @@ static void test_reader_damage(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     uint8_t good[SHA256_LEN], bad[SHA256_LEN], missing[SHA256_LEN];
     uint64_t stored;
     put_chunk(cs, 7100, good, &stored);
@@ -290,8 +292,7 @@ static void test_reader_damage(void **state)
     free(prefix);
     free(path);
     chunkstore_reader_free(rd);
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 typedef struct {
@@ -317,8 +318,7 @@ static void test_reader_threads(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     enum { N = 12 };
     uint8_t sha[N][SHA256_LEN];
     uint64_t stored;
@@ -333,8 +333,7 @@ static void test_reader_threads(void **state)
         assert_int_equal(pthread_create(&t[i], NULL, reader_worker, &job), 0);
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 static bool live_even(void *ctx, const uint8_t sha[SHA256_LEN])
@@ -355,8 +354,7 @@ static void test_gc(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     uint8_t sha[40][SHA256_LEN];
     uint64_t stored;
     for (uint32_t i = 0; i < 40; i++)
@@ -378,8 +376,7 @@ static void test_gc(void **state)
     chunkstore_close(cs);
     assert_true(chunkstore_open(repo, &cs));
     assert_int_equal(chunkstore_npacks(cs), 0);
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 static bool live_one(void *ctx, const uint8_t sha[SHA256_LEN])
@@ -394,8 +391,7 @@ static void test_delta(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     enum { LEN = 8 * 8192 };
     static uint8_t base[LEN], next[LEN], third[LEN];
     for (size_t i = 0; i < LEN; i++)
@@ -470,8 +466,7 @@ static void test_delta(void **state)
     assert_int_equal(err_code(), DD_EXIT_CORRUPT);
     assert_non_null(strstr(err_message(), "its base chunk"));
     buf_free(&raw);
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 /* A delta whose base's pack is gone (a kill in gc) is treated as absent and stored again. */
@@ -480,8 +475,7 @@ static void test_orphan_delta(void **state)
     (void)state;
     Repo *repo;
     ChunkStore *cs;
-    assert_true(repo_open(&cfg, &repo));
-    assert_true(chunkstore_open(repo, &cs));
+    store_open(&repo, &cs);
     enum { LEN = 4 * 8192 };
     static uint8_t base[LEN], next[LEN];
     for (size_t i = 0; i < LEN; i++)
@@ -519,8 +513,7 @@ static void test_orphan_delta(void **state)
     assert_true(chunkstore_open(repo, &cs));
     assert_true(chunkstore_get(cs, sn, &raw)); /* the new copy wins after a reopen too */
     buf_free(&raw);
-    chunkstore_close(cs);
-    repo_close(repo);
+    store_close(repo, cs);
 }
 
 int main(void)
