@@ -34,6 +34,8 @@ static const CliCommand commands[] = {
     {"proxy", cli_cmd_proxy, "run the traffic proxy"},
     {"proxy-ctl", cli_cmd_proxy_ctl, "pause, resume or switch the proxy; show its status"},
     {"switchover", cli_cmd_switchover, "move the traffic from the primary to its standby"},
+    {"maint", cli_cmd_maint,
+     "plan, rehearse, run or roll back a maintenance (drydock maint --help)"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
