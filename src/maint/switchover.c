@@ -339,9 +339,7 @@ typedef struct {
     bool ok;
     ProxySwitchReply rep;
     double ended;
-    DdExit code; /* the error slot is per thread: carried back by hand */
-    char message[1024];
-    char hint[512];
+    ErrSaved err; /* the error slot is per thread: carried back as a value */
 } SwSwitchJob;
 
 static void *sw_switch_thread(void *arg)
@@ -350,11 +348,8 @@ static void *sw_switch_thread(void *arg)
     testpoint_pause("switchover-switch"); /* promotion asked for, /switch not sent */
     job->ok = sw_switch_proxy(job->s, job->s->o->target, &job->rep);
     job->ended = time_mono();
-    if (!job->ok) {
-        job->code = err_code();
-        snprintf(job->message, sizeof(job->message), "%s", err_message());
-        snprintf(job->hint, sizeof(job->hint), "%s", err_hint_text());
-    }
+    if (!job->ok)
+        job->err = err_save();
     return NULL;
 }
 
@@ -420,7 +415,7 @@ static bool sw_promote_switch(Sw *s, bool *maybe)
                             "%d sessions reconnected to the new primary, %d failed (%.1f ms)",
                             job.rep.switched, job.rep.failed, job.rep.switch_ms);
     } else {
-        switchover_step_end(s->r, SW_STEP_SWITCH, false, job.ended, "%s", job.message);
+        switchover_step_end(s->r, SW_STEP_SWITCH, false, job.ended, "%s", job.err.message);
     }
     if (promoted) {
         s->r->promoted = true;
@@ -435,12 +430,8 @@ static bool sw_promote_switch(Sw *s, bool *maybe)
     }
     if (!promoted)
         return err_set(code, "%s", why);
-    if (!job.ok) {
-        err_set(job.code, "%s", job.message);
-        if (job.hint[0])
-            err_hint("%s", job.hint);
-        return false;
-    }
+    if (!job.ok)
+        return err_restore(&job.err);
     return true;
 }
 

@@ -100,7 +100,7 @@ typedef struct {
     size_t len;
     Buf out;
     bool ok;
-    char msg[256]; /* the error, which is per thread */
+    ErrSaved err; /* the error slot is per thread */
 } FrameJob;
 
 static void *frame_job_run(void *arg)
@@ -108,7 +108,7 @@ static void *frame_job_run(void *arg)
     FrameJob *job = arg;
     job->ok = compress_zstd_checksummed(job->level, job->src, job->len, &job->out);
     if (!job->ok)
-        snprintf(job->msg, sizeof(job->msg), "%s", err_message());
+        job->err = err_save();
     return NULL;
 }
 
@@ -133,7 +133,7 @@ bool obj_encode_named(Codec codec, int level, const void *raw, size_t len, Buf *
     else if (half < len && ok)
         frame_job_run(&second);
     if (ok && half < len && !second.ok)
-        ok = err_set(DD_EXIT_FAIL, "%s", second.msg);
+        ok = err_restore(&second.err);
     if (ok)
         buf_append(out, second.out.data, second.out.len);
     buf_free(&second.out);
