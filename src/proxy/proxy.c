@@ -586,7 +586,6 @@ Proxy *proxy_new(const ProxyOptions *opt)
 {
     Proxy *p = xcalloc(1, sizeof(Proxy));
     p->opt = *opt;
-    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     signal(SIGPIPE, SIG_IGN);
     p->base = event_base_new();
     if (!p->base) {

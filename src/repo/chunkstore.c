@@ -72,10 +72,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rand.h"
 #include "common/timeutil.h"
 #include "repo/object.h"
 
@@ -376,20 +376,6 @@ bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *
 
 /* ---- write side ---- */
 
-static void random_name(char out[33])
-{
-    uint8_t r[16];
-    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        /* getrandom on Linux does not fail for 16 bytes once booted; be safe anyway */
-        uint64_t t = (uint64_t)(time_wall() * 1e9);
-        memcpy(r, &t, sizeof(t));
-        uint64_t p = (uint64_t)getpid() ^ (uint64_t)(uintptr_t)out;
-        memcpy(r + 8, &p, sizeof(p));
-    }
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
 /* Serialise pack p's index (layout at the top of this file). */
 static void index_build(const Pack *p, Buf *out)
 {
@@ -451,7 +437,7 @@ bool chunkstore_int_append(ChunkStore *cs, const ChunkIndexEntry *tmpl, const ui
 {
     if (!cs->open_w) {
         char name[33];
-        random_name(name);
+        rand_hex(name, 16);
         char *path = chunkstore_int_path(name, "pack");
         cs->open_w = storage_write_begin(repo_storage(cs->repo), path);
         free(path);
