@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/testpoint.h"
 #include "common/workers.h"
@@ -85,24 +86,6 @@ static void copy_check_pages(Copy *c, const DatadirEntry *e, int fd, uint64_t of
     }
 }
 
-/* Read exactly len bytes at offset, or fewer at the end of the file. */
-static bool copy_read(int fd, const char *path, uint8_t *buf, size_t len, uint64_t offset,
-                      size_t *got)
-{
-    *got = 0;
-    while (*got < len) {
-        ssize_t n = pread(fd, buf + *got, len - *got, (off_t)(offset + *got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not read file \"%s\"", path);
-        if (n == 0)
-            break;
-        *got += (size_t)n;
-    }
-    return true;
-}
-
 static int prev_cmp(const void *key, const void *elem)
 {
     return strcmp(key, ((const ManifestFile *)elem)->path);
@@ -137,7 +120,7 @@ static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
         uint64_t offset = (uint64_t)(u->first + i) * cs;
         uint64_t want = e->size - offset < cs ? e->size - offset : cs;
         size_t got = 0;
-        ok = copy_read(fd, e->fullpath, buf, (size_t)want, offset, &got);
+        ok = fs_pread_full(fd, buf, (size_t)want, offset, &got, e->fullpath);
         if (!ok || got == 0)
             break; /* the file shrank: this and later chunks stay empty */
         ManifestChunk *mc = &c->chunks[u->file][u->first + i];

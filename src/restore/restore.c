@@ -47,37 +47,12 @@ typedef struct {
     Buf raw, disk;
 } Worker;
 
-static bool pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off, const char *path)
-{
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not write file \"%s\"", path);
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
-}
-
 /* Read what is on disk at off (up to len bytes; fewer at the end of the file). */
 static bool pread_some(int fd, Buf *b, size_t len, uint64_t off, const char *path)
 {
     buf_reset(b);
     buf_reserve(b, len);
-    while (b->len < len) {
-        ssize_t n = pread(fd, b->data + b->len, len - b->len, (off_t)(off + b->len));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not read file \"%s\"", path);
-        if (n == 0)
-            break;
-        b->len += (size_t)n;
-    }
-    return true;
+    return fs_pread_full(fd, b->data, len, off, &b->len, path);
 }
 
 /* Write (or, with delta, check and rewrite) the chunks of one unit. */
@@ -106,7 +81,7 @@ static bool unit_restore(Job *j, Workers *w, ChunkReader *rd, const PlanUnit *u,
                 err_context("restoring file \"%s\" of the backup", f->path);
                 err_hint("run \"drydock verify\"; restore another backup with --backup ID");
             }
-            ok = ok && pwrite_all(fd, raw->data, raw->len, off, path);
+            ok = ok && fs_pwrite_all(fd, raw->data, raw->len, off, path);
             if (ok)
                 atomic_fetch_add(&j->written, c->len);
         }
