@@ -58,7 +58,10 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
     if (!cfg)
         return DD_EXIT_CONFIG;
     ExpireResult r;
-    if (!expire_run(cfg, opts, &r))
+    Repo *repo = NULL;
+    bool ok = repo_open(cfg, &repo) && expire_run(repo, opts, &r);
+    repo_close(repo);
+    if (!ok)
         return cli_fail();
     char freed[16];
     progress_format_bytes((double)r.gc.bytes_freed, freed, sizeof(freed));

@@ -27,6 +27,12 @@ typedef struct {
     Codec compress;
     int compress_level;
     int archive_timeout; /* seconds: check / backup wait for WAL this long */
+    char *repo_type;     /* "posix" | "s3" */
+    char *s3_endpoint, *s3_bucket, *s3_region, *s3_prefix;
+    char *s3_uri_style; /* "path" | "host" */
+    char *s3_credentials_file, *s3_ca_file;
+    char *s3_verify_tls; /* "yes" | "no" */
+    int s3_retry_timeout, s3_lock_lease;
 
     /* [cluster] */
     char *primary;      /* libpq conninfo */
