@@ -85,19 +85,24 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
 /*
  * Remove the temporary files of writers killed mid-write (a backup's pack,
  * a manifest, a wal-push): invisible to every reader, but they use space.
- * Only files whose writer is dead go (storage_remove_orphans).
+ * Only files whose writer is dead go (storage_remove_orphans): in packs/
+ * and backups/ any unfinished upload is dead, since expire holds the backup
+ * lock; in wal/ a wal-push may be running, so an upload must be an hour old.
  */
+#define EXPIRE_WAL_ORPHAN_AGE 3600.0
+
 static bool expire_orphans(Repo *repo, ExpireResult *out)
 {
     Storage *st = repo_storage(repo);
     StrList dirs = {0};
-    bool ok = storage_remove_orphans(st, "packs", &out->temps_removed) &&
-              storage_remove_orphans(st, MANIFEST_DIR, &out->temps_removed) &&
-              storage_remove_orphans(st, "wal/history", &out->temps_removed) &&
-              storage_list(st, "wal", &dirs);
+    bool ok =
+        storage_remove_orphans(st, "packs", 0, &out->temps_removed) &&
+        storage_remove_orphans(st, MANIFEST_DIR, 0, &out->temps_removed) &&
+        storage_remove_orphans(st, "wal/history", EXPIRE_WAL_ORPHAN_AGE, &out->temps_removed) &&
+        storage_list(st, "wal", &dirs);
     for (size_t i = 0; ok && i < dirs.len; i++) {
         char *dir = xasprintf("wal/%s", dirs.items[i]);
-        ok = storage_remove_orphans(st, dir, &out->temps_removed);
+        ok = storage_remove_orphans(st, dir, EXPIRE_WAL_ORPHAN_AGE, &out->temps_removed);
         free(dir);
     }
     strlist_free(&dirs);
@@ -152,18 +157,14 @@ static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
     return ok;
 }
 
-bool expire_run(const Config *cfg, ExpireOpts opts, ExpireResult *out)
+bool expire_run(Repo *repo, ExpireOpts opts, ExpireResult *out)
 {
     memset(out, 0, sizeof(*out));
-    Repo *repo = NULL;
     RepoLock *lock = NULL, *chunks = NULL;
-    if (!repo_open(cfg, &repo))
-        return false;
-    bool ok = repo_lock_acquire(repo_path(repo), "backup", "expire", &lock) &&
-              repo_lock_acquire(repo_path(repo), "chunks", "expire", &chunks) &&
+    bool ok = repo_lock(repo, REPO_LOCK_BACKUP, "expire", &lock) &&
+              repo_lock(repo, REPO_LOCK_CHUNKS, "expire", &chunks) &&
               expire_locked(repo, opts, out);
     repo_lock_release(chunks);
     repo_lock_release(lock);
-    repo_close(repo);
     return ok;
 }

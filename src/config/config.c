@@ -20,43 +20,68 @@
 
 #include "common/mem.h"
 
-typedef enum { KEY_STRING, KEY_PATH, KEY_INT, KEY_CODEC, KEY_AUTH, KEY_ADDR, KEY_LOGDEST } KeyType;
+typedef enum {
+    KEY_STRING,
+    KEY_PATH,
+    KEY_INT,
+    KEY_CODEC,
+    KEY_AUTH,
+    KEY_ADDR,
+    KEY_LOGDEST,
+    KEY_CHOICE
+} KeyType;
 
 typedef struct {
     const char *section;
     const char *key;
     KeyType type;
     size_t offset;
-    const char *def; /* default as text, or NULL for "unset" */
-    long min, max;   /* KEY_INT */
+    const char *def;     /* default as text, or NULL for "unset" */
+    long min, max;       /* KEY_INT */
+    const char *choices; /* KEY_CHOICE: "a|b|c", stored as the string */
 } ConfigKey;
 
 #define STR_KEY(s, k, field, d)                                                                    \
     {                                                                                              \
-        s, k, KEY_STRING, offsetof(Config, field), d, 0, 0                                         \
+        s, k, KEY_STRING, offsetof(Config, field), d, 0, 0, NULL                                   \
     }
 #define PATH_KEY(s, k, field, d)                                                                   \
     {                                                                                              \
-        s, k, KEY_PATH, offsetof(Config, field), d, 0, 0                                           \
+        s, k, KEY_PATH, offsetof(Config, field), d, 0, 0, NULL                                     \
     }
 #define ADDR_KEY(s, k, field, d)                                                                   \
     {                                                                                              \
-        s, k, KEY_ADDR, offsetof(Config, field), d, 0, 0                                           \
+        s, k, KEY_ADDR, offsetof(Config, field), d, 0, 0, NULL                                     \
+    }
+#define CHOICE_KEY(s, k, field, d, choices)                                                        \
+    {                                                                                              \
+        s, k, KEY_CHOICE, offsetof(Config, field), d, 0, 0, choices                                \
     }
 #define INT_KEY(s, k, field, d, lo, hi)                                                            \
     {                                                                                              \
-        s, k, KEY_INT, offsetof(Config, field), d, lo, hi                                          \
+        s, k, KEY_INT, offsetof(Config, field), d, lo, hi, NULL                                    \
     }
 
 static const ConfigKey config_keys[] = {
     {"global", "log-destination", KEY_LOGDEST, offsetof(Config, log_destination), "stderr", 0, 0},
 
     PATH_KEY("repository", "path", repo_path, NULL),
-    {"repository", "compress", KEY_CODEC, offsetof(Config, compress), "zstd", 0, 0},
+    {"repository", "compress", KEY_CODEC, offsetof(Config, compress), "zstd", 0, 0, NULL},
     INT_KEY("repository", "compress-level", compress_level, "3", 0, 19),
     INT_KEY("repository", "archive-timeout", archive_timeout, "60", 1, 86400),
     INT_KEY("repository", "keep-backups", keep_backups, "0", 0, 100000),
     INT_KEY("repository", "keep-days", keep_days, "0", 0, 100000),
+    CHOICE_KEY("repository", "type", repo_type, "posix", "posix|s3"),
+    STR_KEY("repository", "s3-endpoint", s3_endpoint, NULL),
+    STR_KEY("repository", "s3-bucket", s3_bucket, NULL),
+    STR_KEY("repository", "s3-region", s3_region, "us-east-1"),
+    STR_KEY("repository", "s3-prefix", s3_prefix, NULL),
+    CHOICE_KEY("repository", "s3-uri-style", s3_uri_style, "path", "path|host"),
+    PATH_KEY("repository", "s3-credentials-file", s3_credentials_file, NULL),
+    PATH_KEY("repository", "s3-ca-file", s3_ca_file, NULL),
+    CHOICE_KEY("repository", "s3-verify-tls", s3_verify_tls, "yes", "yes|no"),
+    INT_KEY("repository", "s3-retry-timeout", s3_retry_timeout, "60", 1, 86400),
+    INT_KEY("repository", "s3-lock-lease", s3_lock_lease, "60", 2, 86400),
 
     STR_KEY("cluster", "primary", primary, NULL),
     PATH_KEY("cluster", "primary-data", primary_data, NULL),
@@ -66,7 +91,7 @@ static const ConfigKey config_keys[] = {
 
     ADDR_KEY("proxy", "listen", proxy_listen, "127.0.0.1:6432"),
     ADDR_KEY("proxy", "admin", proxy_admin, "127.0.0.1:6480"),
-    {"proxy", "auth", KEY_AUTH, offsetof(Config, proxy_auth), "scram-sha-256", 0, 0},
+    {"proxy", "auth", KEY_AUTH, offsetof(Config, proxy_auth), "scram-sha-256", 0, 0, NULL},
     PATH_KEY("proxy", "credentials", proxy_credentials, "/etc/drydock/credentials"),
     STR_KEY("proxy", "server", proxy_server, NULL),
     INT_KEY("proxy", "login-timeout", proxy_login_timeout, "10", 1, 3600),
@@ -123,6 +148,23 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
             return false;
         }
         *(int *)field = (int)v;
+        return true;
+    }
+    case KEY_CHOICE: {
+        size_t n = strlen(value);
+        const char *c = k->choices;
+        bool match = false;
+        while (*c && !match) {
+            size_t seg = strcspn(c, "|");
+            match = seg == n && strncmp(c, value, n) == 0;
+            c += seg + (c[seg] == '|');
+        }
+        if (!match) {
+            snprintf(why, len, "expected one of %s, got \"%s\"", k->choices, value);
+            return false;
+        }
+        free(*(char **)field);
+        *(char **)field = xstrdup(value);
         return true;
     }
     case KEY_CODEC:
@@ -290,7 +332,7 @@ void config_free(Config *cfg)
 {
     for (size_t i = 0; i < N_KEYS; i++) {
         KeyType t = config_keys[i].type;
-        if (t == KEY_STRING || t == KEY_PATH || t == KEY_ADDR) {
+        if (t == KEY_STRING || t == KEY_PATH || t == KEY_ADDR || t == KEY_CHOICE) {
             char **field = (char **)((char *)cfg + config_keys[i].offset);
             free(*field);
             *field = NULL;

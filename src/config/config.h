@@ -33,6 +33,12 @@ typedef struct {
     int archive_timeout; /* seconds: check / backup wait for WAL this long */
     int keep_backups;    /* retention applied by a bare "expire": 0 = not set */
     int keep_days;       /* likewise, in days */
+    char *repo_type;     /* "posix" | "s3" */
+    char *s3_endpoint, *s3_bucket, *s3_region, *s3_prefix;
+    char *s3_uri_style; /* "path" | "host" */
+    char *s3_credentials_file, *s3_ca_file;
+    char *s3_verify_tls; /* "yes" | "no" */
+    int s3_retry_timeout, s3_lock_lease;
 
     /* [cluster] */
     char *primary;      /* libpq conninfo */

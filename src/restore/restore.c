@@ -378,7 +378,7 @@ bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out)
     memset(out, 0, sizeof(*out));
     /* Shared with other readers; expire, which removes chunks, waits for none. */
     RepoLock *lock = NULL;
-    bool ok = repo_lock_acquire_shared(repo_path(repo), "chunks", "restore", &lock) &&
+    bool ok = repo_lock(repo, REPO_LOCK_CHUNKS_SHARED, "restore", &lock) &&
               restore_locked(repo, o, out, t0);
     repo_lock_release(lock);
     out->duration = time_mono() - t0;
