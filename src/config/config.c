@@ -63,7 +63,8 @@ typedef struct {
     }
 
 static const ConfigKey config_keys[] = {
-    {"global", "log-destination", KEY_LOGDEST, offsetof(Config, log_destination), "stderr", 0, 0},
+    {"global", "log-destination", KEY_LOGDEST, offsetof(Config, log_destination), "stderr", 0, 0,
+     NULL},
 
     PATH_KEY("repository", "path", repo_path, NULL),
     {"repository", "compress", KEY_CODEC, offsetof(Config, compress), "zstd", 0, 0, NULL},
