@@ -49,11 +49,11 @@
  *     packs that have an index; a pack without one is an interrupted write.
  *  5. Entries of an index cover their pack exactly: sorted by offset, each
  *     starting where the previous ended, the last ending at pack_size.
- *  7. A delta whose base chain is not complete in the store (its base's
- *     pack was removed while the delta's own pack was about to be: a kill in
- *     the middle of gc) is an orphan: it is treated as absent (has() is
- *     false, a backup stores the chunk again, gc collects it), so no backup
- *     can ever come to reference it.
+ *  7. A delta whose base chain is not complete in the store (gc removed its
+ *     base, which no kept backup needed, while the dead delta stayed in a
+ *     pack kept whole; or a kill in the middle of gc) is an orphan: it is
+ *     treated as absent (has() is false, a backup stores the chunk again, gc
+ *     collects it), so no backup can ever come to reference it.
  *  6. The same chunk may appear in two indexes only while expire rewrites a
  *     pack (new pack committed before the old index is removed); the loader
  *     keeps the first, and both copies are valid.

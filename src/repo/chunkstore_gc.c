@@ -185,10 +185,12 @@ static bool gc_pack_kept(const Pack *p, ChunkLiveFn live, void *ctx)
 }
 
 /*
- * Close liveness over delta bases until nothing changes: a delta that stays
- * in the store (because it is live, or because its pack is kept whole) keeps
- * its base, so that no chunk the store holds ever lacks its base (a later
- * backup may reuse any chunk the store holds).
+ * Close liveness over delta bases until nothing changes: a live delta keeps
+ * its base (transitively, chains are at most CHUNKSTORE_DELTA_MAX_DEPTH
+ * long). Liveness starts from the caller's chunks (the kept manifests) only:
+ * a dead delta keeps nothing alive, even when its pack stays whole, so that
+ * dead chains do not hold each other's packs. Such a delta may lose its base;
+ * it is then an orphan (invariant 7 in chunkstore.c): absent, never reused.
  */
 static void gc_close_bases(ChunkStore *cs, GcLive *g)
 {
@@ -198,11 +200,10 @@ static void gc_close_bases(ChunkStore *cs, GcLive *g)
             Pack *p = &cs->packs[pi];
             if (!p->committed || p->removed)
                 continue;
-            bool kept = gc_pack_kept(p, gc_is_live, g);
             for (size_t i = 0; i < p->n; i++) {
                 const ChunkIndexEntry *e = &p->entries[i];
                 if (e->kind != CHUNK_DELTA || chunkstore_int_orphan(p, i) ||
-                    (!kept && !gc_is_live(g, e->sha256)) || gc_is_live(g, e->base))
+                    !gc_is_live(g, e->sha256) || gc_is_live(g, e->base))
                     continue;
                 if (g->n == g->cap) {
                     g->cap = g->cap ? g->cap * 2 : 256;

@@ -306,7 +306,7 @@ bool walarchive_exists(Repo *repo, const char *name, bool *exists)
     return ok;
 }
 
-bool walarchive_list_segments(Repo *repo, StrList *out)
+static bool walarchive_list(Repo *repo, bool segments_only, StrList *out)
 {
     StrList dirs = {0};
     bool ok = storage_list(repo_storage(repo), "wal", &dirs);
@@ -318,7 +318,8 @@ bool walarchive_list_segments(Repo *repo, StrList *out)
         ok = storage_list(repo_storage(repo), dir, &names);
         for (size_t j = 0; ok && j < names.len; j++) {
             WalFileName wn;
-            if (strlen(names.items[j]) == 24 && wal_name_parse(names.items[j], &wn))
+            if ((!segments_only || strlen(names.items[j]) == 24) &&
+                wal_name_parse(names.items[j], &wn) && wn.kind != WAL_FILE_HISTORY)
                 strlist_push(out, names.items[j]);
         }
         strlist_free(&names);
@@ -326,7 +327,17 @@ bool walarchive_list_segments(Repo *repo, StrList *out)
     }
     strlist_free(&dirs);
     if (ok)
-        err_clear(); /* names that are not segments were skipped, not errors */
+        err_clear(); /* names that are not WAL files were skipped, not errors */
     strlist_sort(out);
     return ok;
+}
+
+bool walarchive_list_segments(Repo *repo, StrList *out)
+{
+    return walarchive_list(repo, true, out);
+}
+
+bool walarchive_list_files(Repo *repo, StrList *out)
+{
+    return walarchive_list(repo, false, out);
 }

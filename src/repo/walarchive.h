@@ -47,4 +47,11 @@ DD_MUST_CHECK bool walarchive_exists(Repo *repo, const char *name, bool *exists)
  */
 DD_MUST_CHECK bool walarchive_list_segments(Repo *repo, StrList *out);
 
+/*
+ * Every archived file under the segment directories (segments, .partial and
+ * .backup files) of all timelines, sorted; for expire, which removes them all
+ * below the oldest kept backup's start.
+ */
+DD_MUST_CHECK bool walarchive_list_files(Repo *repo, StrList *out);
+
 #endif

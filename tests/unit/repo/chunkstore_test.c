@@ -469,6 +469,61 @@ static void test_delta(void **state)
     store_close(repo, cs);
 }
 
+/* Fill buf with bytes that do not compress (xorshift from seed). */
+static void make_noise(uint8_t *buf, size_t len, uint64_t seed)
+{
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (uint8_t)x;
+    }
+}
+
+/*
+ * Liveness starts from the caller's chunks only (issue 16): a dead delta in a
+ * pack that stays whole (mostly alive) does not keep its base's pack, and the
+ * delta left without its base is absent. Failed before the fix: the dead
+ * delta kept its base, so the base's pack (nothing in it needed) stayed.
+ */
+static void test_gc_dead_delta_frees_base(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    store_open(&repo, &cs);
+    enum { LEN = 8 * 8192 };
+    static uint8_t base[LEN], next[LEN], kept[LEN];
+    make_noise(base, LEN, 1);
+    make_noise(kept, LEN, 2);
+    memcpy(next, base, LEN);
+    next[2 * 8192 + 7] ^= 0x40;
+    uint8_t sb[SHA256_LEN], sn[SHA256_LEN], sk[SHA256_LEN];
+    sha256(base, LEN, sb);
+    sha256(next, LEN, sn);
+    sha256(kept, LEN, sk);
+    uint64_t stored;
+    size_t n0 = chunkstore_npacks(cs);
+    assert_true(chunkstore_put(cs, sb, base, LEN, &stored));
+    assert_true(chunkstore_flush(cs));
+    assert_true(chunkstore_put_delta(cs, sn, next, LEN, sb, &stored));
+    assert_true(chunkstore_put(cs, sk, kept, LEN, &stored));
+    assert_true(chunkstore_flush(cs));
+    assert_int_equal(chunkstore_npacks(cs), n0 + 2);
+    ChunkGcStats gs;
+    assert_true(chunkstore_gc(cs, live_one, sk, &gs)); /* only "kept" is needed */
+    chunkstore_close(cs);
+    assert_true(chunkstore_open(repo, &cs));
+    assert_int_equal(chunkstore_npacks(cs), 1);
+    assert_true(chunkstore_has(cs, sk));
+    assert_false(chunkstore_has(cs, sb));
+    assert_false(chunkstore_has(cs, sn)); /* its base is gone: an orphan, absent */
+    Buf raw = {0};
+    assert_true(chunkstore_get(cs, sk, &raw));
+    assert_memory_equal(raw.data, kept, LEN);
+    buf_free(&raw);
+    store_close(repo, cs);
+}
+
 /* A delta whose base's pack is gone (a kill in gc) is treated as absent and stored again. */
 static void test_orphan_delta(void **state)
 {
@@ -526,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_gc),
         cmocka_unit_test(test_delta),
         cmocka_unit_test(test_orphan_delta),
+        cmocka_unit_test(test_gc_dead_delta_frees_base),
         cmocka_unit_test(test_reader_cache),
         cmocka_unit_test(test_reader_damage),
         cmocka_unit_test(test_reader_threads),
