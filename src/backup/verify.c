@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/testpoint.h"
 #include "pg/wal.h"
 #include "repo/chunkstore.h"
 #include "repo/lock.h"
@@ -27,9 +28,18 @@ typedef struct {
     uint64_t first_seg, last_seg;
 } BackupRange;
 
+/* A chunk name a damaged pack still shows (chunkstore_scan_damaged), and that pack. */
+typedef struct {
+    uint8_t sha[SHA256_LEN];
+    size_t pack;
+} LostChunk;
+
 typedef struct {
     Repo *repo;
     ChunkStore *cs;
+    LostChunk *lost; /* sorted by name */
+    size_t nlost, caplost;
+    size_t cur_pack; /* the damaged pack being scanned */
     VerifyReport *r;
     Progress *progress;
     uint8_t (*bad)[SHA256_LEN];
@@ -62,6 +72,8 @@ static int sha_cmp(const void *a, const void *b)
     return memcmp(a, b, SHA256_LEN);
 }
 
+/* One line per problem: a pack-wide one (a truncated pack) is reported for each
+ * of its chunks with the same message, and printed once. */
 static void bad_chunk(void *ctx, const uint8_t sha[SHA256_LEN], const char *message)
 {
     Verify *v = ctx;
@@ -71,7 +83,28 @@ static void bad_chunk(void *ctx, const uint8_t sha[SHA256_LEN], const char *mess
     }
     memcpy(v->bad[v->nbad++], sha, SHA256_LEN);
     v->r->chunks_bad++;
-    problem(v->r, "%s", message);
+    StrList *pl = &v->r->problems;
+    if (pl->len == 0 || strcmp(pl->items[pl->len - 1], message) != 0)
+        problem(v->r, "%s", message);
+}
+
+static void lost_chunk(void *ctx, const uint8_t sha[SHA256_LEN])
+{
+    Verify *v = ctx;
+    if (v->nlost == v->caplost) {
+        v->caplost = v->caplost ? v->caplost * 2 : 256;
+        v->lost = xrealloc(v->lost, v->caplost * sizeof(LostChunk));
+    }
+    memcpy(v->lost[v->nlost].sha, sha, SHA256_LEN);
+    v->lost[v->nlost++].pack = v->cur_pack;
+}
+
+/* The damaged pack that showed sha, or SIZE_MAX. */
+static size_t lost_pack(const Verify *v, const uint8_t *sha)
+{
+    const LostChunk *l =
+        v->nlost ? bsearch(sha, v->lost, v->nlost, sizeof(LostChunk), sha_cmp) : NULL;
+    return l ? l->pack : SIZE_MAX;
 }
 
 static bool verify_packs(Verify *v)
@@ -89,6 +122,10 @@ static bool verify_packs(Verify *v)
     for (size_t i = 0; i < np; i++) {
         size_t n;
         const ChunkIndexEntry *e = chunkstore_pack_entries(v->cs, i, &n);
+        if (chunkstore_pack_damaged(v->cs, i)) {
+            v->cur_pack = i;
+            chunkstore_scan_damaged(v->cs, i, lost_chunk, v);
+        }
         if (n == 0)
             continue;
         v->r->packs++;
@@ -102,13 +139,27 @@ static bool verify_packs(Verify *v)
         progress_end_phase(v->progress);
     if (v->nbad > 0)
         qsort(v->bad, v->nbad, SHA256_LEN, sha_cmp);
+    if (v->nlost > 0)
+        qsort(v->lost, v->nlost, sizeof(LostChunk), sha_cmp);
     return true;
+}
+
+/* Name the damaged packs (flags: the packs this backup needs) that break backup id. */
+static void verify_lost_packs(Verify *v, const char *id, const bool *flags)
+{
+    for (size_t p = 0; p < chunkstore_npacks(v->cs); p++)
+        if (flags[p])
+            problem(v->r,
+                    "backup %s cannot be restored: it needs chunks of pack \"%s\", whose index "
+                    "is damaged",
+                    id, chunkstore_pack_name(v->cs, p));
 }
 
 /* Check one manifest's chunk references; returns the number of problems. */
 static uint64_t verify_references(Verify *v, const Manifest *m)
 {
     uint64_t bad = 0;
+    bool *lost = v->nlost ? xcalloc(chunkstore_npacks(v->cs), sizeof(bool)) : NULL;
     for (size_t f = 0; f < m->nfiles; f++) {
         const ManifestFile *mf = &m->files[f];
         for (size_t c = 0; c < mf->nchunks; c++) {
@@ -120,6 +171,9 @@ static uint64_t verify_references(Verify *v, const Manifest *m)
                 what = "missing", v->r->chunks_missing++;
             if (!what)
                 continue;
+            size_t lp = lost ? lost_pack(v, sha) : SIZE_MAX;
+            if (lp != SIZE_MAX)
+                lost[lp] = true;
             if (bad++ < VERIFY_LINES_PER_BACKUP) {
                 char hex[SHA256_HEX_LEN + 1];
                 sha256_hex(sha, hex);
@@ -131,14 +185,18 @@ static uint64_t verify_references(Verify *v, const Manifest *m)
     if (bad > VERIFY_LINES_PER_BACKUP)
         problem(v->r, "backup %s: %" PRIu64 " more damaged or missing chunks", m->id,
                 bad - VERIFY_LINES_PER_BACKUP);
+    if (lost)
+        verify_lost_packs(v, m->id, lost);
+    free(lost);
     return bad;
 }
 
-static bool verify_manifests(Verify *v)
+/* The manifests listed before the indexes were read (verify_run says why). */
+static bool verify_manifests(Verify *v, const StrList *listed)
 {
     StrList ids = {0};
-    if (!manifest_list(v->repo, &ids))
-        return false;
+    for (size_t i = 0; i < listed->len; i++)
+        strlist_push(&ids, listed->items[i]);
     v->ranges = xcalloc(ids.len + 1, sizeof(BackupRange));
     uint32_t seg_size = repo_wal_seg_size(v->repo);
     for (size_t i = 0; i < ids.len; i++) {
@@ -287,16 +345,27 @@ bool verify_run(const Config *cfg, Progress *progress, VerifyReport *r)
         repo_close(v.repo);
         return false;
     }
+    /*
+     * The manifests are listed before the indexes are read: a backup commits
+     * its packs and indexes before its manifest, so every listed manifest's
+     * chunks are in indexes read afterwards. (Read the other way round, a
+     * backup committing in between looked like missing chunks.)
+     */
+    StrList ids = {0};
     StrList damaged = {0};
-    bool ok = chunkstore_open_lenient(v.repo, &v.cs, &damaged);
+    bool ok = manifest_list(v.repo, &ids) && chunkstore_open_lenient(v.repo, &v.cs, &damaged);
+    if (ok)
+        testpoint_pause("verify-indexes"); /* indexes read, manifests not loaded yet */
     for (size_t i = 0; i < damaged.len; i++)
-        problem(r, "%s", damaged.items[i]);
+        problem(r, "%s: its pack's chunks are treated as missing", damaged.items[i]);
     strlist_free(&damaged);
-    ok = ok && verify_packs(&v) && verify_manifests(&v) && verify_wal(&v);
+    ok = ok && verify_packs(&v) && verify_manifests(&v, &ids) && verify_wal(&v);
+    strlist_free(&ids);
     for (size_t i = 0; i < v.nranges; i++)
         free(v.ranges[i].id);
     free(v.ranges);
     free(v.bad);
+    free(v.lost);
     chunkstore_close(v.cs);
     repo_lock_release(lock);
     repo_close(v.repo);
