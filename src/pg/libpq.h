@@ -12,6 +12,7 @@
 
 #define LIBPQ_FUNCTIONS(X)                                                                         \
     X(PQclear)                                                                                     \
+    X(PQconndefaults)                                                                              \
     X(PQconnectdbParams)                                                                           \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
@@ -26,6 +27,7 @@
     X(PQport)                                                                                      \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
+    X(PQsetNoticeProcessor)                                                                        \
     X(PQstatus)
 
 enum {
@@ -40,6 +42,7 @@ void *libpq_fn(int i);
 
 #define LIBPQ_CALL(f)        ((__typeof__(f) *)libpq_fn(LIBPQ_##f))
 #define PQclear              LIBPQ_CALL(PQclear)
+#define PQconndefaults       LIBPQ_CALL(PQconndefaults)
 #define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
 #define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
 #define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)
@@ -54,6 +57,7 @@ void *libpq_fn(int i);
 #define PQport               LIBPQ_CALL(PQport)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
+#define PQsetNoticeProcessor LIBPQ_CALL(PQsetNoticeProcessor)
 #define PQstatus             LIBPQ_CALL(PQstatus)
 
 #endif

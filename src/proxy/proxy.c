@@ -81,16 +81,11 @@ static bool resolve(const char *host, const char *port, ServerTarget *t)
 bool proxy_target_init(ServerTarget *t, const char *conninfo)
 {
     memset(t, 0, sizeof(*t));
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
-    if (!opts) {
-        err_set(DD_EXIT_CONFIG, "invalid server connection string: %s",
-                errmsg ? errmsg : "out of memory");
-        if (errmsg)
-            PQfreemem(errmsg);
-        err_hint("give a libpq conninfo such as \"host=127.0.0.1 port=5432\"");
+    if (!pg_conninfo_check(conninfo, "server"))
         return false;
-    }
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    if (!opts)
+        return err_set(DD_EXIT_CONFIG, "invalid connection string for the server: out of memory");
     char host[256] = "/var/run/postgresql", port[16] = "5432";
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val || !o->val[0])
