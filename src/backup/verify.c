@@ -21,6 +21,8 @@
 #include "repo/walarchive.h"
 
 #define VERIFY_LINES_PER_BACKUP 10
+#define VERIFY_MAX_PROBLEMS     1000 /* a hand-edited manifest can name billions */
+#define VERIFY_MAX_STR          "1000"
 
 typedef struct {
     char *id;
@@ -49,8 +51,16 @@ typedef struct {
 } Verify;
 
 static void problem(VerifyReport *r, const char *fmt, ...) DD_PRINTF(2, 3);
+/* Collect one problem line; past VERIFY_MAX_PROBLEMS, one last line says so. */
 static void problem(VerifyReport *r, const char *fmt, ...)
 {
+    if (r->problems.len > VERIFY_MAX_PROBLEMS)
+        return;
+    if (r->problems.len == VERIFY_MAX_PROBLEMS) {
+        strlist_push(&r->problems,
+                     "more problems were found; only the first " VERIFY_MAX_STR " are listed");
+        return;
+    }
     char line[1536];
     va_list ap;
     va_start(ap, fmt);
@@ -165,10 +175,17 @@ static uint64_t verify_references(Verify *v, const Manifest *m)
         for (size_t c = 0; c < mf->nchunks; c++) {
             const uint8_t *sha = mf->chunks[c].sha256;
             const char *what = NULL;
+            char len_what[96];
+            uint32_t raw_len = 0;
             if (v->nbad && bsearch(sha, v->bad, v->nbad, SHA256_LEN, sha_cmp))
                 what = "damaged";
-            else if (!chunkstore_has(v->cs, sha))
+            else if (!chunkstore_raw_len(v->cs, sha, &raw_len))
                 what = "missing", v->r->chunks_missing++;
+            else if (raw_len != mf->chunks[c].len) {
+                snprintf(len_what, sizeof(len_what), "%" PRIu32 " bytes, not %" PRIu32, raw_len,
+                         mf->chunks[c].len);
+                what = len_what;
+            }
             if (!what)
                 continue;
             size_t lp = lost ? lost_pack(v, sha) : SIZE_MAX;
@@ -246,6 +263,7 @@ static void verify_segment_impact(Verify *v, const char *name, const char *what)
                 name, what, wn.tli);
 }
 
+/* Read one WAL archive object back; a history or backup file's content is checked too. */
 static bool verify_one_object(Verify *v, const char *path, const char *name, bool *ok_out)
 {
     Buf raw = {0};
@@ -260,10 +278,72 @@ static bool verify_one_object(Verify *v, const char *path, const char *name, boo
         err_clear();
         *ok_out = false;
     }
+    WalFileName wn;
+    if (*ok_out && found && wal_name_parse(name, &wn) &&
+        !walarchive_check_side(v->repo, &wn, name, raw.data, raw.len)) {
+        problem(v->r, "archived %s: restores that need it fail to start", err_message());
+        *ok_out = false;
+    }
+    err_clear();
     if (v->progress)
         progress_add(v->progress, raw.len);
-    (void)name;
     buf_free(&raw);
+    return true;
+}
+
+/* The backup history files (.backup) of the archive, checked. */
+static bool verify_backup_files(Verify *v)
+{
+    StrList files = {0};
+    bool ok = walarchive_list_files(v->repo, &files);
+    for (size_t i = 0; ok && i < files.len; i++) {
+        WalFileName wn;
+        if (!wal_name_parse(files.items[i], &wn) || wn.kind != WAL_FILE_BACKUP)
+            continue;
+        char *path = walarchive_path(&wn, files.items[i]);
+        bool good = true;
+        ok = verify_one_object(v, path, files.items[i], &good);
+        free(path);
+    }
+    err_clear();
+    strlist_free(&files);
+    return ok;
+}
+
+/*
+ * The segments a backup needs (start to stop) that are not archived: the
+ * first VERIFY_LINES_PER_BACKUP named, the rest counted from the sorted list
+ * of archived segments, so that a range of billions (a hand-edited stop LSN)
+ * costs no more than the archive's length.
+ */
+static bool verify_backup_wal(Verify *v, const BackupRange *br, const StrList *segs)
+{
+    uint32_t seg_size = repo_wal_seg_size(v->repo);
+    uint64_t named = 0, present = 0, s = br->first_seg;
+    for (; named < VERIFY_LINES_PER_BACKUP && s <= br->last_seg; s++) {
+        char name[32];
+        wal_segment_name(br->tli, s, seg_size, name);
+        bool exists = false;
+        if (!walarchive_exists(v->repo, name, &exists))
+            return false;
+        if (exists)
+            continue;
+        problem(v->r, "WAL segment %s is missing: backup %s cannot be restored", name, br->id);
+        damaged_backup(v->r, br->id);
+        named++;
+    }
+    if (s > br->last_seg)
+        return true;
+    for (size_t i = 0; i < segs->len; i++) { /* archived segments in [s, last] */
+        WalFileName wn;
+        if (wal_name_parse(segs->items[i], &wn) && wn.tli == br->tli &&
+            wal_segno(&wn, seg_size) >= s && wal_segno(&wn, seg_size) <= br->last_seg)
+            present++;
+    }
+    err_clear();
+    uint64_t more = br->last_seg - s + 1 - present;
+    if (more > 0)
+        problem(v->r, "backup %s: %" PRIu64 " more WAL segments missing", br->id, more);
     return true;
 }
 
@@ -305,22 +385,10 @@ static bool verify_wal(Verify *v)
         progress_end_phase(v->progress);
     err_clear();
     /* backups whose WAL is not archived at all (past the last segment) */
-    for (size_t b = 0; ok && b < v->nranges; b++) {
-        for (uint64_t s = v->ranges[b].first_seg; s <= v->ranges[b].last_seg; s++) {
-            char name[32];
-            wal_segment_name(v->ranges[b].tli, s, seg_size, name);
-            bool exists = false;
-            if (!walarchive_exists(v->repo, name, &exists))
-                ok = false;
-            else if (!exists) {
-                problem(v->r, "WAL segment %s is missing: backup %s cannot be restored", name,
-                        v->ranges[b].id);
-                damaged_backup(v->r, v->ranges[b].id);
-            }
-        }
-    }
+    for (size_t b = 0; ok && b < v->nranges; b++)
+        ok = verify_backup_wal(v, &v->ranges[b], &segs);
     StrList hist = {0};
-    ok = ok && storage_list(repo_storage(v->repo), "wal/history", &hist);
+    ok = ok && verify_backup_files(v) && storage_list(repo_storage(v->repo), "wal/history", &hist);
     for (size_t i = 0; ok && i < hist.len; i++) {
         char *path = xasprintf("wal/history/%s", hist.items[i]);
         bool good = true;

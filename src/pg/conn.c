@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/mem.h"
 
 /* Keywords whose value is a secret: shown as "********". */
@@ -129,6 +130,18 @@ static const char *pg_first_line(const char *msg, char *out, size_t len)
     return out;
 }
 
+/*
+ * Server notices (a WARNING such as "terminating connection due to immediate
+ * shutdown") go to the debug log, one line each: libpq's default printed
+ * them raw on stderr, before drydock's own one-line error.
+ */
+static void pg_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char line[512];
+    log_debug("server notice: %s", pg_first_line(message, line, sizeof(line)));
+}
+
 PGconn *pg_connect(const char *conninfo, const char *what)
 {
     if (!pg_conninfo_check(conninfo, what))
@@ -149,6 +162,7 @@ PGconn *pg_connect(const char *conninfo, const char *what)
         PQfinish(conn);
         return NULL;
     }
+    PQsetNoticeProcessor(conn, pg_notice, NULL);
     return conn;
 }
 
@@ -164,8 +178,11 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         char line[512];
-        err_set(DD_EXIT_PG, "query failed: %s",
-                pg_first_line(PQresultErrorMessage(res), line, sizeof(line)));
+        const char *host = PQhost(conn), *port = PQport(conn);
+        err_set(DD_EXIT_PG, "query failed on server \"%s:%s\": %s", host ? host : "?",
+                port ? port : "?",
+                pg_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line,
+                              sizeof(line)));
         PQclear(res);
         return NULL;
     }

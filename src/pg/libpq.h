@@ -22,6 +22,7 @@
     X(PQfreemem)                                                                                   \
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
+    X(PQhost)                                                                                      \
     X(PQnfields)                                                                                   \
     X(PQntuples)                                                                                   \
     X(PQport)                                                                                      \
@@ -52,6 +53,7 @@ void *libpq_fn(int i);
 #define PQfreemem            LIBPQ_CALL(PQfreemem)
 #define PQgetisnull          LIBPQ_CALL(PQgetisnull)
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
+#define PQhost               LIBPQ_CALL(PQhost)
 #define PQnfields            LIBPQ_CALL(PQnfields)
 #define PQntuples            LIBPQ_CALL(PQntuples)
 #define PQport               LIBPQ_CALL(PQport)

@@ -379,6 +379,16 @@ bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN])
     return has;
 }
 
+bool chunkstore_raw_len(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], uint32_t *raw_len)
+{
+    ChunkIndexEntry e;
+    char pack[33];
+    if (!chunkstore_int_lookup(cs, sha256, &e, pack))
+        return false;
+    *raw_len = e.raw_len;
+    return true;
+}
+
 /* Look a committed chunk up: a copy of its entry and pack name. Lock taken here. */
 bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e, char pack[33])
 {

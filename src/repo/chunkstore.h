@@ -34,6 +34,8 @@ void chunkstore_close(ChunkStore *cs);
 
 /* Whether the store holds a chunk (index lookup only; no I/O). */
 bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN]);
+/* Like chunkstore_has(), and the chunk's raw length as its index says. */
+bool chunkstore_raw_len(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], uint32_t *raw_len);
 
 /*
  * Read, verify (invariant 3) and append a chunk's raw content to raw. A

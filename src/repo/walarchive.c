@@ -17,6 +17,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "pg/walside.h"
 #include "repo/object.h"
 
 char *walarchive_path(const WalFileName *n, const char *name)
@@ -127,6 +128,16 @@ static bool same_as_archived(Repo *repo, const char *path, const char *name, con
     return false;
 }
 
+bool walarchive_check_side(Repo *repo, const WalFileName *wn, const char *name, const void *data,
+                           size_t len)
+{
+    if (wn->kind == WAL_FILE_HISTORY)
+        return walside_history_check(wn->tli, data, len);
+    if (wn->kind == WAL_FILE_BACKUP)
+        return walside_backup_check(name, repo_wal_seg_size(repo), data, len);
+    return true;
+}
+
 bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
 {
     char *copy = xstrdup(src_path);
@@ -139,6 +150,12 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     bool ok = wal_name_parse(name, &wn) && wal_file_map(src_path, &data);
     if (ok && (wn.kind == WAL_FILE_SEGMENT || wn.kind == WAL_FILE_PARTIAL))
         ok = check_segment(repo, name, &wn, &data);
+    if (ok && wn.kind != WAL_FILE_SEGMENT && wn.kind != WAL_FILE_PARTIAL) {
+        ok = walarchive_check_side(repo, &wn, name, data.data, data.len);
+        if (!ok)
+            err_hint("PostgreSQL writes this file itself; one it cannot read back would stop "
+                     "every restore past it: replace it with the genuine file (or remove it)");
+    }
     if (!ok)
         goto done;
     path = walarchive_path(&wn, name);
