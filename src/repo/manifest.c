@@ -392,19 +392,11 @@ bool manifest_load(Repo *repo, const char *id, Manifest **out)
                      repo_path(repo));
         err_hint("\"drydock info\" lists the backups");
     }
-    Manifest *m = xcalloc(1, sizeof(*m));
+    Manifest *m = NULL;
     if (ok && found) {
-        json_error_t jerr;
-        json_t *o = json_loadb((const char *)raw.data, raw.len, 0, &jerr);
-        if (!o)
-            ok = err_set(DD_EXIT_CORRUPT, "invalid JSON at line %d: %s", jerr.line, jerr.text);
-        else
-            ok = manifest_from_json(o, m);
+        ok = manifest_parse((const char *)raw.data, raw.len, repo_system_id(repo), &m);
         if (ok && strcmp(m->id, id) != 0)
             ok = err_set(DD_EXIT_CORRUPT, "it holds backup \"%s\"", m->id);
-        if (ok)
-            ok = manifest_check(m, repo_system_id(repo));
-        json_decref(o);
         if (!ok) {
             err_context("manifest \"%s/%s\"", repo_path(repo), path);
             err_hint("the manifest was damaged or edited: run \"drydock verify\"");
@@ -412,6 +404,25 @@ bool manifest_load(Repo *repo, const char *id, Manifest **out)
     }
     buf_free(&raw);
     free(path);
+    if (!ok) {
+        manifest_free(m);
+        return false;
+    }
+    *out = m;
+    return true;
+}
+
+bool manifest_parse(const char *json, size_t len, uint64_t system_id, Manifest **out)
+{
+    Manifest *m = xcalloc(1, sizeof(*m));
+    json_error_t jerr;
+    json_t *o = json_loadb(json, len, 0, &jerr);
+    bool ok = o != NULL;
+    if (!o)
+        err_set(DD_EXIT_CORRUPT, "invalid JSON at line %d: %s", jerr.line, jerr.text);
+    else
+        ok = manifest_from_json(o, m) && manifest_check(m, system_id);
+    json_decref(o);
     if (!ok) {
         manifest_free(m);
         return false;
