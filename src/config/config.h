@@ -11,6 +11,7 @@
 #define DD_CONFIG_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/compress.h"
 #include "common/error.h"
@@ -66,6 +67,8 @@ DD_MUST_CHECK bool config_load(const char *explicit_path, Config *out);
 
 /* Parse configuration text (for tests and fuzzing); name is used in messages. */
 DD_MUST_CHECK bool config_parse_string(const char *text, const char *name, Config *out);
+/* Likewise for len bytes that may hold NULs (a binary file given as configuration). */
+DD_MUST_CHECK bool config_parse_bytes(const char *text, size_t len, const char *name, Config *out);
 
 /* Fail with a clear message when a key a command needs is not set. */
 DD_MUST_CHECK bool config_require(const Config *cfg, const char *section, const char *key,

@@ -22,11 +22,13 @@
     X(PQfreemem)                                                                                   \
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
+    X(PQhost)                                                                                      \
     X(PQnfields)                                                                                   \
     X(PQntuples)                                                                                   \
     X(PQport)                                                                                      \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
+    X(PQsetNoticeProcessor)                                                                        \
     X(PQstatus)
 
 enum {
@@ -51,11 +53,13 @@ void *libpq_fn(int i);
 #define PQfreemem            LIBPQ_CALL(PQfreemem)
 #define PQgetisnull          LIBPQ_CALL(PQgetisnull)
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
+#define PQhost               LIBPQ_CALL(PQhost)
 #define PQnfields            LIBPQ_CALL(PQnfields)
 #define PQntuples            LIBPQ_CALL(PQntuples)
 #define PQport               LIBPQ_CALL(PQport)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
+#define PQsetNoticeProcessor LIBPQ_CALL(PQsetNoticeProcessor)
 #define PQstatus             LIBPQ_CALL(PQstatus)
 
 #endif
