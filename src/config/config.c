@@ -20,37 +20,42 @@
 
 #include "common/mem.h"
 
-typedef enum { KEY_STRING, KEY_PATH, KEY_INT, KEY_CODEC, KEY_AUTH, KEY_ADDR } KeyType;
+typedef enum { KEY_STRING, KEY_PATH, KEY_INT, KEY_CODEC, KEY_AUTH, KEY_ADDR, KEY_CHOICE } KeyType;
 
 typedef struct {
     const char *section;
     const char *key;
     KeyType type;
     size_t offset;
-    const char *def; /* default as text, or NULL for "unset" */
-    long min, max;   /* KEY_INT */
+    const char *def;     /* default as text, or NULL for "unset" */
+    long min, max;       /* KEY_INT */
+    const char *choices; /* KEY_CHOICE: the values allowed, "a|b|c" */
 } ConfigKey;
 
 #define STR_KEY(s, k, field, d)                                                                    \
     {                                                                                              \
-        s, k, KEY_STRING, offsetof(Config, field), d, 0, 0                                         \
+        s, k, KEY_STRING, offsetof(Config, field), d, 0, 0, NULL                                   \
     }
 #define PATH_KEY(s, k, field, d)                                                                   \
     {                                                                                              \
-        s, k, KEY_PATH, offsetof(Config, field), d, 0, 0                                           \
+        s, k, KEY_PATH, offsetof(Config, field), d, 0, 0, NULL                                     \
     }
 #define ADDR_KEY(s, k, field, d)                                                                   \
     {                                                                                              \
-        s, k, KEY_ADDR, offsetof(Config, field), d, 0, 0                                           \
+        s, k, KEY_ADDR, offsetof(Config, field), d, 0, 0, NULL                                     \
+    }
+#define CHOICE_KEY(s, k, field, d, choices)                                                        \
+    {                                                                                              \
+        s, k, KEY_CHOICE, offsetof(Config, field), d, 0, 0, choices                                \
     }
 #define INT_KEY(s, k, field, d, lo, hi)                                                            \
     {                                                                                              \
-        s, k, KEY_INT, offsetof(Config, field), d, lo, hi                                          \
+        s, k, KEY_INT, offsetof(Config, field), d, lo, hi, NULL                                    \
     }
 
 static const ConfigKey config_keys[] = {
     PATH_KEY("repository", "path", repo_path, NULL),
-    {"repository", "compress", KEY_CODEC, offsetof(Config, compress), "zstd", 0, 0},
+    {"repository", "compress", KEY_CODEC, offsetof(Config, compress), "zstd", 0, 0, NULL},
     INT_KEY("repository", "compress-level", compress_level, "3", 0, 19),
     INT_KEY("repository", "archive-timeout", archive_timeout, "60", 1, 86400),
 
@@ -62,12 +67,33 @@ static const ConfigKey config_keys[] = {
 
     ADDR_KEY("proxy", "listen", proxy_listen, "127.0.0.1:6432"),
     ADDR_KEY("proxy", "admin", proxy_admin, "127.0.0.1:6480"),
-    {"proxy", "auth", KEY_AUTH, offsetof(Config, proxy_auth), "scram-sha-256", 0, 0},
+    {"proxy", "auth", KEY_AUTH, offsetof(Config, proxy_auth), "scram-sha-256", 0, 0, NULL},
     PATH_KEY("proxy", "credentials", proxy_credentials, "/etc/drydock/credentials"),
     STR_KEY("proxy", "server", proxy_server, NULL),
     INT_KEY("proxy", "login-timeout", proxy_login_timeout, "10", 1, 3600),
     INT_KEY("proxy", "pause-timeout", proxy_pause_timeout, "10", 1, 86400),
     INT_KEY("proxy", "max-clients", proxy_max_clients, "10000", 1, 1000000),
+    /* The proxy's TLS, admin API lock and server authentication (README "Proxy"). */
+    CHOICE_KEY("proxy", "client-tls-mode", proxy_client_tls_mode, "disable",
+               "disable|allow|prefer|require"),
+    PATH_KEY("proxy", "client-tls-cert-file", proxy_client_tls_cert_file, NULL),
+    PATH_KEY("proxy", "client-tls-key-file", proxy_client_tls_key_file, NULL),
+    PATH_KEY("proxy", "client-tls-ca-file", proxy_client_tls_ca_file, NULL),
+    STR_KEY("proxy", "client-tls-protocols", proxy_client_tls_protocols, "secure"),
+    STR_KEY("proxy", "client-tls-ciphers", proxy_client_tls_ciphers, "default"),
+    CHOICE_KEY("proxy", "server-tls-mode", proxy_server_tls_mode, "prefer",
+               "disable|prefer|require|verify-ca|verify-full"),
+    PATH_KEY("proxy", "server-tls-ca-file", proxy_server_tls_ca_file, NULL),
+    CHOICE_KEY("proxy", "server-auth", proxy_server_auth, "scram-sha-256",
+               "scram-sha-256|md5|password"),
+    INT_KEY("proxy", "server-scram-max-iterations", proxy_server_scram_max_iterations, "65536",
+            4096, 10000000),
+    PATH_KEY("proxy", "admin-token-file", proxy_admin_token_file, NULL),
+    CHOICE_KEY("proxy", "admin-read-auth", proxy_admin_read_auth, "token", "token|none"),
+    PATH_KEY("proxy", "admin-socket", proxy_admin_socket, NULL),
+    PATH_KEY("proxy", "admin-tls-cert-file", proxy_admin_tls_cert_file, NULL),
+    PATH_KEY("proxy", "admin-tls-key-file", proxy_admin_tls_key_file, NULL),
+    PATH_KEY("proxy", "admin-tls-ca-file", proxy_admin_tls_ca_file, NULL),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -127,6 +153,21 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
             return false;
         }
         return true;
+    case KEY_CHOICE: {
+        size_t n = strlen(value);
+        for (const char *c = k->choices; n > 0 && c;) {
+            const char *bar = strchr(c, '|');
+            size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+            if (clen == n && strncmp(c, value, n) == 0) {
+                free(*(char **)field);
+                *(char **)field = xstrdup(value);
+                return true;
+            }
+            c = bar ? bar + 1 : NULL;
+        }
+        snprintf(why, len, "expected one of %s, got \"%s\"", k->choices, value);
+        return false;
+    }
     case KEY_AUTH:
         if (strcmp(value, "scram-sha-256") == 0)
             *(AuthMethod *)field = AUTH_SCRAM;
@@ -276,7 +317,7 @@ void config_free(Config *cfg)
 {
     for (size_t i = 0; i < N_KEYS; i++) {
         KeyType t = config_keys[i].type;
-        if (t == KEY_STRING || t == KEY_PATH || t == KEY_ADDR) {
+        if (t == KEY_STRING || t == KEY_PATH || t == KEY_ADDR || t == KEY_CHOICE) {
             char **field = (char **)((char *)cfg + config_keys[i].offset);
             free(*field);
             *field = NULL;

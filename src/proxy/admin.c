@@ -12,12 +12,14 @@
  *                 unless paused
  *   bad body: 400 {"error"}; unknown path: 404; wrong method: 405.
  *
- * /pause and /switch answer later: the request is kept in the Proxy and
- * answered by admin_pause_reply() / admin_switch_reply(); a caller that
- * hangs up in between is noticed through the connection's close callback.
+ * /pause and /switch answer later: the request is kept here and answered
+ * from the core's callback (pause_done_cb, switch_done_cb), which maps the
+ * core's outcome to an HTTP status; a caller that hangs up in between is
+ * noticed through the connection's close callback.
  */
 #include <errno.h>
 #include <event2/bufferevent.h>
+#include <event2/http.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,16 @@
 #include "common/timeutil.h"
 #include "proxy/internal.h"
 
+typedef struct Admin Admin;
+
 #define ADMIN_MAX_BODY 65536
+
+struct Admin {
+    struct evhttp *http;
+    struct evhttp_request *pause_req;  /* a /pause waiting for the core's callback */
+    struct event *pause_watch;         /* notices its caller hanging up */
+    struct evhttp_request *switch_req; /* a /switch waiting for the core's callback */
+};
 
 static const char *reason(int code)
 {
@@ -85,10 +96,12 @@ static json_t *status_json(Proxy *p)
                   "bytes_in", (json_int_t)c->bytes_in, "bytes_out", (json_int_t)c->bytes_out,
                   "pauses", (json_int_t)c->pauses, "switches", (json_int_t)c->switches,
                   "server_errors", (json_int_t)c->server_errors);
-    return json_pack("{s:b,s:b,s:b,s:s,s:I,s:o,s:o}", "paused", p->pause_done, "pausing",
-                     p->paused && !p->pause_done, "switching", p->switching, "server",
-                     p->target.redacted, "clients", (json_int_t)p->nclients, "sessions", sessions,
-                     "counters", counters);
+    bool pausing = p->phase == PROXY_PAUSING || p->phase == PROXY_PAUSING_CANCEL;
+    return json_pack("{s:b,s:b,s:b,s:s,s:s,s:I,s:o,s:o}", "paused",
+                     p->phase == PROXY_PAUSED || p->phase == PROXY_SWITCHING, "pausing", pausing,
+                     "switching", p->phase == PROXY_SWITCHING, "phase", proxy_phase_name(p->phase),
+                     "server", p->target.redacted, "clients", (json_int_t)p->nclients, "sessions",
+                     sessions, "counters", counters);
 }
 
 static json_t *pause_json(Proxy *p)
@@ -101,37 +114,49 @@ static json_t *pause_json(Proxy *p)
     return o;
 }
 
-static void unwatch(Proxy *p)
+static void unwatch(Admin *a)
 {
-    if (p->pause_watch) {
-        event_free(p->pause_watch);
-        p->pause_watch = NULL;
+    if (a->pause_watch) {
+        event_free(a->pause_watch);
+        a->pause_watch = NULL;
     }
 }
 
-void admin_pause_reply(Proxy *p, int code, const char *error)
+/* The core's callback for a /pause: the HTTP status for each way a pause ends. */
+static void pause_done_cb(Proxy *p, ProxyPauseEnd end, void *arg)
 {
-    struct evhttp_request *req = p->pause_req;
-    p->pause_req = NULL;
-    unwatch(p);
+    (void)arg;
+    Admin *a = p->admin;
+    struct evhttp_request *req = a->pause_req;
+    a->pause_req = NULL;
+    unwatch(a);
     if (!req)
         return;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-    if (code == 200) {
+    if (end == PROXY_PAUSE_HELD) {
         send_json(req, 200, pause_json(p));
         return;
     }
+    static const char *const why[] = {
+        [PROXY_PAUSE_DEADLINE] = "the pause deadline passed with transactions still open",
+        [PROXY_PAUSE_RESUMED] = "the proxy was resumed before the pause completed",
+        [PROXY_PAUSE_ABANDONED] = "the caller went away before the pause completed",
+        [PROXY_PAUSE_SHUTDOWN] = "the proxy is shutting down",
+    };
     json_t *open = json_array();
     for (Session *s = p->sessions; s; s = s->next)
         if (s->state == SESSION_ACTIVE || s->state == SESSION_CONNECTING)
             json_array_append_new(open, json_integer(s->id));
-    send_json(req, code, json_pack("{s:b,s:s,s:o}", "paused", false, "error", error, "open", open));
+    send_json(req, end == PROXY_PAUSE_DEADLINE ? 408 : 409,
+              json_pack("{s:b,s:s,s:o}", "paused", false, "error", why[end], "open", open));
 }
 
-void admin_switch_reply(Proxy *p)
+static void switch_done_cb(Proxy *p, void *arg)
 {
-    struct evhttp_request *req = p->switch_req;
-    p->switch_req = NULL;
+    (void)arg;
+    Admin *a = p->admin;
+    struct evhttp_request *req = a->switch_req;
+    a->switch_req = NULL;
     if (!req)
         return;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
@@ -154,12 +179,10 @@ static void pause_watch_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    if (n > 0) { /* the caller sent more (pipelining): stop watching */
-        unwatch(p);
+    unwatch(p->admin);
+    if (n > 0) /* the caller sent more (pipelining): stop watching */
         return;
-    }
-    unwatch(p);
-    proxy_pause_abandoned(p); /* replies through admin_pause_reply() */
+    proxy_pause_abandoned(p); /* replies through pause_done_cb() */
 }
 
 static void watch_pause_caller(Proxy *p, struct evhttp_request *req)
@@ -167,22 +190,23 @@ static void watch_pause_caller(Proxy *p, struct evhttp_request *req)
     struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
     if (!bev)
         return;
-    p->pause_watch =
+    p->admin->pause_watch =
         event_new(p->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, pause_watch_cb, p);
-    event_add(p->pause_watch, NULL);
+    event_add(p->admin->pause_watch, NULL);
 }
 
 /* The caller of a pending /pause or /switch hung up. */
 static void conn_closed_cb(struct evhttp_connection *conn, void *arg)
 {
     Proxy *p = arg;
-    if (p->pause_req && evhttp_request_get_connection(p->pause_req) == conn) {
+    Admin *a = p->admin;
+    if (a->pause_req && evhttp_request_get_connection(a->pause_req) == conn) {
         /* Nobody would resume a pause whose caller gave up waiting for it. */
-        p->pause_req = NULL;
+        a->pause_req = NULL;
         proxy_pause_abandoned(p);
     }
-    if (p->switch_req && evhttp_request_get_connection(p->switch_req) == conn)
-        p->switch_req = NULL;
+    if (a->switch_req && evhttp_request_get_connection(a->switch_req) == conn)
+        a->switch_req = NULL;
 }
 
 /* The request body as a JSON object ({} when empty); NULL after replying 400. */
@@ -230,13 +254,18 @@ static void handle_pause(Proxy *p, struct evhttp_request *req)
         send_error(req, 400, bad);
         return;
     }
-    int rc = proxy_pause(p, timeout, cancel, req);
-    if (rc == 200) {
+    Admin *a = p->admin;
+    a->pause_req = req; /* the callback may answer before proxy_pause returns */
+    ProxyResult rc = proxy_pause(p, timeout, cancel, pause_done_cb, NULL);
+    if (rc != PROXY_STARTED)
+        a->pause_req = NULL;
+    if (rc == PROXY_DONE) {
         send_json(req, 200, pause_json(p));
-    } else if (rc == 409) {
+    } else if (rc == PROXY_ERR_BUSY) {
         send_error(req, 409,
-                   p->switching ? "a switch is in progress" : "a pause is already in progress");
-    } else if (p->pause_req == req) {
+                   p->phase == PROXY_SWITCHING ? "a switch is in progress"
+                                               : "a pause is already in progress");
+    } else if (a->pause_req == req) {
         evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed_cb, p);
         watch_pause_caller(p, req);
     }
@@ -249,8 +278,10 @@ static void handle_resume(Proxy *p, struct evhttp_request *req)
         return;
     json_decref(body);
     double ms = 0;
-    if (proxy_resume(p, &ms) != 200) {
-        send_error(req, 409, p->switching ? "a switch is in progress" : "the proxy is not paused");
+    ProxyResult rc = proxy_resume(p, &ms);
+    if (rc != PROXY_DONE) {
+        send_error(req, 409,
+                   rc == PROXY_ERR_BUSY ? "a switch is in progress" : "the proxy is not paused");
         return;
     }
     send_json(req, 200, json_pack("{s:b,s:f}", "paused", false, "paused_ms", ms));
@@ -268,15 +299,21 @@ static void handle_switch(Proxy *p, struct evhttp_request *req)
         return;
     }
     err_clear();
-    int rc = proxy_switch(p, server, req);
+    Admin *a = p->admin;
+    a->switch_req = req; /* the callback may answer before proxy_switch returns */
+    ProxyResult rc = proxy_switch(p, server, switch_done_cb, NULL);
     json_decref(body);
-    if (rc == 409) {
+    if (rc != PROXY_STARTED)
+        a->switch_req = NULL;
+    if (rc == PROXY_ERR_BUSY) {
         send_error(req, 409,
-                   p->switching ? "a switch is already in progress"
-                                : "the proxy is not paused: pause it first");
-    } else if (rc == 400) {
+                   p->phase == PROXY_SWITCHING ? "a switch is already in progress"
+                                               : "a pause is in progress: wait for it");
+    } else if (rc == PROXY_ERR_NOT_PAUSED) {
+        send_error(req, 409, "the proxy is not paused: pause it first");
+    } else if (rc == PROXY_ERR_SERVER) {
         send_error(req, 400, err_message());
-    } else if (p->switch_req == req) {
+    } else if (a->switch_req == req) {
         evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed_cb, p);
     }
 }
@@ -318,18 +355,31 @@ bool admin_start(Proxy *p)
     const char *colon = strrchr(p->opt.admin, ':');
     snprintf(host, sizeof(host), "%.*s", (int)(colon - p->opt.admin), p->opt.admin);
     int port = atoi(colon + 1);
-    p->http = evhttp_new(p->base);
-    evhttp_set_max_body_size(p->http, ADMIN_MAX_BODY);
+    p->admin = xcalloc(1, sizeof(Admin));
+    struct evhttp *http = p->admin->http = evhttp_new(p->base);
+    evhttp_set_max_body_size(http, ADMIN_MAX_BODY);
     /* A /pause may wait up to its deadline (at most a day) before it answers. */
-    evhttp_set_timeout(p->http, 86400 + 120);
-    evhttp_set_allowed_methods(p->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
-                                            EVHTTP_REQ_OPTIONS);
-    evhttp_set_gencb(p->http, admin_cb, p);
-    if (!evhttp_bind_socket_with_handle(p->http, host, (ev_uint16_t)port)) {
+    evhttp_set_timeout(http, 86400 + 120);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
+                                         EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(http, admin_cb, p);
+    if (!evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)port)) {
         err_errno("could not listen on admin address \"%s\"", p->opt.admin);
         err_hint("is another process using that port? set [proxy] admin");
         return false;
     }
     return true;
+}
+
+void admin_free(Proxy *p)
+{
+    Admin *a = p->admin;
+    if (!a)
+        return;
+    unwatch(a);
+    if (a->http)
+        evhttp_free(a->http);
+    free(a);
+    p->admin = NULL;
 }

@@ -318,6 +318,52 @@ bool auth_credentials_load(const char *path, Credentials *out)
     return ok;
 }
 
+bool auth_token_load(const char *path, char **out)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err_errno("could not open admin token file \"%s\"", path);
+        err_hint("create it with one random line, mode 0600 (e.g. openssl rand -hex 32), or fix "
+                 "[proxy] admin-token-file");
+        return false;
+    }
+    struct stat st = {0};
+    char text[1024];
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && !(st.st_mode & (S_IRWXG | S_IRWXO)))
+        n = read(fd, text, sizeof(text) - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0 && !(st.st_mode & (S_IRWXG | S_IRWXO))) {
+        errno = e;
+        return err_errno("could not read admin token file \"%s\"", path);
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        err_set(DD_EXIT_CONFIG, "admin token file \"%s\" has group or world access (mode %04o)",
+                path, (unsigned)(st.st_mode & 07777));
+        err_hint("chmod 600 \"%s\"", path);
+        return false;
+    }
+    text[n] = '\0';
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        text[--n] = '\0';
+    bool printable = n >= 16 && n < (ssize_t)sizeof(text) - 1;
+    for (ssize_t i = 0; printable && i < n; i++)
+        printable = text[i] > ' ' && text[i] < 127;
+    if (!printable) {
+        explicit_bzero(text, sizeof(text));
+        err_set(DD_EXIT_CONFIG,
+                "admin token file \"%s\" must hold one line of 16 to 1000 printable characters",
+                path);
+        err_hint("write a random token into it: openssl rand -hex 32 > \"%s\"", path);
+        return false;
+    }
+    *out = xstrdup(text);
+    explicit_bzero(text, sizeof(text));
+    return true;
+}
+
 const Credential *auth_credentials_find(const Credentials *c, const char *user)
 {
     for (size_t i = 0; i < c->len; i++)
@@ -341,6 +387,22 @@ void auth_credentials_free(Credentials *c)
 }
 
 /* --- SCRAM server side --------------------------------------------------- */
+
+void auth_scram_mock(Credential *out, const char *user, const uint8_t secret[SCRAM_MOCK_SECRET_LEN])
+{
+    memset(out, 0, sizeof(*out));
+    out->user = (char *)user;
+    out->kind = CRED_SCRAM;
+    out->has_scram = true;
+    out->iterations = SCRAM_DEFAULT_ITERS;
+    uint8_t mac[SCRAM_KEY_LEN];
+    hmac256(secret, SCRAM_MOCK_SECRET_LEN, user, strlen(user), mac);
+    out->salt_len = 16; /* PostgreSQL's SCRAM_DEFAULT_SALT_LEN */
+    memcpy(out->salt, mac, out->salt_len);
+    if (RAND_bytes(out->stored_key, SCRAM_KEY_LEN) != 1 ||
+        RAND_bytes(out->server_key, SCRAM_KEY_LEN) != 1)
+        abort(); /* no randomness: nothing safe to do */
+}
 
 /* Find "<key>=value" as an attribute of a comma list; returns value and its length. */
 static const char *scram_attr(const char *msg, size_t len, char key, size_t *vlen)
@@ -464,7 +526,9 @@ void scram_server_free(ScramServer *s)
 
 void scram_client_first(ScramClient *c, Buf *out)
 {
+    int max_iterations = c->max_iterations;
     memset(c, 0, sizeof(*c));
+    c->max_iterations = max_iterations;
     char *nonce = random_nonce(18);
     snprintf(c->nonce, sizeof(c->nonce), "%s", nonce);
     free(nonce);
@@ -512,6 +576,15 @@ bool scram_client_final(ScramClient *c, Credential *cred, const uint8_t *client_
     int iterations = atoi(ibuf);
     if (iterations < 1)
         return err_set(DD_EXIT_PROTOCOL, "malformed SCRAM iteration count from the server");
+    int max = c->max_iterations > 0 ? c->max_iterations : SCRAM_MAX_ITERS;
+    if (iterations > max) {
+        err_set(DD_EXIT_PG,
+                "the server asks %d SCRAM iterations for user \"%s\", more than the %d allowed",
+                iterations, cred->user, max);
+        err_hint("lower scram_iterations on the server, or raise [proxy] "
+                 "server-scram-max-iterations");
+        return false;
+    }
     uint8_t ck[SCRAM_KEY_LEN], stored[SCRAM_KEY_LEN], server_key[SCRAM_KEY_LEN];
     if (cred->kind == CRED_PLAIN) {
         plain_keys(cred, salt, salt_len, iterations, ck, stored, server_key);

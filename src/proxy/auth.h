@@ -76,10 +76,31 @@ DD_MUST_CHECK bool auth_credentials_parse(const char *text, const char *name, Cr
 const Credential *auth_credentials_find(const Credentials *c, const char *user);
 void auth_credentials_free(Credentials *c);
 
+/*
+ * Read a bearer token file ([proxy] admin-token-file): one line of at
+ * least 16 printable characters, the file mode 0600 or stricter. *out is
+ * the token (owned, trailing newline removed). DD_EXIT_CONFIG otherwise.
+ */
+DD_MUST_CHECK bool auth_token_load(const char *path, char **out);
+
 /* Parse a SCRAM-SHA-256 verifier into cred's SCRAM fields. */
 DD_MUST_CHECK bool auth_scram_parse_verifier(const char *text, Credential *cred);
 
 /* --- SCRAM, server side (authenticating a client) ---------------------- */
+
+#define SCRAM_MOCK_SECRET_LEN 32
+
+/*
+ * A credential for a user the proxy cannot authenticate (missing from the
+ * file, or without a SCRAM secret), as PostgreSQL's mock authentication:
+ * the client gets a normal SCRAM exchange that fails at the proof with the
+ * same message as a wrong password, so that the two cannot be told apart.
+ * The salt is derived from the user name and a per-process secret (the
+ * same user always sees the same salt); the keys are random, so no proof
+ * matches. *out owns nothing (user points at the argument).
+ */
+void auth_scram_mock(Credential *out, const char *user,
+                     const uint8_t secret[SCRAM_MOCK_SECRET_LEN]);
 
 typedef struct {
     char *client_first_bare;
@@ -109,9 +130,17 @@ typedef struct {
     char *client_first_bare;
     char nonce[40];
     uint8_t server_signature[SCRAM_KEY_LEN];
+    /*
+     * The largest iteration count a server may ask (0: SCRAM_MAX_ITERS):
+     * PBKDF2 runs on the event loop, and a server asking millions of
+     * iterations would freeze every session for seconds.
+     */
+    int max_iterations;
 } ScramClient;
 
-/* The client-first-message ("n,,n=,r=<nonce>"). */
+#define SCRAM_MAX_ITERS 65536
+
+/* The client-first-message ("n,,n=,r=<nonce>"); keeps c->max_iterations. */
 void scram_client_first(ScramClient *c, Buf *out);
 /*
  * Take the server-first-message and produce the client-final-message, from

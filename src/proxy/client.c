@@ -179,18 +179,16 @@ static void start_auth(Session *s)
         return;
     }
     const Credential *c = auth_credentials_find(&p->creds, s->user);
-    if (!c || !c->has_scram) {
-        log_info("client %s: user \"%s\" has no SCRAM secret in the credentials file",
-                 s->client_addr, s->user);
-        char *msg = xasprintf("password authentication failed for user \"%s\"", s->user);
-        client_fatal(s, "28P01", msg);
-        free(msg);
-        return;
-    }
     s->cred = xmalloc(sizeof(Credential));
-    *s->cred = *c;
-    s->cred->user = s->user;
-    s->cred->secret = NULL;
+    if (!c || !c->has_scram) {
+        /* Fail at the proof, as for a wrong password: the user's existence is not told. */
+        auth_scram_mock(s->cred, s->user, p->mock_secret);
+        s->mock_auth = true;
+    } else {
+        *s->cred = *c;
+        s->cred->user = s->user;
+        s->cred->secret = NULL;
+    }
     s->scram = xcalloc(1, sizeof(ScramServer));
     proto_auth(&b, 10, "SCRAM-SHA-256\0", 15);
     client_send(s, &b);
@@ -299,7 +297,14 @@ static void client_auth(Session *s)
             proto_auth(&reply, 11, out.data, out.len);
             client_send(s, &reply);
         } else {
-            if (!scram_server_final(s->scram, s->cred, data, dlen, &out)) {
+            bool ok = scram_server_final(s->scram, s->cred, data, dlen, &out);
+            if (ok && s->mock_auth) /* cannot happen (random keys); never let it through */
+                ok = err_set(DD_EXIT_PROTOCOL, "password authentication failed for user \"%s\"",
+                             s->user);
+            if (!ok) {
+                if (s->mock_auth)
+                    log_info("client %s: user \"%s\" has no SCRAM secret in the credentials file",
+                             s->client_addr, s->user);
                 auth_failed(s);
                 break;
             }
@@ -341,7 +346,7 @@ static bool client_next_message(Session *s, struct evbuffer *in, size_t avail)
         client_protocol_error(s);
         return false;
     }
-    if (p->paused && session_at_boundary(s)) {
+    if (proxy_phase_holds(p->phase) && session_at_boundary(s)) {
         session_set_state(s, SESSION_HELD);
         proxy_check_pause(p);
         return false;

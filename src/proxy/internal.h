@@ -18,7 +18,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/listener.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 #include "common/mem.h"
 #include "proxy/auth.h"
 #include "proxy/io.h"
+#include "proxy/phase.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
 
@@ -63,6 +63,7 @@ typedef struct Server {
     uint64_t frame_left; /* bytes of the current server message still to pass */
     struct event *timer; /* handshake deadline */
     bool write_blocked;  /* server reading stopped: the client's output is full */
+    bool tls;            /* the connection is encrypted */
 } Server;
 
 typedef struct {
@@ -70,13 +71,39 @@ typedef struct {
     uint64_t pauses, switches, server_errors;
 } ProxyCounters;
 
+/*
+ * The core's answers (pause, resume, switch): its own result codes, not
+ * HTTP statuses; what is under way reports its end through a callback.
+ */
+typedef enum {
+    PROXY_DONE = 0,           /* done at once (or nothing to do) */
+    PROXY_STARTED = 1,        /* under way: the callback reports its end (maybe already did) */
+    PROXY_ERR_BUSY = 2,       /* a pause or a switch is in progress */
+    PROXY_ERR_NOT_PAUSED = 3, /* resume or switch without a complete pause */
+    PROXY_ERR_SERVER = 4      /* switch: the server is invalid or not allowed (error slot) */
+} ProxyResult;
+
+/* How a pause asked with proxy_pause() ended. */
+typedef enum {
+    PROXY_PAUSE_HELD = 0,      /* every session is held: the proxy is PAUSED */
+    PROXY_PAUSE_DEADLINE = 1,  /* the deadline passed (on_timeout = resume): released */
+    PROXY_PAUSE_RESUMED = 2,   /* resumed before it completed */
+    PROXY_PAUSE_ABANDONED = 3, /* its caller went away: released */
+    PROXY_PAUSE_SHUTDOWN = 4   /* the proxy is stopping */
+} ProxyPauseEnd;
+
+typedef void (*ProxyPauseCb)(Proxy *p, ProxyPauseEnd end, void *arg);
+/* A switch ended: p->switch_ok sessions moved, p->switch_failed did not. */
+typedef void (*ProxySwitchCb)(Proxy *p, void *arg);
+
+struct Admin; /* admin.c */
+
 struct Proxy {
     struct event_base *base;
     ProxyOptions opt;
     Credentials creds;
     ServerTarget target;
     struct evconnlistener *listener;
-    struct evhttp *http;
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *reaper;
     Session *sessions, *dead;
@@ -84,20 +111,24 @@ struct Proxy {
     int nstate[SESSION_N_STATES]; /* sessions per state, kept by proxy_session_hook() */
     uint32_t next_id;
     ProxyCounters counters;
+    uint8_t mock_secret[SCRAM_MOCK_SECRET_LEN]; /* salts of the mock SCRAM exchange */
+    struct Admin *admin;
 
-    /* pause: paused = sessions are being held (pause requested or done) */
-    bool paused, pause_done, pause_cancel, cancel_phase;
+    ProxyPhase phase; /* phase.h; changed by proxy_set_phase() only */
+
+    /* pause */
+    bool pause_cancel; /* on_timeout = cancel */
     double pause_started, pause_done_at;
     int cancelled;
     struct event *pause_timer;
-    struct evhttp_request *pause_req;
-    struct event *pause_watch; /* notices the caller of a pending /pause hanging up */
+    ProxyPauseCb pause_cb; /* cleared before it is called */
+    void *pause_arg;
 
     /* switch */
-    bool switching;
     double switch_started;
     int switch_ok, switch_failed;
-    struct evhttp_request *switch_req;
+    ProxySwitchCb switch_cb;
+    void *switch_arg;
 };
 
 /* proxy.c */
@@ -113,12 +144,27 @@ bool proxy_target_init(ServerTarget *t, const char *conninfo);
 void proxy_target_free(ServerTarget *t);
 double proxy_ms_since(double t0);
 
-/* pause/resume/switch for admin.c: each returns an HTTP status */
-int proxy_pause(Proxy *p, double timeout, bool cancel, struct evhttp_request *req);
-int proxy_resume(Proxy *p, double *paused_ms);
+/*
+ * --- the core: pause, resume, switch (the admin API and the pause lease) ---
+ *
+ * proxy_pause: hold every session at its next transaction boundary, with a
+ * deadline of timeout seconds; then release them, or (cancel) cancel the
+ * open transactions. DONE when the proxy is PAUSED already; BUSY while a
+ * pause or switch is under way; else STARTED and cb reports the end, maybe
+ * before proxy_pause returns.
+ */
+ProxyResult proxy_pause(Proxy *p, double timeout, bool cancel, ProxyPauseCb cb, void *arg);
+/* Release the held sessions; *paused_ms = how long they were held. NOT_PAUSED, BUSY. */
+ProxyResult proxy_resume(Proxy *p, double *paused_ms);
 /* The caller of a pause that is not complete went away: release the sessions. */
 void proxy_pause_abandoned(Proxy *p);
-int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req);
+/*
+ * Move the held sessions to the server conninfo (only while PAUSED): STARTED
+ * and cb reports the counts; NOT_PAUSED, BUSY, or SERVER (error slot set).
+ */
+ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg);
+/* The one way to change the proxy's phase; refuses (false, logged) what phase.h does not draw. */
+bool proxy_set_phase(Proxy *p, ProxyPhase to);
 int proxy_count_state(const Proxy *p, SessionState st);
 /* Route a client's CancelRequest (proxy pid/key) to the session's server. */
 void proxy_cancel_request(Proxy *p, uint32_t pid, uint32_t key);
@@ -138,7 +184,6 @@ void server_send(Server *srv, const Buf *b);
 
 /* admin.c */
 DD_MUST_CHECK bool admin_start(Proxy *p);
-void admin_pause_reply(Proxy *p, int code, const char *error);
-void admin_switch_reply(Proxy *p);
+void admin_free(Proxy *p);
 
 #endif

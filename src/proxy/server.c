@@ -171,6 +171,39 @@ static void send_password_msg(Server *srv, const void *data, size_t len, const c
     buf_free(&b);
 }
 
+/*
+ * Whether the server may have a password by cleartext (code 3) or md5 (5):
+ * only when [proxy] server-auth allows that method, and cleartext only over
+ * TLS. Fails the server (false) otherwise.
+ */
+static bool server_password_allowed(Server *srv, uint32_t code)
+{
+    const char *allowed = srv->session->proxy->opt.server_auth;
+    bool md5_ok = allowed && (strcmp(allowed, "md5") == 0 || strcmp(allowed, "password") == 0);
+    bool plain_ok = allowed && strcmp(allowed, "password") == 0;
+    if (code == 5 && !md5_ok) {
+        server_fail(srv, "28000",
+                    "the server asks for an md5 password and [proxy] server-auth = %s does not "
+                    "allow md5",
+                    allowed ? allowed : "scram-sha-256");
+        return false;
+    }
+    if (code == 3 && !plain_ok) {
+        server_fail(srv, "28000",
+                    "the server asks for a cleartext password and [proxy] server-auth = %s does "
+                    "not allow sending one",
+                    allowed ? allowed : "scram-sha-256");
+        return false;
+    }
+    if (code == 3 && !srv->tls) {
+        server_fail(srv, "28000", "%s",
+                    "the server asks for a cleartext password over an unencrypted connection: "
+                    "the proxy sends none");
+        return false;
+    }
+    return true;
+}
+
 /* Answer an AuthenticationXXX request; false when the server was failed. */
 static bool server_auth_request(Server *srv, const uint8_t *body, size_t len)
 {
@@ -193,6 +226,8 @@ static bool server_auth_request(Server *srv, const uint8_t *body, size_t len)
                     s->user);
         return false;
     }
+    if ((code == 3 || code == 5) && !server_password_allowed(srv, code))
+        return false;
     if (code == 3 && cred->kind == CRED_PLAIN) {
         send_password_msg(srv, cred->secret, strlen(cred->secret) + 1, NULL);
     } else if (code == 5 && dlen >= 4) {
@@ -205,6 +240,7 @@ static bool server_auth_request(Server *srv, const uint8_t *body, size_t len)
             err_set(DD_EXIT_PG, "the server offers no SASL mechanism the proxy supports");
             ok = false;
         } else {
+            srv->scram.max_iterations = s->proxy->opt.scram_max_iterations;
             scram_client_first(&srv->scram, &out);
             srv->scram_used = true;
             send_password_msg(srv, out.data, out.len, "SCRAM-SHA-256");

@@ -86,7 +86,8 @@ struct Session {
     ScramServer *scram; /* during AUTH */
     uint8_t client_key[SCRAM_KEY_LEN]; /* recovered from the client's SCRAM proof */
     bool has_client_key;
-    bool welcomed; /* the client got its first ReadyForQuery */
+    bool mock_auth; /* the user cannot be authenticated: a mock SCRAM exchange (auth.h) */
+    bool welcomed;  /* the client got its first ReadyForQuery */
 
     /* server side */
     struct Server *server;      /* NULL while none */

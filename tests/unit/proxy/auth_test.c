@@ -139,6 +139,89 @@ static void test_scram_client_rfc7677(void **state)
     buf_free(&out);
 }
 
+/*
+ * An unknown user gets the same exchange as a known one: a server-first
+ * message of the same shape (nonce, a 16-byte salt, 4096 iterations), a
+ * salt that is stable for the user and differs between users, and the
+ * same failure at the proof as a wrong password.
+ */
+static void test_scram_mock(void **state)
+{
+    (void)state;
+    uint8_t secret[SCRAM_MOCK_SECRET_LEN], other[SCRAM_MOCK_SECRET_LEN];
+    memset(secret, 7, sizeof(secret));
+    memset(other, 8, sizeof(other));
+    Credential a, a2, b, a_other;
+    auth_scram_mock(&a, "nosuchuser", secret);
+    auth_scram_mock(&a2, "nosuchuser", secret);
+    auth_scram_mock(&b, "another", secret);
+    auth_scram_mock(&a_other, "nosuchuser", other);
+    assert_int_equal(a.salt_len, 16);
+    assert_int_equal(a.iterations, 4096);
+    assert_memory_equal(a.salt, a2.salt, a.salt_len);
+    assert_memory_not_equal(a.salt, b.salt, a.salt_len);
+    assert_memory_not_equal(a.salt, a_other.salt, a.salt_len);
+    assert_memory_not_equal(a.stored_key, a2.stored_key, SCRAM_KEY_LEN);
+
+    /* The whole exchange, as a client with some password would run it. */
+    const char *first = "n,,n=,r=abcdefghijklmnop";
+    Buf sfirst = {0}, cfinal = {0}, sfinal = {0};
+    ScramServer srv;
+    assert_true(scram_server_first(&srv, &a, first, strlen(first), &sfirst));
+    buf_append(&sfirst, "", 1);
+    const char *sf = (const char *)sfirst.data;
+    assert_true(strncmp(sf, "r=abcdefghijklmnop", 18) == 0);
+    assert_non_null(strstr(sf, ",s="));
+    assert_non_null(strstr(sf, ",i=4096"));
+    Credential pw = {.user = "nosuchuser", .kind = CRED_PLAIN, .secret = "guess"};
+    ScramClient cl = {0};
+    cl.client_first_bare = strdup("n=,r=abcdefghijklmnop");
+    strcpy(cl.nonce, "abcdefghijklmnop");
+    assert_true(scram_client_final(&cl, &pw, NULL, sf, strlen(sf), &cfinal));
+    assert_false(scram_server_final(&srv, &a, (const char *)cfinal.data, cfinal.len, &sfinal));
+    assert_string_equal(err_message(), "password authentication failed for user \"nosuchuser\"");
+    scram_server_free(&srv);
+    scram_client_free(&cl);
+    buf_free(&sfirst);
+    buf_free(&cfinal);
+    buf_free(&sfinal);
+}
+
+/* A server may not ask more iterations than allowed: PBKDF2 would freeze the event loop. */
+static void test_scram_client_iteration_cap(void **state)
+{
+    (void)state;
+    const struct {
+        const char *title;
+        int max, iterations;
+        bool ok;
+    } cases[] = {
+        {"the default allows 4096", 0, 4096, true},
+        {"the default refuses ten million", 0, 10000000, false},
+        {"a cap of 8192 allows 8192", 8192, 8192, true},
+        {"a cap of 8192 refuses 8193", 8192, 8193, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        Credential c = {.user = "u", .kind = CRED_PLAIN, .secret = "pw"};
+        ScramClient cl = {.max_iterations = cases[i].max};
+        Buf first = {0}, out = {0};
+        scram_client_first(&cl, &first);
+        assert_int_equal(cl.max_iterations, cases[i].max);
+        char *sf = NULL;
+        assert_true(asprintf(&sf, "r=%sXYZ,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=%d", cl.nonce,
+                             cases[i].iterations) > 0);
+        bool ok = scram_client_final(&cl, &c, NULL, sf, strlen(sf), &out);
+        if (ok != cases[i].ok)
+            fail_msg("%s: %s", cases[i].title, ok ? "accepted" : err_message());
+        if (!ok && strstr(err_message(), "SCRAM iterations for user \"u\", more than the") == NULL)
+            fail_msg("%s: message \"%s\"", cases[i].title, err_message());
+        free(sf);
+        scram_client_free(&cl);
+        buf_free(&first);
+        buf_free(&out);
+    }
+}
+
 static void test_md5(void **state)
 {
     (void)state;
@@ -233,9 +316,14 @@ static void test_credentials_file_mode(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scram_server_rfc7677),  cmocka_unit_test(test_scram_server_first),
-        cmocka_unit_test(test_scram_client_rfc7677),  cmocka_unit_test(test_md5),
-        cmocka_unit_test(test_credentials_parse),     cmocka_unit_test(test_credentials_errors),
+        cmocka_unit_test(test_scram_server_rfc7677),
+        cmocka_unit_test(test_scram_server_first),
+        cmocka_unit_test(test_scram_mock),
+        cmocka_unit_test(test_scram_client_iteration_cap),
+        cmocka_unit_test(test_scram_client_rfc7677),
+        cmocka_unit_test(test_md5),
+        cmocka_unit_test(test_credentials_parse),
+        cmocka_unit_test(test_credentials_errors),
         cmocka_unit_test(test_credentials_file_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
