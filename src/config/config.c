@@ -75,7 +75,7 @@ static const ConfigKey config_keys[] = {
     INT_KEY("proxy", "max-clients", proxy_max_clients, "10000", 1, 1000000),
     /* The proxy's TLS, admin API lock and server authentication (README "Proxy"). */
     CHOICE_KEY("proxy", "client-tls-mode", proxy_client_tls_mode, "disable",
-               "disable|allow|prefer|require"),
+               "disable|allow|prefer|require|verify-ca|verify-full"),
     PATH_KEY("proxy", "client-tls-cert-file", proxy_client_tls_cert_file, NULL),
     PATH_KEY("proxy", "client-tls-key-file", proxy_client_tls_key_file, NULL),
     PATH_KEY("proxy", "client-tls-ca-file", proxy_client_tls_ca_file, NULL),

@@ -424,23 +424,40 @@ static const char *scram_attr(const char *msg, size_t len, char key, size_t *vle
 static bool scram_bad(const char *what)
 {
     err_set(DD_EXIT_PROTOCOL, "malformed SCRAM message: %s", what);
-    err_hint("the client must speak SCRAM-SHA-256 (RFC 7677) without channel binding");
+    err_hint("the client must speak SCRAM-SHA-256 (RFC 7677), or SCRAM-SHA-256-PLUS with "
+             "tls-server-end-point over TLS");
     return false;
 }
 
 bool scram_server_first(ScramServer *s, const Credential *cred, const char *msg, size_t len,
                         Buf *out)
 {
+    ScramServer keep = *s; /* the caller's channel binding settings */
     memset(s, 0, sizeof(*s));
+    s->plus_offered = keep.plus_offered;
+    s->plus_chosen = keep.plus_chosen;
+    memcpy(s->cbind, keep.cbind, sizeof(s->cbind));
+    s->cbind_len = keep.cbind_len;
     if (memchr(msg, '\0', len))
         return scram_bad("NUL byte in client-first-message");
-    if (len < 3 || (msg[0] != 'n' && msg[0] != 'y'))
-        return msg[0] == 'p' ? scram_bad("channel binding is not supported")
-                             : scram_bad("unexpected GS2 header");
+    if (len < 3 || (msg[0] != 'n' && msg[0] != 'y' && msg[0] != 'p'))
+        return scram_bad("unexpected GS2 header");
+    if (msg[0] == 'p') {
+        static const char want[] = "p=tls-server-end-point,";
+        if (!s->plus_chosen || s->cbind_len == 0)
+            return scram_bad("channel binding asked without SCRAM-SHA-256-PLUS");
+        if (len < sizeof(want) - 1 || memcmp(msg, want, sizeof(want) - 1) != 0)
+            return scram_bad("unsupported channel binding type: expected tls-server-end-point");
+    } else if (s->plus_chosen) {
+        return scram_bad("SCRAM-SHA-256-PLUS chosen without channel binding");
+    } else if (msg[0] == 'y' && s->plus_offered) {
+        return scram_bad("the client can bind the channel but thinks the proxy cannot "
+                         "(a downgrade?)");
+    }
     /* gs2-header = cbind-flag "," [authzid] "," */
     const char *c1 = memchr(msg, ',', len);
     const char *c2 = c1 ? memchr(c1 + 1, ',', len - (size_t)(c1 + 1 - msg)) : NULL;
-    if (!c1 || c1 != msg + 1 || !c2)
+    if (!c1 || (msg[0] != 'p' && c1 != msg + 1) || !c2)
         return scram_bad("unexpected GS2 header");
     size_t gs2_len = (size_t)(c2 + 1 - msg);
     if (gs2_len >= sizeof(s->gs2))
@@ -480,11 +497,19 @@ bool scram_server_final(ScramServer *s, const Credential *cred, const char *msg,
     size_t without_len = (size_t)(p - msg);
     size_t vlen;
     const char *cb = scram_attr(msg, without_len, 'c', &vlen);
-    char *want_cb = auth_b64_encode((const uint8_t *)s->gs2, strlen(s->gs2));
+    /* c= is the GS2 header, followed by the binding data when the channel is bound. */
+    Buf cbin = {0};
+    buf_append(&cbin, s->gs2, strlen(s->gs2));
+    if (s->gs2[0] == 'p')
+        buf_append(&cbin, s->cbind, s->cbind_len);
+    char *want_cb = auth_b64_encode(cbin.data, cbin.len);
+    buf_free(&cbin);
     bool cb_ok = cb && vlen == strlen(want_cb) && memcmp(cb, want_cb, vlen) == 0;
     free(want_cb);
     if (!cb_ok)
-        return scram_bad("unexpected channel binding");
+        return scram_bad(s->gs2[0] == 'p' ? "the channel binding does not match the proxy's "
+                                            "certificate"
+                                          : "unexpected channel binding");
     const char *nonce = scram_attr(msg, without_len, 'r', &vlen);
     if (!nonce || vlen != strlen(s->nonce) || memcmp(nonce, s->nonce, vlen) != 0)
         return scram_bad("nonce does not match");

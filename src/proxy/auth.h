@@ -108,17 +108,30 @@ typedef struct {
     char nonce[80];                    /* client nonce + server nonce */
     char gs2[64];                      /* the client's GS2 header, e.g. "n,," */
     uint8_t client_key[SCRAM_KEY_LEN]; /* recovered from the proof on success */
+    /*
+     * Channel binding (RFC 5802 section 6, tls-server-end-point), set by
+     * the caller before scram_server_first: whether SCRAM-SHA-256-PLUS was
+     * offered (the client is on TLS), whether the client chose it, and the
+     * binding data (the hash of the proxy's certificate).
+     */
+    bool plus_offered, plus_chosen;
+    uint8_t cbind[64];
+    size_t cbind_len;
 } ScramServer;
 
 /*
  * Take the client-first-message and produce the server-first-message.
- * False (error set) when the message is malformed or asks for channel binding.
+ * False (error set) when the message is malformed, or its channel binding
+ * flag does not fit what was offered and chosen: "p=tls-server-end-point"
+ * only with SCRAM-SHA-256-PLUS, and "y" (the client could bind but thinks
+ * the server cannot) refused when PLUS was offered (a downgrade).
  */
 DD_MUST_CHECK bool scram_server_first(ScramServer *s, const Credential *cred, const char *msg,
                                       size_t len, Buf *out);
 /*
- * Take the client-final-message, verify the proof and produce the
- * server-final-message. False when the proof is wrong (error set, 28P01).
+ * Take the client-final-message, verify the channel binding and the proof
+ * and produce the server-final-message. False when the proof is wrong
+ * (error set, 28P01).
  */
 DD_MUST_CHECK bool scram_server_final(ScramServer *s, const Credential *cred, const char *msg,
                                       size_t len, Buf *out);

@@ -29,6 +29,7 @@
 #include "proxy/phase.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
+#include "proxy/tls.h"
 
 #define PROXY_BUF_HIGH      (256 * 1024)
 #define PROXY_TRACK_MAX     (64 * 1024) /* largest Parse/Close/ParameterStatus tracked */
@@ -39,6 +40,7 @@
 typedef struct {
     char *conninfo; /* as given (may hold a password: never printed) */
     char *redacted;
+    char host[256]; /* the host it names (TLS verify-full, SNI) */
     struct sockaddr_storage addr;
     socklen_t addr_len;
 } ServerTarget;
@@ -48,13 +50,16 @@ typedef enum {
     SERVER_AUTH = 1,    /* startup sent, authenticating */
     SERVER_STARTUP = 2, /* authenticated, reading parameters up to ReadyForQuery */
     SERVER_REPLAY = 3,  /* re-preparing the session's statements */
-    SERVER_READY = 4    /* forwarding */
+    SERVER_READY = 4,   /* forwarding */
+    SERVER_SSLREQ = 5,  /* SSLRequest sent, waiting for 'S' or 'N' */
+    SERVER_TLS = 6      /* TLS handshake */
 } ServerPhase;
 
 typedef struct Server {
     Session *session;
     Io *io;
     ServerPhase phase;
+    char host[256]; /* the host of its target (TLS verify-full, SNI) */
     ScramClient scram;
     bool scram_used;
     uint32_t pid, key; /* the server's BackendKeyData */
@@ -102,6 +107,7 @@ struct Proxy {
     struct event_base *base;
     ProxyOptions opt;
     Credentials creds;
+    Tls tls;
     ServerTarget target;
     struct evconnlistener *listener;
     struct event *sig_term, *sig_int, *sig_hup;

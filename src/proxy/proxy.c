@@ -105,6 +105,7 @@ bool proxy_target_init(ServerTarget *t, const char *conninfo)
     PQconninfoFree(opts);
     if (!resolve(host, port, t))
         return false;
+    snprintf(t->host, sizeof(t->host), "%s", host);
     t->conninfo = xstrdup(conninfo);
     t->redacted = pg_conninfo_redact(conninfo);
     return true;
@@ -559,20 +560,36 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
+/*
+ * SIGHUP: the credentials file and the TLS certificates are read again;
+ * what fails to load leaves the previous one in use. Sessions are not
+ * touched: a TLS connection keeps the context it started with.
+ */
+static void proxy_reload(Proxy *p)
+{
+    Credentials c;
+    if (!auth_credentials_load(p->opt.credentials, &c)) {
+        log_failure();
+        log_warn("credentials not reloaded; the previous ones stay in use");
+    } else {
+        auth_credentials_free(&p->creds);
+        p->creds = c;
+        log_info("credentials reloaded from \"%s\": %zu users", p->opt.credentials, c.len);
+    }
+    if (!tls_reload(&p->tls, &p->opt)) {
+        log_failure();
+        log_warn("TLS certificates not reloaded; the previous ones stay in use");
+    } else if (p->tls.client_ctx || p->tls.server_ctx) {
+        log_info("TLS certificates reloaded");
+    }
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     Proxy *p = arg;
     if (sig == SIGHUP) {
-        Credentials c;
-        if (!auth_credentials_load(p->opt.credentials, &c)) {
-            log_failure();
-            log_warn("credentials not reloaded; the previous ones stay in use");
-            return;
-        }
-        auth_credentials_free(&p->creds);
-        p->creds = c;
-        log_info("credentials reloaded from \"%s\": %zu users", p->opt.credentials, c.len);
+        proxy_reload(p);
         return;
     }
     log_info("shutting down on signal %d", (int)sig);
@@ -654,8 +671,8 @@ Proxy *proxy_new(const ProxyOptions *opt)
     }
     p->reaper = event_new(p->base, -1, 0, reaper_cb, p);
     p->pause_timer = evtimer_new(p->base, pause_timer_cb, p);
-    if (!load_credentials(p) || !proxy_target_init(&p->target, opt->server) || !bind_listener(p) ||
-        !admin_start(p)) {
+    if (!tls_init(&p->tls, opt) || !load_credentials(p) ||
+        !proxy_target_init(&p->target, opt->server) || !bind_listener(p) || !admin_start(p)) {
         proxy_free(p);
         return NULL;
     }
@@ -666,8 +683,10 @@ Proxy *proxy_new(const ProxyOptions *opt)
     event_add(p->sig_int, NULL);
     event_add(p->sig_hup, NULL);
     raise_fd_limit(opt->max_clients);
-    log_info("listening on %s for %s, admin API on %s, %zu users in \"%s\"", opt->listen,
-             p->target.redacted, opt->admin, p->creds.len, opt->credentials);
+    log_info("listening on %s (TLS %s) for %s (TLS %s), admin API on %s, %zu users in \"%s\"",
+             opt->listen, opt->client_tls_mode ? opt->client_tls_mode : "disable",
+             p->target.redacted, opt->server_tls_mode ? opt->server_tls_mode : "disable",
+             opt->admin, p->creds.len, opt->credentials);
     return p;
 }
 
@@ -709,5 +728,6 @@ void proxy_free(Proxy *p)
     event_base_free(p->base);
     auth_credentials_free(&p->creds);
     proxy_target_free(&p->target);
+    tls_free(&p->tls);
     free(p);
 }
