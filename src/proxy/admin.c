@@ -83,11 +83,12 @@ static json_t *status_json(Proxy *p)
 {
     json_t *sessions = json_array();
     for (Session *s = p->sessions; s; s = s->next) {
-        json_array_append_new(sessions, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",
-                                                  (json_int_t)s->id, "user", s->user ? s->user : "",
-                                                  "database", s->database ? s->database : "",
-                                                  "state", session_state_name(s->state), "tx",
-                                                  session_tx_name(s), "client", s->client_addr));
+        json_array_append_new(
+            sessions,
+            json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)s->id, "user",
+                      s->user ? s->user : "", "database", s->database ? s->database : "", "state",
+                      session_state_name(s->state), "tx", session_tx_name(s), "client",
+                      s->client_addr, "tls", s->tls, "server_tls", s->server && s->server->tls));
     }
     const ProxyCounters *c = &p->counters;
     json_t *counters =

@@ -209,7 +209,7 @@ static void start_auth(Session *s)
         s->scram->plus_offered = true;
         memcpy(s->scram->cbind, s->cbind, s->cbind_len);
         s->scram->cbind_len = s->cbind_len;
-        proto_auth(&b, 10, "SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0", 35);
+        proto_auth(&b, 10, "SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0", 34);
     } else {
         proto_auth(&b, 10, "SCRAM-SHA-256\0", 15);
     }
