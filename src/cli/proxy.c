@@ -63,6 +63,7 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
         .admin_tls_cert_file = cfg->proxy_admin_tls_cert_file,
         .admin_tls_key_file = cfg->proxy_admin_tls_key_file,
         .switch_servers = {cfg->proxy_server, cfg->primary, cfg->standby, NULL},
+        .probe_interval = 5.0,
     };
     Proxy *p = proxy_new(&opt);
     if (!p)

@@ -13,6 +13,8 @@
 #define LIBPQ_FUNCTIONS(X)                                                                         \
     X(PQclear)                                                                                     \
     X(PQconnectdbParams)                                                                           \
+    X(PQconnectPoll)                                                                               \
+    X(PQconnectStartParams)                                                                        \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQerrorMessage)                                                                              \
@@ -23,9 +25,11 @@
     X(PQgetvalue)                                                                                  \
     X(PQnfields)                                                                                   \
     X(PQntuples)                                                                                   \
+    X(PQparameterStatus)                                                                           \
     X(PQport)                                                                                      \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
+    X(PQsocket)                                                                                    \
     X(PQstatus)
 
 enum {
@@ -41,6 +45,8 @@ void *libpq_fn(int i);
 #define LIBPQ_CALL(f)        ((__typeof__(f) *)libpq_fn(LIBPQ_##f))
 #define PQclear              LIBPQ_CALL(PQclear)
 #define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
+#define PQconnectPoll        LIBPQ_CALL(PQconnectPoll)
+#define PQconnectStartParams LIBPQ_CALL(PQconnectStartParams)
 #define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
 #define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)
 #define PQerrorMessage       LIBPQ_CALL(PQerrorMessage)
@@ -51,9 +57,11 @@ void *libpq_fn(int i);
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
 #define PQnfields            LIBPQ_CALL(PQnfields)
 #define PQntuples            LIBPQ_CALL(PQntuples)
+#define PQparameterStatus    LIBPQ_CALL(PQparameterStatus)
 #define PQport               LIBPQ_CALL(PQport)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
+#define PQsocket             LIBPQ_CALL(PQsocket)
 #define PQstatus             LIBPQ_CALL(PQstatus)
 
 #endif

@@ -30,16 +30,7 @@
 #include "common/timeutil.h"
 #include "proxy/internal.h"
 
-typedef struct Admin Admin;
-
 #define ADMIN_MAX_BODY 65536
-
-struct Admin {
-    struct evhttp *http;
-    struct evhttp_request *pause_req;  /* a /pause waiting for the core's callback */
-    struct event *pause_watch;         /* notices its caller hanging up */
-    struct evhttp_request *switch_req; /* a /switch waiting for the core's callback */
-};
 
 static const char *reason(int code)
 {
@@ -48,6 +39,10 @@ static const char *reason(int code)
         return "OK";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -314,49 +309,112 @@ static void handle_switch(Proxy *p, struct evhttp_request *req)
         send_error(req, 409, "the proxy is not paused: pause it first");
     } else if (rc == PROXY_ERR_SERVER) {
         send_error(req, 400, err_message());
+    } else if (rc == PROXY_ERR_NOT_ALLOWED) {
+        send_error(req, 403, err_message());
     } else if (a->switch_req == req) {
         evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed_cb, p);
     }
 }
+
+static void handle_status(Proxy *p, struct evhttp_request *req)
+{
+    send_json(req, 200, status_json(p));
+}
+
+static void handle_metrics(Proxy *p, struct evhttp_request *req)
+{
+    Buf text = {0};
+    proxy_metrics_render(p, &text);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text.data, text.len);
+    buf_free(&text);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+/*
+ * Patroni-style answers for load balancers: 200 or 503 with a small JSON
+ * body. /health: the proxy runs and its server answered the last probe;
+ * /primary, /replica: ... and that server is a primary (in_hot_standby
+ * off), a replica (on). A pause does not change them: held clients are
+ * served once it ends.
+ */
+static void handle_role(Proxy *p, struct evhttp_request *req, bool ok)
+{
+    static const char *const roles[] = {"unknown", "primary", "replica"};
+    json_t *o = json_pack("{s:s,s:s,s:s}", "role", roles[p->role], "phase",
+                          proxy_phase_name(p->phase), "server", p->target.redacted);
+    if (p->role_error[0])
+        json_object_set_new(o, "error", json_string(p->role_error));
+    send_json(req, ok ? 200 : 503, o);
+}
+
+static void handle_health(Proxy *p, struct evhttp_request *req)
+{
+    handle_role(p, req, p->role != PROXY_ROLE_UNKNOWN);
+}
+
+static void handle_primary(Proxy *p, struct evhttp_request *req)
+{
+    handle_role(p, req, p->role == PROXY_ROLE_PRIMARY);
+}
+
+static void handle_replica(Proxy *p, struct evhttp_request *req)
+{
+    handle_role(p, req, p->role == PROXY_ROLE_REPLICA);
+}
+
+typedef struct {
+    const char *path;
+    enum evhttp_cmd_type method;
+    RouteAccess access;
+    void (*fn)(Proxy *p, struct evhttp_request *req);
+} AdminRoute;
+
+static const AdminRoute routes[] = {
+    {"/status", EVHTTP_REQ_GET, ROUTE_READ, handle_status},
+    {"/metrics", EVHTTP_REQ_GET, ROUTE_READ, handle_metrics},
+    {"/health", EVHTTP_REQ_GET, ROUTE_OPEN, handle_health},
+    {"/primary", EVHTTP_REQ_GET, ROUTE_OPEN, handle_primary},
+    {"/replica", EVHTTP_REQ_GET, ROUTE_OPEN, handle_replica},
+    {"/pause", EVHTTP_REQ_POST, ROUTE_CHANGE, handle_pause},
+    {"/resume", EVHTTP_REQ_POST, ROUTE_CHANGE, handle_resume},
+    {"/switch", EVHTTP_REQ_POST, ROUTE_CHANGE, handle_switch},
+};
 
 static void admin_cb(struct evhttp_request *req, void *arg)
 {
     Proxy *p = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (!path)
-        path = "";
-    bool get = strcmp(path, "/status") == 0;
-    bool post =
-        strcmp(path, "/pause") == 0 || strcmp(path, "/resume") == 0 || strcmp(path, "/switch") == 0;
-    if (!get && !post) {
+    const AdminRoute *r = NULL;
+    for (size_t i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (strcmp(path, routes[i].path) == 0)
+            r = &routes[i];
+    if (!r) {
         send_error(req, 404,
-                   "unknown path: the API has GET /status, POST /pause, /resume, "
-                   "/switch");
+                   "unknown path: the API has GET /status, /metrics, /health, /primary, "
+                   "/replica, POST /pause, /resume, /switch");
         return;
     }
-    if ((get && cmd != EVHTTP_REQ_GET) || (post && cmd != EVHTTP_REQ_POST)) {
+    if (cmd != r->method) {
+        bool get = r->method == EVHTTP_REQ_GET;
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", get ? "GET" : "POST");
         send_error(req, 405, get ? "use GET" : "use POST");
         return;
     }
-    if (get)
-        send_json(req, 200, status_json(p));
-    else if (strcmp(path, "/pause") == 0)
-        handle_pause(p, req);
-    else if (strcmp(path, "/resume") == 0)
-        handle_resume(p, req);
-    else
-        handle_switch(p, req);
+    if (!admin_allowed(p, req, r->access))
+        return; /* answered */
+    r->fn(p, req);
 }
 
 bool admin_start(Proxy *p)
 {
-    char host[256];
-    const char *colon = strrchr(p->opt.admin, ':');
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - p->opt.admin), p->opt.admin);
-    int port = atoi(colon + 1);
     p->admin = xcalloc(1, sizeof(Admin));
+    if (!admin_lock_init(p))
+        return false;
     struct evhttp *http = p->admin->http = evhttp_new(p->base);
     evhttp_set_max_body_size(http, ADMIN_MAX_BODY);
     /* A /pause may wait up to its deadline (at most a day) before it answers. */
@@ -365,12 +423,13 @@ bool admin_start(Proxy *p)
                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
                                          EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(http, admin_cb, p);
-    if (!evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)port)) {
-        err_errno("could not listen on admin address \"%s\"", p->opt.admin);
-        err_hint("is another process using that port? set [proxy] admin");
-        return false;
+    if (p->opt.admin_socket) {
+        struct evhttp *hu = p->admin->http_unix = evhttp_new(p->base);
+        evhttp_set_max_body_size(hu, ADMIN_MAX_BODY);
+        evhttp_set_timeout(hu, 86400 + 120);
+        evhttp_set_gencb(hu, admin_cb, p);
     }
-    return true;
+    return admin_listen(p);
 }
 
 void admin_free(Proxy *p)
@@ -381,6 +440,9 @@ void admin_free(Proxy *p)
     unwatch(a);
     if (a->http)
         evhttp_free(a->http);
+    if (a->http_unix)
+        evhttp_free(a->http_unix); /* frees its listener too */
+    admin_lock_free(p);
     free(a);
     p->admin = NULL;
 }

@@ -255,6 +255,7 @@ static bool client_tls_refused(Session *s)
     if (!why)
         return false;
     log_info("client %s (user \"%s\") refused: %s", s->client_addr, s->user, why);
+    s->proxy->counters.auth_failures++;
     client_fatal(s, "28000", why);
     return true;
 }
@@ -328,6 +329,7 @@ static bool auth_message(Session *s, Buf *msg)
 
 static void auth_failed(Session *s)
 {
+    s->proxy->counters.auth_failures++;
     log_info("client %s: %s", s->client_addr, err_message());
     if (err_code() == DD_EXIT_PROTOCOL && strncmp(err_message(), "password", 8) == 0) {
         client_fatal(s, "28P01", err_message());

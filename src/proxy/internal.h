@@ -18,6 +18,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <event2/listener.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,6 +42,7 @@ typedef struct {
     char *conninfo; /* as given (may hold a password: never printed) */
     char *redacted;
     char host[256]; /* the host it names (TLS verify-full, SNI) */
+    char user[64];  /* the user it names, "" when none (the role probe) */
     struct sockaddr_storage addr;
     socklen_t addr_len;
 } ServerTarget;
@@ -74,7 +76,21 @@ typedef struct Server {
 typedef struct {
     uint64_t connections, transactions, queries, bytes_in, bytes_out;
     uint64_t pauses, switches, server_errors;
+    uint64_t auth_failures;   /* clients refused: password, TLS required, certificate */
+    uint64_t switch_failures; /* sessions a switch could not move */
+    uint64_t pause_timeouts;  /* pauses released at their deadline */
 } ProxyCounters;
+
+/* How long clients were held, pause to release (metrics.c renders it). */
+#define PROXY_HOLD_BUCKETS 12
+typedef struct {
+    uint64_t counts[PROXY_HOLD_BUCKETS + 1]; /* per bucket, not cumulative; the last is +Inf */
+    uint64_t count;
+    double sum; /* seconds */
+} ProxyHistogram;
+
+/* The role of the current server, as its in_hot_standby says (probe.c). */
+typedef enum { PROXY_ROLE_UNKNOWN = 0, PROXY_ROLE_PRIMARY = 1, PROXY_ROLE_REPLICA = 2 } ProxyRole;
 
 /*
  * The core's answers (pause, resume, switch): its own result codes, not
@@ -85,7 +101,8 @@ typedef enum {
     PROXY_STARTED = 1,        /* under way: the callback reports its end (maybe already did) */
     PROXY_ERR_BUSY = 2,       /* a pause or a switch is in progress */
     PROXY_ERR_NOT_PAUSED = 3, /* resume or switch without a complete pause */
-    PROXY_ERR_SERVER = 4      /* switch: the server is invalid or not allowed (error slot) */
+    PROXY_ERR_SERVER = 4,     /* switch: the server is invalid (error slot) */
+    PROXY_ERR_NOT_ALLOWED = 5 /* switch: the configuration does not name it (error slot) */
 } ProxyResult;
 
 /* How a pause asked with proxy_pause() ended. */
@@ -101,7 +118,18 @@ typedef void (*ProxyPauseCb)(Proxy *p, ProxyPauseEnd end, void *arg);
 /* A switch ended: p->switch_ok sessions moved, p->switch_failed did not. */
 typedef void (*ProxySwitchCb)(Proxy *p, void *arg);
 
-struct Admin; /* admin.c */
+struct Admin; /* metrics.c */
+extern const double proxy_hold_bounds[PROXY_HOLD_BUCKETS];
+void proxy_histogram_observe(ProxyHistogram *h, double seconds);
+/* /metrics: the Prometheus text exposition format (version 0.0.4). */
+void proxy_metrics_render(const Proxy *p, Buf *out);
+
+/* probe.c: learn the current server's role every few seconds, and at once on demand */
+void proxy_probe_start(Proxy *p);
+void proxy_probe_now(Proxy *p);
+void proxy_probe_free(Proxy *p);
+
+/* admin.c */
 
 struct Proxy {
     struct event_base *base;
@@ -109,6 +137,8 @@ struct Proxy {
     Credentials creds;
     Tls tls;
     ServerTarget target;
+    ServerTarget allowed[4]; /* where /switch may go: the servers the configuration names */
+    size_t nallowed;
     struct evconnlistener *listener;
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *reaper;
@@ -117,6 +147,11 @@ struct Proxy {
     int nstate[SESSION_N_STATES]; /* sessions per state, kept by proxy_session_hook() */
     uint32_t next_id;
     ProxyCounters counters;
+    ProxyHistogram holds;
+    ProxyRole role;                             /* of the current server, from the last probe */
+    double role_checked_at;                     /* time_mono() of that probe; 0: never */
+    char role_error[256];                       /* why the last probe failed, "" when it did not */
+    struct Probe *probe;                        /* probe.c */
     uint8_t mock_secret[SCRAM_MOCK_SECRET_LEN]; /* salts of the mock SCRAM exchange */
     struct Admin *admin;
 
@@ -166,7 +201,8 @@ ProxyResult proxy_resume(Proxy *p, double *paused_ms);
 void proxy_pause_abandoned(Proxy *p);
 /*
  * Move the held sessions to the server conninfo (only while PAUSED): STARTED
- * and cb reports the counts; NOT_PAUSED, BUSY, or SERVER (error slot set).
+ * and cb reports the counts; NOT_PAUSED, BUSY, SERVER (invalid) or
+ * NOT_ALLOWED (an address the configuration does not name), error slot set.
  */
 ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg);
 /* The one way to change the proxy's phase; refuses (false, logged) what phase.h does not draw. */
@@ -188,8 +224,48 @@ void server_free(Server *srv);
 void server_cancel(Proxy *p, const Server *srv);
 void server_send(Server *srv, const Buf *b);
 
-/* admin.c */
+/* metrics.c */
+extern const double proxy_hold_bounds[PROXY_HOLD_BUCKETS];
+void proxy_histogram_observe(ProxyHistogram *h, double seconds);
+/* /metrics: the Prometheus text exposition format (version 0.0.4). */
+void proxy_metrics_render(const Proxy *p, Buf *out);
+
+/* probe.c: learn the current server's role every few seconds, and at once on demand */
+void proxy_probe_start(Proxy *p);
+void proxy_probe_now(Proxy *p);
+void proxy_probe_free(Proxy *p);
+
+/* admin.c: the routes and their handlers */
+typedef struct Admin {
+    struct evhttp *http;               /* the TCP listener's */
+    struct evhttp *http_unix;          /* the Unix socket's (no TLS there) */
+    struct evhttp_request *pause_req;  /* a /pause waiting for the core's callback */
+    struct event *pause_watch;         /* notices its caller hanging up */
+    struct evhttp_request *switch_req; /* a /switch waiting for the core's callback */
+    /* adminlock.c */
+    char *token;            /* bearer token, or NULL (admin-token-file unset) */
+    struct ssl_ctx_st *tls; /* HTTPS on the TCP listener, or NULL */
+    char hosts[4][300];     /* Host header values accepted on TCP */
+    int nhosts;
+    struct evconnlistener *unix_lst; /* the Unix socket listener, or NULL */
+} Admin;
+
 DD_MUST_CHECK bool admin_start(Proxy *p);
 void admin_free(Proxy *p);
+
+/* adminlock.c: who may use the admin API */
+typedef enum {
+    ROUTE_OPEN = 0,  /* anyone who reaches the listener (load balancer checks) */
+    ROUTE_READ = 1,  /* the token, unless admin-read-auth = none */
+    ROUTE_CHANGE = 2 /* the token, always; and an application/json body */
+} RouteAccess;
+
+/* Read the token, check the listen address may be used, build the TLS context. */
+DD_MUST_CHECK bool admin_lock_init(Proxy *p);
+/* Bind the TCP listener (HTTPS when configured) and the Unix socket one. */
+DD_MUST_CHECK bool admin_listen(Proxy *p);
+/* Whether req may use a route of that access; false after answering 4xx. */
+bool admin_allowed(Proxy *p, struct evhttp_request *req, RouteAccess access);
+void admin_lock_free(Proxy *p);
 
 #endif

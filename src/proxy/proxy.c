@@ -100,6 +100,8 @@ bool proxy_target_init(ServerTarget *t, const char *conninfo)
                 snprintf(host, sizeof(host), "%.*s", (int)strcspn(o->val, ","), o->val);
         } else if (strcmp(o->keyword, "port") == 0) {
             snprintf(port, sizeof(port), "%.*s", (int)strcspn(o->val, ","), o->val);
+        } else if (strcmp(o->keyword, "user") == 0) {
+            snprintf(t->user, sizeof(t->user), "%s", o->val);
         }
     }
     PQconninfoFree(opts);
@@ -109,6 +111,47 @@ bool proxy_target_init(ServerTarget *t, const char *conninfo)
     t->conninfo = xstrdup(conninfo);
     t->redacted = pg_conninfo_redact(conninfo);
     return true;
+}
+
+static bool same_address(const ServerTarget *a, const ServerTarget *b)
+{
+    return a->addr_len == b->addr_len && memcmp(&a->addr, &b->addr, a->addr_len) == 0;
+}
+
+/*
+ * The servers /switch may go to: those the configuration names ([proxy]
+ * server, [cluster] primary and standby), resolved once, compared by
+ * address. Sending the sessions (and the credentials the proxy holds) to
+ * an address a caller made up is what an open admin API allowed.
+ */
+static void allowed_init(Proxy *p)
+{
+    for (size_t i = 0; i < sizeof(p->opt.switch_servers) / sizeof(p->opt.switch_servers[0]); i++) {
+        const char *c = p->opt.switch_servers[i];
+        if (!c || p->nallowed >= sizeof(p->allowed) / sizeof(p->allowed[0]))
+            continue;
+        if (!proxy_target_init(&p->allowed[p->nallowed], c)) {
+            log_failure();
+            log_warn("that server cannot be a target of /switch");
+            err_clear();
+            continue;
+        }
+        p->nallowed++;
+    }
+}
+
+static bool allowed_target(const Proxy *p, const ServerTarget *t)
+{
+    if (same_address(t, &p->target))
+        return true;
+    for (size_t i = 0; i < p->nallowed; i++)
+        if (same_address(t, &p->allowed[i]))
+            return true;
+    err_set(DD_EXIT_CONFIG, "the server %s is not one the proxy's configuration names",
+            t->redacted);
+    err_hint("switch to [cluster] primary, [cluster] standby or [proxy] server, or add it to the "
+             "configuration and restart the proxy");
+    return false;
 }
 
 void proxy_target_free(ServerTarget *t)
@@ -166,6 +209,8 @@ static void check_switch(Proxy *p)
     if (p->phase != PROXY_SWITCHING || proxy_count_state(p, SESSION_SWITCHING) > 0)
         return;
     proxy_set_phase(p, PROXY_PAUSED);
+    p->counters.switch_failures += (uint64_t)p->switch_failed;
+    proxy_probe_now(p); /* the new server's role, for /primary and /replica */
     log_info("switch to %s done in %.1f ms: %d sessions moved, %d failed", p->target.redacted,
              proxy_ms_since(p->switch_started), p->switch_ok, p->switch_failed);
     ProxySwitchCb cb = p->switch_cb;
@@ -377,6 +422,7 @@ void proxy_check_pause(Proxy *p)
 
 static void release(Proxy *p)
 {
+    proxy_histogram_observe(&p->holds, time_mono() - p->pause_started);
     proxy_set_phase(p, PROXY_RUNNING);
     evtimer_del(p->pause_timer);
     Session *next;
@@ -432,6 +478,7 @@ static void pause_timer_cb(evutil_socket_t fd, short what, void *arg)
     if (p->phase == PROXY_PAUSING && !p->pause_cancel) {
         log_warn("pause deadline passed with %d sessions in a transaction: resuming",
                  count_open(p));
+        p->counters.pause_timeouts++;
         pause_end(p, PROXY_PAUSE_DEADLINE); /* before release: the caller lists the open ones */
         release(p);
     } else if (p->phase == PROXY_PAUSING) {
@@ -503,6 +550,11 @@ ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void 
     ServerTarget t;
     if (!proxy_target_init(&t, conninfo))
         return PROXY_ERR_SERVER;
+    if (!allowed_target(p, &t)) {
+        log_warn("refused a switch to %s: not a server the configuration names", t.redacted);
+        proxy_target_free(&t);
+        return PROXY_ERR_NOT_ALLOWED;
+    }
     log_info("switching %d held sessions from %s to %s", proxy_count_state(p, SESSION_HELD),
              p->target.redacted, t.redacted);
     proxy_target_free(&p->target);
@@ -683,6 +735,8 @@ Proxy *proxy_new(const ProxyOptions *opt)
     event_add(p->sig_int, NULL);
     event_add(p->sig_hup, NULL);
     raise_fd_limit(opt->max_clients);
+    allowed_init(p);
+    proxy_probe_start(p);
     log_info("listening on %s (TLS %s) for %s (TLS %s), admin API on %s, %zu users in \"%s\"",
              opt->listen, opt->client_tls_mode ? opt->client_tls_mode : "disable",
              p->target.redacted, opt->server_tls_mode ? opt->server_tls_mode : "disable",
@@ -716,6 +770,7 @@ void proxy_free(Proxy *p)
     }
     reaper_cb(-1, 0, p);
     admin_free(p);
+    proxy_probe_free(p);
     if (p->listener)
         evconnlistener_free(p->listener);
     event_free(p->reaper);
@@ -728,6 +783,8 @@ void proxy_free(Proxy *p)
     event_base_free(p->base);
     auth_credentials_free(&p->creds);
     proxy_target_free(&p->target);
+    for (size_t i = 0; i < p->nallowed; i++)
+        proxy_target_free(&p->allowed[i]);
     tls_free(&p->tls);
     free(p);
 }

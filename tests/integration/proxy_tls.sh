@@ -68,7 +68,7 @@ proxy_start() {
     setpriv --reuid=postgres --regid=postgres --init-groups "$DRYDOCK" --config "$CONF" ${PROXY_VERBOSE:-} proxy 2>>"$T/proxy.log" &
     PROXY_PID=$!
     PIDS+=("$PROXY_PID")
-    wait_for "proxy admin API" 20 curl -sf "http://127.0.0.1:$APORT/status" || { tail -5 "$T/proxy.log"; exit 1; }
+    wait_for "proxy admin API" 20 curl -s -o /dev/null "http://127.0.0.1:$APORT/health" || { tail -5 "$T/proxy.log"; exit 1; }
 }
 proxy_stop() { kill -TERM "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null; }
 proxy_config

@@ -131,7 +131,14 @@ static int rig_setup(void **state)
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", lport);
     snprintf(admin, sizeof(admin), "127.0.0.1:%d", free_port());
     snprintf(server, sizeof(server), "host=127.0.0.1 port=%d", sport);
-    ProxyOptions opt = {listen, admin, AUTH_TRUST, "/nonexistent/credentials", server, 5, 5, 2};
+    ProxyOptions opt = {.listen = listen,
+                        .admin = admin,
+                        .auth = AUTH_TRUST,
+                        .credentials = "/nonexistent/credentials",
+                        .server = server,
+                        .login_timeout = 5,
+                        .pause_timeout = 5,
+                        .max_clients = 2};
     r.p = proxy_new(&opt);
     assert_non_null(r.p);
 
@@ -290,6 +297,11 @@ static void test_switch(void **state)
     int listen2 = listen_any(&port2);
     char conninfo[64];
     snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d", port2);
+    /* Only to a server the configuration names: not this one yet. */
+    assert_int_equal(proxy_switch(r->p, conninfo, NULL, NULL), PROXY_ERR_NOT_ALLOWED);
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
+    assert_true(proxy_target_init(&r->p->allowed[r->p->nallowed++], conninfo));
     assert_int_equal(proxy_switch(r->p, conninfo, NULL, NULL), PROXY_STARTED);
     spin(r, 10);
     int server2 = accept(listen2, NULL, NULL);
