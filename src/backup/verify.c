@@ -275,18 +275,14 @@ static bool verify_wal(Verify *v)
     return ok;
 }
 
-bool verify_run(const Config *cfg, Progress *progress, VerifyReport *r)
+bool verify_run(Repo *repo, Progress *progress, VerifyReport *r)
 {
     memset(r, 0, sizeof(*r));
-    Verify v = {.r = r, .progress = progress};
-    if (!repo_open(cfg, &v.repo))
-        return false;
+    Verify v = {.r = r, .progress = progress, .repo = repo};
     /* Shared with restores; an expire removing chunks meanwhile would look like damage. */
     RepoLock *lock = NULL;
-    if (!repo_lock_acquire_shared(repo_path(v.repo), "chunks", "verify", &lock)) {
-        repo_close(v.repo);
+    if (!repo_lock(repo, REPO_LOCK_CHUNKS_SHARED, "verify", &lock))
         return false;
-    }
     StrList damaged = {0};
     bool ok = chunkstore_open_lenient(v.repo, &v.cs, &damaged);
     for (size_t i = 0; i < damaged.len; i++)
@@ -299,7 +295,6 @@ bool verify_run(const Config *cfg, Progress *progress, VerifyReport *r)
     free(v.bad);
     chunkstore_close(v.cs);
     repo_lock_release(lock);
-    repo_close(v.repo);
     return ok;
 }
 

@@ -111,10 +111,13 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
     Progress *progress = progress_new(json);
     opts.progress = progress;
     BackupSummary sum;
-    if (!backup_run(cfg, &opts, &sum)) {
+    Repo *repo = NULL;
+    if (!repo_open(cfg, &repo) || !backup_run(cfg, repo, &opts, &sum)) {
         progress_free(progress); /* ends a terminal progress line before the error */
+        repo_close(repo);
         return cli_fail();
     }
+    repo_close(repo);
     backup_print(&sum, json, progress);
     progress_free(progress);
     return DD_EXIT_OK;

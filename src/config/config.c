@@ -20,7 +20,16 @@
 
 #include "common/mem.h"
 
-typedef enum { KEY_STRING, KEY_PATH, KEY_INT, KEY_CODEC, KEY_AUTH, KEY_ADDR, KEY_CHOICE } KeyType;
+typedef enum {
+    KEY_STRING,
+    KEY_PATH,
+    KEY_INT,
+    KEY_CODEC,
+    KEY_AUTH,
+    KEY_ADDR,
+    KEY_LOGDEST,
+    KEY_CHOICE
+} KeyType;
 
 typedef struct {
     const char *section;
@@ -29,7 +38,7 @@ typedef struct {
     size_t offset;
     const char *def;     /* default as text, or NULL for "unset" */
     long min, max;       /* KEY_INT */
-    const char *choices; /* KEY_CHOICE: the values allowed, "a|b|c" */
+    const char *choices; /* KEY_CHOICE: "a|b|c", stored as the string */
 } ConfigKey;
 
 #define STR_KEY(s, k, field, d)                                                                    \
@@ -54,10 +63,26 @@ typedef struct {
     }
 
 static const ConfigKey config_keys[] = {
+    {"global", "log-destination", KEY_LOGDEST, offsetof(Config, log_destination), "stderr", 0, 0,
+     NULL},
+
     PATH_KEY("repository", "path", repo_path, NULL),
     {"repository", "compress", KEY_CODEC, offsetof(Config, compress), "zstd", 0, 0, NULL},
     INT_KEY("repository", "compress-level", compress_level, "3", 0, 19),
     INT_KEY("repository", "archive-timeout", archive_timeout, "60", 1, 86400),
+    INT_KEY("repository", "keep-backups", keep_backups, "0", 0, 100000),
+    INT_KEY("repository", "keep-days", keep_days, "0", 0, 100000),
+    CHOICE_KEY("repository", "type", repo_type, "posix", "posix|s3"),
+    STR_KEY("repository", "s3-endpoint", s3_endpoint, NULL),
+    STR_KEY("repository", "s3-bucket", s3_bucket, NULL),
+    STR_KEY("repository", "s3-region", s3_region, "us-east-1"),
+    STR_KEY("repository", "s3-prefix", s3_prefix, NULL),
+    CHOICE_KEY("repository", "s3-uri-style", s3_uri_style, "path", "path|host"),
+    PATH_KEY("repository", "s3-credentials-file", s3_credentials_file, NULL),
+    PATH_KEY("repository", "s3-ca-file", s3_ca_file, NULL),
+    CHOICE_KEY("repository", "s3-verify-tls", s3_verify_tls, "yes", "yes|no"),
+    INT_KEY("repository", "s3-retry-timeout", s3_retry_timeout, "60", 1, 86400),
+    INT_KEY("repository", "s3-lock-lease", s3_lock_lease, "60", 2, 86400),
 
     STR_KEY("cluster", "primary", primary, NULL),
     PATH_KEY("cluster", "primary-data", primary_data, NULL),
@@ -147,27 +172,39 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
         *(int *)field = (int)v;
         return true;
     }
+    case KEY_CHOICE: {
+        size_t n = strlen(value);
+        const char *c = k->choices;
+        bool match = false;
+        while (*c && !match) {
+            size_t seg = strcspn(c, "|");
+            match = seg == n && strncmp(c, value, n) == 0;
+            c += seg + (c[seg] == '|');
+        }
+        if (!match) {
+            snprintf(why, len, "expected one of %s, got \"%s\"", k->choices, value);
+            return false;
+        }
+        free(*(char **)field);
+        *(char **)field = xstrdup(value);
+        return true;
+    }
     case KEY_CODEC:
         if (!codec_parse(value, (Codec *)field)) {
             snprintf(why, len, "expected zstd, lz4 or none, got \"%s\"", value);
             return false;
         }
         return true;
-    case KEY_CHOICE: {
-        size_t n = strlen(value);
-        for (const char *c = k->choices; n > 0 && c;) {
-            const char *bar = strchr(c, '|');
-            size_t clen = bar ? (size_t)(bar - c) : strlen(c);
-            if (clen == n && strncmp(c, value, n) == 0) {
-                free(*(char **)field);
-                *(char **)field = xstrdup(value);
-                return true;
-            }
-            c = bar ? bar + 1 : NULL;
+    case KEY_LOGDEST:
+        if (strcmp(value, "stderr") == 0)
+            *(LogDestination *)field = LOG_DEST_STDERR;
+        else if (strcmp(value, "syslog") == 0)
+            *(LogDestination *)field = LOG_DEST_SYSLOG;
+        else {
+            snprintf(why, len, "expected stderr or syslog, got \"%s\"", value);
+            return false;
         }
-        snprintf(why, len, "expected one of %s, got \"%s\"", k->choices, value);
-        return false;
-    }
+        return true;
     case KEY_AUTH:
         if (strcmp(value, "scram-sha-256") == 0)
             *(AuthMethod *)field = AUTH_SCRAM;

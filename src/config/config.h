@@ -14,6 +14,7 @@
 
 #include "common/compress.h"
 #include "common/error.h"
+#include "common/log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/drydock/drydock.conf"
 
@@ -22,11 +23,22 @@ typedef enum { AUTH_SCRAM = 0, AUTH_TRUST = 1 } AuthMethod;
 typedef struct {
     char *file; /* the file this was read from */
 
+    /* [global] */
+    LogDestination log_destination; /* stderr | syslog */
+
     /* [repository] */
     char *repo_path;
     Codec compress;
     int compress_level;
     int archive_timeout; /* seconds: check / backup wait for WAL this long */
+    int keep_backups;    /* retention applied by a bare "expire": 0 = not set */
+    int keep_days;       /* likewise, in days */
+    char *repo_type;     /* "posix" | "s3" */
+    char *s3_endpoint, *s3_bucket, *s3_region, *s3_prefix;
+    char *s3_uri_style; /* "path" | "host" */
+    char *s3_credentials_file, *s3_ca_file;
+    char *s3_verify_tls; /* "yes" | "no" */
+    int s3_retry_timeout, s3_lock_lease;
 
     /* [cluster] */
     char *primary;      /* libpq conninfo */

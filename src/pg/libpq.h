@@ -12,6 +12,7 @@
 
 #define LIBPQ_FUNCTIONS(X)                                                                         \
     X(PQclear)                                                                                     \
+    X(PQconndefaults)                                                                              \
     X(PQconnectdbParams)                                                                           \
     X(PQconnectPoll)                                                                               \
     X(PQconnectStartParams)                                                                        \
@@ -44,6 +45,7 @@ void *libpq_fn(int i);
 
 #define LIBPQ_CALL(f)        ((__typeof__(f) *)libpq_fn(LIBPQ_##f))
 #define PQclear              LIBPQ_CALL(PQclear)
+#define PQconndefaults       LIBPQ_CALL(PQconndefaults)
 #define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
 #define PQconnectPoll        LIBPQ_CALL(PQconnectPoll)
 #define PQconnectStartParams LIBPQ_CALL(PQconnectStartParams)

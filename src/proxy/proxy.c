@@ -21,7 +21,6 @@
 #include "proxy/proxy.h"
 
 #include <netdb.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +31,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rand.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
+#include "pg/node.h"
 #include "proxy/internal.h"
 #include "proxy/proto.h"
 
@@ -78,36 +79,28 @@ static bool resolve(const char *host, const char *port, ServerTarget *t)
     return true;
 }
 
+/* The user a conninfo names, "" when none (the role probe connects as it). */
+static void conninfo_user(const char *conninfo, char *out, size_t len)
+{
+    out[0] = '\0';
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "user") == 0 && o->val)
+            snprintf(out, len, "%s", o->val);
+    if (opts)
+        PQconninfoFree(opts);
+}
+
 bool proxy_target_init(ServerTarget *t, const char *conninfo)
 {
     memset(t, 0, sizeof(*t));
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
-    if (!opts) {
-        err_set(DD_EXIT_CONFIG, "invalid server connection string: %s",
-                errmsg ? errmsg : "out of memory");
-        if (errmsg)
-            PQfreemem(errmsg);
-        err_hint("give a libpq conninfo such as \"host=127.0.0.1 port=5432\"");
+    PgEndpoint ep; /* libpq's defaults, as the switchover compares them (pg/node.h) */
+    if (!pg_endpoint_parse(conninfo, &ep))
         return false;
-    }
-    char host[256] = "/var/run/postgresql", port[16] = "5432";
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (!o->val || !o->val[0])
-            continue;
-        if (strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0) {
-            if (strcmp(o->keyword, "hostaddr") == 0 || strcmp(host, "/var/run/postgresql") == 0)
-                snprintf(host, sizeof(host), "%.*s", (int)strcspn(o->val, ","), o->val);
-        } else if (strcmp(o->keyword, "port") == 0) {
-            snprintf(port, sizeof(port), "%.*s", (int)strcspn(o->val, ","), o->val);
-        } else if (strcmp(o->keyword, "user") == 0) {
-            snprintf(t->user, sizeof(t->user), "%s", o->val);
-        }
-    }
-    PQconninfoFree(opts);
-    if (!resolve(host, port, t))
+    if (!resolve(ep.host, ep.port, t))
         return false;
-    snprintf(t->host, sizeof(t->host), "%s", host);
+    snprintf(t->host, sizeof(t->host), "%s", ep.host);
+    conninfo_user(conninfo, t->user, sizeof(t->user));
     t->conninfo = xstrdup(conninfo);
     t->redacted = pg_conninfo_redact(conninfo);
     return true;
@@ -708,12 +701,7 @@ Proxy *proxy_new(const ProxyOptions *opt)
 {
     Proxy *p = xcalloc(1, sizeof(Proxy));
     p->opt = *opt;
-    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-    if (RAND_bytes(p->mock_secret, sizeof(p->mock_secret)) != 1) {
-        free(p);
-        err_set(DD_EXIT_FAIL, "could not draw random bytes from OpenSSL");
-        return NULL;
-    }
+    rand_bytes(p->mock_secret, sizeof(p->mock_secret));
     signal(SIGPIPE, SIG_IGN);
     p->base = event_base_new();
     if (!p->base) {

@@ -13,7 +13,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -181,82 +180,30 @@ done:
 
 /*
  * The fetch of a zstd object checksummed by its payload (object.h invariant
- * 3): the payload hashes first, then decompresses in 1 MiB pieces straight
- * into the temporary file while zstd checks each frame's content checksum,
- * so no 16 MiB buffer is allocated, faulted in and copied. The file gets its
- * final name only once every check passed.
+ * 3): the payload hashes first, then decompresses in pieces straight into
+ * the temporary file (decompress_stream) while zstd checks each frame's
+ * content checksum, so no 16 MiB buffer is allocated, faulted in and copied.
+ * The file gets its final name only once every check passed.
  */
-#define FETCH_PIECE (1u << 20)
-
-/* Decompress the next piece (up to want bytes, across frames) into out; *got bytes came. */
-static bool zstd_piece(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, uint8_t *out, size_t want, size_t *got,
-                       bool *frame_end)
-{
-    ZSTD_outBuffer ob = {out, want, 0};
-    while (ob.pos < want) {
-        size_t out_before = ob.pos, in_before = in->pos;
-        size_t ret = ZSTD_decompressStream(dctx, &ob, in);
-        if (ZSTD_isError(ret))
-            return err_set(DD_EXIT_CORRUPT, "zstd data is damaged: %s", ZSTD_getErrorName(ret));
-        *frame_end = ret == 0;
-        if ((ret == 0 && in->pos == in->size) || (ob.pos == out_before && in->pos == in_before))
-            break; /* the payload or the input ended early: the caller sees the short length */
-    }
-    *got = ob.pos;
-    return true;
-}
-
-/*
- * After raw_len bytes the last frame must end (frame_end: the last call said
- * so), with no input left over.
- */
-static bool zstd_at_end(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, bool frame_end)
-{
-    if (!frame_end) {
-        uint8_t extra;
-        ZSTD_outBuffer probe = {&extra, 1, 0};
-        size_t ret = ZSTD_decompressStream(dctx, &probe, in);
-        frame_end = !ZSTD_isError(ret) && probe.pos == 0 && ret == 0;
-    }
-    if (!frame_end || in->pos != in->size)
-        return err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
-    return true;
-}
-
-static bool zstd_stream_to(const uint8_t *src, size_t len, uint64_t raw_len, int fd,
-                           const char *path)
-{
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    if (!dctx)
-        return err_set(DD_EXIT_IO, "could not create a zstd decompression context");
-    uint8_t *piece = xmalloc(FETCH_PIECE);
-    ZSTD_inBuffer in = {src, len, 0};
-    uint64_t total = 0;
-    bool ok = true, frame_end = false;
-    while (ok && total < raw_len) {
-        size_t want = raw_len - total < FETCH_PIECE ? (size_t)(raw_len - total) : FETCH_PIECE;
-        size_t got = 0;
-        ok = zstd_piece(dctx, &in, piece, want, &got, &frame_end);
-        if (ok && got < want)
-            ok = err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
-        ok = ok && fs_write_all(fd, piece, got, path);
-        total += got;
-    }
-    ok = ok && zstd_at_end(dctx, &in, frame_end);
-    free(piece);
-    ZSTD_freeDCtx(dctx);
-    return ok;
-}
-
 typedef struct {
     const uint8_t *payload;
     ObjHeader h;
+    int fd;
+    const char *path;
 } StreamedObj;
+
+static bool write_piece(const void *data, size_t len, void *arg)
+{
+    const StreamedObj *o = arg;
+    return fs_write_all(o->fd, data, len, o->path);
+}
 
 static bool fill_decompressed(int fd, const char *path, void *arg)
 {
-    const StreamedObj *o = arg;
-    if (zstd_stream_to(o->payload, o->h.stored_len, o->h.raw_len, fd, path))
+    StreamedObj *o = arg;
+    o->fd = fd;
+    o->path = path;
+    if (decompress_stream(o->h.codec, o->payload, o->h.stored_len, o->h.raw_len, write_piece, o))
         return true;
     return err_code() == DD_EXIT_CORRUPT ? err_context("object payload") : false;
 }
@@ -318,7 +265,7 @@ bool walarchive_list_segments(Repo *repo, StrList *out)
         ok = storage_list(repo_storage(repo), dir, &names);
         for (size_t j = 0; ok && j < names.len; j++) {
             WalFileName wn;
-            if (strlen(names.items[j]) == 24 && wal_name_parse(names.items[j], &wn))
+            if (strlen(names.items[j]) == WAL_NAME_LEN && wal_name_parse(names.items[j], &wn))
                 strlist_push(out, names.items[j]);
         }
         strlist_free(&names);
