@@ -101,6 +101,27 @@ static const ConfigKey config_keys[] = {
     INT_KEY("proxy", "login-timeout", proxy_login_timeout, "10", 1, 3600),
     INT_KEY("proxy", "pause-timeout", proxy_pause_timeout, "10", 1, 86400),
     INT_KEY("proxy", "max-clients", proxy_max_clients, "10000", 1, 1000000),
+    /* The proxy's TLS, admin API lock and server authentication (README "Proxy"). */
+    CHOICE_KEY("proxy", "client-tls-mode", proxy_client_tls_mode, "disable",
+               "disable|allow|prefer|require|verify-ca|verify-full"),
+    PATH_KEY("proxy", "client-tls-cert-file", proxy_client_tls_cert_file, NULL),
+    PATH_KEY("proxy", "client-tls-key-file", proxy_client_tls_key_file, NULL),
+    PATH_KEY("proxy", "client-tls-ca-file", proxy_client_tls_ca_file, NULL),
+    STR_KEY("proxy", "client-tls-protocols", proxy_client_tls_protocols, "secure"),
+    STR_KEY("proxy", "client-tls-ciphers", proxy_client_tls_ciphers, "default"),
+    CHOICE_KEY("proxy", "server-tls-mode", proxy_server_tls_mode, "prefer",
+               "disable|prefer|require|verify-ca|verify-full"),
+    PATH_KEY("proxy", "server-tls-ca-file", proxy_server_tls_ca_file, NULL),
+    CHOICE_KEY("proxy", "server-auth", proxy_server_auth, "scram-sha-256",
+               "scram-sha-256|md5|password"),
+    INT_KEY("proxy", "server-scram-max-iterations", proxy_server_scram_max_iterations, "65536",
+            4096, 10000000),
+    PATH_KEY("proxy", "admin-token-file", proxy_admin_token_file, NULL),
+    CHOICE_KEY("proxy", "admin-read-auth", proxy_admin_read_auth, "token", "token|none"),
+    PATH_KEY("proxy", "admin-socket", proxy_admin_socket, NULL),
+    PATH_KEY("proxy", "admin-tls-cert-file", proxy_admin_tls_cert_file, NULL),
+    PATH_KEY("proxy", "admin-tls-key-file", proxy_admin_tls_key_file, NULL),
+    PATH_KEY("proxy", "admin-tls-ca-file", proxy_admin_tls_ca_file, NULL),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

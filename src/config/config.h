@@ -57,6 +57,19 @@ typedef struct {
     int proxy_login_timeout; /* seconds a client has to finish its startup */
     int proxy_pause_timeout; /* default deadline of a pause, seconds */
     int proxy_max_clients;   /* refuse connections past this */
+    /* [proxy] TLS, server authentication and the admin API's lock */
+    char *proxy_client_tls_mode; /* disable | allow | prefer | require */
+    char *proxy_client_tls_cert_file, *proxy_client_tls_key_file, *proxy_client_tls_ca_file;
+    char *proxy_client_tls_protocols, *proxy_client_tls_ciphers;
+    char *proxy_server_tls_mode; /* disable | prefer | require | verify-ca | verify-full */
+    char *proxy_server_tls_ca_file;
+    char
+        *proxy_server_auth; /* weakest password method to servers: scram-sha-256 | md5 | password */
+    int proxy_server_scram_max_iterations;
+    char *proxy_admin_token_file; /* bearer token, mode 0600 */
+    char *proxy_admin_read_auth;  /* token | none: whether GET needs the token */
+    char *proxy_admin_socket;     /* Unix socket of the admin API */
+    char *proxy_admin_tls_cert_file, *proxy_admin_tls_key_file, *proxy_admin_tls_ca_file;
 } Config;
 
 /*
