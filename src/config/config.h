@@ -44,6 +44,17 @@ typedef struct {
     int proxy_login_timeout; /* seconds a client has to finish its startup */
     int proxy_pause_timeout; /* default deadline of a pause, seconds */
     int proxy_max_clients;   /* refuse connections past this */
+
+    /* [status] (README "Status page") */
+    char *status_listen;              /* host:port of "drydock status serve" (loopback) */
+    char *status_store;               /* the SQLite file of the status page */
+    char *status_token_file;          /* bearer token of the write API, mode 0600 */
+    char *status_title;               /* the page's title */
+    char *status_time_zone;           /* IANA zone the page shows times in */
+    char *status_components;          /* comma-separated component names */
+    char *status_webhooks;            /* URLs, one a line ("webhook" may repeat) */
+    char *status_webhook_secret_file; /* HMAC key of the webhook signatures, mode 0600 */
+    char *status_url;                 /* the page's public URL, for feeds and links */
 } Config;
 
 /*
