@@ -34,6 +34,7 @@ static const CliCommand commands[] = {
     {"proxy", cli_cmd_proxy, "run the traffic proxy"},
     {"proxy-ctl", cli_cmd_proxy_ctl, "pause, resume or switch the proxy; show its status"},
     {"switchover", cli_cmd_switchover, "move the traffic from the primary to its standby"},
+    {"status", cli_cmd_status, "the status page: serve, export, post maintenances and incidents"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
