@@ -110,8 +110,9 @@ bool lifecycle_check(StatusKind kind, long long id, const char *from, const char
 {
     const char *what = lifecycle_kind_name(kind);
     if (!lifecycle_status_valid(kind, to)) {
-        err_set(DD_EXIT_USAGE, "\"%s\" is not a status of a %s", to, what);
-        err_hint("a %s is one of %s", what,
+        const char *a = kind == STATUS_MAINTENANCE ? "a" : "an";
+        err_set(DD_EXIT_USAGE, "\"%s\" is not a status of %s %s", to, a, what);
+        err_hint("%s %s is one of %s", a, what,
                  kind == STATUS_MAINTENANCE ? "scheduled, in_progress, verifying, completed"
                                             : "investigating, identified, monitoring, resolved");
         return false;

@@ -484,7 +484,8 @@ static StatusWrite check_new(const StatusNew *n)
 {
     const char *what = lifecycle_kind_name(n->kind);
     if (!n->title || !n->title[0])
-        return refused(DD_EXIT_USAGE, NULL, "a %s needs a title", what);
+        return refused(DD_EXIT_USAGE, NULL, "%s %s needs a title",
+                       n->kind == STATUS_MAINTENANCE ? "a" : "an", what);
     if (n->kind == STATUS_MAINTENANCE &&
         (!n->scheduled_for || !n->scheduled_until || n->scheduled_until <= n->scheduled_for))
         return refused(DD_EXIT_USAGE, "give scheduled_for and scheduled_until (--start, --end)",
@@ -588,7 +589,8 @@ StatusWrite status_store_create(StatusStore *st, const StatusNew *n, int64_t *id
     if (!begin(st))
         return STATUS_WRITE_FAILED;
     int64_t at = n->at ? n->at : status_now();
-    return finish(st, create_rows(st, n, at, id), *id, "created", at);
+    rc = create_rows(st, n, at, id); /* before finish() reads *id */
+    return finish(st, rc, *id, "created", at);
 }
 
 /* The event's kind and status, for the lifecycle check; NOT_FOUND when absent. */
@@ -623,9 +625,10 @@ static StatusWrite post_rows(StatusStore *st, int64_t id, const StatusPost *p, i
         return rc;
     const char *to = p->status ? p->status : from;
     bool ok = lifecycle_check(kind, (long long)id, from, to);
-    free(from);
-    if (!ok)
+    if (!ok) {
+        free(from);
         return STATUS_WRITE_REFUSED;
+    }
     /* Stamps: the first time an event reaches a status, and its end. */
     ok = run(st,
              prep(st,
@@ -642,6 +645,7 @@ static StatusWrite post_rows(StatusStore *st, int64_t id, const StatusPost *p, i
              prep(st, "INSERT INTO updates(event_id, status, body, created_at) VALUES(?, ?, ?, ?)",
                   "issi", id, to, p->body, at),
              "add an update");
+    free(from); /* to may point into it */
     return ok ? STATUS_WRITE_OK : STATUS_WRITE_FAILED;
 }
 
