@@ -409,7 +409,7 @@ static bool recompute_components(StatusStore *st, int64_t at)
     bool ok = true;
     for (size_t i = 0; ok && i < snap.ncomponents; i++) {
         StatusComponent *c = &snap.components[i];
-        const char *want = "operational";
+        char want[32] = "operational"; /* copied: a row's text dies with the next step */
         sqlite3_stmt *s = prep(st,
                                "SELECT e.kind, e.status, e.component_status FROM events e"
                                " JOIN event_components ec ON ec.event_id = e.id"
@@ -422,15 +422,16 @@ static bool recompute_components(StatusStore *st, int64_t at)
                                   : STATUS_MAINTENANCE;
             if (!lifecycle_holds_components(kind, (const char *)sqlite3_column_text(s, 1)))
                 continue;
-            want = lifecycle_component_worse(want, kind == STATUS_MAINTENANCE
-                                                       ? "under_maintenance"
-                                                       : (const char *)sqlite3_column_text(s, 2));
+            const char *held = kind == STATUS_MAINTENANCE ? "under_maintenance"
+                                                          : (const char *)sqlite3_column_text(s, 2);
+            const char *worse = lifecycle_component_worse(want, held);
+            if (worse != want)
+                snprintf(want, sizeof(want), "%s", worse);
         }
-        want = xstrdup(want); /* the row's text dies with the statement */
         sqlite3_finalize(s);
         if (ok && strcmp(want, c->status) != 0) {
             char *old = c->status;
-            c->status = (char *)want;
+            c->status = xstrdup(want);
             c->updated_at = at;
             ok = run(st,
                      prep(st, "UPDATE components SET status = ?, updated_at = ? WHERE id = ?",
@@ -438,8 +439,6 @@ static bool recompute_components(StatusStore *st, int64_t at)
                      "update a component") &&
                  queue(st, "component.updated", api_webhook_component(&snap, c, old, at), at);
             free(old);
-        } else {
-            free((char *)want);
         }
     }
     status_snapshot_free(&snap);

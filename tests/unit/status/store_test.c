@@ -118,6 +118,20 @@ static void test_lifecycle_moves_components(void **state)
         assert_string_equal(component_status(st, "Database", &s), steps[i].db);
         assert_string_equal(component_status(st, "Application", &s), "operational");
     }
+    /* An open incident shows its component status; the worse one wins; resolved, it goes. */
+    const char *app[] = {"Application", "Database"};
+    StatusNew inc = {.kind = STATUS_INCIDENT,
+                     .title = "Slow",
+                     .component_status = "partial_outage",
+                     .components = app,
+                     .ncomponents = 2};
+    int64_t iid;
+    assert_int_equal(status_store_create(st, &inc, &iid), STATUS_WRITE_OK);
+    assert_string_equal(component_status(st, "Application", &s), "partial_outage");
+    assert_string_equal(component_status(st, "Database", &s), "partial_outage");
+    StatusPost fixed = {.status = "resolved", .body = "Fixed."};
+    assert_int_equal(status_store_post(st, iid, &fixed), STATUS_WRITE_OK);
+    assert_string_equal(component_status(st, "Application", &s), "operational");
     StatusEvent e;
     bool found;
     assert_true(status_store_event(st, id, &e, &found));
