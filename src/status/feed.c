@@ -36,7 +36,7 @@ static void entry_content(Buf *b, const StatusSnapshot *s, const StatusEvent *e)
     }
     for (size_t i = 0; i < e->nupdates; i++) {
         tz_format(e->updates[i].at, s->time_zone, TZ_DATE_TIME, t, sizeof(t));
-        buf_printf(&html, "<p><strong>%s</strong> (", lifecycle_status_label(e->updates[i].status));
+        buf_printf(&html, "<p><strong>%s</strong> (", lifecycle_update_label(e, i));
         esc_xml(&html, t);
         buf_append_str(&html, "): ");
         esc_xml(&html, e->updates[i].body);

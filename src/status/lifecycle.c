@@ -185,3 +185,11 @@ const char *lifecycle_status_label(const char *status)
             return labels[i].label;
     return status;
 }
+
+const char *lifecycle_update_label(const StatusEvent *e, size_t i)
+{
+    const char *status = e->updates[i].status;
+    if (i + 1 < e->nupdates && strcmp(e->updates[i + 1].status, status) == 0)
+        return "Update";
+    return lifecycle_status_label(status);
+}

@@ -33,6 +33,7 @@
 #define DD_STATUS_LIFECYCLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
 #include "status/model.h"
@@ -68,6 +69,12 @@ const char *lifecycle_component_worse(const char *a, const char *b);
 
 /* The page's indicator (none, minor, major, critical, maintenance) and its description. */
 void lifecycle_indicator(const StatusSnapshot *s, const char **indicator, const char **description);
+
+/*
+ * The label of e's update i (updates newest first): "Update" when it kept
+ * the status of the update before it (rule 1), else its status's label.
+ */
+const char *lifecycle_update_label(const StatusEvent *e, size_t i);
 
 /* Human words for a status ("In progress", "Under maintenance"). */
 const char *lifecycle_status_label(const char *status);

@@ -131,7 +131,7 @@ static void render_event(const StatusSnapshot *s, const StatusEvent *e, Buf *b)
     for (size_t i = 0; i < e->nupdates; i++) {
         const StatusUpdate *u = &e->updates[i];
         buf_printf(b, "<li class=\"update status-%s\"><strong>%s</strong> &middot; ", u->status,
-                   lifecycle_status_label(u->status));
+                   lifecycle_update_label(e, i));
         when(b, s, u->at, TZ_DATE_TIME);
         buf_append_str(b, "<p>");
         esc_xml(b, u->body);

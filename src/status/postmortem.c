@@ -113,7 +113,7 @@ static void timeline(Buf *b, const StatusEvent *e, const char *zone)
         const StatusUpdate *u = &e->updates[k];
         buf_append_str(b, "| ");
         at(b, u->at, zone);
-        buf_printf(b, " | %s | ", lifecycle_status_label(u->status));
+        buf_printf(b, " | %s | ", lifecycle_update_label(e, k));
         cell(b, u->body);
         buf_append_str(b, " |\n");
     }

@@ -121,6 +121,17 @@ static void test_worse_and_indicator(void **state)
     assert_string_equal(ind, "major");
 }
 
+static void test_update_label(void **state)
+{
+    (void)state;
+    StatusUpdate u[3] = {
+        {3, "in_progress", "late", 3}, {2, "in_progress", "go", 2}, {1, "scheduled", "plan", 1}};
+    StatusEvent e = {.updates = u, .nupdates = 3};
+    assert_string_equal(lifecycle_update_label(&e, 0), "Update");
+    assert_string_equal(lifecycle_update_label(&e, 1), "In progress");
+    assert_string_equal(lifecycle_update_label(&e, 2), "Scheduled");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +140,7 @@ int main(void)
         cmocka_unit_test(test_postmortem_only_when_final),
         cmocka_unit_test(test_holds_components),
         cmocka_unit_test(test_worse_and_indicator),
+        cmocka_unit_test(test_update_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
