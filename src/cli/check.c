@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
+#include "pg/node.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
 
@@ -26,27 +27,28 @@ static const char check_help[] =
 /* Compare the cluster with the repository, and make sure archiving is on. */
 static bool check_cluster(PGconn *conn, Repo *repo)
 {
-    PGresult *res = pg_query(conn,
-                             "SELECT system_identifier::text, current_setting('archive_mode'), "
-                             "current_setting('archive_command'), pg_is_in_recovery() "
-                             "FROM pg_control_system()",
-                             0, NULL);
-    if (!res)
+    PgNode node;
+    if (!pg_node_identify(conn, &node))
         return false;
-    uint64_t sysid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    bool archive_on = strcmp(PQgetvalue(res, 0, 1), "off") != 0;
-    bool has_drydock = strstr(PQgetvalue(res, 0, 2), "drydock") != NULL;
-    bool recovery = PQgetvalue(res, 0, 3)[0] == 't';
-    PQclear(res);
-    if (sysid != repo_system_id(repo)) {
+    char *mode = pg_node_setting(conn, "archive_mode");
+    char *command = mode ? pg_node_setting(conn, "archive_command") : NULL;
+    if (!command) {
+        free(mode);
+        return false;
+    }
+    bool archive_on = strcmp(mode, "off") != 0;
+    bool has_drydock = strstr(command, "drydock") != NULL;
+    free(mode);
+    free(command);
+    if (node.system_id != repo_system_id(repo)) {
         err_set(DD_EXIT_CONFLICT,
                 "the primary has system identifier %" PRIu64 ", the repository \"%s\" %" PRIu64,
-                sysid, repo_path(repo), repo_system_id(repo));
+                node.system_id, repo_path(repo), repo_system_id(repo));
         err_hint("[cluster] primary points at another cluster than the one the repository "
                  "was created for");
         return false;
     }
-    if (recovery) {
+    if (node.in_recovery) {
         err_set(DD_EXIT_PG, "the server at [cluster] primary is in recovery");
         err_hint("point [cluster] primary at the primary, not a standby");
         return false;

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "proxy/proxy.h"
 
 static const char proxy_help[] =
@@ -48,6 +49,9 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
     Proxy *p = proxy_new(&opt);
     if (!p)
         return cli_fail();
+    /* Listening: a Type=notify unit may now start what depends on the proxy. */
+    if (!sd_notify_state("READY=1"))
+        log_warn("could not tell systemd the proxy is ready ($NOTIFY_SOCKET)");
     bool ok = proxy_run(p);
     proxy_free(p);
     if (!ok)

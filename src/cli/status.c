@@ -369,10 +369,15 @@ static int run_sub(CliContext *ctx, const Config *cfg, int argc, char **argv, St
 
 int cli_cmd_status(CliContext *ctx, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(status_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? DD_EXIT_USAGE : DD_EXIT_OK;
+    if (argc < 2) {
+        fputs(status_help, stderr);
+        return DD_EXIT_USAGE;
     }
+    for (int i = 1; i < argc; i++) /* "drydock help status maintenance" puts it last */
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(status_help, stdout);
+            return DD_EXIT_OK;
+        }
     /* "maintenance create" and friends have a verb before the options. */
     bool two_words = strcmp(argv[1], "maintenance") == 0 || strcmp(argv[1], "incident") == 0;
     StatusOpts o = {0};

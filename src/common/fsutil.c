@@ -77,6 +77,39 @@ bool fs_write_all(int fd, const void *data, size_t len, const char *path)
     return true;
 }
 
+bool fs_pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *got, const char *path)
+{
+    uint8_t *p = buf;
+    *got = 0;
+    while (*got < len) {
+        ssize_t n = pread(fd, p + *got, len - *got, (off_t)(off + *got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno("could not read file \"%s\"", path);
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    return true;
+}
+
+bool fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off, const char *path)
+{
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno("could not write file \"%s\"", path);
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return true;
+}
+
 bool fs_replace_file_with(const char *path, mode_t mode, bool durable, FsFillFn fill, void *arg)
 {
     char *tmp = xasprintf("%s.dd-tmp.%d", path, (int)getpid());

@@ -20,7 +20,16 @@
 
 #include "common/mem.h"
 
-typedef enum { KEY_STRING, KEY_PATH, KEY_INT, KEY_CODEC, KEY_AUTH, KEY_ADDR, KEY_LIST } KeyType;
+typedef enum {
+    KEY_STRING,
+    KEY_PATH,
+    KEY_INT,
+    KEY_CODEC,
+    KEY_AUTH,
+    KEY_ADDR,
+    KEY_LOGDEST,
+    KEY_LIST
+} KeyType;
 
 typedef struct {
     const char *section;
@@ -49,10 +58,14 @@ typedef struct {
     }
 
 static const ConfigKey config_keys[] = {
+    {"global", "log-destination", KEY_LOGDEST, offsetof(Config, log_destination), "stderr", 0, 0},
+
     PATH_KEY("repository", "path", repo_path, NULL),
     {"repository", "compress", KEY_CODEC, offsetof(Config, compress), "zstd", 0, 0},
     INT_KEY("repository", "compress-level", compress_level, "3", 0, 19),
     INT_KEY("repository", "archive-timeout", archive_timeout, "60", 1, 86400),
+    INT_KEY("repository", "keep-backups", keep_backups, "0", 0, 100000),
+    INT_KEY("repository", "keep-days", keep_days, "0", 0, 100000),
 
     STR_KEY("cluster", "primary", primary, NULL),
     PATH_KEY("cluster", "primary-data", primary_data, NULL),
@@ -146,6 +159,16 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
     case KEY_CODEC:
         if (!codec_parse(value, (Codec *)field)) {
             snprintf(why, len, "expected zstd, lz4 or none, got \"%s\"", value);
+            return false;
+        }
+        return true;
+    case KEY_LOGDEST:
+        if (strcmp(value, "stderr") == 0)
+            *(LogDestination *)field = LOG_DEST_STDERR;
+        else if (strcmp(value, "syslog") == 0)
+            *(LogDestination *)field = LOG_DEST_SYSLOG;
+        else {
+            snprintf(why, len, "expected stderr or syslog, got \"%s\"", value);
             return false;
         }
         return true;

@@ -14,6 +14,7 @@
 
 #include "common/compress.h"
 #include "common/error.h"
+#include "common/log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/drydock/drydock.conf"
 
@@ -22,11 +23,16 @@ typedef enum { AUTH_SCRAM = 0, AUTH_TRUST = 1 } AuthMethod;
 typedef struct {
     char *file; /* the file this was read from */
 
+    /* [global] */
+    LogDestination log_destination; /* stderr | syslog */
+
     /* [repository] */
     char *repo_path;
     Codec compress;
     int compress_level;
     int archive_timeout; /* seconds: check / backup wait for WAL this long */
+    int keep_backups;    /* retention applied by a bare "expire": 0 = not set */
+    int keep_days;       /* likewise, in days */
 
     /* [cluster] */
     char *primary;      /* libpq conninfo */

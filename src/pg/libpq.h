@@ -12,6 +12,7 @@
 
 #define LIBPQ_FUNCTIONS(X)                                                                         \
     X(PQclear)                                                                                     \
+    X(PQconndefaults)                                                                              \
     X(PQconnectdbParams)                                                                           \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
@@ -40,6 +41,7 @@ void *libpq_fn(int i);
 
 #define LIBPQ_CALL(f)        ((__typeof__(f) *)libpq_fn(LIBPQ_##f))
 #define PQclear              LIBPQ_CALL(PQclear)
+#define PQconndefaults       LIBPQ_CALL(PQconndefaults)
 #define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
 #define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
 #define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/hash.h"
+#include "common/rand.h"
 
 #define CRED_FILE_MAX (16 * 1024 * 1024)
 
@@ -94,10 +94,7 @@ static char *random_nonce(size_t raw_len)
     uint8_t raw[32];
     if (raw_len > sizeof(raw))
         raw_len = sizeof(raw);
-    if (RAND_bytes(raw, (int)raw_len) != 1) {
-        for (size_t i = 0; i < raw_len; i++)
-            raw[i] = (uint8_t)random();
-    }
+    rand_bytes(raw, raw_len);
     return auth_b64_encode(raw, raw_len);
 }
 
@@ -200,9 +197,7 @@ static bool cred_from_secret(Credential *c, char *secret, const char *name, int 
     }
     c->kind = CRED_PLAIN;
     c->salt_len = 16;
-    if (RAND_bytes(c->salt, (int)c->salt_len) != 1)
-        for (size_t i = 0; i < c->salt_len; i++)
-            c->salt[i] = (uint8_t)random();
+    rand_bytes(c->salt, c->salt_len);
     c->iterations = SCRAM_DEFAULT_ITERS;
     scram_keys_from_password(secret, c->salt, c->salt_len, c->iterations, NULL, c->stored_key,
                              c->server_key);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rand.h"
 #include "proxy/internal.h"
 #include "proxy/proto.h"
 
@@ -116,6 +117,16 @@ static void format_addr(const struct sockaddr *sa, char *out, size_t len)
     snprintf(out, len, "%s:%u", host, port);
 }
 
+/*
+ * The secret half of a session's BackendKeyData (the other is its id, as
+ * PostgreSQL's is a pid): a cancel request must name both. From the kernel's
+ * generator, so that it cannot be derived from the time or a process id.
+ */
+uint32_t client_cancel_key(void)
+{
+    return rand_u32();
+}
+
 void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int salen)
 {
     (void)salen;
@@ -134,7 +145,7 @@ void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int 
     s->id = ++p->next_id;
     if (s->id == 0)
         s->id = ++p->next_id;
-    s->key = (uint32_t)random() ^ ((uint32_t)random() << 16);
+    s->key = client_cancel_key();
     s->tx = 'I';
     s->hook = proxy_session_hook;
     p->nstate[SESSION_STARTUP]++;

@@ -125,6 +125,7 @@ void proxy_cancel_request(Proxy *p, uint32_t pid, uint32_t key);
 
 /* client.c */
 void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int salen);
+uint32_t client_cancel_key(void);
 void client_pump(Session *s);
 void client_send(Session *s, const Buf *b);
 void client_fatal(Session *s, const char *sqlstate, const char *message);

@@ -35,6 +35,7 @@
 #include "common/timeutil.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
+#include "pg/node.h"
 #include "proxy/internal.h"
 #include "proxy/proto.h"
 
@@ -81,29 +82,10 @@ static bool resolve(const char *host, const char *port, ServerTarget *t)
 bool proxy_target_init(ServerTarget *t, const char *conninfo)
 {
     memset(t, 0, sizeof(*t));
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
-    if (!opts) {
-        err_set(DD_EXIT_CONFIG, "invalid server connection string: %s",
-                errmsg ? errmsg : "out of memory");
-        if (errmsg)
-            PQfreemem(errmsg);
-        err_hint("give a libpq conninfo such as \"host=127.0.0.1 port=5432\"");
+    PgEndpoint ep; /* libpq's defaults, as the switchover compares them (pg/node.h) */
+    if (!pg_endpoint_parse(conninfo, &ep))
         return false;
-    }
-    char host[256] = "/var/run/postgresql", port[16] = "5432";
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (!o->val || !o->val[0])
-            continue;
-        if (strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0) {
-            if (strcmp(o->keyword, "hostaddr") == 0 || strcmp(host, "/var/run/postgresql") == 0)
-                snprintf(host, sizeof(host), "%.*s", (int)strcspn(o->val, ","), o->val);
-        } else if (strcmp(o->keyword, "port") == 0) {
-            snprintf(port, sizeof(port), "%.*s", (int)strcspn(o->val, ","), o->val);
-        }
-    }
-    PQconninfoFree(opts);
-    if (!resolve(host, port, t))
+    if (!resolve(ep.host, ep.port, t))
         return false;
     t->conninfo = xstrdup(conninfo);
     t->redacted = pg_conninfo_redact(conninfo);
@@ -604,7 +586,6 @@ Proxy *proxy_new(const ProxyOptions *opt)
 {
     Proxy *p = xcalloc(1, sizeof(Proxy));
     p->opt = *opt;
-    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     signal(SIGPIPE, SIG_IGN);
     p->base = event_base_new();
     if (!p->base) {

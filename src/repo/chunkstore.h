@@ -62,8 +62,9 @@ uint64_t chunkstore_reader_opens(const ChunkReader *rd);
 
 /* The write side (backup) is declared below by the module that implements it. */
 
-#define CHUNKSTORE_PACK_DIR    "packs"
-#define CHUNKSTORE_PACK_TARGET (64u * 1024 * 1024) /* a pack is committed past this size */
+#define CHUNKSTORE_PACK_DIR      "packs"
+#define CHUNKSTORE_PACK_NAME_LEN 32                  /* a pack's name: random hex digits */
+#define CHUNKSTORE_PACK_TARGET   (64u * 1024 * 1024) /* a pack is committed past this size */
 
 /*
  * Store a chunk unless the store already has it (or another thread is

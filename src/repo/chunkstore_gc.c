@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/shaset.h"
 #include "common/testpoint.h"
 #include "repo/chunkstore_int.h"
 #include "repo/object.h"
@@ -155,20 +156,13 @@ static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, Ch
 typedef struct {
     ChunkLiveFn live;
     void *ctx;
-    uint8_t (*bases)[SHA256_LEN]; /* sorted */
-    size_t n, cap;
+    ShaSet bases;
 } GcLive;
-
-static int gc_sha_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, SHA256_LEN);
-}
 
 static bool gc_is_live(void *ctx, const uint8_t sha[SHA256_LEN])
 {
     GcLive *g = ctx;
-    return g->live(g->ctx, sha) ||
-           (g->n && bsearch(sha, g->bases, g->n, SHA256_LEN, gc_sha_cmp) != NULL);
+    return g->live(g->ctx, sha) || sha_set_has(&g->bases, sha);
 }
 
 /* Whether gc leaves a pack as it is: nothing dead in it, or at least half of it alive. */
@@ -193,7 +187,7 @@ static bool gc_pack_kept(const Pack *p, ChunkLiveFn live, void *ctx)
 static void gc_close_bases(ChunkStore *cs, GcLive *g)
 {
     for (int round = 0; round < 64; round++) {
-        size_t before = g->n;
+        size_t before = g->bases.n;
         for (size_t pi = 0; pi < cs->npacks; pi++) {
             Pack *p = &cs->packs[pi];
             if (!p->committed || p->removed)
@@ -204,21 +198,11 @@ static void gc_close_bases(ChunkStore *cs, GcLive *g)
                 if (e->kind != CHUNK_DELTA || chunkstore_int_orphan(p, i) ||
                     (!kept && !gc_is_live(g, e->sha256)) || gc_is_live(g, e->base))
                     continue;
-                if (g->n == g->cap) {
-                    g->cap = g->cap ? g->cap * 2 : 256;
-                    g->bases = xrealloc(g->bases, g->cap * SHA256_LEN);
-                }
-                memcpy(g->bases[g->n++], e->base, SHA256_LEN);
+                sha_set_add(&g->bases, e->base);
             }
         }
-        if (g->n > 0)
-            qsort(g->bases, g->n, SHA256_LEN, gc_sha_cmp);
-        size_t w = 0;
-        for (size_t i = 0; i < g->n; i++)
-            if (w == 0 || memcmp(g->bases[w - 1], g->bases[i], SHA256_LEN) != 0)
-                memmove(g->bases[w++], g->bases[i], SHA256_LEN);
-        g->n = w;
-        if (g->n == before)
+        sha_set_sort(&g->bases);
+        if (g->bases.n == before)
             break;
     }
 }
@@ -228,7 +212,7 @@ bool chunkstore_gc(ChunkStore *cs, ChunkLiveFn caller_live, void *caller_ctx, Ch
     GcLive g = {.live = caller_live, .ctx = caller_ctx};
     gc_close_bases(cs, &g);
     bool ok = chunkstore_gc_closed(cs, gc_is_live, &g, stats);
-    free(g.bases);
+    sha_set_free(&g.bases);
     return ok;
 }
 

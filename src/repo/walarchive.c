@@ -318,7 +318,7 @@ bool walarchive_list_segments(Repo *repo, StrList *out)
         ok = storage_list(repo_storage(repo), dir, &names);
         for (size_t j = 0; ok && j < names.len; j++) {
             WalFileName wn;
-            if (strlen(names.items[j]) == 24 && wal_name_parse(names.items[j], &wn))
+            if (strlen(names.items[j]) == WAL_NAME_LEN && wal_name_parse(names.items[j], &wn))
                 strlist_push(out, names.items[j]);
         }
         strlist_free(&names);

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
+
 typedef struct {
     Storage base;
 } PosixStorage;
@@ -217,22 +219,14 @@ static bool posix_read(StorageRead *sr, void *buf, size_t len, size_t *got)
 static bool posix_read_at(StorageRead *sr, uint64_t offset, void *buf, size_t len)
 {
     PosixRead *r = (PosixRead *)sr;
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pread(r->fd, p, len, (off_t)offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not read file \"%s\"", r->path);
-        if (n == 0)
-            return err_set(DD_EXIT_CORRUPT,
-                           "file \"%s\" is shorter than expected (%zu bytes "
-                           "missing at offset %llu)",
-                           r->path, len, (unsigned long long)offset);
-        p += n;
-        len -= (size_t)n;
-        offset += (uint64_t)n;
-    }
+    size_t got = 0;
+    if (!fs_pread_full(r->fd, buf, len, offset, &got, r->path))
+        return false;
+    if (got < len)
+        return err_set(DD_EXIT_CORRUPT,
+                       "file \"%s\" is shorter than expected (%zu bytes "
+                       "missing at offset %llu)",
+                       r->path, len - got, (unsigned long long)(offset + got));
     return true;
 }
 
