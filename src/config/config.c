@@ -31,7 +31,8 @@ typedef enum {
     KEY_AUTH,
     KEY_ADDR,
     KEY_LOGDEST,
-    KEY_CHOICE
+    KEY_CHOICE,
+    KEY_LIST
 } KeyType;
 
 typedef struct {
@@ -122,6 +123,17 @@ static const ConfigKey config_keys[] = {
     PATH_KEY("proxy", "admin-tls-cert-file", proxy_admin_tls_cert_file, NULL),
     PATH_KEY("proxy", "admin-tls-key-file", proxy_admin_tls_key_file, NULL),
     PATH_KEY("proxy", "admin-tls-ca-file", proxy_admin_tls_ca_file, NULL),
+
+    ADDR_KEY("status", "listen", status_listen, "127.0.0.1:8080"),
+    PATH_KEY("status", "store", status_store, NULL),
+    PATH_KEY("status", "token-file", status_token_file, NULL),
+    STR_KEY("status", "title", status_title, "Service status"),
+    STR_KEY("status", "time-zone", status_time_zone, "UTC"),
+    STR_KEY("status", "components", status_components, "Database"),
+    /* A KEY_LIST may repeat (rule 2's one exception): each line adds a value. */
+    {"status", "webhook", KEY_LIST, offsetof(Config, status_webhooks), NULL, 0, 0, NULL},
+    PATH_KEY("status", "webhook-secret-file", status_webhook_secret_file, NULL),
+    STR_KEY("status", "url", status_url, NULL),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -169,6 +181,17 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
         }
         free(*(char **)field);
         *(char **)field = xstrdup(value);
+        return true;
+    }
+    case KEY_LIST: {
+        char **list = (char **)field;
+        if (value[0] == '\0' || strchr(value, '\n')) {
+            snprintf(why, len, "expected a non-empty value");
+            return false;
+        }
+        char *joined = *list ? xasprintf("%s\n%s", *list, value) : xstrdup(value);
+        free(*list);
+        *list = joined;
         return true;
     }
     case KEY_INT: {
@@ -263,7 +286,7 @@ static int config_handler(void *user, const char *section, const char *key, cons
         const ConfigKey *k = &config_keys[i];
         if (strcmp(k->section, raw_section) != 0 || strcmp(k->key, key) != 0)
             continue;
-        if (st->seen[i]) {
+        if (st->seen[i] && k->type != KEY_LIST) {
             snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s] is set twice", key, section);
             snprintf(st->hint, sizeof(st->hint), "keep one of the two lines");
             return 0;
@@ -411,7 +434,7 @@ void config_free(Config *cfg)
 {
     for (size_t i = 0; i < N_KEYS; i++) {
         KeyType t = config_keys[i].type;
-        if (t == KEY_STRING || t == KEY_PATH || t == KEY_ADDR || t == KEY_CHOICE) {
+        if (t == KEY_STRING || t == KEY_PATH || t == KEY_ADDR || t == KEY_CHOICE || t == KEY_LIST) {
             char **field = (char **)((char *)cfg + config_keys[i].offset);
             free(*field);
             *field = NULL;

@@ -70,6 +70,17 @@ typedef struct {
     char *proxy_admin_read_auth;  /* token | none: whether GET needs the token */
     char *proxy_admin_socket;     /* Unix socket of the admin API */
     char *proxy_admin_tls_cert_file, *proxy_admin_tls_key_file, *proxy_admin_tls_ca_file;
+
+    /* [status] (README "Status page") */
+    char *status_listen;              /* host:port of "drydock status serve" (loopback) */
+    char *status_store;               /* the SQLite file of the status page */
+    char *status_token_file;          /* bearer token of the write API, mode 0600 */
+    char *status_title;               /* the page's title */
+    char *status_time_zone;           /* IANA zone the page shows times in */
+    char *status_components;          /* comma-separated component names */
+    char *status_webhooks;            /* URLs, one a line ("webhook" may repeat) */
+    char *status_webhook_secret_file; /* HMAC key of the webhook signatures, mode 0600 */
+    char *status_url;                 /* the page's public URL, for feeds and links */
 } Config;
 
 /*
