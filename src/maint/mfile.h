@@ -96,5 +96,7 @@ DD_MUST_CHECK bool mfile_parse_string(const char *text, const char *name, MaintF
 void mfile_free(MaintFile *m);
 
 const char *mfile_kind_name(MaintChangeKind k); /* "reload", "restart", "offline", ... */
+/* "set", "file", "data-checksums", "sql-after" (the JSON "type"). */
+const char *mfile_change_type_name(MaintChangeType t);
 
 #endif
