@@ -43,6 +43,7 @@ typedef enum {
     MKEY_DURATION, /* a number with a unit */
     MKEY_SECONDS,  /* whole seconds, bare or with a unit (pause-timeout) */
     MKEY_WINDOW,   /* "YYYY-MM-DD HH:MM[:SS] Zone/Name" */
+    MKEY_BYTES,    /* a size with a unit: kB, MB, GB, TB */
     MKEY_CHANGE,   /* repeatable [change] key; type in change */
 } MKeyType;
 
@@ -70,6 +71,7 @@ static const MKey mfile_keys[] = {
     MK("maintenance", "window-length", MKEY_DURATION, window_length),
     MK("maintenance", "pause-timeout", MKEY_SECONDS, pause_timeout),
     MK("maintenance", "keep-old-primary", MKEY_DURATION, keep_old_primary),
+    MK("maintenance", "standby-lag-limit", MKEY_BYTES, standby_lag_limit),
     MK("maintenance", "text-scheduled", MKEY_STRING, text_scheduled),
     MK("maintenance", "text-in-progress", MKEY_STRING, text_in_progress),
     MK("maintenance", "text-verifying", MKEY_STRING, text_verifying),
@@ -129,6 +131,30 @@ static bool parse_duration(const char *v, bool allow_bare, double *out)
             *out = n * units[i].secs;
             return *out <= 366.0 * 86400;
         }
+    return false;
+}
+
+/* "64MB" into bytes (units as PostgreSQL's: kB, MB, GB, TB, powers of 1024). */
+static bool parse_bytes(const char *v, uint64_t *out, char *why, size_t len)
+{
+    static const struct {
+        const char *unit;
+        double bytes;
+    } units[] = {{"kB", 1024.0}, {"MB", 1048576.0}, {"GB", 1073741824.0}, {"TB", 1099511627776.0}};
+    char *end = NULL;
+    errno = 0;
+    double n = strtod(v, &end);
+    if (!errno && end != v && isdigit((unsigned char)v[0]) && isfinite(n)) {
+        while (*end == ' ')
+            end++;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            if (strcmp(end, units[i].unit) == 0 && n * units[i].bytes >= 1 &&
+                n * units[i].bytes < 1e18) {
+                *out = (uint64_t)(n * units[i].bytes);
+                return true;
+            }
+    }
+    snprintf(why, len, "expected a size such as 512kB, 64MB or 2GB, got \"%s\"", v);
     return false;
 }
 
@@ -268,6 +294,8 @@ static bool set_field(MParse *st, const MKey *k, const char *v, char *why, size_
     }
     case MKEY_WINDOW:
         return parse_window(st, v, why, len);
+    case MKEY_BYTES:
+        return parse_bytes(v, (uint64_t *)field, why, len);
     case MKEY_CHANGE:
         break;
     }
