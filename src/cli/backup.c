@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "maint/estimate.h"
 
 static const char backup_help[] =
     "usage: drydock backup [--from standby|primary] [--jobs N] [--json]\n\n"
@@ -117,5 +118,11 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
     }
     backup_print(&sum, json, progress);
     progress_free(progress);
+    /* The rates the next maintenance plan predicts from (a failure is only a warning). */
+    Repo *repo = NULL;
+    if (repo_open(cfg, &repo))
+        rates_record_backup(repo, "backup", sum.id, sum.bytes_read, sum.bytes_new, sum.duration);
+    err_clear();
+    repo_close(repo);
     return DD_EXIT_OK;
 }
