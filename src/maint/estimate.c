@@ -203,7 +203,7 @@ static void fmt_bytes(double b, char *out, size_t len)
 {
     static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
     int u = 0;
-    while (b >= 1000 && u < 5) {
+    while (b >= 999.5 && u < 5) {
         b /= 1000;
         u++;
     }
