@@ -32,7 +32,10 @@
  */
 #include "maint/steps.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -249,12 +252,14 @@ static bool preflight_empty_dir(const char *dir, const char *key)
 
 static bool preflight_port_free(int port, const char *key)
 {
-    char *ci = xasprintf("host=127.0.0.1 port=%d dbname=postgres connect_timeout=2", port);
-    PGconn *c = PQconnectdb(ci);
-    free(ci);
-    /* A server answers (even to refuse us) when the port is taken. */
-    bool taken = PQstatus(c) == CONNECTION_OK || strstr(PQerrorMessage(c), "refused") == NULL;
-    PQfinish(c);
+    /* Taken when something accepts a connection on the loopback port. */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool taken = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (fd >= 0)
+        close(fd);
     if (taken) {
         err_set(DD_EXIT_USAGE, "[green] %s %d is in use", key, port);
         err_hint("choose a port no server listens on");
@@ -368,6 +373,28 @@ static bool restore_files(const MaintCtx *ctx)
     return true;
 }
 
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int steps_chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return lchown(path, chown_uid, chown_gid);
+}
+
+/* As root, the restored files go to the live clusters' owner: PostgreSQL refuses root. */
+static bool steps_chown_tree(const MaintCtx *ctx, const char *dir)
+{
+    if (geteuid() != 0 || !ctx->primary_data ||
+        !pgtool_owner(ctx->primary_data, &chown_uid, &chown_gid) || chown_uid == 0)
+        return true;
+    if (nftw(dir, steps_chown_one, 32, FTW_PHYS) != 0)
+        return err_errno("could not give \"%s\" to the clusters' owner", dir);
+    return true;
+}
+
 static bool self_paths(const MaintCtx *ctx, char *self, char *conf)
 {
     ssize_t n = readlink("/proc/self/exe", self, PATH_MAX - 1);
@@ -396,7 +423,8 @@ static bool step_restore(MaintCtx *ctx)
                      .config_path = conf,
                      .progress = ctx->progress};
     RestoreResult r;
-    bool ok = restore_tsmap(ctx, &map) && restore_run(ctx->repo, &o, &r) && restore_files(ctx);
+    bool ok = restore_tsmap(ctx, &map) && restore_run(ctx->repo, &o, &r) && restore_files(ctx) &&
+              steps_chown_tree(ctx, ctx->green_data);
     if (ok)
         rates_record_restore(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run", r.bytes_written,
                              r.duration);
