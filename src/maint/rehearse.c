@@ -76,8 +76,9 @@ static bool rehearse_scratch(const Config *cfg, const MaintFile *mf, const Rehea
     if (o->scratch) {
         snprintf(parent, sizeof(parent), "%s", o->scratch);
     } else {
-        snprintf(parent, sizeof(parent), "%s", mf->green_data);
-        snprintf(parent, sizeof(parent), "%s", dirname(parent));
+        char green[PATH_MAX];
+        snprintf(green, sizeof(green), "%s", mf->green_data);
+        snprintf(parent, sizeof(parent), "%s", dirname(green));
     }
     snprintf(r->scratch, sizeof(r->scratch), "%s/drydock-rehearse.XXXXXX", parent);
     if (!mkdtemp(r->scratch)) {
