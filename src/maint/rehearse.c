@@ -141,8 +141,11 @@ static bool rehearse_steps(MaintCtx *ctx, const RehearseOpts *o, Plan *p)
         PlanStep *s = &p->steps[rehearsed[i]];
         if (!s->enabled)
             continue;
-        if (rehearse_interrupted)
-            return err_set(DD_EXIT_FAIL, "interrupted before %s", plan_step_name(s->id));
+        if (rehearse_interrupted) {
+            err_set(DD_EXIT_FAIL, "the rehearsal was interrupted before %s", plan_step_name(s->id));
+            err_hint("its clones are removed; run it again to the end");
+            return false;
+        }
         const MaintStep *row = maint_step(s->id);
         log_debug("rehearsing %s", plan_step_name(s->id));
         double t0 = time_mono();
@@ -171,6 +174,31 @@ static bool rehearse_prepare(const Config *cfg, Repo *repo, MaintFile *mf, const
     return rehearse_estimates(repo, mf, b, plan) && rehearse_free_port(&r->port) &&
            (!mf->green_standby_data || rehearse_free_port(&r->standby_port)) &&
            rehearse_scratch(cfg, mf, o, r);
+}
+
+/* Rule 4: remove everything; the step's error, when there was one, stays the error. */
+static bool rehearse_cleanup(MaintCtx *ctx, RehearseResult *r, bool ok)
+{
+    DdExit code = err_code();
+    char *msg = ok ? NULL : xstrdup(err_message());
+    char *hint = ok ? NULL : xstrdup(err_hint_text());
+    bool cleaned = maint_steps_cleanup(ctx);
+    if (!cleaned && !ok)
+        log_warn("%s", err_message());
+    if (rmdir(r->scratch) != 0 && errno != ENOENT) {
+        if (cleaned)
+            err_errno("could not remove \"%s\"", r->scratch);
+        cleaned = false;
+    }
+    r->cleaned = cleaned;
+    if (msg) {
+        err_set(code, "%s", msg);
+        if (hint[0])
+            err_hint("%s", hint);
+    }
+    free(msg);
+    free(hint);
+    return ok && cleaned;
 }
 
 bool rehearse_run(const Config *cfg, MaintFile *mf, const RehearseOpts *o, Plan *plan,
@@ -208,24 +236,13 @@ bool rehearse_run(const Config *cfg, MaintFile *mf, const RehearseOpts *o, Plan 
         ok = rehearse_steps(&ctx, o, plan);
     if (r->scratch[0]) {
         rehearse_test_wait(r);
-        if (!o->keep) {
-            /* Keep the step's error: cleanup problems are warnings then. */
-            bool cleaned = maint_steps_cleanup(&ctx);
-            char *msg = ok ? NULL : xstrdup(err_message());
-            if (ok && !cleaned)
-                ok = false;
-            else if (!cleaned)
-                log_warn("%s", err_message());
-            if (rmdir(r->scratch) != 0 && errno != ENOENT) {
-                log_warn("could not remove \"%s\": %s", r->scratch, strerror(errno));
-                cleaned = false;
-            }
-            r->cleaned = cleaned;
-            if (msg) {
-                err_set(err_code(), "%s", msg);
-                free(msg);
-            }
+        if (ok && rehearse_interrupted) {
+            err_set(DD_EXIT_FAIL, "the rehearsal was interrupted");
+            err_hint("its clones are removed; run it again to the end");
+            ok = false;
         }
+        if (!o->keep)
+            ok = rehearse_cleanup(&ctx, r, ok);
     }
     rehearse_signals(false, old);
     free(green);

@@ -121,6 +121,35 @@ bool steps_server_running(MaintCtx *ctx, const char *dir)
     return ok && status == 0;
 }
 
+/* The server log's last FATAL (or last) line, for a failed start. */
+static void server_log_line(const char *logfile, char *line, size_t len)
+{
+    Buf log = {0};
+    bool found = false;
+    snprintf(line, len, "no log");
+    if (fs_read_file(logfile, &log, &found) && found && log.len) {
+        buf_append(&log, "", 1);
+        char *text = (char *)log.data, *pick = NULL, *before = NULL, *prev = NULL;
+        for (char *l = strtok(text, "\n"); l; prev = l, l = strtok(NULL, "\n"))
+            if (!pick || strstr(l, "FATAL") || !strstr(pick, "FATAL")) {
+                pick = l;
+                before = prev;
+            }
+        /* Without the log line prefix ("2026-11-30 09:51:25.192 UTC [13485] "). */
+        if (pick && strstr(pick, "] "))
+            pick = strstr(pick, "] ") + 2;
+        if (before && strstr(before, "] "))
+            before = strstr(before, "] ") + 2;
+        /* "configuration file ... contains errors" follows the line that says which. */
+        if (pick && before && strstr(pick, "contains errors"))
+            snprintf(line, len, "%s / %s", before, pick);
+        else if (pick)
+            snprintf(line, len, "%s", pick);
+    }
+    err_clear();
+    buf_free(&log);
+}
+
 bool steps_server_start(MaintCtx *ctx, const char *dir, double *seconds)
 {
     char *logdir = xasprintf("%s/log", dir);
@@ -135,8 +164,13 @@ bool steps_server_start(MaintCtx *ctx, const char *dir, double *seconds)
               pgtool_must(argv, &o, "starting the server", &out);
     *seconds = time_mono() - t0;
     if (!ok) {
-        err_context("\"%s\"", dir);
-        err_hint("see \"%s\"", logfile);
+        char line[400];
+        server_log_line(logfile, line, sizeof(line));
+        err_set(DD_EXIT_PG, "the server in \"%s\" did not start: %s", dir, line);
+        if (ctx->rehearsal)
+            err_hint("the clone is removed with its log; \"maint rehearse --keep\" keeps them");
+        else
+            err_hint("see \"%s\"", logfile);
     }
     buf_free(&out);
     free(pg_ctl);

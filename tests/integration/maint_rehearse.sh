@@ -138,4 +138,34 @@ check_eq "its checksum rewrite is predicted from a measured rate" false \
     "$(jq -r '.steps[] | select(.name == "offline") | .low_confidence' "$T/final2.json")"
 check "its basis says what measured it" grep -q 'rate measured by the rehearsal on' "$T/final2.json"
 
+# An interrupt: the clones are removed all the same.
+touch "$T/wait"
+rm -f "$T/wait.ready"
+DRYDOCK_TEST_REHEARSE_WAIT=$T/wait dd maint rehearse "$T/maint.conf" >"$T/rehearse3.out" 2>"$T/rehearse3.err" &
+REH=$!
+PIDS+=($REH)
+if wait_for "the rehearsal's clones" 300 ready_or_gone && test -f "$T/wait.ready"; then
+    SCRATCH=$(jq -r .scratch "$T/wait.ready")
+    check "the clones run before the interrupt" test -n "$(pgrep -f "$SCRATCH/green")"
+    kill -INT "$(pgrep -f "maint rehearse $T/maint.conf" | grep -vx "$REH" | tail -1)"
+    wait "$REH"
+    rc=$?
+    check_eq "an interrupted rehearsal fails" 1 "$rc"
+    check "and says so on one line" grep -q "ERROR: the rehearsal was interrupted.*HINT" "$T/rehearse3.err"
+    check "its scratch directory is gone" test ! -e "$SCRATCH"
+    check "no process runs out of it" test -z "$(pgrep -f "$SCRATCH")"
+else
+    fail "the third rehearsal did not reach its clones: $(tail -1 "$T/rehearse3.err")"
+fi
+
+# A step that fails (the server refuses the setting): the clones are removed too.
+sed -e 's/^set = shared_buffers = 96MB/set = shared_buffers = 16kB/' -e '/^data-checksums/d' \
+    -e '/^standby-/d' "$T/maint.conf" >"$T/bad.conf"
+chown postgres "$T/bad.conf"
+check_error "a step that fails names itself" 6 'ERROR: rehearsing start: the server in ".*/green" did not start: LOG: .*shared_buffers.* / FATAL: .*HINT: the clone is removed' \
+    dd --quiet maint rehearse "$T/bad.conf"
+check "no scratch directory is left" test -z "$(ls -d "$T"/drydock-rehearse.* 2>/dev/null)"
+check "no process is left" test -z "$(pgrep -f "$T/drydock-rehearse")"
+check "the human output has the table" grep -qE '^  restore +[0-9.]+ (s|min)' "$T/rehearse3.out"
+
 finish
