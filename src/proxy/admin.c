@@ -292,7 +292,7 @@ bool admin_start(Proxy *p)
         .max_body = ADMIN_MAX_BODY,
         .timeout_s = 86400 + 120, /* a /pause may wait up to its deadline, a day at most */
         .token = a->token,
-        .hosts = a->hosts,
+        .hosts = a->hosts[0] ? a->hosts : NULL,
         .what = "proxy admin API",
         .setting = "[proxy] admin",
         .tls = a->tls,

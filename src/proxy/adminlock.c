@@ -14,8 +14,10 @@
  *     (no CORS headers, ever).
  *  3. The TCP listener is on loopback, unless TLS (admin-tls-cert-file,
  *     admin-tls-key-file) and the token are configured: refused at start.
- *  4. On TCP, the Host header must name the listen address (or localhost
- *     on loopback): a DNS-rebinding page's requests carry its own name.
+ *  4. On a loopback TCP listener, the Host header must name the listen
+ *     address or localhost: a DNS-rebinding page's requests carry its own
+ *     name. (Elsewhere any name may be right; the token, required there,
+ *     is the defence.)
  *  5. The Unix socket listener (admin-socket, mode 0600) takes the peer's
  *     credentials instead of the token and the Host: its uid must be the
  *     proxy's or root's. 2 still holds there.
@@ -113,13 +115,11 @@ bool admin_lock_init(Proxy *p)
                  "admin = 127.0.0.1:PORT");
         return false;
     }
+    if (!loop)
+        return true; /* any name may reach it: the token, required here, is the defence */
     const char *v6 = strchr(host, ':') ? "[" : "";
-    snprintf(a->hosts, sizeof(a->hosts), "%s%s%s:%s", v6, host, v6[0] ? "]" : "", port);
-    if (loop) {
-        size_t n = strlen(a->hosts);
-        snprintf(a->hosts + n, sizeof(a->hosts) - n, ",localhost:%s,127.0.0.1:%s,[::1]:%s", port,
-                 port, port);
-    }
+    snprintf(a->hosts, sizeof(a->hosts), "%s%s%s:%s,localhost:%s,127.0.0.1:%s,[::1]:%s", v6, host,
+             v6[0] ? "]" : "", port, port, port, port);
     return true;
 }
 

@@ -137,6 +137,25 @@ check_eq "the client sessions after the switch are on TLS to the new primary" "t
 wait_for "the probe of the new primary" 15 bash -c "curl -s $API/primary | grep -q 'port=${PG_PORT[s]}'"
 check_eq "/primary: 200 on the new primary" 200 "$(code GET /primary)"
 
+# --- HTTPS, and a non-loopback listen with TLS and the token --------------------------------
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID"
+AP2=$(free_port)
+write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 0.0.0.0:$AP2" "credentials = $T/creds" \
+    "admin-token-file = $T/token" "admin-tls-cert-file = $TLS/admin.crt" "admin-tls-key-file = $TLS/admin.key" \
+    "admin-tls-ca-file = $TLS/ca.crt"
+setpriv --reuid=postgres --regid=postgres --init-groups "$DRYDOCK" --config "$CONF" proxy 2>"$T/proxy2.log" &
+PROXY_PID=$!
+PIDS+=("$PROXY_PID")
+wait_for "HTTPS admin API" 20 curl -s -o /dev/null --cacert "$TLS/ca.crt" "https://127.0.0.1:$AP2/health" ||
+    { tail -5 "$T/proxy2.log"; exit 1; }
+check_eq "a non-loopback listen with TLS and the token starts; plain HTTP gets nothing" 000 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "http://127.0.0.1:$AP2/health")"
+check_eq "over HTTPS without the token: 401" 401 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "https://127.0.0.1:$AP2/status")"
+sed -i "s/^admin = .*/admin = 127.0.0.1:$AP2/" "$CONF"
+check "proxy-ctl over HTTPS, checking the CA of admin-tls-ca-file" bash -c "runuser -u postgres -- $DRYDOCK --config $CONF proxy-ctl status | grep -q '^paused: no'"
+
 # --- refused at start ------------------------------------------------------------------------
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID"
