@@ -14,6 +14,7 @@
  *   POST /resume  -> 200 {"paused":false,"paused_ms"}; 409 when not paused
  *   POST /switch  {"server":"<conninfo>"} -> 200 {"switched","failed","switch_ms"}; 409
  *                 unless paused; 403 for a server the configuration does not name
+ *                 {"server":..., "check":true} -> 200 {"allowed":true} or 403: a dry run
  *   bad body: 400 {"error"}; no token: 401; refused: 403; not JSON: 415;
  *   unknown path: 404; wrong method: 405.
  *
@@ -197,6 +198,16 @@ static void handle_switch(HttpdReq *req, void *arg)
         return;
     }
     err_clear();
+    if (json_is_true(json_object_get(body, "check"))) {
+        /* A dry run: would this server be accepted? Nothing changes, in any phase. */
+        ProxyResult rc = proxy_switch_allowed(p, server);
+        json_decref(body);
+        if (rc == PROXY_DONE)
+            httpd_reply_json(req, 200, json_pack("{s:b}", "allowed", true));
+        else
+            httpd_reply_error(req, rc == PROXY_ERR_SERVER ? 400 : 403, "%s", err_message());
+        return;
+    }
     Admin *a = p->admin;
     a->switch_req = req; /* the callback may answer before proxy_switch returns */
     ProxyResult rc = proxy_switch(p, server, switch_done_cb, NULL);

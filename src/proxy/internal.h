@@ -204,6 +204,8 @@ void proxy_pause_abandoned(Proxy *p);
  * NOT_ALLOWED (an address the configuration does not name), error slot set.
  */
 ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg);
+/* Whether /switch would accept conninfo (a dry run, in any phase): DONE, SERVER, NOT_ALLOWED. */
+ProxyResult proxy_switch_allowed(Proxy *p, const char *conninfo);
 /* The one way to change the proxy's phase; refuses (false, logged) what phase.h does not draw. */
 bool proxy_set_phase(Proxy *p, ProxyPhase to);
 int proxy_count_state(const Proxy *p, SessionState st);

@@ -82,6 +82,11 @@ check_eq "/switch to a server the configuration does not name: 403" 403 \
     "$(code POST /switch "${AUTH[@]}" "${JSON[@]}" -d "{\"server\": \"host=127.0.0.1 port=$FAKE user=postgres\"}")"
 check "... the proxy still points at the primary" bash -c "curl -s -H 'Authorization: Bearer $TOKEN' $API/status | grep -q 'port=${PG_PORT[p]}'"
 check_eq "resume" 200 "$(code POST /resume "${AUTH[@]}" "${JSON[@]}")"
+check_eq "a dry run (check) for an unknown server: 403, in any phase" 403 \
+    "$(code POST /switch "${AUTH[@]}" "${JSON[@]}" -d "{\"server\": \"host=127.0.0.1 port=$FAKE\", \"check\": true}")"
+check_eq "a dry run for the configured standby: allowed" '{"allowed":true}' \
+    "$(curl -s -X POST "${AUTH[@]}" "${JSON[@]}" -d "{\"server\": \"$(conninfo s)\", \"check\": true}" "$API/switch")"
+check_eq "... and nothing changed" running "$(phase)"
 
 # --- the Unix socket: peer credentials instead of the token -----------------------------
 check_eq "the admin socket is mode 0600" 600 "$(stat -c %a "$T/admin.sock")"
