@@ -71,6 +71,19 @@ check_error "both retention keys refused" 3 'keep-backups.*keep-days.*both set' 
 write_config "[global]" "log-destination = file"
 check_error "a bad log-destination is refused" 3 'log-destination.*expected stderr or syslog' dd info
 
+# --- Patroni owns promotion: switchover refuses, with a hint -----------------
+touch "${PG_DATA[p]}/patroni.dynamic.json"
+write_config "[cluster]" "standby = host=127.0.0.1 port=1 user=postgres"
+sed -i '0,/^\[cluster\]$/!{/^\[cluster\]$/d}' "$CONF" # one [cluster] section
+check_error "switchover refuses a Patroni-managed cluster (data directory)" 2 \
+    'managed by Patroni .*patroni.dynamic.json.*HINT: run "patronictl switchover"' dd switchover
+sed -i '/^primary-data = /d' "$CONF"
+check_error "switchover refuses a Patroni-managed cluster (asked through SQL)" 2 \
+    'managed by Patroni' dd switchover
+check_error "--ignore-patroni goes on to the switchover's own checks" 3 'step "checks"' \
+    dd switchover --ignore-patroni
+rm -f "${PG_DATA[p]}/patroni.dynamic.json"
+
 # --- the proxy under its unit's command line --------------------------------
 LPORT=$(free_port)
 APORT=$(free_port)
