@@ -36,6 +36,7 @@ static const CliCommand commands[] = {
     {"switchover", cli_cmd_switchover, "move the traffic from the primary to its standby"},
     {"maint", cli_cmd_maint,
      "plan, rehearse, run or roll back a maintenance (drydock maint --help)"},
+    {"status", cli_cmd_status, "the status page: serve, export, post maintenances and incidents"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
