@@ -20,8 +20,8 @@ bool health_record_verify(Repo *repo, bool ok, uint64_t problems, uint64_t damag
                           (json_int_t)problems, "backups_damaged", (json_int_t)damaged);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    bool done = repo_object_put(repo, HEALTH_VERIFY_OBJECT, text, strlen(text),
-                                (StoragePutOpts){0});
+    bool done =
+        repo_object_put(repo, HEALTH_VERIFY_OBJECT, text, strlen(text), (StoragePutOpts){0});
     free(text);
     return done;
 }
@@ -188,8 +188,8 @@ json_t *health_to_json(const Health *h)
     json_object_set_new(o, "repository_bytes", json_integer((json_int_t)h->repository_bytes));
     json_t *v = json_null();
     if (h->have_verify)
-        v = json_pack("{s:o, s:f, s:b, s:I}", "time", j_time_or_null(true, h->verify_time),
-                      "age_s", h->now - h->verify_time, "ok", h->verify_ok, "problems",
+        v = json_pack("{s:o, s:f, s:b, s:I}", "time", j_time_or_null(true, h->verify_time), "age_s",
+                      h->now - h->verify_time, "ok", h->verify_ok, "problems",
                       (json_int_t)h->verify_problems);
     json_object_set_new(o, "last_verify", v);
     return o;

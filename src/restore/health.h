@@ -32,11 +32,11 @@ typedef struct {
     char last_backup_id[32];
     double last_backup_time; /* stop time of the newest backup */
 
-    bool have_segment;         /* at least one WAL segment is archived */
-    char last_segment[32];     /* the newest, by timeline then number */
-    double last_segment_time;  /* when it was archived (object time) */
-    uint64_t archive_end_lsn;  /* the end of that segment */
-    size_t wal_gaps;           /* holes in the archive */
+    bool have_segment;        /* at least one WAL segment is archived */
+    char last_segment[32];    /* the newest, by timeline then number */
+    double last_segment_time; /* when it was archived (object time) */
+    uint64_t archive_end_lsn; /* the end of that segment */
+    size_t wal_gaps;          /* holes in the archive */
 
     bool primary_reached;      /* the fields below come from the primary */
     uint64_t current_lsn;      /* pg_current_wal_lsn() */
