@@ -365,5 +365,7 @@ Storage *storage_posix_new(const char *root)
     size_t n = strlen(s->base.root);
     while (n > 1 && s->base.root[n - 1] == '/')
         s->base.root[--n] = '\0';
+    if (storage_test_hook)
+        storage_test_hook(&s->base);
     return &s->base;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+void (*storage_test_hook)(Storage *s);
+
 void storage_free(Storage *s)
 {
     if (s)

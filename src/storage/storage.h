@@ -61,6 +61,13 @@ struct Storage {
 
 /* A storage on a local directory (which must exist). */
 Storage *storage_posix_new(const char *root);
+
+/*
+ * Tests only: when set, every storage made afterwards is handed to it as it
+ * is made (tests/unit/faultstore.h wraps it in a fault-injecting driver).
+ * NULL in drydock itself.
+ */
+extern void (*storage_test_hook)(Storage *s);
 void storage_free(Storage *s);
 const char *storage_root(const Storage *s);
 
