@@ -6,6 +6,7 @@
 #   make san        build and run the unit and integration tests under ASan + UBSan
 #   make demo       install what is missing, build, run the end-to-end demo
 #   make bench      benchmarks against pg_basebackup, pgBackRest and PgBouncer
+#   make fuzz       build the libFuzzer targets; make fuzz-run runs each for FUZZ_SECONDS (20)
 #   make format     reformat; make format-check fails on a difference
 #
 # Sources are found by wildcard: a new module is a new .c/.h pair under src/,
@@ -41,7 +42,7 @@ HEADERS  := $(shell find src -name '*.h' | sort)
 TESTHDR  := $(shell find tests -name '*.h' 2>/dev/null | sort)
 
 .PHONY: all deps check unit integration san demo bench format format-check headers clean fuzz \
-	_check _unit _integration _demo _bench
+	_check _unit _integration _demo _bench fuzz-run
 
 all: $(BUILD)/drydock
 
@@ -93,11 +94,27 @@ headers:
 		printf '#include "%s"\n' "$${h#src/}" | $(CC) $(BASEFLAGS) $(WARN) -fsyntax-only -x c - || exit 1; \
 	done; echo "headers: all self-contained"
 
-fuzz:
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZSRC); do n=$$(basename $$f .c); \
-		clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f $(filter-out src/cli/%,$(LIBSRC)) $(LIBS) || exit 1; \
-	done; echo "fuzz targets in $(BUILD)/fuzz"
+# libFuzzer targets (clang): the library is compiled once for all of them.
+FUZZOBJ  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out src/cli/%,$(LIBSRC)))
+FUZZBIN  := $(FUZZSRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 20
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZOBJ)
+	clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+.SECONDARY: $(FUZZOBJ)
+
+fuzz: $(FUZZBIN)
+	@echo "fuzz targets in $(BUILD)/fuzz"
+
+# Each target for FUZZ_SECONDS from its corpus (tests/fuzz/corpus/<target>,
+# whose regressions/ inputs once crashed it); ends with "N passed, N failed".
+fuzz-run: $(FUZZBIN)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run
 
 format:
 	clang-format -i $(SRC) $(HEADERS) $(TESTHDR) $(UNITSRC) $(FUZZSRC)
