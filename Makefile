@@ -4,6 +4,9 @@
 #   make check      install what is missing, build, run every test (unit + integration)
 #   make unit       unit tests only
 #   make san        build and run the unit and integration tests under ASan + UBSan
+#   make coverage   build with gcov in build-cov, run unit + integration tests, print line
+#                   coverage per module; fails below tests/coverage-floors
+#                   (COVERAGE_TESTS=unit for the unit tests only)
 #   make demo       install what is missing, build, run the end-to-end demo
 #   make bench      benchmarks against pg_basebackup, pgBackRest and PgBouncer
 #   make fuzz       build the libFuzzer targets; make fuzz-run runs each for FUZZ_SECONDS (20)
@@ -42,7 +45,7 @@ HEADERS  := $(shell find src -name '*.h' | sort)
 TESTHDR  := $(shell find tests -name '*.h' 2>/dev/null | sort)
 
 .PHONY: all deps check unit integration san demo bench format format-check headers clean fuzz \
-	_check _unit _integration _demo _bench fuzz-run
+	_check _unit _integration _demo _bench coverage _coverage fuzz-run
 
 all: $(BUILD)/drydock
 
@@ -81,6 +84,21 @@ _check: $(BUILD)/drydock $(UNITBIN)
 
 san: deps
 	@$(MAKE) --no-print-directory SAN=1 _check
+
+# A separate build with gcov counters. The integration tests run drydock as
+# postgres: the counters' files are handed to that user between the runs.
+COVERAGE_TESTS ?= all
+coverage: deps
+	@$(MAKE) --no-print-directory BUILD=build-cov \
+		CFLAGS="-O0 -g --coverage -fprofile-update=atomic" LDFLAGS="--coverage" _coverage
+
+_coverage: $(BUILD)/drydock $(UNITBIN)
+	@find $(BUILD)/obj -name '*.gcda' -delete
+	@BUILD=$(BUILD) ./tests/run unit >$(BUILD)/coverage-tests.log; rc=$$?; tail -1 $(BUILD)/coverage-tests.log; exit $$rc
+	@if [ "$(COVERAGE_TESTS)" = all ]; then chown -R postgres $(BUILD)/obj && \
+		{ BUILD=$(BUILD) ./tests/run integration >$(BUILD)/coverage-tests.log; rc=$$?; \
+		  tail -1 $(BUILD)/coverage-tests.log; exit $$rc; }; fi
+	@./tests/coverage $(BUILD) tests/coverage-floors $(COVERAGE_TESTS)
 
 _demo: $(BUILD)/drydock
 	@BUILD=$(BUILD) ./scripts/demo $(DEMO_ARGS)
@@ -123,6 +141,6 @@ format-check:
 	@clang-format --dry-run -Werror $(SRC) $(HEADERS) $(TESTHDR) $(UNITSRC) $(FUZZSRC) && echo "format: clean"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-cov
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
