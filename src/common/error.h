@@ -22,17 +22,18 @@
 /* Exit codes; documented in README.md ("Exit codes"). Never renumber. */
 typedef enum {
     DD_EXIT_OK = 0,
-    DD_EXIT_FAIL = 1,     /* generic failure; wal-fetch: segment not in the archive */
-    DD_EXIT_USAGE = 2,    /* bad command line */
-    DD_EXIT_CONFIG = 3,   /* bad or missing configuration */
-    DD_EXIT_REPO = 4,     /* repository missing, of another format, or in the wrong state */
-    DD_EXIT_LOCKED = 5,   /* another drydock process holds the lock */
-    DD_EXIT_PG = 6,       /* PostgreSQL refused, failed or is unreachable */
-    DD_EXIT_IO = 7,       /* read/write/fsync failed: permissions, full disk, ... */
-    DD_EXIT_TIMEOUT = 8,  /* waited past a deadline */
-    DD_EXIT_CONFLICT = 9, /* archived content differs, or belongs to another cluster */
-    DD_EXIT_CORRUPT = 10, /* a checksum or structure check failed */
-    DD_EXIT_PROTOCOL = 11 /* a peer spoke the protocol wrongly */
+    DD_EXIT_FAIL = 1,      /* generic failure; wal-fetch: segment not in the archive */
+    DD_EXIT_USAGE = 2,     /* bad command line */
+    DD_EXIT_CONFIG = 3,    /* bad or missing configuration */
+    DD_EXIT_REPO = 4,      /* repository missing, of another format, or in the wrong state */
+    DD_EXIT_LOCKED = 5,    /* another drydock process holds the lock */
+    DD_EXIT_PG = 6,        /* PostgreSQL refused, failed or is unreachable */
+    DD_EXIT_IO = 7,        /* read/write/fsync failed: permissions, full disk, ... */
+    DD_EXIT_TIMEOUT = 8,   /* waited past a deadline */
+    DD_EXIT_CONFLICT = 9,  /* archived content differs, or belongs to another cluster */
+    DD_EXIT_CORRUPT = 10,  /* a checksum or structure check failed */
+    DD_EXIT_PROTOCOL = 11, /* a peer spoke the protocol wrongly */
+    DD_EXIT_PLAN = 12      /* a maintenance plan has an error finding: refused */
 } DdExit;
 
 /* Record a failure; always returns false so that `return err_set(...)` reads well. */

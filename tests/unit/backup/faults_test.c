@@ -151,7 +151,10 @@ static bool op_backup(void)
 static bool op_expire(void)
 {
     ExpireResult r;
-    return expire_run(&cfg, (ExpireOpts){.keep_backups = 1}, &r);
+    Repo *repo = NULL;
+    bool ok = repo_open(&cfg, &repo) && expire_run(repo, (ExpireOpts){.keep_backups = 1}, &r);
+    repo_close(repo);
+    return ok;
 }
 
 /* The repository each operation starts from (faults off). */
@@ -174,7 +177,10 @@ static void prepare(bool push_wal, int backups)
 static void assert_verifies(const char *what)
 {
     VerifyReport r = {0};
-    assert_true(verify_run(&cfg, NULL, &r));
+    Repo *repo = NULL;
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(verify_run(repo, NULL, &r));
+    repo_close(repo);
     if (r.problems.len > 0)
         fail_msg("%s: verify: %s", what, r.problems.items[0]);
     verify_report_free(&r);
@@ -199,7 +205,7 @@ static void fresh_repo(void)
     assert_int_equal(system(cmd), 0);
     free(cmd);
     assert_true(repo_create(
-        cfg.repo_path,
+        &cfg,
         (RepoCreateOpts){.system_id = SYSID, .wal_seg_size = SEG_SIZE, .pg_version = 150000}));
 }
 
