@@ -7,9 +7,7 @@
  * will hold it), its groups included. A password goes to the child through
  * PGPASSWORD, never on its command line. The child gets /dev/null as stdin
  * and none of our other descriptors (a postmaster must not inherit a libpq
- * socket).
- *
- * To be replaced by common/exec.h once it lands on main (branch "seams").
+ * socket). common/exec.h runs them; this adds who to run as.
  */
 #ifndef DD_MAINT_PGTOOL_H
 #define DD_MAINT_PGTOOL_H
