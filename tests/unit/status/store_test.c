@@ -259,8 +259,19 @@ static void test_config_and_notify(void **state)
                              .low_s = 2400,
                              .high_s = 5400,
                              .texts = &texts};
-    int64_t id;
+    int64_t id, again, other;
     assert_true(status_notify_scheduled(n, &plan, &id));
+    /* "maint run" in another process finds it again by its title. */
+    StatusNotifier *run;
+    assert_true(status_notify_open(&cfg, NULL, &run));
+    assert_true(status_notify_adopt(run, &plan, &again));
+    assert_int_equal(again, id);
+    StatusNotifyPlan unplanned = plan;
+    unplanned.title = "Never planned";
+    assert_true(status_notify_adopt(run, &unplanned, &other));
+    assert_true(other != id && other > 0);
+    assert_true(status_notify_aborted(run, other));
+    status_notify_close(run);
     assert_true(status_notify_in_progress(n, id));
     assert_true(status_notify_late(n, id, 1796086800));
     assert_true(status_notify_verifying(n, id));
