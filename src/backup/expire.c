@@ -53,11 +53,14 @@ static size_t expire_first_kept(Repo *repo, const StrList *ids, ExpireOpts opts,
     return first;
 }
 
-/* Remove WAL segments older than the oldest kept backup's start segment. */
+/*
+ * Remove WAL segments older than the oldest kept backup's start segment, and
+ * the .partial and .backup files of those segments (nothing needs them).
+ */
 static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
 {
     StrList segs = {0};
-    if (!walarchive_list_segments(repo, &segs))
+    if (!walarchive_list_files(repo, &segs))
         return false;
     uint32_t seg_size = repo_wal_seg_size(repo);
     bool ok = true;
@@ -69,7 +72,7 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
         char *path = walarchive_path(&wn, segs.items[i]);
         ok = storage_remove(repo_storage(repo), path);
         free(path);
-        if (ok)
+        if (ok && wn.kind == WAL_FILE_SEGMENT)
             out->segments_removed++;
         if (ok && lastdir[0] && strncmp(lastdir + 4, segs.items[i], 16) != 0)
             ok = storage_remove(repo_storage(repo), lastdir); /* only if empty */
@@ -85,19 +88,24 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
 /*
  * Remove the temporary files of writers killed mid-write (a backup's pack,
  * a manifest, a wal-push): invisible to every reader, but they use space.
- * Only files whose writer is dead go (storage_remove_orphans).
+ * Only files whose writer is dead go (storage_remove_orphans): in packs/
+ * and backups/ any unfinished upload is dead, since expire holds the backup
+ * lock; in wal/ a wal-push may be running, so an upload must be an hour old.
  */
+#define EXPIRE_WAL_ORPHAN_AGE 3600.0
+
 static bool expire_orphans(Repo *repo, ExpireResult *out)
 {
     Storage *st = repo_storage(repo);
     StrList dirs = {0};
-    bool ok = storage_remove_orphans(st, "packs", &out->temps_removed) &&
-              storage_remove_orphans(st, MANIFEST_DIR, &out->temps_removed) &&
-              storage_remove_orphans(st, "wal/history", &out->temps_removed) &&
-              storage_list(st, "wal", &dirs);
+    bool ok =
+        storage_remove_orphans(st, "packs", 0, &out->temps_removed) &&
+        storage_remove_orphans(st, MANIFEST_DIR, 0, &out->temps_removed) &&
+        storage_remove_orphans(st, "wal/history", EXPIRE_WAL_ORPHAN_AGE, &out->temps_removed) &&
+        storage_list(st, "wal", &dirs);
     for (size_t i = 0; ok && i < dirs.len; i++) {
         char *dir = xasprintf("wal/%s", dirs.items[i]);
-        ok = storage_remove_orphans(st, dir, &out->temps_removed);
+        ok = storage_remove_orphans(st, dir, EXPIRE_WAL_ORPHAN_AGE, &out->temps_removed);
         free(dir);
     }
     strlist_free(&dirs);
@@ -152,18 +160,14 @@ static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
     return ok;
 }
 
-bool expire_run(const Config *cfg, ExpireOpts opts, ExpireResult *out)
+bool expire_run(Repo *repo, ExpireOpts opts, ExpireResult *out)
 {
     memset(out, 0, sizeof(*out));
-    Repo *repo = NULL;
     RepoLock *lock = NULL, *chunks = NULL;
-    if (!repo_open(cfg, &repo))
-        return false;
-    bool ok = repo_lock_acquire(repo_path(repo), "backup", "expire", &lock) &&
-              repo_lock_acquire(repo_path(repo), "chunks", "expire", &chunks) &&
+    bool ok = repo_lock(repo, REPO_LOCK_BACKUP, "expire", &lock) &&
+              repo_lock(repo, REPO_LOCK_CHUNKS, "expire", &chunks) &&
               expire_locked(repo, opts, out);
     repo_lock_release(chunks);
     repo_lock_release(lock);
-    repo_close(repo);
     return ok;
 }

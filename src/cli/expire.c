@@ -83,7 +83,10 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
                                       "keep-backups or keep-days in [repository]");
     }
     ExpireResult r;
-    if (!expire_run(cfg, opts, &r))
+    Repo *repo = NULL;
+    bool ok = repo_open(cfg, &repo) && expire_run(repo, opts, &r);
+    repo_close(repo);
+    if (!ok)
         return cli_fail();
     if (json) {
         json_t *o = json_pack(

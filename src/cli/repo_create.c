@@ -76,13 +76,16 @@ int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv)
     const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
-    if (!config_require(cfg, "repository", "path", cfg->repo_path))
+    StorageConfig sc;
+    if (!repo_storage_config(cfg, &sc))
         return cli_fail();
     RepoCreateOpts opts = {0};
-    if (!repo_create_identify(cfg, &opts) || !repo_create(cfg->repo_path, opts))
+    if (!repo_create_identify(cfg, &opts) || !repo_create(cfg, opts))
         return cli_fail();
+    char *where = storage_config_name(&sc);
     log_info("created repository \"%s\" for system %" PRIu64 " (PostgreSQL %u.%u, %u MiB segments)",
-             cfg->repo_path, opts.system_id, opts.pg_version / 10000, opts.pg_version % 10000,
+             where, opts.system_id, opts.pg_version / 10000, opts.pg_version % 10000,
              opts.wal_seg_size >> 20);
+    free(where);
     return DD_EXIT_OK;
 }

@@ -17,7 +17,6 @@
 #include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
-#include "maint/proxyapi.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
 #include "pg/node.h"
@@ -31,7 +30,7 @@ typedef struct {
     SwitchoverReport *r;
     PGconn *pri;
     PGconn *tgt;
-    ProxyApi *api;
+    ProxyCtl *api;
     bool paused;
     bool switched; /* the proxy points at the target */
     double hold_start;
@@ -192,11 +191,12 @@ static bool sw_check_lag(Sw *s, uint64_t *lag)
 static bool sw_check_proxy(Sw *s, int *sessions)
 {
     ProxyStatus st;
-    if (!(s->api = proxyapi_open(s->o->proxy_admin)) || !proxyapi_status(s->api, &st))
+    if (!(s->api = proxy_ctl_open(&s->o->proxy)) || !proxy_ctl_status(s->api, &st))
         return false;
     bool ok = false;
     if (st.paused) {
-        err_set(DD_EXIT_CONFLICT, "the proxy at \"%s\" is paused already", s->o->proxy_admin);
+        err_set(DD_EXIT_CONFLICT, "the proxy at \"%s\" is paused already",
+                s->o->proxy.socket ? s->o->proxy.socket : s->o->proxy.admin);
         err_hint("another switchover or a manual pause is under way; resume it first");
     } else if (switchover_same_server(st.server, s->o->target)) {
         err_set(DD_EXIT_CONFLICT, "the proxy points at the target (%s) already", st.server);
@@ -245,7 +245,7 @@ static bool sw_pause(Sw *s)
     ProxyPauseReply rep;
     sw_begin(s, SW_STEP_PAUSE);
     s->hold_start = time_mono();
-    if (!proxyapi_pause(s->api, s->o->pause_timeout, false, &rep)) {
+    if (!proxy_ctl_pause(s->api, s->o->pause_timeout, false, &rep)) {
         /* No answer: the proxy may have paused all the same; the rollback resumes it. */
         s->paused = err_code() == DD_EXIT_FAIL;
         if (err_code() == DD_EXIT_TIMEOUT)
@@ -311,7 +311,7 @@ static bool sw_switch_proxy(Sw *s, const char *conninfo, ProxySwitchReply *rep)
 {
     bool ok = false;
     for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
-        ok = proxyapi_switch(s->api, conninfo, rep);
+        ok = proxy_ctl_switch(s->api, conninfo, 30.0, rep);
         if (!ok && err_code() != DD_EXIT_FAIL)
             break; /* the proxy answered: asking again will not help */
     }
@@ -425,7 +425,7 @@ static bool sw_resume_proxy(Sw *s)
 {
     bool ok = false;
     for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
-        ok = proxyapi_resume(s->api, &s->r->proxy_paused_ms);
+        ok = proxy_ctl_resume(s->api, &s->r->proxy_paused_ms);
         if (!ok && err_code() != DD_EXIT_FAIL)
             break;
     }
@@ -630,7 +630,7 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
         sw_abort(&s, switchover_failed_step(r), maybe);
     pg_disconnect(s.pri);
     pg_disconnect(s.tgt);
-    proxyapi_close(s.api);
+    proxy_ctl_close(s.api);
     return ok;
 }
 

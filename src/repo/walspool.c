@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "pg/wal.h"
 #include "repo/walarchive.h"
@@ -130,7 +131,7 @@ static void remove_temp_files(void)
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strlen(e->d_name) > WAL_NAME_LEN && strstr(e->d_name, ".dd-tmp.") != NULL)
+        if (strlen(e->d_name) > WAL_NAME_LEN && fs_is_temp_name(e->d_name))
             unlinkat(dirfd(d), e->d_name, 0);
     }
     closedir(d);
