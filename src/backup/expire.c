@@ -53,11 +53,14 @@ static size_t expire_first_kept(Repo *repo, const StrList *ids, ExpireOpts opts,
     return first;
 }
 
-/* Remove WAL segments older than the oldest kept backup's start segment. */
+/*
+ * Remove WAL segments older than the oldest kept backup's start segment, and
+ * the .partial and .backup files of those segments (nothing needs them).
+ */
 static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
 {
     StrList segs = {0};
-    if (!walarchive_list_segments(repo, &segs))
+    if (!walarchive_list_files(repo, &segs))
         return false;
     uint32_t seg_size = repo_wal_seg_size(repo);
     bool ok = true;
@@ -69,7 +72,7 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
         char *path = walarchive_path(&wn, segs.items[i]);
         ok = storage_remove(repo_storage(repo), path);
         free(path);
-        if (ok)
+        if (ok && wn.kind == WAL_FILE_SEGMENT)
             out->segments_removed++;
         if (ok && lastdir[0] && strncmp(lastdir + 4, segs.items[i], 16) != 0)
             ok = storage_remove(repo_storage(repo), lastdir); /* only if empty */

@@ -11,6 +11,7 @@
 #define DD_CONFIG_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/compress.h"
 #include "common/error.h"
@@ -69,6 +70,17 @@ typedef struct {
     char *proxy_admin_read_auth;  /* token | none: whether GET needs the token */
     char *proxy_admin_socket;     /* Unix socket of the admin API */
     char *proxy_admin_tls_cert_file, *proxy_admin_tls_key_file, *proxy_admin_tls_ca_file;
+
+    /* [status] (README "Status page") */
+    char *status_listen;              /* host:port of "drydock status serve" (loopback) */
+    char *status_store;               /* the SQLite file of the status page */
+    char *status_token_file;          /* bearer token of the write API, mode 0600 */
+    char *status_title;               /* the page's title */
+    char *status_time_zone;           /* IANA zone the page shows times in */
+    char *status_components;          /* comma-separated component names */
+    char *status_webhooks;            /* URLs, one a line ("webhook" may repeat) */
+    char *status_webhook_secret_file; /* HMAC key of the webhook signatures, mode 0600 */
+    char *status_url;                 /* the page's public URL, for feeds and links */
 } Config;
 
 /*
@@ -79,6 +91,8 @@ DD_MUST_CHECK bool config_load(const char *explicit_path, Config *out);
 
 /* Parse configuration text (for tests and fuzzing); name is used in messages. */
 DD_MUST_CHECK bool config_parse_string(const char *text, const char *name, Config *out);
+/* Likewise for len bytes that may hold NULs (a binary file given as configuration). */
+DD_MUST_CHECK bool config_parse_bytes(const char *text, size_t len, const char *name, Config *out);
 
 /* Fail with a clear message when a key a command needs is not set. */
 DD_MUST_CHECK bool config_require(const Config *cfg, const char *section, const char *key,

@@ -24,12 +24,14 @@
     X(PQfreemem)                                                                                   \
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
+    X(PQhost)                                                                                      \
     X(PQnfields)                                                                                   \
     X(PQntuples)                                                                                   \
     X(PQparameterStatus)                                                                           \
     X(PQport)                                                                                      \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
+    X(PQsetNoticeProcessor)                                                                        \
     X(PQsocket)                                                                                    \
     X(PQstatus)
 
@@ -57,12 +59,14 @@ void *libpq_fn(int i);
 #define PQfreemem            LIBPQ_CALL(PQfreemem)
 #define PQgetisnull          LIBPQ_CALL(PQgetisnull)
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
+#define PQhost               LIBPQ_CALL(PQhost)
 #define PQnfields            LIBPQ_CALL(PQnfields)
 #define PQntuples            LIBPQ_CALL(PQntuples)
 #define PQparameterStatus    LIBPQ_CALL(PQparameterStatus)
 #define PQport               LIBPQ_CALL(PQport)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
+#define PQsetNoticeProcessor LIBPQ_CALL(PQsetNoticeProcessor)
 #define PQsocket             LIBPQ_CALL(PQsocket)
 #define PQstatus             LIBPQ_CALL(PQstatus)
 

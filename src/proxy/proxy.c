@@ -94,6 +94,8 @@ static void conninfo_user(const char *conninfo, char *out, size_t len)
 bool proxy_target_init(ServerTarget *t, const char *conninfo)
 {
     memset(t, 0, sizeof(*t));
+    if (!pg_conninfo_check(conninfo, "server"))
+        return false;
     PgEndpoint ep; /* libpq's defaults, as the switchover compares them (pg/node.h) */
     if (!pg_endpoint_parse(conninfo, &ep))
         return false;

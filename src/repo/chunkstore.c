@@ -49,14 +49,18 @@
  *     packs that have an index; a pack without one is an interrupted write.
  *  5. Entries of an index cover their pack exactly: sorted by offset, each
  *     starting where the previous ended, the last ending at pack_size.
- *  7. A delta whose base chain is not complete in the store (its base's
- *     pack was removed while the delta's own pack was about to be: a kill in
- *     the middle of gc) is an orphan: it is treated as absent (has() is
- *     false, a backup stores the chunk again, gc collects it), so no backup
- *     can ever come to reference it.
+ *  7. A delta whose base chain is not complete in the store (gc removed its
+ *     base, which no kept backup needed, while the dead delta stayed in a
+ *     pack kept whole; or a kill in the middle of gc) is an orphan: it is
+ *     treated as absent (has() is false, a backup stores the chunk again, gc
+ *     collects it), so no backup can ever come to reference it.
  *  6. The same chunk may appear in two indexes only while expire rewrites a
  *     pack (new pack committed before the old index is removed); the loader
  *     keeps the first, and both copies are valid.
+ *  8. An index that does not load (a damaged object, or entries that break
+ *     invariant 5) costs its pack only: the pack's chunks are absent (a
+ *     backup stores them again, a restore that needs none of them succeeds),
+ *     verify names it, gc removes the index and the pack.
  *
  * In memory: the packs with their entries (the indexes as read), and an
  * open-addressing hash table from a chunk's name to (pack, entry). A chunk
@@ -199,29 +203,49 @@ static bool index_parse(const Buf *raw, Pack *p)
     return true;
 }
 
-static bool index_load(ChunkStore *cs, const char *name)
+/*
+ * Load one index. A damaged one (an object that does not decode, or entries
+ * that break invariant 5) costs its pack, not the store: the pack is kept in
+ * the list as damaged, with no entries, so its chunks are absent (a backup
+ * stores them again), gc removes it, and verify names it. The message goes
+ * to damaged when given (verify), else to the log as a warning. Only an I/O
+ * error fails the load.
+ */
+static bool index_load(ChunkStore *cs, const char *name, StrList *damaged)
 {
     char *path = chunkstore_int_path(name, "index");
     Buf raw = {0};
     bool found = false;
     bool ok = repo_object_get(cs->repo, path, &raw, &found);
-    if (ok && found) {
-        size_t pi = pack_add(cs, name, true);
+    if (!ok && err_code() != DD_EXIT_CORRUPT)
+        goto done;
+    if (ok && !found)
+        goto done;
+    size_t pi = pack_add(cs, name, true);
+    if (ok)
         ok = index_parse(&raw, &cs->packs[pi]);
-        if (!ok) {
-            cs->packs[pi].n = 0; /* never listed, never looked up */
-            cs->packs[pi].removed = true;
-            err_context("pack index \"%s/%s\"", repo_path(cs->repo), path);
-            err_hint("run \"drydock verify\" to see which backups this affects");
-        }
-        for (size_t j = 0; ok && j < cs->packs[pi].n; j++) {
-            const uint8_t *sha = cs->packs[pi].entries[j].sha256;
-            if (cs->nused * 2 + 2 > cs->nslots)
-                table_grow(cs);
-            if (table_find(cs, sha)->pack == SLOT_EMPTY) /* invariant 6: first wins */
-                table_set(cs, sha, (Slot){(uint32_t)pi + 1, (uint32_t)j});
-        }
+    if (!ok) {
+        cs->packs[pi].n = 0; /* never listed, never looked up */
+        cs->packs[pi].damaged = true;
+        err_context("pack index \"%s\"", name);
+        if (damaged)
+            strlist_push(damaged, err_message());
+        else
+            log_warn("%s: its pack's chunks are treated as missing. HINT: \"drydock verify\" names "
+                     "the backups this breaks; the next backup stores the chunks again and "
+                     "\"drydock expire\" removes the pack",
+                     err_message());
+        err_clear();
+        ok = true;
     }
+    for (size_t j = 0; ok && j < cs->packs[pi].n; j++) {
+        const uint8_t *sha = cs->packs[pi].entries[j].sha256;
+        if (cs->nused * 2 + 2 > cs->nslots)
+            table_grow(cs);
+        if (table_find(cs, sha)->pack == SLOT_EMPTY) /* invariant 6: first wins */
+            table_set(cs, sha, (Slot){(uint32_t)pi + 1, (uint32_t)j});
+    }
+done:
     buf_free(&raw);
     free(path);
     return ok;
@@ -292,12 +316,7 @@ static bool chunkstore_open_impl(Repo *repo, ChunkStore **out, StrList *damaged)
             char name[CHUNKSTORE_PACK_NAME_LEN + 1];
             memcpy(name, names.items[i], CHUNKSTORE_PACK_NAME_LEN);
             name[CHUNKSTORE_PACK_NAME_LEN] = 0;
-            ok = index_load(cs, name);
-            if (!ok && damaged) { /* verify: note it and go on */
-                strlist_push(damaged, err_message());
-                err_clear();
-                ok = true;
-            }
+            ok = index_load(cs, name, damaged);
         }
     }
     strlist_free(&names);
@@ -347,6 +366,16 @@ bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN])
     bool has = slot_present(cs, s);
     pthread_mutex_unlock(&m->lock);
     return has;
+}
+
+bool chunkstore_raw_len(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], uint32_t *raw_len)
+{
+    ChunkIndexEntry e;
+    char pack[33];
+    if (!chunkstore_int_lookup(cs, sha256, &e, pack))
+        return false;
+    *raw_len = e.raw_len;
+    return true;
 }
 
 /* Look a committed chunk up: a copy of its entry and pack name. Lock taken here. */

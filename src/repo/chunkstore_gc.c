@@ -28,6 +28,38 @@ const ChunkIndexEntry *chunkstore_pack_entries(const ChunkStore *cs, size_t pack
     return cs->packs[pack].entries;
 }
 
+bool chunkstore_pack_damaged(const ChunkStore *cs, size_t pack)
+{
+    return cs->packs[pack].damaged && !cs->packs[pack].removed;
+}
+
+/*
+ * Walk a damaged pack's envelopes from its start (each header gives the
+ * length of what follows) while they parse and fit; a full chunk's envelope
+ * names the chunk. Best effort: it stops at the first damaged envelope.
+ */
+void chunkstore_scan_damaged(ChunkStore *cs, size_t pi, ChunkNameFn fn, void *ctx)
+{
+    char *path = chunkstore_int_path(cs->packs[pi].name, "pack");
+    StorageInfo info = {0};
+    bool found = false;
+    StorageRead *r = NULL;
+    if (storage_info(repo_storage(cs->repo), path, &found, &info) && found)
+        r = storage_read_open(repo_storage(cs->repo), path, &found);
+    uint64_t off = 0;
+    uint8_t h[OBJ_HEADER_LEN];
+    ObjHeader oh;
+    while (r && off + OBJ_HEADER_LEN <= info.size && storage_read_at(r, off, h, sizeof(h)) &&
+           obj_header_parse(h, sizeof(h), &oh) && oh.stored_len <= info.size - off - sizeof(h)) {
+        fn(ctx, oh.sha256);
+        off += sizeof(h) + oh.stored_len;
+    }
+    err_clear();
+    if (r)
+        storage_read_close(r);
+    free(path);
+}
+
 bool chunkstore_verify_pack(ChunkStore *cs, size_t pi, ChunkBadFn bad, void *ctx)
 {
     Pack *p = &cs->packs[pi];
@@ -152,6 +184,23 @@ static bool gc_unindexed(ChunkStore *cs, ChunkGcStats *stats)
 
 static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, ChunkGcStats *stats);
 
+/* Add the sizes of a damaged pack's files (its index gives none) to *bytes. */
+static bool gc_damaged_size(ChunkStore *cs, size_t pi, uint64_t *bytes)
+{
+    static const char *const exts[] = {"pack", "index"};
+    bool ok = true;
+    for (size_t i = 0; ok && i < 2; i++) {
+        char *path = chunkstore_int_path(cs->packs[pi].name, exts[i]);
+        StorageInfo info = {0};
+        bool found = false;
+        ok = storage_info(repo_storage(cs->repo), path, &found, &info);
+        if (ok && found)
+            *bytes += info.size;
+        free(path);
+    }
+    return ok;
+}
+
 /* Liveness for gc: the caller's, closed over delta bases (a live delta keeps its base). */
 typedef struct {
     ChunkLiveFn live;
@@ -179,10 +228,12 @@ static bool gc_pack_kept(const Pack *p, ChunkLiveFn live, void *ctx)
 }
 
 /*
- * Close liveness over delta bases until nothing changes: a delta that stays
- * in the store (because it is live, or because its pack is kept whole) keeps
- * its base, so that no chunk the store holds ever lacks its base (a later
- * backup may reuse any chunk the store holds).
+ * Close liveness over delta bases until nothing changes: a live delta keeps
+ * its base (transitively, chains are at most CHUNKSTORE_DELTA_MAX_DEPTH
+ * long). Liveness starts from the caller's chunks (the kept manifests) only:
+ * a dead delta keeps nothing alive, even when its pack stays whole, so that
+ * dead chains do not hold each other's packs. Such a delta may lose its base;
+ * it is then an orphan (invariant 7 in chunkstore.c): absent, never reused.
  */
 static void gc_close_bases(ChunkStore *cs, GcLive *g)
 {
@@ -192,11 +243,10 @@ static void gc_close_bases(ChunkStore *cs, GcLive *g)
             Pack *p = &cs->packs[pi];
             if (!p->committed || p->removed)
                 continue;
-            bool kept = gc_pack_kept(p, gc_is_live, g);
             for (size_t i = 0; i < p->n; i++) {
                 const ChunkIndexEntry *e = &p->entries[i];
                 if (e->kind != CHUNK_DELTA || chunkstore_int_orphan(p, i) ||
-                    (!kept && !gc_is_live(g, e->sha256)) || gc_is_live(g, e->base))
+                    !gc_is_live(g, e->sha256) || gc_is_live(g, e->base))
                     continue;
                 sha_set_add(&g->bases, e->base);
             }
@@ -226,6 +276,12 @@ static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, Ch
     bool ok = true;
     for (size_t pi = 0; ok && pi < npacks; pi++) {
         Pack *p = &cs->packs[pi];
+        if (p->damaged && !p->removed) { /* invariant 8: its chunks are absent already */
+            ok = gc_damaged_size(cs, pi, &stats->bytes_freed);
+            stats->packs_removed++;
+            dead[pi] = true;
+            continue;
+        }
         if (!p->committed || p->removed)
             continue;
         if (gc_pack_kept(p, live, ctx))

@@ -32,6 +32,7 @@ typedef struct {
     uint64_t size;
     bool committed;
     bool removed; /* by gc */
+    bool damaged; /* its index did not load: no entries (invariant 8) */
     bool *orphan; /* per entry: a delta whose base chain is incomplete; NULL: none */
 } Pack;
 

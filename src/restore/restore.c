@@ -168,6 +168,14 @@ static bool write_files(Job *j, int jobs)
 static bool choose_backup(Repo *repo, const RestoreOpts *o, char *id, size_t idlen,
                           TargetTimeline *timeline)
 {
+    /* A forced backup whose manifest does not load: say why, not "does not exist". */
+    Manifest *forced = NULL;
+    if (o->backup_id && !manifest_load(repo, o->backup_id, &forced)) {
+        if (err_code() == DD_EXIT_CORRUPT)
+            err_context("backup \"%s\" cannot be restored: its manifest is damaged", o->backup_id);
+        return false;
+    }
+    manifest_free(forced);
     Catalog cat;
     if (!catalog_load(repo, &cat))
         return false;

@@ -291,6 +291,70 @@ typedef struct {
     int fd;
 } PosixLock;
 
+/*
+ * The pids holding a flock on the file open as fd, from /proc/locks (the
+ * kernel's word, so never stale): "FLOCK ADVISORY WRITE 1234 08:01:5678 ...".
+ */
+static size_t posix_lock_pids(int fd, long *pids, size_t max)
+{
+    struct stat st;
+    FILE *f = fstat(fd, &st) == 0 ? fopen("/proc/locks", "re") : NULL;
+    size_t n = 0;
+    char line[256];
+    while (f && n < max && fgets(line, sizeof(line), f)) {
+        char type[16], mode[16];
+        long pid;
+        unsigned long long ino;
+        if (sscanf(line, "%*s %15s %*s %15s %ld %*x:%*x:%llu", type, mode, &pid, &ino) == 4 &&
+            strcmp(type, "FLOCK") == 0 && ino == (unsigned long long)st.st_ino && pid > 0)
+            pids[n++] = pid;
+        (void)mode;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/*
+ * Who holds the lock, for the message: the holder's own line (pid, host,
+ * command, since) when the kernel says that pid holds it; else the pids the
+ * kernel names (shared holders write no line, and an exclusive holder may
+ * not have written its line yet; the file may still name an older holder).
+ */
+static void posix_lock_holder(int fd, char *out, size_t len)
+{
+    long pids[4];
+    size_t np = 0;
+    char text[256] = "";
+    for (int i = 0; i < 20; i++) { /* an exclusive holder writes its line right after flock */
+        np = posix_lock_pids(fd, pids, 4);
+        ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+        text[n > 0 ? n : 0] = '\0';
+        text[strcspn(text, "\n")] = '\0';
+        long pid = 0;
+        if (text[0] && sscanf(text, "pid %ld ", &pid) != 1) {
+            snprintf(out, len, "%s", text); /* an owner text of another form: say it as it is */
+            return;
+        }
+        if (pid > 0)
+            for (size_t j = 0; j < np; j++)
+                if (pids[j] == pid) {
+                    snprintf(out, len, "%s", text);
+                    return;
+                }
+        if (np > 0 && i >= 4)
+            break;
+        time_sleep(0.005);
+    }
+    if (np == 0) {
+        snprintf(out, len, "%s", text[0] ? text : "another process (its pid is not known)");
+        return;
+    }
+    int w = snprintf(out, len, "pid%s %ld", np > 1 ? "s" : "", pids[0]);
+    for (size_t j = 1; j < np && w > 0 && (size_t)w < len; j++)
+        w += snprintf(out + w, len - (size_t)w, ", %ld", pids[j]);
+}
+
 static bool posix_lock(Storage *s, const char *name, bool shared, const char *owner,
                        StorageLock **out, bool *busy, char *holder, size_t holder_len)
 {
@@ -303,12 +367,11 @@ static bool posix_lock(Storage *s, const char *name, bool shared, const char *ow
         ok = err_errno("could not open lock file \"%s\"", path);
     if (ok && flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
         int saved = errno;
-        ssize_t n = pread(fd, holder, holder_len - 1, 0);
-        holder[n > 0 ? n : 0] = '\0';
-        holder[strcspn(holder, "\n")] = '\0';
-        errno = saved;
-        if (errno == EWOULDBLOCK || errno == EAGAIN)
+        if (saved == EWOULDBLOCK || saved == EAGAIN) {
             *busy = true;
+            posix_lock_holder(fd, holder, holder_len);
+        }
+        errno = saved;
         ok = *busy ? false : err_errno("could not lock \"%s\"", path);
     }
     if (ok && !shared) {

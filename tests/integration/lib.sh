@@ -189,14 +189,14 @@ pg_stop() { # NAME [mode]
     as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[$1]}" -m "${2:-fast}" -w -t 60 stop >/dev/null
 }
 
-# pg_primary NAME: initdb (with data checksums) and start a primary that
+# pg_primary NAME: initdb (with data checksums, unless PG_CHECKSUMS= is set empty) and start a primary that
 # archives through drydock wal-push into $REPO.
 pg_primary() {
     local name=$1 port
     port=$(free_port)
     PG_PORT[$name]=$port
     PG_DATA[$name]=$T/$name
-    as_pg "$PGBIN/initdb" -D "${PG_DATA[$name]}" -U postgres -A trust --data-checksums >"$T/$name.initdb.log" 2>&1 || {
+    as_pg "$PGBIN/initdb" -D "${PG_DATA[$name]}" -U postgres -A trust ${PG_CHECKSUMS---data-checksums} >"$T/$name.initdb.log" 2>&1 || {
         cat "$T/$name.initdb.log"; return 1; }
     pg_conf_common "${PG_DATA[$name]}" "$port"
     cat >>"${PG_DATA[$name]}/postgresql.conf" <<CONF
