@@ -17,6 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "backup/archcheck.h"
 #include "common/mem.h"
@@ -108,6 +112,38 @@ static void lint_green_live(const LintCtx *c, Plan *p)
                 add(p, FINDING_ERROR, "green-is-live", "give the new cluster ports of its own",
                     "[green] %s %d is the port of the running %s", i ? "standby-port" : "port",
                     ports[i], j ? "standby" : "primary");
+}
+
+/* Something accepts TCP connections on 127.0.0.1:port. */
+static bool port_listening(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return up;
+}
+
+static void lint_green_ports(const LintCtx *c, Plan *p)
+{
+    const MaintFile *mf = c->mf;
+    if (!needs_cluster(p))
+        return;
+    int ports[] = {mf->green_port, mf->green_standby_port};
+    PGconn *conns[] = {c->primary, c->standby};
+    for (size_t i = 0; i < 2; i++) {
+        bool live = false;
+        for (size_t j = 0; j < 2; j++)
+            live |= conns[j] && atoi(PQport(conns[j])) == ports[i];
+        if (ports[i] && !live && port_listening(ports[i]))
+            add(p, FINDING_ERROR, "green-port-in-use",
+                "stop what listens there, or choose another port",
+                "[green] %s %d: something already listens on 127.0.0.1:%d",
+                i ? "standby-port" : "port", ports[i], ports[i]);
+    }
 }
 
 static void lint_standby(const LintCtx *c, Plan *p)
@@ -397,6 +433,19 @@ static bool unlogged_in(PGconn *conn, Plan *p)
     return true;
 }
 
+/* A conninfo value with ' and \\ escaped, in out (a name longer than fits is cut). */
+static const char *quoted(const char *v, char *out)
+{
+    size_t n = 0;
+    for (; *v && n < 509; v++) {
+        if (*v == '\'' || *v == '\\')
+            out[n++] = '\\';
+        out[n++] = *v;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 static void lint_unlogged(const LintCtx *c, Plan *p)
 {
     if (!needs_cluster(p))
@@ -416,8 +465,9 @@ static void lint_unlogged(const LintCtx *c, Plan *p)
             "unlogged tables were checked in the connected database only");
         return;
     }
+    char q[512];
     for (int i = 0; i < PQntuples(dbs); i++) {
-        char *ci = xasprintf("%s dbname='%s'", c->cfg->primary, PQgetvalue(dbs, i, 0));
+        char *ci = xasprintf("%s dbname='%s'", c->cfg->primary, quoted(PQgetvalue(dbs, i, 0), q));
         PGconn *conn = pg_connect(ci, "primary");
         free(ci);
         if (!conn || !unlogged_in(conn, p)) {
@@ -480,9 +530,9 @@ static void lint_window(const LintCtx *c, Plan *p)
 typedef void (*LintFn)(const LintCtx *c, Plan *p);
 
 static const LintFn lint_checks[] = {
-    lint_backup_source, lint_green_live, lint_standby,   lint_backup_size, lint_archive,
-    lint_wal_gap,       lint_green_dirs, lint_long_xact, lint_prepared,    lint_logical_slots,
-    lint_unlogged,      lint_checksums,  lint_window,
+    lint_backup_source, lint_green_live, lint_green_ports, lint_standby,   lint_backup_size,
+    lint_archive,       lint_wal_gap,    lint_green_dirs,  lint_long_xact, lint_prepared,
+    lint_logical_slots, lint_unlogged,   lint_checksums,   lint_window,
 };
 
 void lint_run(const LintCtx *ctx, Plan *p)

@@ -7,6 +7,7 @@
  *
  *   backup-from-primary   error    no standby: the backup would read the primary
  *   green-is-live         error    [green] names a live node's directory or port
+ *   green-port-in-use     error    something else listens on a [green] port
  *   green-missing         error    a new cluster is needed and [green] has no data/port
  *   no-backup             warning  no backup yet: the plan's backup reads and stores it all
  *   full-backup           warning  the next backup stores (about) the whole cluster
