@@ -9,21 +9,25 @@
 
 #include "common/log.h"
 #include "pg/conn.h"
+#include "pg/node.h"
 
 bool archcheck_cluster(PGconn *conn, Repo *repo)
 {
-    PGresult *res = pg_query(conn,
-                             "SELECT system_identifier::text, current_setting('archive_mode'), "
-                             "current_setting('archive_command'), pg_is_in_recovery() "
-                             "FROM pg_control_system()",
-                             0, NULL);
-    if (!res)
+    PgNode node;
+    if (!pg_node_identify(conn, &node))
         return false;
-    uint64_t sysid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    bool archive_on = strcmp(PQgetvalue(res, 0, 1), "off") != 0;
-    bool has_drydock = strstr(PQgetvalue(res, 0, 2), "drydock") != NULL;
-    bool recovery = PQgetvalue(res, 0, 3)[0] == 't';
-    PQclear(res);
+    char *mode = pg_node_setting(conn, "archive_mode");
+    char *command = mode ? pg_node_setting(conn, "archive_command") : NULL;
+    if (!command) {
+        free(mode);
+        return false;
+    }
+    uint64_t sysid = node.system_id;
+    bool recovery = node.in_recovery;
+    bool archive_on = strcmp(mode, "off") != 0;
+    bool has_drydock = strstr(command, "drydock") != NULL;
+    free(mode);
+    free(command);
     if (sysid != repo_system_id(repo)) {
         err_set(DD_EXIT_CONFLICT,
                 "the primary has system identifier %" PRIu64 ", the repository \"%s\" %" PRIu64,

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
+#include "pg/node.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
 

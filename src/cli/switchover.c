@@ -152,7 +152,7 @@ static bool fill_from_config(const Config *cfg, SwitchoverArgs *a, char **paths)
         o->target_data = cfg->standby_data;
     }
     o->bin = cfg->bin;
-    o->proxy_admin = cfg->proxy_admin;
+    o->proxy = proxy_ctl_options(cfg);
     if (!o->pause_timeout)
         o->pause_timeout = cfg->proxy_pause_timeout;
     o->poll_interval = 0.005;

@@ -66,8 +66,10 @@ int cli_cmd_verify(CliContext *ctx, int argc, char **argv)
     if (!cfg)
         return cfg_rc;
     Progress *progress = progress_new(false);
-    VerifyReport r;
-    bool ok = verify_run(cfg, json ? NULL : progress, &r);
+    VerifyReport r = {0};
+    Repo *repo = NULL;
+    bool ok = repo_open(cfg, &repo) && verify_run(repo, json ? NULL : progress, &r);
+    repo_close(repo);
     progress_free(progress);
     if (!ok) {
         verify_report_free(&r);

@@ -25,7 +25,7 @@
 #include "backup/archcheck.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
-#include "maint/estimate_tmp.h"
+#include "maint/estimate.h"
 #include "pg/conn.h"
 #include "pg/wal.h"
 #include "restore/info.h"

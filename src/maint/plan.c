@@ -22,7 +22,7 @@
 #include "common/mem.h"
 #include "common/timeutil.h"
 #include "maint/classify.h"
-#include "maint/estimate_tmp.h"
+#include "maint/estimate.h"
 #include "maint/lint.h"
 #include "pg/conn.h"
 #include "restore/catalog.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/timeutil.h"
-#include "maint/estimate_tmp.h"
+#include "maint/estimate.h"
 #include "maint/plan.h"
 #include "restore/info.h"
 

@@ -12,12 +12,14 @@
  *                 unless paused
  *   bad body: 400 {"error"}; unknown path: 404; wrong method: 405.
  *
- * /pause and /switch answer later: the request is kept in the Proxy and
- * answered by admin_pause_reply() / admin_switch_reply(); a caller that
- * hangs up in between is noticed through the connection's close callback.
+ * /pause and /switch answer later: the request is kept here and answered
+ * from the core's callback (pause_done_cb, switch_done_cb), which maps the
+ * core's outcome to an HTTP status; a caller that hangs up in between is
+ * noticed through the connection's close callback.
  */
 #include <errno.h>
 #include <event2/bufferevent.h>
+#include <event2/http.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,10 @@ static const char *reason(int code)
         return "OK";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -72,11 +78,12 @@ static json_t *status_json(Proxy *p)
 {
     json_t *sessions = json_array();
     for (Session *s = p->sessions; s; s = s->next) {
-        json_array_append_new(sessions, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",
-                                                  (json_int_t)s->id, "user", s->user ? s->user : "",
-                                                  "database", s->database ? s->database : "",
-                                                  "state", session_state_name(s->state), "tx",
-                                                  session_tx_name(s), "client", s->client_addr));
+        json_array_append_new(
+            sessions,
+            json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)s->id, "user",
+                      s->user ? s->user : "", "database", s->database ? s->database : "", "state",
+                      session_state_name(s->state), "tx", session_tx_name(s), "client",
+                      s->client_addr, "tls", s->tls, "server_tls", s->server && s->server->tls));
     }
     const ProxyCounters *c = &p->counters;
     json_t *counters =
@@ -85,10 +92,12 @@ static json_t *status_json(Proxy *p)
                   "bytes_in", (json_int_t)c->bytes_in, "bytes_out", (json_int_t)c->bytes_out,
                   "pauses", (json_int_t)c->pauses, "switches", (json_int_t)c->switches,
                   "server_errors", (json_int_t)c->server_errors);
-    return json_pack("{s:b,s:b,s:b,s:s,s:I,s:o,s:o}", "paused", p->pause_done, "pausing",
-                     p->paused && !p->pause_done, "switching", p->switching, "server",
-                     p->target.redacted, "clients", (json_int_t)p->nclients, "sessions", sessions,
-                     "counters", counters);
+    bool pausing = p->phase == PROXY_PAUSING || p->phase == PROXY_PAUSING_CANCEL;
+    return json_pack("{s:b,s:b,s:b,s:s,s:s,s:I,s:o,s:o}", "paused",
+                     p->phase == PROXY_PAUSED || p->phase == PROXY_SWITCHING, "pausing", pausing,
+                     "switching", p->phase == PROXY_SWITCHING, "phase", proxy_phase_name(p->phase),
+                     "server", p->target.redacted, "clients", (json_int_t)p->nclients, "sessions",
+                     sessions, "counters", counters);
 }
 
 static json_t *pause_json(Proxy *p)
@@ -101,37 +110,49 @@ static json_t *pause_json(Proxy *p)
     return o;
 }
 
-static void unwatch(Proxy *p)
+static void unwatch(Admin *a)
 {
-    if (p->pause_watch) {
-        event_free(p->pause_watch);
-        p->pause_watch = NULL;
+    if (a->pause_watch) {
+        event_free(a->pause_watch);
+        a->pause_watch = NULL;
     }
 }
 
-void admin_pause_reply(Proxy *p, int code, const char *error)
+/* The core's callback for a /pause: the HTTP status for each way a pause ends. */
+static void pause_done_cb(Proxy *p, ProxyPauseEnd end, void *arg)
 {
-    struct evhttp_request *req = p->pause_req;
-    p->pause_req = NULL;
-    unwatch(p);
+    (void)arg;
+    Admin *a = p->admin;
+    struct evhttp_request *req = a->pause_req;
+    a->pause_req = NULL;
+    unwatch(a);
     if (!req)
         return;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-    if (code == 200) {
+    if (end == PROXY_PAUSE_HELD) {
         send_json(req, 200, pause_json(p));
         return;
     }
+    static const char *const why[] = {
+        [PROXY_PAUSE_DEADLINE] = "the pause deadline passed with transactions still open",
+        [PROXY_PAUSE_RESUMED] = "the proxy was resumed before the pause completed",
+        [PROXY_PAUSE_ABANDONED] = "the caller went away before the pause completed",
+        [PROXY_PAUSE_SHUTDOWN] = "the proxy is shutting down",
+    };
     json_t *open = json_array();
     for (Session *s = p->sessions; s; s = s->next)
         if (s->state == SESSION_ACTIVE || s->state == SESSION_CONNECTING)
             json_array_append_new(open, json_integer(s->id));
-    send_json(req, code, json_pack("{s:b,s:s,s:o}", "paused", false, "error", error, "open", open));
+    send_json(req, end == PROXY_PAUSE_DEADLINE ? 408 : 409,
+              json_pack("{s:b,s:s,s:o}", "paused", false, "error", why[end], "open", open));
 }
 
-void admin_switch_reply(Proxy *p)
+static void switch_done_cb(Proxy *p, void *arg)
 {
-    struct evhttp_request *req = p->switch_req;
-    p->switch_req = NULL;
+    (void)arg;
+    Admin *a = p->admin;
+    struct evhttp_request *req = a->switch_req;
+    a->switch_req = NULL;
     if (!req)
         return;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
@@ -154,12 +175,10 @@ static void pause_watch_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    if (n > 0) { /* the caller sent more (pipelining): stop watching */
-        unwatch(p);
+    unwatch(p->admin);
+    if (n > 0) /* the caller sent more (pipelining): stop watching */
         return;
-    }
-    unwatch(p);
-    proxy_pause_abandoned(p); /* replies through admin_pause_reply() */
+    proxy_pause_abandoned(p); /* replies through pause_done_cb() */
 }
 
 static void watch_pause_caller(Proxy *p, struct evhttp_request *req)
@@ -167,22 +186,23 @@ static void watch_pause_caller(Proxy *p, struct evhttp_request *req)
     struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
     if (!bev)
         return;
-    p->pause_watch =
+    p->admin->pause_watch =
         event_new(p->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, pause_watch_cb, p);
-    event_add(p->pause_watch, NULL);
+    event_add(p->admin->pause_watch, NULL);
 }
 
 /* The caller of a pending /pause or /switch hung up. */
 static void conn_closed_cb(struct evhttp_connection *conn, void *arg)
 {
     Proxy *p = arg;
-    if (p->pause_req && evhttp_request_get_connection(p->pause_req) == conn) {
+    Admin *a = p->admin;
+    if (a->pause_req && evhttp_request_get_connection(a->pause_req) == conn) {
         /* Nobody would resume a pause whose caller gave up waiting for it. */
-        p->pause_req = NULL;
+        a->pause_req = NULL;
         proxy_pause_abandoned(p);
     }
-    if (p->switch_req && evhttp_request_get_connection(p->switch_req) == conn)
-        p->switch_req = NULL;
+    if (a->switch_req && evhttp_request_get_connection(a->switch_req) == conn)
+        a->switch_req = NULL;
 }
 
 /* The request body as a JSON object ({} when empty); NULL after replying 400. */
@@ -230,13 +250,18 @@ static void handle_pause(Proxy *p, struct evhttp_request *req)
         send_error(req, 400, bad);
         return;
     }
-    int rc = proxy_pause(p, timeout, cancel, req);
-    if (rc == 200) {
+    Admin *a = p->admin;
+    a->pause_req = req; /* the callback may answer before proxy_pause returns */
+    ProxyResult rc = proxy_pause(p, timeout, cancel, pause_done_cb, NULL);
+    if (rc != PROXY_STARTED)
+        a->pause_req = NULL;
+    if (rc == PROXY_DONE) {
         send_json(req, 200, pause_json(p));
-    } else if (rc == 409) {
+    } else if (rc == PROXY_ERR_BUSY) {
         send_error(req, 409,
-                   p->switching ? "a switch is in progress" : "a pause is already in progress");
-    } else if (p->pause_req == req) {
+                   p->phase == PROXY_SWITCHING ? "a switch is in progress"
+                                               : "a pause is already in progress");
+    } else if (a->pause_req == req) {
         evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed_cb, p);
         watch_pause_caller(p, req);
     }
@@ -249,8 +274,10 @@ static void handle_resume(Proxy *p, struct evhttp_request *req)
         return;
     json_decref(body);
     double ms = 0;
-    if (proxy_resume(p, &ms) != 200) {
-        send_error(req, 409, p->switching ? "a switch is in progress" : "the proxy is not paused");
+    ProxyResult rc = proxy_resume(p, &ms);
+    if (rc != PROXY_DONE) {
+        send_error(req, 409,
+                   rc == PROXY_ERR_BUSY ? "a switch is in progress" : "the proxy is not paused");
         return;
     }
     send_json(req, 200, json_pack("{s:b,s:f}", "paused", false, "paused_ms", ms));
@@ -268,68 +295,154 @@ static void handle_switch(Proxy *p, struct evhttp_request *req)
         return;
     }
     err_clear();
-    int rc = proxy_switch(p, server, req);
+    Admin *a = p->admin;
+    a->switch_req = req; /* the callback may answer before proxy_switch returns */
+    ProxyResult rc = proxy_switch(p, server, switch_done_cb, NULL);
     json_decref(body);
-    if (rc == 409) {
+    if (rc != PROXY_STARTED)
+        a->switch_req = NULL;
+    if (rc == PROXY_ERR_BUSY) {
         send_error(req, 409,
-                   p->switching ? "a switch is already in progress"
-                                : "the proxy is not paused: pause it first");
-    } else if (rc == 400) {
+                   p->phase == PROXY_SWITCHING ? "a switch is already in progress"
+                                               : "a pause is in progress: wait for it");
+    } else if (rc == PROXY_ERR_NOT_PAUSED) {
+        send_error(req, 409, "the proxy is not paused: pause it first");
+    } else if (rc == PROXY_ERR_SERVER) {
         send_error(req, 400, err_message());
-    } else if (p->switch_req == req) {
+    } else if (rc == PROXY_ERR_NOT_ALLOWED) {
+        send_error(req, 403, err_message());
+    } else if (a->switch_req == req) {
         evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed_cb, p);
     }
 }
+
+static void handle_status(Proxy *p, struct evhttp_request *req)
+{
+    send_json(req, 200, status_json(p));
+}
+
+static void handle_metrics(Proxy *p, struct evhttp_request *req)
+{
+    Buf text = {0};
+    proxy_metrics_render(p, &text);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text.data, text.len);
+    buf_free(&text);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+/*
+ * Patroni-style answers for load balancers: 200 or 503 with a small JSON
+ * body. /health: the proxy runs and its server answered the last probe;
+ * /primary, /replica: ... and that server is a primary (in_hot_standby
+ * off), a replica (on). A pause does not change them: held clients are
+ * served once it ends.
+ */
+static void handle_role(Proxy *p, struct evhttp_request *req, bool ok)
+{
+    static const char *const roles[] = {"unknown", "primary", "replica"};
+    json_t *o = json_pack("{s:s,s:s,s:s}", "role", roles[p->role], "phase",
+                          proxy_phase_name(p->phase), "server", p->target.redacted);
+    if (p->role_error[0])
+        json_object_set_new(o, "error", json_string(p->role_error));
+    send_json(req, ok ? 200 : 503, o);
+}
+
+static void handle_health(Proxy *p, struct evhttp_request *req)
+{
+    handle_role(p, req, p->role != PROXY_ROLE_UNKNOWN);
+}
+
+static void handle_primary(Proxy *p, struct evhttp_request *req)
+{
+    handle_role(p, req, p->role == PROXY_ROLE_PRIMARY);
+}
+
+static void handle_replica(Proxy *p, struct evhttp_request *req)
+{
+    handle_role(p, req, p->role == PROXY_ROLE_REPLICA);
+}
+
+typedef struct {
+    const char *path;
+    enum evhttp_cmd_type method;
+    RouteAccess access;
+    void (*fn)(Proxy *p, struct evhttp_request *req);
+} AdminRoute;
+
+static const AdminRoute routes[] = {
+    {"/status", EVHTTP_REQ_GET, ROUTE_READ, handle_status},
+    {"/metrics", EVHTTP_REQ_GET, ROUTE_READ, handle_metrics},
+    {"/health", EVHTTP_REQ_GET, ROUTE_OPEN, handle_health},
+    {"/primary", EVHTTP_REQ_GET, ROUTE_OPEN, handle_primary},
+    {"/replica", EVHTTP_REQ_GET, ROUTE_OPEN, handle_replica},
+    {"/pause", EVHTTP_REQ_POST, ROUTE_CHANGE, handle_pause},
+    {"/resume", EVHTTP_REQ_POST, ROUTE_CHANGE, handle_resume},
+    {"/switch", EVHTTP_REQ_POST, ROUTE_CHANGE, handle_switch},
+};
 
 static void admin_cb(struct evhttp_request *req, void *arg)
 {
     Proxy *p = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (!path)
-        path = "";
-    bool get = strcmp(path, "/status") == 0;
-    bool post =
-        strcmp(path, "/pause") == 0 || strcmp(path, "/resume") == 0 || strcmp(path, "/switch") == 0;
-    if (!get && !post) {
+    const AdminRoute *r = NULL;
+    for (size_t i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (strcmp(path, routes[i].path) == 0)
+            r = &routes[i];
+    if (!r) {
         send_error(req, 404,
-                   "unknown path: the API has GET /status, POST /pause, /resume, "
-                   "/switch");
+                   "unknown path: the API has GET /status, /metrics, /health, /primary, "
+                   "/replica, POST /pause, /resume, /switch");
         return;
     }
-    if ((get && cmd != EVHTTP_REQ_GET) || (post && cmd != EVHTTP_REQ_POST)) {
+    if (cmd != r->method) {
+        bool get = r->method == EVHTTP_REQ_GET;
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", get ? "GET" : "POST");
         send_error(req, 405, get ? "use GET" : "use POST");
         return;
     }
-    if (get)
-        send_json(req, 200, status_json(p));
-    else if (strcmp(path, "/pause") == 0)
-        handle_pause(p, req);
-    else if (strcmp(path, "/resume") == 0)
-        handle_resume(p, req);
-    else
-        handle_switch(p, req);
+    if (!admin_allowed(p, req, r->access))
+        return; /* answered */
+    r->fn(p, req);
 }
 
 bool admin_start(Proxy *p)
 {
-    char host[256];
-    const char *colon = strrchr(p->opt.admin, ':');
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - p->opt.admin), p->opt.admin);
-    int port = atoi(colon + 1);
-    p->http = evhttp_new(p->base);
-    evhttp_set_max_body_size(p->http, ADMIN_MAX_BODY);
-    /* A /pause may wait up to its deadline (at most a day) before it answers. */
-    evhttp_set_timeout(p->http, 86400 + 120);
-    evhttp_set_allowed_methods(p->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
-                                            EVHTTP_REQ_OPTIONS);
-    evhttp_set_gencb(p->http, admin_cb, p);
-    if (!evhttp_bind_socket_with_handle(p->http, host, (ev_uint16_t)port)) {
-        err_errno("could not listen on admin address \"%s\"", p->opt.admin);
-        err_hint("is another process using that port? set [proxy] admin");
+    p->admin = xcalloc(1, sizeof(Admin));
+    if (!admin_lock_init(p))
         return false;
+    struct evhttp *http = p->admin->http = evhttp_new(p->base);
+    evhttp_set_max_body_size(http, ADMIN_MAX_BODY);
+    /* A /pause may wait up to its deadline (at most a day) before it answers. */
+    evhttp_set_timeout(http, 86400 + 120);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
+                                         EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(http, admin_cb, p);
+    if (p->opt.admin_socket) {
+        struct evhttp *hu = p->admin->http_unix = evhttp_new(p->base);
+        evhttp_set_max_body_size(hu, ADMIN_MAX_BODY);
+        evhttp_set_timeout(hu, 86400 + 120);
+        evhttp_set_gencb(hu, admin_cb, p);
     }
-    return true;
+    return admin_listen(p);
+}
+
+void admin_free(Proxy *p)
+{
+    Admin *a = p->admin;
+    if (!a)
+        return;
+    unwatch(a);
+    if (a->http)
+        evhttp_free(a->http);
+    if (a->http_unix)
+        evhttp_free(a->http_unix); /* frees its listener too */
+    admin_lock_free(p);
+    free(a);
+    p->admin = NULL;
 }
