@@ -497,7 +497,8 @@ static void lint_checksums(const LintCtx *c, Plan *p)
                  "switch stores every page again",
                  t, hi);
         add(p, FINDING_WARNING, "checksums-no-rewind", hint,
-            "data checksums are %sd: the old primary cannot be rewound to follow the new one",
+            "the maintenance %ss data checksums: the old primary cannot be rewound to follow the "
+            "new one",
             ch->value);
     }
 }

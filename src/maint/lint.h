@@ -48,7 +48,6 @@ typedef struct {
     const char *standby_error; /* why it is unreachable, or NULL */
     Repo *repo;
     const Catalog *catalog;
-    uint64_t current_lsn; /* the primary's, now */
 } LintCtx;
 
 /* Run every check of the table; findings go to p (sizes and estimates already set). */
