@@ -695,6 +695,31 @@ void mfile_free(MaintFile *m)
     memset(m, 0, sizeof(*m));
 }
 
+void mfile_window_local(const MaintFile *m, char *out, size_t len)
+{
+    if (m->window_start <= 0 || !m->window_zone) {
+        snprintf(out, len, "none");
+        return;
+    }
+    char *saved = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
+    setenv("TZ", m->window_zone, 1);
+    tzset();
+    time_t t = (time_t)m->window_start;
+    struct tm local, utc;
+    localtime_r(&t, &local);
+    gmtime_r(&t, &utc);
+    if (saved) {
+        setenv("TZ", saved, 1);
+        free(saved);
+    } else
+        unsetenv("TZ");
+    tzset();
+    snprintf(out, len, "%04d-%02d-%02d %02d:%02d %s (%04d-%02d-%02d %02d:%02d UTC)",
+             local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min,
+             m->window_zone, utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+             utc.tm_min);
+}
+
 const char *mfile_kind_name(MaintChangeKind k)
 {
     static const char *const names[] = {

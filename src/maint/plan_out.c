@@ -158,11 +158,11 @@ void plan_print(const Plan *p, FILE *out)
     const MaintFile *mf = p->mf;
     fprintf(out, "maintenance: %s\n", mf->title);
     if (mf->window_start > 0) {
-        char when[48], len[32] = "no length given";
-        time_format(mf->window_start, when, sizeof(when));
+        char when[128], len[32] = "no length given";
+        mfile_window_local(mf, when, sizeof(when));
         if (mf->window_length > 0)
             estimate_format_seconds(mf->window_length, len, sizeof(len));
-        fprintf(out, "window: %s UTC (given in %s), %s\n", when, mf->window_zone, len);
+        fprintf(out, "window: %s, %s\n", when, len);
     }
     print_changes(p, out);
     if (p->reload_only)

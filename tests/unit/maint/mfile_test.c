@@ -46,6 +46,9 @@ static void test_full_file(void **state)
     /* 22:00 in Paris in winter is 21:00 UTC. */
     assert_true(m.window_start == 1796504400.0);
     assert_string_equal(m.window_zone, "Europe/Paris");
+    char when[128];
+    mfile_window_local(&m, when, sizeof(when));
+    assert_string_equal(when, "2026-12-05 22:00 Europe/Paris (2026-12-05 21:00 UTC)");
     assert_true(m.window_length == 5400.0);
     assert_int_equal(m.pause_timeout, 15);
     assert_true(m.keep_old_primary == 7 * 86400.0);
