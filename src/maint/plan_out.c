@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/timeutil.h"
 #include "maint/estimate.h"
 #include "maint/plan.h"
 #include "restore/info.h"
