@@ -25,6 +25,7 @@
 #include "backup/archcheck.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
+#include "maint/classify.h"
 #include "maint/estimate.h"
 #include "pg/conn.h"
 #include "pg/wal.h"
@@ -503,6 +504,29 @@ static void lint_checksums(const LintCtx *c, Plan *p)
     }
 }
 
+/*
+ * A hot-standby minimum raised: to follow the new primary (the rollback's
+ * way back), the old primary must run with at least the new value, so after
+ * a rollback it keeps the raised value until it is restarted.
+ */
+static void lint_rollback_minimums(const LintCtx *c, Plan *p)
+{
+    if (!needs_cluster(p))
+        return;
+    for (size_t i = 0; i < c->mf->nchanges; i++) {
+        const MaintChange *ch = &c->mf->changes[i];
+        if (ch->type != MCHANGE_SET || ch->kind != MKIND_RESTART || !ch->current ||
+            !classify_is_standby_minimum(ch->name) || atoll(ch->value) <= atoll(ch->current))
+            continue;
+        add(p, FINDING_WARNING, "rollback-keeps-minimum",
+            "after a rollback, restart the old primary with its old value when convenient (a "
+            "short outage), or keep the new one",
+            "%s rises from %s to %s: after a rollback the old primary runs with %s (a standby "
+            "cannot follow with less)",
+            ch->name, ch->current, ch->value, ch->value);
+    }
+}
+
 static void lint_window(const LintCtx *c, Plan *p)
 {
     const MaintFile *mf = c->mf;
@@ -531,9 +555,9 @@ static void lint_window(const LintCtx *c, Plan *p)
 typedef void (*LintFn)(const LintCtx *c, Plan *p);
 
 static const LintFn lint_checks[] = {
-    lint_backup_source, lint_green_live, lint_green_ports, lint_standby,   lint_backup_size,
-    lint_archive,       lint_wal_gap,    lint_green_dirs,  lint_long_xact, lint_prepared,
-    lint_logical_slots, lint_unlogged,   lint_checksums,   lint_window,
+    lint_backup_source, lint_green_live, lint_green_ports, lint_standby,           lint_backup_size,
+    lint_archive,       lint_wal_gap,    lint_green_dirs,  lint_long_xact,         lint_prepared,
+    lint_logical_slots, lint_unlogged,   lint_checksums,   lint_rollback_minimums, lint_window,
 };
 
 void lint_run(const LintCtx *ctx, Plan *p)

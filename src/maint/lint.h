@@ -24,6 +24,8 @@
  *   logical-slots         error    logical slots on the primary: lost at the switch
  *   unlogged-tables       warning  unlogged tables: empty on the new cluster
  *   checksums-no-rewind   warning  data checksums change: rollback rebuilds the old primary
+ *   rollback-keeps-minimum warning a hot-standby minimum rises: after a rollback the old
+ *                                  primary keeps the new value until restarted
  *   window-too-short      error    the window is shorter than the predicted total's high end
  *   window-past           warning  the window has already ended
  * and from classify.c: unknown-setting, internal-setting, invalid-value,

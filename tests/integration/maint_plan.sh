@@ -110,6 +110,7 @@ check "pg_hba.conf rides along on the new cluster" \
 expect_finding "no backup yet: warned, with how long the backup would take" full no-backup warning
 check "the no-backup message says how long" jq_true '.findings[] | select(.code == "no-backup") | .message | test("about .* up to")' "$T/full.json"
 expect_finding "checksums changed: the old primary cannot be rewound" full checksums-no-rewind warning
+expect_finding "max_connections raised: the old primary keeps it after a rollback" full rollback-keeps-minimum warning
 check "the checksums finding says what rollback does" jq_true '.findings[] | select(.code == "checksums-no-rewind") | .hint | test("rebuilds")' "$T/full.json"
 dd maint plan "$T/full.ini" >"$T/full.txt" 2>&1
 sed 's/^/# /' "$T/full.txt"
