@@ -194,6 +194,22 @@ static void test_errors(void **state)
          "maintenance file \"m.ini\", line 3: key \"standby-lag-limit\" in [maintenance]: expected "
          "a size such as 512kB, 64MB or 2GB, got \"1MiB\"",
          NULL},
+        {"pause timeout over a day", HEAD "pause-timeout = 2d\n",
+         "maintenance file \"m.ini\", line 3: key \"pause-timeout\" in [maintenance]: expected a "
+         "duration such as 90s, 30min, 2h or 7d (whole seconds, at most 1d), got \"2d\"",
+         NULL},
+        {"length over a year", HEAD "window-length = 400d\n",
+         "maintenance file \"m.ini\", line 3: key \"window-length\" in [maintenance]: expected a "
+         "duration such as 90s, 30min, 2h or 7d (at most 366d), got \"400d\"",
+         NULL},
+        {"window before 1970", HEAD "window-start = 1969-12-31 23:00 UTC\n",
+         "maintenance file \"m.ini\", line 3: key \"window-start\" in [maintenance]: expected "
+         "\"YYYY-MM-DD HH:MM Zone/Name\", got \"1969-12-31 23:00 UTC\"",
+         NULL},
+        {"sql-after relative", HEAD "[change]\nsql-after = after.sql\n",
+         "maintenance file \"m.ini\", line 4: key \"sql-after\" in [change]: expected an absolute "
+         "path, got \"after.sql\"",
+         NULL},
         {"length without start", HEAD "window-length = 1h\n" CHG,
          "maintenance file \"m.ini\": key \"window-length\" in [maintenance] needs window-start",
          NULL},
