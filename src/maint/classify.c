@@ -376,18 +376,14 @@ void classify_changes(MaintFile *mf, const PgSettingRow *rows, size_t nrows, Pla
             break;
         }
     }
-    /*
-     * Reload-kind changes ride along when a new cluster is built anyway: they
-     * are done there, before it starts, like the restart kind.
-     */
+    /* Reload-kind changes ride along when a new cluster is built anyway. */
     if (!classify_reload_only(mf))
         for (size_t i = 0; i < mf->nchanges; i++) {
             MaintChange *c = &mf->changes[i];
             if (c->kind == MKIND_RELOAD) {
-                char *r = xasprintf("%s alone; rides along on the new cluster", c->reason);
+                char *r = xasprintf("%s; applied on the new cluster with the others", c->reason);
                 free(c->reason);
                 c->reason = r;
-                c->kind = MKIND_RESTART;
             }
         }
     for (size_t i = 0; i < nrows; i++)

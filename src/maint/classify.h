@@ -10,9 +10,7 @@
  *   set, a name the server does not know          impossible (custom "x.y" names:
  *                                                            reload, as placeholders)
  *   set, a value the server would refuse          the kind, plus an error finding
- *   file pg_hba.conf, pg_ident.conf, *.crt/.key   reload
- *   a reload-kind change when another change      restart  (rides along: done on the
- *        needs a new cluster                               new cluster before it starts)
+ *   file pg_hba.conf, pg_ident.conf, *.crt/.key   reload (ride along on a new cluster)
  *   file, anything else                           restart
  *   data-checksums                               offline  (pg_checksums, stopped)
  *   sql-after                                    post-switch

@@ -99,14 +99,14 @@ check_eq "JSON: the total is the sum of the enabled steps" true \
     "$(jq '(([.steps[] | select(.enabled) | .predicted_s] | add) - .predicted_s | fabs) < 0.01' "$T/full.json")"
 check_eq "JSON: a predicted hold and a rollback with its mechanism" true \
     "$(jq '.predicted_hold_ms > 0 and (.rollback.mechanism | length) > 0 and .rollback.predicted_s > 0' "$T/full.json")"
-check_eq "JSON: the kinds of the changes" "restart,restart,restart,offline,post-switch" \
+check_eq "JSON: the kinds of the changes" "restart,restart,reload,offline,post-switch" \
     "$(jq -r '[.changes[].kind] | join(",")' "$T/full.json")"
 check_eq "JSON: every change has a type, name, value and reason" 0 \
     "$(jq '[.changes[] | select((.type and .name and .value and .reason) | not)] | length' "$T/full.json")"
 check_eq "JSON: every finding has severity, code, message and hint" 0 \
     "$(jq '[.findings[] | select(((.severity == "error" or .severity == "warning") and (.code | length) > 0 and (.message | length) > 0 and (.hint | length) > 0) | not)] | length' "$T/full.json")"
 check "pg_hba.conf rides along on the new cluster" \
-    jq_true '.changes[2].reason | test("rides along on the new cluster")' "$T/full.json"
+    jq_true '.changes[2].reason | test("applied on the new cluster")' "$T/full.json"
 expect_finding "no backup yet: warned, with how long the backup would take" full no-backup warning
 check "the no-backup message says how long" jq_true '.findings[] | select(.code == "no-backup") | .message | test("about .* up to")' "$T/full.json"
 expect_finding "checksums changed: the old primary cannot be rewound" full checksums-no-rewind warning

@@ -170,15 +170,15 @@ static void test_hint_suggests(void **state)
 static void test_ride_along(void **state)
 {
     (void)state;
-    /* pg_hba.conf alone: reload only; with a restart change it rides along (restart kind). */
+    /* pg_hba.conf alone: reload only; with a restart change it rides along. */
     const ClassCase hba = {"pg_hba with shared_buffers",
                            MCHANGE_FILE,
                            "pg_hba.conf",
                            "/x",
-                           MKIND_RESTART,
+                           MKIND_RELOAD,
                            NULL,
                            NULL,
-                           "read again on a reload alone; rides along on the new cluster"};
+                           "applied on the new cluster with the others"};
     MaintChange sb = {.type = MCHANGE_SET, .name = "shared_buffers", .value = "256MB"};
     run_case(&hba, &sb, 1);
 
