@@ -28,6 +28,7 @@ static const CliCommand commands[] = {
     {"check", cli_cmd_check, "prove that archiving works end to end"},
     {"backup", cli_cmd_backup, "take a block-incremental backup, from the standby by default"},
     {"info", cli_cmd_info, "list backups and the recoverable window"},
+    {"metrics", cli_cmd_metrics, "the repository's health for Prometheus (node_exporter)"},
     {"restore", cli_cmd_restore, "restore a backup, to a point in time or as a new standby"},
     {"verify", cli_cmd_verify, "check every object in the repository"},
     {"expire", cli_cmd_expire, "remove old backups and the WAL no backup needs"},

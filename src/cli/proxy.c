@@ -65,6 +65,7 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
         .admin_tls_key_file = cfg->proxy_admin_tls_key_file,
         .switch_servers = {cfg->proxy_server, cfg->primary, cfg->standby, NULL},
         .probe_interval = 5.0,
+        .config_file = cfg->file,
     };
     Proxy *p = proxy_new(&opt);
     if (!p)

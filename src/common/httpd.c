@@ -16,18 +16,23 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "common/fsutil.h"
@@ -47,6 +52,9 @@ struct Httpd {
     uint8_t token_digest[SHA256_LEN];
     char *hosts;
     int port;
+    struct ssl_ctx_st *tls;   /* promise 8 */
+    struct evhttp *http_unix; /* promise 9: its own evhttp, never TLS */
+    char *unix_path;
 };
 
 struct HttpdReq {
@@ -56,6 +64,7 @@ struct HttpdReq {
     const char *tail;
     HttpdMethod method;
     bool in_handler, answered, kept, gone;
+    bool local; /* over the Unix socket, from a trusted peer (promise 9) */
     HttpdGoneFn on_gone;
     void *gone_arg;
     struct event *watch;
@@ -358,10 +367,38 @@ static bool is_json_type(const char *ct)
     return next == '\0' || next == ';' || next == ' ';
 }
 
+/* Promise 9: which listener the request came through, and who sent it. */
+static bool peer_check(HttpdReq *r)
+{
+    struct bufferevent *bev =
+        evhttp_connection_get_bufferevent(evhttp_request_get_connection(r->ev));
+    int fd = bev ? (int)bufferevent_getfd(bev) : -1;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 || ss.ss_family != AF_UNIX)
+        return true;
+    struct ucred cred;
+    socklen_t cl = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 ||
+        (cred.uid != geteuid() && cred.uid != 0)) {
+        httpd_reply_error(r, 403, "this socket serves only its owner and root");
+        return false;
+    }
+    r->local = true;
+    return true;
+}
+
+bool httpd_req_local(const HttpdReq *req)
+{
+    return req->local;
+}
+
 /* The checks of promises 3-6; true when the handler may run. */
 static bool admit(Httpd *h, HttpdReq *r, const HttpdRoute **out)
 {
-    if (!host_allowed(h, httpd_req_header(r, "Host"))) {
+    if (!peer_check(r))
+        return false;
+    if (!r->local && !host_allowed(h, httpd_req_header(r, "Host"))) {
         httpd_reply_error(r, 403, "this server does not answer for that Host header");
         return false;
     }
@@ -389,11 +426,13 @@ static bool admit(Httpd *h, HttpdReq *r, const HttpdRoute **out)
         httpd_reply_error(r, 405, "method not allowed here; use %s", allow);
         return false;
     }
-    if (rt->auth && !h->has_token) {
+    if (rt->auth && r->local) {
+        /* the peer's uid stands for the token (promise 9) */
+    } else if (rt->auth && !h->has_token) {
         httpd_reply_error(r, 403, "the write API is off: no token file is configured");
         return false;
     }
-    if (rt->auth && !token_ok(h, httpd_req_header(r, "Authorization"))) {
+    if (rt->auth && !r->local && !token_ok(h, httpd_req_header(r, "Authorization"))) {
         httpd_add_header(r, "WWW-Authenticate", "Bearer realm=\"drydock\"");
         httpd_reply_error(r, 401, "a valid \"Authorization: Bearer <token>\" header is required");
         return false;
@@ -490,6 +529,63 @@ static bool parse_listen(const HttpdOptions *opt, char *host, size_t hlen, int *
     return true;
 }
 
+static struct bufferevent *tls_bev_cb(struct event_base *base, void *arg)
+{
+    Httpd *h = arg;
+    return bufferevent_openssl_socket_new(base, -1, SSL_new(h->tls), BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
+void httpd_set_tls(Httpd *h, struct ssl_ctx_st *tls)
+{
+    h->tls = tls;
+}
+
+/* Promise 9: the Unix socket, 0600, on an evhttp of its own (no TLS there). */
+static bool listen_unix(Httpd *h, const HttpdOptions *opt)
+{
+    const char *path = opt->unix_socket;
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(un.sun_path))
+        return err_set(DD_EXIT_CONFIG, "the socket path \"%s\" of the %s is too long", path,
+                       opt->what ? opt->what : "HTTP server");
+    snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path); /* left by a server that died */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    mode_t old = umask(0177);
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&un, sizeof(un)) == 0 && listen(fd, 64) == 0;
+    umask(old);
+    if (!ok) {
+        err_errno("could not listen on \"%s\" for the %s", path,
+                  opt->what ? opt->what : "HTTP server");
+        err_hint("check that its directory exists and is writable");
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    h->unix_path = xstrdup(path);
+    h->http_unix = evhttp_new(h->base);
+    evhttp_set_max_body_size(h->http_unix, (ev_ssize_t)h->max_body);
+    evhttp_set_max_headers_size(h->http_unix, HTTPD_MAX_HEADERS);
+    evhttp_set_timeout(h->http_unix, opt->timeout_s > 0 ? opt->timeout_s : 60);
+    evhttp_set_allowed_methods(h->http_unix, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                                 EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                                 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(h->http_unix, request_cb, h);
+    struct evconnlistener *l = evconnlistener_new(
+        h->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+    if (!l || !evhttp_bind_listener(h->http_unix, l)) {
+        if (l)
+            evconnlistener_free(l);
+        else
+            close(fd);
+        return err_set(DD_EXIT_FAIL, "could not serve \"%s\"", path);
+    }
+    return true;
+}
+
 bool httpd_start(struct event_base *base, const HttpdOptions *opt, const HttpdRoute *routes,
                  size_t n, Httpd **out)
 {
@@ -519,6 +615,10 @@ bool httpd_start(struct event_base *base, const HttpdOptions *opt, const HttpdRo
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
                                             EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(h->http, request_cb, h);
+    if (opt->tls) {
+        h->tls = opt->tls;
+        evhttp_set_bevcb(h->http, tls_bev_cb, h);
+    }
     struct evhttp_bound_socket *sock =
         evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port);
     if (!sock) {
@@ -534,6 +634,10 @@ bool httpd_start(struct event_base *base, const HttpdOptions *opt, const HttpdRo
     if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sl) == 0)
         h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                  : ((struct sockaddr_in *)&ss)->sin_port);
+    if (opt->unix_socket && !listen_unix(h, opt)) {
+        httpd_free(h);
+        return false;
+    }
     *out = h;
     return true;
 }
@@ -549,6 +653,12 @@ void httpd_free(Httpd *h)
         return;
     if (h->http)
         evhttp_free(h->http);
+    if (h->http_unix)
+        evhttp_free(h->http_unix); /* and its listener */
+    if (h->unix_path) {
+        unlink(h->unix_path);
+        free(h->unix_path);
+    }
     free(h->routes);
     free(h->hosts);
     OPENSSL_cleanse(h->token_digest, sizeof(h->token_digest));

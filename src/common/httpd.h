@@ -25,6 +25,12 @@
  *     that type across origins without a preflight: a CSRF defence).
  *  7. The body limit (2) is checked while reading, before anything else;
  *     then 5, 3, 4, 6. The handler runs only when every check passed.
+ *  8. With .tls, the TCP listener speaks HTTPS only (the context is the
+ *     caller's; a new one may be swapped in with httpd_set_tls).
+ *  9. With .unix_socket, it also listens there (the socket created 0600).
+ *     A peer on it whose uid is the server's own or root's counts as
+ *     authenticated (4 is not asked, 5 does not apply: no DNS there);
+ *     any other peer gets 403 before anything else.
  *
  * A handler answers exactly once with one of the httpd_reply_*() calls,
  * either before it returns or later: to answer later it calls
@@ -79,6 +85,8 @@ typedef struct {
                             NULL: any */
     const char *what;    /* names the server in errors ("status page"); NULL: "HTTP server" */
     const char *setting; /* the config key to point at in hints ("[status] listen") */
+    struct ssl_ctx_st *tls;  /* HTTPS on the TCP listener with this context; NULL: HTTP */
+    const char *unix_socket; /* also listen on this Unix socket (promise 9); NULL: none */
 } HttpdOptions;
 
 /*
@@ -91,6 +99,9 @@ DD_MUST_CHECK bool httpd_start(struct event_base *base, const HttpdOptions *opt,
 
 /* The port it listens on (after port 0). */
 int httpd_port(const Httpd *h);
+
+/* The context of new HTTPS connections (promise 8); the caller keeps owning both. */
+void httpd_set_tls(Httpd *h, struct ssl_ctx_st *tls);
 
 /* Stop listening and free; requests still kept must have been answered. */
 void httpd_free(Httpd *h);
@@ -107,6 +118,8 @@ json_t *httpd_req_json(HttpdReq *req);
 
 /* Keep the request to answer later (see the header comment). */
 void httpd_req_keep(HttpdReq *req, HttpdGoneFn on_gone, void *arg);
+/* true when the request came over the Unix socket from a trusted peer (promise 9). */
+bool httpd_req_local(const HttpdReq *req);
 /* true once the caller of a kept request hung up. */
 bool httpd_req_gone(const HttpdReq *req);
 

@@ -205,6 +205,12 @@ static bool sw_check_proxy(Sw *s, int *sessions)
         err_set(DD_EXIT_CONFLICT, "the proxy points at %s, not at the primary (%s)", st.server,
                 s->r->from);
         err_hint("point the proxy at the primary first, or give --from its server");
+    } else if (!proxy_ctl_switch_check(s->api, s->o->target)) {
+        /* Found now, not after the promotion, when clients are held. */
+        if (err_code() == DD_EXIT_CONFIG)
+            err_hint(
+                "the proxy moves clients only to a server its configuration names: set [cluster] "
+                "standby to the target in the proxy's configuration file");
     } else {
         *sessions = st.clients;
         ok = true;

@@ -376,3 +376,22 @@ bool proxy_ctl_switch(ProxyCtl *c, const char *conninfo, double timeout_s, Proxy
     free(body);
     return ok;
 }
+
+bool proxy_ctl_switch_check(ProxyCtl *c, const char *conninfo)
+{
+    json_t *req = json_pack("{s:s,s:b}", "server", conninfo, "check", true);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    bool ok = ctl_call(c, "POST", "/switch", body, PROXY_CTL_TIMEOUT);
+    free(body);
+    if (!ok)
+        return false;
+    json_t *root = ctl_reply(c->last_status, c->last_body, "POST /switch (check)");
+    if (!root)
+        return false;
+    ok = json_is_true(json_object_get(root, "allowed"));
+    json_decref(root);
+    if (!ok)
+        return err_set(DD_EXIT_PROTOCOL, "the proxy's answer to a switch check lacks \"allowed\"");
+    return true;
+}

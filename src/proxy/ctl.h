@@ -13,7 +13,9 @@
  *                 -> 408 {"paused":false,"error":"...","open":[ids]}   (deadline, resumed)
  *   POST /resume  -> 200 {"paused":false,"paused_ms":X}; 409 when not paused
  *   POST /switch  {"server":"<conninfo>"}
- *                 -> 200 {"switched":N,"failed":M,"switch_ms":X}; 409 when not paused
+ *                 -> 200 {"switched":N,"failed":M,"switch_ms":X}; 409 when not paused;
+ *                 403 when the proxy's configuration does not name that server
+ *                 {"server":"<conninfo>","check":true} -> 200 {"allowed":true}, or 403
  *   4xx           -> {"error":"..."}
  *
  * Every request carries "Authorization: Bearer <token>" when a token file
@@ -78,6 +80,12 @@ DD_MUST_CHECK bool proxy_ctl_resume(ProxyCtl *c, double *paused_ms);
 /* POST /switch to conninfo (a server the proxy's configuration names). */
 DD_MUST_CHECK bool proxy_ctl_switch(ProxyCtl *c, const char *conninfo, double timeout_s,
                                     ProxySwitchReply *out);
+/*
+ * POST /switch {"check": true}: whether the proxy would accept conninfo as
+ * a switch target (a server its configuration names). Changes nothing;
+ * false with the proxy's reason (DD_EXIT_CONFIG for 403) otherwise.
+ */
+DD_MUST_CHECK bool proxy_ctl_switch_check(ProxyCtl *c, const char *conninfo);
 /* The body and status of the last reply (for --json output), or NULL. */
 const char *proxy_ctl_last_body(const ProxyCtl *c);
 long proxy_ctl_last_status(const ProxyCtl *c);

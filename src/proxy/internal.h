@@ -18,7 +18,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/listener.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -205,6 +204,8 @@ void proxy_pause_abandoned(Proxy *p);
  * NOT_ALLOWED (an address the configuration does not name), error slot set.
  */
 ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg);
+/* Whether /switch would accept conninfo (a dry run, in any phase): DONE, SERVER, NOT_ALLOWED. */
+ProxyResult proxy_switch_allowed(Proxy *p, const char *conninfo);
 /* The one way to change the proxy's phase; refuses (false, logged) what phase.h does not draw. */
 bool proxy_set_phase(Proxy *p, ProxyPhase to);
 int proxy_count_state(const Proxy *p, SessionState st);
@@ -236,37 +237,29 @@ void proxy_probe_start(Proxy *p);
 void proxy_probe_now(Proxy *p);
 void proxy_probe_free(Proxy *p);
 
-/* admin.c: the routes and their handlers */
+/* admin.c: the routes and their handlers, on common/httpd.h */
+struct Httpd;
+struct HttpdReq;
 typedef struct Admin {
-    struct evhttp *http;               /* the TCP listener's */
-    struct evhttp *http_unix;          /* the Unix socket's (no TLS there) */
-    struct evhttp_request *pause_req;  /* a /pause waiting for the core's callback */
-    struct event *pause_watch;         /* notices its caller hanging up */
-    struct evhttp_request *switch_req; /* a /switch waiting for the core's callback */
+    struct Httpd *httpd;
+    struct HttpdReq *pause_req;  /* a /pause waiting for the core's callback */
+    struct HttpdReq *switch_req; /* a /switch waiting for the core's callback */
     /* adminlock.c */
     char *token;            /* bearer token, or NULL (admin-token-file unset) */
     struct ssl_ctx_st *tls; /* HTTPS on the TCP listener, or NULL */
-    char hosts[4][300];     /* Host header values accepted on TCP */
-    int nhosts;
-    struct evconnlistener *unix_lst; /* the Unix socket listener, or NULL */
+    char hosts[1200];       /* Host header values accepted, comma-separated */
 } Admin;
 
 DD_MUST_CHECK bool admin_start(Proxy *p);
 void admin_free(Proxy *p);
 
 /* adminlock.c: who may use the admin API */
-typedef enum {
-    ROUTE_OPEN = 0,  /* anyone who reaches the listener (load balancer checks) */
-    ROUTE_READ = 1,  /* the token, unless admin-read-auth = none */
-    ROUTE_CHANGE = 2 /* the token, always; and an application/json body */
-} RouteAccess;
-
 /* Read the token, check the listen address may be used, build the TLS context. */
 DD_MUST_CHECK bool admin_lock_init(Proxy *p);
-/* Bind the TCP listener (HTTPS when configured) and the Unix socket one. */
-DD_MUST_CHECK bool admin_listen(Proxy *p);
-/* Whether req may use a route of that access; false after answering 4xx. */
-bool admin_allowed(Proxy *p, struct evhttp_request *req, RouteAccess access);
+/* After listening: warn when the API is open (no token). */
+void admin_lock_started(Proxy *p);
+/* Whether req carries no Origin header; false after answering 403. */
+bool admin_origin_ok(struct HttpdReq *req);
 void admin_lock_free(Proxy *p);
 
 #endif

@@ -115,24 +115,51 @@ static bool same_address(const ServerTarget *a, const ServerTarget *b)
 
 /*
  * The servers /switch may go to: those the configuration names ([proxy]
- * server, [cluster] primary and standby), resolved once, compared by
- * address. Sending the sessions (and the credentials the proxy holds) to
- * an address a caller made up is what an open admin API allowed.
+ * server, [cluster] primary and standby), compared by address: the ones
+ * named at start, and those the configuration file names now (read again
+ * for each check, so that a standby added to it needs no restart).
+ * Sending the sessions (and the credentials the proxy holds) to an address
+ * a caller made up is what an open admin API allowed.
  */
+static void allowed_add(Proxy *p, const char *conninfo)
+{
+    if (!conninfo || p->nallowed >= sizeof(p->allowed) / sizeof(p->allowed[0]))
+        return;
+    if (!proxy_target_init(&p->allowed[p->nallowed], conninfo)) {
+        log_failure();
+        log_warn("that server cannot be a target of /switch");
+        err_clear();
+        return;
+    }
+    p->nallowed++;
+}
+
 static void allowed_init(Proxy *p)
 {
-    for (size_t i = 0; i < sizeof(p->opt.switch_servers) / sizeof(p->opt.switch_servers[0]); i++) {
-        const char *c = p->opt.switch_servers[i];
-        if (!c || p->nallowed >= sizeof(p->allowed) / sizeof(p->allowed[0]))
-            continue;
-        if (!proxy_target_init(&p->allowed[p->nallowed], c)) {
-            log_failure();
-            log_warn("that server cannot be a target of /switch");
-            err_clear();
-            continue;
-        }
-        p->nallowed++;
+    for (size_t i = 0; i < sizeof(p->opt.switch_servers) / sizeof(p->opt.switch_servers[0]); i++)
+        allowed_add(p, p->opt.switch_servers[i]);
+}
+
+/* Whether the configuration file, as it is now, names t's address. */
+static bool allowed_now(const Proxy *p, const ServerTarget *t)
+{
+    Config cfg;
+    if (!p->opt.config_file || !config_load(p->opt.config_file, &cfg)) {
+        err_clear();
+        return false;
     }
+    const char *named[] = {cfg.proxy_server, cfg.primary, cfg.standby};
+    bool found = false;
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]) && !found; i++) {
+        ServerTarget n;
+        if (named[i] && proxy_target_init(&n, named[i])) {
+            found = same_address(t, &n);
+            proxy_target_free(&n);
+        }
+        err_clear();
+    }
+    config_free(&cfg);
+    return found;
 }
 
 static bool allowed_target(const Proxy *p, const ServerTarget *t)
@@ -142,11 +169,23 @@ static bool allowed_target(const Proxy *p, const ServerTarget *t)
     for (size_t i = 0; i < p->nallowed; i++)
         if (same_address(t, &p->allowed[i]))
             return true;
+    if (allowed_now(p, t))
+        return true;
     err_set(DD_EXIT_CONFIG, "the server %s is not one the proxy's configuration names",
             t->redacted);
-    err_hint("switch to [cluster] primary, [cluster] standby or [proxy] server, or add it to the "
-             "configuration and restart the proxy");
+    err_hint("name it as [cluster] primary or standby (or [proxy] server) in %s",
+             p->opt.config_file ? p->opt.config_file : "the proxy's configuration");
     return false;
+}
+
+ProxyResult proxy_switch_allowed(Proxy *p, const char *conninfo)
+{
+    ServerTarget t;
+    if (!proxy_target_init(&t, conninfo))
+        return PROXY_ERR_SERVER;
+    bool ok = allowed_target(p, &t);
+    proxy_target_free(&t);
+    return ok ? PROXY_DONE : PROXY_ERR_NOT_ALLOWED;
 }
 
 void proxy_target_free(ServerTarget *t)

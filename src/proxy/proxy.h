@@ -43,6 +43,7 @@ typedef struct {
     const char *admin_socket;     /* Unix socket listener, or NULL */
     const char *admin_tls_cert_file, *admin_tls_key_file;
     const char *switch_servers[4]; /* the conninfos /switch may go to (NULL-ended) */
+    const char *config_file;       /* read again for /switch's other targets; NULL: none */
     double probe_interval;         /* seconds between probes of the server's role; 0: none */
 } ProxyOptions;
 

@@ -66,10 +66,39 @@ dd expire --json >"$T/expire.json" 2>"$T/expire.err"
 check "expire with no flags uses [repository] keep-backups" test $? -eq 0
 check_eq "one backup left" 1 "$(ls "$REPO/backups" | wc -l)"
 check_eq "expire --json reports it" 1 "$(jq -r .backups_removed "$T/expire.json")"
+# --- health for alerts: info --json and the metrics textfile ------------------
+check "verify passes" dd verify
+dd info --json >"$T/info.json" 2>/dev/null
+check_eq "info --json: the last verify was good" true "$(jq -r .health.last_verify.ok "$T/info.json")"
+check "info --json: the newest backup's age" jq -e '.health.last_backup_age_s >= 0' "$T/info.json"
+check "info --json: the archive's lag behind the primary" jq -e '.health.archive_lag_bytes >= 0' "$T/info.json"
+check "info --json: the archiver's failures" jq -e '.health.archiver_failed_count >= 0' "$T/info.json"
+check "info --json: the repository's size" jq -e '.health.repository_bytes > 100000' "$T/info.json"
+dd metrics --output "$T/drydock.prom"
+check "metrics --output writes the textfile" test -s "$T/drydock.prom"
+check_eq "the textfile is 0644" 644 "$(stat -c %a "$T/drydock.prom")"
+if command -v promtool >/dev/null; then
+    check "promtool accepts the metrics" promtool check metrics <"$T/drydock.prom"
+fi
+check "the metrics say the last verify was good" grep -qx 'drydock_last_verify_ok 1' "$T/drydock.prom"
+check "the metrics have the archive lag" grep -qE '^drydock_archive_lag_bytes [0-9]' "$T/drydock.prom"
 write_config "[repository]" "keep-backups = 1" "keep-days = 3"
 check_error "both retention keys refused" 3 'keep-backups.*keep-days.*both set' dd expire
 write_config "[global]" "log-destination = file"
 check_error "a bad log-destination is refused" 3 'log-destination.*expected stderr or syslog' dd info
+
+# --- Patroni owns promotion: switchover refuses, with a hint -----------------
+touch "${PG_DATA[p]}/patroni.dynamic.json"
+write_config "[cluster]" "standby = host=127.0.0.1 port=1 user=postgres"
+sed -i '0,/^\[cluster\]$/!{/^\[cluster\]$/d}' "$CONF" # one [cluster] section
+check_error "switchover refuses a Patroni-managed cluster (data directory)" 2 \
+    'managed by Patroni .*patroni.dynamic.json.*HINT: run "patronictl switchover"' dd switchover
+sed -i '/^primary-data = /d' "$CONF"
+check_error "switchover refuses a Patroni-managed cluster (asked through SQL)" 2 \
+    'managed by Patroni' dd switchover
+check_error "--ignore-patroni goes on to the switchover's own checks" 3 'step "checks"' \
+    dd switchover --ignore-patroni
+rm -f "${PG_DATA[p]}/patroni.dynamic.json"
 
 # --- the proxy under its unit's command line --------------------------------
 LPORT=$(free_port)

@@ -82,6 +82,11 @@ check_eq "/switch to a server the configuration does not name: 403" 403 \
     "$(code POST /switch "${AUTH[@]}" "${JSON[@]}" -d "{\"server\": \"host=127.0.0.1 port=$FAKE user=postgres\"}")"
 check "... the proxy still points at the primary" bash -c "curl -s -H 'Authorization: Bearer $TOKEN' $API/status | grep -q 'port=${PG_PORT[p]}'"
 check_eq "resume" 200 "$(code POST /resume "${AUTH[@]}" "${JSON[@]}")"
+check_eq "a dry run (check) for an unknown server: 403, in any phase" 403 \
+    "$(code POST /switch "${AUTH[@]}" "${JSON[@]}" -d "{\"server\": \"host=127.0.0.1 port=$FAKE\", \"check\": true}")"
+check_eq "a dry run for the configured standby: allowed" '{"allowed":true}' \
+    "$(curl -s -X POST "${AUTH[@]}" "${JSON[@]}" -d "{\"server\": \"$(conninfo s)\", \"check\": true}" "$API/switch")"
+check_eq "... and nothing changed" running "$(phase)"
 
 # --- the Unix socket: peer credentials instead of the token -----------------------------
 check_eq "the admin socket is mode 0600" 600 "$(stat -c %a "$T/admin.sock")"
@@ -136,6 +141,25 @@ check "bytes are counted" grep -qE '^drydock_proxy_bytes_total\{direction="out"\
 check_eq "the client sessions after the switch are on TLS to the new primary" "t" "$(pq "select ssl from pg_stat_ssl where pid = pg_backend_pid()")"
 wait_for "the probe of the new primary" 15 bash -c "curl -s $API/primary | grep -q 'port=${PG_PORT[s]}'"
 check_eq "/primary: 200 on the new primary" 200 "$(code GET /primary)"
+
+# --- HTTPS, and a non-loopback listen with TLS and the token --------------------------------
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID"
+AP2=$(free_port)
+write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 0.0.0.0:$AP2" "credentials = $T/creds" \
+    "admin-token-file = $T/token" "admin-tls-cert-file = $TLS/admin.crt" "admin-tls-key-file = $TLS/admin.key" \
+    "admin-tls-ca-file = $TLS/ca.crt"
+setpriv --reuid=postgres --regid=postgres --init-groups "$DRYDOCK" --config "$CONF" proxy 2>"$T/proxy2.log" &
+PROXY_PID=$!
+PIDS+=("$PROXY_PID")
+wait_for "HTTPS admin API" 20 curl -s -o /dev/null --cacert "$TLS/ca.crt" "https://127.0.0.1:$AP2/health" ||
+    { tail -5 "$T/proxy2.log"; exit 1; }
+check_eq "a non-loopback listen with TLS and the token starts; plain HTTP gets nothing" 000 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "http://127.0.0.1:$AP2/health")"
+check_eq "over HTTPS without the token: 401" 401 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "https://127.0.0.1:$AP2/status")"
+sed -i "s/^admin = .*/admin = 127.0.0.1:$AP2/" "$CONF"
+check "proxy-ctl over HTTPS, checking the CA of admin-tls-ca-file" bash -c "runuser -u postgres -- $DRYDOCK --config $CONF proxy-ctl status | grep -q '^paused: no'"
 
 # --- refused at start ------------------------------------------------------------------------
 kill -TERM "$PROXY_PID"
