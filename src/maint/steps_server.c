@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +80,10 @@ bool steps_catch_up(MaintCtx *ctx, int port, const char *what)
             time_sleep(POLL);
     }
     /* Without a backlog the replay only follows the primary: that says nothing of its speed. */
+    /* The last poll found it done up to a poll late: count half a poll less. */
+    double secs = fmax(time_mono() - t0 - POLL / 2, POLL);
     if (ok && replay > start && backlog >= STEPS_MIN_BACKLOG)
-        steps_rate(ctx, RATE_WAL_REPLAY, (double)(replay - start), time_mono() - t0);
+        steps_rate(ctx, RATE_WAL_REPLAY, (double)(replay - start), secs);
     pg_disconnect(p);
     pg_disconnect(g);
     return ok;
