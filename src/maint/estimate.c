@@ -122,7 +122,7 @@ static bool rates_lock(Repo *repo, RepoLock **lock)
 {
     double deadline = time_mono() + RATES_LOCK_WAIT;
     for (;;) {
-        if (repo_lock_acquire(repo_path(repo), "rates", "rates", lock))
+        if (repo_lock(repo, REPO_LOCK_RATES, "rates", lock))
             return true;
         if (err_code() != DD_EXIT_LOCKED || time_mono() > deadline)
             return false;

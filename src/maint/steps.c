@@ -340,8 +340,8 @@ static bool step_backup(MaintCtx *ctx)
     if (ctx->rehearsal)
         return err_set(DD_EXIT_FAIL, "a rehearsal does not take a backup");
     BackupSummary sum;
-    if (!backup_run(ctx->cfg, &(BackupOpts){.from = BACKUP_FROM_STANDBY, .progress = ctx->progress},
-                    &sum))
+    if (!backup_run(ctx->cfg, ctx->repo,
+                    &(BackupOpts){.from = BACKUP_FROM_STANDBY, .progress = ctx->progress}, &sum))
         return false;
     rates_record_backup(ctx->repo, "maint run", sum.id, sum.bytes_read, sum.bytes_new,
                         sum.duration);
