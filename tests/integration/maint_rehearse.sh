@@ -105,7 +105,7 @@ check_eq "JSON: the backup is predicted but not rehearsed" "true false" \
     "$(jq -r '.steps[] | select(.name == "backup") | "\(.predicted_s > 0) \(has("actual_s"))"' "$J")"
 check "JSON: each step has a basis in words" \
     test "$(jq -r '[.steps[] | select(.enabled and (.basis | length) < 10)] | length' "$J")" = 0
-check_eq "JSON: the changes and their kinds" "shared_buffers:restart max_connections:restart pg_hba.conf:restart data_checksums:offline" \
+check_eq "JSON: the changes and their kinds" "shared_buffers:restart max_connections:restart pg_hba.conf:reload data_checksums:offline" \
     "$(jq -r '[.changes[] | "\(.name):\(.kind)"] | join(" ")' "$J")"
 check_eq "JSON: cleaned up" true "$(jq -r .rehearsal.cleaned "$J")"
 
