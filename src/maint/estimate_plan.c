@@ -132,16 +132,17 @@ static bool est_one(Repo *repo, Plan *p, PlanStepId id, const double *t)
     case PSTEP_RESTORE:
         return est_sum(repo, e, RATE_RESTORE_WRITE, data, "restore");
     case PSTEP_OFFLINE:
-        return est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
+        /* The biggest part first: a basis that does not fit is cut at its end. */
+        return est_sum(repo, e, RATE_CHECKSUM, data, "pg_checksums") &&
                est_catchup(repo, fmax(wal_behind(p, t), 1), z->wal_rate, e) &&
-               est_sum(repo, e, RATE_SHUTDOWN, 1, "shutdown") &&
-               est_sum(repo, e, RATE_CHECKSUM, data, "pg_checksums");
+               est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
+               est_sum(repo, e, RATE_SHUTDOWN, 1, "shutdown");
     case PSTEP_START: {
         /* After an offline step, only what the primary wrote while it ran. */
         double wal =
             p->steps[PSTEP_OFFLINE].enabled ? z->wal_rate * t[PSTEP_OFFLINE] : wal_behind(p, t);
-        return est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
-               est_catchup(repo, fmax(wal, 1), z->wal_rate, e);
+        return est_catchup(repo, fmax(wal, 1), z->wal_rate, e) &&
+               est_sum(repo, e, RATE_STARTUP, 1, "start-up");
     }
     case PSTEP_STANDBY:
         return est_sum(repo, e, RATE_BASEBACKUP, data, "pg_basebackup") &&
