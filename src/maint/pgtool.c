@@ -3,7 +3,6 @@
  */
 #include "maint/pgtool.h"
 
-#include <errno.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -27,52 +26,49 @@ bool pgtool_owner(const char *path, uid_t *uid, gid_t *gid)
     return ok;
 }
 
-/*
- * The user to run as: when we are root, the owner of o->owner_of (unless
- * that is root too). NULL: as we are. false when the owner has no name.
- */
-static bool pgtool_user(const PgToolOpts *o, char *name, size_t len, const char **user)
+/* The options of a run: the owner of o->owner_of as the user when we are root. */
+static void pgtool_opts(char *const argv[], const PgToolOpts *o, Buf *out, char *pw_env,
+                        const char **env, char *user, size_t ulen, ExecOpts *eo)
 {
     uid_t uid;
     gid_t gid;
-    *user = NULL;
-    if (!o || !o->owner_of || geteuid() != 0 || !pgtool_owner(o->owner_of, &uid, &gid) || uid == 0)
-        return true;
-    struct passwd *pw = getpwuid(uid);
-    if (!pw)
-        return err_set(DD_EXIT_CONFIG, "the owner of \"%s\" (uid %u) has no user name", o->owner_of,
-                       (unsigned)uid);
-    snprintf(name, len, "%s", pw->pw_name);
-    *user = name;
-    return true;
-}
-
-/* common/exec.h runs it: PGPASSWORD in the environment, the owner's identity, the output kept. */
-static bool pgtool_exec(char *const argv[], const PgToolOpts *o, Buf *out, bool must,
-                        const char *doing, int *status)
-{
-    char name[256];
-    const char *user;
-    if (!pgtool_user(o, name, sizeof(name), &user))
-        return false;
-    char *pw_env = o && o->password ? xasprintf("PGPASSWORD=%s", o->password) : NULL;
-    const char *env[] = {pw_env, NULL};
-    ExecOpts eo = {.argv = (const char *const *)argv, .env = env, .user = user, .output = out};
-    ExecResult r;
-    bool ok = must ? exec_check(&eo, DD_EXIT_PG, doing, &r) : exec_run(&eo, &r);
-    if (status)
-        *status = r.status;
-    free(pw_env);
-    return ok;
+    struct passwd *pw;
+    user[0] = '\0';
+    if (o && o->owner_of && geteuid() == 0 && pgtool_owner(o->owner_of, &uid, &gid) && uid != 0 &&
+        (pw = getpwuid(uid)))
+        snprintf(user, ulen, "%s", pw->pw_name);
+    env[0] = o && o->password ? pw_env : NULL;
+    env[1] = NULL;
+    *eo = (ExecOpts){.argv = (const char *const *)argv,
+                     .env = env,
+                     .user = user[0] ? user : NULL,
+                     .output = out};
 }
 
 bool pgtool_run(char *const argv[], const PgToolOpts *o, Buf *out, int *status)
 {
-    return pgtool_exec(argv, o, out, false, NULL, status);
+    char *pw_env = o && o->password ? xasprintf("PGPASSWORD=%s", o->password) : NULL;
+    const char *env[2];
+    char user[64];
+    ExecOpts eo;
+    ExecResult r;
+    pgtool_opts(argv, o, out, pw_env, env, user, sizeof(user), &eo);
+    bool ok = exec_run(&eo, &r);
+    *status = r.status;
+    free(pw_env);
+    return ok;
 }
 
 bool pgtool_must(char *const argv[], const PgToolOpts *o, const char *doing, Buf *out)
 {
+    char *pw_env = o && o->password ? xasprintf("PGPASSWORD=%s", o->password) : NULL;
+    const char *env[2];
+    char user[64];
+    ExecOpts eo;
+    ExecResult r;
     buf_reset(out);
-    return pgtool_exec(argv, o, out, true, doing, NULL);
+    pgtool_opts(argv, o, out, pw_env, env, user, sizeof(user), &eo);
+    bool ok = exec_check(&eo, DD_EXIT_PG, doing, &r);
+    free(pw_env);
+    return ok;
 }

@@ -86,7 +86,9 @@ static void test_damaged_delta_pack(void **state)
     char *idx = xasprintf("%s/packs/%s.index", cfg.repo_path, dname);
     assert_true(testrepo_flip(idx, 70, 0x01));
     VerifyReport r;
-    assert_true(verify_run(&cfg, NULL, &r));
+    assert_true(repo_open(&cfg, &repo));
+    assert_true(verify_run(repo, NULL, &r));
+    repo_close(repo);
     if (!has_problem(&r,
                      "backup 20261130T110000Z cannot be restored: 1 chunks it needs are "
                      "missing; pack",
