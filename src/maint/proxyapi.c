@@ -9,13 +9,29 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/timeutil.h"
 #include "proxy/ctl.h"
 
 #define PROXYAPI_TIMEOUT 5.0 /* seconds, every call but /pause and /switch */
 
 struct ProxyApi {
-    char *admin; /* host:port */
+    char *admin;     /* host:port */
+    double deadline; /* time_mono() cap of every call; 0: none */
 };
+
+void proxyapi_set_deadline(ProxyApi *api, double deadline)
+{
+    api->deadline = deadline;
+}
+
+/* A call's timeout, capped by the deadline. */
+static double proxyapi_timeout(const ProxyApi *api, double timeout)
+{
+    if (api->deadline <= 0)
+        return timeout;
+    double left = api->deadline - time_mono();
+    return left < 0.2 ? 0.2 : left < timeout ? left : timeout;
+}
 
 ProxyApi *proxyapi_open(const char *admin)
 {
@@ -184,13 +200,22 @@ bool proxyapi_status(ProxyApi *api, ProxyStatus *out)
 
 bool proxyapi_pause(ProxyApi *api, int timeout_s, bool cancel, ProxyPauseReply *out)
 {
+    return proxyapi_pause_lease(api, timeout_s, cancel, 0, out);
+}
+
+bool proxyapi_pause_lease(ProxyApi *api, int timeout_s, bool cancel, double lease_s,
+                          ProxyPauseReply *out)
+{
     ProxyCtlReply rep;
-    char body[96];
-    snprintf(body, sizeof(body), "{\"timeout\":%d,\"on_timeout\":\"%s\"}", timeout_s,
-             cancel ? "cancel" : "resume");
+    char body[128], lease[48] = "";
+    if (lease_s > 0)
+        snprintf(lease, sizeof(lease), ",\"lease\":%.3f", lease_s);
+    snprintf(body, sizeof(body), "{\"timeout\":%d,\"on_timeout\":\"%s\"%s}", timeout_s,
+             cancel ? "cancel" : "resume", lease);
     memset(out, 0, sizeof(*out));
     /* The proxy answers at its deadline at the latest; give it a margin. */
-    bool ok = proxy_ctl_call(api->admin, "POST", "/pause", body, timeout_s + 5.0, &rep) &&
+    bool ok = proxy_ctl_call(api->admin, "POST", "/pause", body,
+                             proxyapi_timeout(api, timeout_s + 5.0), &rep) &&
               proxyapi_parse_pause(rep.status, rep.body, out);
     proxy_ctl_reply_free(&rep);
     return ok;
@@ -200,7 +225,8 @@ bool proxyapi_resume(ProxyApi *api, double *paused_ms)
 {
     ProxyCtlReply rep;
     *paused_ms = 0;
-    bool ok = proxy_ctl_call(api->admin, "POST", "/resume", "{}", PROXYAPI_TIMEOUT, &rep) &&
+    bool ok = proxy_ctl_call(api->admin, "POST", "/resume", "{}",
+                             proxyapi_timeout(api, PROXYAPI_TIMEOUT), &rep) &&
               proxyapi_parse_resume(rep.status, rep.body, paused_ms);
     proxy_ctl_reply_free(&rep);
     return ok;
@@ -214,9 +240,25 @@ bool proxyapi_switch(ProxyApi *api, const char *conninfo, ProxySwitchReply *out)
     json_decref(req);
     memset(out, 0, sizeof(*out));
     /* Reconnecting every session may take a while on a loaded machine. */
-    bool ok = proxy_ctl_call(api->admin, "POST", "/switch", body, 30.0, &rep) &&
-              proxyapi_parse_switch(rep.status, rep.body, out);
+    bool ok =
+        proxy_ctl_call(api->admin, "POST", "/switch", body, proxyapi_timeout(api, 30.0), &rep) &&
+        proxyapi_parse_switch(rep.status, rep.body, out);
     proxy_ctl_reply_free(&rep);
     free(body);
+    return ok;
+}
+
+bool proxyapi_lease(ProxyApi *api, bool promoting)
+{
+    ProxyCtlReply rep;
+    bool ok =
+        proxy_ctl_call(api->admin, "POST", "/lease", promoting ? "{\"promoting\":true}" : "{}",
+                       proxyapi_timeout(api, PROXYAPI_TIMEOUT), &rep);
+    if (ok && rep.status != 200) {
+        json_t *root = proxyapi_reply(rep.status, rep.body, "POST /lease");
+        json_decref(root);
+        ok = root != NULL;
+    }
+    proxy_ctl_reply_free(&rep);
     return ok;
 }

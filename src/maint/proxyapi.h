@@ -11,6 +11,8 @@
  *                 -> 200 {"paused":true,"held":N,"wait_ms":X[,"cancelled":M]}
  *                 -> 408 {"paused":false,"error":"...","open":[ids]}   (deadline, resumed)
  *   POST /resume  -> 200 {"paused":false,"paused_ms":X}; 409 when not paused
+ *   POST /lease   {"promoting":bool} -> 200 {"lease_s":L,"promoting":bool}; 409 unless
+ *                 paused under a lease (a /pause with "lease":L starts one)
  *   POST /switch  {"server":"<conninfo>"}
  *                 -> 200 {"switched":N,"failed":M,"switch_ms":X}; 409 when not paused
  *   4xx           -> {"error":"..."}
@@ -58,10 +60,22 @@ typedef struct {
 ProxyApi *proxyapi_open(const char *admin);
 void proxyapi_close(ProxyApi *api);
 
+/*
+ * Cap the timeout of every later call at a deadline (time_mono() seconds;
+ * 0: no cap), for the calls made while clients are held. A call past the
+ * deadline still gets 0.2 s.
+ */
+void proxyapi_set_deadline(ProxyApi *api, double deadline);
+
 /* GET /status. */
 DD_MUST_CHECK bool proxyapi_status(ProxyApi *api, ProxyStatus *out);
 /* POST /pause: waits up to timeout_s (+ a margin) for the proxy's answer. */
 DD_MUST_CHECK bool proxyapi_pause(ProxyApi *api, int timeout_s, bool cancel, ProxyPauseReply *out);
+/* POST /pause with a lease of lease_s seconds that the caller renews (proxyapi_lease). */
+DD_MUST_CHECK bool proxyapi_pause_lease(ProxyApi *api, int timeout_s, bool cancel, double lease_s,
+                                        ProxyPauseReply *out);
+/* POST /lease: renew the pause's lease; promoting says a promotion is about to be asked for. */
+DD_MUST_CHECK bool proxyapi_lease(ProxyApi *api, bool promoting);
 /* POST /resume; *paused_ms gets the proxy's measure of the pause. */
 DD_MUST_CHECK bool proxyapi_resume(ProxyApi *api, double *paused_ms);
 /* POST /switch to conninfo (sent to the proxy as is: it needs the password). */

@@ -3,13 +3,15 @@
  * (libevent's evhttp, jansson). The contract (README "Proxy"):
  *
  *   GET  /status  -> 200 {"paused","pausing","server","clients","sessions":[...],"counters":{...}}
- *   POST /pause   {"timeout":S,"on_timeout":"resume"|"cancel"}
+ *   POST /pause   {"timeout":S,"on_timeout":"resume"|"cancel"[,"lease":L]}
  *                 -> when every session is held: 200 {"paused":true,"held","wait_ms"[,"cancelled"]}
  *                 -> deadline, on_timeout=resume: 408 {"paused":false,"error","open":[ids]}
  *                 -> already paused: 200 with the current counts; pause in progress: 409
  *   POST /resume  -> 200 {"paused":false,"paused_ms"}; 409 when not paused
  *   POST /switch  {"server":"<conninfo>"} -> 200 {"switched","failed","switch_ms"}; 409
  *                 unless paused
+ *   POST /lease   {["promoting":true][,"lease":L]} -> 200 {"lease_s","promoting"}; 409
+ *                 unless paused under a lease (proxy.c: what its expiry does)
  *   bad body: 400 {"error"}; unknown path: 404; wrong method: 405.
  *
  * /pause and /switch answer later: the request is kept in the Proxy and
@@ -85,10 +87,10 @@ static json_t *status_json(Proxy *p)
                   "bytes_in", (json_int_t)c->bytes_in, "bytes_out", (json_int_t)c->bytes_out,
                   "pauses", (json_int_t)c->pauses, "switches", (json_int_t)c->switches,
                   "server_errors", (json_int_t)c->server_errors);
-    return json_pack("{s:b,s:b,s:b,s:s,s:I,s:o,s:o}", "paused", p->pause_done, "pausing",
+    return json_pack("{s:b,s:b,s:b,s:s,s:I,s:o,s:o,s:f,s:b}", "paused", p->pause_done, "pausing",
                      p->paused && !p->pause_done, "switching", p->switching, "server",
                      p->target.redacted, "clients", (json_int_t)p->nclients, "sessions", sessions,
-                     "counters", counters);
+                     "counters", counters, "lease_s", p->lease_s, "fenced", p->fenced);
 }
 
 static json_t *pause_json(Proxy *p)
@@ -204,12 +206,47 @@ static json_t *read_body(struct evhttp_request *req)
     return o;
 }
 
+/* "lease" of a request body: absent (0) or seconds in (0, 3600]; false when malformed. */
+static bool lease_value(json_t *body, double *lease)
+{
+    json_t *l = json_object_get(body, "lease");
+    if (!l)
+        return true;
+    *lease = json_is_number(l) ? json_number_value(l) : -1;
+    return *lease > 0 && *lease <= 3600;
+}
+
+static void handle_lease(Proxy *p, struct evhttp_request *req)
+{
+    json_t *body = read_body(req);
+    if (!body)
+        return;
+    double lease = 0;
+    json_t *pr = json_object_get(body, "promoting");
+    bool ok = lease_value(body, &lease) && (!pr || json_is_boolean(pr));
+    bool promoting = json_is_true(pr);
+    json_decref(body);
+    if (!ok) {
+        send_error(req, 400,
+                   "expected {\"promoting\": true|false, \"lease\": seconds in (0, 3600]}");
+        return;
+    }
+    if (proxy_lease(p, lease, promoting) != 200) {
+        send_error(req, 409,
+                   p->fenced ? "the proxy is fenced: its lease expired after a promotion"
+                             : "the proxy is not paused under a lease");
+        return;
+    }
+    send_json(req, 200,
+              json_pack("{s:f,s:b}", "lease_s", p->lease_s, "promoting", p->lease_promoting));
+}
+
 static void handle_pause(Proxy *p, struct evhttp_request *req)
 {
     json_t *body = read_body(req);
     if (!body)
         return;
-    double timeout = p->opt.pause_timeout;
+    double timeout = p->opt.pause_timeout, lease = 0;
     bool cancel = false;
     json_t *t = json_object_get(body, "timeout");
     json_t *on = json_object_get(body, "on_timeout");
@@ -218,6 +255,8 @@ static void handle_pause(Proxy *p, struct evhttp_request *req)
         bad = "\"timeout\" must be a number of seconds between 0 and 86400";
     else if (t)
         timeout = json_number_value(t);
+    if (!bad && !lease_value(body, &lease))
+        bad = "\"lease\" must be a number of seconds between 0 and 3600";
     if (!bad && on) {
         const char *v = json_string_value(on);
         if (v && strcmp(v, "cancel") == 0)
@@ -231,6 +270,8 @@ static void handle_pause(Proxy *p, struct evhttp_request *req)
         return;
     }
     int rc = proxy_pause(p, timeout, cancel, req);
+    if ((rc == 0 || rc == 200) && lease > 0 && !p->fenced)
+        (void)proxy_lease(p, lease, false); /* paused: cannot fail */
     if (rc == 200) {
         send_json(req, 200, pause_json(p));
     } else if (rc == 409) {
@@ -289,12 +330,12 @@ static void admin_cb(struct evhttp_request *req, void *arg)
     if (!path)
         path = "";
     bool get = strcmp(path, "/status") == 0;
-    bool post =
-        strcmp(path, "/pause") == 0 || strcmp(path, "/resume") == 0 || strcmp(path, "/switch") == 0;
+    bool post = strcmp(path, "/pause") == 0 || strcmp(path, "/resume") == 0 ||
+                strcmp(path, "/switch") == 0 || strcmp(path, "/lease") == 0;
     if (!get && !post) {
         send_error(req, 404,
                    "unknown path: the API has GET /status, POST /pause, /resume, "
-                   "/switch");
+                   "/switch, /lease");
         return;
     }
     if ((get && cmd != EVHTTP_REQ_GET) || (post && cmd != EVHTTP_REQ_POST)) {
@@ -308,6 +349,8 @@ static void admin_cb(struct evhttp_request *req, void *arg)
         handle_pause(p, req);
     else if (strcmp(path, "/resume") == 0)
         handle_resume(p, req);
+    else if (strcmp(path, "/lease") == 0)
+        handle_lease(p, req);
     else
         handle_switch(p, req);
 }

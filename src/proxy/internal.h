@@ -93,6 +93,13 @@ struct Proxy {
     struct evhttp_request *pause_req;
     struct event *pause_watch; /* notices the caller of a pending /pause hanging up */
 
+    /* the pause's lease (proxy_lease): 0 = none */
+    double lease_s;
+    bool lease_promoting; /* the holder said it is promoting a new primary */
+    bool pause_switched;  /* a /switch happened during this pause */
+    bool fenced;          /* the lease expired after a promotion: sessions are refused */
+    struct event *lease_timer;
+
     /* switch */
     bool switching;
     double switch_started;
@@ -119,6 +126,13 @@ int proxy_resume(Proxy *p, double *paused_ms);
 /* The caller of a pause that is not complete went away: release the sessions. */
 void proxy_pause_abandoned(Proxy *p);
 int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req);
+/*
+ * Start (with /pause) or renew (/lease) the pause's lease: lease_s seconds
+ * from now (0: the current length); promoting marks that the holder is about
+ * to promote a new primary. 200, or 409 when the proxy is not paused under a
+ * lease (or is fenced).
+ */
+int proxy_lease(Proxy *p, double lease_s, bool promoting);
 int proxy_count_state(const Proxy *p, SessionState st);
 /* Route a client's CancelRequest (proxy pid/key) to the session's server. */
 void proxy_cancel_request(Proxy *p, uint32_t pid, uint32_t key);
