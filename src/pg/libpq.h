@@ -13,19 +13,24 @@
 #define LIBPQ_FUNCTIONS(X)                                                                         \
     X(PQclear)                                                                                     \
     X(PQconnectdbParams)                                                                           \
+    X(PQconsumeInput)                                                                              \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQerrorMessage)                                                                              \
     X(PQexecParams)                                                                                \
     X(PQfinish)                                                                                    \
     X(PQfreemem)                                                                                   \
+    X(PQgetResult)                                                                                 \
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
+    X(PQisBusy)                                                                                    \
     X(PQnfields)                                                                                   \
     X(PQntuples)                                                                                   \
     X(PQport)                                                                                      \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
+    X(PQsendQueryParams)                                                                           \
+    X(PQsocket)                                                                                    \
     X(PQstatus)
 
 enum {
@@ -41,19 +46,24 @@ void *libpq_fn(int i);
 #define LIBPQ_CALL(f)        ((__typeof__(f) *)libpq_fn(LIBPQ_##f))
 #define PQclear              LIBPQ_CALL(PQclear)
 #define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
+#define PQconsumeInput       LIBPQ_CALL(PQconsumeInput)
 #define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
 #define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)
 #define PQerrorMessage       LIBPQ_CALL(PQerrorMessage)
 #define PQexecParams         LIBPQ_CALL(PQexecParams)
 #define PQfinish             LIBPQ_CALL(PQfinish)
 #define PQfreemem            LIBPQ_CALL(PQfreemem)
+#define PQgetResult          LIBPQ_CALL(PQgetResult)
 #define PQgetisnull          LIBPQ_CALL(PQgetisnull)
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
+#define PQisBusy             LIBPQ_CALL(PQisBusy)
 #define PQnfields            LIBPQ_CALL(PQnfields)
 #define PQntuples            LIBPQ_CALL(PQntuples)
 #define PQport               LIBPQ_CALL(PQport)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
+#define PQsendQueryParams    LIBPQ_CALL(PQsendQueryParams)
+#define PQsocket             LIBPQ_CALL(PQsocket)
 #define PQstatus             LIBPQ_CALL(PQstatus)
 
 #endif
