@@ -7,6 +7,9 @@
 #   make demo       install what is missing, build, run the end-to-end demo
 #   make bench      benchmarks against pg_basebackup, pgBackRest and PgBouncer
 #   make format     reformat; make format-check fails on a difference
+#   make install    binary, man page, systemd units, bash completion, logrotate file
+#                   (PREFIX=/usr/local, DESTDIR= for staging; dist/runtime-packages
+#                   lists the Debian packages it needs at run time)
 #
 # Sources are found by wildcard: a new module is a new .c/.h pair under src/,
 # a new unit test is tests/unit/<layer>/<name>_test.c, a new integration test
@@ -40,7 +43,14 @@ FUZZSRC  := $(shell find tests/fuzz -name '*_fuzz.c' 2>/dev/null | sort)
 HEADERS  := $(shell find src -name '*.h' | sort)
 TESTHDR  := $(shell find tests -name '*.h' 2>/dev/null | sort)
 
-.PHONY: all deps check unit integration san demo bench format format-check headers clean fuzz \
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+
+.PHONY: install man all deps check unit integration san demo bench format format-check headers clean fuzz \
 	_check _unit _integration _demo _bench
 
 all: $(BUILD)/drydock
@@ -86,6 +96,25 @@ _demo: $(BUILD)/drydock
 
 _bench: $(BUILD)/drydock
 	@BUILD=$(BUILD) ./bench/run $(BENCH_ARGS)
+
+# The man page is made from the program's own --help text (scripts/mkman).
+man: $(BUILD)/drydock.1
+
+$(BUILD)/drydock.1: $(BUILD)/drydock scripts/mkman
+	./scripts/mkman $(BUILD)/drydock >$@.tmp && mv $@.tmp $@
+
+install: $(BUILD)/drydock $(BUILD)/drydock.1
+	install -D -m 0755 $(BUILD)/drydock $(DESTDIR)$(BINDIR)/drydock
+	install -D -m 0644 $(BUILD)/drydock.1 $(DESTDIR)$(MANDIR)/man1/drydock.1
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in dist/systemd/*; do \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	install -D -m 0644 dist/completion/drydock $(DESTDIR)$(COMPDIR)/drydock
+	install -D -m 0644 dist/logrotate/drydock $(DESTDIR)$(SYSCONFDIR)/logrotate.d/drydock
+	install -D -m 0644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/drydock/LICENSE
+	install -D -m 0644 dist/runtime-packages $(DESTDIR)$(PREFIX)/share/doc/drydock/runtime-packages
 
 # Every header compiles on its own.
 headers:

@@ -181,21 +181,17 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, const BackupOpts *op
     return ok;
 }
 
-bool backup_run(const Config *cfg, const BackupOpts *opts, BackupSummary *out)
+bool backup_run(const Config *cfg, Repo *repo, const BackupOpts *opts, BackupSummary *out)
 {
     memset(out, 0, sizeof(*out));
     out->jobs = opts->jobs > 0 ? opts->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (out->jobs < 1)
         out->jobs = 1;
     out->chunk_size = opts->chunk_size ? opts->chunk_size : BACKUP_CHUNK_SIZE_DEFAULT;
-    Repo *repo = NULL;
     RepoLock *lock = NULL;
-    if (!repo_open(cfg, &repo))
-        return false;
-    bool ok = repo_lock_acquire(repo_path(repo), "backup", "backup", &lock) &&
+    bool ok = repo_lock(repo, REPO_LOCK_BACKUP, "backup", &lock) &&
               backup_with_lock(cfg, repo, opts, out);
     repo_lock_release(lock);
-    repo_close(repo);
     return ok;
 }
 

@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/progress.h"
 #include "config/config.h"
+#include "repo/repo.h"
 
 typedef enum { BACKUP_FROM_AUTO = 0, BACKUP_FROM_STANDBY, BACKUP_FROM_PRIMARY } BackupFrom;
 
@@ -46,7 +47,9 @@ typedef struct {
     uint32_t chunk_size;
 } BackupSummary;
 
-DD_MUST_CHECK bool backup_run(const Config *cfg, const BackupOpts *opts, BackupSummary *out);
+/* Back up the cluster cfg names into repo (opened by the caller). */
+DD_MUST_CHECK bool backup_run(const Config *cfg, Repo *repo, const BackupOpts *opts,
+                              BackupSummary *out);
 
 /* The summary as one JSON object ({"type":"summary",...}); caller frees. */
 char *backup_summary_json(const BackupSummary *s);

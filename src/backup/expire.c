@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/shaset.h"
 #include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "pg/wal.h"
@@ -15,43 +16,16 @@
 #include "repo/manifest.h"
 #include "repo/walarchive.h"
 
-typedef struct {
-    uint8_t (*sha)[SHA256_LEN];
-    size_t n, cap;
-} LiveSet;
-
-static int sha_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, SHA256_LEN);
-}
-
 static bool live_has(void *ctx, const uint8_t sha[SHA256_LEN])
 {
-    const LiveSet *l = ctx;
-    return l->n > 0 && bsearch(sha, l->sha, l->n, SHA256_LEN, sha_cmp) != NULL;
+    return sha_set_has(ctx, sha);
 }
 
-static void live_add_manifest(LiveSet *l, const Manifest *m)
+static void live_add_manifest(ShaSet *l, const Manifest *m)
 {
     for (size_t f = 0; f < m->nfiles; f++)
-        for (size_t c = 0; c < m->files[f].nchunks; c++) {
-            if (l->n == l->cap) {
-                l->cap = l->cap ? l->cap * 2 : 4096;
-                l->sha = xrealloc(l->sha, l->cap * SHA256_LEN);
-            }
-            memcpy(l->sha[l->n++], m->files[f].chunks[c].sha256, SHA256_LEN);
-        }
-}
-
-static void live_finish(LiveSet *l)
-{
-    if (l->n > 0)
-        qsort(l->sha, l->n, SHA256_LEN, sha_cmp);
-    size_t w = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (w == 0 || memcmp(l->sha[w - 1], l->sha[i], SHA256_LEN) != 0)
-            memmove(l->sha[w++], l->sha[i], SHA256_LEN);
-    l->n = w;
+        for (size_t c = 0; c < m->files[f].nchunks; c++)
+            sha_set_add(l, m->files[f].chunks[c].sha256);
 }
 
 /* Index of the oldest kept backup in ids (oldest first). */
@@ -79,11 +53,14 @@ static size_t expire_first_kept(Repo *repo, const StrList *ids, ExpireOpts opts,
     return first;
 }
 
-/* Remove WAL segments older than the oldest kept backup's start segment. */
+/*
+ * Remove WAL segments older than the oldest kept backup's start segment, and
+ * the .partial and .backup files of those segments (nothing needs them).
+ */
 static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
 {
     StrList segs = {0};
-    if (!walarchive_list_segments(repo, &segs))
+    if (!walarchive_list_files(repo, &segs))
         return false;
     uint32_t seg_size = repo_wal_seg_size(repo);
     bool ok = true;
@@ -95,7 +72,7 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
         char *path = walarchive_path(&wn, segs.items[i]);
         ok = storage_remove(repo_storage(repo), path);
         free(path);
-        if (ok)
+        if (ok && wn.kind == WAL_FILE_SEGMENT)
             out->segments_removed++;
         if (ok && lastdir[0] && strncmp(lastdir + 4, segs.items[i], 16) != 0)
             ok = storage_remove(repo_storage(repo), lastdir); /* only if empty */
@@ -111,19 +88,24 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
 /*
  * Remove the temporary files of writers killed mid-write (a backup's pack,
  * a manifest, a wal-push): invisible to every reader, but they use space.
- * Only files whose writer is dead go (storage_remove_orphans).
+ * Only files whose writer is dead go (storage_remove_orphans): in packs/
+ * and backups/ any unfinished upload is dead, since expire holds the backup
+ * lock; in wal/ a wal-push may be running, so an upload must be an hour old.
  */
+#define EXPIRE_WAL_ORPHAN_AGE 3600.0
+
 static bool expire_orphans(Repo *repo, ExpireResult *out)
 {
     Storage *st = repo_storage(repo);
     StrList dirs = {0};
-    bool ok = storage_remove_orphans(st, "packs", &out->temps_removed) &&
-              storage_remove_orphans(st, MANIFEST_DIR, &out->temps_removed) &&
-              storage_remove_orphans(st, "wal/history", &out->temps_removed) &&
-              storage_list(st, "wal", &dirs);
+    bool ok =
+        storage_remove_orphans(st, "packs", 0, &out->temps_removed) &&
+        storage_remove_orphans(st, MANIFEST_DIR, 0, &out->temps_removed) &&
+        storage_remove_orphans(st, "wal/history", EXPIRE_WAL_ORPHAN_AGE, &out->temps_removed) &&
+        storage_list(st, "wal", &dirs);
     for (size_t i = 0; ok && i < dirs.len; i++) {
         char *dir = xasprintf("wal/%s", dirs.items[i]);
-        ok = storage_remove_orphans(st, dir, &out->temps_removed);
+        ok = storage_remove_orphans(st, dir, EXPIRE_WAL_ORPHAN_AGE, &out->temps_removed);
         free(dir);
     }
     strlist_free(&dirs);
@@ -133,7 +115,7 @@ static bool expire_orphans(Repo *repo, ExpireResult *out)
 static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
 {
     StrList ids = {0};
-    LiveSet live = {0};
+    ShaSet live = {0};
     Manifest *oldest = NULL;
     ChunkStore *cs = NULL;
     bool ok = manifest_list(repo, &ids);
@@ -166,30 +148,26 @@ static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
     if (ok && oldest)                        /* step 3 */
         ok = expire_wal(repo, wal_segno_of_lsn(oldest->start_lsn, repo_wal_seg_size(repo), false),
                         out);
-    live_finish(&live);
+    sha_set_sort(&live);
     if (ok) /* step 4: with no backup left, every chunk is garbage */
         ok = chunkstore_open(repo, &cs) && chunkstore_gc(cs, live_has, &live, &out->gc);
     chunkstore_close(cs);
     if (ok) /* step 5: what killed writers left behind */
         ok = expire_orphans(repo, out);
     manifest_free(oldest);
-    free(live.sha);
+    sha_set_free(&live);
     strlist_free(&ids);
     return ok;
 }
 
-bool expire_run(const Config *cfg, ExpireOpts opts, ExpireResult *out)
+bool expire_run(Repo *repo, ExpireOpts opts, ExpireResult *out)
 {
     memset(out, 0, sizeof(*out));
-    Repo *repo = NULL;
     RepoLock *lock = NULL, *chunks = NULL;
-    if (!repo_open(cfg, &repo))
-        return false;
-    bool ok = repo_lock_acquire(repo_path(repo), "backup", "expire", &lock) &&
-              repo_lock_acquire(repo_path(repo), "chunks", "expire", &chunks) &&
+    bool ok = repo_lock(repo, REPO_LOCK_BACKUP, "expire", &lock) &&
+              repo_lock(repo, REPO_LOCK_CHUNKS, "expire", &chunks) &&
               expire_locked(repo, opts, out);
     repo_lock_release(chunks);
     repo_lock_release(lock);
-    repo_close(repo);
     return ok;
 }

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "config/config.h"
+#include "repo/repo.h"
 #include "repo/chunkstore.h"
 
 typedef struct {
@@ -38,6 +38,6 @@ typedef struct {
     ChunkGcStats gc;
 } ExpireResult;
 
-DD_MUST_CHECK bool expire_run(const Config *cfg, ExpireOpts opts, ExpireResult *out);
+DD_MUST_CHECK bool expire_run(Repo *repo, ExpireOpts opts, ExpireResult *out);
 
 #endif

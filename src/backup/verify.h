@@ -17,7 +17,7 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "common/progress.h"
-#include "config/config.h"
+#include "repo/repo.h"
 
 typedef struct {
     StrList problems;        /* one line each */
@@ -27,7 +27,7 @@ typedef struct {
 } VerifyReport;
 
 /* false only when verification itself could not run (no repository, I/O); damage is in r. */
-DD_MUST_CHECK bool verify_run(const Config *cfg, Progress *progress, VerifyReport *r);
+DD_MUST_CHECK bool verify_run(Repo *repo, Progress *progress, VerifyReport *r);
 void verify_report_free(VerifyReport *r);
 
 #endif

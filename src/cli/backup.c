@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "maint/estimate.h"
 
 static const char backup_help[] =
     "usage: drydock backup [--from standby|primary] [--jobs N] [--json]\n\n"
@@ -111,11 +112,16 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
     Progress *progress = progress_new(json);
     opts.progress = progress;
     BackupSummary sum;
-    if (!backup_run(cfg, &opts, &sum)) {
+    Repo *repo = NULL;
+    if (!repo_open(cfg, &repo) || !backup_run(cfg, repo, &opts, &sum)) {
         progress_free(progress); /* ends a terminal progress line before the error */
+        repo_close(repo);
         return cli_fail();
     }
     backup_print(&sum, json, progress);
     progress_free(progress);
+    /* The rates the next maintenance plan predicts from (a failure is only a warning). */
+    rates_record_backup(repo, "backup", sum.id, sum.bytes_read, sum.bytes_new, sum.duration);
+    repo_close(repo);
     return DD_EXIT_OK;
 }

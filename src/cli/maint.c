@@ -56,8 +56,6 @@ int cli_cmd_maint(CliContext *ctx, int argc, char **argv)
  * Subcommands still being written. Each engineer replaces its line by its
  * own file; none of these may remain in a release.
  */
-CLI_PENDING(cli_maint_plan, "maint plan")
-CLI_PENDING(cli_maint_rehearse, "maint rehearse")
 CLI_PENDING(cli_maint_run, "maint run")
 CLI_PENDING(cli_maint_status, "maint status")
 CLI_PENDING(cli_maint_resume, "maint resume")

@@ -77,13 +77,12 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
     Repo *repo = NULL;
     RepoLock *lock = NULL;
     WalPushResult result;
-    if (!repo_open(cfg, &repo) ||
-        !repo_lock_acquire(repo_path(repo), "archive", "wal-push", &lock) ||
+    if (!repo_open(cfg, &repo) || !repo_lock(repo, REPO_LOCK_ARCHIVE, "wal-push", &lock) ||
         !walarchive_push(repo, argv[optind], &result)) {
         rc = cli_fail();
     } else {
-        log_info("%s %s", result == WAL_PUSH_ALREADY ? "already archived:" : "archived",
-                 argv[optind]);
+        log_debug("%s %s", result == WAL_PUSH_ALREADY ? "already archived:" : "archived",
+                  argv[optind]);
         rc = DD_EXIT_OK;
     }
     repo_lock_release(lock);

@@ -6,6 +6,7 @@
 #include <lz4.h>
 #include <lz4hc.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
 
@@ -226,4 +227,91 @@ bool decompress_buf(Codec codec, const void *src, size_t len, void *dst, size_t 
     }
     }
     return err_set(DD_EXIT_CORRUPT, "unknown codec %d", (int)codec);
+}
+
+/* Content is handed to a stream's sink in pieces of at most this size. */
+#define STREAM_PIECE (1u << 20)
+
+/* Decompress the next piece (up to want bytes, across frames) into out; *got bytes came. */
+static bool zstd_piece(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, uint8_t *out, size_t want, size_t *got,
+                       bool *frame_end)
+{
+    ZSTD_outBuffer ob = {out, want, 0};
+    while (ob.pos < want) {
+        size_t out_before = ob.pos, in_before = in->pos;
+        size_t ret = ZSTD_decompressStream(dctx, &ob, in);
+        if (ZSTD_isError(ret))
+            return err_set(DD_EXIT_CORRUPT, "zstd data is damaged: %s", ZSTD_getErrorName(ret));
+        *frame_end = ret == 0;
+        if ((ret == 0 && in->pos == in->size) || (ob.pos == out_before && in->pos == in_before))
+            break; /* the payload or the input ended early: the caller sees the short length */
+    }
+    *got = ob.pos;
+    return true;
+}
+
+/*
+ * After raw_len bytes the last frame must end (frame_end: the last call said
+ * so), with no input left over.
+ */
+static bool zstd_at_end(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, bool frame_end)
+{
+    if (!frame_end) {
+        uint8_t extra;
+        ZSTD_outBuffer probe = {&extra, 1, 0};
+        size_t ret = ZSTD_decompressStream(dctx, &probe, in);
+        frame_end = !ZSTD_isError(ret) && probe.pos == 0 && ret == 0;
+    }
+    if (!frame_end || in->pos != in->size)
+        return err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
+    return true;
+}
+
+static bool zstd_stream(const uint8_t *src, size_t len, uint64_t raw_len, DecompressSinkFn sink,
+                        void *arg)
+{
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    if (!dctx)
+        return err_set(DD_EXIT_IO, "could not create a zstd decompression context");
+    uint8_t *piece = xmalloc(STREAM_PIECE);
+    ZSTD_inBuffer in = {src, len, 0};
+    uint64_t total = 0;
+    bool ok = true, frame_end = false;
+    while (ok && total < raw_len) {
+        size_t want = raw_len - total < STREAM_PIECE ? (size_t)(raw_len - total) : STREAM_PIECE;
+        size_t got = 0;
+        ok = zstd_piece(dctx, &in, piece, want, &got, &frame_end);
+        if (ok && got < want)
+            ok = err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
+        ok = ok && sink(piece, got, arg);
+        total += got;
+    }
+    ok = ok && zstd_at_end(dctx, &in, frame_end);
+    free(piece);
+    ZSTD_freeDCtx(dctx);
+    return ok;
+}
+
+bool decompress_stream(Codec codec, const void *src, size_t len, uint64_t raw_len,
+                       DecompressSinkFn sink, void *arg)
+{
+    if (codec == CODEC_ZSTD)
+        return zstd_stream(src, len, raw_len, sink, arg);
+    if (codec == CODEC_NONE) {
+        if (len != raw_len)
+            return err_set(DD_EXIT_CORRUPT, "stored content is %zu bytes, expected %llu", len,
+                           (unsigned long long)raw_len);
+        const uint8_t *p = src;
+        for (size_t off = 0; off < len; off += STREAM_PIECE)
+            if (!sink(p + off, len - off < STREAM_PIECE ? len - off : STREAM_PIECE, arg))
+                return false;
+        return true;
+    }
+    /* lz4 blocks do not stream: decode whole, then hand over. */
+    if (!decompress_check_len(codec, src, len, (size_t)raw_len))
+        return false;
+    uint8_t *raw = xmalloc((size_t)raw_len + 1);
+    bool ok = decompress_buf(codec, src, len, raw, (size_t)raw_len) && sink(raw, raw_len, arg);
+    free(raw);
+    return ok;
 }

@@ -1,8 +1,10 @@
 /*
  * compress.h - the codecs a repository object can use: zstd, lz4, none.
  *
- * Buffer-to-buffer only: objects are bounded (a WAL segment, a chunk), so a
- * whole-buffer API is both simpler and faster than streaming. Compression
+ * Buffer-to-buffer for writing and reading objects, which are bounded (a WAL
+ * segment, a chunk), and one streaming decode for a reader that must not
+ * hold the whole content (a fetched WAL segment written to its file as it
+ * decompresses). Every codec call of drydock goes through here. Compression
  * contexts are kept per thread and reused.
  */
 #ifndef DD_COMMON_COMPRESS_H
@@ -48,5 +50,18 @@ DD_MUST_CHECK bool decompress_check_len(Codec codec, const void *src, size_t len
  */
 DD_MUST_CHECK bool decompress_buf(Codec codec, const void *src, size_t len, void *dst,
                                   size_t raw_len);
+
+/* Receives the decompressed content, in order, a piece at a time. */
+typedef bool (*DecompressSinkFn)(const void *data, size_t len, void *arg);
+
+/*
+ * Decompress src into exactly raw_len bytes of content handed to sink in
+ * pieces of at most 1 MiB: zstd streams (several frames in a row allowed),
+ * none passes through, lz4 (whose blocks do not stream) is decoded whole
+ * first. Fails (DD_EXIT_CORRUPT) unless the payload holds exactly raw_len
+ * bytes with nothing after; a false from sink stops it with sink's error.
+ */
+DD_MUST_CHECK bool decompress_stream(Codec codec, const void *src, size_t len, uint64_t raw_len,
+                                     DecompressSinkFn sink, void *arg);
 
 #endif

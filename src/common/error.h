@@ -53,4 +53,23 @@ const char *err_hint_text(void); /* "" when there is none */
 DdExit err_code(void);
 void err_clear(void);
 
+/*
+ * The slot is per thread: a failure on a worker thread is carried to the
+ * thread that reports it as a value. err_save() copies this thread's slot;
+ * err_restore() puts a copy into this thread's slot and returns false, so
+ * that `return err_restore(&saved);` reads well. (common/workers.h does this
+ * for a pool of workers.)
+ */
+#define ERR_MSG_MAX  1024
+#define ERR_HINT_MAX 512
+
+typedef struct {
+    DdExit code;
+    char message[ERR_MSG_MAX];
+    char hint[ERR_HINT_MAX];
+} ErrSaved;
+
+ErrSaved err_save(void);
+bool err_restore(const ErrSaved *saved);
+
 #endif

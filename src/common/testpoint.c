@@ -14,11 +14,11 @@ void testpoint_pause(const char *point)
     const char *at = getenv("DRYDOCK_TEST_PAUSE_AT");
     if (!at || strcmp(at, point) != 0)
         return;
-    const char *secs = getenv("DRYDOCK_TEST_PAUSE_SECONDS");
-    int n = secs ? atoi(secs) : 600;
-    if (n < 0 || n > 600)
-        n = 600;
     log_warn("pausing at %s (DRYDOCK_TEST_PAUSE_AT)", point);
-    for (int i = 0; i < n; i++)
-        sleep(1);
+    const char *resume = getenv("DRYDOCK_TEST_RESUME_FILE");
+    for (int i = 0; i < 6000; i++) {
+        if (resume && access(resume, F_OK) == 0)
+            break;
+        usleep(100000);
+    }
 }

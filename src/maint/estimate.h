@@ -14,6 +14,7 @@
 #define DD_MAINT_ESTIMATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -28,11 +29,17 @@ typedef enum {
     RATE_CHECKSUM,        /* bytes rewritten by pg_checksums per second */
     RATE_STARTUP,         /* seconds to start a restored cluster (fixed) */
     RATE_PROMOTE,         /* seconds to promote (fixed) */
-    RATE_HOLD,            /* milliseconds clients are held at a switch (fixed) */
+    RATE_HOLD,            /* seconds clients are held at a switch (fixed; plans show ms) */
+    RATE_BASEBACKUP,      /* bytes copied per second by pg_basebackup (the green standby) */
+    RATE_PREFLIGHT,       /* seconds of a preflight (fixed) */
+    RATE_VERIFY,          /* seconds to verify the changes on a cluster (fixed) */
+    RATE_SHUTDOWN,        /* seconds to stop a cluster cleanly (fixed) */
     RATE__COUNT
 } RateKind;
 
 const char *rate_kind_name(RateKind k); /* "backup-read", ... */
+/* Whether the kind is a fixed cost (size 1, "seconds per operation"). */
+bool rate_kind_fixed(RateKind k);
 
 /* One measurement: size units (bytes, or 1 for fixed costs) in seconds. */
 typedef struct {
@@ -53,7 +60,25 @@ DD_MUST_CHECK bool rates_record(Repo *repo, const RateSample *s);
 DD_MUST_CHECK bool estimate_step(Repo *repo, RateKind kind, double size, const char *what,
                                  Estimate *e);
 
+/* "3.7 s", "12 s", "4 min 10 s", "2 h 5 min" into out. */
+void estimate_format_seconds(double s, char *out, size_t len);
+
 /* Sum the enabled steps into the plan's totals (and range). */
 void estimate_totals(Plan *p);
+
+/*
+ * Estimate every enabled step of p from p->sizes and p->mf's changes, with
+ * the formulas at the top of estimate.c (one place, so that "maint plan",
+ * "maint rehearse" and "maint run" predict alike), the predicted hold and
+ * the rollback, then the totals. Steps must be enabled/disabled first.
+ */
+DD_MUST_CHECK bool estimate_plan(Repo *repo, Plan *p);
+
+/* What a backup and a restore measured, recorded as rates (backup-read and
+ * -store; restore-write); source names the operation. A failure is only a warning:
+ * the operation itself succeeded. */
+void rates_record_backup(Repo *repo, const char *source, const char *id, uint64_t bytes_read,
+                         uint64_t bytes_new, double seconds);
+void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds);
 
 #endif

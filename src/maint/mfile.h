@@ -8,6 +8,7 @@
  *   window-length = 1h                              ; s, min, h suffixes
  *   pause-timeout = 10                              ; seconds (default [proxy] pause-timeout)
  *   keep-old-primary = 7d                           ; how long maint finish may wait
+ *   standby-lag-limit = 64MB                        ; lint: the standby's lag allowed (kB, MB, GB)
  *   text-scheduled = ...                            ; status-page text overrides
  *   text-in-progress = ... / text-verifying = ... / text-completed = ...
  *
@@ -33,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 
@@ -70,11 +72,12 @@ typedef struct {
     /* [maintenance] */
     char *title;
     char *description;
-    double window_start;     /* seconds since the epoch (UTC); 0: no window */
-    char *window_zone;       /* the IANA zone the start was given in */
-    double window_length;    /* seconds; 0: none */
-    int pause_timeout;       /* seconds; 0: the config's */
-    double keep_old_primary; /* seconds; 0: until "maint finish" */
+    double window_start;        /* seconds since the epoch (UTC); 0: no window */
+    char *window_zone;          /* the IANA zone the start was given in */
+    double window_length;       /* seconds; 0: none */
+    int pause_timeout;          /* seconds; 0: the config's */
+    double keep_old_primary;    /* seconds; 0: until "maint finish" */
+    uint64_t standby_lag_limit; /* bytes; 0: the default (lint.h) */
     char *text_scheduled, *text_in_progress, *text_verifying, *text_completed; /* or NULL */
 
     /* [green] */
@@ -96,5 +99,7 @@ DD_MUST_CHECK bool mfile_parse_string(const char *text, const char *name, MaintF
 void mfile_free(MaintFile *m);
 
 const char *mfile_kind_name(MaintChangeKind k); /* "reload", "restart", "offline", ... */
+/* "set", "file", "data-checksums", "sql-after" (the JSON "type"). */
+const char *mfile_change_type_name(MaintChangeType t);
 
 #endif

@@ -11,6 +11,9 @@
  * through ctx->on_created before it creates it, so that a journal knows it
  * even when the process dies right after.
  *
+ * What each step does, and its undo, is at the top of steps.c. Every step
+ * records the rates it measured (estimate.h), as "rehearsal" or "maint run".
+ *
  * The switchover and the steps after it (switchover, sql-after, old-primary,
  * first-backup) only have a meaning on the live clusters: the run owns them;
  * a rehearsal "switches" by promoting its clone (step_promote_clone()).
@@ -18,6 +21,7 @@
 #ifndef DD_MAINT_STEPS_H
 #define DD_MAINT_STEPS_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "common/error.h"
@@ -58,6 +62,11 @@ struct MaintCtx {
     Progress *progress; /* may be NULL */
     MaintCreatedFn on_created;
     void *arg;
+
+    /* Rehearsal: the scratch directory the clones live in (their tablespaces go under it). */
+    const char *scratch;
+    /* When set to non-zero (by a signal handler), waits stop and the step fails. */
+    volatile sig_atomic_t *interrupted;
 };
 
 typedef struct {

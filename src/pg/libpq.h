@@ -12,8 +12,11 @@
 
 #define LIBPQ_FUNCTIONS(X)                                                                         \
     X(PQclear)                                                                                     \
+    X(PQconndefaults)                                                                              \
     X(PQconnectdbParams)                                                                           \
     X(PQconsumeInput)                                                                              \
+    X(PQconnectPoll)                                                                               \
+    X(PQconnectStartParams)                                                                        \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQerrorMessage)                                                                              \
@@ -24,12 +27,15 @@
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
     X(PQisBusy)                                                                                    \
+    X(PQhost)                                                                                      \
     X(PQnfields)                                                                                   \
     X(PQntuples)                                                                                   \
+    X(PQparameterStatus)                                                                           \
     X(PQport)                                                                                      \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
     X(PQsendQueryParams)                                                                           \
+    X(PQsetNoticeProcessor)                                                                        \
     X(PQsocket)                                                                                    \
     X(PQstatus)
 
@@ -45,8 +51,11 @@ void *libpq_fn(int i);
 
 #define LIBPQ_CALL(f)        ((__typeof__(f) *)libpq_fn(LIBPQ_##f))
 #define PQclear              LIBPQ_CALL(PQclear)
+#define PQconndefaults       LIBPQ_CALL(PQconndefaults)
 #define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
 #define PQconsumeInput       LIBPQ_CALL(PQconsumeInput)
+#define PQconnectPoll        LIBPQ_CALL(PQconnectPoll)
+#define PQconnectStartParams LIBPQ_CALL(PQconnectStartParams)
 #define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
 #define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)
 #define PQerrorMessage       LIBPQ_CALL(PQerrorMessage)
@@ -57,12 +66,15 @@ void *libpq_fn(int i);
 #define PQgetisnull          LIBPQ_CALL(PQgetisnull)
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
 #define PQisBusy             LIBPQ_CALL(PQisBusy)
+#define PQhost               LIBPQ_CALL(PQhost)
 #define PQnfields            LIBPQ_CALL(PQnfields)
 #define PQntuples            LIBPQ_CALL(PQntuples)
+#define PQparameterStatus    LIBPQ_CALL(PQparameterStatus)
 #define PQport               LIBPQ_CALL(PQport)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
 #define PQsendQueryParams    LIBPQ_CALL(PQsendQueryParams)
+#define PQsetNoticeProcessor LIBPQ_CALL(PQsetNoticeProcessor)
 #define PQsocket             LIBPQ_CALL(PQsocket)
 #define PQstatus             LIBPQ_CALL(PQstatus)
 

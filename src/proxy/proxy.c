@@ -1,15 +1,14 @@
 /*
  * proxy.c - the event loop, the listener, and pause / resume / switch.
  *
- * Pause is a flag and a check, as in PgBouncer: while p->paused, a session
- * that reaches a transaction boundary (session.h) is moved to HELD and its
- * client's next messages stay in the input buffer. The pause is complete
- * when no session is CONNECTING or ACTIVE (proxy_check_pause); sessions
- * still starting up are held as soon as they are authenticated. At the
- * deadline the pause is either released (408 to the caller) or, when asked,
- * the open transactions are cancelled: a CancelRequest to the servers
- * running a query; a session idle in a transaction block loses its server
- * connection (the server rolls back) and its client gets an error for that
+ * Pause is a phase and a check, as in PgBouncer (phase.h draws the
+ * proxy's phases): while the proxy is not RUNNING, a session that reaches a transaction boundary
+ * (session.h) is moved to HELD and its client's next messages stay in the input buffer. The pause
+ * is complete when no session is CONNECTING or ACTIVE (proxy_check_pause); sessions still starting
+ * up are held as soon as they are authenticated. At the deadline the pause is either released
+ * (PROXY_PAUSE_DEADLINE to the caller's callback) or, when asked, the open transactions are
+ * cancelled: a CancelRequest to the servers running a query; a session idle in a transaction block
+ * loses its server connection (the server rolls back) and its client gets an error for that
  * transaction on its next message (abort_tx). A query still running
  * PROXY_CANCEL_GRACE seconds later closes that client.
  *
@@ -28,10 +27,10 @@
  *                                        (the old primary: nothing moved)
  *   "promoting" announced, or a /switch  the proxy cannot know which server is
  *   happened during this pause           the primary: every held client gets
- *                                        FATAL 57P01 and the proxy is fenced:
- *                                        new sessions get the same error until
- *                                        an operator resumes (or switches, then
- *                                        resumes) it
+ *                                        FATAL 57P01 and the proxy is fenced
+ *                                        (stays PAUSED; new sessions get the
+ *                                        same error) until an operator resumes
+ *                                        it (or switches, then resumes)
  *
  * So a client is never held longer than the holder's own deadline plus the
  * lease.
@@ -49,9 +48,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rand.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
+#include "pg/node.h"
 #include "proxy/internal.h"
 #include "proxy/proto.h"
 
@@ -95,36 +96,113 @@ static bool resolve(const char *host, const char *port, ServerTarget *t)
     return true;
 }
 
+/* The user a conninfo names, "" when none (the role probe connects as it). */
+static void conninfo_user(const char *conninfo, char *out, size_t len)
+{
+    out[0] = '\0';
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "user") == 0 && o->val)
+            snprintf(out, len, "%s", o->val);
+    if (opts)
+        PQconninfoFree(opts);
+}
+
 bool proxy_target_init(ServerTarget *t, const char *conninfo)
 {
     memset(t, 0, sizeof(*t));
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
-    if (!opts) {
-        err_set(DD_EXIT_CONFIG, "invalid server connection string: %s",
-                errmsg ? errmsg : "out of memory");
-        if (errmsg)
-            PQfreemem(errmsg);
-        err_hint("give a libpq conninfo such as \"host=127.0.0.1 port=5432\"");
+    if (!pg_conninfo_check(conninfo, "server"))
         return false;
-    }
-    char host[256] = "/var/run/postgresql", port[16] = "5432";
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (!o->val || !o->val[0])
-            continue;
-        if (strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0) {
-            if (strcmp(o->keyword, "hostaddr") == 0 || strcmp(host, "/var/run/postgresql") == 0)
-                snprintf(host, sizeof(host), "%.*s", (int)strcspn(o->val, ","), o->val);
-        } else if (strcmp(o->keyword, "port") == 0) {
-            snprintf(port, sizeof(port), "%.*s", (int)strcspn(o->val, ","), o->val);
-        }
-    }
-    PQconninfoFree(opts);
-    if (!resolve(host, port, t))
+    PgEndpoint ep; /* libpq's defaults, as the switchover compares them (pg/node.h) */
+    if (!pg_endpoint_parse(conninfo, &ep))
         return false;
+    if (!resolve(ep.host, ep.port, t))
+        return false;
+    snprintf(t->host, sizeof(t->host), "%s", ep.host);
+    conninfo_user(conninfo, t->user, sizeof(t->user));
     t->conninfo = xstrdup(conninfo);
     t->redacted = pg_conninfo_redact(conninfo);
     return true;
+}
+
+static bool same_address(const ServerTarget *a, const ServerTarget *b)
+{
+    return a->addr_len == b->addr_len && memcmp(&a->addr, &b->addr, a->addr_len) == 0;
+}
+
+/*
+ * The servers /switch may go to: those the configuration names ([proxy]
+ * server, [cluster] primary and standby), compared by address: the ones
+ * named at start, and those the configuration file names now (read again
+ * for each check, so that a standby added to it needs no restart).
+ * Sending the sessions (and the credentials the proxy holds) to an address
+ * a caller made up is what an open admin API allowed.
+ */
+static void allowed_add(Proxy *p, const char *conninfo)
+{
+    if (!conninfo || p->nallowed >= sizeof(p->allowed) / sizeof(p->allowed[0]))
+        return;
+    if (!proxy_target_init(&p->allowed[p->nallowed], conninfo)) {
+        log_failure();
+        log_warn("that server cannot be a target of /switch");
+        err_clear();
+        return;
+    }
+    p->nallowed++;
+}
+
+static void allowed_init(Proxy *p)
+{
+    for (size_t i = 0; i < sizeof(p->opt.switch_servers) / sizeof(p->opt.switch_servers[0]); i++)
+        allowed_add(p, p->opt.switch_servers[i]);
+}
+
+/* Whether the configuration file, as it is now, names t's address. */
+static bool allowed_now(const Proxy *p, const ServerTarget *t)
+{
+    Config cfg;
+    if (!p->opt.config_file || !config_load(p->opt.config_file, &cfg)) {
+        err_clear();
+        return false;
+    }
+    const char *named[] = {cfg.proxy_server, cfg.primary, cfg.standby};
+    bool found = false;
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]) && !found; i++) {
+        ServerTarget n;
+        if (named[i] && proxy_target_init(&n, named[i])) {
+            found = same_address(t, &n);
+            proxy_target_free(&n);
+        }
+        err_clear();
+    }
+    config_free(&cfg);
+    return found;
+}
+
+static bool allowed_target(const Proxy *p, const ServerTarget *t)
+{
+    if (same_address(t, &p->target))
+        return true;
+    for (size_t i = 0; i < p->nallowed; i++)
+        if (same_address(t, &p->allowed[i]))
+            return true;
+    if (allowed_now(p, t))
+        return true;
+    err_set(DD_EXIT_CONFIG, "the server %s is not one the proxy's configuration names",
+            t->redacted);
+    err_hint("name it as [cluster] primary or standby (or [proxy] server) in %s",
+             p->opt.config_file ? p->opt.config_file : "the proxy's configuration");
+    return false;
+}
+
+ProxyResult proxy_switch_allowed(Proxy *p, const char *conninfo)
+{
+    ServerTarget t;
+    if (!proxy_target_init(&t, conninfo))
+        return PROXY_ERR_SERVER;
+    bool ok = allowed_target(p, &t);
+    proxy_target_free(&t);
+    return ok ? PROXY_DONE : PROXY_ERR_NOT_ALLOWED;
 }
 
 void proxy_target_free(ServerTarget *t)
@@ -164,14 +242,32 @@ static void reaper_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+bool proxy_set_phase(Proxy *p, ProxyPhase to)
+{
+    ProxyPhase old = p->phase;
+    if (!proxy_phase_transition_valid(old, to)) {
+        log_warn("refused proxy phase change %s -> %s (a bug in the proxy)", proxy_phase_name(old),
+                 proxy_phase_name(to));
+        return false;
+    }
+    p->phase = to;
+    log_debug("proxy: %s -> %s", proxy_phase_name(old), proxy_phase_name(to));
+    return true;
+}
+
 static void check_switch(Proxy *p)
 {
-    if (p->switching && proxy_count_state(p, SESSION_SWITCHING) == 0) {
-        p->switching = false;
-        log_info("switch to %s done in %.1f ms: %d sessions moved, %d failed", p->target.redacted,
-                 proxy_ms_since(p->switch_started), p->switch_ok, p->switch_failed);
-        admin_switch_reply(p);
-    }
+    if (p->phase != PROXY_SWITCHING || proxy_count_state(p, SESSION_SWITCHING) > 0)
+        return;
+    proxy_set_phase(p, PROXY_PAUSED);
+    p->counters.switch_failures += (uint64_t)p->switch_failed;
+    proxy_probe_now(p); /* the new server's role, for /primary and /replica */
+    log_info("switch to %s done in %.1f ms: %d sessions moved, %d failed", p->target.redacted,
+             proxy_ms_since(p->switch_started), p->switch_ok, p->switch_failed);
+    ProxySwitchCb cb = p->switch_cb;
+    p->switch_cb = NULL;
+    if (cb)
+        cb(p, p->switch_arg);
 }
 
 void proxy_session_close(Session *s, const char *why)
@@ -228,7 +324,7 @@ void proxy_session_start_server(Session *s)
                      "retry once an operator has resumed it");
         return;
     }
-    if (p->paused) {
+    if (proxy_phase_holds(p->phase)) {
         session_set_state(s, SESSION_HELD); /* connects on resume, to the current server */
         proxy_check_pause(p);
         return;
@@ -334,12 +430,12 @@ static void terminate_tx(Session *s)
 void proxy_after_ready(Session *s)
 {
     Proxy *p = s->proxy;
-    if (!p->paused || s->state != SESSION_ACTIVE)
+    if (!proxy_phase_holds(p->phase) || s->state != SESSION_ACTIVE)
         return;
     if (session_at_boundary(s)) {
         s->cancelling = false;
         session_set_state(s, SESSION_HELD);
-    } else if (p->cancel_phase && s->pending == 0) {
+    } else if (p->phase == PROXY_PAUSING_CANCEL && s->pending == 0) {
         terminate_tx(s);
     }
     proxy_check_pause(p);
@@ -352,25 +448,39 @@ static int count_open(const Proxy *p)
     return proxy_count_state(p, SESSION_ACTIVE) + proxy_count_state(p, SESSION_CONNECTING);
 }
 
+/* Report the end of the pause to whoever asked for it, once. */
+static void pause_end(Proxy *p, ProxyPauseEnd end)
+{
+    ProxyPauseCb cb = p->pause_cb;
+    p->pause_cb = NULL;
+    if (cb)
+        cb(p, end, p->pause_arg);
+}
+
+static bool pausing(const Proxy *p)
+{
+    return p->phase == PROXY_PAUSING || p->phase == PROXY_PAUSING_CANCEL;
+}
+
 void proxy_check_pause(Proxy *p)
 {
-    if (!p->paused || p->pause_done || count_open(p) > 0)
+    if (!pausing(p) || count_open(p) > 0)
         return;
-    p->pause_done = true;
+    bool cancelled = p->phase == PROXY_PAUSING_CANCEL;
+    proxy_set_phase(p, PROXY_PAUSED);
     p->pause_done_at = time_mono();
     p->counters.pauses++;
     evtimer_del(p->pause_timer);
     log_info("paused: %d sessions held after %.1f ms%s", proxy_count_state(p, SESSION_HELD),
              (p->pause_done_at - p->pause_started) * 1000.0,
-             p->cancel_phase ? " (open transactions cancelled)" : "");
-    admin_pause_reply(p, 200, NULL);
+             cancelled ? " (open transactions cancelled)" : "");
+    pause_end(p, PROXY_PAUSE_HELD);
 }
 
 static void release(Proxy *p)
 {
-    p->paused = false;
-    p->pause_done = false;
-    p->cancel_phase = false;
+    proxy_histogram_observe(&p->holds, time_mono() - p->pause_started);
+    proxy_set_phase(p, PROXY_RUNNING);
     evtimer_del(p->pause_timer);
     if (p->lease_timer)
         evtimer_del(p->lease_timer);
@@ -399,63 +509,66 @@ static void release(Proxy *p)
     }
 }
 
+/* The deadline with on_timeout = cancel: cancel what runs, terminate idle transactions. */
+static void pause_start_cancel(Proxy *p)
+{
+    proxy_set_phase(p, PROXY_PAUSING_CANCEL);
+    Session *next;
+    for (Session *s = p->sessions; s; s = next) {
+        next = s->next;
+        if (s->state != SESSION_ACTIVE)
+            continue;
+        p->cancelled++;
+        if (s->pending > 0 && s->server) {
+            s->cancelling = true;
+            server_cancel(p, s->server);
+        } else {
+            terminate_tx(s);
+        }
+    }
+    struct timeval tv = {(time_t)PROXY_CANCEL_GRACE, 0};
+    evtimer_add(p->pause_timer, &tv);
+    proxy_check_pause(p);
+}
+
 static void pause_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     Proxy *p = arg;
-    if (!p->paused || p->pause_done)
-        return;
-    if (!p->pause_cancel) {
+    if (p->phase == PROXY_PAUSING && !p->pause_cancel) {
         log_warn("pause deadline passed with %d sessions in a transaction: resuming",
                  count_open(p));
-        admin_pause_reply(p, 408, "the pause deadline passed with transactions still open");
+        p->counters.pause_timeouts++;
+        pause_end(p, PROXY_PAUSE_DEADLINE); /* before release: the caller lists the open ones */
         release(p);
-        return;
-    }
-    Session *next;
-    if (!p->cancel_phase) {
-        p->cancel_phase = true;
+    } else if (p->phase == PROXY_PAUSING) {
+        pause_start_cancel(p);
+    } else if (p->phase == PROXY_PAUSING_CANCEL) {
+        Session *next;
         for (Session *s = p->sessions; s; s = next) {
             next = s->next;
-            if (s->state != SESSION_ACTIVE)
-                continue;
-            p->cancelled++;
-            if (s->pending > 0 && s->server) {
-                s->cancelling = true;
-                server_cancel(p, s->server);
-            } else {
-                terminate_tx(s);
-            }
+            if (s->state == SESSION_ACTIVE || s->state == SESSION_CONNECTING)
+                client_fatal(s, "57P01",
+                             "terminating connection: the query outlived the proxy's "
+                             "pause deadline");
         }
-        struct timeval tv = {(time_t)PROXY_CANCEL_GRACE, 0};
-        evtimer_add(p->pause_timer, &tv);
         proxy_check_pause(p);
-        return;
     }
-    for (Session *s = p->sessions; s; s = next) {
-        next = s->next;
-        if (s->state == SESSION_ACTIVE || s->state == SESSION_CONNECTING)
-            client_fatal(s, "57P01",
-                         "terminating connection: the query outlived the proxy's "
-                         "pause deadline");
-    }
-    proxy_check_pause(p);
 }
 
-int proxy_pause(Proxy *p, double timeout, bool cancel, struct evhttp_request *req)
+ProxyResult proxy_pause(Proxy *p, double timeout, bool cancel, ProxyPauseCb cb, void *arg)
 {
-    if (p->pause_done)
-        return 200;
-    if (p->paused || p->switching)
-        return 409;
-    p->paused = true;
-    p->pause_done = false;
+    if (p->phase == PROXY_PAUSED)
+        return PROXY_DONE;
+    if (p->phase != PROXY_RUNNING)
+        return PROXY_ERR_BUSY;
+    proxy_set_phase(p, PROXY_PAUSING);
     p->pause_cancel = cancel;
-    p->cancel_phase = false;
     p->cancelled = 0;
     p->pause_started = time_mono();
-    p->pause_req = req;
+    p->pause_cb = cb;
+    p->pause_arg = arg;
     log_info("pausing %zu sessions (deadline %.1f s, then %s)", p->nclients, timeout,
              cancel ? "cancel" : "resume");
     for (Session *s = p->sessions; s; s = s->next)
@@ -464,27 +577,28 @@ int proxy_pause(Proxy *p, double timeout, bool cancel, struct evhttp_request *re
     struct timeval tv = {(time_t)timeout, (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6)};
     evtimer_add(p->pause_timer, &tv);
     proxy_check_pause(p);
-    return 0;
+    return PROXY_STARTED;
 }
 
-int proxy_resume(Proxy *p, double *paused_ms)
+ProxyResult proxy_resume(Proxy *p, double *paused_ms)
 {
-    if (!p->paused || p->switching)
-        return 409;
-    if (!p->pause_done)
-        admin_pause_reply(p, 409, "the proxy was resumed before the pause completed");
+    if (p->phase == PROXY_RUNNING)
+        return PROXY_ERR_NOT_PAUSED;
+    if (p->phase == PROXY_SWITCHING)
+        return PROXY_ERR_BUSY;
     *paused_ms = proxy_ms_since(p->pause_started);
     log_info("resuming after %.1f ms", *paused_ms);
+    pause_end(p, PROXY_PAUSE_RESUMED);
     release(p);
-    return 200;
+    return PROXY_DONE;
 }
 
 void proxy_pause_abandoned(Proxy *p)
 {
-    if (!p->paused || p->pause_done)
+    if (!pausing(p))
         return;
     log_warn("the caller of the pause went away before it completed: resuming");
-    admin_pause_reply(p, 409, "the caller went away before the pause completed");
+    pause_end(p, PROXY_PAUSE_ABANDONED);
     release(p);
 }
 
@@ -494,14 +608,13 @@ static void lease_timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     Proxy *p = arg;
-    if (!p->paused || p->fenced)
+    if (p->phase == PROXY_RUNNING || p->fenced)
         return;
     if (!p->lease_promoting && !p->pause_switched) {
         log_warn("the pause's lease expired (%.1f s without a renewal) before any promotion: "
                  "resuming on %s",
                  p->lease_s, p->target.redacted);
-        if (!p->pause_done)
-            admin_pause_reply(p, 409, "the pause's lease expired before the pause completed");
+        pause_end(p, PROXY_PAUSE_ABANDONED);
         release(p);
         return;
     }
@@ -521,10 +634,10 @@ static void lease_timer_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-int proxy_lease(Proxy *p, double lease_s, bool promoting)
+ProxyResult proxy_lease(Proxy *p, double lease_s, bool promoting)
 {
-    if (!p->paused || p->fenced || (lease_s <= 0 && p->lease_s <= 0))
-        return 409;
+    if (p->phase == PROXY_RUNNING || p->fenced || (lease_s <= 0 && p->lease_s <= 0))
+        return PROXY_ERR_NOT_PAUSED;
     if (lease_s > 0)
         p->lease_s = lease_s;
     p->lease_promoting = p->lease_promoting || promoting;
@@ -533,25 +646,33 @@ int proxy_lease(Proxy *p, double lease_s, bool promoting)
     struct timeval tv = {(time_t)p->lease_s,
                          (suseconds_t)((p->lease_s - (double)(time_t)p->lease_s) * 1e6)};
     evtimer_add(p->lease_timer, &tv);
-    return 200;
+    return PROXY_DONE;
 }
 
-int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req)
+ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg)
 {
-    if (!p->pause_done || p->switching)
-        return 409;
+    if (p->phase == PROXY_SWITCHING || pausing(p))
+        return PROXY_ERR_BUSY;
+    if (p->phase != PROXY_PAUSED)
+        return PROXY_ERR_NOT_PAUSED;
     ServerTarget t;
     if (!proxy_target_init(&t, conninfo))
-        return 400;
+        return PROXY_ERR_SERVER;
+    if (!allowed_target(p, &t)) {
+        log_warn("refused a switch to %s: not a server the configuration names", t.redacted);
+        proxy_target_free(&t);
+        return PROXY_ERR_NOT_ALLOWED;
+    }
     p->pause_switched = true;
     log_info("switching %d held sessions from %s to %s", proxy_count_state(p, SESSION_HELD),
              p->target.redacted, t.redacted);
     proxy_target_free(&p->target);
     p->target = t;
-    p->switching = true;
+    proxy_set_phase(p, PROXY_SWITCHING);
     p->switch_started = time_mono();
     p->switch_ok = p->switch_failed = 0;
-    p->switch_req = req;
+    p->switch_cb = cb;
+    p->switch_arg = arg;
     p->counters.switches++;
     for (Session *s = p->sessions; s; s = s->next) {
         if (s->state != SESSION_HELD)
@@ -569,7 +690,7 @@ int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req)
         session_set_state(s, SESSION_SWITCHING);
     }
     check_switch(p);
-    return 0;
+    return PROXY_STARTED;
 }
 
 void proxy_cancel_request(Proxy *p, uint32_t pid, uint32_t key)
@@ -600,20 +721,36 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
+/*
+ * SIGHUP: the credentials file and the TLS certificates are read again;
+ * what fails to load leaves the previous one in use. Sessions are not
+ * touched: a TLS connection keeps the context it started with.
+ */
+static void proxy_reload(Proxy *p)
+{
+    Credentials c;
+    if (!auth_credentials_load(p->opt.credentials, &c)) {
+        log_failure();
+        log_warn("credentials not reloaded; the previous ones stay in use");
+    } else {
+        auth_credentials_free(&p->creds);
+        p->creds = c;
+        log_info("credentials reloaded from \"%s\": %zu users", p->opt.credentials, c.len);
+    }
+    if (!tls_reload(&p->tls, &p->opt)) {
+        log_failure();
+        log_warn("TLS certificates not reloaded; the previous ones stay in use");
+    } else if (p->tls.client_ctx || p->tls.server_ctx) {
+        log_info("TLS certificates reloaded");
+    }
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     Proxy *p = arg;
     if (sig == SIGHUP) {
-        Credentials c;
-        if (!auth_credentials_load(p->opt.credentials, &c)) {
-            log_failure();
-            log_warn("credentials not reloaded; the previous ones stay in use");
-            return;
-        }
-        auth_credentials_free(&p->creds);
-        p->creds = c;
-        log_info("credentials reloaded from \"%s\": %zu users", p->opt.credentials, c.len);
+        proxy_reload(p);
         return;
     }
     log_info("shutting down on signal %d", (int)sig);
@@ -680,7 +817,7 @@ Proxy *proxy_new(const ProxyOptions *opt)
 {
     Proxy *p = xcalloc(1, sizeof(Proxy));
     p->opt = *opt;
-    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    rand_bytes(p->mock_secret, sizeof(p->mock_secret));
     signal(SIGPIPE, SIG_IGN);
     p->base = event_base_new();
     if (!p->base) {
@@ -690,8 +827,8 @@ Proxy *proxy_new(const ProxyOptions *opt)
     }
     p->reaper = event_new(p->base, -1, 0, reaper_cb, p);
     p->pause_timer = evtimer_new(p->base, pause_timer_cb, p);
-    if (!load_credentials(p) || !proxy_target_init(&p->target, opt->server) || !bind_listener(p) ||
-        !admin_start(p)) {
+    if (!tls_init(&p->tls, opt) || !load_credentials(p) ||
+        !proxy_target_init(&p->target, opt->server) || !bind_listener(p) || !admin_start(p)) {
         proxy_free(p);
         return NULL;
     }
@@ -702,8 +839,12 @@ Proxy *proxy_new(const ProxyOptions *opt)
     event_add(p->sig_int, NULL);
     event_add(p->sig_hup, NULL);
     raise_fd_limit(opt->max_clients);
-    log_info("listening on %s for %s, admin API on %s, %zu users in \"%s\"", opt->listen,
-             p->target.redacted, opt->admin, p->creds.len, opt->credentials);
+    allowed_init(p);
+    proxy_probe_start(p);
+    log_info("listening on %s (TLS %s) for %s (TLS %s), admin API on %s, %zu users in \"%s\"",
+             opt->listen, opt->client_tls_mode ? opt->client_tls_mode : "disable",
+             p->target.redacted, opt->server_tls_mode ? opt->server_tls_mode : "disable",
+             opt->admin, p->creds.len, opt->credentials);
     return p;
 }
 
@@ -725,13 +866,15 @@ void proxy_free(Proxy *p)
         else
             proxy_session_close(s, "shutdown");
     }
-    if (p->pause_req)
-        admin_pause_reply(p, 409, "the proxy is shutting down");
-    if (p->switch_req)
-        admin_switch_reply(p);
+    pause_end(p, PROXY_PAUSE_SHUTDOWN);
+    if (p->switch_cb) {
+        ProxySwitchCb cb = p->switch_cb;
+        p->switch_cb = NULL;
+        cb(p, p->switch_arg);
+    }
     reaper_cb(-1, 0, p);
-    if (p->http)
-        evhttp_free(p->http);
+    admin_free(p);
+    proxy_probe_free(p);
     if (p->listener)
         evconnlistener_free(p->listener);
     event_free(p->reaper);
@@ -746,5 +889,8 @@ void proxy_free(Proxy *p)
     event_base_free(p->base);
     auth_credentials_free(&p->creds);
     proxy_target_free(&p->target);
+    for (size_t i = 0; i < p->nallowed; i++)
+        proxy_target_free(&p->allowed[i]);
+    tls_free(&p->tls);
     free(p);
 }

@@ -1,16 +1,18 @@
 /*
  * lock.h - one writer of each kind per repository.
  *
- * A lock is locks/<kind>.lock under the repository, held with flock(2), so
- * that the kernel releases it when the holder dies (kill -9 included): a
- * stale lock cannot exist. The holder writes "pid host command since" into
- * the file; a loser fails at once (DD_EXIT_LOCKED) with that text.
+ * The lock lives in the repository's storage (storage_lock): a flock(2)'d
+ * file under locks/ for a directory, so that the kernel releases it when
+ * the holder dies (kill -9 included); an object with an owner and a lease
+ * for a bucket, so that it holds across hosts (storage/s3.c). The holder's
+ * owner text is "pid N on host H (drydock COMMAND, since T)"; a loser fails
+ * at once (DD_EXIT_LOCKED) with that text.
  *
- * Kinds: "archive" (wal-push), "backup" (backup, expire), and "chunks":
- * expire holds it alone while it removes manifests and chunks; restore and
- * verify share it, so that what they read cannot be collected under them.
- * A shared holder does not write its name into the file (there may be many);
- * an exclusive loser then says "a process that needs it alone".
+ * Kinds: archive (wal-push), backup (backup, expire), and chunks: expire
+ * holds it alone while it removes manifests and chunks; restore and verify
+ * share it (REPO_LOCK_CHUNKS_SHARED), so that what they read cannot be
+ * collected under them. A shared holder does not name itself (there may be
+ * many); an exclusive loser then says "a process that needs it alone".
  */
 #ifndef DD_REPO_LOCK_H
 #define DD_REPO_LOCK_H
@@ -18,14 +20,27 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "repo/repo.h"
+
+typedef enum {
+    REPO_LOCK_ARCHIVE,
+    REPO_LOCK_BACKUP,
+    REPO_LOCK_CHUNKS,
+    REPO_LOCK_CHUNKS_SHARED,
+    REPO_LOCK_RATES, /* the measured rates (maint/estimate.c): a brief read-modify-write */
+} RepoLockKind;
 
 typedef struct RepoLock RepoLock;
 
-DD_MUST_CHECK bool repo_lock_acquire(const char *repo_path, const char *kind, const char *command,
-                                     RepoLock **out);
-/* The same lock taken in shared mode: any number of shared holders, no exclusive one. */
-DD_MUST_CHECK bool repo_lock_acquire_shared(const char *repo_path, const char *kind,
-                                            const char *command, RepoLock **out);
+/* Take the lock of that kind for command (named to a loser). */
+DD_MUST_CHECK bool repo_lock(Repo *repo, RepoLockKind kind, const char *command, RepoLock **out);
+
+/*
+ * Is the lock still held? Always for a directory; for a bucket, false (with
+ * an error) once the lease could not be renewed: the holder must stop before
+ * its next commit (a manifest, a WAL segment).
+ */
+DD_MUST_CHECK bool repo_lock_check(RepoLock *lock);
 
 void repo_lock_release(RepoLock *lock);
 

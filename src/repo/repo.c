@@ -3,14 +3,11 @@
  */
 #include "repo/repo.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/timeutil.h"
 #include "pg/wal.h"
@@ -26,33 +23,51 @@ struct Repo {
     int level;
 };
 
-static bool repo_dir_is_empty(const char *path, bool *exists, bool *empty)
+bool repo_storage_config(const Config *cfg, StorageConfig *out)
 {
-    DIR *d = opendir(path);
-    *exists = d != NULL;
-    *empty = true;
-    if (!d)
-        return errno == ENOENT ? true : err_errno("could not open directory \"%s\"", path);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            *empty = false;
-    closedir(d);
+    memset(out, 0, sizeof(*out));
+    if (!cfg->repo_type || strcmp(cfg->repo_type, "s3") != 0) {
+        if (!config_require(cfg, "repository", "path", cfg->repo_path))
+            return false;
+        out->type = STORAGE_POSIX;
+        out->path = cfg->repo_path;
+        return true;
+    }
+    if (!config_require(cfg, "repository", "s3-endpoint", cfg->s3_endpoint) ||
+        !config_require(cfg, "repository", "s3-bucket", cfg->s3_bucket))
+        return false;
+    out->type = STORAGE_S3;
+    out->s3.endpoint = cfg->s3_endpoint;
+    out->s3.bucket = cfg->s3_bucket;
+    out->s3.region = cfg->s3_region;
+    out->s3.prefix = cfg->s3_prefix ? cfg->s3_prefix : "";
+    out->s3.host_style = cfg->s3_uri_style && strcmp(cfg->s3_uri_style, "host") == 0;
+    out->s3.credentials_file = cfg->s3_credentials_file;
+    out->s3.ca_file = cfg->s3_ca_file;
+    out->s3.no_verify_tls = cfg->s3_verify_tls && strcmp(cfg->s3_verify_tls, "no") == 0;
+    out->s3.retry_timeout = cfg->s3_retry_timeout;
+    out->s3.lock_lease = cfg->s3_lock_lease;
     return true;
 }
 
-bool repo_create(const char *path, RepoCreateOpts opts)
+static bool repo_storage_open(const Config *cfg, Storage **out)
 {
+    StorageConfig sc;
+    return repo_storage_config(cfg, &sc) && storage_open(&sc, out);
+}
+
+bool repo_create(const Config *cfg, RepoCreateOpts opts)
+{
+    Storage *s = NULL;
     bool exists, empty;
-    if (!repo_dir_is_empty(path, &exists, &empty))
-        return false;
-    if (exists && !empty) {
-        err_set(DD_EXIT_REPO, "repository directory \"%s\" is not empty", path);
-        err_hint("give an empty or new directory; drydock never overwrites a repository");
+    if (!repo_storage_open(cfg, &s) || !storage_root_state(s, &exists, &empty)) {
+        storage_free(s);
         return false;
     }
-    if (!exists && mkdir(path, 0750) != 0) {
-        err_errno("could not create repository directory \"%s\"", path);
+    if (exists && !empty) {
+        err_set(DD_EXIT_REPO, "repository \"%s\" is not empty", storage_root(s));
+        err_hint("give an empty or new directory or prefix; drydock never overwrites a repository");
+        storage_free(s);
         return false;
     }
     char created[64];
@@ -66,11 +81,10 @@ bool repo_create(const char *path, RepoCreateOpts opts)
     char *text = json_dumps(meta, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(meta);
     Buf obj = {0};
-    bool ok = obj_encode(CODEC_NONE, 0, text, strlen(text), NULL, NULL, &obj);
+    bool ok =
+        storage_root_create(s) && obj_encode(CODEC_NONE, 0, text, strlen(text), NULL, NULL, &obj) &&
+        storage_put(s, REPO_META_FILE, obj.data, obj.len, (StoragePutOpts){.exclusive = true});
     free(text);
-    Storage *s = storage_posix_new(path);
-    if (ok)
-        ok = storage_put(s, REPO_META_FILE, obj.data, obj.len, (StoragePutOpts){.exclusive = true});
     storage_free(s);
     buf_free(&obj);
     return ok;
@@ -112,27 +126,28 @@ static bool repo_meta_parse(Repo *repo, const Buf *raw)
 
 bool repo_open(const Config *cfg, Repo **out)
 {
-    if (!config_require(cfg, "repository", "path", cfg->repo_path))
+    Storage *storage = NULL;
+    if (!repo_storage_open(cfg, &storage))
         return false;
     Repo *repo = xcalloc(1, sizeof(*repo));
-    repo->path = xstrdup(cfg->repo_path);
-    repo->storage = storage_posix_new(cfg->repo_path);
+    repo->path = xstrdup(storage_root(storage));
+    repo->storage = storage;
     repo->codec = cfg->compress;
     repo->level = cfg->compress_level;
     Buf raw = {0};
     bool found = false;
     bool ok = repo_object_get(repo, REPO_META_FILE, &raw, &found);
-    if (ok && !found) {
-        struct stat st;
-        if (stat(cfg->repo_path, &st) != 0)
-            err_set(DD_EXIT_REPO, "repository \"%s\" does not exist", cfg->repo_path);
+    bool exists = true, empty;
+    if (ok && !found && storage_root_state(repo->storage, &exists, &empty)) {
+        if (!exists)
+            err_set(DD_EXIT_REPO, "repository \"%s\" does not exist", repo->path);
         else
-            err_set(DD_EXIT_REPO, "\"%s\" is not a drydock repository (no %s)", cfg->repo_path,
+            err_set(DD_EXIT_REPO, "\"%s\" is not a drydock repository (no %s)", repo->path,
                     REPO_META_FILE);
-        err_hint("create it with \"drydock repo-create\", or fix [repository] path in \"%s\"",
+        err_hint("create it with \"drydock repo-create\", or fix [repository] in \"%s\"",
                  cfg->file);
-        ok = false;
     }
+    ok = ok && found;
     if (ok)
         ok = repo_meta_parse(repo, &raw);
     buf_free(&raw);

@@ -7,7 +7,7 @@
  *                           {"format":1, "system-identifier":"<u64>",
  *                            "wal-segment-size":16777216, "pg-version":150000,
  *                            "created":"<timestamp>"}
- *   locks/<kind>.lock       lock files (lock.h); not objects
+ *   locks/...               the storage's locks (lock.h, storage.h); not objects
  *   wal/<TTTTTTTTXXXXXXXX>/<segment name>   one object per archived segment,
  *                           .partial or .backup file (walarchive.h)
  *   wal/history/<TTTTTTTT>.history
@@ -40,10 +40,20 @@ typedef struct {
     uint32_t pg_version; /* server_version_num */
 } RepoCreateOpts;
 
-/* Create a repository at path; refuses a non-empty directory (DD_EXIT_REPO). */
-DD_MUST_CHECK bool repo_create(const char *path, RepoCreateOpts opts);
+/*
+ * Where the configuration puts the repository (its [repository] keys): the
+ * one translation from Config to storage. Fails (DD_EXIT_CONFIG) when a key
+ * that kind of repository needs is missing. Strings point into cfg.
+ */
+DD_MUST_CHECK bool repo_storage_config(const Config *cfg, StorageConfig *out);
 
-/* Open the repository the configuration names and read its metadata. */
+/* Create the repository the configuration names; refuses a non-empty one (DD_EXIT_REPO). */
+DD_MUST_CHECK bool repo_create(const Config *cfg, RepoCreateOpts opts);
+
+/*
+ * Open the repository the configuration names and read its metadata. The
+ * command opens it, once, and hands the Repo to the modules it calls.
+ */
 DD_MUST_CHECK bool repo_open(const Config *cfg, Repo **out);
 void repo_close(Repo *repo);
 

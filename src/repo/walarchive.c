@@ -13,10 +13,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "pg/walside.h"
 #include "repo/object.h"
 
 char *walarchive_path(const WalFileName *n, const char *name)
@@ -127,6 +127,16 @@ static bool same_as_archived(Repo *repo, const char *path, const char *name, con
     return false;
 }
 
+bool walarchive_check_side(Repo *repo, const WalFileName *wn, const char *name, const void *data,
+                           size_t len)
+{
+    if (wn->kind == WAL_FILE_HISTORY)
+        return walside_history_check(wn->tli, data, len);
+    if (wn->kind == WAL_FILE_BACKUP)
+        return walside_backup_check(name, repo_wal_seg_size(repo), data, len);
+    return true;
+}
+
 bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
 {
     char *copy = xstrdup(src_path);
@@ -139,6 +149,12 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     bool ok = wal_name_parse(name, &wn) && wal_file_map(src_path, &data);
     if (ok && (wn.kind == WAL_FILE_SEGMENT || wn.kind == WAL_FILE_PARTIAL))
         ok = check_segment(repo, name, &wn, &data);
+    if (ok && wn.kind != WAL_FILE_SEGMENT && wn.kind != WAL_FILE_PARTIAL) {
+        ok = walarchive_check_side(repo, &wn, name, data.data, data.len);
+        if (!ok)
+            err_hint("PostgreSQL writes this file itself; one it cannot read back would stop "
+                     "every restore past it: replace it with the genuine file (or remove it)");
+    }
     if (!ok)
         goto done;
     path = walarchive_path(&wn, name);
@@ -181,82 +197,30 @@ done:
 
 /*
  * The fetch of a zstd object checksummed by its payload (object.h invariant
- * 3): the payload hashes first, then decompresses in 1 MiB pieces straight
- * into the temporary file while zstd checks each frame's content checksum,
- * so no 16 MiB buffer is allocated, faulted in and copied. The file gets its
- * final name only once every check passed.
+ * 3): the payload hashes first, then decompresses in pieces straight into
+ * the temporary file (decompress_stream) while zstd checks each frame's
+ * content checksum, so no 16 MiB buffer is allocated, faulted in and copied.
+ * The file gets its final name only once every check passed.
  */
-#define FETCH_PIECE (1u << 20)
-
-/* Decompress the next piece (up to want bytes, across frames) into out; *got bytes came. */
-static bool zstd_piece(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, uint8_t *out, size_t want, size_t *got,
-                       bool *frame_end)
-{
-    ZSTD_outBuffer ob = {out, want, 0};
-    while (ob.pos < want) {
-        size_t out_before = ob.pos, in_before = in->pos;
-        size_t ret = ZSTD_decompressStream(dctx, &ob, in);
-        if (ZSTD_isError(ret))
-            return err_set(DD_EXIT_CORRUPT, "zstd data is damaged: %s", ZSTD_getErrorName(ret));
-        *frame_end = ret == 0;
-        if ((ret == 0 && in->pos == in->size) || (ob.pos == out_before && in->pos == in_before))
-            break; /* the payload or the input ended early: the caller sees the short length */
-    }
-    *got = ob.pos;
-    return true;
-}
-
-/*
- * After raw_len bytes the last frame must end (frame_end: the last call said
- * so), with no input left over.
- */
-static bool zstd_at_end(ZSTD_DCtx *dctx, ZSTD_inBuffer *in, bool frame_end)
-{
-    if (!frame_end) {
-        uint8_t extra;
-        ZSTD_outBuffer probe = {&extra, 1, 0};
-        size_t ret = ZSTD_decompressStream(dctx, &probe, in);
-        frame_end = !ZSTD_isError(ret) && probe.pos == 0 && ret == 0;
-    }
-    if (!frame_end || in->pos != in->size)
-        return err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
-    return true;
-}
-
-static bool zstd_stream_to(const uint8_t *src, size_t len, uint64_t raw_len, int fd,
-                           const char *path)
-{
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    if (!dctx)
-        return err_set(DD_EXIT_IO, "could not create a zstd decompression context");
-    uint8_t *piece = xmalloc(FETCH_PIECE);
-    ZSTD_inBuffer in = {src, len, 0};
-    uint64_t total = 0;
-    bool ok = true, frame_end = false;
-    while (ok && total < raw_len) {
-        size_t want = raw_len - total < FETCH_PIECE ? (size_t)(raw_len - total) : FETCH_PIECE;
-        size_t got = 0;
-        ok = zstd_piece(dctx, &in, piece, want, &got, &frame_end);
-        if (ok && got < want)
-            ok = err_set(DD_EXIT_CORRUPT, "zstd data does not hold the length in its header");
-        ok = ok && fs_write_all(fd, piece, got, path);
-        total += got;
-    }
-    ok = ok && zstd_at_end(dctx, &in, frame_end);
-    free(piece);
-    ZSTD_freeDCtx(dctx);
-    return ok;
-}
-
 typedef struct {
     const uint8_t *payload;
     ObjHeader h;
+    int fd;
+    const char *path;
 } StreamedObj;
+
+static bool write_piece(const void *data, size_t len, void *arg)
+{
+    const StreamedObj *o = arg;
+    return fs_write_all(o->fd, data, len, o->path);
+}
 
 static bool fill_decompressed(int fd, const char *path, void *arg)
 {
-    const StreamedObj *o = arg;
-    if (zstd_stream_to(o->payload, o->h.stored_len, o->h.raw_len, fd, path))
+    StreamedObj *o = arg;
+    o->fd = fd;
+    o->path = path;
+    if (decompress_stream(o->h.codec, o->payload, o->h.stored_len, o->h.raw_len, write_piece, o))
         return true;
     return err_code() == DD_EXIT_CORRUPT ? err_context("object payload") : false;
 }
@@ -306,7 +270,7 @@ bool walarchive_exists(Repo *repo, const char *name, bool *exists)
     return ok;
 }
 
-bool walarchive_list_segments(Repo *repo, StrList *out)
+static bool walarchive_list(Repo *repo, bool segments_only, StrList *out)
 {
     StrList dirs = {0};
     bool ok = storage_list(repo_storage(repo), "wal", &dirs);
@@ -318,7 +282,8 @@ bool walarchive_list_segments(Repo *repo, StrList *out)
         ok = storage_list(repo_storage(repo), dir, &names);
         for (size_t j = 0; ok && j < names.len; j++) {
             WalFileName wn;
-            if (strlen(names.items[j]) == 24 && wal_name_parse(names.items[j], &wn))
+            if ((!segments_only || strlen(names.items[j]) == WAL_NAME_LEN) &&
+                wal_name_parse(names.items[j], &wn) && wn.kind != WAL_FILE_HISTORY)
                 strlist_push(out, names.items[j]);
         }
         strlist_free(&names);
@@ -326,7 +291,17 @@ bool walarchive_list_segments(Repo *repo, StrList *out)
     }
     strlist_free(&dirs);
     if (ok)
-        err_clear(); /* names that are not segments were skipped, not errors */
+        err_clear(); /* names that are not WAL files were skipped, not errors */
     strlist_sort(out);
     return ok;
+}
+
+bool walarchive_list_segments(Repo *repo, StrList *out)
+{
+    return walarchive_list(repo, true, out);
+}
+
+bool walarchive_list_files(Repo *repo, StrList *out)
+{
+    return walarchive_list(repo, false, out);
 }

@@ -12,7 +12,8 @@
  * directory; %p is relative to it):
  *
  *   pg_wal/drydock-spool/<segment name>            a verified segment
- *   pg_wal/drydock-spool/<segment name>.dd-tmp.<pid>  being written, never trusted
+ *   pg_wal/drydock-spool/<segment name>.dd-tmp.<pid>.<n>  being written, never trusted
+ *                          (fsutil.h's temporary-name rule)
  *   pg_wal/drydock-spool/prefetch.lock             flock(2) held by the one
  *                          prefetcher; holds "<timeline> <first> <last>\n",
  *                          the hex segment numbers it is fetching, and then

@@ -1,10 +1,10 @@
 /*
  * posix.c - the storage driver for a local directory.
  *
- * A write goes to "<path>.dd-tmp.<pid>.<n>" in the target's own directory,
- * is fsync'd, then renamed over the target (or linked, for an exclusive
- * put, so that an existing object is never replaced), and the directory is
- * fsync'd. A crash leaves at most a temporary file, which lists skip and
+ * A write is fsutil.h's atomic write: "<path>.dd-tmp.<pid>.<n>" in the
+ * target's own directory, fsync'd, then renamed over the target (or linked,
+ * for an exclusive put, so that an existing object is never replaced), and
+ * the directory fsync'd. A crash leaves at most a temporary file, which lists skip and
  * cleanup removes. Missing parent directories are created (and their
  * parents fsync'd) on first write.
  */
@@ -13,13 +13,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/timeutil.h"
 
 typedef struct {
     Storage base;
@@ -27,9 +30,7 @@ typedef struct {
 
 typedef struct {
     const StorageDriver *driver; /* first: see storage.c */
-    char *path;                  /* full final path */
-    char *tmp;                   /* full temporary path */
-    int fd;
+    FsAtomic file;
 } PosixWrite;
 
 typedef struct {
@@ -38,38 +39,9 @@ typedef struct {
     int fd;
 } PosixRead;
 
-static atomic_uint posix_tmp_counter;
-
 static char *posix_full(const Storage *s, const char *path)
 {
     return xasprintf("%s/%s", s->root, path);
-}
-
-static bool posix_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return err_errno("could not open directory \"%s\"", dir);
-    if (fsync(fd) != 0) {
-        err_errno("could not fsync directory \"%s\"", dir);
-        close(fd);
-        return false;
-    }
-    close(fd);
-    return true;
-}
-
-static bool posix_fsync_parent(const char *path)
-{
-    char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    bool ok = posix_fsync_dir(slash ? dir : ".");
-    free(dir);
-    return ok;
 }
 
 /* mkdir -p of the directory holding path, fsyncing each new directory's parent. */
@@ -91,7 +63,7 @@ static bool posix_make_parents(const char *path)
     if (ok && mkdir(dir, 0750) != 0 && errno != EEXIST)
         ok = err_errno("could not create directory \"%s\"", dir);
     if (ok)
-        ok = posix_fsync_parent(dir);
+        ok = fs_fsync_parent(dir);
     free(dir);
     return ok;
 }
@@ -100,17 +72,12 @@ static StorageWrite *posix_write_begin(Storage *s, const char *path)
 {
     PosixWrite *w = xcalloc(1, sizeof(*w));
     w->driver = s->driver;
-    w->path = posix_full(s, path);
-    w->tmp = xasprintf("%s.dd-tmp.%d.%u", w->path, (int)getpid(),
-                       atomic_fetch_add(&posix_tmp_counter, 1));
-    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (w->fd < 0 && errno == ENOENT && posix_make_parents(w->path))
-        w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (w->fd < 0) {
-        if (errno)
-            err_errno("could not create file \"%s\"", w->tmp);
-        free(w->path);
-        free(w->tmp);
+    char *full = posix_full(s, path);
+    bool ok = fs_atomic_begin(&w->file, full, 0640);
+    if (!ok && errno == ENOENT && posix_make_parents(full))
+        ok = fs_atomic_begin(&w->file, full, 0640);
+    free(full);
+    if (!ok) {
         free(w);
         return NULL;
     }
@@ -120,63 +87,23 @@ static StorageWrite *posix_write_begin(Storage *s, const char *path)
 static bool posix_write_append(StorageWrite *sw, const void *data, size_t len)
 {
     PosixWrite *w = (PosixWrite *)sw;
-    const uint8_t *p = data;
-    while (len > 0) {
-        ssize_t n = write(w->fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return err_errno("could not write file \"%s\"", w->tmp);
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-static void posix_write_free(PosixWrite *w)
-{
-    if (w->fd >= 0)
-        close(w->fd);
-    free(w->path);
-    free(w->tmp);
-    free(w);
+    return fs_write_all(w->file.fd, data, len, w->file.tmp);
 }
 
 static bool posix_write_commit(StorageWrite *sw, StoragePutOpts opts)
 {
     PosixWrite *w = (PosixWrite *)sw;
-    bool ok = true;
-    if (fsync(w->fd) != 0)
-        ok = err_errno("could not fsync file \"%s\"", w->tmp);
-    if (ok && close(w->fd) != 0)
-        ok = err_errno("could not close file \"%s\"", w->tmp);
-    w->fd = -1;
-    if (ok && opts.exclusive) {
-        /* link() fails with EEXIST rather than replacing: first writer wins. */
-        if (link(w->tmp, w->path) != 0) {
-            if (errno == EEXIST)
-                ok = err_set(DD_EXIT_CONFLICT, "file \"%s\" already exists", w->path);
-            else
-                ok = err_errno("could not link \"%s\" to \"%s\"", w->tmp, w->path);
-        }
-        unlink(w->tmp);
-    } else if (ok && rename(w->tmp, w->path) != 0) {
-        ok = err_errno("could not rename \"%s\" to \"%s\"", w->tmp, w->path);
-    }
-    if (!ok)
-        unlink(w->tmp);
-    if (ok)
-        ok = posix_fsync_parent(w->path);
-    posix_write_free(w);
+    bool ok =
+        fs_atomic_commit(&w->file, (FsCommitOpts){.durable = true, .exclusive = opts.exclusive});
+    free(w);
     return ok;
 }
 
 static void posix_write_abort(StorageWrite *sw)
 {
     PosixWrite *w = (PosixWrite *)sw;
-    unlink(w->tmp);
-    posix_write_free(w);
+    fs_atomic_abort(&w->file);
+    free(w);
 }
 
 static StorageRead *posix_read_open(Storage *s, const char *path, bool *found)
@@ -217,22 +144,14 @@ static bool posix_read(StorageRead *sr, void *buf, size_t len, size_t *got)
 static bool posix_read_at(StorageRead *sr, uint64_t offset, void *buf, size_t len)
 {
     PosixRead *r = (PosixRead *)sr;
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pread(r->fd, p, len, (off_t)offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not read file \"%s\"", r->path);
-        if (n == 0)
-            return err_set(DD_EXIT_CORRUPT,
-                           "file \"%s\" is shorter than expected (%zu bytes "
-                           "missing at offset %llu)",
-                           r->path, len, (unsigned long long)offset);
-        p += n;
-        len -= (size_t)n;
-        offset += (uint64_t)n;
-    }
+    size_t got = 0;
+    if (!fs_pread_full(r->fd, buf, len, offset, &got, r->path))
+        return false;
+    if (got < len)
+        return err_set(DD_EXIT_CORRUPT,
+                       "file \"%s\" is shorter than expected (%zu bytes "
+                       "missing at offset %llu)",
+                       r->path, len - got, (unsigned long long)(offset + got));
     return true;
 }
 
@@ -277,7 +196,7 @@ static bool posix_remove(Storage *s, const char *path)
         ok = err_errno("could not remove file \"%s\"", full);
     }
     if (ok && removed)
-        ok = posix_fsync_parent(full);
+        ok = fs_fsync_parent(full);
     free(full);
     return ok;
 }
@@ -295,7 +214,7 @@ static bool posix_list(Storage *s, const char *dir, StrList *out)
     errno = 0;
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-            storage_is_temp_name(e->d_name))
+            fs_is_temp_name(e->d_name))
             continue;
         strlist_push(out, e->d_name);
     }
@@ -310,8 +229,9 @@ static bool posix_list(Storage *s, const char *dir, StrList *out)
  * writer's pid (".dd-tmp.<pid>.<n>"), and a pid that no longer exists on
  * this host cannot finish its write. A live writer's file is left alone.
  */
-static bool posix_remove_orphans(Storage *s, const char *dir, size_t *removed)
+static bool posix_remove_orphans(Storage *s, const char *dir, double min_age, size_t *removed)
 {
+    (void)min_age;
     char *full = dir && dir[0] ? posix_full(s, dir) : xstrdup(s->root);
     DIR *d = opendir(full);
     if (!d) {
@@ -322,10 +242,7 @@ static bool posix_remove_orphans(Storage *s, const char *dir, size_t *removed)
     bool ok = true;
     struct dirent *e;
     while (ok && (e = readdir(d)) != NULL) {
-        const char *tag = strstr(e->d_name, ".dd-tmp.");
-        if (!tag)
-            continue;
-        long pid = strtol(tag + 8, NULL, 10);
+        long pid = fs_temp_name_pid(e->d_name);
         if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
         char *path = xasprintf("%s/%s", full, e->d_name);
@@ -338,6 +255,155 @@ static bool posix_remove_orphans(Storage *s, const char *dir, size_t *removed)
     closedir(d);
     free(full);
     return ok;
+}
+
+static bool posix_root_state(Storage *s, bool *exists, bool *empty)
+{
+    DIR *d = opendir(s->root);
+    *exists = d != NULL;
+    *empty = true;
+    if (!d)
+        return errno == ENOENT ? true : err_errno("could not open directory \"%s\"", s->root);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            *empty = false;
+    closedir(d);
+    return true;
+}
+
+static bool posix_root_create(Storage *s)
+{
+    if (mkdir(s->root, 0750) != 0 && errno != EEXIST)
+        return err_errno("could not create directory \"%s\"", s->root);
+    return true;
+}
+
+/*
+ * Locks are locks/<name>.lock under the root, held with flock(2): the kernel
+ * releases one when its holder dies (kill -9 included), so a stale lock
+ * cannot exist. An exclusive holder writes its owner text into the file; a
+ * shared holder does not (there may be many). The file stays after release:
+ * removing it would race a new holder.
+ */
+typedef struct {
+    StorageLock base;
+    int fd;
+} PosixLock;
+
+/*
+ * The pids holding a flock on the file open as fd, from /proc/locks (the
+ * kernel's word, so never stale): "FLOCK ADVISORY WRITE 1234 08:01:5678 ...".
+ */
+static size_t posix_lock_pids(int fd, long *pids, size_t max)
+{
+    struct stat st;
+    FILE *f = fstat(fd, &st) == 0 ? fopen("/proc/locks", "re") : NULL;
+    size_t n = 0;
+    char line[256];
+    while (f && n < max && fgets(line, sizeof(line), f)) {
+        char type[16], mode[16];
+        long pid;
+        unsigned long long ino;
+        if (sscanf(line, "%*s %15s %*s %15s %ld %*x:%*x:%llu", type, mode, &pid, &ino) == 4 &&
+            strcmp(type, "FLOCK") == 0 && ino == (unsigned long long)st.st_ino && pid > 0)
+            pids[n++] = pid;
+        (void)mode;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/*
+ * Who holds the lock, for the message: the holder's own line (pid, host,
+ * command, since) when the kernel says that pid holds it; else the pids the
+ * kernel names (shared holders write no line, and an exclusive holder may
+ * not have written its line yet; the file may still name an older holder).
+ */
+static void posix_lock_holder(int fd, char *out, size_t len)
+{
+    long pids[4];
+    size_t np = 0;
+    char text[256] = "";
+    for (int i = 0; i < 20; i++) { /* an exclusive holder writes its line right after flock */
+        np = posix_lock_pids(fd, pids, 4);
+        ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+        text[n > 0 ? n : 0] = '\0';
+        text[strcspn(text, "\n")] = '\0';
+        long pid = 0;
+        if (text[0] && sscanf(text, "pid %ld ", &pid) != 1) {
+            snprintf(out, len, "%s", text); /* an owner text of another form: say it as it is */
+            return;
+        }
+        if (pid > 0)
+            for (size_t j = 0; j < np; j++)
+                if (pids[j] == pid) {
+                    snprintf(out, len, "%s", text);
+                    return;
+                }
+        if (np > 0 && i >= 4)
+            break;
+        time_sleep(0.005);
+    }
+    if (np == 0) {
+        snprintf(out, len, "%s", text[0] ? text : "another process (its pid is not known)");
+        return;
+    }
+    int w = snprintf(out, len, "pid%s %ld", np > 1 ? "s" : "", pids[0]);
+    for (size_t j = 1; j < np && w > 0 && (size_t)w < len; j++)
+        w += snprintf(out + w, len - (size_t)w, ", %ld", pids[j]);
+}
+
+static bool posix_lock(Storage *s, const char *name, bool shared, const char *owner,
+                       StorageLock **out, bool *busy, char *holder, size_t holder_len)
+{
+    char *dir = posix_full(s, "locks");
+    char *path = xasprintf("%s/%s.lock", dir, name);
+    bool ok = mkdir(dir, 0750) == 0 || errno == EEXIST ||
+              err_errno("could not create lock directory \"%s\"", dir);
+    int fd = ok ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640) : -1;
+    if (ok && fd < 0)
+        ok = err_errno("could not open lock file \"%s\"", path);
+    if (ok && flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+        int saved = errno;
+        if (saved == EWOULDBLOCK || saved == EAGAIN) {
+            *busy = true;
+            posix_lock_holder(fd, holder, holder_len);
+        }
+        errno = saved;
+        ok = *busy ? false : err_errno("could not lock \"%s\"", path);
+    }
+    if (ok && !shared) {
+        char *text = xasprintf("%s\n", owner);
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, text, strlen(text), 0) < 0)
+            ok = err_errno("could not write lock file \"%s\"", path);
+        free(text);
+    }
+    if (ok) {
+        PosixLock *l = xcalloc(1, sizeof(*l));
+        l->base.driver = s->driver;
+        l->fd = fd;
+        *out = &l->base;
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    free(dir);
+    free(path);
+    return ok;
+}
+
+static bool posix_lock_check(StorageLock *l)
+{
+    (void)l;
+    return true;
+}
+
+static void posix_unlock(StorageLock *sl)
+{
+    PosixLock *l = (PosixLock *)sl;
+    close(l->fd); /* drops the flock */
+    free(l);
 }
 
 static void posix_free(Storage *s)
@@ -361,6 +427,11 @@ static const StorageDriver posix_driver = {
     .remove = posix_remove,
     .list = posix_list,
     .remove_orphans = posix_remove_orphans,
+    .root_state = posix_root_state,
+    .root_create = posix_root_create,
+    .lock = posix_lock,
+    .lock_check = posix_lock_check,
+    .unlock = posix_unlock,
 };
 
 Storage *storage_posix_new(const char *root)

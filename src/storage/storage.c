@@ -6,6 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/posix.h"
+#include "storage/s3.h"
+
+bool storage_open(const StorageConfig *cfg, Storage **out)
+{
+    switch (cfg->type) {
+    case STORAGE_POSIX:
+        *out = storage_posix_new(cfg->path);
+        return true;
+    case STORAGE_S3:
+        return storage_s3_open(cfg, out);
+    }
+    return err_set(DD_EXIT_CONFIG, "unknown storage type %d", (int)cfg->type);
+}
+
+char *storage_config_name(const StorageConfig *cfg)
+{
+    if (cfg->type == STORAGE_S3)
+        return xasprintf("s3://%s%s%s", cfg->s3.bucket, cfg->s3.prefix[0] ? "/" : "",
+                         cfg->s3.prefix);
+    return xstrdup(cfg->path);
+}
+
 void storage_free(Storage *s)
 {
     if (s)
@@ -124,12 +147,37 @@ void storage_read_close(StorageRead *r)
     d->read_close(r);
 }
 
-bool storage_remove_orphans(Storage *s, const char *dir, size_t *removed)
+bool storage_remove_orphans(Storage *s, const char *dir, double min_age, size_t *removed)
 {
-    return s->driver->remove_orphans(s, dir, removed);
+    return s->driver->remove_orphans(s, dir, min_age, removed);
 }
 
-bool storage_is_temp_name(const char *name)
+bool storage_root_state(Storage *s, bool *exists, bool *empty)
 {
-    return strstr(name, ".dd-tmp.") != NULL;
+    return s->driver->root_state(s, exists, empty);
+}
+
+bool storage_root_create(Storage *s)
+{
+    return s->driver->root_create(s);
+}
+
+bool storage_lock(Storage *s, const char *name, bool shared, const char *owner, StorageLock **out,
+                  bool *busy, char *holder, size_t holder_len)
+{
+    *out = NULL;
+    *busy = false;
+    holder[0] = '\0';
+    return s->driver->lock(s, name, shared, owner, out, busy, holder, holder_len);
+}
+
+bool storage_lock_check(StorageLock *l)
+{
+    return l->driver->lock_check(l);
+}
+
+void storage_unlock(StorageLock *l)
+{
+    if (l)
+        l->driver->unlock(l);
 }

@@ -1,9 +1,10 @@
 /*
  * storage.h - the narrow interface every repository byte goes through.
  *
- * Paths are relative to the storage's root and use '/'. A driver (POSIX now,
- * S3 later) implements StorageDriver; everything above this layer is written
- * once against these functions.
+ * Paths are relative to the storage's root and use '/'. A driver (POSIX, S3)
+ * implements StorageDriver; storage_open() is the one place that picks it,
+ * and everything above this layer is written once against these functions
+ * (nothing above storage/ opens, stats or creates a repository path).
  *
  * Invariants every driver keeps:
  *  1. A write is invisible until committed, and then complete: a reader sees
@@ -25,6 +26,27 @@
 typedef struct Storage Storage;
 typedef struct StorageWrite StorageWrite;
 typedef struct StorageRead StorageRead;
+typedef struct StorageLock StorageLock;
+
+typedef enum { STORAGE_POSIX = 0, STORAGE_S3 = 1 } StorageType;
+
+/* Where a storage lives; the fields of the other types are ignored. */
+typedef struct {
+    StorageType type;
+    const char *path; /* posix: the directory */
+    struct {
+        const char *endpoint; /* http[s]://host[:port] */
+        const char *bucket;
+        const char *region;
+        const char *prefix;           /* "" or "a/b": every object is under it */
+        bool host_style;              /* bucket.host rather than host/bucket */
+        const char *credentials_file; /* 0600; NULL: the AWS_* environment */
+        const char *ca_file;          /* NULL: the system's */
+        bool no_verify_tls;           /* off only when asked */
+        double retry_timeout;         /* seconds of retries before a request fails; 0: 60 */
+        double lock_lease;            /* seconds a lock lives without renewal; 0: 60 */
+    } s3;
+} StorageConfig;
 
 typedef struct {
     /* Fail with DD_EXIT_CONFLICT if the object already exists (no overwrite). */
@@ -50,19 +72,53 @@ typedef struct {
     bool (*info)(Storage *s, const char *path, bool *found, StorageInfo *info);
     bool (*remove)(Storage *s, const char *path);
     bool (*list)(Storage *s, const char *dir, StrList *out);
-    bool (*remove_orphans)(Storage *s, const char *dir, size_t *removed);
+    bool (*remove_orphans)(Storage *s, const char *dir, double min_age, size_t *removed);
+    bool (*root_state)(Storage *s, bool *exists, bool *empty);
+    bool (*root_create)(Storage *s);
+    bool (*lock)(Storage *s, const char *name, bool shared, const char *owner, StorageLock **out,
+                 bool *busy, char *holder, size_t holder_len);
+    bool (*lock_check)(StorageLock *l);
+    void (*unlock)(StorageLock *l);
 } StorageDriver;
 
-/* What every Storage starts with; drivers embed it first. */
+/* What every Storage and StorageLock start with; drivers embed it first. */
 struct Storage {
     const StorageDriver *driver;
-    char *root;
+    char *root; /* the directory, or "s3://bucket/prefix": for messages */
 };
 
-/* A storage on a local directory (which must exist). */
-Storage *storage_posix_new(const char *root);
+struct StorageLock {
+    const StorageDriver *driver;
+};
+
+/*
+ * Open the storage cfg describes: the one place that picks a driver. A posix
+ * root need not exist yet (storage_root_create makes it); an S3 bucket must.
+ */
+DD_MUST_CHECK bool storage_open(const StorageConfig *cfg, Storage **out);
 void storage_free(Storage *s);
 const char *storage_root(const Storage *s);
+/* What storage_root() of the storage cfg describes will be ("s3://bucket/prefix"); caller frees. */
+char *storage_config_name(const StorageConfig *cfg);
+
+/* Does the root exist, and does it hold anything? (repo-create refuses a non-empty one.) */
+DD_MUST_CHECK bool storage_root_state(Storage *s, bool *exists, bool *empty);
+/* Create the root if it does not exist (posix: the directory; s3: nothing to do). */
+DD_MUST_CHECK bool storage_root_create(Storage *s);
+
+/*
+ * Take the lock called name, exclusive or shared (any number of shared
+ * holders, no exclusive one with them). owner ("pid N on host H (...)") is
+ * what a loser is told. A loser fails at once: false, *busy set, and the
+ * holder's text in holder ("" when unknown); other failures set the error
+ * and leave *busy false. posix: flock(2), released by the kernel when the holder dies. s3:
+ * an object with a lease (s3.c says how, and its limits).
+ */
+DD_MUST_CHECK bool storage_lock(Storage *s, const char *name, bool shared, const char *owner,
+                                StorageLock **out, bool *busy, char *holder, size_t holder_len);
+/* Is the lock still ours? false + error when its lease was lost (s3); posix: always. */
+DD_MUST_CHECK bool storage_lock_check(StorageLock *l);
+void storage_unlock(StorageLock *l);
 
 /* Whole-object helpers. put is atomic and durable; parents are created. */
 DD_MUST_CHECK bool storage_put(Storage *s, const char *path, const void *data, size_t len,
@@ -91,12 +147,13 @@ void storage_read_close(StorageRead *r);
 
 /*
  * Remove from dir the temporary objects of writers that died (a kill -9 in
- * the middle of a write); adds their number to *removed. Never touches a
- * write in progress.
+ * the middle of a write); adds their number to *removed. posix: the files
+ * whose writer's pid is gone, so never a write in progress. s3: the
+ * unfinished multipart uploads started more than min_age seconds ago (S3
+ * does not say who started one): a caller that holds the lock of every
+ * writer of dir passes 0.
  */
-DD_MUST_CHECK bool storage_remove_orphans(Storage *s, const char *dir, size_t *removed);
-
-/* True for the temporary names writers use (never listed, removable by cleanup). */
-bool storage_is_temp_name(const char *name);
+DD_MUST_CHECK bool storage_remove_orphans(Storage *s, const char *dir, double min_age,
+                                          size_t *removed);
 
 #endif

@@ -89,6 +89,12 @@ swf_kill_at() {
     ! pgrep -f "^$DRYDOCK --config $CONF switchover" >/dev/null
 }
 
+# swf_name_standby NAME: the configuration names cluster NAME as the standby
+# (the proxy switches only to servers its configuration names).
+swf_name_standby() {
+    sed -i "s|^standby = .*|standby = $(conninfo "$1")|; s|^standby-data = .*|standby-data = ${PG_DATA[$1]}|" "$CONF"
+}
+
 # --- 1: kill -9 after the promotion, before the switch ---------------------
 swf_pgbench case1 20
 sleep 2
@@ -112,6 +118,7 @@ pg_stop p
 # --- 2: kill -9 after the switch, before the resume --------------------------
 pg_standby t s
 write_config "${PROXY_INI[@]}" # pg_standby rewrote it without the proxy
+swf_name_standby t
 swf_pgbench case2 20
 sleep 2
 check "case 2: switchover held at switchover-resume and killed" \
@@ -132,6 +139,7 @@ pg_stop s
 # --- 3: a fence that fails: pg_ctl cannot read the old primary's pid file ---
 pg_standby u t
 write_config "${PROXY_INI[@]}"
+swf_name_standby u
 swf_pgbench case3 5
 sleep 2
 chmod 000 "${PG_DATA[t]}/postmaster.pid"

@@ -54,11 +54,12 @@ hang_bench_done() {
     check_eq "$1: every transaction pgbench counted is on the old primary" "$(($2 + ${n:-0}))" "$(count_rows p)"
 }
 
-# start_at POINT SECONDS ARGS...: a switchover stopping SECONDS at test point
-# POINT, in the background (RUNNER its pid); true once it is there.
+# start_at POINT ARGS...: a switchover stopping at test point POINT until
+# $T/go exists, in the background (RUNNER its pid); true once it is there.
 start_at() {
-    local point=$1 secs=$2; shift 2
-    DRYDOCK_TEST_PAUSE_AT=$point DRYDOCK_TEST_PAUSE_SECONDS=$secs runuser -u postgres -- \
+    local point=$1; shift
+    rm -f "$T/go"
+    DRYDOCK_TEST_PAUSE_AT=$point DRYDOCK_TEST_RESUME_FILE=$T/go runuser -u postgres -- \
         "$DRYDOCK" --config "$CONF" switchover "$@" >"$T/$point.out" 2>"$T/$point.err" &
     RUNNER=$!
     PIDS+=("$RUNNER")
@@ -69,10 +70,11 @@ start_at() {
 hang_pgbench hang1 16
 sleep 2
 check "case 1: the switchover is paused before its catch-up" \
-    start_at switchover-catchup 1 --pause-timeout 5 --json
+    start_at switchover-catchup --pause-timeout 5 --json
 bpid=$(psql_q p "select pid from pg_stat_activity where application_name = 'drydock' and backend_type = 'client backend'")
 check "case 1: its backend on the primary is found (${bpid:-none})" test -n "$bpid"
 kill -STOP $bpid
+touch "$T/go"
 wait_for "the switchover to end" 30 sh -c "! kill -0 $RUNNER 2>/dev/null"
 kill -CONT $bpid
 kill -9 "$RUNNER" 2>/dev/null
@@ -81,7 +83,7 @@ rc=$?
 check_eq "case 1: the switchover fails with exit 8 (timeout)" 8 "$rc"
 check_eq "case 1: one line on stderr after the test point's" 1 "$(grep -vc 'pausing at' "$T/switchover-catchup.err")"
 check "case 1: ... naming the step, the hung server and the state left" \
-    grep -qE '^drydock switchover: ERROR: switchover aborted at step "catchup": reading the primary.s WAL position: the primary did not answer before the deadline; the proxy serves the old primary again' \
+    grep -qE 'drydock switchover: ERROR: switchover aborted at step "catchup": reading the primary.s WAL position: the primary did not answer before the deadline; the proxy serves the old primary again' \
     "$T/switchover-catchup.err"
 hold=$(jq -r '.hold_ms' "$T/switchover-catchup.out")
 check "case 1: the clients were held ${hold} ms: under --pause-timeout (5 s) + 2 s" \
@@ -99,7 +101,7 @@ n1=$(count_rows p)
 wait_for "s caught up" 60 sql_is p t "select replay_lsn = pg_current_wal_lsn() from pg_stat_replication"
 hang_pgbench hang2 12
 sleep 2
-check "case 2: the switchover is paused before its catch-up" start_at switchover-catchup 600 --pause-timeout 5
+check "case 2: the switchover is paused before its catch-up" start_at switchover-catchup --pause-timeout 5
 sleep 0.5
 kill -9 $(pgrep -f "^$DRYDOCK --config $CONF switchover")
 wait "$RUNNER" 2>/dev/null

@@ -24,14 +24,14 @@ static int testrepo_setup(void **state)
     if (!mkdtemp(testrepo_root))
         return -1;
     char *repo = xasprintf("%s/repo", testrepo_root);
-    if (!repo_create(repo, (RepoCreateOpts){
-                               .system_id = 42, .wal_seg_size = 16 << 20, .pg_version = 150000}))
-        return -1;
     memset(&cfg, 0, sizeof(cfg));
     cfg.repo_path = repo;
     cfg.compress = CODEC_ZSTD;
     cfg.compress_level = 3;
     cfg.file = "test";
+    if (!repo_create(&cfg, (RepoCreateOpts){
+                               .system_id = 42, .wal_seg_size = 16 << 20, .pg_version = 150000}))
+        return -1;
     return 0;
 }
 

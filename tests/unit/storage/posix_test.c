@@ -19,6 +19,14 @@
 
 static char root[64];
 
+/* The storage on dir, opened the one way every caller opens one. */
+static Storage *open_posix(const char *dir)
+{
+    Storage *s = NULL;
+    assert_true(storage_open(&(StorageConfig){.type = STORAGE_POSIX, .path = dir}, &s));
+    return s;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -37,7 +45,7 @@ static int teardown(void **state)
 static void test_put_get_list(void **state)
 {
     (void)state;
-    Storage *s = storage_posix_new(root);
+    Storage *s = open_posix(root);
     assert_true(storage_put(s, "a/b/c.obj", "hello", 5, (StoragePutOpts){0}));
     assert_true(storage_put(s, "a/b/d.obj", "world", 5, (StoragePutOpts){0}));
     Buf b = {0};
@@ -98,7 +106,7 @@ static void test_read_only_dir(void **state)
     char ro[128];
     snprintf(ro, sizeof(ro), "%s/ro", root);
     assert_int_equal(mkdir(ro, 0500), 0);
-    Storage *s = storage_posix_new(ro);
+    Storage *s = open_posix(ro);
     assert_false(storage_put(s, "x", "y", 1, (StoragePutOpts){0}));
     assert_int_equal(err_code(), DD_EXIT_IO);
     storage_free(s);
@@ -137,25 +145,70 @@ static void test_remove_orphans(void **state)
     touch(dir, dead);
     touch(dir, live);
     touch(dir, "p.pack");
-    Storage *s = storage_posix_new(root);
+    Storage *s = open_posix(root);
     size_t removed = 0;
-    assert_true(storage_remove_orphans(s, "orphans", &removed));
+    assert_true(storage_remove_orphans(s, "orphans", 0, &removed));
     assert_int_equal(removed, 1);
     assert_false(present(dir, dead));
     assert_true(present(dir, live)); /* a writer still running */
     assert_true(present(dir, "p.pack"));
     removed = 0;
-    assert_true(storage_remove_orphans(s, "missing-dir", &removed));
+    assert_true(storage_remove_orphans(s, "missing-dir", 0, &removed));
     assert_int_equal(removed, 0);
+    storage_free(s);
+}
+
+static void test_locks(void **state)
+{
+    (void)state;
+    Storage *s = open_posix(root);
+    StorageLock *a = NULL, *b = NULL;
+    bool busy = false;
+    char holder[128];
+    assert_true(storage_lock(s, "k", false, "owner A", &a, &busy, holder, sizeof(holder)));
+    assert_false(storage_lock(s, "k", false, "owner B", &b, &busy, holder, sizeof(holder)));
+    assert_true(busy);
+    assert_string_equal(holder, "owner A");
+    assert_null(b);
+    assert_true(storage_lock_check(a));
+    storage_unlock(a);
+    /* Shared holders coexist; an exclusive one is refused while they hold. */
+    assert_true(storage_lock(s, "k", true, "r1", &a, &busy, holder, sizeof(holder)));
+    assert_true(storage_lock(s, "k", true, "r2", &b, &busy, holder, sizeof(holder)));
+    StorageLock *c = NULL;
+    assert_false(storage_lock(s, "k", false, "w", &c, &busy, holder, sizeof(holder)));
+    assert_true(busy);
+    storage_unlock(a);
+    storage_unlock(b);
+    assert_true(storage_lock(s, "k", false, "w", &c, &busy, holder, sizeof(holder)));
+    storage_unlock(c);
+    storage_free(s);
+}
+
+static void test_root_state(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s/new-root", root);
+    Storage *s = open_posix(dir);
+    bool exists = true, empty = false;
+    assert_true(storage_root_state(s, &exists, &empty));
+    assert_false(exists);
+    assert_true(storage_root_create(s));
+    assert_true(storage_root_state(s, &exists, &empty));
+    assert_true(exists && empty);
+    assert_true(storage_put(s, "a/b", "x", 1, (StoragePutOpts){0}));
+    assert_true(storage_root_state(s, &exists, &empty));
+    assert_false(empty);
     storage_free(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_get_list),
-        cmocka_unit_test(test_read_only_dir),
-        cmocka_unit_test(test_remove_orphans),
+        cmocka_unit_test(test_put_get_list),   cmocka_unit_test(test_read_only_dir),
+        cmocka_unit_test(test_remove_orphans), cmocka_unit_test(test_locks),
+        cmocka_unit_test(test_root_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
