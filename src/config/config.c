@@ -93,6 +93,7 @@ static const ConfigKey config_keys[] = {
     STR_KEY("cluster", "standby", standby, NULL),
     PATH_KEY("cluster", "standby-data", standby_data, NULL),
     PATH_KEY("cluster", "bin", bin, "/usr/lib/postgresql/15/bin"),
+    PATH_KEY("cluster", "state-dir", state_dir, NULL),
 
     ADDR_KEY("proxy", "listen", proxy_listen, "127.0.0.1:6432"),
     ADDR_KEY("proxy", "admin", proxy_admin, "127.0.0.1:6480"),
@@ -428,6 +429,20 @@ bool config_require(const Config *cfg, const char *section, const char *key, con
             cfg->file ? cfg->file : "(none)", key, section);
     err_hint("add \"%s = ...\" under [%s]", key, section);
     return false;
+}
+
+char *config_state_dir(const Config *cfg)
+{
+    if (cfg->state_dir)
+        return xstrdup(cfg->state_dir);
+    bool posix = !cfg->repo_type || strcmp(cfg->repo_type, "posix") == 0;
+    if (posix && cfg->repo_path) {
+        size_t n = strlen(cfg->repo_path);
+        while (n > 1 && cfg->repo_path[n - 1] == '/')
+            n--;
+        return xasprintf("%.*s-state", (int)n, cfg->repo_path);
+    }
+    return xstrdup("/var/lib/drydock/state");
 }
 
 void config_free(Config *cfg)
