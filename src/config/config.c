@@ -11,6 +11,7 @@
  *     file says is shown escaped (inifile_escape), never raw.
  */
 #include "config/config.h"
+#include "config/topology.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -418,6 +419,12 @@ bool config_load(const char *explicit_path, Config *out)
     }
     bool ok = config_parse_text(text, len, path, out);
     free(text);
+    /* The roles a switchover or a maintenance recorded (config/topology.h). */
+    bool applied;
+    if (ok && !topology_apply(out, &applied)) {
+        config_free(out);
+        return false;
+    }
     return ok;
 }
 
@@ -457,6 +464,9 @@ void config_free(Config *cfg)
     }
     free(cfg->proxy_server);
     cfg->proxy_server = NULL;
+    free(cfg->file_primary);
+    free(cfg->file_standby);
+    cfg->file_primary = cfg->file_standby = NULL;
     free(cfg->file);
     cfg->file = NULL;
 }

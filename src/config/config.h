@@ -48,6 +48,7 @@ typedef struct {
     char *standby_data;
     char *bin;       /* PostgreSQL binaries */
     char *state_dir; /* drydock's state on this host (journal, topology); see config_state_dir() */
+    char *file_primary, *file_standby; /* [cluster] as the file says, before config/topology.h */
 
     /* [proxy] */
     char *proxy_listen;      /* host:port clients connect to */

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/testpoint.h"
 #include "common/timeutil.h"
+#include "config/topology.h"
 #include "maint/fence.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
@@ -698,6 +699,20 @@ static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
     return false;
 }
 
+/* The target was promoted: record the roles (a failure is only a warning). */
+static void sw_record_topology(Sw *s, bool fenced)
+{
+    const SwitchoverOpts *o = s->o;
+    TopologyNode pri = {(char *)o->target, (char *)o->target_data};
+    TopologyNode old = {(char *)o->primary, (char *)o->primary_data};
+    bool standby = o->demote && fenced;
+    if (!topology_record(o->topology, o->event ? o->event : "switchover", &pri,
+                         standby ? &old : NULL, standby ? NULL : &old))
+        log_warn("the new roles could not be recorded: %s. HINT: until they are, give --from and "
+                 "--to, or update [cluster] in the configuration",
+                 err_message());
+}
+
 bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
 {
     memset(r, 0, sizeof(*r));
@@ -740,6 +755,12 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
         r->outcome = SW_OUTCOME_DONE;
     else if (!aborted) /* the checks or the fence */
         sw_abort(&s, switchover_failed_step(r), maybe);
+    if (r->promoted && o->topology) {
+        ErrSaved saved = err_save();
+        sw_record_topology(&s, ok);
+        if (!ok)
+            (void)err_restore(&saved);
+    }
     pg_disconnect(s.pri);
     pg_disconnect(s.tgt);
     proxy_ctl_close(s.api);

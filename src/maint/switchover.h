@@ -67,6 +67,11 @@
  * resume (before the fence: an interrupt there is reported on stderr).
  * After a SIGKILL the pause's lease ends the hold (proxy.c).
  *
+ * Once the target is promoted (whatever failed after), the new roles are
+ * recorded (o->topology, config/topology.h): the target is the primary, the
+ * old primary its standby when demoted, else retired (kept stopped), so that
+ * every later command works against the new primary.
+ *
  * Test points (common/testpoint.h), for tests that kill -9 it there:
  * "switchover-switch" (the promotion was asked for, /switch not sent yet:
  * on the switch thread, while the main one waits for the promotion) and
@@ -79,6 +84,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "config/config.h"
 #include "maint/swreport.h"
 #include "proxy/ctl.h"
 
@@ -100,6 +106,9 @@ struct SwitchoverOpts {
     double poll_interval;     /* seconds between polls while clients are held */
     const char *drydock_path; /* absolute; for the demoted server's restore_command */
     const char *config_path;  /* absolute; likewise */
+    const Config
+        *topology;     /* records the new roles in its state dir (config/topology.h); NULL: not */
+    const char *event; /* what the record calls it; NULL: "switchover" */
     SwitchoverStepFn on_step;
     void *arg;
 };

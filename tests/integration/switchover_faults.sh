@@ -108,8 +108,9 @@ check "case 1: ... pointing at the old primary" grep -qE "^server: .*port=${PG_P
 check_eq "case 1: ... fenced" true "$(proxy_json fenced)"
 check "case 1: proxy-ctl switch to the new primary" swf_ctl switch "$(conninfo s)"
 check "case 1: proxy-ctl resume" swf_ctl resume
+before=$(count_rows s)
 swf_pgbench case1b 3
-swf_bench_done case1b "$(count_rows s)" s
+swf_bench_done case1b "$before" s
 n1=$(count_rows s)
 check_eq "case 1: the proxy is not paused" false "$(proxy_json paused)"
 check_eq "case 1: the old primary still runs: nothing fenced it" 1 "$(psql_q p 'select 1')"
@@ -130,8 +131,9 @@ as_pg "$DRYDOCK" --config "$CONF" proxy-ctl status >"$T/status2.out" 2>&1
 check "case 2: proxy-ctl status shows the proxy paused" grep -qx "paused: yes" "$T/status2.out"
 check "case 2: ... pointing at the new primary" grep -qE "^server: .*port=${PG_PORT[t]}( |\$)" "$T/status2.out"
 check "case 2: proxy-ctl resume" swf_ctl resume
+before=$(count_rows t)
 swf_pgbench case2b 3
-swf_bench_done case2b "$(count_rows t)" t
+swf_bench_done case2b "$before" t
 n2=$(count_rows t)
 check_eq "case 2: the old primary still runs: nothing fenced it" 1 "$(psql_q s 'select 1')"
 pg_stop s
