@@ -198,6 +198,21 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const
     return res;
 }
 
+bool pg_exec_script(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY;
+    if (!ok) {
+        char line[512];
+        err_set(DD_EXIT_PG, "script failed: %s",
+                pg_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line,
+                              sizeof(line)));
+    }
+    PQclear(res);
+    return ok;
+}
+
 bool pg_exec(PGconn *conn, const char *sql)
 {
     PGresult *res = pg_query(conn, sql, 0, NULL);

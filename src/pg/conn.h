@@ -24,6 +24,12 @@ void pg_disconnect(PGconn *conn);
 
 /* Run a statement that returns no rows. */
 DD_MUST_CHECK bool pg_exec(PGconn *conn, const char *sql);
+/*
+ * Run a script of several statements (the simple query protocol: without
+ * BEGIN/COMMIT of its own it runs as one transaction); false + error
+ * (DD_EXIT_PG) when a statement fails.
+ */
+DD_MUST_CHECK bool pg_exec_script(PGconn *conn, const char *sql);
 /* Run a query; returns the result (caller PQclear()s), NULL + error on failure. */
 PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params);
 /* First column of the first row as a new string (NULL + error when no row). */

@@ -20,6 +20,7 @@
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQerrorMessage)                                                                              \
+    X(PQexec)                                                                                      \
     X(PQexecParams)                                                                                \
     X(PQfinish)                                                                                    \
     X(PQfreemem)                                                                                   \
@@ -59,6 +60,7 @@ void *libpq_fn(int i);
 #define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
 #define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)
 #define PQerrorMessage       LIBPQ_CALL(PQerrorMessage)
+#define PQexec               LIBPQ_CALL(PQexec)
 #define PQexecParams         LIBPQ_CALL(PQexecParams)
 #define PQfinish             LIBPQ_CALL(PQfinish)
 #define PQfreemem            LIBPQ_CALL(PQfreemem)

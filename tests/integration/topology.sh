@@ -33,11 +33,12 @@ check "backup works (from the new standby)" dd backup
 check "info works" dd info
 
 # A restarted proxy connects to the current primary.
-kill "${PIDS[-1]}" 2>/dev/null
-wait_for "the proxy to stop" 10 sh -c "! curl -sf http://127.0.0.1:$APORT/status >/dev/null"
+kill $(pgrep -f "^$DRYDOCK --config $CONF proxy\$") 2>/dev/null
+check "the proxy stops" wait_for "the proxy to stop" 10 sh -c "! curl -sf http://127.0.0.1:$APORT/status >/dev/null"
 dd proxy >"$T/proxy2.log" 2>&1 &
 PIDS+=($!)
 wait_for "the proxy again" 20 curl -sf "http://127.0.0.1:$APORT/status"
+check "it is a new proxy process" grep -q "listening on" "$T/proxy2.log"
 check_eq "a restarted proxy points at the current primary s" "${PG_PORT[s]}" "$(proxy_server_port)"
 check_eq "... and serves it" f "$(as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres -d postgres -XAtqc 'select pg_is_in_recovery()')"
 
