@@ -198,7 +198,11 @@ bool topology_apply(Config *cfg, bool *applied)
         return ok;
     /* [cluster] is as it was at the last record: nobody edited it since. */
     if (tp_same(cfg->primary, t.seen_primary) && tp_same(cfg->standby, t.seen_standby)) {
+        /* [proxy] server defaults to the primary: it follows it unless set apart. */
+        bool follows = tp_same(cfg->proxy_server, cfg->primary);
         tp_replace(&cfg->primary, t.primary.conninfo);
+        if (follows)
+            tp_replace(&cfg->proxy_server, cfg->primary);
         tp_replace(&cfg->primary_data, t.primary.data);
         tp_replace(&cfg->standby, t.standby.conninfo);
         tp_replace(&cfg->standby_data, t.standby.data);

@@ -7,7 +7,8 @@
  * STATE-DIR/topology.json (config_state_dir()). config_load() lays the
  * recorded roles over [cluster] primary / primary-data / standby /
  * standby-data, so that every command (backup, check, switchover, restore
- * --standby-of, info, the proxy when it starts) works against the current
+ * --standby-of, info, the proxy when it starts: [proxy] server follows the primary unless it is set
+ * to another server) works against the current
  * primary without the file being edited. The file is never rewritten.
  *
  * The overlay applies only while [cluster] primary and standby in the file

@@ -4,7 +4,8 @@
  * Schema (PRAGMA user_version = 1):
  *
  *   runs     (id INTEGER PRIMARY KEY, file TEXT, title TEXT, plan TEXT,
- *             state TEXT, pid INTEGER, started REAL, ended REAL, hold_ms REAL)
+ *             state TEXT, pid INTEGER, started REAL, ended REAL, hold_ms REAL,
+ *             status_id INTEGER: the status page's maintenance, 0 when none)
  *   steps    (seq INTEGER PRIMARY KEY, run INTEGER, step TEXT, action TEXT,
  *             state TEXT, predicted_s REAL, low_s REAL, high_s REAL,
  *             started REAL, ended REAL, actual_s REAL, detail TEXT)
@@ -93,7 +94,7 @@ static bool jr_fail(Journal *j, const char *what)
 static const char jr_schema[] =
     "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, file TEXT NOT NULL, title TEXT,"
     " plan TEXT, state TEXT NOT NULL, pid INTEGER, started REAL NOT NULL, ended REAL,"
-    " hold_ms REAL);"
+    " hold_ms REAL, status_id INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS steps (seq INTEGER PRIMARY KEY, run INTEGER NOT NULL,"
     " step TEXT NOT NULL, action TEXT NOT NULL, state TEXT NOT NULL, predicted_s REAL,"
     " low_s REAL, high_s REAL, started REAL NOT NULL, ended REAL, actual_s REAL, detail TEXT);"
@@ -221,6 +222,13 @@ bool journal_run_set(Journal *j, int64_t run, JournalRunState s, double hold_ms)
                    "tididi", journal_run_state_name(s), (int64_t)getpid(),
                    hold_ms >= 0 ? hold_ms : NAN, (int64_t)over, time_wall(), run);
     return jr_step_done(j, st, "recording the run's state");
+}
+
+bool journal_run_status_id(Journal *j, int64_t run, int64_t status_id)
+{
+    sqlite3_stmt *st =
+        jr_prepare(j, "UPDATE runs SET status_id = ? WHERE id = ?", "ii", status_id, run);
+    return jr_step_done(j, st, "recording the status page's id");
 }
 
 bool journal_step_begin(Journal *j, int64_t run, const char *step, JournalAction act,
@@ -355,9 +363,10 @@ bool journal_load(Journal *j, int64_t run, JournalRun *out)
     out->hold_ms = -1;
     sqlite3_stmt *st = jr_prepare(j,
                                   run ? "SELECT id, file, title, plan, state, pid, started, "
-                                        "ended, hold_ms FROM runs WHERE id = ?"
+                                        "ended, hold_ms, status_id FROM runs WHERE id = ?"
                                       : "SELECT id, file, title, plan, state, pid, started, "
-                                        "ended, hold_ms FROM runs ORDER BY id DESC LIMIT 1",
+                                        "ended, hold_ms, status_id FROM runs ORDER BY id DESC "
+                                        "LIMIT 1",
                                   run ? "i" : "", run);
     if (!st)
         return false;
@@ -373,6 +382,7 @@ bool journal_load(Journal *j, int64_t run, JournalRun *out)
         out->ended = sqlite3_column_double(st, 7);
         if (sqlite3_column_type(st, 8) != SQLITE_NULL)
             out->hold_ms = sqlite3_column_double(st, 8);
+        out->status_id = sqlite3_column_int64(st, 9);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)

@@ -91,7 +91,8 @@ typedef struct {
     JournalRunState state;
     int pid; /* of the process that began it (or resumed it last) */
     double started, ended;
-    double hold_ms; /* < 0: not measured */
+    double hold_ms;    /* < 0: not measured */
+    int64_t status_id; /* the status page's maintenance (status/notify.h), 0: none */
     JournalStepView *steps;
     size_t nsteps;
     JournalCreated *created;
@@ -111,6 +112,9 @@ DD_MUST_CHECK bool journal_run_begin(Journal *j, const char *file, const char *t
                                      const char *plan_json, int64_t *run);
 /* Set the run's state (and hold_ms when >= 0); the pid becomes this process's. */
 DD_MUST_CHECK bool journal_run_set(Journal *j, int64_t run, JournalRunState st, double hold_ms);
+
+/* The status page's id of the run's maintenance, so that resume and abort post to it. */
+DD_MUST_CHECK bool journal_run_status_id(Journal *j, int64_t run, int64_t status_id);
 
 /* A step starts (durable before the call returns); *seq identifies the row. */
 DD_MUST_CHECK bool journal_step_begin(Journal *j, int64_t run, const char *step, JournalAction act,

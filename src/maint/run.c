@@ -23,6 +23,7 @@
 #include "maint/switchover.h"
 #include "pg/conn.h"
 #include "repo/repo.h"
+#include "status/notify.h"
 
 static volatile sig_atomic_t mr_interrupted;
 
@@ -43,6 +44,8 @@ typedef struct {
     MaintCtx ctx;
     char *green_ci, *green_standby_ci;
     bool journal_broken;
+    StatusNotifier *notify; /* status/notify.h: never blocks a step; failures are logged */
+    int64_t status_id;
     /* the roles before the run (restored by an abort) */
     TopologyNode before_primary, before_standby;
 } Mr;
@@ -85,13 +88,52 @@ static bool mr_open(Mr *m, const Config *cfg, const char *command, const MaintRu
     bool ok = journal_lock(dir, command, &m->lock) && journal_open(dir, &m->j) &&
               repo_open(cfg, &m->repo);
     free(dir);
+    if (ok && !status_notify_open(cfg, &(StatusNotifyOptions){0}, &m->notify)) {
+        log_warn("status page: %s", err_message());
+        err_clear();
+    }
     mr_interrupted = 0;
     mr_signals(true);
     return ok;
 }
 
+/* Post a moment of the lifecycle; a failure is a warning, never the run's. */
+typedef bool (*MrNotifyFn)(StatusNotifier *n, int64_t id);
+static void mr_notify(Mr *m, MrNotifyFn fn)
+{
+    if (m->notify && m->status_id && !fn(m->notify, m->status_id)) {
+        log_warn("status page: %s", err_message());
+        err_clear();
+    }
+}
+
+/* Scheduled (with the window, or now + the prediction) and In progress. */
+static void mr_notify_start(Mr *m)
+{
+    const MaintFile *mf = &m->r->mf;
+    const Plan *p = &m->r->plan;
+    int64_t start = mf->window_start > 0 ? (int64_t)mf->window_start : (int64_t)time_wall();
+    int64_t len = mf->window_length > 0 ? (int64_t)mf->window_length : (int64_t)(p->high_s + 60);
+    StatusNotifyPlan sp = {.title = mf->title ? mf->title : "Database maintenance",
+                           .description = mf->description,
+                           .window_start = start,
+                           .window_end = start + len,
+                           .predicted_s = p->predicted_s,
+                           .low_s = p->low_s,
+                           .high_s = p->high_s};
+    if (!m->notify || !status_notify_scheduled(m->notify, &sp, &m->status_id) ||
+        !journal_run_status_id(m->j, m->r->run, m->status_id)) {
+        if (m->notify)
+            log_warn("status page: %s", err_message());
+        err_clear();
+        return;
+    }
+    mr_notify(m, status_notify_in_progress);
+}
+
 static void mr_close(Mr *m)
 {
+    status_notify_close(m->notify);
     mr_signals(false);
     journal_run_free(&m->jr);
     journal_close(m->j);
@@ -337,6 +379,15 @@ static bool mr_do(Mr *m, PlanStepId id)
     s->ok = ok;
     s->actual_s = time_mono() - t0;
     mr_progress(m, id, "end");
+    if (ok && s->actual_s > s->est.high_s && m->notify && m->status_id) {
+        int64_t eta = (int64_t)(time_wall() + mr_remaining(&m->r->plan, id));
+        if (!status_notify_late(m->notify, m->status_id, eta)) {
+            log_warn("status page: %s", err_message());
+            err_clear();
+        }
+    }
+    if (ok && id == PSTEP_SWITCHOVER)
+        mr_notify(m, status_notify_verifying);
     ErrSaved saved = err_save();
     bool logged = journal_step_end(m->j, m->r->run, seq, ok, ok ? "" : saved.message);
     if (!ok)
@@ -409,7 +460,10 @@ static bool mr_steps(Mr *m)
         if (!mr_do(m, id))
             return false;
     }
-    return journal_run_set(m->j, m->r->run, JRUN_COMPLETED, -1);
+    if (!journal_run_set(m->j, m->r->run, JRUN_COMPLETED, -1))
+        return false;
+    mr_notify(m, status_notify_completed);
+    return true;
 }
 
 /* Undo every step that is not pending, newest first; then the roles before the run. */
@@ -467,6 +521,7 @@ bool maint_run(const Config *cfg, const char *file, const MaintRunOpts *o, Maint
     free(plan);
     if (ok) {
         mr_ctx(&m);
+        mr_notify_start(&m);
         ok = mr_steps(&m);
         if (!ok) {
             ErrSaved saved = err_save();
@@ -474,9 +529,12 @@ bool maint_run(const Config *cfg, const char *file, const MaintRunOpts *o, Maint
                 r->plan.steps[PSTEP_SWITCHOVER].ran && r->plan.steps[PSTEP_SWITCHOVER].ok;
             bool undone = false;
             if (mr_interrupted && !switched) { /* Ctrl-C before the switch: abort */
+                mr_notify(&m, status_notify_aborting);
                 journal_run_free(&m.jr);
                 undone = journal_load(m.j, r->run, &m.jr) && mr_undo_all(&m) &&
                          journal_run_set(m.j, r->run, JRUN_ABORTED, -1);
+                if (undone)
+                    mr_notify(&m, status_notify_aborted);
             }
             r->outcome = undone ? "aborted" : "failed";
             if (!undone &&
@@ -517,6 +575,7 @@ static bool mr_last(Mr *m, const char *verb, bool after_switch_ok)
         return false;
     }
     mr_roles_from_journal(m);
+    m->status_id = m->jr.status_id;
     return mr_load_plan(m, m->jr.file, false) && (mr_ctx(m), true);
 }
 
@@ -558,7 +617,11 @@ bool maint_abort(const Config *cfg, const MaintRunOpts *o, MaintRunResult *r)
         err_hint("\"drydock maint resume\" finishes it; then \"drydock maint rollback\"");
         ok = false;
     }
+    if (ok)
+        mr_notify(&m, status_notify_aborting);
     ok = ok && mr_undo_all(&m) && journal_run_set(m.j, r->run, JRUN_ABORTED, -1);
+    if (ok)
+        mr_notify(&m, status_notify_aborted);
     r->outcome = ok ? "aborted" : "failed";
     mr_close(&m);
     return ok;
