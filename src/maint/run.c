@@ -242,6 +242,21 @@ static bool mr_record(Mr *m, const char *what, const TopologyNode *pri, const To
     return topology_record(m->cfg, event, pri, sby, retired);
 }
 
+/* The switchover's own steps, as drydock switchover prints them. */
+static void mr_sw_step(const SwitchoverReport *r, SwitchoverStepId id, void *arg)
+{
+    Mr *m = arg;
+    Buf line = {0};
+    switchover_step_line(r, id, &line);
+    if (m->o->out && !m->o->json)
+        fwrite(line.data, 1, line.len, m->o->out);
+    else
+        log_info("%.*s",
+                 (int)(line.len && line.data[line.len - 1] == '\n' ? line.len - 1 : line.len),
+                 (const char *)line.data);
+    buf_free(&line);
+}
+
 static bool mr_switchover(Mr *m)
 {
     const MaintFile *mf = &m->r->mf;
@@ -261,7 +276,9 @@ static bool mr_switchover(Mr *m)
                              mf->pause_timeout ? mf->pause_timeout : m->cfg->proxy_pause_timeout,
                          .poll_interval = 0.005,
                          .drydock_path = self ? self : "drydock",
-                         .config_path = conf ? conf : m->cfg->file};
+                         .config_path = conf ? conf : m->cfg->file,
+                         .on_step = mr_sw_step,
+                         .arg = m};
     SwitchoverReport rep;
     bool ok = switchover_run(&so, &rep);
     m->r->hold_ms = rep.hold_ms;

@@ -108,6 +108,12 @@ check_eq "pgbench while it ran and was undone exits 0" 0 "$?"
 check_eq "no failed transaction while it ran and was undone" 0 "$(failed_tx abort)"
 
 # --- 2: killed at "maint-standby", a second run refused, then resumed under load ---
+# Fresh ports (others' tests share the host: a port picked minutes ago may be taken).
+GPORT=$(free_port)
+GSPORT=$(free_port)
+sed -i "s/^port = .*/port = $GPORT/; s/^standby-port = .*/standby-port = $GSPORT/" "$T/maint.conf"
+register_cluster green "$T/green" "$GPORT"
+register_cluster green_standby "$T/green-standby" "$GSPORT"
 rows_before=$(psql_q p "select count(*) from runlog")
 check "run 2 reaches maint-standby" run_until maint-standby
 check_error "a second maint run at the same time fails at once, naming the first" 5 \
