@@ -50,6 +50,7 @@ CONF
     echo "$hold" >>"$T/holds"
     printf 'round %2d: clients held %7.1f ms (maintenance %.1f s predicted)\n' "$i" "$hold" \
         "$(jq -r .predicted_s "$T/m$i.json")"
+    grep -oE '(pause|catchup|promote|switch|resume) +[0-9.]+ ms' "$T/m$i.err" | tr -s ' ' | paste -sd, | sed 's/^/          /'
     dd maint finish >/dev/null 2>&1
     # The old primary is stopped by the run; its standby follows nobody now.
     as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[$prev_standby]}" -m immediate stop >/dev/null 2>&1

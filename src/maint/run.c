@@ -257,9 +257,27 @@ static void mr_sw_step(const SwitchoverReport *r, SwitchoverStepId id, void *arg
     buf_free(&line);
 }
 
+/*
+ * Before the pause, the green primary stops using restore_command: at its
+ * promotion PostgreSQL probes the archive for timeline history files, one
+ * "drydock wal-fetch" process each, inside the clients' hold (about 90 ms
+ * here). It streams from the primary, which the switchover's checks demand;
+ * restore_command is reloadable since PostgreSQL 14.
+ */
+static bool mr_green_stream_only(Mr *m)
+{
+    PGconn *c = pg_connect(m->green_ci, "green primary");
+    bool ok = c && pg_exec(c, "ALTER SYSTEM SET restore_command = ''") &&
+              pg_exec(c, "SELECT pg_reload_conf()");
+    pg_disconnect(c);
+    return ok || err_context("clearing the green primary's restore_command before the switch");
+}
+
 static bool mr_switchover(Mr *m)
 {
     const MaintFile *mf = &m->r->mf;
+    if (!mr_green_stream_only(m))
+        return false;
     /* The proxy switches only to a server the configuration (as laid by the topology) names. */
     TopologyNode green = {m->green_ci, mf->green_data};
     if (!mr_record(m, "green ready", &m->before_primary, &green, NULL))
