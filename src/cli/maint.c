@@ -56,9 +56,4 @@ int cli_cmd_maint(CliContext *ctx, int argc, char **argv)
  * Subcommands still being written. Each engineer replaces its line by its
  * own file; none of these may remain in a release.
  */
-CLI_PENDING(cli_maint_run, "maint run")
-CLI_PENDING(cli_maint_status, "maint status")
-CLI_PENDING(cli_maint_resume, "maint resume")
-CLI_PENDING(cli_maint_abort, "maint abort")
 CLI_PENDING(cli_maint_rollback, "maint rollback")
-CLI_PENDING(cli_maint_finish, "maint finish")

@@ -168,6 +168,7 @@ static bool fill_from_config(const Config *cfg, SwitchoverArgs *a, char **paths)
     paths[1] = cfg->file ? realpath(cfg->file, NULL) : NULL;
     o->drydock_path = paths[0] ? paths[0] : "drydock";
     o->config_path = paths[1] ? paths[1] : cfg->file;
+    o->topology = cfg;
     return true;
 }
 

@@ -11,6 +11,7 @@
  *     file says is shown escaped (inifile_escape), never raw.
  */
 #include "config/config.h"
+#include "config/topology.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -93,6 +94,7 @@ static const ConfigKey config_keys[] = {
     STR_KEY("cluster", "standby", standby, NULL),
     PATH_KEY("cluster", "standby-data", standby_data, NULL),
     PATH_KEY("cluster", "bin", bin, "/usr/lib/postgresql/15/bin"),
+    PATH_KEY("cluster", "state-dir", state_dir, NULL),
 
     ADDR_KEY("proxy", "listen", proxy_listen, "127.0.0.1:6432"),
     ADDR_KEY("proxy", "admin", proxy_admin, "127.0.0.1:6480"),
@@ -422,6 +424,12 @@ bool config_load(const char *explicit_path, Config *out)
     }
     bool ok = config_parse_text(text, len, path, out);
     free(text);
+    /* The roles a switchover or a maintenance recorded (config/topology.h). */
+    bool applied;
+    if (ok && !topology_apply(out, &applied)) {
+        config_free(out);
+        return false;
+    }
     return ok;
 }
 
@@ -433,6 +441,20 @@ bool config_require(const Config *cfg, const char *section, const char *key, con
             cfg->file ? cfg->file : "(none)", key, section);
     err_hint("add \"%s = ...\" under [%s]", key, section);
     return false;
+}
+
+char *config_state_dir(const Config *cfg)
+{
+    if (cfg->state_dir)
+        return xstrdup(cfg->state_dir);
+    bool posix = !cfg->repo_type || strcmp(cfg->repo_type, "posix") == 0;
+    if (posix && cfg->repo_path) {
+        size_t n = strlen(cfg->repo_path);
+        while (n > 1 && cfg->repo_path[n - 1] == '/')
+            n--;
+        return xasprintf("%.*s-state", (int)n, cfg->repo_path);
+    }
+    return xstrdup("/var/lib/drydock/state");
 }
 
 void config_free(Config *cfg)
@@ -447,6 +469,9 @@ void config_free(Config *cfg)
     }
     free(cfg->proxy_server);
     cfg->proxy_server = NULL;
+    free(cfg->file_primary);
+    free(cfg->file_standby);
+    cfg->file_primary = cfg->file_standby = NULL;
     free(cfg->file);
     cfg->file = NULL;
 }

@@ -46,7 +46,9 @@ typedef struct {
     char *primary_data; /* data directory */
     char *standby;
     char *standby_data;
-    char *bin; /* PostgreSQL binaries */
+    char *bin;       /* PostgreSQL binaries */
+    char *state_dir; /* drydock's state on this host (journal, topology); see config_state_dir() */
+    char *file_primary, *file_standby; /* [cluster] as the file says, before config/topology.h */
 
     /* [proxy] */
     char *proxy_listen;      /* host:port clients connect to */
@@ -93,6 +95,13 @@ DD_MUST_CHECK bool config_load(const char *explicit_path, Config *out);
 DD_MUST_CHECK bool config_parse_string(const char *text, const char *name, Config *out);
 /* Likewise for len bytes that may hold NULs (a binary file given as configuration). */
 DD_MUST_CHECK bool config_parse_bytes(const char *text, size_t len, const char *name, Config *out);
+
+/*
+ * The state directory: [cluster] state-dir, else "<repository path>-state"
+ * beside a POSIX repository (never inside it: the repository may move to an
+ * object store), else /var/lib/drydock/state. A new string.
+ */
+char *config_state_dir(const Config *cfg);
 
 /* Fail with a clear message when a key a command needs is not set. */
 DD_MUST_CHECK bool config_require(const Config *cfg, const char *section, const char *key,

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,19 @@
 #include "common/log.h"
 #include "common/testpoint.h"
 #include "common/timeutil.h"
+#include "config/topology.h"
 #include "maint/fence.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
 #include "pg/node.h"
 
-#define SW_PROMOTE_TIMEOUT 60.0 /* seconds for the target to leave recovery */
-#define SW_STREAM_TIMEOUT  60.0 /* seconds for a demoted primary to stream */
-#define SW_PROXY_RETRIES   3    /* transport failures retried while clients are held */
+#define SW_PROMOTE_TIMEOUT 60.0        /* seconds for the target to leave recovery */
+#define SW_STREAM_TIMEOUT  60.0        /* seconds for a demoted primary to stream */
+#define SW_PROXY_RETRIES   3           /* transport failures retried while clients are held */
+#define SW_NEAR_LAG        (64 * 1024) /* bytes: the target is "nearly caught up" */
+#define SW_NEAR_WAIT       30.0        /* seconds to wait for that before pausing all the same */
+#define SW_LEASE           2.0         /* seconds of the pause's lease (proxy.c) */
+#define SW_ABORT_GRACE     3.0 /* seconds the rollback's proxy calls get past the deadline */
 
 typedef struct {
     const SwitchoverOpts *o;
@@ -34,7 +40,13 @@ typedef struct {
     bool paused;
     bool switched; /* the proxy points at the target */
     double hold_start;
+    double deadline; /* hold_start + pause_timeout: every wait while clients are held ends here */
     uint64_t flush_lsn;
+    /* The lease renewer (a thread of its own, with its own client). */
+    ProxyCtl *lease_api;
+    pthread_t lease_thread;
+    bool lease_running;
+    atomic_bool lease_stop;
 } Sw;
 
 static void sw_begin(Sw *s, SwitchoverStepId id)
@@ -219,6 +231,8 @@ static bool sw_check_proxy(Sw *s, int *sessions)
     return ok;
 }
 
+static bool sw_wait_near(Sw *s);
+
 static bool sw_checks(Sw *s)
 {
     sw_begin(s, SW_STEP_CHECKS);
@@ -236,12 +250,80 @@ static bool sw_checks(Sw *s)
         !pg_exec(s->pri, "SET synchronous_commit = local") ||
         !(s->tgt = pg_connect(s->o->target, "target")) ||
         !sw_check_primary(s, sysid, sizeof(sysid)) || !sw_check_target(s, sysid) ||
-        !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions))
+        !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions) || !sw_wait_near(s))
         return sw_fail(s, SW_STEP_CHECKS);
     sw_ok(s, SW_STEP_CHECKS,
           "target streams from the primary, %" PRIu64 " bytes behind; proxy clients: %d", lag,
           sessions);
     return true;
+}
+
+/*
+ * Wait until the target has nearly caught up (SW_NEAR_LAG), so that the
+ * pause covers only the last bytes: the hold is the time to replay them,
+ * not the lag the target had when the switchover started. Past SW_NEAR_WAIT
+ * it goes on all the same (the lag is under --max-lag: the catch-up step is
+ * bounded by the pause deadline anyway).
+ */
+static bool sw_wait_near(Sw *s)
+{
+    double give_up = time_mono() + SW_NEAR_WAIT;
+    for (;;) {
+        double deadline = time_mono() + 10.0;
+        char *flush = pg_query_value_until(s->pri, "primary", deadline,
+                                           "SELECT pg_current_wal_flush_lsn()", 0, NULL);
+        const char *params[] = {flush};
+        char *lag =
+            flush ? pg_query_value_until(s->tgt, "target", deadline,
+                                         "SELECT $1::pg_lsn - pg_last_wal_replay_lsn()", 1, params)
+                  : NULL;
+        bool ok = lag != NULL;
+        double bytes = ok ? atof(lag) : 0;
+        free(flush);
+        free(lag);
+        if (!ok)
+            return false;
+        if (bytes <= SW_NEAR_LAG || time_mono() > give_up)
+            return true;
+        time_sleep(s->o->poll_interval);
+    }
+}
+
+/*
+ * The lease renewer: POST /lease every SW_LEASE / 4 while clients are held,
+ * and never past the deadline (plus the rollback's grace): a switchover that
+ * hangs or dies stops renewing, and the proxy ends the hold by itself.
+ */
+static void *sw_lease_thread(void *arg)
+{
+    Sw *s = arg;
+    double until = s->deadline + SW_ABORT_GRACE + 1.0;
+    while (!atomic_load(&s->lease_stop) && time_mono() < until) {
+        for (int i = 0; i < 10 && !atomic_load(&s->lease_stop); i++)
+            time_sleep(SW_LEASE / 40.0);
+        if (!atomic_load(&s->lease_stop) && !proxy_ctl_lease(s->lease_api, false))
+            log_debug("renewing the pause's lease: %s", err_message());
+    }
+    return NULL;
+}
+
+static void sw_lease_start(Sw *s)
+{
+    s->lease_api = proxy_ctl_open(&s->o->proxy);
+    atomic_store(&s->lease_stop, false);
+    s->lease_running =
+        s->lease_api && pthread_create(&s->lease_thread, NULL, sw_lease_thread, s) == 0;
+}
+
+static void sw_lease_stop(Sw *s)
+{
+    if (s->lease_running) {
+        atomic_store(&s->lease_stop, true);
+        pthread_join(s->lease_thread, NULL);
+        s->lease_running = false;
+    }
+    proxy_ctl_close(s->lease_api);
+    s->lease_api = NULL;
 }
 
 /* --- the held part ----------------------------------------------------- */
@@ -251,7 +333,11 @@ static bool sw_pause(Sw *s)
     ProxyPauseReply rep;
     sw_begin(s, SW_STEP_PAUSE);
     s->hold_start = time_mono();
-    if (!proxy_ctl_pause(s->api, s->o->pause_timeout, false, &rep)) {
+    s->deadline = s->hold_start + s->o->pause_timeout;
+    /* The proxy answers /pause at the deadline at the latest: a second for its 408. */
+    proxy_ctl_set_deadline(s->api, s->deadline + 1.0);
+    sw_lease_start(s);
+    if (!proxy_ctl_pause_lease(s->api, s->o->pause_timeout, false, SW_LEASE, &rep)) {
         /* No answer: the proxy may have paused all the same; the rollback resumes it. */
         s->paused = err_code() == DD_EXIT_FAIL;
         if (err_code() == DD_EXIT_TIMEOUT)
@@ -269,6 +355,7 @@ static bool sw_pause(Sw *s)
 static bool sw_catchup(Sw *s)
 {
     sw_begin(s, SW_STEP_CATCHUP);
+    testpoint_pause("switchover-catchup"); /* paused, the catch-up not started */
     /*
      * A commit made with synchronous_commit = off is acknowledged before its
      * WAL is flushed, and only flushed WAL reaches the standby: a transaction
@@ -277,26 +364,32 @@ static bool sw_catchup(Sw *s)
      * record, or PostgreSQL commits it asynchronously too: a restore point,
      * which also marks the switchover for a point-in-time recovery.
      */
-    char *flush = pg_exec(s->pri, "SELECT pg_current_xact_id(), "
-                                  "pg_create_restore_point('drydock switchover')")
-                      ? pg_query_value(s->pri, "SELECT pg_current_wal_flush_lsn()", 0, NULL)
-                      : NULL;
+    PGresult *mark = pg_query_until(s->pri, "primary", s->deadline,
+                                    "SELECT pg_current_xact_id(), "
+                                    "pg_create_restore_point('drydock switchover')",
+                                    0, NULL);
+    PQclear(mark);
+    char *flush = mark ? pg_query_value_until(s->pri, "primary", s->deadline,
+                                              "SELECT pg_current_wal_flush_lsn()", 0, NULL)
+                       : NULL;
     if (!flush || !pg_lsn_parse(flush, &s->flush_lsn)) {
         free(flush);
         err_context("reading the primary's WAL position");
         return sw_fail(s, SW_STEP_CATCHUP);
     }
     const char *params[] = {flush};
-    double deadline = time_mono() + s->o->pause_timeout;
     for (;;) {
+        /* A poll sent just before the deadline gets a moment to answer: a
+         * target that answers but lags is told apart from one that hangs. */
         char *done =
-            pg_query_value(s->tgt, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", 1, params);
+            pg_query_value_until(s->tgt, "target", s->deadline + 0.5,
+                                 "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", 1, params);
         bool reached = done && done[0] == 't';
         bool failed = !done;
         free(done);
         if (reached)
             break;
-        if (failed || time_mono() > deadline) {
+        if (failed || time_mono() > s->deadline) {
             if (!failed) {
                 err_set(DD_EXIT_TIMEOUT, "the target did not replay up to %s within %d s", flush,
                         s->o->pause_timeout);
@@ -348,8 +441,11 @@ static void *sw_switch_thread(void *arg)
 static bool sw_wait_promoted(Sw *s)
 {
     double deadline = time_mono() + SW_PROMOTE_TIMEOUT;
+    if (deadline > s->deadline)
+        deadline = s->deadline; /* clients are held: the pause deadline bounds it */
     for (;;) {
-        char *rec = pg_query_value(s->tgt, "SELECT pg_is_in_recovery()", 0, NULL);
+        char *rec =
+            pg_query_value_until(s->tgt, "target", deadline, "SELECT pg_is_in_recovery()", 0, NULL);
         bool in_recovery = rec && rec[0] == 't';
         bool failed = !rec;
         free(rec);
@@ -358,8 +454,9 @@ static bool sw_wait_promoted(Sw *s)
         if (failed)
             return false;
         if (time_mono() > deadline)
-            return err_set(DD_EXIT_TIMEOUT, "the target did not leave recovery within %.0f s",
-                           SW_PROMOTE_TIMEOUT);
+            return err_set(DD_EXIT_TIMEOUT,
+                           "the target did not leave recovery before the pause deadline (%d s)",
+                           s->o->pause_timeout);
         time_sleep(s->o->poll_interval);
     }
 }
@@ -377,7 +474,14 @@ static bool sw_wait_promoted(Sw *s)
 static bool sw_promote_switch(Sw *s, bool *maybe)
 {
     sw_begin(s, SW_STEP_PROMOTE);
-    char *sent = pg_query_value(s->tgt, "SELECT pg_promote(wait => false)", 0, NULL);
+    /* The proxy must know before the promotion: if the lease then expires, it
+     * must not resume on the old primary. */
+    if (!proxy_ctl_lease(s->api, true)) {
+        err_context("announcing the promotion to the proxy");
+        return sw_fail(s, SW_STEP_PROMOTE);
+    }
+    char *sent = pg_query_value_until(s->tgt, "target", s->deadline,
+                                      "SELECT pg_promote(wait => false)", 0, NULL);
     bool ok = sent && sent[0] == 't';
     if (sent && !ok)
         err_set(DD_EXIT_PG, "the target refused to promote (pg_promote returned false)");
@@ -531,6 +635,7 @@ static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
         err_set(code, "switchover aborted at step \"%s\": %s; nothing was changed", name, why);
     } else if (step <= SW_STEP_PROMOTE) {
         /* The old primary took no write the target lacks: going back is safe. */
+        proxy_ctl_set_deadline(s->api, time_mono() + SW_ABORT_GRACE);
         ProxySwitchReply back;
         bool pointed_back = !s->switched || sw_switch_proxy(s, s->o->primary, &back);
         /* A 409 to /resume: the proxy was not paused (any more). */
@@ -594,6 +699,20 @@ static bool sw_abort(Sw *s, SwitchoverStepId step, bool maybe_promoted)
     return false;
 }
 
+/* The target was promoted: record the roles (a failure is only a warning). */
+static void sw_record_topology(Sw *s, bool fenced)
+{
+    const SwitchoverOpts *o = s->o;
+    TopologyNode pri = {(char *)o->target, (char *)o->target_data};
+    TopologyNode old = {(char *)o->primary, (char *)o->primary_data};
+    bool standby = o->demote && fenced;
+    if (!topology_record(o->topology, o->event ? o->event : "switchover", &pri,
+                         standby ? &old : NULL, standby ? NULL : &old))
+        log_warn("the new roles could not be recorded: %s. HINT: until they are, give --from and "
+                 "--to, or update [cluster] in the configuration",
+                 err_message());
+}
+
 bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
 {
     memset(r, 0, sizeof(*r));
@@ -621,6 +740,8 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
         ok = sw_pause(&s) && sw_catchup(&s) && sw_promote_switch(&s, &maybe) && sw_resume(&s);
         if (!ok)
             aborted = !sw_abort(&s, switchover_failed_step(r), maybe);
+        sw_lease_stop(&s);
+        proxy_ctl_set_deadline(s.api, 0);
         if (ok && sigpending(&pending) == 0 &&
             (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1))
             log_error("interrupted after the switch: clients run on the new primary (%s); the old "
@@ -634,6 +755,12 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
         r->outcome = SW_OUTCOME_DONE;
     else if (!aborted) /* the checks or the fence */
         sw_abort(&s, switchover_failed_step(r), maybe);
+    if (r->promoted && o->topology) {
+        ErrSaved saved = err_save();
+        sw_record_topology(&s, ok);
+        if (!ok)
+            (void)err_restore(&saved);
+    }
     pg_disconnect(s.pri);
     pg_disconnect(s.tgt);
     proxy_ctl_close(s.api);

@@ -30,8 +30,15 @@
  *   fence    stop the old primary, or demote it (fence.h).
  *
  * Everything that can be done before the pause is (connections opened,
- * checks made, the switch request built); while clients are held the polls
- * run every poll_interval (5 ms).
+ * checks made, the switch request built), and the checks end by waiting
+ * until the target is nearly caught up (64 kB), so that the pause covers the
+ * last bytes only. While clients are held the polls run every poll_interval
+ * (5 ms), and every query and proxy call has one deadline, pause_timeout
+ * after the pause was sent (pg_query_until: a hung server cannot hold the
+ * clients past it); the pause has a lease, renewed by a thread of its own
+ * until the deadline, and the proxy is told "promoting" before the
+ * promotion: if this process dies, the proxy ends the hold by itself.
+ * Test point "switchover-catchup": paused, the catch-up not started.
  *
  * Failure, and the state it leaves (SwitchoverOutcome):
  *
@@ -58,7 +65,12 @@
  * SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked during the hold, so that
  * an interrupt cannot leave the clients held; they take effect after the
  * resume (before the fence: an interrupt there is reported on stderr).
- * Only SIGKILL can: then "drydock proxy-ctl resume" (or switch) by hand.
+ * After a SIGKILL the pause's lease ends the hold (proxy.c).
+ *
+ * Once the target is promoted (whatever failed after), the new roles are
+ * recorded (o->topology, config/topology.h): the target is the primary, the
+ * old primary its standby when demoted, else retired (kept stopped), so that
+ * every later command works against the new primary.
  *
  * Test points (common/testpoint.h), for tests that kill -9 it there:
  * "switchover-switch" (the promotion was asked for, /switch not sent yet:
@@ -72,6 +84,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "config/config.h"
 #include "maint/swreport.h"
 #include "proxy/ctl.h"
 
@@ -93,6 +106,9 @@ struct SwitchoverOpts {
     double poll_interval;     /* seconds between polls while clients are held */
     const char *drydock_path; /* absolute; for the demoted server's restore_command */
     const char *config_path;  /* absolute; likewise */
+    const Config
+        *topology;     /* records the new roles in its state dir (config/topology.h); NULL: not */
+    const char *event; /* what the record calls it; NULL: "switchover" */
     SwitchoverStepFn on_step;
     void *arg;
 };

@@ -4,13 +4,16 @@
 #include "pg/conn.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/timeutil.h"
 
 /* Keywords whose value is a secret: shown as "********". */
 static bool pg_conninfo_secret(const char *keyword)
@@ -146,9 +149,15 @@ PGconn *pg_connect(const char *conninfo, const char *what)
 {
     if (!pg_conninfo_check(conninfo, what))
         return NULL;
-    /* Keep connection attempts bounded even when the conninfo does not say. */
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *vals[] = {conninfo, "10", "drydock", NULL};
+    /*
+     * Keep connection attempts bounded even when the conninfo does not say.
+     * Keys before "dbname" are defaults the conninfo may override; keys after
+     * it override the conninfo (the last occurrence wins).
+     */
+    const char *keys[] = {"keepalives",       "keepalives_idle",  "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout", "dbname",
+                          "connect_timeout",  "application_name", NULL};
+    const char *vals[] = {"1", "10", "5", "3", "30000", conninfo, "10", "drydock", NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(conn) != CONNECTION_OK) {
         char *red = pg_conninfo_redact(conninfo);
@@ -189,6 +198,21 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const
     return res;
 }
 
+bool pg_exec_script(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY;
+    if (!ok) {
+        char line[512];
+        err_set(DD_EXIT_PG, "script failed: %s",
+                pg_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line,
+                              sizeof(line)));
+    }
+    PQclear(res);
+    return ok;
+}
+
 bool pg_exec(PGconn *conn, const char *sql)
 {
     PGresult *res = pg_query(conn, sql, 0, NULL);
@@ -196,6 +220,80 @@ bool pg_exec(PGconn *conn, const char *sql)
         return false;
     PQclear(res);
     return true;
+}
+
+/* Wait until the socket of conn is readable or deadline passes; false at the deadline. */
+static bool pg_wait_readable(PGconn *conn, double deadline)
+{
+    for (;;) {
+        double left = deadline - time_mono();
+        if (left <= 0)
+            return false;
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        int n = poll(&pfd, 1, (int)(left * 1000.0) + 1);
+        if (n > 0 || (n < 0 && errno != EINTR))
+            return true; /* readable, or an error PQconsumeInput will report */
+    }
+}
+
+PGresult *pg_query_until(PGconn *conn, const char *what, double deadline, const char *sql,
+                         int nparams, const char *const *params)
+{
+    char line[512];
+    if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)) {
+        err_set(DD_EXIT_PG, "query on the %s failed: %s", what,
+                pg_first_line(PQerrorMessage(conn), line, sizeof(line)));
+        return NULL;
+    }
+    PGresult *last = NULL;
+    for (;;) {
+        while (!PQisBusy(conn)) {
+            PGresult *res = PQgetResult(conn);
+            if (!res)
+                goto done;
+            PQclear(last);
+            last = res;
+        }
+        if (!pg_wait_readable(conn, deadline)) {
+            PQclear(last);
+            err_set(DD_EXIT_TIMEOUT, "the %s did not answer before the deadline", what);
+            err_hint("the server may hang (a stopped process, a full disk, a network "
+                     "partition): check it and its log");
+            return NULL;
+        }
+        if (!PQconsumeInput(conn)) {
+            PQclear(last);
+            err_set(DD_EXIT_PG, "query on the %s failed: %s", what,
+                    pg_first_line(PQerrorMessage(conn), line, sizeof(line)));
+            return NULL;
+        }
+    }
+done:;
+    ExecStatusType st = PQresultStatus(last);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        err_set(DD_EXIT_PG, "query on the %s failed: %s", what,
+                pg_first_line(last ? PQresultErrorMessage(last) : PQerrorMessage(conn), line,
+                              sizeof(line)));
+        PQclear(last);
+        return NULL;
+    }
+    return last;
+}
+
+char *pg_query_value_until(PGconn *conn, const char *what, double deadline, const char *sql,
+                           int nparams, const char *const *params)
+{
+    PGresult *res = pg_query_until(conn, what, deadline, sql, nparams, params);
+    if (!res)
+        return NULL;
+    if (PQntuples(res) < 1 || PQnfields(res) < 1) {
+        PQclear(res);
+        err_set(DD_EXIT_PG, "query on the %s returned no rows: %s", what, sql);
+        return NULL;
+    }
+    char *v = xstrdup(PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return v;
 }
 
 char *pg_query_value(PGconn *conn, const char *sql, int nparams, const char *const *params)

@@ -13,16 +13,41 @@
 
 #include "common/error.h"
 
-/* Connect; what names the node in messages. NULL + error (DD_EXIT_PG) on failure. */
+/*
+ * Connect; what names the node in messages. NULL + error (DD_EXIT_PG) on failure.
+ * Every session has TCP keepalives (idle 10 s, then every 5 s, 3 probes) and a
+ * TCP user timeout of 30 s, unless the conninfo says otherwise: a peer that
+ * vanished is noticed in under a minute, not when TCP gives up hours later.
+ */
 PGconn *pg_connect(const char *conninfo, const char *what);
 void pg_disconnect(PGconn *conn);
 
 /* Run a statement that returns no rows. */
 DD_MUST_CHECK bool pg_exec(PGconn *conn, const char *sql);
+/*
+ * Run a script of several statements (the simple query protocol: without
+ * BEGIN/COMMIT of its own it runs as one transaction); false + error
+ * (DD_EXIT_PG) when a statement fails.
+ */
+DD_MUST_CHECK bool pg_exec_script(PGconn *conn, const char *sql);
 /* Run a query; returns the result (caller PQclear()s), NULL + error on failure. */
 PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params);
 /* First column of the first row as a new string (NULL + error when no row). */
 char *pg_query_value(PGconn *conn, const char *sql, int nparams, const char *const *params);
+
+/*
+ * pg_query() with a deadline (time_mono() seconds): the query is sent
+ * asynchronously and its answer polled for, so that a server that hangs (a
+ * stopped backend, a partition: TCP sees nothing wrong) cannot hold the
+ * caller past it. what names the server in messages. Past the deadline:
+ * NULL + DD_EXIT_TIMEOUT, and the session is unusable (the query may still
+ * run or be queued): disconnect it.
+ */
+PGresult *pg_query_until(PGconn *conn, const char *what, double deadline, const char *sql,
+                         int nparams, const char *const *params);
+/* pg_query_value() with a deadline, as pg_query_until(). */
+char *pg_query_value_until(PGconn *conn, const char *what, double deadline, const char *sql,
+                           int nparams, const char *const *params);
 
 /*
  * The conninfo as libpq parses it (key=value, rebuilt from its fields), with

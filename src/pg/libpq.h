@@ -14,16 +14,20 @@
     X(PQclear)                                                                                     \
     X(PQconndefaults)                                                                              \
     X(PQconnectdbParams)                                                                           \
+    X(PQconsumeInput)                                                                              \
     X(PQconnectPoll)                                                                               \
     X(PQconnectStartParams)                                                                        \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQerrorMessage)                                                                              \
+    X(PQexec)                                                                                      \
     X(PQexecParams)                                                                                \
     X(PQfinish)                                                                                    \
     X(PQfreemem)                                                                                   \
+    X(PQgetResult)                                                                                 \
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
+    X(PQisBusy)                                                                                    \
     X(PQhost)                                                                                      \
     X(PQnfields)                                                                                   \
     X(PQntuples)                                                                                   \
@@ -31,6 +35,7 @@
     X(PQport)                                                                                      \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
+    X(PQsendQueryParams)                                                                           \
     X(PQsetNoticeProcessor)                                                                        \
     X(PQsocket)                                                                                    \
     X(PQstatus)
@@ -49,16 +54,20 @@ void *libpq_fn(int i);
 #define PQclear              LIBPQ_CALL(PQclear)
 #define PQconndefaults       LIBPQ_CALL(PQconndefaults)
 #define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
+#define PQconsumeInput       LIBPQ_CALL(PQconsumeInput)
 #define PQconnectPoll        LIBPQ_CALL(PQconnectPoll)
 #define PQconnectStartParams LIBPQ_CALL(PQconnectStartParams)
 #define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
 #define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)
 #define PQerrorMessage       LIBPQ_CALL(PQerrorMessage)
+#define PQexec               LIBPQ_CALL(PQexec)
 #define PQexecParams         LIBPQ_CALL(PQexecParams)
 #define PQfinish             LIBPQ_CALL(PQfinish)
 #define PQfreemem            LIBPQ_CALL(PQfreemem)
+#define PQgetResult          LIBPQ_CALL(PQgetResult)
 #define PQgetisnull          LIBPQ_CALL(PQgetisnull)
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
+#define PQisBusy             LIBPQ_CALL(PQisBusy)
 #define PQhost               LIBPQ_CALL(PQhost)
 #define PQnfields            LIBPQ_CALL(PQnfields)
 #define PQntuples            LIBPQ_CALL(PQntuples)
@@ -66,6 +75,7 @@ void *libpq_fn(int i);
 #define PQport               LIBPQ_CALL(PQport)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
+#define PQsendQueryParams    LIBPQ_CALL(PQsendQueryParams)
 #define PQsetNoticeProcessor LIBPQ_CALL(PQsetNoticeProcessor)
 #define PQsocket             LIBPQ_CALL(PQsocket)
 #define PQstatus             LIBPQ_CALL(PQstatus)

@@ -7,11 +7,13 @@
  *                         "sessions":[...],"counters":{...}}
  *   GET  /metrics -> 200 Prometheus text format (metrics.c)
  *   GET  /health, /primary, /replica -> 200 or 503 {"role","phase","server"[,"error"]}
- *   POST /pause   {"timeout":S,"on_timeout":"resume"|"cancel"}
+ *   POST /pause   {"timeout":S,"on_timeout":"resume"|"cancel"[,"lease":L]}
  *                 -> when every session is held: 200 {"paused":true,"held","wait_ms"[,"cancelled"]}
  *                 -> deadline, on_timeout=resume: 408 {"paused":false,"error","open":[ids]}
  *                 -> already paused: 200 with the current counts; pause in progress: 409
  *   POST /resume  -> 200 {"paused":false,"paused_ms"}; 409 when not paused
+ *   POST /lease   {["promoting":true][,"lease":L]} -> 200 {"lease_s","promoting"}; 409
+ *                 unless paused under a lease (proxy.c: what its expiry does)
  *   POST /switch  {"server":"<conninfo>"} -> 200 {"switched","failed","switch_ms"}; 409
  *                 unless paused; 403 for a server the configuration does not name
  *                 {"server":..., "check":true} -> 200 {"allowed":true} or 403: a dry run
@@ -54,11 +56,11 @@ static json_t *status_json(Proxy *p)
                   "pauses", (json_int_t)c->pauses, "switches", (json_int_t)c->switches,
                   "server_errors", (json_int_t)c->server_errors);
     bool pausing = p->phase == PROXY_PAUSING || p->phase == PROXY_PAUSING_CANCEL;
-    return json_pack("{s:b,s:b,s:b,s:s,s:s,s:I,s:o,s:o}", "paused",
+    return json_pack("{s:b,s:b,s:b,s:s,s:s,s:I,s:o,s:o,s:f,s:b}", "paused",
                      p->phase == PROXY_PAUSED || p->phase == PROXY_SWITCHING, "pausing", pausing,
                      "switching", p->phase == PROXY_SWITCHING, "phase", proxy_phase_name(p->phase),
                      "server", p->target.redacted, "clients", (json_int_t)p->nclients, "sessions",
-                     sessions, "counters", counters);
+                     sessions, "counters", counters, "lease_s", p->lease_s, "fenced", p->fenced);
 }
 
 static json_t *pause_json(Proxy *p)
@@ -120,6 +122,45 @@ static void switch_done_cb(Proxy *p, void *arg)
                                p->switch_failed, "switch_ms", proxy_ms_since(p->switch_started)));
 }
 
+/* "lease" of a request body: absent (0) or seconds in (0, 3600]; false when malformed. */
+static bool lease_value(json_t *body, double *lease)
+{
+    json_t *l = json_object_get(body, "lease");
+    if (!l)
+        return true;
+    *lease = json_is_number(l) ? json_number_value(l) : -1;
+    return *lease > 0 && *lease <= 3600;
+}
+
+/* POST /lease: renew the pause's lease (proxy.c says what its end does). */
+static void handle_lease(HttpdReq *req, void *arg)
+{
+    Proxy *p = arg;
+    if (!admin_origin_ok(req))
+        return;
+    json_t *body = httpd_req_json(req);
+    if (!body)
+        return;
+    double lease = 0;
+    json_t *pr = json_object_get(body, "promoting");
+    bool ok = lease_value(body, &lease) && (!pr || json_is_boolean(pr));
+    bool promoting = json_is_true(pr);
+    json_decref(body);
+    if (!ok) {
+        httpd_reply_error(req, 400, "%s",
+                          "expected {\"promoting\": true|false, \"lease\": seconds in (0, 3600]}");
+        return;
+    }
+    if (proxy_lease(p, lease, promoting) != PROXY_DONE) {
+        httpd_reply_error(req, 409, "%s",
+                          p->fenced ? "the proxy is fenced: its lease expired after a promotion"
+                                    : "the proxy is not paused under a lease");
+        return;
+    }
+    httpd_reply_json(
+        req, 200, json_pack("{s:f,s:b}", "lease_s", p->lease_s, "promoting", p->lease_promoting));
+}
+
 static void handle_pause(HttpdReq *req, void *arg)
 {
     Proxy *p = arg;
@@ -128,7 +169,7 @@ static void handle_pause(HttpdReq *req, void *arg)
     json_t *body = httpd_req_json(req);
     if (!body)
         return;
-    double timeout = p->opt.pause_timeout;
+    double timeout = p->opt.pause_timeout, lease = 0;
     bool cancel = false;
     json_t *t = json_object_get(body, "timeout");
     json_t *on = json_object_get(body, "on_timeout");
@@ -137,6 +178,8 @@ static void handle_pause(HttpdReq *req, void *arg)
         bad = "\"timeout\" must be a number of seconds between 0 and 86400";
     else if (t)
         timeout = json_number_value(t);
+    if (!bad && !lease_value(body, &lease))
+        bad = "\"lease\" must be a number of seconds between 0 and 3600";
     if (!bad && on) {
         const char *v = json_string_value(on);
         if (v && strcmp(v, "cancel") == 0)
@@ -152,6 +195,8 @@ static void handle_pause(HttpdReq *req, void *arg)
     Admin *a = p->admin;
     a->pause_req = req; /* the callback may answer before proxy_pause returns */
     ProxyResult rc = proxy_pause(p, timeout, cancel, pause_done_cb, NULL);
+    if ((rc == PROXY_STARTED || rc == PROXY_DONE) && lease > 0 && !p->fenced)
+        (void)proxy_lease(p, lease, false); /* sessions are held: cannot fail */
     if (rc != PROXY_STARTED)
         a->pause_req = NULL;
     if (rc == PROXY_DONE)
@@ -295,6 +340,7 @@ bool admin_start(Proxy *p)
         {HTTPD_GET, "/replica", handle_replica, p, false, false},
         {HTTPD_POST, "/pause", handle_pause, p, change, true},
         {HTTPD_POST, "/resume", handle_resume, p, change, true},
+        {HTTPD_POST, "/lease", handle_lease, p, change, true},
         {HTTPD_POST, "/switch", handle_switch, p, change, true},
     };
     HttpdOptions ho = {

@@ -12,6 +12,7 @@
 
 #include "common/curl.h"
 #include "common/mem.h"
+#include "common/timeutil.h"
 #include "proxy/auth.h"
 
 #define PROXY_CTL_TIMEOUT 5.0 /* seconds, every call but /pause and /switch */
@@ -23,6 +24,7 @@ struct ProxyCtl {
     char *ca_file;
     long last_status;
     char *last_body;
+    double deadline; /* time_mono() cap of every call (proxy_ctl_set_deadline); 0: none */
 };
 
 /*
@@ -133,6 +135,10 @@ static bool ctl_call(ProxyCtl *c, const char *method, const char *path, const ch
     free(c->last_body);
     c->last_body = NULL;
     c->last_status = 0;
+    if (c->deadline > 0) {
+        double left = c->deadline - time_mono();
+        timeout = left < 0.2 ? 0.2 : left < timeout ? left : timeout;
+    }
     CURL *curl = curl_easy_init();
     if (!curl)
         return err_set(DD_EXIT_FAIL, "could not initialise libcurl");
@@ -309,11 +315,34 @@ bool proxy_ctl_status(ProxyCtl *c, ProxyStatus *out)
            proxy_ctl_parse_status(c->last_status, c->last_body, out);
 }
 
+void proxy_ctl_set_deadline(ProxyCtl *c, double deadline)
+{
+    c->deadline = deadline;
+}
+
 bool proxy_ctl_pause(ProxyCtl *c, double timeout_s, bool cancel, ProxyPauseReply *out)
+{
+    return proxy_ctl_pause_lease(c, timeout_s, cancel, 0, out);
+}
+
+bool proxy_ctl_lease(ProxyCtl *c, bool promoting)
+{
+    if (!ctl_call(c, "POST", "/lease", promoting ? "{\"promoting\":true}" : "{}",
+                  PROXY_CTL_TIMEOUT))
+        return false;
+    json_t *root = ctl_reply(c->last_status, c->last_body, "POST /lease");
+    json_decref(root);
+    return root != NULL;
+}
+
+bool proxy_ctl_pause_lease(ProxyCtl *c, double timeout_s, bool cancel, double lease_s,
+                           ProxyPauseReply *out)
 {
     json_t *req = json_pack("{s:s}", "on_timeout", cancel ? "cancel" : "resume");
     if (timeout_s > 0)
         json_object_set_new(req, "timeout", json_real(timeout_s));
+    if (lease_s > 0)
+        json_object_set_new(req, "lease", json_real(lease_s));
     char *body = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     memset(out, 0, sizeof(*out));

@@ -12,6 +12,8 @@
  *                 -> 200 {"paused":true,"held":N,"wait_ms":X[,"cancelled":M]}
  *                 -> 408 {"paused":false,"error":"...","open":[ids]}   (deadline, resumed)
  *   POST /resume  -> 200 {"paused":false,"paused_ms":X}; 409 when not paused
+ *   POST /lease   {"promoting":bool} -> 200 {"lease_s":L,"promoting":bool}; 409 unless
+ *                 paused under a lease (a /pause with "lease":L starts one)
  *   POST /switch  {"server":"<conninfo>"}
  *                 -> 200 {"switched":N,"failed":M,"switch_ms":X}; 409 when not paused;
  *                 403 when the proxy's configuration does not name that server
@@ -75,6 +77,17 @@ DD_MUST_CHECK bool proxy_ctl_status(ProxyCtl *c, ProxyStatus *out);
 /* POST /pause; timeout_s <= 0 uses the proxy's default. Waits for the answer (+ margin). */
 DD_MUST_CHECK bool proxy_ctl_pause(ProxyCtl *c, double timeout_s, bool cancel,
                                    ProxyPauseReply *out);
+/* POST /pause with a lease of lease_s seconds that the caller renews (proxy_ctl_lease). */
+DD_MUST_CHECK bool proxy_ctl_pause_lease(ProxyCtl *c, double timeout_s, bool cancel, double lease_s,
+                                         ProxyPauseReply *out);
+/* POST /lease: renew the pause's lease; promoting says a promotion is about to be asked for. */
+DD_MUST_CHECK bool proxy_ctl_lease(ProxyCtl *c, bool promoting);
+/*
+ * Cap the timeout of every later call at a deadline (time_mono() seconds;
+ * 0: no cap), for the calls made while clients are held. A call past the
+ * deadline still gets 0.2 s.
+ */
+void proxy_ctl_set_deadline(ProxyCtl *c, double deadline);
 /* POST /resume; *paused_ms gets the proxy's measure of the pause. */
 DD_MUST_CHECK bool proxy_ctl_resume(ProxyCtl *c, double *paused_ms);
 /* POST /switch to conninfo (a server the proxy's configuration names). */

@@ -164,6 +164,13 @@ struct Proxy {
     ProxyPauseCb pause_cb; /* cleared before it is called */
     void *pause_arg;
 
+    /* the pause's lease (proxy_lease): 0 = none */
+    double lease_s;
+    bool lease_promoting; /* the holder said it is promoting a new primary */
+    bool pause_switched;  /* a /switch happened during this pause */
+    bool fenced;          /* the lease expired after a promotion: sessions are refused */
+    struct event *lease_timer;
+
     /* switch */
     double switch_started;
     int switch_ok, switch_failed;
@@ -208,6 +215,13 @@ void proxy_pause_abandoned(Proxy *p);
  * NOT_ALLOWED (an address the configuration does not name), error slot set.
  */
 ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg);
+/*
+ * Start (with /pause) or renew (/lease) the pause's lease: lease_s seconds
+ * from now (0: the current length); promoting marks that the holder is about
+ * to promote a new primary. DONE, or NOT_PAUSED when sessions are not held
+ * under a lease (or the proxy is fenced). proxy.c says what its end does.
+ */
+ProxyResult proxy_lease(Proxy *p, double lease_s, bool promoting);
 /* Whether /switch would accept conninfo (a dry run, in any phase): DONE, SERVER, NOT_ALLOWED. */
 ProxyResult proxy_switch_allowed(Proxy *p, const char *conninfo);
 /* The one way to change the proxy's phase; refuses (false, logged) what phase.h does not draw. */

@@ -17,6 +17,23 @@
  * new connection is ready (the old one is closed) or failed (its client
  * gets 08006 on resume). Resume moves HELD sessions back to ACTIVE and
  * pumps the messages that waited.
+ *
+ * The pause's lease (proxy_lease): whoever pauses may give the pause a lease
+ * and renew it; when its holder dies (kill -9, a hung host) the renewals
+ * stop, and when the lease runs out the proxy ends the hold by itself, in
+ * the way that is safe whatever the holder had done:
+ *
+ *   no promotion announced, no /switch   resume, on the server it points at
+ *                                        (the old primary: nothing moved)
+ *   "promoting" announced, or a /switch  the proxy cannot know which server is
+ *   happened during this pause           the primary: every held client gets
+ *                                        FATAL 57P01 and the proxy is fenced
+ *                                        (stays PAUSED; new sessions get the
+ *                                        same error) until an operator resumes
+ *                                        it (or switches, then resumes)
+ *
+ * So a client is never held longer than the holder's own deadline plus the
+ * lease.
  */
 #include "proxy/proxy.h"
 
@@ -145,6 +162,12 @@ void proxy_session_start_server(Session *s)
     if (s->login_timer) {
         event_free(s->login_timer);
         s->login_timer = NULL;
+    }
+    if (p->fenced) {
+        client_fatal(s, "57P01",
+                     "the proxy is fenced: a switchover stopped after promoting a new primary; "
+                     "retry once an operator has resumed it");
+        return;
     }
     if (proxy_phase_holds(p->phase)) {
         session_set_state(s, SESSION_HELD); /* connects on resume, to the current server */
@@ -304,6 +327,10 @@ static void release(Proxy *p)
     proxy_histogram_observe(&p->holds, time_mono() - p->pause_started);
     proxy_set_phase(p, PROXY_RUNNING);
     evtimer_del(p->pause_timer);
+    if (p->lease_timer)
+        evtimer_del(p->lease_timer);
+    p->lease_s = 0;
+    p->lease_promoting = p->pause_switched = p->fenced = false;
     Session *next;
     for (Session *s = p->sessions; s; s = next) {
         next = s->next;
@@ -420,6 +447,53 @@ void proxy_pause_abandoned(Proxy *p)
     release(p);
 }
 
+/* The lease ran out: end the hold as the table at the top of the file says. */
+static void lease_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    Proxy *p = arg;
+    if (p->phase == PROXY_RUNNING || p->fenced)
+        return;
+    if (!p->lease_promoting && !p->pause_switched) {
+        log_warn("the pause's lease expired (%.1f s without a renewal) before any promotion: "
+                 "resuming on %s",
+                 p->lease_s, p->target.redacted);
+        pause_end(p, PROXY_PAUSE_ABANDONED);
+        release(p);
+        return;
+    }
+    log_warn("the pause's lease expired (%.1f s without a renewal) after a promotion was "
+             "announced: closing the %d held sessions; new sessions are refused until "
+             "\"proxy-ctl resume\"",
+             p->lease_s,
+             proxy_count_state(p, SESSION_HELD) + proxy_count_state(p, SESSION_SWITCHING));
+    p->fenced = true;
+    Session *next;
+    for (Session *s = p->sessions; s; s = next) {
+        next = s->next;
+        if (s->state == SESSION_HELD || s->state == SESSION_SWITCHING)
+            client_fatal(s, "57P01",
+                         "terminating connection: the switchover holding this session stopped "
+                         "after promoting a new primary; reconnect once it is resolved");
+    }
+}
+
+ProxyResult proxy_lease(Proxy *p, double lease_s, bool promoting)
+{
+    if (p->phase == PROXY_RUNNING || p->fenced || (lease_s <= 0 && p->lease_s <= 0))
+        return PROXY_ERR_NOT_PAUSED;
+    if (lease_s > 0)
+        p->lease_s = lease_s;
+    p->lease_promoting = p->lease_promoting || promoting;
+    if (!p->lease_timer)
+        p->lease_timer = evtimer_new(p->base, lease_timer_cb, p);
+    struct timeval tv = {(time_t)p->lease_s,
+                         (suseconds_t)((p->lease_s - (double)(time_t)p->lease_s) * 1e6)};
+    evtimer_add(p->lease_timer, &tv);
+    return PROXY_DONE;
+}
+
 ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg)
 {
     if (p->phase == PROXY_SWITCHING || pausing(p))
@@ -434,6 +508,7 @@ ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void 
         proxy_target_free(&t);
         return PROXY_ERR_NOT_ALLOWED;
     }
+    p->pause_switched = true;
     log_info("switching %d held sessions from %s to %s", proxy_count_state(p, SESSION_HELD),
              p->target.redacted, t.redacted);
     proxy_target_free(&p->target);
@@ -649,6 +724,8 @@ void proxy_free(Proxy *p)
         evconnlistener_free(p->listener);
     event_free(p->reaper);
     event_free(p->pause_timer);
+    if (p->lease_timer)
+        event_free(p->lease_timer);
     if (p->sig_term) {
         event_free(p->sig_term);
         event_free(p->sig_int);

@@ -3,15 +3,18 @@
 # under a write load through drydock proxy (pgbench, 4 clients, one logged
 # INSERT per transaction), following the README's recovery steps:
 #
-#   1. p -> s, kill -9 after the promotion, before the switch: the proxy holds
-#      its clients on p; proxy-ctl switch to s + proxy-ctl resume.
-#   2. s -> t, kill -9 after the switch, before the resume: the proxy holds
-#      its clients on t; proxy-ctl resume alone.
+#   1. p -> s, kill -9 after the promotion, before the switch: the pause's
+#      lease (2 s) runs out; the proxy cannot know which server is the primary:
+#      its held clients get 57P01 (pgbench's clients abort, within the lease of
+#      the kill) and it stays paused on p, fenced; proxy-ctl switch to s +
+#      proxy-ctl resume.
+#   2. s -> t, kill -9 after the switch, before the resume: likewise, the
+#      proxy fenced on t; proxy-ctl resume alone.
 #   3. t -> u with an old primary that pg_ctl cannot stop (its postmaster.pid
 #      unreadable): the fence fails with exit 6 and one line, clients run on u.
 #
-# Each time pgbench exits 0 with no failed transaction and every transaction
-# it counted is in the new primary.
+# Each time every transaction pgbench counted is in the new primary; in case 3
+# pgbench exits 0 with no failed transaction.
 source "$(dirname "$0")/lib.sh"
 
 pg_primary p
@@ -53,6 +56,20 @@ swf_bench_done() {
     check_eq "$1: every transaction pgbench counted is in the new primary" "$(($2 + ${n:-0}))" "$(count_rows "$3")"
 }
 
+# swf_bench_fenced NAME BEFORE NEW KILLED_AT: pgbench NAME's held clients were
+# ended by the lease with 57P01 within 4 s (lease 2 s + 2) of KILLED_AT, and
+# every transaction it counted is in the new primary NEW.
+swf_bench_fenced() {
+    wait "$BENCH_PID"
+    local rc=$? n ended
+    ended=$(date +%s.%N)
+    check_eq "$1: pgbench's held clients were ended (exit 2)" 2 "$rc"
+    check "$1: ... by the proxy's 57P01 after the lease" grep -q "the switchover holding this session stopped" "$T/$1.out"
+    check "$1: ... within the lease + 2 s of the kill" awk -v a="$4" -v b="$ended" 'BEGIN { exit !(b - a < 4) }'
+    n=$(processed "$1")
+    check_eq "$1: every transaction pgbench counted is in the new primary" "$(($2 + ${n:-0}))" "$(count_rows "$3")"
+}
+
 # swf_kill_at POINT ARGS...: start a switchover that stops at test point
 # POINT, wait there until TARGET_DONE (a command) holds, then kill -9 it.
 swf_kill_at() {
@@ -66,24 +83,34 @@ swf_kill_at() {
         return 1
     fi
     pid=$(pgrep -f "^$DRYDOCK --config $CONF switchover")
+    KILLED_AT=$(date +%s.%N)
     [ -n "$pid" ] && kill -9 $pid
     wait "$runner" 2>/dev/null
     ! pgrep -f "^$DRYDOCK --config $CONF switchover" >/dev/null
 }
 
+# swf_name_standby NAME: the configuration names cluster NAME as the standby
+# (the proxy switches only to servers its configuration names).
+swf_name_standby() {
+    sed -i "s|^standby = .*|standby = $(conninfo "$1")|; s|^standby-data = .*|standby-data = ${PG_DATA[$1]}|" "$CONF"
+}
+
 # --- 1: kill -9 after the promotion, before the switch ---------------------
-swf_pgbench case1 6
+swf_pgbench case1 20
 sleep 2
 check "case 1: switchover held at switchover-switch and killed once s promoted" \
     swf_kill_at switchover-switch
 check "case 1: the target promoted on its own" wait_for "s promoted" 30 sql_is s f "select pg_is_in_recovery()"
+swf_bench_fenced case1 0 s "$KILLED_AT"
 as_pg "$DRYDOCK" --config "$CONF" proxy-ctl status >"$T/status1.out" 2>&1
 check "case 1: proxy-ctl status shows the proxy paused" grep -qx "paused: yes" "$T/status1.out"
 check "case 1: ... pointing at the old primary" grep -qE "^server: .*port=${PG_PORT[p]}( |\$)" "$T/status1.out"
+check_eq "case 1: ... fenced" true "$(proxy_json fenced)"
 check "case 1: proxy-ctl switch to the new primary" swf_ctl switch "$(conninfo s)"
 check "case 1: proxy-ctl resume" swf_ctl resume
-swf_bench_done case1 0 s
-check "case 1: the held transactions ran on the new primary" test "$(count_rows s)" -gt "$(count_rows p)"
+before=$(count_rows s)
+swf_pgbench case1b 3
+swf_bench_done case1b "$before" s
 n1=$(count_rows s)
 check_eq "case 1: the proxy is not paused" false "$(proxy_json paused)"
 check_eq "case 1: the old primary still runs: nothing fenced it" 1 "$(psql_q p 'select 1')"
@@ -92,20 +119,21 @@ pg_stop p
 # --- 2: kill -9 after the switch, before the resume --------------------------
 pg_standby t s
 write_config "${PROXY_INI[@]}" # pg_standby rewrote it without the proxy
-# The proxy moves clients only to servers its configuration names (read again at each switch).
-sed -i "s|^standby = .*|standby = $(conninfo t)|" "$CONF"
-swf_pgbench case2 6
+swf_name_standby t
+swf_pgbench case2 20
 sleep 2
 check "case 2: switchover held at switchover-resume and killed" \
     swf_kill_at switchover-resume --from "$(conninfo s)" --from-data "${PG_DATA[s]}" \
     --to "$(conninfo t)" --to-data "${PG_DATA[t]}"
 check_eq "case 2: the target is the new primary" f "$(psql_q t 'select pg_is_in_recovery()')"
+swf_bench_fenced case2 "$n1" t "$KILLED_AT"
 as_pg "$DRYDOCK" --config "$CONF" proxy-ctl status >"$T/status2.out" 2>&1
 check "case 2: proxy-ctl status shows the proxy paused" grep -qx "paused: yes" "$T/status2.out"
 check "case 2: ... pointing at the new primary" grep -qE "^server: .*port=${PG_PORT[t]}( |\$)" "$T/status2.out"
 check "case 2: proxy-ctl resume" swf_ctl resume
-swf_bench_done case2 "$n1" t
-check "case 2: the held transactions ran on the new primary" test "$(count_rows t)" -gt "$(count_rows s)"
+before=$(count_rows t)
+swf_pgbench case2b 3
+swf_bench_done case2b "$before" t
 n2=$(count_rows t)
 check_eq "case 2: the old primary still runs: nothing fenced it" 1 "$(psql_q s 'select 1')"
 pg_stop s
@@ -113,7 +141,7 @@ pg_stop s
 # --- 3: a fence that fails: pg_ctl cannot read the old primary's pid file ---
 pg_standby u t
 write_config "${PROXY_INI[@]}"
-sed -i "s|^standby = .*|standby = $(conninfo u)|" "$CONF"
+swf_name_standby u
 swf_pgbench case3 5
 sleep 2
 chmod 000 "${PG_DATA[t]}/postmaster.pid"

@@ -381,6 +381,94 @@ static void test_max_clients(void **state)
     buf_free(&m);
 }
 
+/* The error code of the FATAL that ends fd's session. */
+static void expect_fatal(Rig *r, int fd, const char *sqlstate)
+{
+    Buf m = {0};
+    assert_int_equal(read_msg(r, fd, &m), 'E');
+    char code[8], text[256];
+    proto_error_fields(m.data + 5, m.len - 5, code, sizeof(code), text, sizeof(text));
+    assert_string_equal(code, sqlstate);
+    assert_int_equal(read_msg(r, fd, &m), 0); /* closed */
+    buf_free(&m);
+}
+
+/* No lease without a pause; none to renew on a pause given without one. */
+static void test_lease_needs_pause(void **state)
+{
+    Rig *r = *state;
+    assert_int_equal(proxy_lease(r->p, 1.0, false), PROXY_ERR_NOT_PAUSED);
+    assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
+    assert_int_equal(proxy_lease(r->p, 0, false),
+                     PROXY_ERR_NOT_PAUSED); /* renew: there is no lease */
+    assert_int_equal(proxy_lease(r->p, 1.0, false), PROXY_DONE);
+    assert_int_equal(proxy_lease(r->p, 0, false), PROXY_DONE);
+    double ms;
+    assert_int_equal(proxy_resume(r->p, &ms), PROXY_DONE);
+    assert_int_equal(r->p->lease_s, 0);
+}
+
+/* Renewals keep the clients held; without them, before a promotion, the proxy resumes. */
+static void test_lease_expires_before_promotion(void **state)
+{
+    Rig *r = *state;
+    Buf m = {0};
+    assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
+    assert_int_equal(proxy_lease(r->p, 0.1, false), PROXY_DONE);
+    spin(r, 5);
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
+    send_msg(r->client, 'Q', "select 2");
+    for (int i = 0; i < 6; i++) { /* 300 ms, renewed every 50 */
+        spin(r, 20);
+        assert_int_equal(proxy_lease(r->p, 0, false), PROXY_DONE);
+    }
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
+    assert_true(quiet(r, r->server)); /* still held */
+    spin(r, 150);                     /* no renewal: the lease runs out */
+    assert_int_equal(r->p->phase, PROXY_RUNNING);
+    assert_int_equal(read_msg(r, r->server, &m), 'Q'); /* resumed on the same server */
+    assert_string_equal((char *)m.data + 5, "select 2");
+    buf_free(&m);
+}
+
+/*
+ * After "promoting" the proxy cannot know which server is the primary: at
+ * the lease's end held clients get 57P01, new ones too until a resume.
+ */
+static void test_lease_expires_after_promotion(void **state)
+{
+    Rig *r = *state;
+    assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
+    assert_int_equal(proxy_lease(r->p, 0.05, false), PROXY_DONE);
+    spin(r, 5);
+    assert_int_equal(proxy_lease(r->p, 0, true), PROXY_DONE);
+    send_msg(r->client, 'Q', "select 2");
+    expect_fatal(r, r->client, "57P01");
+    assert_true(r->p->fenced);
+    assert_int_equal(proxy_lease(r->p, 1.0, false),
+                     PROXY_ERR_NOT_PAUSED); /* fenced: nothing to renew */
+
+    int second = connect_proxy(r);
+    Buf b = {0};
+    const char *names[] = {"user", "database"}, *values[] = {"bob", "db"};
+    proto_startup_message(&b, 2, names, values);
+    send_all(second, &b);
+    Buf m = {0};
+    assert_int_equal(read_msg(r, second, &m), 'R'); /* trust: AuthenticationOk, then refused */
+    while (m.data[0] != 'E')
+        assert_int_not_equal(read_msg(r, second, &m), 0);
+    char code[8], text[256];
+    proto_error_fields(m.data + 5, m.len - 5, code, sizeof(code), text, sizeof(text));
+    assert_string_equal(code, "57P01");
+    close(second);
+
+    double ms;
+    assert_int_equal(proxy_resume(r->p, &ms), PROXY_DONE); /* the operator's way out */
+    assert_false(r->p->fenced);
+    buf_free(&b);
+    buf_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +477,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_switch, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_server_lost, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_max_clients, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_lease_needs_pause, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_lease_expires_before_promotion, rig_setup,
+                                        rig_teardown),
+        cmocka_unit_test_setup_teardown(test_lease_expires_after_promotion, rig_setup,
+                                        rig_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

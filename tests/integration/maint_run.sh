@@ -1,0 +1,166 @@
+#!/bin/bash
+# maint_run.sh - drydock maint run on the live clusters, under pgbench
+# -c 8 -j 2 writing through drydock proxy: a maintenance that enables data
+# checksums on a cluster initialised without them, raises shared_buffers and
+# max_connections, replaces pg_hba.conf and builds a new standby.
+#
+#   1. kill -9 at the test point "maint-start" (backup, restore, offline
+#      done): maint status shows where it is; maint abort undoes it: no
+#      directory and no server left, the roles as they were, nothing changed
+#      for the clients.
+#   2. a second run killed at "maint-standby"; a second "maint run" meanwhile
+#      fails at once naming the first; maint resume completes it under load:
+#      pgbench sees no failed transaction, every transaction it counted is on
+#      the new primary, the changes are in effect, the new standby streams
+#      from the new primary, the configuration file is untouched, and backup
+#      and check work right after.
+source "$(dirname "$0")/lib.sh"
+
+PG_CHECKSUMS= pg_primary p
+pg_standby s p
+dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
+backup_pgbench p -i -s 2 -q >/dev/null 2>&1
+switchover_proxy_start
+dd backup >/dev/null 2>&1 || { note "backup failed"; exit 1; }
+conf_before=$(md5sum <"$CONF")
+
+cat >"$T/new_hba.conf" <<'HBA'
+# drydock maint run test
+local   all              all                       trust
+host    all              run_marker       127.0.0.1/32 reject
+host    all              all              127.0.0.1/32 trust
+host    replication      all              127.0.0.1/32 trust
+HBA
+GPORT=$(free_port)
+GSPORT=$(free_port)
+cat >"$T/maint.conf" <<CONF
+[maintenance]
+title = Enable data checksums, more buffers and connections
+pause-timeout = 10
+
+[green]
+data = $T/green
+port = $GPORT
+standby-data = $T/green-standby
+standby-port = $GSPORT
+
+[change]
+set = shared_buffers = 96MB
+set = max_connections = 150
+file = pg_hba.conf = $T/new_hba.conf
+data-checksums = enable
+CONF
+chown postgres "$T/new_hba.conf" "$T/maint.conf"
+register_cluster green "$T/green" "$GPORT"
+register_cluster green_standby "$T/green-standby" "$GSPORT"
+
+psql_q p "create table runlog (id bigserial primary key, client int)"
+cat >"$T/insert.sql" <<'SQL'
+INSERT INTO runlog (client) VALUES (:client_id);
+SQL
+chown postgres "$T/insert.sql"
+load() { # NAME SECONDS: pgbench -c 8 -j 2 through the proxy, in the background
+    as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -R 400 -T "$2" \
+        -f "$T/insert.sql" postgres >"$T/$1.out" 2>&1 &
+    BENCH_PID=$!
+    PIDS+=("$BENCH_PID")
+}
+processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
+failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
+state() { dd maint status --json | jq -r '.maintenance.state'; }
+step_state() { dd maint status --json | jq -r --arg s "$1" '.maintenance.steps[] | select(.name == $s) | .state'; }
+
+# run_until POINT: maint run stopped at test point POINT, then killed -9.
+run_until() {
+    DRYDOCK_TEST_PAUSE_AT=$1 runuser -u postgres -- "$DRYDOCK" --config "$CONF" maint run "$T/maint.conf" \
+        >"$T/run-$1.out" 2>"$T/run-$1.err" &
+    RUNNER=$!
+    PIDS+=("$RUNNER")
+    if ! wait_for "maint run at $1" 300 grep -q "pausing at $1" "$T/run-$1.err"; then
+        sed 's/^/# /' "$T/run-$1.out" "$T/run-$1.err"
+        return 1
+    fi
+    RUN_PID=$(pgrep -f "^$DRYDOCK --config $CONF maint run")
+    return 0
+}
+kill_run() { kill -9 $RUN_PID; wait $RUNNER 2>/dev/null; ! pgrep -f "^$DRYDOCK --config $CONF maint run" >/dev/null; }
+
+check "maint plan accepts the file" dd maint plan "$T/maint.conf"
+
+# --- 1: killed at "maint-start", then aborted -----------------------------------
+load abort 30
+check "run 1 reaches maint-start" run_until maint-start
+check "run 1 killed -9" kill_run
+check_eq "maint status: the run is running (its process died)" running "$(state)"
+check_eq "maint status: restore is done" done "$(step_state restore)"
+check_eq "maint status: start was cut short" running "$(step_state start)"
+check "the journal knows the green directory" \
+    grep -q "$T/green" <(dd maint status --json | jq -r '.maintenance.created[].what')
+check "maint abort" dd maint abort
+check_eq "maint status: aborted" aborted "$(state)"
+check "the green directory is gone" test ! -e "$T/green"
+check "no server runs on the green port" sh -c "! pg_isready -q -h 127.0.0.1 -p $GPORT"
+check_eq "p is still the primary" f "$(psql_q p 'select pg_is_in_recovery()')"
+check_eq "the proxy still serves p" "${PG_PORT[p]}" \
+    "$(curl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p')"
+wait $BENCH_PID
+check_eq "pgbench while it ran and was undone exits 0" 0 "$?"
+check_eq "no failed transaction while it ran and was undone" 0 "$(failed_tx abort)"
+
+# --- 2: killed at "maint-standby", a second run refused, then resumed under load ---
+# Fresh ports (others' tests share the host: a port picked minutes ago may be taken).
+GPORT=$(free_port)
+GSPORT=$(free_port)
+sed -i "s/^port = .*/port = $GPORT/; s/^standby-port = .*/standby-port = $GSPORT/" "$T/maint.conf"
+register_cluster green "$T/green" "$GPORT"
+register_cluster green_standby "$T/green-standby" "$GSPORT"
+rows_before=$(psql_q p "select count(*) from runlog")
+check "run 2 reaches maint-standby" run_until maint-standby
+check_error "a second maint run at the same time fails at once, naming the first" 5 \
+    "another maintenance command is running: pid $RUN_PID \\(drydock maint run\\)" \
+    dd maint run "$T/maint.conf"
+check "run 2 killed -9" kill_run
+load resume 90
+sleep 2
+dd maint resume --json >"$T/resume.json" 2>"$T/resume.err"
+rc=$?
+check_eq "maint resume completes" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/# /' "$T/resume.err"
+check_eq "JSON: outcome completed" completed "$(jq -r .outcome "$T/resume.json")"
+hold=$(jq -r .hold_ms "$T/resume.json")
+note "clients held ${hold} ms at the switch"
+check "JSON: a hold was measured" test "$(jq -r '.hold_ms > 0' "$T/resume.json")" = true
+check_eq "JSON: every step ran or was done before, and succeeded" \
+    "preflight backup restore offline start standby verify switchover old-primary first-backup" \
+    "$(jq -r '[.steps[] | select(.enabled and .ok) | .name] | join(" ")' "$T/resume.json")"
+wait $BENCH_PID
+rc=$?
+check_eq "pgbench exits 0" 0 "$rc"
+[ "$rc" = 0 ] || tail -5 "$T/resume.out" | sed 's/^/# /'
+check_eq "pgbench saw no failed transaction" 0 "$(failed_tx resume)"
+n=$(processed resume)
+check "pgbench committed transactions (${n:-none})" test "${n:-0}" -gt 100
+check_eq "every transaction pgbench counted is on the new primary" "$((rows_before + n))" \
+    "$(psql_q green 'select count(*) from runlog')"
+
+check_eq "the new primary is out of recovery" f "$(psql_q green 'select pg_is_in_recovery()')"
+check_eq "it has data checksums" on "$(psql_q green 'show data_checksums')"
+check_eq "it has the new shared_buffers" 96MB "$(psql_q green 'show shared_buffers')"
+check_eq "it has the new max_connections" 150 "$(psql_q green 'show max_connections')"
+check_eq "it reads the new pg_hba.conf" "{run_marker}|reject" \
+    "$(psql_q green "select user_name, auth_method from pg_hba_file_rules where 'run_marker' = any(user_name)")"
+check_eq "its standby streams from it" streaming "$(psql_q green 'select state from pg_stat_replication')"
+check_eq "the standby has the changes too" "on|150" "$(psql_q green_standby "select current_setting('data_checksums') || '|' || current_setting('max_connections')")"
+as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[p]}" status >/dev/null 2>&1
+check_eq "the old primary is stopped" 3 "$?"
+check "the old primary's data directory is kept" test -f "${PG_DATA[p]}/PG_VERSION"
+check_eq "the proxy serves the new primary" "$GPORT" \
+    "$(curl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p')"
+check_eq "the configuration file is untouched" "$conf_before" "$(md5sum <"$CONF")"
+check_eq "maint status: completed" completed "$(state)"
+check "check works right after, against the new primary" dd check
+check "backup works right after" dd backup
+check "maint finish" dd maint finish
+check_eq "maint status: finished" finished "$(state)"
+
+finish
