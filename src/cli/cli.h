@@ -64,6 +64,8 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv);
 int cli_cmd_proxy(CliContext *ctx, int argc, char **argv);
 int cli_cmd_proxy_ctl(CliContext *ctx, int argc, char **argv);
 int cli_cmd_switchover(CliContext *ctx, int argc, char **argv);
+int cli_cmd_repo_copy(CliContext *ctx, int argc, char **argv);
+int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv);
 
 /* A command whose module is still being written: it says so and exits 2 (usage). */
 #define CLI_PENDING(fn, name)                                                                      \

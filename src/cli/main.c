@@ -34,6 +34,8 @@ static const CliCommand commands[] = {
     {"proxy", cli_cmd_proxy, "run the traffic proxy"},
     {"proxy-ctl", cli_cmd_proxy_ctl, "pause, resume or switch the proxy; show its status"},
     {"switchover", cli_cmd_switchover, "move the traffic from the primary to its standby"},
+    {"repo-copy", cli_cmd_repo_copy, "copy the repository to a directory or bucket, verified"},
+    {"repo-rekey", cli_cmd_repo_rekey, "rotate the passphrase of an encrypted repository"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -18,11 +18,12 @@
  *     honours, so two writers racing on one key could both succeed; the
  *     repository's locks keep writers of one kind apart, and the names that
  *     are put exclusively (manifests, WAL) are each written by one of them.
- *  5. Reads: a read opens with a GET of the first S3_READ_WINDOW bytes
- *     (one request for most objects), then reads on with ranged GETs that
+ *  5. Reads: a read opens with a GET of the first S3_OPEN_WINDOW bytes
+ *     (the whole of a small object; little wasted when the caller wants one
+ *     chunk of a pack), then reads on in ranged GETs of S3_READ_WINDOW that
  *     carry If-Match with the first answer's ETag, so an object replaced
- *     mid-read fails (412) instead of mixing two versions. read_at is one
- *     ranged GET (a chunk in a pack).
+ *     mid-read fails (412) instead of mixing two versions. A read_at is one
+ *     ranged GET, or a window's worth when it follows the previous one.
  *  6. Listing is ListObjectsV2 with '/' as delimiter, page after page.
  */
 #include "storage/s3.h"
@@ -32,11 +33,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "common/mem.h"
 #include "storage/s3_int.h"
 #include "storage/s3xml.h"
 
 #define S3_PART_SIZE   (16u << 20)
+#define S3_OPEN_WINDOW (256u << 10)
 #define S3_READ_WINDOW (8u << 20)
 
 typedef struct {
@@ -56,7 +60,8 @@ typedef struct {
     uint64_t total;
     Buf window; /* bytes [window_off, window_off + window.len) */
     uint64_t window_off;
-    uint64_t pos; /* next byte read() returns */
+    uint64_t pos;      /* next byte read() returns */
+    uint64_t last_end; /* where the last read_at ended: the next one there is sequential */
 } S3Read;
 
 /* ---- writes ---- */
@@ -265,7 +270,7 @@ static StorageRead *s3_read_open(Storage *st, const char *path, bool *found)
     r->key = xstrdup(path);
     S3Resp resp;
     *found = true; /* an error is not "missing" */
-    bool ok = s3_get_range(r, 0, S3_READ_WINDOW, &r->window, &resp);
+    bool ok = s3_get_range(r, 0, S3_OPEN_WINDOW, &r->window, &resp);
     if (ok && resp.status == 416) { /* an empty object: no range of it exists */
         bool there = false;
         ok = s3_head(r->s, path, &there, &resp);
@@ -318,11 +323,38 @@ static bool s3_read(StorageRead *sr, void *buf, size_t len, size_t *got)
     return true;
 }
 
+/*
+ * A read_at that continues where the last one ended (verify, a restore
+ * reading a pack's chunks in order) refills the window from there, so that a
+ * pack read in order costs one GET per S3_READ_WINDOW; one that jumps gets
+ * exactly its range.
+ */
 static bool s3_read_at(StorageRead *sr, uint64_t offset, void *buf, size_t len)
 {
     S3Read *r = (S3Read *)sr;
+    bool sequential = offset == r->last_end;
+    r->last_end = offset + len;
     if (offset >= r->window_off && offset + len <= r->window_off + r->window.len) {
         memcpy(buf, r->window.data + (offset - r->window_off), len);
+        return true;
+    }
+    if (sequential && len < S3_READ_WINDOW && offset + len <= r->total) {
+        uint64_t want = r->total - offset < S3_READ_WINDOW ? r->total - offset : S3_READ_WINDOW;
+        r->window.len = 0;
+        r->window_off = offset;
+        S3Resp resp;
+        bool ok = s3_get_range(r, offset, (size_t)want, &r->window, &resp);
+        if (ok && resp.status != 206 && resp.status != 200)
+            ok = s3req_fail(&r->s->client, &resp, "read a range of", r->key);
+        if (ok && r->window.len != want)
+            ok = err_set(DD_EXIT_CORRUPT,
+                         "object \"%s\" gave %zu bytes at offset %llu, expected %llu", r->key,
+                         r->window.len, (unsigned long long)offset, (unsigned long long)want);
+        if (!ok) {
+            r->window.len = 0;
+            return false;
+        }
+        memcpy(buf, r->window.data, len);
         return true;
     }
     if (offset + len > r->total)
@@ -376,6 +408,76 @@ static bool s3_remove(Storage *st, const char *path)
     if (resp.status == 204 || resp.status == 200 || resp.status == 404)
         return true;
     return s3req_fail(&s->client, &resp, "remove", path);
+}
+
+/* DeleteObjects takes at most this many keys a request. */
+#define S3_DELETE_BATCH 1000
+
+static void xml_escaped(Buf *b, const char *s)
+{
+    for (; *s; s++) {
+        const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
+        if (e)
+            buf_printf(b, "%s", e);
+        else
+            buf_append(b, s, 1);
+    }
+}
+
+/* One DeleteObjects request (Quiet: only failures are listed in the answer). */
+static bool s3_delete_batch(S3Storage *s, char *const *paths, size_t n)
+{
+    Buf body = {0}, out = {0};
+    buf_printf(&body, "<Delete><Quiet>true</Quiet>");
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&body, "<Object><Key>");
+        char *key = xasprintf("%s%s", s->client.prefix, paths[i]);
+        xml_escaped(&body, key);
+        free(key);
+        buf_printf(&body, "</Key></Object>");
+    }
+    buf_printf(&body, "</Delete>");
+    /* S3 insists on Content-MD5 for this request. */
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int md5_len = 0;
+    EVP_Digest(body.data, body.len, md5, &md5_len, EVP_md5(), NULL);
+    char b64[64], header[96];
+    EVP_EncodeBlock((unsigned char *)b64, md5, (int)md5_len);
+    snprintf(header, sizeof(header), "Content-MD5: %s", b64);
+    const char *hdrs[] = {header, "Content-Type: application/xml", NULL};
+    S3Resp resp;
+    bool ok = s3req_send(&s->client,
+                         &(S3Req){.method = "POST",
+                                  .query = "delete=",
+                                  .body = body.data,
+                                  .body_len = body.len,
+                                  .headers = hdrs,
+                                  .out = &out},
+                         &resp);
+    if (ok && resp.status != 200)
+        ok = s3req_fail(&s->client, &resp, "remove a batch of objects from", "");
+    XmlNode *x = NULL;
+    if (ok && (ok = s3xml_parse((const char *)out.data, out.len, &x))) {
+        const XmlNode *e = s3xml_child(x, "Error");
+        if (e)
+            ok = err_set(DD_EXIT_IO, "S3 could not remove \"%s\": %s",
+                         s3xml_text(e, "Key") ? s3xml_text(e, "Key") : "?",
+                         s3xml_text(e, "Code") ? s3xml_text(e, "Code") : "unknown error");
+    }
+    s3xml_free(x);
+    buf_free(&body);
+    buf_free(&out);
+    return ok;
+}
+
+static bool s3_remove_many(Storage *st, const StrList *paths)
+{
+    bool ok = true;
+    for (size_t i = 0; ok && i < paths->len; i += S3_DELETE_BATCH) {
+        size_t n = paths->len - i < S3_DELETE_BATCH ? paths->len - i : S3_DELETE_BATCH;
+        ok = s3_delete_batch((S3Storage *)st, paths->items + i, n);
+    }
+    return ok;
 }
 
 void s3_listing_free(S3Listing *l)
@@ -562,6 +664,8 @@ static void s3_free(Storage *st)
 
 static const StorageDriver s3_driver = {
     .name = "s3",
+    .lock_hint = "wait for that process to finish or stop it; the lock of a process that died "
+                 "ends with its lease ([repository] s3-lock-lease)",
     .free = s3_free,
     .write_begin = s3_write_begin,
     .write_append = s3_write_append,
@@ -573,6 +677,7 @@ static const StorageDriver s3_driver = {
     .read_close = s3_read_close,
     .info = s3_info,
     .remove = s3_remove,
+    .remove_many = s3_remove_many,
     .list = s3_list,
     .remove_orphans = s3_remove_orphans,
     .root_state = s3_root_state,

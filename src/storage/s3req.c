@@ -9,33 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "common/curlfn.h"
+#include "common/entropy.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "storage/s3xml.h"
 
-/*
- * Random bytes for jitter and lock claims. Swap for common/rand.h's
- * rand_bytes() when it lands; getrandom() blocks only before the kernel's
- * pool is initialised, which a running system is past.
- */
+/* Random bytes for jitter and lock claims. */
 void s3req_random(void *buf, size_t len);
 void s3req_random(void *buf, size_t len)
 {
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = getrandom(p, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            abort(); /* no randomness at all: nothing sane is left to do */
-        p += n;
-        len -= (size_t)n;
-    }
+    entropy_bytes(buf, len);
 }
 
 /* ---- credentials and client ---- */
