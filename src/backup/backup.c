@@ -139,7 +139,7 @@ static bool backup_copy_phase(BackupSource *src, Repo *repo, ChunkStore *cs, con
     return ok;
 }
 
-static bool backup_with_lock(const Config *cfg, Repo *repo, const BackupOpts *opts,
+static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, const BackupOpts *opts,
                              BackupSummary *sum)
 {
     double started = time_mono();
@@ -151,6 +151,11 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, const BackupOpts *op
     BackupCopyResult cr = {0};
     bool ok = backup_source_open(cfg, repo, from_standby, &src) && chunkstore_open(repo, &cs) &&
               backup_make_id(repo, time_wall(), sum->id, sizeof(sum->id));
+    if (ok) { /* encrypted: a data key of its own (keyring.h) */
+        char key[48];
+        snprintf(key, sizeof(key), "backup-%s", sum->id);
+        ok = repo_use_key(repo, key);
+    }
     if (ok) {
         snprintf(sum->node, sizeof(sum->node), "%s", backup_source_node(src));
         char label[64];
@@ -169,7 +174,9 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, const BackupOpts *op
     if (ok) {
         backup_fill_summary(sum, backup_source_info(src), &cr);
         testpoint_pause("manifest");
-        ok = backup_save_manifest(repo, backup_source_info(src), &dl, &cr, sum, started);
+        /* A lock in a bucket can be lost (its lease): never publish then. */
+        ok = repo_lock_check(lock) &&
+             backup_save_manifest(repo, backup_source_info(src), &dl, &cr, sum, started);
     }
     if (ok && cr.bad_pages > 0)
         log_warn("%" PRIu64 " page(s) failed their checksum in backup %s (listed above)",
@@ -190,7 +197,7 @@ bool backup_run(const Config *cfg, Repo *repo, const BackupOpts *opts, BackupSum
     out->chunk_size = opts->chunk_size ? opts->chunk_size : BACKUP_CHUNK_SIZE_DEFAULT;
     RepoLock *lock = NULL;
     bool ok = repo_lock(repo, REPO_LOCK_BACKUP, "backup", &lock) &&
-              backup_with_lock(cfg, repo, opts, out);
+              backup_with_lock(cfg, repo, lock, opts, out);
     repo_lock_release(lock);
     return ok;
 }

@@ -124,7 +124,7 @@ static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
         if (!ok || got == 0)
             break; /* the file shrank: this and later chunks stay empty */
         ManifestChunk *mc = &c->chunks[u->file][u->first + i];
-        sha256(buf, got, mc->sha256);
+        chunkstore_content_id(c->cs, buf, got, mc->sha256);
         mc->len = (uint32_t)got;
         if (c->opts.check_pages && e->relation)
             copy_check_pages(c, e, fd, offset, buf, got);

@@ -63,24 +63,31 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
     if (!walarchive_list_files(repo, &segs))
         return false;
     uint32_t seg_size = repo_wal_seg_size(repo);
-    bool ok = true;
-    char lastdir[32] = "";
-    for (size_t i = 0; ok && i < segs.len; i++) {
+    StrList paths = {0}, dirs = {0};
+    uint64_t nsegments = 0; /* segments, not their .partial and .backup files */
+    for (size_t i = 0; i < segs.len; i++) {
         WalFileName wn;
         if (!wal_name_parse(segs.items[i], &wn) || wal_segno(&wn, seg_size) >= keep_from)
             continue;
         char *path = walarchive_path(&wn, segs.items[i]);
-        ok = storage_remove(repo_storage(repo), path);
+        strlist_push(&paths, path);
         free(path);
-        if (ok && wn.kind == WAL_FILE_SEGMENT)
-            out->segments_removed++;
-        if (ok && lastdir[0] && strncmp(lastdir + 4, segs.items[i], 16) != 0)
-            ok = storage_remove(repo_storage(repo), lastdir); /* only if empty */
-        snprintf(lastdir, sizeof(lastdir), "wal/%.16s", segs.items[i]);
+        if (wn.kind == WAL_FILE_SEGMENT)
+            nsegments++;
+        char dir[32];
+        snprintf(dir, sizeof(dir), "wal/%.16s", segs.items[i]);
+        if (dirs.len == 0 || strcmp(dirs.items[dirs.len - 1], dir) != 0)
+            strlist_push(&dirs, dir);
     }
-    if (ok && lastdir[0])
-        ok = storage_remove(repo_storage(repo), lastdir);
-    err_clear();
+    err_clear(); /* names that are not segments were skipped, not errors */
+    /* Segments in batches, then their folders (a directory's, only if empty). */
+    bool ok = storage_remove_many(repo_storage(repo), &paths);
+    if (ok)
+        out->segments_removed += nsegments;
+    for (size_t i = 0; ok && i < dirs.len; i++)
+        ok = storage_remove(repo_storage(repo), dirs.items[i]);
+    strlist_free(&paths);
+    strlist_free(&dirs);
     strlist_free(&segs);
     return ok;
 }
@@ -110,6 +117,15 @@ static bool expire_orphans(Repo *repo, ExpireResult *out)
     }
     strlist_free(&dirs);
     return ok;
+}
+
+/* Encrypted: the packs expire rewrites get a data key of this run (keyring.h). */
+static bool expire_use_key(Repo *repo)
+{
+    char when[64], key[80];
+    time_format(time_wall(), when, sizeof(when));
+    snprintf(key, sizeof(key), "expire-%s", when);
+    return repo_use_key(repo, key);
 }
 
 static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
@@ -150,7 +166,8 @@ static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
                         out);
     sha_set_sort(&live);
     if (ok) /* step 4: with no backup left, every chunk is garbage */
-        ok = chunkstore_open(repo, &cs) && chunkstore_gc(cs, live_has, &live, &out->gc);
+        ok = expire_use_key(repo) && chunkstore_open(repo, &cs) &&
+             chunkstore_gc(cs, live_has, &live, &out->gc);
     chunkstore_close(cs);
     if (ok) /* step 5: what killed writers left behind */
         ok = expire_orphans(repo, out);

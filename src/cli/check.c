@@ -17,6 +17,7 @@
 #include "pg/node.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
+#include "repo/walbacklog.h"
 
 static const char check_help[] =
     "usage: drydock check [--timeout SECONDS]\n\n"
@@ -53,6 +54,30 @@ static bool check_wait(PGconn *conn, Repo *repo, const char *segment, int timeou
     err_hint("check archive_command and the server log for drydock wal-push errors");
     free(last);
     return false;
+}
+
+/*
+ * archive-queue-max trades recoverability for the primary's disk
+ * (walbacklog.h): say so, and loudly when segments were dropped.
+ */
+static void check_backlog(const Config *cfg)
+{
+    if (cfg->archive_queue_max <= 0)
+        return;
+    log_warn("archive-queue-max = %d MiB: if the repository is unreachable while more WAL than "
+             "that waits, wal-push drops segments and point-in-time recovery cannot cross them",
+             cfg->archive_queue_max);
+    if (!cfg->primary_data)
+        return;
+    char *dir = xasprintf("%s/pg_wal", cfg->primary_data);
+    StrList dropped = {0};
+    if (walbacklog_dropped(dir, &dropped) && dropped.len > 0)
+        log_warn("WAL WAS DROPPED: %zu segment(s) were never archived, the last at %s; restores "
+                 "cannot cross them. HINT: take a new backup, then remove \"%s/%s\"",
+                 dropped.len, dropped.items[dropped.len - 1], dir, WALBACKLOG_DROPPED);
+    err_clear();
+    strlist_free(&dropped);
+    free(dir);
 }
 
 int cli_cmd_check(CliContext *ctx, int argc, char **argv)
@@ -99,6 +124,8 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
                              0, NULL);
     if (!segment || !check_wait(conn, repo, segment, timeout))
         rc = cli_fail();
+    else
+        check_backlog(cfg);
 done:
     free(segment);
     pg_disconnect(conn);

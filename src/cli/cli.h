@@ -77,6 +77,8 @@ int cli_maint_resume(CliContext *ctx, int argc, char **argv);
 int cli_maint_abort(CliContext *ctx, int argc, char **argv);
 int cli_maint_rollback(CliContext *ctx, int argc, char **argv);
 int cli_maint_finish(CliContext *ctx, int argc, char **argv);
+int cli_cmd_repo_copy(CliContext *ctx, int argc, char **argv);
+int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv);
 
 /* A command whose module is still being written: it says so and exits 2 (usage). */
 #define CLI_PENDING(fn, name)                                                                      \

@@ -38,6 +38,8 @@ static const CliCommand commands[] = {
     {"maint", cli_cmd_maint,
      "plan, rehearse, run or roll back a maintenance (drydock maint --help)"},
     {"status", cli_cmd_status, "the status page: serve, export, post maintenances and incidents"},
+    {"repo-copy", cli_cmd_repo_copy, "copy the repository to a directory or bucket, verified"},
+    {"repo-rekey", cli_cmd_repo_rekey, "rotate the passphrase of an encrypted repository"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -4,13 +4,16 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "common/log.h"
 #include "repo/lock.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
+#include "repo/walbacklog.h"
 #include "repo/walspool.h"
 
 static const char wal_push_help[] =
@@ -66,6 +69,42 @@ static int wal_parse(int argc, char **argv, const char *help, int nargs, const c
     return DD_EXIT_OK;
 }
 
+/*
+ * The push failed: past archive-queue-max, drop the segment (walbacklog.h)
+ * and say so, instead of failing. true when it was dropped.
+ */
+static bool wal_push_over_queue(const Config *cfg, const char *path)
+{
+    if (cfg->archive_queue_max <= 0)
+        return false;
+    char *copy = xstrdup(path);
+    char *slash = strrchr(copy, '/');
+    const char *name = slash ? slash + 1 : copy;
+    if (slash)
+        *slash = '\0';
+    const char *dir = slash ? copy : ".";
+    struct stat st;
+    uint64_t seg = stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 16u << 20;
+    size_t count = 0;
+    uint64_t bytes = 0, max = (uint64_t)cfg->archive_queue_max << 20;
+    bool drop = walbacklog_waiting(dir, seg, &count, &bytes) && bytes > max;
+    if (drop) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", err_message());
+        drop = walbacklog_record_drop(dir, name);
+        if (drop)
+            log_warn("DROPPED WAL file %s without archiving it: %zu segment(s) wait in pg_wal, "
+                     "more than archive-queue-max = %d MiB, and the push failed (%s); "
+                     "point-in-time recovery cannot cross it: take a new backup once the "
+                     "repository is back",
+                     name, count, cfg->archive_queue_max, why);
+    }
+    free(copy);
+    if (drop)
+        err_clear();
+    return drop;
+}
+
 int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
 {
     int rc = wal_parse(argc, argv, wal_push_help, 1, "the path of one WAL file (%p)", NULL);
@@ -79,7 +118,7 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
     WalPushResult result;
     if (!repo_open(cfg, &repo) || !repo_lock(repo, REPO_LOCK_ARCHIVE, "wal-push", &lock) ||
         !walarchive_push(repo, argv[optind], &result)) {
-        rc = cli_fail();
+        rc = wal_push_over_queue(cfg, argv[optind]) ? DD_EXIT_OK : cli_fail();
     } else {
         log_debug("%s %s", result == WAL_PUSH_ALREADY ? "already archived:" : "archived",
                   argv[optind]);

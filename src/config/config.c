@@ -88,6 +88,10 @@ static const ConfigKey config_keys[] = {
     CHOICE_KEY("repository", "s3-verify-tls", s3_verify_tls, "yes", "yes|no"),
     INT_KEY("repository", "s3-retry-timeout", s3_retry_timeout, "60", 1, 86400),
     INT_KEY("repository", "s3-lock-lease", s3_lock_lease, "60", 2, 86400),
+    INT_KEY("repository", "archive-queue-max", archive_queue_max, "0", 0, 16777216),
+    CHOICE_KEY("repository", "cipher", cipher, "none", "none|aes-256-gcm"),
+    PATH_KEY("repository", "cipher-pass-file", cipher_pass_file, NULL),
+    STR_KEY("repository", "cipher-pass-command", cipher_pass_command, NULL),
 
     STR_KEY("cluster", "primary", primary, NULL),
     PATH_KEY("cluster", "primary-data", primary_data, NULL),

@@ -40,6 +40,9 @@ typedef struct {
     char *s3_credentials_file, *s3_ca_file;
     char *s3_verify_tls; /* "yes" | "no" */
     int s3_retry_timeout, s3_lock_lease;
+    int archive_queue_max; /* MiB of WAL waiting before wal-push drops (walbacklog.h); 0: never */
+    char *cipher;          /* "none" | "aes-256-gcm": set at repo-create */
+    char *cipher_pass_file, *cipher_pass_command;
 
     /* [cluster] */
     char *primary;      /* libpq conninfo */

@@ -307,7 +307,8 @@ static bool chunkstore_open_impl(Repo *repo, ChunkStore **out, StrList *damaged)
     pthread_mutex_init(&cs->lock, NULL);
     table_grow(cs);
     StrList names = {0};
-    bool ok = storage_list(repo_storage(repo), CHUNKSTORE_PACK_DIR, &names);
+    bool ok = repo_obj_keys(repo, false, &cs->keys) &&
+              storage_list(repo_storage(repo), CHUNKSTORE_PACK_DIR, &names);
     strlist_sort(&names);
     for (size_t i = 0; ok && i < names.len; i++) {
         size_t l = strlen(names.items[i]);
@@ -328,6 +329,17 @@ static bool chunkstore_open_impl(Repo *repo, ChunkStore **out, StrList *damaged)
     }
     *out = cs;
     return true;
+}
+
+void chunkstore_content_id(const ChunkStore *cs, const void *data, size_t len,
+                           uint8_t out[SHA256_LEN])
+{
+    obj_content_id(cs->keys, data, len, out);
+}
+
+const ObjKeys *chunkstore_keys(const ChunkStore *cs)
+{
+    return cs->keys;
 }
 
 bool chunkstore_open(Repo *repo, ChunkStore **out)
@@ -590,11 +602,13 @@ bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], cons
     if (base)
         delta_try(cs, raw, len, base, &tmpl, &payload);
     Buf obj = {0};
-    bool ok = tmpl.kind == CHUNK_DELTA
-                  ? obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), payload.data,
-                               payload.len, NULL, NULL, &obj)
-                  : obj_encode(repo_codec(cs->repo), repo_compress_level(cs->repo), raw, len,
-                               sha256, NULL, &obj);
+    const ObjKeys *keys = NULL;
+    bool ok = repo_obj_keys(cs->repo, true, &keys);
+    ok = ok && (tmpl.kind == CHUNK_DELTA
+                    ? obj_encode_keyed(repo_codec(cs->repo), repo_compress_level(cs->repo),
+                                       payload.data, payload.len, NULL, NULL, keys, &obj)
+                    : obj_encode_keyed(repo_codec(cs->repo), repo_compress_level(cs->repo), raw,
+                                       len, sha256, NULL, keys, &obj));
     buf_free(&payload);
     StorageWrite *full_w = NULL;
     size_t full_pack = 0;

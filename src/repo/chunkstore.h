@@ -32,6 +32,15 @@ typedef struct ChunkStore ChunkStore;
 DD_MUST_CHECK bool chunkstore_open(Repo *repo, ChunkStore **out);
 void chunkstore_close(ChunkStore *cs);
 
+/*
+ * The id (name) of a chunk's content: SHA-256, or in an encrypted repository
+ * HMAC-SHA256 with its name key (object.h invariant 5). Thread-safe.
+ */
+void chunkstore_content_id(const ChunkStore *cs, const void *data, size_t len,
+                           uint8_t out[SHA256_LEN]);
+/* The keys the store's objects are read with (NULL: not encrypted). */
+const ObjKeys *chunkstore_keys(const ChunkStore *cs);
+
 /* Whether the store holds a chunk (index lookup only; no I/O). */
 bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN]);
 /* Like chunkstore_has(), and the chunk's raw length as its index says. */

@@ -78,13 +78,15 @@ bool chunkstore_verify_pack(ChunkStore *cs, size_t pi, ChunkBadFn bad, void *ctx
                 bad(ctx, p->entries[i].sha256, msg);
     }
     Buf raw = {0};
+    /* One reader: the pack stays open from chunk to chunk (one GET per window on S3). */
+    ChunkReader *rd = chunkstore_reader_new(cs);
     for (size_t i = 0; ok && i < p->n; i++) {
         if (found && p->entries[i].offset + p->entries[i].stored_len > info.size)
             continue; /* reported above */
         if (chunkstore_int_orphan(p, i))
             continue; /* absent by invariant 7: garbage; a manifest naming it is reported */
         raw.len = 0;
-        if (!chunkstore_int_read(cs, p->name, &p->entries[i], &raw)) {
+        if (!chunkstore_int_read_with(rd, p->name, &p->entries[i], &raw)) {
             if (err_code() == DD_EXIT_IO && found) {
                 ok = false;
                 break;
@@ -93,6 +95,7 @@ bool chunkstore_verify_pack(ChunkStore *cs, size_t pi, ChunkBadFn bad, void *ctx
             err_clear();
         }
     }
+    chunkstore_reader_free(rd);
     buf_free(&raw);
     free(path);
     return ok;

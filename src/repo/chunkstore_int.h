@@ -43,6 +43,7 @@ typedef struct {
 
 struct ChunkStore {
     Repo *repo;
+    const ObjKeys *keys; /* NULL: not encrypted; read keys (the write key is chosen at put) */
     pthread_mutex_t lock;
     Pack *packs;
     size_t npacks, cap_packs;
@@ -70,6 +71,9 @@ bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *
                            char pack[CHUNKSTORE_PACK_NAME_LEN + 1]);
 
 /* Read, verify (deltas: rebuild) one chunk at a known place; appends to raw. */
+/* As chunkstore_int_read through a reader, which keeps the pack open between calls. */
+DD_MUST_CHECK bool chunkstore_int_read_with(ChunkReader *rd, const char *pack,
+                                            const ChunkIndexEntry *e, Buf *raw);
 DD_MUST_CHECK bool chunkstore_int_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e,
                                        Buf *raw);
 

@@ -167,7 +167,7 @@ static bool delta_apply(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEntry *
     }
     uint8_t digest[SHA256_LEN];
     if (ok)
-        sha256(raw->data + start, raw->len - start, digest);
+        chunkstore_content_id(cs, raw->data + start, raw->len - start, digest);
     if (ok && memcmp(digest, e->sha256, SHA256_LEN) != 0)
         ok = err_set(DD_EXIT_CORRUPT, "the rebuilt chunk does not match its name");
     if (!ok)
@@ -187,12 +187,12 @@ static bool object_to_chunk(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEnt
     size_t start = raw->len;
     if (e->kind == CHUNK_DELTA) {
         Buf payload = {0};
-        bool ok =
-            obj_decode(obj->data, obj->len, &payload, &h) && delta_apply(cs, rd, e, &payload, raw);
+        bool ok = obj_decode_keyed(obj->data, obj->len, cs->keys, &payload, &h) &&
+                  delta_apply(cs, rd, e, &payload, raw);
         buf_free(&payload);
         return ok;
     }
-    if (!obj_decode(obj->data, obj->len, raw, &h))
+    if (!obj_decode_keyed(obj->data, obj->len, cs->keys, raw, &h))
         return false;
     if (memcmp(h.sha256, e->sha256, SHA256_LEN) != 0 || h.raw_len != e->raw_len) {
         raw->len = start;
@@ -228,6 +228,11 @@ static bool chunk_read(ChunkStore *cs, ChunkReader *rd, const char *pack, const 
 bool chunkstore_int_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e, Buf *raw)
 {
     return chunk_read(cs, NULL, pack, e, raw);
+}
+
+bool chunkstore_int_read_with(ChunkReader *rd, const char *pack, const ChunkIndexEntry *e, Buf *raw)
+{
+    return chunk_read(rd->cs, rd, pack, e, raw);
 }
 
 /* chunkstore_get with a bound on the delta depth (a damaged index cannot loop). */

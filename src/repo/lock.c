@@ -45,7 +45,7 @@ bool repo_lock(Repo *repo, RepoLockKind kind, const char *command, RepoLock **ou
                 holder[0] ? holder
                 : shared  ? "a process that needs it alone"
                           : "another process");
-        err_hint("wait for that process to finish or stop it; the lock goes with its process");
+        err_hint("%s", storage_lock_hint(repo_storage(repo)));
     }
     if (!ok)
         return false;

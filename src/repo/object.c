@@ -3,11 +3,14 @@
  */
 #include "repo/object.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/endian.h"
+#include "common/rand.h"
 
 static const uint8_t obj_magic[4] = {'D', 'D', 'O', '1'};
 
@@ -21,6 +24,75 @@ static void header_put(uint8_t *h, Codec codec, uint16_t flags, uint64_t raw_len
     le_put64(h + 8, raw_len);
     le_put64(h + 16, stored_len);
     memcpy(h + 24, sha, SHA256_LEN);
+}
+
+void obj_content_id(const ObjKeys *keys, const void *raw, size_t len, uint8_t out[SHA256_LEN])
+{
+    if (!keys) {
+        sha256(raw, len, out);
+        return;
+    }
+    unsigned int n = SHA256_LEN;
+    HMAC(EVP_sha256(), keys->name_key, OBJ_KEY_LEN, raw, len, out, &n);
+}
+
+/* AES-256-GCM over len bytes at p, in place; enc or not. Pieces stay below INT_MAX. */
+static bool gcm_run(EVP_CIPHER_CTX *c, bool enc, uint8_t *p, size_t len)
+{
+    int n;
+    for (size_t off = 0; off < len; off += 1u << 30) {
+        int piece = (int)(len - off < (1u << 30) ? len - off : (1u << 30));
+        if (!(enc ? EVP_EncryptUpdate(c, p + off, &n, p + off, piece)
+                  : EVP_DecryptUpdate(c, p + off, &n, p + off, piece)))
+            return false;
+    }
+    return true;
+}
+
+/* Encrypt the payload behind header h (invariant 5): key id, nonce and tag into h. */
+static bool obj_seal(uint8_t *h, uint8_t *payload, size_t len, const ObjKeys *keys)
+{
+    memcpy(h + OBJ_HEADER_LEN, keys->write_id, OBJ_KEY_ID_LEN);
+    uint8_t *nonce = h + OBJ_HEADER_LEN + OBJ_KEY_ID_LEN;
+    rand_bytes(nonce, OBJ_NONCE_LEN);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n;
+    bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, keys->write_key, nonce) &&
+              EVP_EncryptUpdate(c, NULL, &n, h, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
+              gcm_run(c, true, payload, len) && EVP_EncryptFinal_ex(c, payload + len, &n) &&
+              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, OBJ_TAG_LEN, nonce + OBJ_NONCE_LEN);
+    EVP_CIPHER_CTX_free(c);
+    return ok ? true : err_set(DD_EXIT_FAIL, "could not encrypt an object (OpenSSL)");
+}
+
+/* Decrypt and authenticate the payload of an encrypted object into plain. */
+static bool obj_open(const uint8_t *data, const ObjHeader *h, const ObjKeys *keys, Buf *plain)
+{
+    if (!keys) {
+        err_set(DD_EXIT_CONFIG, "object is encrypted and no key was given to read it");
+        err_hint("set [repository] cipher and cipher-pass-file or cipher-pass-command");
+        return false;
+    }
+    uint8_t key[OBJ_KEY_LEN];
+    if (!keys->lookup(keys->ctx, h->key_id, key))
+        return false;
+    buf_reserve(plain, h->stored_len + 1);
+    memcpy(plain->data, data + h->header_len, h->stored_len);
+    plain->len = h->stored_len;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n;
+    uint8_t tag[OBJ_TAG_LEN];
+    memcpy(tag, h->tag, OBJ_TAG_LEN);
+    bool ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, h->nonce) &&
+              EVP_DecryptUpdate(c, NULL, &n, data, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
+              gcm_run(c, false, plain->data, plain->len) &&
+              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, OBJ_TAG_LEN, tag) &&
+              EVP_DecryptFinal_ex(c, plain->data + plain->len, &n) > 0;
+    EVP_CIPHER_CTX_free(c);
+    memset(key, 0, sizeof(key));
+    return ok ? true
+              : err_set(DD_EXIT_CORRUPT, "object failed authentication (AES-256-GCM): its bytes "
+                                         "were changed after it was written");
 }
 
 /* Below this size hashing on a second thread costs more than it saves. */
@@ -42,6 +114,13 @@ static void *hash_job_run(void *arg)
 bool obj_encode(Codec codec, int level, const void *raw, size_t len, const uint8_t *sha,
                 uint8_t *sha_out, Buf *out)
 {
+    return obj_encode_keyed(codec, level, raw, len, sha, sha_out, NULL, out);
+}
+
+bool obj_encode_keyed(Codec codec, int level, const void *raw, size_t len, const uint8_t *sha,
+                      uint8_t *sha_out, const ObjKeys *keys, Buf *out)
+{
+    size_t hlen = keys ? OBJ_CRYPT_HEADER_LEN : OBJ_HEADER_LEN;
     /*
      * Large content (a WAL segment) is hashed on a second thread while this
      * one compresses: the two take about as long, so the pair takes half.
@@ -51,14 +130,16 @@ bool obj_encode(Codec codec, int level, const void *raw, size_t len, const uint8
     bool threaded = false;
     if (sha)
         memcpy(job.digest, sha, SHA256_LEN);
+    else if (keys)
+        obj_content_id(keys, raw, len, job.digest);
     else if (codec != CODEC_NONE && len >= OBJ_PARALLEL_HASH_MIN)
         threaded = pthread_create(&hasher, NULL, hash_job_run, &job) == 0;
-    if (!sha && !threaded)
+    if (!sha && !keys && !threaded)
         hash_job_run(&job);
 
     size_t start = out->len;
-    buf_reserve(out, OBJ_HEADER_LEN);
-    out->len += OBJ_HEADER_LEN;
+    buf_reserve(out, hlen);
+    out->len += hlen;
     bool ok = compress_buf(codec, level, raw, len, out);
     if (threaded)
         pthread_join(hasher, NULL);
@@ -69,12 +150,17 @@ bool obj_encode(Codec codec, int level, const void *raw, size_t len, const uint8
         return false;
     }
     /* Incompressible content is stored as is: never larger than raw + header. */
-    if (codec != CODEC_NONE && out->len - start - OBJ_HEADER_LEN >= len) {
-        out->len = start + OBJ_HEADER_LEN;
+    if (codec != CODEC_NONE && out->len - start - hlen >= len) {
+        out->len = start + hlen;
         buf_append(out, raw, len);
         codec = CODEC_NONE;
     }
-    header_put(out->data + start, codec, 0, len, out->len - start - OBJ_HEADER_LEN, job.digest);
+    size_t stored = out->len - start - hlen;
+    header_put(out->data + start, codec, keys ? OBJ_FLAG_ENCRYPTED : 0, len, stored, job.digest);
+    if (keys && !obj_seal(out->data + start, out->data + start + hlen, stored, keys)) {
+        out->len = start;
+        return false;
+    }
     return true;
 }
 
@@ -156,8 +242,19 @@ bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
     if (h[5] > CODEC_LZ4)
         return err_set(DD_EXIT_CORRUPT, "object has unknown codec %u", h[5]);
     uint16_t flags = le_get16(h + 6);
-    if (flags & ~OBJ_FLAG_PAYLOAD_SUM)
+    if (flags & ~(OBJ_FLAG_PAYLOAD_SUM | OBJ_FLAG_ENCRYPTED))
         return err_set(DD_EXIT_CORRUPT, "object has unknown flags 0x%04x", flags);
+    if ((flags & OBJ_FLAG_PAYLOAD_SUM) && (flags & OBJ_FLAG_ENCRYPTED))
+        return err_set(DD_EXIT_CORRUPT, "object is marked both encrypted and payload-summed");
+    out->header_len = flags & OBJ_FLAG_ENCRYPTED ? OBJ_CRYPT_HEADER_LEN : OBJ_HEADER_LEN;
+    if (len < out->header_len)
+        return err_set(DD_EXIT_CORRUPT, "object is truncated: %zu bytes, shorter than its header",
+                       len);
+    if (flags & OBJ_FLAG_ENCRYPTED) {
+        memcpy(out->key_id, h + OBJ_HEADER_LEN, OBJ_KEY_ID_LEN);
+        memcpy(out->nonce, h + OBJ_HEADER_LEN + OBJ_KEY_ID_LEN, OBJ_NONCE_LEN);
+        memcpy(out->tag, h + OBJ_HEADER_LEN + OBJ_KEY_ID_LEN + OBJ_NONCE_LEN, OBJ_TAG_LEN);
+    }
     if ((flags & OBJ_FLAG_PAYLOAD_SUM) && h[5] != CODEC_ZSTD)
         return err_set(DD_EXIT_CORRUPT,
                        "object is marked checksummed by its payload but its codec is %s, not zstd",
@@ -176,10 +273,12 @@ bool obj_check_payload(const void *data, size_t len, ObjHeader *h)
 {
     if (!obj_header_parse(data, len, h))
         return false;
-    if (len - OBJ_HEADER_LEN != h->stored_len)
+    if (len - h->header_len != h->stored_len)
         return err_set(DD_EXIT_CORRUPT, "object is %s: header says %llu payload bytes, found %zu",
-                       len - OBJ_HEADER_LEN < h->stored_len ? "truncated" : "too long",
-                       (unsigned long long)h->stored_len, len - OBJ_HEADER_LEN);
+                       len - h->header_len < h->stored_len ? "truncated" : "too long",
+                       (unsigned long long)h->stored_len, len - h->header_len);
+    if (h->flags & OBJ_FLAG_ENCRYPTED)
+        return true; /* the payload is checked once decrypted */
     const uint8_t *payload = (const uint8_t *)data + OBJ_HEADER_LEN;
     if (h->flags & OBJ_FLAG_PAYLOAD_SUM) { /* the payload first; zstd checks the content */
         uint8_t digest[SHA256_LEN];
@@ -195,22 +294,49 @@ bool obj_check_payload(const void *data, size_t len, ObjHeader *h)
 
 bool obj_decode(const void *data, size_t len, Buf *raw, ObjHeader *hdr_out)
 {
+    return obj_decode_keyed(data, len, NULL, raw, hdr_out);
+}
+
+/* Decompress a checked payload into raw and verify the checksum of the content. */
+static bool obj_finish(const ObjHeader *h, const uint8_t *payload, const ObjKeys *keys, Buf *raw)
+{
+    size_t start = raw->len;
+    buf_reserve(raw, h->raw_len + 1); /* + 1: a valid pointer even for empty content */
+    if (!decompress_buf(h->codec, payload, h->stored_len, raw->data + start, h->raw_len))
+        return err_context("object payload");
+    if (h->flags & OBJ_FLAG_PAYLOAD_SUM) {
+        raw->len = start + h->raw_len;
+        return true;
+    }
+    uint8_t digest[SHA256_LEN];
+    obj_content_id(keys, raw->data + start, h->raw_len, digest);
+    if (memcmp(digest, h->sha256, SHA256_LEN) != 0)
+        return err_set(DD_EXIT_CORRUPT,
+                       "object checksum mismatch: content does not hash to the "
+                       "%s in its header",
+                       keys ? "keyed checksum" : "SHA-256");
+    raw->len = start + h->raw_len;
+    return true;
+}
+
+bool obj_decode_keyed(const void *data, size_t len, const ObjKeys *keys, Buf *raw,
+                      ObjHeader *hdr_out)
+{
     ObjHeader h;
     if (!obj_check_payload(data, len, &h))
         return false;
-    const uint8_t *payload = (const uint8_t *)data + OBJ_HEADER_LEN;
-    size_t start = raw->len;
-    buf_reserve(raw, h.raw_len + 1); /* + 1: a valid pointer even for empty content */
-    if (!decompress_buf(h.codec, payload, h.stored_len, raw->data + start, h.raw_len))
-        return err_context("object payload");
-    uint8_t digest[SHA256_LEN];
-    if (!(h.flags & OBJ_FLAG_PAYLOAD_SUM))
-        sha256(raw->data + start, h.raw_len, digest);
-    if (!(h.flags & OBJ_FLAG_PAYLOAD_SUM) && memcmp(digest, h.sha256, SHA256_LEN) != 0)
-        return err_set(DD_EXIT_CORRUPT, "object checksum mismatch: content does not hash to the "
-                                        "SHA-256 in its header");
-    raw->len = start + h.raw_len;
-    if (hdr_out)
+    const uint8_t *payload = (const uint8_t *)data + h.header_len;
+    Buf plain = {0};
+    bool ok = true;
+    if (h.flags & OBJ_FLAG_ENCRYPTED) {
+        ok = obj_open(data, &h, keys, &plain) &&
+             (decompress_check_len(h.codec, plain.data, plain.len, h.raw_len) ||
+              err_context("object payload"));
+        payload = plain.data;
+    }
+    ok = ok && obj_finish(&h, payload, h.flags & OBJ_FLAG_ENCRYPTED ? keys : NULL, raw);
+    buf_free(&plain);
+    if (ok && hdr_out)
         *hdr_out = h;
-    return true;
+    return ok;
 }

@@ -1,18 +1,25 @@
 /*
  * object.h - the envelope of every object drydock stores.
  *
- * Layout (all integers little-endian), 56 bytes of header then the payload:
+ * Layout (all integers little-endian), 56 bytes of header (92 when
+ * encrypted) then the payload:
  *
  *   offset size field
  *   0      4    magic       "DDO1"
  *   4      1    version     OBJ_VERSION (1)
  *   5      1    codec       Codec (0 none, 1 zstd, 2 lz4)
- *   6      2    flags       bit 0 reserved for encryption; bit 1 OBJ_FLAG_PAYLOAD_SUM
+ *   6      2    flags       bit 0 OBJ_FLAG_ENCRYPTED; bit 1 OBJ_FLAG_PAYLOAD_SUM
  *   8      8    raw_len     length of the content before compression
  *   16     8    stored_len  length of the payload that follows the header
  *   24     32   sha256      SHA-256 of the raw content, or with
- *                           OBJ_FLAG_PAYLOAD_SUM of the payload
- *   56     ...  payload     the content, compressed with codec
+ *                           OBJ_FLAG_PAYLOAD_SUM of the payload, or with
+ *                           OBJ_FLAG_ENCRYPTED HMAC-SHA256(name key, raw content)
+ *   with OBJ_FLAG_ENCRYPTED only:
+ *   56     8    key_id      the data key the payload is encrypted with
+ *   64     12   nonce       AES-256-GCM nonce, random, never reused (invariant 6)
+ *   76     16   tag         AES-256-GCM tag over the payload, with bytes 0..63
+ *                           of the header as additional data
+ *   56|92  ...  payload     the content, compressed with codec (then encrypted)
  *
  * Invariants:
  *  1. An object is valid only if the header parses, stored_len equals the
@@ -28,6 +35,17 @@
  *     content is covered by the checksum of the raw bytes (XXH64) that every
  *     zstd frame of the payload carries and decompression verifies.
  *  4. Unknown versions, codecs or flag bits are refused, never guessed at.
+ *  5. An encrypted object is compressed, then encrypted (AES-256-GCM, OpenSSL)
+ *     with the data key key_id names; the tag covers the payload and the
+ *     header up to the key id, so a flipped bit anywhere but in the nonce or
+ *     tag fails authentication, and one there fails it too. Its checksum is
+ *     keyed (HMAC-SHA256 with the repository's name key), so that a chunk's
+ *     name, which is this checksum, says nothing about its content to who
+ *     reads the bucket, while equal content still has one name (dedup).
+ *     OBJ_FLAG_PAYLOAD_SUM is never set with it.
+ *  6. Nonces are 96 random bits (getrandom), so a key must not encrypt more
+ *     than 2^32 objects (NIST SP 800-38D, 8.3); data keys are per backup and
+ *     per WAL period (keyring.h), each far below that.
  */
 #ifndef DD_REPO_OBJECT_H
 #define DD_REPO_OBJECT_H
@@ -45,7 +63,33 @@
 #define OBJ_VERSION     1
 #define OBJ_MAX_RAW_LEN (1ull << 31) /* 2 GiB: larger is refused as damage */
 
+#define OBJ_FLAG_ENCRYPTED   0x0001 /* invariant 5 */
 #define OBJ_FLAG_PAYLOAD_SUM 0x0002 /* invariant 3 */
+
+#define OBJ_KEY_ID_LEN       8
+#define OBJ_KEY_LEN          32
+#define OBJ_NONCE_LEN        12
+#define OBJ_TAG_LEN          16
+#define OBJ_CRYPT_HEADER_LEN (OBJ_HEADER_LEN + OBJ_KEY_ID_LEN + OBJ_NONCE_LEN + OBJ_TAG_LEN)
+
+/*
+ * The keys of an encrypted repository, as the object layer needs them: the
+ * data key new objects are written with, the name key of keyed checksums,
+ * and a way to get the data key an object's key_id names. NULL wherever an
+ * ObjKeys * is taken means "not encrypted".
+ */
+typedef struct {
+    bool have_write; /* write_id/write_key are set */
+    uint8_t write_id[OBJ_KEY_ID_LEN];
+    uint8_t write_key[OBJ_KEY_LEN];
+    uint8_t name_key[OBJ_KEY_LEN];
+    /* The data key of id into key; false with an error when it cannot be had. */
+    bool (*lookup)(void *ctx, const uint8_t id[OBJ_KEY_ID_LEN], uint8_t key[OBJ_KEY_LEN]);
+    void *ctx;
+} ObjKeys;
+
+/* The content id of raw: SHA-256, or with keys HMAC-SHA256(name key, raw). */
+void obj_content_id(const ObjKeys *keys, const void *raw, size_t len, uint8_t out[SHA256_LEN]);
 
 typedef struct {
     Codec codec;
@@ -53,6 +97,8 @@ typedef struct {
     uint64_t raw_len;
     uint64_t stored_len;
     uint8_t sha256[SHA256_LEN];
+    size_t header_len; /* OBJ_HEADER_LEN, or OBJ_CRYPT_HEADER_LEN when encrypted */
+    uint8_t key_id[OBJ_KEY_ID_LEN], nonce[OBJ_NONCE_LEN], tag[OBJ_TAG_LEN];
 } ObjHeader;
 
 /*
@@ -70,6 +116,19 @@ DD_MUST_CHECK bool obj_encode(Codec codec, int level, const void *raw, size_t le
  * encoded as obj_encode() does.
  */
 DD_MUST_CHECK bool obj_encode_named(Codec codec, int level, const void *raw, size_t len, Buf *out);
+
+/*
+ * As obj_encode, encrypted with keys (invariant 5) when keys is not NULL: then
+ * sha, when given, is the keyed content id (obj_content_id), and keys must
+ * have a write key.
+ */
+DD_MUST_CHECK bool obj_encode_keyed(Codec codec, int level, const void *raw, size_t len,
+                                    const uint8_t *sha, uint8_t *sha_out, const ObjKeys *keys,
+                                    Buf *out);
+
+/* As obj_decode, for an object that may be encrypted (keys may be NULL: then it must not be). */
+DD_MUST_CHECK bool obj_decode_keyed(const void *data, size_t len, const ObjKeys *keys, Buf *raw,
+                                    ObjHeader *hdr_out);
 
 /* Parse and check the header (invariant 4); does not look at the payload. */
 DD_MUST_CHECK bool obj_header_parse(const void *data, size_t len, ObjHeader *out);

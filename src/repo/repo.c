@@ -21,7 +21,34 @@ struct Repo {
     uint32_t pg_version;
     Codec codec;
     int level;
+    Keyring *keyring; /* encrypted repositories only */
 };
+
+static bool cipher_on(const Config *cfg)
+{
+    return cfg->cipher && strcmp(cfg->cipher, "aes-256-gcm") == 0;
+}
+
+KeySource repo_key_source(const Config *cfg)
+{
+    return (KeySource){cfg->cipher_pass_file, cfg->cipher_pass_command};
+}
+
+/* cipher = aes-256-gcm needs exactly one passphrase source. */
+static bool cipher_config_check(const Config *cfg)
+{
+    if (!cipher_on(cfg))
+        return true;
+    if (!cfg->cipher_pass_file == !cfg->cipher_pass_command) {
+        err_set(DD_EXIT_CONFIG,
+                "configuration file \"%s\": [repository] cipher = aes-256-gcm "
+                "needs one of cipher-pass-file and cipher-pass-command",
+                cfg->file);
+        err_hint("a 0600 file holding the passphrase, or a command that prints it");
+        return false;
+    }
+    return true;
+}
 
 bool repo_storage_config(const Config *cfg, StorageConfig *out)
 {
@@ -78,11 +105,17 @@ bool repo_create(const Config *cfg, RepoCreateOpts opts)
         json_pack("{s:i, s:s, s:i, s:i, s:s}", "format", REPO_FORMAT, "system-identifier", sysid,
                   "wal-segment-size", (json_int_t)opts.wal_seg_size, "pg-version",
                   (json_int_t)opts.pg_version, "created", created);
+    if (cipher_on(cfg))
+        json_object_set_new(meta, "cipher", json_string("aes-256-gcm"));
+    KeySource src = repo_key_source(cfg);
     char *text = json_dumps(meta, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(meta);
     Buf obj = {0};
+    /* The keys first: a repository exists once its metadata does. */
     bool ok =
-        storage_root_create(s) && obj_encode(CODEC_NONE, 0, text, strlen(text), NULL, NULL, &obj) &&
+        cipher_config_check(cfg) && storage_root_create(s) &&
+        (!cipher_on(cfg) || keyring_create(s, &src)) &&
+        obj_encode(CODEC_NONE, 0, text, strlen(text), NULL, NULL, &obj) &&
         storage_put(s, REPO_META_FILE, obj.data, obj.len, (StoragePutOpts){.exclusive = true});
     free(text);
     storage_free(s);
@@ -90,7 +123,29 @@ bool repo_create(const Config *cfg, RepoCreateOpts opts)
     return ok;
 }
 
-static bool repo_meta_parse(Repo *repo, const Buf *raw)
+/* The metadata's cipher against the configuration's; opens the keyring. */
+static bool repo_cipher_open(Repo *repo, const Config *cfg, const char *cipher)
+{
+    bool encrypted = cipher && strcmp(cipher, "aes-256-gcm") == 0;
+    if (cipher && !encrypted)
+        return err_set(DD_EXIT_REPO,
+                       "repository \"%s\" uses cipher \"%s\", which this drydock "
+                       "does not know",
+                       repo->path, cipher);
+    if (encrypted != cipher_on(cfg)) {
+        err_set(DD_EXIT_CONFIG, "repository \"%s\" is %s, but [repository] cipher is %s in \"%s\"",
+                repo->path, encrypted ? "encrypted (aes-256-gcm)" : "not encrypted",
+                cfg->cipher ? cfg->cipher : "none", cfg->file);
+        err_hint("the cipher is chosen at repo-create; set cipher to what the repository uses");
+        return false;
+    }
+    if (!encrypted)
+        return true;
+    KeySource src = repo_key_source(cfg);
+    return cipher_config_check(cfg) && keyring_open(repo->storage, &src, &repo->keyring);
+}
+
+static bool repo_meta_parse(Repo *repo, const Config *cfg, const Buf *raw)
 {
     json_error_t jerr;
     json_t *meta = json_loadb((const char *)raw->data, raw->len, 0, &jerr);
@@ -118,10 +173,15 @@ static bool repo_meta_parse(Repo *repo, const Buf *raw)
     ok = end && *end == '\0' && wal_seg_size_valid((uint64_t)seg);
     repo->wal_seg_size = (uint32_t)seg;
     repo->pg_version = (uint32_t)ver;
+    if (!ok) {
+        json_decref(meta);
+        return err_set(DD_EXIT_CORRUPT, "repository metadata \"%s/%s\" has invalid values",
+                       repo->path, REPO_META_FILE);
+    }
+    const char *cipher = json_string_value(json_object_get(meta, "cipher"));
+    ok = repo_cipher_open(repo, cfg, cipher);
     json_decref(meta);
-    return ok ? true
-              : err_set(DD_EXIT_CORRUPT, "repository metadata \"%s/%s\" has invalid values",
-                        repo->path, REPO_META_FILE);
+    return ok;
 }
 
 bool repo_open(const Config *cfg, Repo **out)
@@ -149,7 +209,7 @@ bool repo_open(const Config *cfg, Repo **out)
     }
     ok = ok && found;
     if (ok)
-        ok = repo_meta_parse(repo, &raw);
+        ok = repo_meta_parse(repo, cfg, &raw);
     buf_free(&raw);
     if (!ok) {
         repo_close(repo);
@@ -163,6 +223,7 @@ void repo_close(Repo *repo)
 {
     if (!repo)
         return;
+    keyring_close(repo->keyring);
     storage_free(repo->storage);
     free(repo->path);
     free(repo);
@@ -198,15 +259,36 @@ int repo_compress_level(const Repo *repo)
     return repo->level;
 }
 
+bool repo_obj_keys(Repo *repo, bool for_write, const ObjKeys **out)
+{
+    *out = NULL;
+    return !repo->keyring || keyring_obj_keys(repo->keyring, for_write, out);
+}
+
+bool repo_use_key(Repo *repo, const char *name)
+{
+    return !repo->keyring || keyring_use(repo->keyring, name);
+}
+
+Keyring *repo_keyring(Repo *repo)
+{
+    return repo->keyring;
+}
+
 bool repo_object_get(Repo *repo, const char *path, Buf *raw, bool *found)
 {
+    const ObjKeys *keys;
+    if (!repo_obj_keys(repo, false, &keys))
+        return false;
     Buf stored = {0};
     if (!storage_get(repo->storage, path, &stored, found)) {
         buf_free(&stored);
         return false;
     }
     bool ok = true;
-    if (*found && !obj_decode(stored.data, stored.len, raw, NULL))
+    /* The metadata is never encrypted (invariant 4). */
+    if (*found && !obj_decode_keyed(stored.data, stored.len,
+                                    strcmp(path, REPO_META_FILE) == 0 ? NULL : keys, raw, NULL))
         ok = err_context("repository object \"%s/%s\"", repo->path, path);
     buf_free(&stored);
     return ok;
@@ -214,8 +296,11 @@ bool repo_object_get(Repo *repo, const char *path, Buf *raw, bool *found)
 
 bool repo_object_put(Repo *repo, const char *path, const void *raw, size_t len, StoragePutOpts opts)
 {
+    const ObjKeys *keys;
+    if (!repo_obj_keys(repo, true, &keys))
+        return false;
     Buf obj = {0};
-    bool ok = obj_encode(repo->codec, repo->level, raw, len, NULL, NULL, &obj) &&
+    bool ok = obj_encode_keyed(repo->codec, repo->level, raw, len, NULL, NULL, keys, &obj) &&
               storage_put(repo->storage, path, obj.data, obj.len, opts);
     buf_free(&obj);
     return ok;

@@ -6,7 +6,9 @@
  *   drydock.repo            object (object.h) holding JSON metadata:
  *                           {"format":1, "system-identifier":"<u64>",
  *                            "wal-segment-size":16777216, "pg-version":150000,
- *                            "created":"<timestamp>"}
+ *                            "created":"<timestamp>", "cipher":"aes-256-gcm"}
+ *                           (cipher absent: not encrypted); never encrypted
+ *   keys/                   an encrypted repository's keys (keyring.h)
  *   locks/...               the storage's locks (lock.h, storage.h); not objects
  *   wal/<TTTTTTTTXXXXXXXX>/<segment name>   one object per archived segment,
  *                           .partial or .backup file (walarchive.h)
@@ -17,6 +19,8 @@
  *  1. drydock.repo is written once, by repo-create, and never changes.
  *  2. Only drydock writes here, always through storage/ (atomic, durable).
  *  3. Every object verifies on read (object.h); a failure names the object.
+ *  4. In an encrypted repository every object but drydock.repo and keys/ is
+ *     encrypted (object.h invariant 5); the cipher is chosen at repo-create.
  */
 #ifndef DD_REPO_REPO_H
 #define DD_REPO_REPO_H
@@ -27,6 +31,8 @@
 #include "common/compress.h"
 #include "common/error.h"
 #include "config/config.h"
+#include "repo/keyring.h"
+#include "repo/object.h"
 #include "storage/storage.h"
 
 #define REPO_FORMAT    1
@@ -58,6 +64,19 @@ DD_MUST_CHECK bool repo_open(const Config *cfg, Repo **out);
 void repo_close(Repo *repo);
 
 Storage *repo_storage(Repo *repo);
+
+/*
+ * The keys objects are encoded and decoded with: *out NULL for a repository
+ * that is not encrypted. for_write chooses a data key if none was
+ * (keyring.h). repo_use_key makes the data key called name the write key
+ * (a backup's, a WAL period's); a no-op when not encrypted.
+ */
+DD_MUST_CHECK bool repo_obj_keys(Repo *repo, bool for_write, const ObjKeys **out);
+DD_MUST_CHECK bool repo_use_key(Repo *repo, const char *name);
+/* The keyring of an encrypted repository, or NULL. */
+Keyring *repo_keyring(Repo *repo);
+/* Where the configuration says the passphrase comes from. */
+KeySource repo_key_source(const Config *cfg);
 const char *repo_path(const Repo *repo);
 uint64_t repo_system_id(const Repo *repo);
 uint32_t repo_wal_seg_size(const Repo *repo);

@@ -173,7 +173,17 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
             *result = WAL_PUSH_ALREADY;
         goto done;
     }
-    ok = obj_encode_named(repo_codec(repo), repo_compress_level(repo), data.data, data.len, &obj);
+    /* Encrypted: one data key per WAL period (keyring.h), so per 256 segments. */
+    char key[32];
+    snprintf(key, sizeof(key), "wal-%.16s", name);
+    const ObjKeys *keys = NULL;
+    ok = repo_use_key(repo, key) && repo_obj_keys(repo, true, &keys);
+    if (ok && keys)
+        ok = obj_encode_keyed(repo_codec(repo), repo_compress_level(repo), data.data, data.len,
+                              NULL, NULL, keys, &obj);
+    else if (ok)
+        ok = obj_encode_named(repo_codec(repo), repo_compress_level(repo), data.data, data.len,
+                              &obj);
     if (ok)
         ok = storage_put(repo_storage(repo), path, obj.data, obj.len,
                          (StoragePutOpts){.exclusive = true});
@@ -241,6 +251,7 @@ bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool 
     char *path = walarchive_path(&wn, name);
     Buf obj = {0}, raw = {0};
     ObjHeader h;
+    const ObjKeys *keys = NULL;
     bool ok = storage_get(repo_storage(repo), path, &obj, found);
     if (ok && *found) {
         /* What wal-push stores with zstd streams; anything else decodes whole. */
@@ -248,7 +259,8 @@ bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool 
         if (ok && (h.flags & OBJ_FLAG_PAYLOAD_SUM))
             ok = fetch_streamed(&obj, dest_path);
         else if (ok)
-            ok = obj_decode(obj.data, obj.len, &raw, NULL) &&
+            ok = repo_obj_keys(repo, false, &keys) &&
+                 obj_decode_keyed(obj.data, obj.len, keys, &raw, NULL) &&
                  fs_replace_file(dest_path, raw.data, raw.len, 0600, false);
         if (!ok && err_code() == DD_EXIT_CORRUPT)
             err_context("repository object \"%s/%s\"", repo_path(repo), path);

@@ -36,11 +36,11 @@ size_t plan_units(const ManifestFile *files, size_t nfiles, uint64_t max_bytes, 
     return n;
 }
 
-bool plan_chunk_same(const ManifestChunk *c, const void *disk, size_t len)
+bool plan_chunk_same(const ObjKeys *keys, const ManifestChunk *c, const void *disk, size_t len)
 {
     if (len != c->len)
         return false;
     uint8_t h[SHA256_LEN];
-    sha256(disk, len, h);
+    obj_content_id(keys, disk, len, h);
     return memcmp(h, c->sha256, SHA256_LEN) == 0;
 }

@@ -32,6 +32,7 @@ typedef struct {
 size_t plan_units(const ManifestFile *files, size_t nfiles, uint64_t max_bytes, PlanUnit **out);
 
 /* Whether len bytes read from disk are exactly the chunk (length and SHA-256). */
-bool plan_chunk_same(const ManifestChunk *c, const void *disk, size_t len);
+/* keys: the repository's (NULL when not encrypted), whose name key makes chunk ids. */
+bool plan_chunk_same(const ObjKeys *keys, const ManifestChunk *c, const void *disk, size_t len);
 
 #endif

@@ -69,7 +69,7 @@ static bool unit_restore(Job *j, Workers *w, ChunkReader *rd, const PlanUnit *u,
         bool same = false;
         if (j->delta) {
             ok = pread_some(fd, disk, c->len, off, path);
-            same = ok && plan_chunk_same(c, disk->data, disk->len);
+            same = ok && plan_chunk_same(chunkstore_keys(j->cs), c, disk->data, disk->len);
         }
         if (ok && !same) {
             buf_reset(raw);

@@ -481,6 +481,7 @@ static void posix_free(Storage *s)
 
 static const StorageDriver posix_driver = {
     .name = "posix",
+    .lock_hint = "wait for that process to finish or stop it; the lock goes with its process",
     .free = posix_free,
     .write_begin = posix_write_begin,
     .write_append = posix_write_append,

@@ -96,6 +96,16 @@ bool storage_remove(Storage *s, const char *path)
     return s->driver->remove(s, path);
 }
 
+bool storage_remove_many(Storage *s, const StrList *paths)
+{
+    if (s->driver->remove_many)
+        return s->driver->remove_many(s, paths);
+    for (size_t i = 0; i < paths->len; i++)
+        if (!s->driver->remove(s, paths->items[i]))
+            return false;
+    return true;
+}
+
 bool storage_list(Storage *s, const char *dir, StrList *out)
 {
     if (!s->driver->list(s, dir, out))
@@ -177,6 +187,11 @@ bool storage_lock(Storage *s, const char *name, bool shared, const char *owner, 
     *busy = false;
     holder[0] = '\0';
     return s->driver->lock(s, name, shared, owner, out, busy, holder, holder_len);
+}
+
+const char *storage_lock_hint(const Storage *s)
+{
+    return s->driver->lock_hint;
 }
 
 bool storage_lock_check(StorageLock *l)

@@ -60,6 +60,7 @@ typedef struct {
 
 typedef struct {
     const char *name;
+    const char *lock_hint; /* what a loser of storage_lock() is told to do */
     void (*free)(Storage *s);
     StorageWrite *(*write_begin)(Storage *s, const char *path);
     bool (*write_append)(StorageWrite *w, const void *data, size_t len);
@@ -71,6 +72,7 @@ typedef struct {
     void (*read_close)(StorageRead *r);
     bool (*info)(Storage *s, const char *path, bool *found, StorageInfo *info);
     bool (*remove)(Storage *s, const char *path);
+    bool (*remove_many)(Storage *s, const StrList *paths); /* NULL: remove one by one */
     bool (*list)(Storage *s, const char *dir, StrList *out);
     bool (*remove_orphans)(Storage *s, const char *dir, double min_age, size_t *removed);
     bool (*root_state)(Storage *s, bool *exists, bool *empty);
@@ -123,6 +125,8 @@ DD_MUST_CHECK bool storage_root_create(Storage *s);
  */
 DD_MUST_CHECK bool storage_lock(Storage *s, const char *name, bool shared, const char *owner,
                                 StorageLock **out, bool *busy, char *holder, size_t holder_len);
+/* The driver's advice to a process that found a lock taken. */
+const char *storage_lock_hint(const Storage *s);
 /* Is the lock still ours? false + error when its lease was lost (s3); posix: always. */
 DD_MUST_CHECK bool storage_lock_check(StorageLock *l);
 void storage_unlock(StorageLock *l);
@@ -135,6 +139,9 @@ DD_MUST_CHECK bool storage_exists(Storage *s, const char *path, bool *exists);
 DD_MUST_CHECK bool storage_info(Storage *s, const char *path, bool *found, StorageInfo *info);
 /* Remove an object; removing a missing one succeeds. */
 DD_MUST_CHECK bool storage_remove(Storage *s, const char *path);
+/* Remove many objects (in batches where the driver can: S3 DeleteObjects); missing ones are fine.
+ */
+DD_MUST_CHECK bool storage_remove_many(Storage *s, const StrList *paths);
 /* Names (not paths) of the objects and folders in dir, sorted; a missing dir is empty. */
 DD_MUST_CHECK bool storage_list(Storage *s, const char *dir, StrList *out);
 

@@ -88,7 +88,7 @@ static void test_damage_detected(void **state)
         {"future version", 4, 0, DD_EXIT_REPO,
          "object has format version 2, this drydock reads version 1"},
         {"unknown codec", 5, 0, DD_EXIT_CORRUPT, "object has unknown codec 3"},
-        {"unknown flag", 6, 0, DD_EXIT_CORRUPT, "object has unknown flags 0x0001"},
+        {"unknown flag", 6, 0, DD_EXIT_CORRUPT, "object has unknown flags 0x0004"},
         {"raw length changed", 8, 0, DD_EXIT_CORRUPT, NULL},
         {"checksum changed", 30, 0, DD_EXIT_CORRUPT,
          "object checksum mismatch: content does not hash to the SHA-256 in its header"},
@@ -111,7 +111,7 @@ static void test_damage_detected(void **state)
             else if (cases[c].offset == 5)
                 obj.data[5] = 3;
             else if (cases[c].offset == 6)
-                obj.data[6] = 1;
+                obj.data[6] = 4; /* bit 0 is OBJ_FLAG_ENCRYPTED, bit 1 the payload sum */
             else
                 obj.data[cases[c].offset] ^= 0x40;
             err_clear();

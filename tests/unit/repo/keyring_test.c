@@ -1,0 +1,218 @@
+/*
+ * keyring_test.c - the key hierarchy of an encrypted repository and the
+ * encrypted object envelope: objects round-trip under a data key; every
+ * flipped bit of an encrypted object is detected; a wrong passphrase is told
+ * apart from damage and names its source; a rotation rewraps the keys so
+ * that old objects still read with the new passphrase and not with the old;
+ * chunk ids are keyed (equal content, equal id; not its SHA-256).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo/keyring.h"
+#include "repo/object.h"
+
+static char root[64];
+static char pass1[128], pass2[128];
+
+static void write_pass(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "/tmp/drydock-keyring-test-XXXXXX");
+    if (!mkdtemp(root))
+        return -1;
+    snprintf(pass1, sizeof(pass1), "%s/pass1", root);
+    snprintf(pass2, sizeof(pass2), "%s/pass2", root);
+    write_pass(pass1, "correct horse battery staple\n", 0600);
+    write_pass(pass2, "another passphrase entirely\n", 0600);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    return system(cmd);
+}
+
+static Storage *open_dir(const char *name)
+{
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s/%s", root, name);
+    Storage *s = NULL;
+    assert_true(storage_open(&(StorageConfig){.type = STORAGE_POSIX, .path = dir}, &s));
+    assert_true(storage_root_create(s));
+    return s;
+}
+
+static void test_objects_round_trip(void **state)
+{
+    (void)state;
+    Storage *s = open_dir("r1");
+    KeySource src = {.pass_file = pass1};
+    assert_true(keyring_create(s, &src));
+    Keyring *kr = NULL;
+    assert_true(keyring_open(s, &src, &kr));
+    assert_true(keyring_use(kr, "backup-1"));
+    const ObjKeys *keys = NULL;
+    assert_true(keyring_obj_keys(kr, true, &keys));
+    char raw[20000];
+    for (size_t i = 0; i < sizeof(raw); i++)
+        raw[i] = (char)("known plaintext page "[i % 21]);
+    for (Codec codec = CODEC_NONE; codec <= CODEC_LZ4; codec++) {
+        Buf obj = {0}, out = {0};
+        ObjHeader h;
+        assert_true(obj_encode_keyed(codec, 1, raw, sizeof(raw), NULL, NULL, keys, &obj));
+        assert_null(memmem(obj.data, obj.len, "known plaintext", 15)); /* encrypted */
+        assert_true(obj_decode_keyed(obj.data, obj.len, keys, &out, &h));
+        assert_int_equal(out.len, sizeof(raw));
+        assert_memory_equal(out.data, raw, sizeof(raw));
+        assert_int_equal(h.header_len, OBJ_CRYPT_HEADER_LEN);
+        /* Without keys it is refused as encrypted, not as damaged. */
+        buf_reset(&out);
+        assert_false(obj_decode(obj.data, obj.len, &out, NULL));
+        assert_int_equal(err_code(), DD_EXIT_CONFIG);
+        err_clear();
+        buf_free(&obj);
+        buf_free(&out);
+    }
+    /* Keyed ids: equal content, equal id; not the plain SHA-256. */
+    uint8_t a[SHA256_LEN], b[SHA256_LEN], plain[SHA256_LEN];
+    obj_content_id(keys, raw, sizeof(raw), a);
+    obj_content_id(keys, raw, sizeof(raw), b);
+    obj_content_id(NULL, raw, sizeof(raw), plain);
+    assert_memory_equal(a, b, SHA256_LEN);
+    assert_memory_not_equal(a, plain, SHA256_LEN);
+    keyring_close(kr);
+    storage_free(s);
+}
+
+static void test_every_flipped_bit(void **state)
+{
+    (void)state;
+    Storage *s = open_dir("r2");
+    KeySource src = {.pass_file = pass1};
+    Keyring *kr = NULL;
+    const ObjKeys *keys = NULL;
+    assert_true(keyring_create(s, &src) && keyring_open(s, &src, &kr));
+    assert_true(keyring_obj_keys(kr, true, &keys));
+    const char raw[] = "a WAL record or a page of a table: 0123456789abcdef";
+    Buf obj = {0};
+    assert_true(obj_encode_keyed(CODEC_ZSTD, 3, raw, sizeof(raw), NULL, NULL, keys, &obj));
+    for (size_t i = 0; i < obj.len; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            obj.data[i] ^= (uint8_t)(1 << bit);
+            Buf out = {0};
+            if (obj_decode_keyed(obj.data, obj.len, keys, &out, NULL))
+                fail_msg("a flipped bit %d of byte %zu went unnoticed", bit, i);
+            err_clear();
+            buf_free(&out);
+            obj.data[i] ^= (uint8_t)(1 << bit);
+        }
+    }
+    buf_free(&obj);
+    keyring_close(kr);
+    storage_free(s);
+}
+
+static void test_wrong_pass_and_rotation(void **state)
+{
+    (void)state;
+    Storage *s = open_dir("r3");
+    KeySource one = {.pass_file = pass1}, two = {.pass_file = pass2};
+    Keyring *kr = NULL;
+    const ObjKeys *keys = NULL;
+    assert_true(keyring_create(s, &one));
+    assert_false(keyring_open(s, &two, &kr));
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    char want[256];
+    snprintf(want, sizeof(want), "the passphrase from cipher-pass-file \"%s\" does not unlock",
+             pass2);
+    assert_non_null(strstr(err_message(), want));
+    err_clear();
+
+    /* An object written under generation 1 reads after a rotation, with the new passphrase only. */
+    assert_true(keyring_open(s, &one, &kr));
+    assert_true(keyring_use(kr, "wal-0000000100000000"));
+    assert_true(keyring_obj_keys(kr, true, &keys));
+    Buf obj = {0}, out = {0};
+    assert_true(obj_encode_keyed(CODEC_ZSTD, 3, "segment", 7, NULL, NULL, keys, &obj));
+    size_t n = 0;
+    int gen = 0;
+    assert_true(keyring_rekey(kr, &two, &n, &gen));
+    assert_int_equal(n, 2); /* the name key and the WAL period's */
+    assert_int_equal(gen, 2);
+    keyring_close(kr);
+    assert_false(keyring_open(s, &one, &kr));
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    err_clear();
+    assert_true(keyring_open(s, &two, &kr));
+    assert_true(keyring_obj_keys(kr, false, &keys));
+    assert_true(obj_decode_keyed(obj.data, obj.len, keys, &out, NULL));
+    assert_int_equal(out.len, 7);
+    bool found = true;
+    Buf cur = {0};
+    assert_true(storage_get(s, "keys/current", &cur, &found) && found);
+    buf_append(&cur, "", 1);
+    assert_non_null(strstr((char *)cur.data, "\"generation\": 2"));
+    assert_true(storage_exists(s, "keys/g1/kdf", &found));
+    assert_false(found); /* the old generation is gone */
+    buf_free(&cur);
+    buf_free(&obj);
+    buf_free(&out);
+    keyring_close(kr);
+    storage_free(s);
+}
+
+static void test_pass_sources(void **state)
+{
+    (void)state;
+    Storage *s = open_dir("r4");
+    char loose[160];
+    snprintf(loose, sizeof(loose), "%s/loose", root);
+    write_pass(loose, "pw\n", 0644);
+    KeySource bad = {.pass_file = loose};
+    assert_false(keyring_create(s, &bad));
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    assert_non_null(strstr(err_message(), "has mode 0644, expected 0600"));
+    err_clear();
+    KeySource cmd = {.pass_command = "echo from-a-vault"};
+    Keyring *kr = NULL;
+    assert_true(keyring_create(s, &cmd));
+    assert_true(keyring_open(s, &cmd, &kr));
+    keyring_close(kr);
+    KeySource failing = {.pass_command = "exit 3"};
+    assert_false(keyring_open(s, &failing, &kr));
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    err_clear();
+    storage_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_objects_round_trip),
+        cmocka_unit_test(test_every_flipped_bit),
+        cmocka_unit_test(test_wrong_pass_and_rotation),
+        cmocka_unit_test(test_pass_sources),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
