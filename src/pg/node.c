@@ -66,16 +66,12 @@ static void endpoint_first(char *dst, size_t len, const char *val)
 
 bool pg_endpoint_parse(const char *conninfo, PgEndpoint *out)
 {
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
-    if (!opts) {
-        err_set(DD_EXIT_CONFIG, "invalid server connection string: %s",
-                errmsg ? errmsg : "out of memory");
-        if (errmsg)
-            PQfreemem(errmsg);
-        err_hint("give a libpq conninfo such as \"host=127.0.0.1 port=5432\"");
+    /* libpq's parse error may quote a password: pg_conninfo_check() shows it without. */
+    if (!pg_conninfo_check(conninfo, "server"))
         return false;
-    }
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    if (!opts)
+        return err_set(DD_EXIT_CONFIG, "invalid connection string for the server: out of memory");
     /* libpq's defaults (PGHOST, PGPORT, then compiled in); no host at all is its socket dir. */
     PQconninfoOption *defs = PQconndefaults();
     const char *host = NULL, *hostaddr = NULL, *port = NULL;
