@@ -7,7 +7,10 @@
 #      3 × SCALE), a backup, then the same rehearsal: its predictions come
 #      from the rates of round 1 scaled to the new sizes.
 # Prints round 2's table (step, predicted, actual, error). The goal: each
-# step of 2 s or more within ±25 %, and the total within ±25 %.
+# step of 2 s or more within ±25 %, and the total within ±25 %. The rates
+# are the machine's at the time they were measured: on a machine shared
+# with other work, a round that ran under more load than the other misses
+# by that much (the load average is printed with each round).
 #   SCALE=30 bench/maint_accuracy.sh      (SCALE=5 for a quick run)
 source "$(dirname "$0")/../tests/integration/lib.sh"
 SCALE=${SCALE:-30}
@@ -47,7 +50,7 @@ round() {
     as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -i -s "$1" -q postgres >/dev/null 2>&1 ||
         die "pgbench -i failed"
     psql_q p "checkpoint" >/dev/null
-    echo "# scale $1: $(psql_q p "select pg_size_pretty(pg_database_size('postgres'))")"
+    echo "# scale $1: $(psql_q p "select pg_size_pretty(pg_database_size('postgres'))"), load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     # The plan's prediction of the backup, then the backup: a step a rehearsal does not run.
     dd --quiet maint plan "$T/maint.conf" --json >"$T/$2.plan.json" 2>/dev/null
     dd --quiet backup --json | tail -n 1 >"$T/$2.backup.json" || die "drydock backup failed"
