@@ -41,11 +41,14 @@
  */
 #include "maint/estimate.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/mem.h"
@@ -130,6 +133,22 @@ static bool rates_lock(Repo *repo, RepoLock **lock)
     }
 }
 
+/* As root, the replaced object goes back to the repository's owner, who writes it next. */
+static void rates_keep_owner(Repo *repo)
+{
+    struct stat st;
+    if (geteuid() != 0 || stat(repo_path(repo), &st) != 0 || st.st_uid == 0)
+        return;
+    /* The lock file too, when root made it (lock.h: locks/<kind>.lock). */
+    const char *names[] = {RATES_FILE, "locks/rates.lock"};
+    for (size_t i = 0; i < 2; i++) {
+        char *path = xasprintf("%s/%s", repo_path(repo), names[i]);
+        if (chown(path, st.st_uid, st.st_gid) != 0 && errno != ENOENT)
+            log_warn("could not give \"%s\" to the repository's owner: %s", path, strerror(errno));
+        free(path);
+    }
+}
+
 bool rates_record(Repo *repo, const RateSample *s)
 {
     if (s->kind >= RATE__COUNT || !(s->size > 0) || !(s->seconds > 0) || !isfinite(s->seconds))
@@ -155,6 +174,8 @@ bool rates_record(Repo *repo, const RateSample *s)
         char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
         ok = repo_object_put(repo, RATES_FILE, text, strlen(text), (StoragePutOpts){0});
         free(text);
+        if (ok)
+            rates_keep_owner(repo);
     }
     json_decref(root);
     repo_lock_release(lock);

@@ -418,8 +418,7 @@ static int steps_chown_one(const char *path, const struct stat *st, int flag, st
     return lchown(path, chown_uid, chown_gid);
 }
 
-/* As root, the restored files go to the live clusters' owner: PostgreSQL refuses root. */
-static bool steps_chown_tree(const MaintCtx *ctx, const char *dir)
+bool steps_chown_tree(const MaintCtx *ctx, const char *dir)
 {
     if (geteuid() != 0 || !ctx->primary_data ||
         !pgtool_owner(ctx->primary_data, &chown_uid, &chown_gid) || chown_uid == 0)

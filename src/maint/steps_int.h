@@ -37,6 +37,9 @@ bool steps_server_running(MaintCtx *ctx, const char *dir);
 /* Remove dir and what is under it; its tablespaces too when they are under ctx->scratch. */
 DD_MUST_CHECK bool steps_remove_tree(MaintCtx *ctx, const char *dir);
 
+/* As root, give dir and what is under it to the live clusters' owner (PostgreSQL refuses root). */
+DD_MUST_CHECK bool steps_chown_tree(const MaintCtx *ctx, const char *dir);
+
 /* Whether an interrupt asked the step to stop (then the error is set). */
 bool steps_interrupted(MaintCtx *ctx);
 

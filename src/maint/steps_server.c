@@ -178,7 +178,8 @@ static bool standby_configure(MaintCtx *ctx)
                    "# drydock maint: the green primary's standby\n"
                    "port = '%d'\nrecovery_target_timeline = 'latest'\n",
                    ctx->green_standby_port);
-        ok = fs_write_file(path, conf.data, conf.len, 0600);
+        ok = fs_write_file(path, conf.data, conf.len, 0600) &&
+             steps_chown_tree(ctx, ctx->green_standby_data);
     }
     buf_free(&conf);
     free(path);

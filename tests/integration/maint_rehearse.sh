@@ -172,6 +172,13 @@ check_error "a step that fails names itself" 6 'ERROR: rehearsing start: the ser
     dd --quiet maint rehearse "$T/bad.conf"
 check "no scratch directory is left" test -z "$(ls -d "$T"/drydock-rehearse.* 2>/dev/null)"
 check "no process is left" test -z "$(pgrep -f "$T/drydock-rehearse")"
+
+# As root: the clusters' programs run as their owner, the clones' files are theirs.
+"$DRYDOCK" --config "$CONF" --quiet maint rehearse "$T/maint.conf" --json 2>"$T/root.err" | tail -n 1 >"$T/root.json"
+check_eq "a rehearsal run as root succeeds" true "$(jq -r .ok "$T/root.json")"
+[ "$(jq -r .ok "$T/root.json")" = true ] || note "$(tail -2 "$T/root.err")"
+check_eq "and cleans up" true "$(jq -r .rehearsal.cleaned "$T/root.json")"
+check_eq "the rates object stays the repository owner's" postgres "$(stat -c %U "$REPO/rates.json")"
 check "the human output has the table" grep -qE '^  restore +[0-9.]+ (s|min)' "$T/rehearse3.out"
 
 finish
