@@ -15,6 +15,7 @@
 #include "repo/lock.h"
 #include "repo/manifest.h"
 #include "repo/walarchive.h"
+#include "repo/walsum.h"
 
 static bool live_has(void *ctx, const uint8_t sha[SHA256_LEN])
 {
@@ -70,7 +71,12 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
         if (!wal_name_parse(segs.items[i], &wn) || wal_segno(&wn, seg_size) >= keep_from)
             continue;
         char *path = walarchive_path(&wn, segs.items[i]);
-        ok = storage_remove(repo_storage(repo), path);
+        if (wn.kind == WAL_FILE_SEGMENT) { /* its summary (repo/walsum.h) goes with it */
+            char *sum = walsum_path(segs.items[i]);
+            ok = storage_remove(repo_storage(repo), sum);
+            free(sum);
+        }
+        ok = ok && storage_remove(repo_storage(repo), path);
         free(path);
         if (ok && wn.kind == WAL_FILE_SEGMENT)
             out->segments_removed++;

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "pg/walside.h"
 #include "repo/object.h"
+#include "repo/walsum.h"
 
 char *walarchive_path(const WalFileName *n, const char *name)
 {
@@ -137,6 +138,25 @@ bool walarchive_check_side(Repo *repo, const WalFileName *wn, const char *name, 
     return true;
 }
 
+/*
+ * Store the segment's WAL summary (walsum.h) after the segment itself. A
+ * failure never fails the push: the summary is then absent, a gap that makes
+ * the next guided backup read the files it would have vouched for whole.
+ * DRYDOCK_WALSUM=off skips it (benchmarks, and tests of gaps).
+ */
+static void summarise(Repo *repo, const char *name, const WalFile *data)
+{
+    const char *env = getenv("DRYDOCK_WALSUM");
+    if (env && strcmp(env, "off") == 0)
+        return;
+    if (!walsum_store(repo, name, data->data, data->len)) {
+        log_warn("could not summarise WAL segment \"%s\": %s (the next backup reads the files it "
+                 "covers whole)",
+                 name, err_message());
+        err_clear();
+    }
+}
+
 bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
 {
     char *copy = xstrdup(src_path);
@@ -186,6 +206,8 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     }
     *result = WAL_PUSH_STORED;
 done:
+    if (ok && wn.kind == WAL_FILE_SEGMENT)
+        summarise(repo, name, &data);
     if (!ok && err_code() == DD_EXIT_IO)
         err_context("could not archive \"%s\"", name);
     wal_file_unmap(&data);
