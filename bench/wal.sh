@@ -31,6 +31,7 @@ start=$(date +%s.%N)
 for s in "${segs[@]}"; do dd wal-push "$T/segs/$s" 2>/dev/null || { echo "drydock wal-push failed on $s"; exit 1; }; done
 dd_secs=$(echo "$(date +%s.%N) - $start" | bc)
 dd_bytes=$(du -sb "$REPO/wal" | cut -f1)
+echo "WAL summaries stored by wal-push: $(find "$REPO/wal" -name '*.sum' | wc -l) of $n segments ($(find "$REPO/wal" -name '*.sum' -printf '%s\n' | awk '{s+=$1} END {print s+0}') bytes)"
 
 # pgBackRest, same data, same codec and level, synchronous push
 bench_pgbackrest_conf

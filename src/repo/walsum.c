@@ -36,6 +36,7 @@
  */
 #include "repo/walsum.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,12 @@ typedef struct {
 static void collect_block(void *arg, const WalBlockRef *r)
 {
     Collector *c = arg;
+    if (c->nrefs > 0) { /* records often repeat the block before: skip it before sorting */
+        const Ref *last = &c->refs[c->nrefs - 1];
+        if (last->fork_block[1] == r->block && last->rel == r->node.rel &&
+            last->fork_block[0] == r->fork && last->db == r->node.db && last->spc == r->node.spc)
+            return;
+    }
     if (c->nrefs == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 4096;
         c->refs = xrealloc(c->refs, c->cap * sizeof(Ref));
@@ -360,6 +367,71 @@ bool walsum_store(Repo *repo, const char *segment_name, const uint8_t *seg, size
         err_clear(), ok = true; /* invariant 6: a summary of the same segment is there */
     buf_free(&raw);
     free(path);
+    return ok;
+}
+
+/*
+ * wal-push summarises on a thread of its own while it compresses and stores
+ * the segment, so that the summary costs little more than its own write.
+ */
+struct WalSumJob {
+    pthread_t thread;
+    Repo *repo;
+    char *name;
+    const uint8_t *seg;
+    size_t len;
+    uint32_t seg_size;
+    Buf raw;
+    bool ok;
+    ErrSaved err;
+};
+
+static void *job_run(void *arg)
+{
+    WalSumJob *j = arg;
+    WalFileName wn;
+    WalSum s;
+    j->ok = wal_name_parse(j->name, &wn) &&
+            walsum_from_segment(j->seg, j->len, j->seg_size, wn.tli, &s);
+    if (j->ok) {
+        walsum_encode(&s, &j->raw);
+        walsum_free(&s);
+    } else
+        j->err = err_save();
+    return NULL;
+}
+
+WalSumJob *walsum_begin(Repo *repo, const char *segment_name, const uint8_t *seg, size_t len)
+{
+    WalSumJob *j = xcalloc(1, sizeof(*j));
+    *j = (WalSumJob){.repo = repo,
+                     .name = xstrdup(segment_name),
+                     .seg = seg,
+                     .len = len,
+                     .seg_size = repo_wal_seg_size(repo)};
+    if (pthread_create(&j->thread, NULL, job_run, j) != 0)
+        job_run(j), j->thread = 0;
+    return j;
+}
+
+bool walsum_finish(WalSumJob *j, bool store)
+{
+    if (j->thread)
+        pthread_join(j->thread, NULL);
+    bool ok = j->ok;
+    if (!ok)
+        err_restore(&j->err), err_context("summarising WAL segment \"%s\"", j->name);
+    if (ok && store) {
+        char *path = walsum_path(j->name);
+        ok = repo_object_put(j->repo, path, j->raw.data, j->raw.len,
+                             (StoragePutOpts){.exclusive = true});
+        if (!ok && err_code() == DD_EXIT_CONFLICT)
+            err_clear(), ok = true; /* invariant 6: a summary of the same segment is there */
+        free(path);
+    }
+    buf_free(&j->raw);
+    free(j->name);
+    free(j);
     return ok;
 }
 

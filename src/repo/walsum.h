@@ -65,6 +65,16 @@ char *walsum_path(const char *segment_name);
 DD_MUST_CHECK bool walsum_store(Repo *repo, const char *segment_name, const uint8_t *seg,
                                 size_t len);
 
+/*
+ * The same in two steps, the decoding on a thread of its own: begin while the
+ * segment is being stored, finish (store=true) after it is; store=false only
+ * waits and frees. seg must stay mapped until finish. finish fails like
+ * walsum_store.
+ */
+typedef struct WalSumJob WalSumJob;
+WalSumJob *walsum_begin(Repo *repo, const char *segment_name, const uint8_t *seg, size_t len);
+DD_MUST_CHECK bool walsum_finish(WalSumJob *job, bool store);
+
 /* Read a segment's summary; *found=false when there is none (a gap). */
 DD_MUST_CHECK bool walsum_load(Repo *repo, const char *segment_name, WalSum *out, bool *found);
 
