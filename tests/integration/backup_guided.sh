@@ -56,6 +56,9 @@ check "recreated relations were read whole" jq -e '.read_whole_because.created >
 check "guided files were read where changed" jq -e '.files_guided > 0 and .chunks_reused > 0' <<<"$sum2" >/dev/null
 check "maps were read whole" jq -e '.read_whole_because["free space or visibility map"] > 0' <<<"$sum2" >/dev/null
 G=$(jq -r .id <<<"$sum2")
+dd verify --compare-full --backup "$G" 2>"$T/cmp.err"
+check "verify --compare-full: the guided backup equals a full read of the live cluster" test $? -eq 0
+check "it compared pages" grep -qE "equals a full read of .* [1-9][0-9]* pages compared" "$T/cmp.err"
 
 # 3. The same quiet point read in full.
 dd backup --from primary --full --json >"$T/b3.json" 2>"$T/b3.err"
@@ -121,5 +124,21 @@ psql_q p "insert into victim values (43); checkpoint" >/dev/null
 dd backup --from primary 2>"$T/b5.err"
 check "the next backup is guided again" grep -q "read: guided by" "$T/b5.err"
 check "verify passes" dd verify
+
+# 6. The comparison can fail: a page changed behind PostgreSQL's back (no WAL)
+#    since the newest backup is found.
+acc=$(psql_q p "select pg_relation_filepath('pgbench_accounts')")
+pg_stop p
+python3 - "${PG_DATA[p]}/$acc" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(3 * 8192 + 5000)
+    b = f.read(1)
+    f.seek(-1, 1)
+    f.write(bytes([b[0] ^ 0xFF]))
+PY
+dd verify --compare-full 2>"$T/cmp2.err"
+check_eq "verify --compare-full finds it (exit 10)" 10 $?
+check "and names the file and block" grep -q "file \"$acc\" block 3 differs from backup" "$T/cmp2.err"
 
 finish
