@@ -301,10 +301,13 @@ bool walrec_decode_record(const uint8_t *rec, size_t avail, uint64_t lsn, const 
 /*
  * The segment's bytes without page headers form one stream in which records
  * lie contiguous. Page headers are multiples of 8 bytes, so a record's 8-byte
- * alignment in LSN terms is the same in the stream.
+ * alignment in LSN terms is the same in the stream. The stream is not copied:
+ * a record within one page is decoded where it lies, one that crosses pages
+ * is gathered into a scratch buffer.
  */
 typedef struct {
-    uint8_t *stream;
+    const uint8_t *data; /* the segment */
+    Buf scratch;
     size_t len;        /* stream bytes (up to the first page that is not valid WAL) */
     uint32_t npages;   /* valid pages */
     uint16_t *info;    /* xlp_info of each valid page */
@@ -334,11 +337,38 @@ static uint64_t stream_lsn(const Stream *st, size_t pos)
     return st->seg_lsn + (uint64_t)i * WALREC_PAGE_SIZE + hdr + (pos - page_stream_start(i));
 }
 
-/* Copy the data of every valid page; the stream stops at the first bad one. */
+/* The segment offset of stream position pos. */
+static size_t data_off(size_t pos)
+{
+    uint32_t i = page_of(pos);
+    return (size_t)i * WALREC_PAGE_SIZE + (i == 0 ? PAGE_HDR_LONG : PAGE_HDR_SHORT) +
+           (pos - page_stream_start(i));
+}
+
+/* n contiguous stream bytes from pos (pos + n <= st->len): in place or gathered. */
+static const uint8_t *stream_at(Stream *st, size_t pos, size_t n)
+{
+    size_t off = data_off(pos);
+    size_t page_end = (off / WALREC_PAGE_SIZE + 1) * WALREC_PAGE_SIZE;
+    if (off + n <= page_end)
+        return st->data + off;
+    buf_reset(&st->scratch);
+    while (n > 0) {
+        off = data_off(pos);
+        page_end = (off / WALREC_PAGE_SIZE + 1) * WALREC_PAGE_SIZE;
+        size_t k = page_end - off < n ? page_end - off : n;
+        buf_append(&st->scratch, st->data + off, k);
+        pos += k;
+        n -= k;
+    }
+    return st->scratch.data;
+}
+
+/* Check the header of every page; the stream stops at the first bad one. */
 static void stream_build(Stream *st, const uint8_t *data, size_t len)
 {
     uint32_t max = (uint32_t)((len + WALREC_PAGE_SIZE - 1) / WALREC_PAGE_SIZE);
-    st->stream = xmalloc(len ? len : 1);
+    st->data = data;
     st->info = xcalloc(max ? max : 1, sizeof(uint16_t));
     st->rem_len = xcalloc(max ? max : 1, sizeof(uint32_t));
     for (uint32_t i = 0; i < max; i++) {
@@ -348,7 +378,6 @@ static void stream_build(Stream *st, const uint8_t *data, size_t len)
         if (off + hdr > len || le_get16(p) != 0xD110 || le_get64(p + 8) != st->seg_lsn + off)
             break; /* zeroes or a recycled page of older WAL: the WAL ends */
         size_t end = off + WALREC_PAGE_SIZE < len ? off + WALREC_PAGE_SIZE : len;
-        memcpy(st->stream + st->len, p + hdr, end - off - hdr);
         st->len += end - off - hdr;
         st->info[i] = le_get16(p + 2);
         st->rem_len[i] = le_get32(p + 16);
@@ -358,7 +387,7 @@ static void stream_build(Stream *st, const uint8_t *data, size_t len)
 
 static void stream_free(Stream *st)
 {
-    free(st->stream);
+    buf_free(&st->scratch);
     free(st->info);
     free(st->rem_len);
 }
@@ -422,8 +451,8 @@ static bool first_record(const Stream *st, size_t seg_stream_len, WalRecResult *
 }
 
 /* Decode records from pos on; sets out->end_lsn, complete and stop. */
-static void decode_stream(const Stream *st, size_t seg_stream_len, size_t pos,
-                          const WalRecSink *sink, WalRecResult *out)
+static void decode_stream(Stream *st, size_t seg_stream_len, size_t pos, const WalRecSink *sink,
+                          WalRecResult *out)
 {
     uint64_t prev = 0;
     for (;;) {
@@ -435,12 +464,11 @@ static void decode_stream(const Stream *st, size_t seg_stream_len, size_t pos,
         uint64_t lsn = stream_lsn(st, pos);
         out->end_lsn = lsn;
         size_t avail = st->len > pos ? st->len - pos : 0;
-        if (avail < 4 || le_get32(st->stream + pos) == 0) {
+        if (avail < 4 || le_get32(stream_at(st, pos, 4)) == 0) {
             set_stop(out, "end of WAL", lsn);
             return;
         }
-        const uint8_t *rec = st->stream + pos;
-        uint32_t tot = le_get32(rec);
+        uint32_t tot = le_get32(stream_at(st, pos, 4));
         bool cut = pos + tot > seg_stream_len; /* continues in the next segment */
         if (!cut && pos + tot > st->len) {
             set_stop(out, "end of WAL inside a record", lsn);
@@ -450,6 +478,7 @@ static void decode_stream(const Stream *st, size_t seg_stream_len, size_t pos,
             set_stop(out, "invalid record length", lsn);
             return;
         }
+        const uint8_t *rec = stream_at(st, pos, cut ? avail : tot);
         if (avail >= REC_HDR && prev != 0 && le_get64(rec + 8) != prev) {
             set_stop(out, "end of WAL (record does not follow the previous one)", lsn);
             return;
