@@ -82,7 +82,7 @@ static void add_whole(BackupGuide *g, uint32_t spc, uint32_t db, uint32_t rel, G
 }
 
 /* Merge one segment's summary. */
-static void guide_add(BackupGuide *g, const WalSum *s)
+void backup_guide_merge(BackupGuide *g, const WalSum *s)
 {
     for (size_t i = 0; i < s->nforks; i++) {
         const WalSumFork *f = &s->forks[i];
@@ -200,7 +200,7 @@ static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why
                 walsum_free(&s);
             return false;
         }
-        guide_add(g, &s);
+        backup_guide_merge(g, &s);
         walsum_free(&s);
         g->segments++;
     }
@@ -215,11 +215,22 @@ BackupGuide *backup_guide_open(Repo *repo, const GuideOpts *o, char *why, size_t
             snprintf(why, whylen, "%s", refusal);
         return NULL;
     }
-    BackupGuide *g = xcalloc(1, sizeof(*g));
+    BackupGuide *g = backup_guide_new();
     if (!guide_load(g, repo, o, why, whylen)) {
         backup_guide_free(g);
         return NULL;
     }
+    backup_guide_seal(g);
+    return g;
+}
+
+BackupGuide *backup_guide_new(void)
+{
+    return xcalloc(1, sizeof(BackupGuide));
+}
+
+void backup_guide_seal(BackupGuide *g)
+{
     qsort(g->blocks, g->nblocks, sizeof(Key), block_cmp);
     size_t n = 0;
     for (size_t i = 0; i < g->nblocks; i++)
@@ -227,7 +238,6 @@ BackupGuide *backup_guide_open(Repo *repo, const GuideOpts *o, char *why, size_t
             g->blocks[n++] = g->blocks[i];
     g->nblocks = n;
     qsort(g->whole, g->nwhole, sizeof(Whole), whole_cmp);
-    return g;
 }
 
 void backup_guide_free(BackupGuide *g)

@@ -34,6 +34,7 @@
 #include "pg/datadir.h"
 #include "repo/manifest.h"
 #include "repo/repo.h"
+#include "repo/walsum.h"
 
 /* Why a relation file was read whole although a guide was in use. */
 typedef enum {
@@ -84,6 +85,14 @@ bool backup_guide_file(const BackupGuide *g, const DatadirEntry *e, const Manife
 /* Whether the chunk [offset, offset+len) of a guided file e has a changed block. */
 bool backup_guide_chunk_changed(const BackupGuide *g, const DatadirEntry *e, uint64_t offset,
                                 uint32_t len);
+
+/*
+ * The merge itself, for tests: an empty guide, each summary merged in any
+ * order, then sealed (sorted, deduplicated) before the lookups above.
+ */
+BackupGuide *backup_guide_new(void);
+void backup_guide_merge(BackupGuide *g, const WalSum *s);
+void backup_guide_seal(BackupGuide *g);
 
 /* Segments summarised and blocks known changed (for the backup summary). */
 void backup_guide_stats(const BackupGuide *g, uint64_t *segments, uint64_t *blocks);
