@@ -31,6 +31,14 @@ start=$(date +%s.%N)
 for s in "${segs[@]}"; do dd wal-push "$T/segs/$s" 2>/dev/null || { echo "drydock wal-push failed on $s"; exit 1; }; done
 dd_secs=$(echo "$(date +%s.%N) - $start" | bc)
 dd_bytes=$(du -sb "$REPO/wal" | cut -f1)
+# The same push without WAL summaries (DRYDOCK_WALSUM=off), into an emptied archive: their cost.
+sums=$(find "$REPO/wal" -name '*.sum' | wc -l)
+sum_bytes=$(find "$REPO/wal" -name '*.sum' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+rm -rf "$REPO/wal"
+start=$(date +%s.%N)
+for s in "${segs[@]}"; do DRYDOCK_WALSUM=off dd wal-push "$T/segs/$s" 2>/dev/null || { echo "drydock wal-push failed on $s"; exit 1; }; done
+nosum_secs=$(echo "$(date +%s.%N) - $start" | bc)
+echo "WAL summaries stored by wal-push: $sums of $n segments ($sum_bytes bytes)"
 
 # pgBackRest, same data, same codec and level, synchronous push
 bench_pgbackrest_conf
@@ -47,6 +55,7 @@ dd_rate=$(echo "scale=2; $n / $dd_secs" | bc)
 br_rate=$(echo "scale=2; $n / $br_secs" | bc)
 printf '%-28s %8s s  %8s seg/s  %10s bytes stored\n' "drydock wal-push" "$dd_secs" "$dd_rate" "$dd_bytes"
 printf '%-28s %8s s  %8s seg/s  %10s bytes stored\n' "pgBackRest archive-push" "$br_secs" "$br_rate" "$br_bytes"
+printf '%-28s %8s s  %8s seg/s\n' "drydock wal-push, no summary" "$nosum_secs" "$(echo "scale=2; $n / $nosum_secs" | bc)"
 echo "ratio drydock/pgBackRest (segments per second): $(echo "scale=2; $dd_rate / $br_rate" | bc)x  (goal >= 1.5x)"
 
 # --- fetch: one segment after another, as recovery calls restore_command ---

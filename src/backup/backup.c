@@ -63,6 +63,10 @@ static bool backup_save_manifest(Repo *repo, const BackupSourceInfo *si, const D
     m.bytes_new = cr->bytes_new;
     m.bytes_stored = cr->bytes_stored;
     m.duration = time_mono() - started;
+    m.guided = sum->guided;
+    m.guided_since_full = sum->guided_since_full;
+    m.full_read_time = sum->guided ? sum->full_read_time : si->start_time;
+    m.data_checksums = si->data_checksums;
     m.ntablespaces = dl->ntablespaces;
     ManifestTablespace *ts = xcalloc(dl->ntablespaces + 1, sizeof(ManifestTablespace));
     for (size_t i = 0; i < dl->ntablespaces; i++)
@@ -92,6 +96,40 @@ static void backup_fill_summary(BackupSummary *s, const BackupSourceInfo *si,
     s->data_checksums = si->data_checksums;
     s->pages_checked = cr->pages_checked;
     s->bad_pages = cr->bad_pages;
+    s->files_guided = cr->files_guided;
+    for (int r = 0; r < GUIDE_WHOLE_COUNT; r++) {
+        s->files_whole_by[r] = cr->files_whole[r];
+        s->files_whole += cr->files_whole[r];
+    }
+    s->chunks_reused = cr->chunks_reused;
+    s->bytes_reused = cr->bytes_reused;
+}
+
+/* The WAL guide for this backup (guide.h), or NULL and the reason in sum. */
+static BackupGuide *backup_open_guide(const Config *cfg, Repo *repo, BackupSource *src,
+                                      const BackupOpts *opts, const Manifest *prev,
+                                      BackupSummary *sum)
+{
+    const BackupSourceInfo *si = backup_source_info(src);
+    GuideOpts go = {.prev = prev,
+                    .tli = si->tli,
+                    .start_lsn = si->start_lsn,
+                    .data_checksums = si->data_checksums,
+                    .datadir = backup_source_datadir(src),
+                    .full = opts->full,
+                    .full_every = (uint32_t)cfg->backup_full_every,
+                    .full_days = cfg->backup_full_days,
+                    .now = time_wall()};
+    BackupGuide *g = backup_guide_open(repo, &go, sum->full_reason, sizeof(sum->full_reason));
+    sum->guided = g != NULL;
+    if (g) {
+        sum->full_reason[0] = '\0';
+        sum->guided_since_full = prev->guided_since_full + 1;
+        sum->full_read_time = prev->full_read_time;
+        backup_guide_stats(g, &sum->wal_segments, &sum->changed_blocks);
+    } else
+        log_debug("reading every file whole: %s", sum->full_reason);
+    return g;
 }
 
 /* The newest backup with this chunk size, for delta bases; NULL when none or unreadable. */
@@ -113,8 +151,9 @@ static Manifest *backup_load_prev(Repo *repo, uint32_t chunk_size)
 }
 
 /* Copy phase: walk, copy, commit packs. */
-static bool backup_copy_phase(BackupSource *src, Repo *repo, ChunkStore *cs, const BackupOpts *opts,
-                              BackupSummary *sum, DatadirList *dl, BackupCopyResult *cr)
+static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, ChunkStore *cs,
+                              const BackupOpts *opts, BackupSummary *sum, DatadirList *dl,
+                              BackupCopyResult *cr)
 {
     testpoint_pause("started");
     if (!datadir_walk(backup_source_datadir(src), dl))
@@ -124,13 +163,16 @@ static bool backup_copy_phase(BackupSource *src, Repo *repo, ChunkStore *cs, con
     double t0 = time_mono();
     const BackupSourceInfo *si = backup_source_info(src);
     Manifest *prev = backup_load_prev(repo, sum->chunk_size);
+    BackupGuide *guide = backup_open_guide(cfg, repo, src, opts, prev, sum);
     BackupCopyOpts co = {.jobs = sum->jobs,
                          .chunk_size = sum->chunk_size,
                          .check_pages = si->data_checksums,
                          .start_lsn = si->start_lsn,
                          .progress = opts->progress,
-                         .prev = prev};
+                         .prev = prev,
+                         .guide = guide};
     bool ok = backup_copy(dl, cs, co, cr) && chunkstore_flush(cs);
+    backup_guide_free(guide);
     manifest_free(prev);
     sum->chunks_delta = chunkstore_delta_count(cs);
     if (opts->progress)
@@ -161,7 +203,7 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
         char label[64];
         snprintf(label, sizeof(label), "drydock %s", sum->id);
         ok = backup_source_start(src, label, cfg->archive_timeout) &&
-             backup_copy_phase(src, repo, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
+             backup_copy_phase(cfg, src, repo, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
     }
     if (ok) {
         double t0 = time_mono();
@@ -202,6 +244,49 @@ bool backup_run(const Config *cfg, Repo *repo, const BackupOpts *opts, BackupSum
     return ok;
 }
 
+/* s as a JSON string literal (caller frees). */
+static char *json_quote(const char *s)
+{
+    Buf b = {0};
+    buf_append(&b, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            buf_printf(&b, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            buf_printf(&b, "\\u%04x", (unsigned char)*s);
+        else
+            buf_append(&b, s, 1);
+    }
+    buf_append(&b, "\"", 2);
+    return (char *)b.data;
+}
+
+/* The "read" part of the summary: how relation files were read (guide.h). */
+static char *backup_guide_json(const BackupSummary *s)
+{
+    Buf b = {0};
+    buf_printf(&b, "\"read\":\"%s\",\"full_read_reason\":", s->guided ? "guided" : "full");
+    char *reason = json_quote(s->full_reason);
+    buf_printf(&b,
+               "%s,\"wal_segments\":%" PRIu64 ",\"changed_blocks\":%" PRIu64
+               ",\"files_guided\":%" PRIu64 ",\"files_read_whole\":%" PRIu64
+               ",\"chunks_reused\":%" PRIu64 ",\"bytes_reused\":%" PRIu64
+               ",\"read_whole_because\":{",
+               reason, s->wal_segments, s->changed_blocks, s->files_guided, s->files_whole,
+               s->chunks_reused, s->bytes_reused);
+    free(reason);
+    bool first = true;
+    for (int r = 1; r < GUIDE_WHOLE_COUNT; r++)
+        if (s->files_whole_by[r]) {
+            buf_printf(&b, "%s\"%s\":%" PRIu64, first ? "" : ",", guide_reason_name(r),
+                       s->files_whole_by[r]);
+            first = false;
+        }
+    buf_printf(&b, "}");
+    buf_append(&b, "", 1);
+    return (char *)b.data;
+}
+
 char *backup_summary_json(const BackupSummary *s)
 {
     char start[24], stop[24];
@@ -209,18 +294,21 @@ char *backup_summary_json(const BackupSummary *s)
     pg_lsn_format(s->stop_lsn, stop, sizeof(stop));
     double d = s->duration > 0 ? s->duration : 1e-9;
     double cd = s->copy_seconds > 0 ? s->copy_seconds : 1e-9;
-    return xasprintf("{\"type\":\"summary\",\"id\":\"%s\",\"source\":\"%s\",\"start_lsn\":\"%s\","
-                     "\"stop_lsn\":\"%s\",\"timeline\":%u,\"files\":%" PRIu64
-                     ",\"bytes_logical\":%" PRIu64 ",\"bytes_read\":%" PRIu64
-                     ",\"bytes_new\":%" PRIu64 ",\"bytes_stored\":%" PRIu64 ",\"chunks\":%" PRIu64
-                     ",\"chunks_new\":%" PRIu64 ",\"chunks_delta\":%" PRIu64
-                     ",\"chunk_size\":%u,\"jobs\":%d,"
-                     "\"data_checksums\":%s,\"pages_checked\":%" PRIu64 ",\"bad_pages\":%" PRIu64
-                     ",\"duration\":%.3f,\"copy_seconds\":%.3f,\"wal_wait_seconds\":%.3f,"
-                     "\"read_rate\":%.0f,\"store_rate\":%.0f}",
-                     s->id, s->node, start, stop, s->tli, s->files, s->bytes_logical, s->bytes_read,
-                     s->bytes_new, s->bytes_stored, s->chunks, s->chunks_new, s->chunks_delta,
-                     s->chunk_size, s->jobs, s->data_checksums ? "true" : "false", s->pages_checked,
-                     s->bad_pages, s->duration, s->copy_seconds, s->wal_wait_seconds,
-                     (double)s->bytes_read / cd, (double)s->bytes_stored / d);
+    char *guide = backup_guide_json(s);
+    char *out =
+        xasprintf("{\"type\":\"summary\",\"id\":\"%s\",\"source\":\"%s\",\"start_lsn\":\"%s\","
+                  "\"stop_lsn\":\"%s\",\"timeline\":%u,\"files\":%" PRIu64
+                  ",\"bytes_logical\":%" PRIu64 ",\"bytes_read\":%" PRIu64 ",\"bytes_new\":%" PRIu64
+                  ",\"bytes_stored\":%" PRIu64 ",\"chunks\":%" PRIu64 ",\"chunks_new\":%" PRIu64
+                  ",\"chunks_delta\":%" PRIu64 ",\"chunk_size\":%u,\"jobs\":%d,"
+                  "\"data_checksums\":%s,\"pages_checked\":%" PRIu64 ",\"bad_pages\":%" PRIu64
+                  ",\"duration\":%.3f,\"copy_seconds\":%.3f,\"wal_wait_seconds\":%.3f,"
+                  "\"read_rate\":%.0f,\"store_rate\":%.0f,%s}",
+                  s->id, s->node, start, stop, s->tli, s->files, s->bytes_logical, s->bytes_read,
+                  s->bytes_new, s->bytes_stored, s->chunks, s->chunks_new, s->chunks_delta,
+                  s->chunk_size, s->jobs, s->data_checksums ? "true" : "false", s->pages_checked,
+                  s->bad_pages, s->duration, s->copy_seconds, s->wal_wait_seconds,
+                  (double)s->bytes_read / cd, (double)s->bytes_stored / d, guide);
+    free(guide);
+    return out;
 }

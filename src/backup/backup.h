@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "backup/guide.h"
 #include "common/progress.h"
 #include "config/config.h"
 #include "repo/repo.h"
@@ -31,6 +32,7 @@ typedef struct {
     int jobs;            /* 0: the number of cores */
     uint32_t chunk_size; /* 0: BACKUP_CHUNK_SIZE_DEFAULT */
     Progress *progress;  /* may be NULL */
+    bool full;           /* --full: read every file whole, no WAL guide (guide.h) */
 } BackupOpts;
 
 typedef struct {
@@ -45,6 +47,14 @@ typedef struct {
     double duration, copy_seconds, wal_wait_seconds;
     int jobs;
     uint32_t chunk_size;
+    /* WAL-guided reading (guide.h) */
+    bool guided;
+    char full_reason[200];                 /* why not guided ("" when guided) */
+    uint64_t wal_segments, changed_blocks; /* summaries merged, blocks they name */
+    uint64_t files_guided, files_whole, files_whole_by[GUIDE_WHOLE_COUNT];
+    uint64_t chunks_reused, bytes_reused;
+    uint32_t guided_since_full;
+    double full_read_time;
 } BackupSummary;
 
 /* Back up the cluster cfg names into repo (opened by the caller). */

@@ -45,6 +45,7 @@ typedef struct {
     uint32_t *nchunks;
     atomic_bool *vanished;
     _Atomic uint64_t bytes_read, chunks_new, bytes_new, bytes_stored, pages_checked, bad_pages;
+    _Atomic uint64_t files_guided, files_whole[GUIDE_WHOLE_COUNT], chunks_reused, bytes_reused;
     pthread_mutex_t lock; /* bad list */
     BackupBadPage *bad;
     size_t nbad;
@@ -100,11 +101,44 @@ static const ManifestFile *copy_prev_file(const Copy *c, const char *path)
     return m->nfiles ? bsearch(path, m->files, m->nfiles, sizeof(ManifestFile), prev_cmp) : NULL;
 }
 
+/*
+ * Whether the unit's file is guided (guide.h); counted once a file, by the
+ * unit that starts it.
+ */
+static bool copy_guided(Copy *c, const Unit *u, const DatadirEntry *e, const ManifestFile *prev)
+{
+    if (!c->opts.guide)
+        return false;
+    GuideReason why;
+    bool guided = backup_guide_file(c->opts.guide, e, prev, &why);
+    if (u->first == 0 && guided)
+        atomic_fetch_add(&c->files_guided, 1);
+    else if (u->first == 0 && why != GUIDE_READ_CHANGED)
+        atomic_fetch_add(&c->files_whole[why], 1);
+    return guided;
+}
+
+/* A chunk the guide proves unchanged: its entry comes from the previous backup. */
+static bool copy_reuse(Copy *c, const DatadirEntry *e, const ManifestFile *prev, uint32_t ci,
+                       uint64_t offset, uint64_t want, ManifestChunk *mc)
+{
+    if (ci >= prev->nchunks || prev->chunks[ci].len != want ||
+        backup_guide_chunk_changed(c->opts.guide, e, offset, (uint32_t)want))
+        return false;
+    *mc = prev->chunks[ci];
+    atomic_fetch_add(&c->chunks_reused, 1);
+    atomic_fetch_add(&c->bytes_reused, want);
+    if (c->opts.progress)
+        progress_add(c->opts.progress, want);
+    return true;
+}
+
 /* Copy one unit; w (NULL on the calling thread) says when another worker failed. */
 static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
 {
     const DatadirEntry *e = &c->dl->entries[u->file];
     const ManifestFile *prev = copy_prev_file(c, e->path);
+    bool guided = copy_guided(c, u, e, prev);
     int fd = open(e->fullpath, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) { /* dropped during the backup: WAL replay drops it too */
@@ -119,6 +153,9 @@ static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
     for (uint32_t i = 0; ok && i < u->count && !(w && workers_failed(w)); i++) {
         uint64_t offset = (uint64_t)(u->first + i) * cs;
         uint64_t want = e->size - offset < cs ? e->size - offset : cs;
+        if (guided &&
+            copy_reuse(c, e, prev, u->first + i, offset, want, &c->chunks[u->file][u->first + i]))
+            continue;
         size_t got = 0;
         ok = fs_pread_full(fd, buf, (size_t)want, offset, &got, e->fullpath);
         if (!ok || got == 0)
@@ -273,6 +310,11 @@ bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts, Bac
         out->bytes_stored = atomic_load(&c->bytes_stored);
         out->pages_checked = atomic_load(&c->pages_checked);
         out->bad_pages = atomic_load(&c->bad_pages);
+        out->files_guided = atomic_load(&c->files_guided);
+        for (int r = 0; r < GUIDE_WHOLE_COUNT; r++)
+            out->files_whole[r] = atomic_load(&c->files_whole[r]);
+        out->chunks_reused = atomic_load(&c->chunks_reused);
+        out->bytes_reused = atomic_load(&c->bytes_reused);
         out->bad = c->bad;
         out->nbad = c->nbad;
         c->bad = NULL;

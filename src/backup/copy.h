@@ -17,6 +17,10 @@
  * is offered to the store with that chunk as a delta base
  * (chunkstore_put_delta): when few of its pages changed, only they are stored.
  *
+ * With a guide (guide.h), a chunk of a relation file that the WAL summaries
+ * prove unchanged since the previous backup is taken from its manifest
+ * without being read; the result counts the files read whole, by reason.
+ *
  * global/pg_control is copied last, after the workers finished (see
  * backup_copy()).
  *
@@ -32,6 +36,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "backup/guide.h"
 #include "common/progress.h"
 #include "pg/datadir.h"
 #include "repo/chunkstore.h"
@@ -45,8 +50,9 @@ typedef struct {
     uint32_t chunk_size;
     bool check_pages;
     uint64_t start_lsn;
-    Progress *progress;   /* may be NULL */
-    const Manifest *prev; /* the previous backup (same chunk size) or NULL: delta bases */
+    Progress *progress;       /* may be NULL */
+    const Manifest *prev;     /* the previous backup (same chunk size) or NULL: delta bases */
+    const BackupGuide *guide; /* NULL: read everything; else unchanged chunks come from prev */
 } BackupCopyOpts;
 
 typedef struct {
@@ -62,7 +68,10 @@ typedef struct {
     uint64_t chunks, chunks_new;
     uint64_t bytes_new, bytes_stored; /* raw and stored bytes of the chunks written */
     uint64_t pages_checked, bad_pages;
-    BackupBadPage *bad; /* the first BACKUP_BAD_PAGES_KEPT */
+    uint64_t files_guided;                   /* relation files read only where changed */
+    uint64_t files_whole[GUIDE_WHOLE_COUNT]; /* relation files read whole, by reason */
+    uint64_t chunks_reused, bytes_reused;    /* taken from prev without reading */
+    BackupBadPage *bad;                      /* the first BACKUP_BAD_PAGES_KEPT */
     size_t nbad;
 } BackupCopyResult;
 

@@ -15,6 +15,7 @@
 #include "repo/lock.h"
 #include "repo/manifest.h"
 #include "repo/walarchive.h"
+#include "repo/walsum.h"
 
 static bool live_has(void *ctx, const uint8_t sha[SHA256_LEN])
 {
@@ -71,6 +72,11 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
             continue;
         char *path = walarchive_path(&wn, segs.items[i]);
         strlist_push(&paths, path);
+        if (wn.kind == WAL_FILE_SEGMENT) { /* its summary (repo/walsum.h) goes with it */
+            char *sum = walsum_path(segs.items[i]);
+            strlist_push(&paths, sum);
+            free(sum);
+        }
         free(path);
         if (wn.kind == WAL_FILE_SEGMENT)
             nsegments++;

@@ -200,6 +200,14 @@ bool backup_source_start(BackupSource *src, const char *label, int timeout)
     }
     free(lsn);
     src->started = true;
+    /* The start checkpoint's timeline, which the label names at the stop: a
+     * WAL-guided copy (guide.h) needs it before then. */
+    char *tli =
+        pg_query_value(src->session, "SELECT timeline_id FROM pg_control_checkpoint()", 0, NULL);
+    if (!tli || sscanf(tli, "%u", &src->info.tli) != 1)
+        src->info.tli = 0; /* unknown: the guide then reads everything */
+    free(tli);
+    err_clear();
     char start[24];
     pg_lsn_format(src->info.start_lsn, start, sizeof(start));
     log_debug("backup started on the %s at %s", node, start);

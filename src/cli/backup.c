@@ -14,14 +14,20 @@
 #include "maint/estimate.h"
 
 static const char backup_help[] =
-    "usage: drydock backup [--from standby|primary] [--jobs N] [--json]\n\n"
+    "usage: drydock backup [--from standby|primary] [--jobs N] [--full] [--json]\n\n"
     "Takes an online backup. Every backup is logically full and physically\n"
     "incremental: files are cut into 128 KiB chunks named by their SHA-256 and\n"
     "only chunks the repository lacks are stored.\n\n"
     "  --from NODE      standby (default when [cluster] standby is set) or primary\n"
     "  --jobs N         parallel workers (default: the number of cores)\n"
     "  --json           progress lines and a final summary as JSON on stdout\n"
-    "  --chunk-size KiB chunk size for new backups, a power of two from 8 to 4096\n\n"
+    "  --chunk-size KiB chunk size for new backups, a power of two from 8 to 4096\n"
+    "  --full           read every file whole, even where the WAL summaries show\n"
+    "                   which blocks changed since the previous backup\n\n"
+    "WAL-guided: with the previous backup and a WAL summary for every segment\n"
+    "since its start, only the changed chunks of relation files are read; a file\n"
+    "the summaries cannot vouch for is read whole, and the summary says why.\n"
+    "[repository] backup-full-every (10) and backup-full-days (7) force a full read.\n\n"
     "From the standby: it must be streaming; the primary is asked for a CHECKPOINT\n"
     "and, at the end, a WAL switch. The backup exists once the WAL from its start\n"
     "to its stop is archived ([repository] archive-timeout) and its manifest is\n"
@@ -35,6 +41,31 @@ static bool backup_parse_chunk(const char *s, uint32_t *out)
         return false;
     *out = (uint32_t)v * 1024;
     return true;
+}
+
+/* How relation files were read: guided by the WAL summaries, or whole and why. */
+static void backup_print_read(const BackupSummary *s)
+{
+    if (!s->guided) {
+        log_info("read: every file whole (%s)", s->full_reason);
+        return;
+    }
+    char reused[16];
+    progress_format_bytes((double)s->bytes_reused, reused, sizeof(reused));
+    Buf why = {0};
+    for (int r = 1; r < GUIDE_WHOLE_COUNT; r++)
+        if (s->files_whole_by[r])
+            buf_printf(&why, "%s%s: %" PRIu64, why.len ? ", " : " (", guide_reason_name(r),
+                       s->files_whole_by[r]);
+    if (why.len)
+        buf_printf(&why, ")");
+    buf_append(&why, "", 1);
+    log_info("read: guided by %" PRIu64 " WAL summaries (%" PRIu64 " changed blocks): %" PRIu64
+             " relation files read where changed, %" PRIu64 " read whole%s; %" PRIu64
+             " chunks (%s) taken from the previous backup unread",
+             s->wal_segments, s->changed_blocks, s->files_guided, s->files_whole, (char *)why.data,
+             s->chunks_reused, reused);
+    buf_free(&why);
 }
 
 static void backup_print(const BackupSummary *s, bool json, Progress *progress)
@@ -56,6 +87,7 @@ static void backup_print(const BackupSummary *s, bool json, Progress *progress)
     log_info("backup %s from the %s (%s to %s): %" PRIu64 " files, read %s at %s/s, new %s, "
              "stored %s, %.1f s",
              s->id, s->node, lsn1, lsn2, s->files, read, rate, newb, stored, s->duration);
+    backup_print_read(s);
     if (s->data_checksums)
         log_info("page checksums: %" PRIu64 " pages verified, %" PRIu64 " bad", s->pages_checked,
                  s->bad_pages);
@@ -63,10 +95,13 @@ static void backup_print(const BackupSummary *s, bool json, Progress *progress)
 
 int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"from", required_argument, NULL, 'f'}, {"jobs", required_argument, NULL, 'j'},
-        {"json", no_argument, NULL, 'J'},       {"chunk-size", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},       {0}};
+    static const struct option longopts[] = {{"from", required_argument, NULL, 'f'},
+                                             {"jobs", required_argument, NULL, 'j'},
+                                             {"json", no_argument, NULL, 'J'},
+                                             {"chunk-size", required_argument, NULL, 'c'},
+                                             {"full", no_argument, NULL, 'F'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
     BackupOpts opts = {0};
     bool json = false;
     int c;
@@ -93,6 +128,9 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
             break;
         case 'J':
             json = true;
+            break;
+        case 'F':
+            opts.full = true;
             break;
         case 'c':
             if (!backup_parse_chunk(optarg, &opts.chunk_size))

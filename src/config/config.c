@@ -77,6 +77,8 @@ static const ConfigKey config_keys[] = {
     INT_KEY("repository", "archive-timeout", archive_timeout, "60", 1, 86400),
     INT_KEY("repository", "keep-backups", keep_backups, "0", 0, 100000),
     INT_KEY("repository", "keep-days", keep_days, "0", 0, 100000),
+    INT_KEY("repository", "backup-full-every", backup_full_every, "10", 0, 100000),
+    INT_KEY("repository", "backup-full-days", backup_full_days, "7", 0, 100000),
     CHOICE_KEY("repository", "type", repo_type, "posix", "posix|s3"),
     STR_KEY("repository", "s3-endpoint", s3_endpoint, NULL),
     STR_KEY("repository", "s3-bucket", s3_bucket, NULL),

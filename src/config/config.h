@@ -38,6 +38,9 @@ typedef struct {
     char *s3_endpoint, *s3_bucket, *s3_region, *s3_prefix;
     char *s3_uri_style; /* "path" | "host" */
     char *s3_credentials_file, *s3_ca_file;
+    /* WAL-guided backups read everything every N backups, or when the last
+     * full read is older than D days (backup/guide.h); 0: never */
+    int backup_full_every, backup_full_days;
     char *s3_verify_tls; /* "yes" | "no" */
     int s3_retry_timeout, s3_lock_lease;
     int archive_queue_max; /* MiB of WAL waiting before wal-push drops (walbacklog.h); 0: never */

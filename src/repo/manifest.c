@@ -12,6 +12,9 @@
  *    "backup-label": "...", "tablespace-map": "",
  *    "chunk-size": 131072, "bytes-logical": N, "bytes-new": N, "bytes-stored": N,
  *    "duration": 3.3,
+ *    "read": "guided", "guided-since-full": 2, "full-read-time": 1795590000.0,
+ *    "data-checksums": true,             (these four optional: absent = a full
+ *                                         read, checksums unknown)
  *    "tablespaces": [{"oid": 16384, "location": "/srv/ts1"}],
  *    "files": [{"path": "base/1/1259", "mode": 33152, "size": 8192,
  *               "mtime": 1795597100.0, "chunks": [["<64 hex>", 8192], ...]},
@@ -123,6 +126,11 @@ static json_t *manifest_to_json(const Manifest *m)
     json_object_set_new(o, "bytes-new", json_integer((json_int_t)m->bytes_new));
     json_object_set_new(o, "bytes-stored", json_integer((json_int_t)m->bytes_stored));
     json_object_set_new(o, "duration", json_real(m->duration));
+    json_object_set_new(o, "read", json_string(m->guided ? "guided" : "full"));
+    json_object_set_new(o, "guided-since-full", json_integer(m->guided_since_full));
+    json_object_set_new(o, "full-read-time", json_real(m->full_read_time));
+    if (m->data_checksums >= 0)
+        json_object_set_new(o, "data-checksums", json_boolean(m->data_checksums));
     json_t *ts = json_array();
     for (size_t i = 0; i < m->ntablespaces; i++)
         json_array_append_new(ts, json_pack("{s:I,s:s}", "oid", (json_int_t)m->tablespaces[i].oid,
@@ -269,6 +277,22 @@ static bool file_from_json(json_t *o, ManifestFile *f, const char *prev)
     return true;
 }
 
+/* The optional read-mode keys (backup/guide.h); absent: a full read, checksums unknown. */
+static void read_mode_from_json(json_t *o, Manifest *m)
+{
+    json_t *v = json_object_get(o, "read");
+    m->guided = json_is_string(v) && strcmp(json_string_value(v), "guided") == 0;
+    v = json_object_get(o, "guided-since-full");
+    m->guided_since_full =
+        json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= UINT32_MAX
+            ? (uint32_t)json_integer_value(v)
+            : 0;
+    v = json_object_get(o, "full-read-time");
+    m->full_read_time = json_is_number(v) ? json_number_value(v) : m->start_time;
+    v = json_object_get(o, "data-checksums");
+    m->data_checksums = json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
 static bool manifest_from_json(json_t *o, Manifest *m)
 {
     uint64_t format = 0;
@@ -288,6 +312,8 @@ static bool manifest_from_json(json_t *o, Manifest *m)
         get_u32(o, "chunk-size", &m->chunk_size) &&
         get_u64(o, "bytes-logical", &m->bytes_logical) && get_u64(o, "bytes-new", &m->bytes_new) &&
         get_u64(o, "bytes-stored", &m->bytes_stored) && get_num(o, "duration", &m->duration);
+    if (ok)
+        read_mode_from_json(o, m);
     if (ok) {
         char *end = NULL;
         m->system_id = strtoull(sysid, &end, 10);

@@ -70,6 +70,12 @@ typedef struct {
     uint64_t bytes_new;           /* raw bytes of chunks this backup added */
     uint64_t bytes_stored;        /* bytes written to packs by this backup */
     double duration;              /* seconds, start to manifest */
+    /* How relation files were read (optional keys, backup/guide.h); older
+     * manifests load as a full read with data_checksums -1 (unknown). */
+    bool guided;                /* "read": "guided" | "full" */
+    uint32_t guided_since_full; /* "guided-since-full": guided backups since the last full read */
+    double full_read_time;      /* "full-read-time": start time of the last full read */
+    int data_checksums;         /* "data-checksums": 0, 1; -1 unknown */
     ManifestTablespace *tablespaces;
     size_t ntablespaces;
     ManifestFile *files; /* sorted by path */

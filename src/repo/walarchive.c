@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "pg/walside.h"
 #include "repo/object.h"
+#include "repo/walsum.h"
 
 char *walarchive_path(const WalFileName *n, const char *name)
 {
@@ -137,6 +138,37 @@ bool walarchive_check_side(Repo *repo, const WalFileName *wn, const char *name, 
     return true;
 }
 
+/*
+ * The segment's WAL summary (walsum.h) is decoded on a thread while the
+ * segment is stored, and stored after it. A failure never fails the push:
+ * the summary is then absent, a gap that makes the next guided backup read
+ * the files it would have vouched for whole. DRYDOCK_WALSUM=off skips it
+ * (benchmarks, and tests of gaps).
+ */
+static WalSumJob *summary_begin(Repo *repo, const char *name, const WalFileName *wn,
+                                const WalFile *data)
+{
+    const char *env = getenv("DRYDOCK_WALSUM");
+    if (wn->kind != WAL_FILE_SEGMENT || data->len == 0 || (env && strcmp(env, "off") == 0))
+        return NULL;
+    return walsum_begin(repo, name, data->data, data->len);
+}
+
+static void summary_finish(WalSumJob *job, bool pushed, const char *name)
+{
+    if (!job)
+        return;
+    ErrSaved saved = err_save(); /* the push's own error, if any, stays the one reported */
+    if (!walsum_finish(job, pushed) && pushed)
+        log_warn("could not summarise WAL segment \"%s\": %s (the next backup reads the files it "
+                 "covers whole)",
+                 name, err_message());
+    if (pushed)
+        err_clear();
+    else
+        (void)err_restore(&saved);
+}
+
 bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
 {
     char *copy = xstrdup(src_path);
@@ -146,6 +178,7 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     WalFile data = {0};
     Buf obj = {0};
     char *path = NULL;
+    WalSumJob *job = NULL;
     bool ok = wal_name_parse(name, &wn) && wal_file_map(src_path, &data);
     if (ok && (wn.kind == WAL_FILE_SEGMENT || wn.kind == WAL_FILE_PARTIAL))
         ok = check_segment(repo, name, &wn, &data);
@@ -158,6 +191,7 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     if (!ok)
         goto done;
     path = walarchive_path(&wn, name);
+    job = summary_begin(repo, name, &wn, &data);
 
     /*
      * Invariant 1. The common case is a new file: encode it (two halves
@@ -196,6 +230,7 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     }
     *result = WAL_PUSH_STORED;
 done:
+    summary_finish(job, ok, name);
     if (!ok && err_code() == DD_EXIT_IO)
         err_context("could not archive \"%s\"", name);
     wal_file_unmap(&data);

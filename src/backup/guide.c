@@ -1,0 +1,347 @@
+/*
+ * guide.c - see guide.h.
+ *
+ * The summaries of the range are merged into three sorted arrays: every
+ * changed block (relation node, fork, block), the relation nodes to read
+ * whole with their reason, and the databases and tablespaces to read whole.
+ * Lookups are binary searches, so workers share the guide read-only.
+ */
+#include "backup/guide.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "pg/wal.h"
+#include "repo/walsum.h"
+
+#define GLOBAL_SPC  1664u
+#define DEFAULT_SPC 1663u
+
+typedef struct {
+    uint32_t k[5]; /* spc, db, rel, fork, block */
+} Key;
+
+typedef struct {
+    uint32_t k[3]; /* spc, db, rel (rel 0: the whole database; db and rel 0: the tablespace) */
+    GuideReason reason;
+} Whole;
+
+struct BackupGuide {
+    Key *blocks;
+    size_t nblocks, cap;
+    Whole *whole;
+    size_t nwhole, wcap;
+    uint64_t segments;
+};
+
+static const char *const reason_names[GUIDE_WHOLE_COUNT] = {"changed",
+                                                            "new file",
+                                                            "shrank",
+                                                            "free space or visibility map",
+                                                            "created",
+                                                            "truncated",
+                                                            "dropped",
+                                                            "database copied, created or dropped",
+                                                            "tablespace created or dropped"};
+
+const char *guide_reason_name(GuideReason r)
+{
+    return r < GUIDE_WHOLE_COUNT ? reason_names[r] : "?";
+}
+
+static int key_cmp(const uint32_t *a, const uint32_t *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+
+static int block_cmp(const void *a, const void *b)
+{
+    return key_cmp(((const Key *)a)->k, ((const Key *)b)->k, 5);
+}
+
+static int whole_cmp(const void *a, const void *b)
+{
+    return key_cmp(((const Whole *)a)->k, ((const Whole *)b)->k, 3);
+}
+
+static void add_whole(BackupGuide *g, uint32_t spc, uint32_t db, uint32_t rel, GuideReason r)
+{
+    if (g->nwhole == g->wcap) {
+        g->wcap = g->wcap ? g->wcap * 2 : 64;
+        g->whole = xrealloc(g->whole, g->wcap * sizeof(Whole));
+    }
+    g->whole[g->nwhole++] = (Whole){{spc, db, rel}, r};
+}
+
+/* Merge one segment's summary. */
+void backup_guide_merge(BackupGuide *g, const WalSum *s)
+{
+    for (size_t i = 0; i < s->nforks; i++) {
+        const WalSumFork *f = &s->forks[i];
+        if (g->nblocks + f->nblocks > g->cap) {
+            g->cap = (g->nblocks + f->nblocks) * 2;
+            g->blocks = xrealloc(g->blocks, g->cap * sizeof(Key));
+        }
+        for (uint32_t j = 0; j < f->nblocks; j++)
+            g->blocks[g->nblocks++] =
+                (Key){{f->node.spc, f->node.db, f->node.rel, f->fork, f->blocks[j]}};
+    }
+    for (size_t i = 0; i < s->nevents; i++) {
+        const WalEvent *e = &s->events[i];
+        const WalRelNode *n = &e->node;
+        switch (e->kind) {
+        case WALREC_EV_CREATE:
+            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_CREATED);
+            break;
+        case WALREC_EV_TRUNCATE:
+            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_TRUNCATED);
+            break;
+        case WALREC_EV_DROP:
+            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_DROPPED);
+            break;
+        case WALREC_EV_DB_COPY:
+        case WALREC_EV_DB_CREATE:
+        case WALREC_EV_DB_DROP:
+            add_whole(g, n->spc, n->db, 0, GUIDE_WHOLE_DATABASE);
+            break;
+        case WALREC_EV_TBLSPC_CREATE:
+        case WALREC_EV_TBLSPC_DROP:
+            add_whole(g, n->spc, 0, 0, GUIDE_WHOLE_TABLESPACE);
+            break;
+        default: /* relmap: pg_filenode.map is not a relation file; unknown: refused earlier */
+            break;
+        }
+    }
+}
+
+/* A segment's summary from the archive, else from pg_wal (not archived yet). */
+static bool load_summary(Repo *repo, const GuideOpts *o, const char *name, WalSum *s, bool *found)
+{
+    if (!walsum_load(repo, name, s, found))
+        return false;
+    if (*found || !o->datadir)
+        return true;
+    char *path = xasprintf("%s/pg_wal/%s", o->datadir, name);
+    Buf data = {0};
+    if (!fs_read_file(path, &data, found)) {
+        err_clear();
+        *found = false;
+    }
+    if (*found && !walsum_from_segment(data.data, data.len, repo_wal_seg_size(repo), o->tli, s)) {
+        err_clear();
+        *found = false;
+    }
+    buf_free(&data);
+    free(path);
+    return true;
+}
+
+/* Why the previous backup cannot guide this one; NULL when it can. */
+static const char *guide_refusal(const GuideOpts *o, char *buf, size_t len)
+{
+    const Manifest *p = o->prev;
+    if (o->full)
+        return "--full";
+    if (!p)
+        return "no previous backup";
+    if (p->data_checksums < 0)
+        return "the previous backup predates WAL-guided backups";
+    if ((p->data_checksums != 0) != o->data_checksums)
+        return "data checksums were enabled or disabled since the previous backup";
+    if (p->tli != o->tli)
+        return "the timeline changed since the previous backup";
+    if (p->start_lsn > o->start_lsn)
+        return "the previous backup starts after this one";
+    if (o->full_every > 0 && p->guided_since_full + 1 >= o->full_every) {
+        snprintf(buf, len, "a full read every %u backups (backup-full-every)", o->full_every);
+        return buf;
+    }
+    if (o->full_days > 0 && o->now - p->full_read_time > o->full_days * 86400) {
+        snprintf(buf, len, "the last full read is older than %g days (backup-full-days)",
+                 o->full_days);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Merge the summaries of every segment from prev's start to this start; false: a gap. */
+static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why, size_t whylen)
+{
+    uint32_t seg_size = repo_wal_seg_size(repo);
+    uint64_t first = o->prev->start_lsn / seg_size, last = o->start_lsn / seg_size;
+    for (uint64_t segno = first; segno <= last; segno++) {
+        char name[WAL_NAME_LEN + 1];
+        wal_segment_name(o->tli, segno, seg_size, name);
+        WalSum s;
+        bool found = false;
+        if (!load_summary(repo, o, name, &s, &found)) {
+            snprintf(why, whylen, "the summary of WAL segment %s cannot be read: %s", name,
+                     err_message());
+            err_clear();
+            return false;
+        }
+        const char *gap = !found                        ? "is missing"
+                          : s.unknown                   ? "has a record drydock cannot vouch for"
+                          : segno < last && !s.complete ? "does not reach the end of the segment"
+                          : segno == last && s.end_lsn < o->start_lsn
+                              ? "ends before this backup's start"
+                              : NULL;
+        if (gap) {
+            snprintf(why, whylen, "the WAL summary of segment %s %s", name, gap);
+            if (found)
+                walsum_free(&s);
+            return false;
+        }
+        backup_guide_merge(g, &s);
+        walsum_free(&s);
+        g->segments++;
+    }
+    return true;
+}
+
+BackupGuide *backup_guide_open(Repo *repo, const GuideOpts *o, char *why, size_t whylen)
+{
+    const char *refusal = guide_refusal(o, why, whylen);
+    if (refusal) {
+        if (refusal != why)
+            snprintf(why, whylen, "%s", refusal);
+        return NULL;
+    }
+    BackupGuide *g = backup_guide_new();
+    if (!guide_load(g, repo, o, why, whylen)) {
+        backup_guide_free(g);
+        return NULL;
+    }
+    backup_guide_seal(g);
+    return g;
+}
+
+BackupGuide *backup_guide_new(void)
+{
+    return xcalloc(1, sizeof(BackupGuide));
+}
+
+void backup_guide_seal(BackupGuide *g)
+{
+    qsort(g->blocks, g->nblocks, sizeof(Key), block_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < g->nblocks; i++)
+        if (n == 0 || block_cmp(&g->blocks[i], &g->blocks[n - 1]) != 0)
+            g->blocks[n++] = g->blocks[i];
+    g->nblocks = n;
+    qsort(g->whole, g->nwhole, sizeof(Whole), whole_cmp);
+}
+
+void backup_guide_free(BackupGuide *g)
+{
+    if (!g)
+        return;
+    free(g->blocks);
+    free(g->whole);
+    free(g);
+}
+
+void backup_guide_stats(const BackupGuide *g, uint64_t *segments, uint64_t *blocks)
+{
+    *segments = g ? g->segments : 0;
+    *blocks = g ? g->nblocks : 0;
+}
+
+/* ---- relation file paths ---------------------------------------------- */
+
+static bool parse_oid(const char **p, uint32_t *out)
+{
+    char *end;
+    if (**p < '0' || **p > '9')
+        return false;
+    unsigned long v = strtoul(*p, &end, 10);
+    if (v == 0 || v > UINT32_MAX)
+        return false;
+    *out = (uint32_t)v;
+    *p = end;
+    return true;
+}
+
+/* "base/5/16384_vm.2" -> node (1663, 5, 16384), fork 2; false for anything else. */
+static bool relation_of(const char *path, uint32_t k[4])
+{
+    const char *p = path;
+    if (strncmp(p, "global/", 7) == 0) {
+        k[0] = GLOBAL_SPC, k[1] = 0, p += 7;
+    } else if (strncmp(p, "base/", 5) == 0) {
+        p += 5;
+        if (!parse_oid(&p, &k[1]) || *p++ != '/')
+            return false;
+        k[0] = DEFAULT_SPC;
+    } else if (strncmp(p, "pg_tblspc/", 10) == 0) {
+        p += 10;
+        if (!parse_oid(&p, &k[0]) || *p++ != '/' || !(p = strchr(p, '/')) || !*++p ||
+            !parse_oid(&p, &k[1]) || *p++ != '/')
+            return false;
+    } else
+        return false;
+    if (!parse_oid(&p, &k[2]))
+        return false;
+    k[3] = WALREC_FORK_MAIN;
+    static const char *const forks[] = {"", "_fsm", "_vm", "_init"};
+    for (uint32_t f = 1; f < 4; f++)
+        if (strncmp(p, forks[f], strlen(forks[f])) == 0) {
+            k[3] = f;
+            p += strlen(forks[f]);
+        }
+    return *p == '\0' || *p == '.';
+}
+
+static const Whole *find_whole(const BackupGuide *g, uint32_t spc, uint32_t db, uint32_t rel)
+{
+    Whole key = {{spc, db, rel}, 0};
+    return g->nwhole ? bsearch(&key, g->whole, g->nwhole, sizeof(Whole), whole_cmp) : NULL;
+}
+
+bool backup_guide_file(const BackupGuide *g, const DatadirEntry *e, const ManifestFile *pf,
+                       GuideReason *reason)
+{
+    uint32_t k[4];
+    const Whole *w;
+    *reason = GUIDE_READ_CHANGED;
+    if (!relation_of(e->path, k))
+        return false; /* not a relation file: read as always, not counted */
+    if ((w = find_whole(g, k[0], 0, 0)) || (w = find_whole(g, k[0], k[1], 0)) ||
+        (w = find_whole(g, k[0], k[1], k[2])))
+        *reason = w->reason;
+    else if (!pf || !S_ISREG(pf->mode))
+        *reason = GUIDE_WHOLE_NEW;
+    else if (e->size < pf->size)
+        *reason = GUIDE_WHOLE_SHRANK;
+    else if (k[3] == WALREC_FORK_FSM || k[3] == WALREC_FORK_VM)
+        *reason = GUIDE_WHOLE_MAPS;
+    return *reason == GUIDE_READ_CHANGED;
+}
+
+bool backup_guide_chunk_changed(const BackupGuide *g, const DatadirEntry *e, uint64_t offset,
+                                uint32_t len)
+{
+    uint32_t k[4];
+    if (!relation_of(e->path, k))
+        return true;
+    uint32_t first = e->segno * PG_RELSEG_BLOCKS + (uint32_t)(offset / PG_BLCKSZ);
+    uint32_t last = first + (len + PG_BLCKSZ - 1) / PG_BLCKSZ; /* exclusive */
+    Key lo = {{k[0], k[1], k[2], k[3], first}};
+    size_t a = 0, b = g->nblocks; /* first entry >= lo */
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (block_cmp(&g->blocks[m], &lo) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < g->nblocks && key_cmp(g->blocks[a].k, lo.k, 4) == 0 && g->blocks[a].k[4] < last;
+}
