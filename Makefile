@@ -4,9 +4,16 @@
 #   make check      install what is missing, build, run every test (unit + integration)
 #   make unit       unit tests only
 #   make san        build and run the unit and integration tests under ASan + UBSan
+#   make coverage   build with gcov in build-cov, run unit + integration tests, print line
+#                   coverage per module; fails below tests/coverage-floors
+#                   (COVERAGE_TESTS=unit for the unit tests only)
 #   make demo       install what is missing, build, run the end-to-end demo
 #   make bench      benchmarks against pg_basebackup, pgBackRest and PgBouncer
+#   make fuzz       build the libFuzzer targets; make fuzz-run runs each for FUZZ_SECONDS (20)
 #   make format     reformat; make format-check fails on a difference
+#   make install    binary, man page, systemd units, bash completion, logrotate file
+#                   (PREFIX=/usr/local, DESTDIR= for staging; dist/runtime-packages
+#                   lists the Debian packages it needs at run time)
 #
 # Sources are found by wildcard: a new module is a new .c/.h pair under src/,
 # a new unit test is tests/unit/<layer>/<name>_test.c, a new integration test
@@ -40,8 +47,15 @@ FUZZSRC  := $(shell find tests/fuzz -name '*_fuzz.c' 2>/dev/null | sort)
 HEADERS  := $(shell find src -name '*.h' | sort)
 TESTHDR  := $(shell find tests -name '*.h' 2>/dev/null | sort)
 
-.PHONY: all deps check unit integration san demo bench format format-check headers clean fuzz \
-	_check _unit _integration _demo _bench
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+
+.PHONY: install man all deps check unit integration san demo bench format format-check headers clean fuzz \
+	_check _unit _integration _demo _bench coverage _coverage fuzz-run
 
 all: $(BUILD)/drydock
 
@@ -81,11 +95,45 @@ _check: $(BUILD)/drydock $(UNITBIN)
 san: deps
 	@$(MAKE) --no-print-directory SAN=1 _check
 
+# A separate build with gcov counters. The integration tests run drydock as
+# postgres: the counters' files are handed to that user between the runs.
+COVERAGE_TESTS ?= all
+coverage: deps
+	@$(MAKE) --no-print-directory BUILD=build-cov \
+		CFLAGS="-O0 -g --coverage -fprofile-update=atomic" LDFLAGS="--coverage" _coverage
+
+_coverage: $(BUILD)/drydock $(UNITBIN)
+	@find $(BUILD)/obj -name '*.gcda' -delete
+	@BUILD=$(BUILD) ./tests/run unit >$(BUILD)/coverage-tests.log; rc=$$?; tail -1 $(BUILD)/coverage-tests.log; exit $$rc
+	@if [ "$(COVERAGE_TESTS)" = all ]; then chown -R postgres $(BUILD)/obj && \
+		{ BUILD=$(BUILD) ./tests/run integration >$(BUILD)/coverage-tests.log; rc=$$?; \
+		  tail -1 $(BUILD)/coverage-tests.log; exit $$rc; }; fi
+	@./tests/coverage $(BUILD) tests/coverage-floors $(COVERAGE_TESTS)
+
 _demo: $(BUILD)/drydock
 	@BUILD=$(BUILD) ./scripts/demo $(DEMO_ARGS)
 
 _bench: $(BUILD)/drydock
 	@BUILD=$(BUILD) ./bench/run $(BENCH_ARGS)
+
+# The man page is made from the program's own --help text (scripts/mkman).
+man: $(BUILD)/drydock.1
+
+$(BUILD)/drydock.1: $(BUILD)/drydock scripts/mkman
+	./scripts/mkman $(BUILD)/drydock >$@.tmp && mv $@.tmp $@
+
+install: $(BUILD)/drydock $(BUILD)/drydock.1
+	install -D -m 0755 $(BUILD)/drydock $(DESTDIR)$(BINDIR)/drydock
+	install -D -m 0644 $(BUILD)/drydock.1 $(DESTDIR)$(MANDIR)/man1/drydock.1
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in dist/systemd/*; do \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	install -D -m 0644 dist/completion/drydock $(DESTDIR)$(COMPDIR)/drydock
+	install -D -m 0644 dist/logrotate/drydock $(DESTDIR)$(SYSCONFDIR)/logrotate.d/drydock
+	install -D -m 0644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/drydock/LICENSE
+	install -D -m 0644 dist/runtime-packages $(DESTDIR)$(PREFIX)/share/doc/drydock/runtime-packages
 
 # Every header compiles on its own.
 headers:
@@ -93,11 +141,27 @@ headers:
 		printf '#include "%s"\n' "$${h#src/}" | $(CC) $(BASEFLAGS) $(WARN) -fsyntax-only -x c - || exit 1; \
 	done; echo "headers: all self-contained"
 
-fuzz:
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZSRC); do n=$$(basename $$f .c); \
-		clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f $(filter-out src/cli/%,$(LIBSRC)) $(LIBS) || exit 1; \
-	done; echo "fuzz targets in $(BUILD)/fuzz"
+# libFuzzer targets (clang): the library is compiled once for all of them.
+FUZZOBJ  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out src/cli/%,$(LIBSRC)))
+FUZZBIN  := $(FUZZSRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 20
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZOBJ)
+	clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+.SECONDARY: $(FUZZOBJ)
+
+fuzz: $(FUZZBIN)
+	@echo "fuzz targets in $(BUILD)/fuzz"
+
+# Each target for FUZZ_SECONDS from its corpus (tests/fuzz/corpus/<target>,
+# whose regressions/ inputs once crashed it); ends with "N passed, N failed".
+fuzz-run: $(FUZZBIN)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run
 
 format:
 	clang-format -i $(SRC) $(HEADERS) $(TESTHDR) $(UNITSRC) $(FUZZSRC)
@@ -106,6 +170,6 @@ format-check:
 	@clang-format --dry-run -Werror $(SRC) $(HEADERS) $(TESTHDR) $(UNITSRC) $(FUZZSRC) && echo "format: clean"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-cov
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

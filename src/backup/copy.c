@@ -1,9 +1,10 @@
 /*
  * copy.c - see copy.h.
  *
- * Shared state: the unit cursor (atomic), the per-file chunk slots (each
- * written by exactly the worker that owns the unit), the vanished flags, the
- * counters (atomics), the bad-page list and the first error (mutex).
+ * Shared state: the per-file chunk slots (each written by exactly the worker
+ * that owns the unit), the vanished flags, the counters (atomics) and the
+ * bad-page list (mutex). The cursor and the first error are the pool's
+ * (common/workers.h).
  */
 #include "backup/copy.h"
 
@@ -17,8 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/testpoint.h"
+#include "common/workers.h"
 #include "pg/pagecheck.h"
 
 #define UNIT_BYTES (16u * 1024 * 1024)
@@ -37,31 +40,15 @@ typedef struct {
     size_t nunits;
     Unit control; /* global/pg_control */
     bool has_control;
-    atomic_size_t next;
-    atomic_bool failed;
     atomic_bool paused;     /* testpoint_pause("copy") done */
     ManifestChunk **chunks; /* per file, sized at the walk's length */
     uint32_t *nchunks;
     atomic_bool *vanished;
     _Atomic uint64_t bytes_read, chunks_new, bytes_new, bytes_stored, pages_checked, bad_pages;
-    pthread_mutex_t lock; /* bad list and first error */
+    pthread_mutex_t lock; /* bad list */
     BackupBadPage *bad;
     size_t nbad;
-    DdExit err_code;
-    char err_msg[1024], err_hint[512];
 } Copy;
-
-static void copy_fail(Copy *c)
-{
-    pthread_mutex_lock(&c->lock);
-    if (!atomic_load(&c->failed)) {
-        c->err_code = err_code();
-        snprintf(c->err_msg, sizeof(c->err_msg), "%s", err_message());
-        snprintf(c->err_hint, sizeof(c->err_hint), "%s", err_hint_text());
-        atomic_store(&c->failed, true);
-    }
-    pthread_mutex_unlock(&c->lock);
-}
 
 static void copy_bad_page(Copy *c, const DatadirEntry *e, uint32_t blkno, uint16_t stored,
                           uint16_t computed)
@@ -99,24 +86,6 @@ static void copy_check_pages(Copy *c, const DatadirEntry *e, int fd, uint64_t of
     }
 }
 
-/* Read exactly len bytes at offset, or fewer at the end of the file. */
-static bool copy_read(int fd, const char *path, uint8_t *buf, size_t len, uint64_t offset,
-                      size_t *got)
-{
-    *got = 0;
-    while (*got < len) {
-        ssize_t n = pread(fd, buf + *got, len - *got, (off_t)(offset + *got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not read file \"%s\"", path);
-        if (n == 0)
-            break;
-        *got += (size_t)n;
-    }
-    return true;
-}
-
 static int prev_cmp(const void *key, const void *elem)
 {
     return strcmp(key, ((const ManifestFile *)elem)->path);
@@ -131,7 +100,8 @@ static const ManifestFile *copy_prev_file(const Copy *c, const char *path)
     return m->nfiles ? bsearch(path, m->files, m->nfiles, sizeof(ManifestFile), prev_cmp) : NULL;
 }
 
-static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
+/* Copy one unit; w (NULL on the calling thread) says when another worker failed. */
+static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
 {
     const DatadirEntry *e = &c->dl->entries[u->file];
     const ManifestFile *prev = copy_prev_file(c, e->path);
@@ -146,11 +116,11 @@ static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
     uint32_t cs = c->opts.chunk_size;
     posix_fadvise(fd, (off_t)u->first * cs, (off_t)u->count * cs, POSIX_FADV_SEQUENTIAL);
     bool ok = true;
-    for (uint32_t i = 0; ok && i < u->count && !atomic_load(&c->failed); i++) {
+    for (uint32_t i = 0; ok && i < u->count && !(w && workers_failed(w)); i++) {
         uint64_t offset = (uint64_t)(u->first + i) * cs;
         uint64_t want = e->size - offset < cs ? e->size - offset : cs;
         size_t got = 0;
-        ok = copy_read(fd, e->fullpath, buf, (size_t)want, offset, &got);
+        ok = fs_pread_full(fd, buf, (size_t)want, offset, &got, e->fullpath);
         if (!ok || got == 0)
             break; /* the file shrank: this and later chunks stay empty */
         ManifestChunk *mc = &c->chunks[u->file][u->first + i];
@@ -177,24 +147,25 @@ static bool copy_unit(Copy *c, const Unit *u, uint8_t *buf)
     return ok;
 }
 
-static void *copy_worker(void *arg)
+static bool copy_item(Workers *w, size_t i, void *buf, void *arg)
 {
     Copy *c = arg;
-    uint8_t *buf = xmalloc(c->opts.chunk_size);
-    for (;;) {
-        size_t i = atomic_fetch_add(&c->next, 1);
-        if (i >= c->nunits || atomic_load(&c->failed))
-            break;
-        if (!copy_unit(c, &c->units[i], buf)) {
-            copy_fail(c);
-            break;
-        }
-        if (atomic_load(&c->bytes_read) * 2 >= c->dl->total_bytes &&
-            !atomic_exchange(&c->paused, true))
-            testpoint_pause("copy");
-    }
+    if (!copy_unit(c, w, &c->units[i], buf))
+        return false;
+    if (atomic_load(&c->bytes_read) * 2 >= c->dl->total_bytes && !atomic_exchange(&c->paused, true))
+        testpoint_pause("copy");
+    return true;
+}
+
+static void *copy_buf_new(void *arg)
+{
+    return xmalloc(((Copy *)arg)->opts.chunk_size);
+}
+
+static void copy_buf_free(void *buf, void *arg)
+{
+    (void)arg;
     free(buf);
-    return NULL;
 }
 
 /* Split the files into units and size the chunk slots. */
@@ -278,30 +249,22 @@ bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts, Bac
     pthread_mutex_init(&c->lock, NULL);
     c->bad = xcalloc(BACKUP_BAD_PAGES_KEPT, sizeof(BackupBadPage));
     copy_plan(c);
-    pthread_t *threads = xcalloc((size_t)c->opts.jobs, sizeof(pthread_t));
-    int started = 0;
-    for (int i = 0; i < c->opts.jobs; i++) {
-        if (pthread_create(&threads[i], NULL, copy_worker, c) != 0)
-            break;
-        started++;
-    }
-    if (started == 0)
-        copy_worker(c);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    free(threads);
+    bool ok = workers_run(&(WorkersOpts){.jobs = c->opts.jobs,
+                                         .n = c->nunits,
+                                         .item = copy_item,
+                                         .local_new = copy_buf_new,
+                                         .local_free = copy_buf_free,
+                                         .arg = c});
     /*
      * pg_control goes last, as pg_basebackup sends it last: recovery of a
      * backup taken on a standby ends at the minRecoveryPoint of the copied
      * pg_control, which must therefore cover every change in the other files.
      */
-    if (!atomic_load(&c->failed) && c->has_control) {
+    if (ok && c->has_control) {
         uint8_t *buf = xmalloc(c->opts.chunk_size);
-        if (!copy_unit(c, &c->control, buf))
-            copy_fail(c);
+        ok = copy_unit(c, NULL, &c->control, buf);
         free(buf);
     }
-    bool ok = !atomic_load(&c->failed);
     if (ok) {
         copy_collect(c, out);
         out->bytes_read = atomic_load(&c->bytes_read);
@@ -313,10 +276,6 @@ bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts, Bac
         out->bad = c->bad;
         out->nbad = c->nbad;
         c->bad = NULL;
-    } else {
-        err_set(c->err_code, "%s", c->err_msg);
-        if (c->err_hint[0])
-            err_hint("%s", c->err_hint);
     }
     for (size_t f = 0; f < dl->n; f++)
         free(c->chunks[f]);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/shaset.h"
 #include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "pg/wal.h"
@@ -15,43 +16,16 @@
 #include "repo/manifest.h"
 #include "repo/walarchive.h"
 
-typedef struct {
-    uint8_t (*sha)[SHA256_LEN];
-    size_t n, cap;
-} LiveSet;
-
-static int sha_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, SHA256_LEN);
-}
-
 static bool live_has(void *ctx, const uint8_t sha[SHA256_LEN])
 {
-    const LiveSet *l = ctx;
-    return l->n > 0 && bsearch(sha, l->sha, l->n, SHA256_LEN, sha_cmp) != NULL;
+    return sha_set_has(ctx, sha);
 }
 
-static void live_add_manifest(LiveSet *l, const Manifest *m)
+static void live_add_manifest(ShaSet *l, const Manifest *m)
 {
     for (size_t f = 0; f < m->nfiles; f++)
-        for (size_t c = 0; c < m->files[f].nchunks; c++) {
-            if (l->n == l->cap) {
-                l->cap = l->cap ? l->cap * 2 : 4096;
-                l->sha = xrealloc(l->sha, l->cap * SHA256_LEN);
-            }
-            memcpy(l->sha[l->n++], m->files[f].chunks[c].sha256, SHA256_LEN);
-        }
-}
-
-static void live_finish(LiveSet *l)
-{
-    if (l->n > 0)
-        qsort(l->sha, l->n, SHA256_LEN, sha_cmp);
-    size_t w = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (w == 0 || memcmp(l->sha[w - 1], l->sha[i], SHA256_LEN) != 0)
-            memmove(l->sha[w++], l->sha[i], SHA256_LEN);
-    l->n = w;
+        for (size_t c = 0; c < m->files[f].nchunks; c++)
+            sha_set_add(l, m->files[f].chunks[c].sha256);
 }
 
 /* Index of the oldest kept backup in ids (oldest first). */
@@ -79,14 +53,18 @@ static size_t expire_first_kept(Repo *repo, const StrList *ids, ExpireOpts opts,
     return first;
 }
 
-/* Remove WAL segments older than the oldest kept backup's start segment. */
+/*
+ * Remove WAL segments older than the oldest kept backup's start segment, and
+ * the .partial and .backup files of those segments (nothing needs them).
+ */
 static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
 {
     StrList segs = {0};
-    if (!walarchive_list_segments(repo, &segs))
+    if (!walarchive_list_files(repo, &segs))
         return false;
     uint32_t seg_size = repo_wal_seg_size(repo);
     StrList paths = {0}, dirs = {0};
+    uint64_t nsegs = 0; /* segments, not .partial or .backup files */
     for (size_t i = 0; i < segs.len; i++) {
         WalFileName wn;
         if (!wal_name_parse(segs.items[i], &wn) || wal_segno(&wn, seg_size) >= keep_from)
@@ -94,6 +72,8 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
         char *path = walarchive_path(&wn, segs.items[i]);
         strlist_push(&paths, path);
         free(path);
+        if (wn.kind == WAL_FILE_SEGMENT)
+            nsegs++;
         char dir[32];
         snprintf(dir, sizeof(dir), "wal/%.16s", segs.items[i]);
         if (dirs.len == 0 || strcmp(dirs.items[dirs.len - 1], dir) != 0)
@@ -103,7 +83,7 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
     /* Segments in batches, then their folders (a directory's, only if empty). */
     bool ok = storage_remove_many(repo_storage(repo), &paths);
     if (ok)
-        out->segments_removed += paths.len;
+        out->segments_removed += nsegs;
     for (size_t i = 0; ok && i < dirs.len; i++)
         ok = storage_remove(repo_storage(repo), dirs.items[i]);
     strlist_free(&paths);
@@ -151,7 +131,7 @@ static bool expire_use_key(Repo *repo)
 static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
 {
     StrList ids = {0};
-    LiveSet live = {0};
+    ShaSet live = {0};
     Manifest *oldest = NULL;
     ChunkStore *cs = NULL;
     bool ok = manifest_list(repo, &ids);
@@ -184,7 +164,7 @@ static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
     if (ok && oldest)                        /* step 3 */
         ok = expire_wal(repo, wal_segno_of_lsn(oldest->start_lsn, repo_wal_seg_size(repo), false),
                         out);
-    live_finish(&live);
+    sha_set_sort(&live);
     if (ok) /* step 4: with no backup left, every chunk is garbage */
         ok = expire_use_key(repo) && chunkstore_open(repo, &cs) &&
              chunkstore_gc(cs, live_has, &live, &out->gc);
@@ -192,7 +172,7 @@ static bool expire_locked(Repo *repo, ExpireOpts opts, ExpireResult *out)
     if (ok) /* step 5: what killed writers left behind */
         ok = expire_orphans(repo, out);
     manifest_free(oldest);
-    free(live.sha);
+    sha_set_free(&live);
     strlist_free(&ids);
     return ok;
 }

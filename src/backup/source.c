@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
+#include "pg/node.h"
 #include "pg/wal.h"
 #include "repo/walarchive.h"
 
@@ -23,37 +24,17 @@ struct BackupSource {
     BackupSourceInfo info;
 };
 
-/* Query one row; the caller PQclear()s. Adds the node to the message. */
-static PGresult *src_row(PGconn *conn, const char *node, const char *sql)
-{
-    PGresult *res = pg_query(conn, sql, 0, NULL);
-    if (!res) {
-        err_context("on the %s", node);
-        return NULL;
-    }
-    if (PQntuples(res) < 1) {
-        PQclear(res);
-        err_set(DD_EXIT_PG, "the %s returned no row for: %s", node, sql);
-        return NULL;
-    }
-    return res;
-}
-
 /* Identity and settings of a node; checks it belongs to the repository. */
 static bool src_identify(PGconn *conn, const char *node, Repo *repo, BackupSourceInfo *info,
                          bool *in_recovery)
 {
-    PGresult *res = src_row(conn, node,
-                            "SELECT system_identifier::text, current_setting('server_version_num'),"
-                            " current_setting('data_checksums'), pg_is_in_recovery() "
-                            "FROM pg_control_system()");
-    if (!res)
-        return false;
-    uint64_t sysid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    uint32_t version = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
-    bool checksums = strcmp(PQgetvalue(res, 0, 2), "on") == 0;
-    *in_recovery = PQgetvalue(res, 0, 3)[0] == 't';
-    PQclear(res);
+    PgNode n;
+    if (!pg_node_identify(conn, &n))
+        return err_context("on the %s", node);
+    uint64_t sysid = n.system_id;
+    uint32_t version = n.version_num;
+    bool checksums = n.data_checksums;
+    *in_recovery = n.in_recovery;
     if (sysid != repo_system_id(repo)) {
         err_set(DD_EXIT_CONFLICT,
                 "the %s has system identifier %" PRIu64 ", the repository \"%s\" %" PRIu64, node,
@@ -228,11 +209,14 @@ bool backup_source_start(BackupSource *src, const char *label, int timeout)
 bool backup_source_stop(BackupSource *src)
 {
     const char *node = backup_source_node(src);
-    PGresult *res = src_row(src->session, node,
-                            "SELECT lsn::text, labelfile, coalesce(spcmapfile, '') "
-                            "FROM pg_backup_stop(false)");
-    if (!res)
+    PGresult *res = pg_query_row(src->session,
+                                 "SELECT lsn::text, labelfile, coalesce(spcmapfile, '') "
+                                 "FROM pg_backup_stop(false)",
+                                 0, NULL);
+    if (!res) {
+        err_context("on the %s", node);
         return err_context("stopping the backup");
+    }
     src->started = false;
     bool ok = pg_lsn_parse(PQgetvalue(res, 0, 0), &src->info.stop_lsn);
     src->info.backup_label = xstrdup(PQgetvalue(res, 0, 1));

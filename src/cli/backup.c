@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "maint/estimate.h"
 
 static const char backup_help[] =
     "usage: drydock backup [--from standby|primary] [--jobs N] [--json]\n\n"
@@ -117,8 +118,10 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
         repo_close(repo);
         return cli_fail();
     }
-    repo_close(repo);
     backup_print(&sum, json, progress);
     progress_free(progress);
+    /* The rates the next maintenance plan predicts from (a failure is only a warning). */
+    rates_record_backup(repo, "backup", sum.id, sum.bytes_read, sum.bytes_new, sum.duration);
+    repo_close(repo);
     return DD_EXIT_OK;
 }

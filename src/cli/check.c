@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup/archcheck.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
+#include "pg/node.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
 #include "repo/walbacklog.h"
@@ -23,45 +25,6 @@ static const char check_help[] =
     "and waits until the switched segment is in the repository (default: the\n"
     "[repository] archive-timeout, 60 s). Exit 8 on timeout, with the archiver's\n"
     "last error.\n";
-
-/* Compare the cluster with the repository, and make sure archiving is on. */
-static bool check_cluster(PGconn *conn, Repo *repo)
-{
-    PGresult *res = pg_query(conn,
-                             "SELECT system_identifier::text, current_setting('archive_mode'), "
-                             "current_setting('archive_command'), pg_is_in_recovery() "
-                             "FROM pg_control_system()",
-                             0, NULL);
-    if (!res)
-        return false;
-    uint64_t sysid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    bool archive_on = strcmp(PQgetvalue(res, 0, 1), "off") != 0;
-    bool has_drydock = strstr(PQgetvalue(res, 0, 2), "drydock") != NULL;
-    bool recovery = PQgetvalue(res, 0, 3)[0] == 't';
-    PQclear(res);
-    if (sysid != repo_system_id(repo)) {
-        err_set(DD_EXIT_CONFLICT,
-                "the primary has system identifier %" PRIu64 ", the repository \"%s\" %" PRIu64,
-                sysid, repo_path(repo), repo_system_id(repo));
-        err_hint("[cluster] primary points at another cluster than the one the repository "
-                 "was created for");
-        return false;
-    }
-    if (recovery) {
-        err_set(DD_EXIT_PG, "the server at [cluster] primary is in recovery");
-        err_hint("point [cluster] primary at the primary, not a standby");
-        return false;
-    }
-    if (!archive_on) {
-        err_set(DD_EXIT_PG, "archive_mode is off on the primary");
-        err_hint("set archive_mode = on and archive_command = 'drydock wal-push %%p', then "
-                 "restart the primary");
-        return false;
-    }
-    if (!has_drydock)
-        log_warn("the primary's archive_command does not mention drydock");
-    return true;
-}
 
 static bool check_wait(PGconn *conn, Repo *repo, const char *segment, int timeout)
 {
@@ -150,7 +113,7 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
     char *segment = NULL;
     int rc = DD_EXIT_OK;
     if (!config_require(cfg, "cluster", "primary", cfg->primary) || !repo_open(cfg, &repo) ||
-        !(conn = pg_connect(cfg->primary, "primary")) || !check_cluster(conn, repo)) {
+        !(conn = pg_connect(cfg->primary, "primary")) || !archcheck_cluster(conn, repo)) {
         rc = cli_fail();
         goto done;
     }

@@ -64,6 +64,19 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv);
 int cli_cmd_proxy(CliContext *ctx, int argc, char **argv);
 int cli_cmd_proxy_ctl(CliContext *ctx, int argc, char **argv);
 int cli_cmd_switchover(CliContext *ctx, int argc, char **argv);
+int cli_cmd_status(CliContext *ctx, int argc, char **argv);
+int cli_cmd_maint(CliContext *ctx, int argc, char **argv);
+int cli_cmd_metrics(CliContext *ctx, int argc, char **argv);
+
+/* "drydock maint SUB": one entry point a subcommand (cli/maint.c dispatches). */
+int cli_maint_plan(CliContext *ctx, int argc, char **argv);
+int cli_maint_rehearse(CliContext *ctx, int argc, char **argv);
+int cli_maint_run(CliContext *ctx, int argc, char **argv);
+int cli_maint_status(CliContext *ctx, int argc, char **argv);
+int cli_maint_resume(CliContext *ctx, int argc, char **argv);
+int cli_maint_abort(CliContext *ctx, int argc, char **argv);
+int cli_maint_rollback(CliContext *ctx, int argc, char **argv);
+int cli_maint_finish(CliContext *ctx, int argc, char **argv);
 int cli_cmd_repo_copy(CliContext *ctx, int argc, char **argv);
 int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv);
 

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "restore/catalog.h"
+#include "restore/health.h"
 #include "restore/info.h"
 
 static const char info_help[] =
@@ -15,7 +16,9 @@ static const char info_help[] =
     "Lists the backups (id, source, start and stop time and LSN, timeline, sizes,\n"
     "duration, how far each can be recovered) and the recoverable window: the\n"
     "earliest and latest points a restore can reach, and any gap in the archived\n"
-    "WAL. --json prints one JSON object (its fields are in README.md).\n";
+    "WAL. --json prints one JSON object (its fields are in README.md), with a\n"
+    "\"health\" member: the newest backup's age, the archive's lag behind the\n"
+    "primary, the archiver's failures, the last verify, the repository's size.\n";
 
 int cli_cmd_info(CliContext *ctx, int argc, char **argv)
 {
@@ -46,8 +49,15 @@ int cli_cmd_info(CliContext *ctx, int argc, char **argv)
         return rc;
     }
     Buf out = {0};
+    Health h;
+    if (json && !health_collect(repo, &cat, cfg->primary, &h)) {
+        int rc = cli_fail();
+        catalog_free(&cat);
+        repo_close(repo);
+        return rc;
+    }
     if (json)
-        info_render_json(&cat, &out);
+        info_render_json_with(&cat, health_to_json(&h), &out);
     else
         info_render_text(&cat, &out);
     fwrite(out.data, 1, out.len, stdout);

@@ -28,12 +28,16 @@ static const CliCommand commands[] = {
     {"check", cli_cmd_check, "prove that archiving works end to end"},
     {"backup", cli_cmd_backup, "take a block-incremental backup, from the standby by default"},
     {"info", cli_cmd_info, "list backups and the recoverable window"},
+    {"metrics", cli_cmd_metrics, "the repository's health for Prometheus (node_exporter)"},
     {"restore", cli_cmd_restore, "restore a backup, to a point in time or as a new standby"},
     {"verify", cli_cmd_verify, "check every object in the repository"},
     {"expire", cli_cmd_expire, "remove old backups and the WAL no backup needs"},
     {"proxy", cli_cmd_proxy, "run the traffic proxy"},
     {"proxy-ctl", cli_cmd_proxy_ctl, "pause, resume or switch the proxy; show its status"},
     {"switchover", cli_cmd_switchover, "move the traffic from the primary to its standby"},
+    {"maint", cli_cmd_maint,
+     "plan, rehearse, run or roll back a maintenance (drydock maint --help)"},
+    {"status", cli_cmd_status, "the status page: serve, export, post maintenances and incidents"},
     {"repo-copy", cli_cmd_repo_copy, "copy the repository to a directory or bucket, verified"},
     {"repo-rekey", cli_cmd_repo_rekey, "rotate the passphrase of an encrypted repository"},
 };
@@ -44,12 +48,14 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "drydock %s - maintenance of a live PostgreSQL cluster\n\n"
-            "usage: drydock [--config FILE] [--quiet|--verbose] COMMAND [options]\n\n"
+            "usage: drydock [--config FILE] [--quiet|--verbose] COMMAND [options]\n"
+            "       drydock help COMMAND | --help | -V\n\n"
             "commands:\n",
             DRYDOCK_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n\"drydock COMMAND --help\" describes a command; README.md has the rest.\n");
+    fprintf(out, "\n\"drydock help COMMAND\" (or \"drydock COMMAND --help\") describes a command;\n"
+                 "README.md and \"man drydock\" have the rest.\n");
 }
 
 const Config *cli_config(CliContext *ctx)
@@ -61,6 +67,7 @@ const Config *cli_config(CliContext *ctx)
         return NULL;
     }
     ctx->cfg_loaded = true;
+    log_set_destination(ctx->cfg.log_destination);
     return &ctx->cfg;
 }
 
@@ -162,12 +169,23 @@ int main(int argc, char **argv)
         usage(stderr);
         return DD_EXIT_USAGE;
     }
-    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
-        strcmp(argv[0], "help") == 0) {
+    if (strcmp(argv[0], "help") == 0 && argc >= 2) {
+        /* "drydock help CMD [SUB]" is "drydock CMD [SUB] --help". */
+        static char *hargv[8]; /* argv points here from now on */
+        int n = 0;
+        for (int i = 1; i < argc && n < 6; i++)
+            hargv[n++] = argv[i];
+        hargv[n++] = (char *)"--help";
+        hargv[n] = NULL;
+        argv = hargv;
+        argc = n;
+    } else if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
+               strcmp(argv[0], "help") == 0) {
         usage(stdout);
         return DD_EXIT_OK;
     }
-    if (strcmp(argv[0], "--version") == 0 || strcmp(argv[0], "version") == 0) {
+    if (strcmp(argv[0], "--version") == 0 || strcmp(argv[0], "-V") == 0 ||
+        strcmp(argv[0], "version") == 0) {
         printf("drydock %s\n", DRYDOCK_VERSION);
         return DD_EXIT_OK;
     }

@@ -3,17 +3,21 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "proxy/proxy.h"
 
 static const char proxy_help[] =
     "usage: drydock proxy\n\n"
     "Runs the PostgreSQL traffic proxy in the foreground, logging to stderr, with\n"
     "the [proxy] section of the configuration: listen, admin, auth, credentials,\n"
-    "server, login-timeout, pause-timeout, max-clients. SIGTERM or SIGINT stop it\n"
-    "(clients get FATAL 57P01); SIGHUP reloads the credentials file.\n"
+    "server, login-timeout, pause-timeout, max-clients, and its TLS (client-tls-*,\n"
+    "server-tls-*), server-auth and admin-* keys. SIGTERM or SIGINT stop it\n"
+    "(clients get FATAL 57P01); SIGHUP reloads the credentials file and the TLS\n"
+    "certificates without dropping sessions.\n"
     "\"drydock proxy-ctl\" pauses, resumes and switches it.\n";
 
 int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
@@ -44,10 +48,31 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
         .login_timeout = cfg->proxy_login_timeout,
         .pause_timeout = cfg->proxy_pause_timeout,
         .max_clients = cfg->proxy_max_clients,
+        .server_auth = cfg->proxy_server_auth,
+        .scram_max_iterations = cfg->proxy_server_scram_max_iterations,
+        .client_tls_mode = cfg->proxy_client_tls_mode,
+        .client_tls_cert_file = cfg->proxy_client_tls_cert_file,
+        .client_tls_key_file = cfg->proxy_client_tls_key_file,
+        .client_tls_ca_file = cfg->proxy_client_tls_ca_file,
+        .client_tls_protocols = cfg->proxy_client_tls_protocols,
+        .client_tls_ciphers = cfg->proxy_client_tls_ciphers,
+        .server_tls_mode = cfg->proxy_server_tls_mode,
+        .server_tls_ca_file = cfg->proxy_server_tls_ca_file,
+        .admin_token_file = cfg->proxy_admin_token_file,
+        .admin_reads_open = strcmp(cfg->proxy_admin_read_auth, "none") == 0,
+        .admin_socket = cfg->proxy_admin_socket,
+        .admin_tls_cert_file = cfg->proxy_admin_tls_cert_file,
+        .admin_tls_key_file = cfg->proxy_admin_tls_key_file,
+        .switch_servers = {cfg->proxy_server, cfg->primary, cfg->standby, NULL},
+        .probe_interval = 5.0,
+        .config_file = cfg->file,
     };
     Proxy *p = proxy_new(&opt);
     if (!p)
         return cli_fail();
+    /* Listening: a Type=notify unit may now start what depends on the proxy. */
+    if (!sd_notify_state("READY=1"))
+        log_warn("could not tell systemd the proxy is ready ($NOTIFY_SOCKET)");
     bool ok = proxy_run(p);
     proxy_free(p);
     if (!ok)

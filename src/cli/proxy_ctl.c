@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "common/log.h"
 #include "proxy/ctl.h"
 
 static const char proxy_ctl_help[] =
@@ -25,8 +24,12 @@ static const char proxy_ctl_help[] =
     "  switch  connects every held session to the server CONNINFO (only while paused,\n"
     "          else exit 9); exit 6 when some sessions could not be moved.\n"
     "  status  sessions, counters, server; --json prints the API's answer as is.\n"
+    "Requests carry the bearer token of [proxy] admin-token-file when it is set, and go\n"
+    "to [proxy] admin-socket when it is set, else to [proxy] admin.\n"
     "Exit codes: 0 done, 1 proxy unreachable, 2 usage or a request the API refused\n"
-    "(400), 6 switch failures, 8 pause deadline passed, 9 conflict (409), 11 bad answer.\n";
+    "(400), 3 token missing or wrong, or a server the configuration does not name\n"
+    "(401, 403), 6 switch failures, 8 pause deadline passed, 9 conflict (409),\n"
+    "11 bad answer.\n";
 
 typedef struct {
     double timeout;
@@ -72,20 +75,6 @@ static int parse_options(int argc, char **argv, CtlOptions *o)
     return DD_EXIT_OK;
 }
 
-static int exit_for_status(long status)
-{
-    switch (status) {
-    case 200:
-        return DD_EXIT_OK;
-    case 408:
-        return DD_EXIT_TIMEOUT;
-    case 409:
-        return DD_EXIT_CONFLICT;
-    default:
-        return status >= 400 && status < 500 ? DD_EXIT_USAGE : DD_EXIT_PROTOCOL;
-    }
-}
-
 static void print_status(json_t *o)
 {
     json_t *c = json_object_get(o, "counters");
@@ -112,48 +101,47 @@ static void print_status(json_t *o)
     }
 }
 
-static int report(const char *what, const ProxyCtlReply *r, const CtlOptions *o)
+/* The typed call for one action; prints what it did. */
+static int run_action(ProxyCtl *c, const char *what, const char *conninfo, const CtlOptions *o,
+                      const Config *cfg)
 {
-    json_t *j = json_loads(r->body, 0, NULL);
-    if (!j || !json_is_object(j)) {
-        json_decref(j);
-        log_error("the proxy's admin API gave an unexpected answer to %s (HTTP %ld)", what,
-                  r->status);
-        return DD_EXIT_PROTOCOL;
-    }
-    int rc = exit_for_status(r->status);
-    if (o->json) {
-        fputs(r->body, stdout);
-    } else if (r->status != 200) {
-        const char *err = json_string_value(json_object_get(j, "error"));
-        char *open = json_dumps(json_object_get(j, "open"), JSON_COMPACT | JSON_ENCODE_ANY);
-        log_error("%s refused by the proxy (HTTP %ld): %s%s%s", what, r->status,
-                  err ? err : "no reason given", open ? "; sessions still open: " : "",
-                  open ? open : "");
-        free(open);
-    } else if (strcmp(what, "pause") == 0) {
-        printf("paused: %lld sessions held after %.1f ms",
-               (long long)json_integer_value(json_object_get(j, "held")),
-               json_number_value(json_object_get(j, "wait_ms")));
-        if (json_object_get(j, "cancelled"))
-            printf(", %lld transactions cancelled",
-                   (long long)json_integer_value(json_object_get(j, "cancelled")));
-        printf("\n");
+    bool ok;
+    int rc = DD_EXIT_OK;
+    if (strcmp(what, "pause") == 0) {
+        ProxyPauseReply r;
+        ok = proxy_ctl_pause(c, o->timeout, o->on_timeout && strcmp(o->on_timeout, "cancel") == 0,
+                             &r);
+        if (ok && !o->json) {
+            printf("paused: %d sessions held after %.1f ms", r.held, r.wait_ms);
+            if (r.cancelled)
+                printf(", %d transactions cancelled", r.cancelled);
+            printf("\n");
+        }
     } else if (strcmp(what, "resume") == 0) {
-        printf("resumed after a pause of %.1f ms\n",
-               json_number_value(json_object_get(j, "paused_ms")));
+        double ms;
+        ok = proxy_ctl_resume(c, &ms);
+        if (ok && !o->json)
+            printf("resumed after a pause of %.1f ms\n", ms);
     } else if (strcmp(what, "switch") == 0) {
-        long long failed = json_integer_value(json_object_get(j, "failed"));
-        printf("switched %lld sessions in %.1f ms, %lld failed\n",
-               (long long)json_integer_value(json_object_get(j, "switched")),
-               json_number_value(json_object_get(j, "switch_ms")), failed);
-        if (failed > 0)
+        ProxySwitchReply r;
+        ok = proxy_ctl_switch(c, conninfo, cfg->proxy_login_timeout + 30.0, &r);
+        if (ok && !o->json)
+            printf("switched %d sessions in %.1f ms, %d failed\n", r.switched, r.switch_ms,
+                   r.failed);
+        if (ok && r.failed > 0)
             rc = DD_EXIT_PG;
     } else {
-        print_status(j);
+        ProxyStatus st;
+        ok = proxy_ctl_status(c, &st);
+        proxy_status_free(&st);
+        json_t *j = ok && !o->json ? json_loads(proxy_ctl_last_body(c), 0, NULL) : NULL;
+        if (j)
+            print_status(j);
+        json_decref(j);
     }
-    json_decref(j);
-    return rc;
+    if (o->json && proxy_ctl_last_body(c))
+        fputs(proxy_ctl_last_body(c), stdout);
+    return ok ? rc : cli_fail();
 }
 
 int cli_cmd_proxy_ctl(CliContext *ctx, int argc, char **argv)
@@ -177,30 +165,11 @@ int cli_cmd_proxy_ctl(CliContext *ctx, int argc, char **argv)
     const Config *cfg = cli_config(ctx);
     if (!cfg)
         return DD_EXIT_CONFIG;
-    char path[16];
-    snprintf(path, sizeof(path), "/%s", what);
-    json_t *body = NULL;
-    double wait = 30;
-    if (strcmp(what, "pause") == 0) {
-        body = json_object();
-        if (o.timeout > 0)
-            json_object_set_new(body, "timeout", json_real(o.timeout));
-        if (o.on_timeout)
-            json_object_set_new(body, "on_timeout", json_string(o.on_timeout));
-        wait = (o.timeout > 0 ? o.timeout : cfg->proxy_pause_timeout) + 30;
-    } else if (is_switch) {
-        body = json_pack("{s:s}", "server", argv[optind + 1]);
-        wait = cfg->proxy_login_timeout + 30;
-    }
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    ProxyCtlReply r;
-    bool ok = proxy_ctl_call(cfg->proxy_admin, strcmp(what, "status") == 0 ? "GET" : "POST", path,
-                             text, wait, &r);
-    free(text);
-    if (!ok)
+    ProxyCtlOptions co = proxy_ctl_options(cfg);
+    ProxyCtl *c = proxy_ctl_open(&co);
+    if (!c)
         return cli_fail();
-    rc = report(what, &r, &o);
-    proxy_ctl_reply_free(&r);
+    rc = run_action(c, what, is_switch ? argv[optind + 1] : NULL, &o, cfg);
+    proxy_ctl_close(c);
     return rc;
 }

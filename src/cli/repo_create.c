@@ -13,6 +13,7 @@
 #include "common/mem.h"
 #include "pg/conn.h"
 #include "pg/control.h"
+#include "pg/node.h"
 #include "pg/wal.h"
 #include "repo/repo.h"
 
@@ -30,20 +31,12 @@ static bool repo_create_identify(const Config *cfg, RepoCreateOpts *opts)
     if (cfg->primary) {
         PGconn *conn = pg_connect(cfg->primary, "primary");
         if (conn) {
-            PGresult *res = pg_query(conn,
-                                     "SELECT system_identifier::text, "
-                                     "current_setting('wal_segment_size', false), "
-                                     "current_setting('server_version_num')::int "
-                                     "FROM pg_control_system()",
-                                     0, NULL);
-            bool ok = res != NULL;
+            PgNode node;
+            bool ok = pg_node_identify(conn, &node);
             if (ok) {
-                opts->system_id = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-                const char *seg = PQgetvalue(res, 0, 1);
-                opts->wal_seg_size =
-                    (uint32_t)strtoul(seg, NULL, 10) * (strstr(seg, "MB") ? 1024u * 1024u : 1u);
-                opts->pg_version = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
-                PQclear(res);
+                opts->system_id = node.system_id;
+                opts->wal_seg_size = node.wal_seg_size;
+                opts->pg_version = node.version_num;
             }
             pg_disconnect(conn);
             if (opts->pg_version / 10000 != 15) {

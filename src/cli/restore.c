@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "maint/estimate.h"
 #include "restore/recovery.h"
 #include "restore/restore.h"
 
@@ -180,6 +181,12 @@ int cli_cmd_restore(CliContext *ctx, int argc, char **argv)
             rc = cli_fail();
         else
             print_summary(&a, &r, p);
+        /* A delta restore writes what differs: its time says nothing of the write rate. */
+        if (rc == DD_EXIT_OK && !a.o.delta) {
+            char src[48];
+            snprintf(src, sizeof(src), "restore of backup %s", r.backup_id);
+            rates_record_restore(repo, src, r.bytes_written, r.duration);
+        }
     }
     progress_free(p);
     repo_close(repo);

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "maint/patroni.h"
 #include "maint/switchover.h"
 #include "pg/conn.h"
 
@@ -36,7 +37,9 @@ static const char switchover_help[] =
     "                     16MB; kB, MB and GB suffixes allowed)\n"
     "  --pause-timeout S  how long the pause may wait for open transactions, and the\n"
     "                     standby to catch up (default: [proxy] pause-timeout)\n"
-    "  --json             print the report as one JSON object\n";
+    "  --json             print the report as one JSON object\n"
+    "  --ignore-patroni   promote even though Patroni manages the cluster (only with\n"
+    "                     Patroni paused or stopped for it: it owns promotion)\n";
 
 /* "1048576", "512kB", "16MB", "1GB". */
 static bool parse_bytes(const char *s, uint64_t *out)
@@ -72,6 +75,7 @@ typedef struct {
     SwitchoverOpts o;
     bool json;
     bool to_given;
+    bool ignore_patroni;
 } SwitchoverArgs;
 
 static int parse_args(int argc, char **argv, SwitchoverArgs *a)
@@ -84,6 +88,7 @@ static int parse_args(int argc, char **argv, SwitchoverArgs *a)
                                              {"max-lag", required_argument, NULL, 'l'},
                                              {"pause-timeout", required_argument, NULL, 'p'},
                                              {"json", no_argument, NULL, 'j'},
+                                             {"ignore-patroni", no_argument, NULL, 'P'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     int c;
@@ -112,6 +117,9 @@ static int parse_args(int argc, char **argv, SwitchoverArgs *a)
             break;
         case 'j':
             a->json = true;
+            break;
+        case 'P':
+            a->ignore_patroni = true;
             break;
         case 'l':
             if (!parse_bytes(optarg, &a->o.max_lag))
@@ -152,7 +160,7 @@ static bool fill_from_config(const Config *cfg, SwitchoverArgs *a, char **paths)
         o->target_data = cfg->standby_data;
     }
     o->bin = cfg->bin;
-    o->proxy_admin = cfg->proxy_admin;
+    o->proxy = proxy_ctl_options(cfg);
     if (!o->pause_timeout)
         o->pause_timeout = cfg->proxy_pause_timeout;
     o->poll_interval = 0.005;
@@ -175,6 +183,22 @@ int cli_cmd_switchover(CliContext *ctx, int argc, char **argv)
     char *paths[2] = {NULL, NULL};
     if (!fill_from_config(cfg, &a, paths))
         return cli_fail();
+    if (!a.ignore_patroni) {
+        bool managed = false;
+        char why[512];
+        if (!patroni_detect(a.o.primary_data, a.o.primary, &managed, why, sizeof(why)))
+            return cli_fail();
+        if (managed) {
+            free(paths[0]);
+            free(paths[1]);
+            err_set(DD_EXIT_USAGE, "the cluster is managed by Patroni (%s): Patroni owns promotion",
+                    why);
+            err_hint(
+                "run \"patronictl switchover\" with the proxy paused (drydock proxy-ctl pause, "
+                "switch, resume), or pass --ignore-patroni when Patroni is paused for it");
+            return cli_fail();
+        }
+    }
     if (!a.json) {
         a.o.on_step = print_step;
         char *from = pg_conninfo_redact(a.o.primary);

@@ -11,6 +11,7 @@
 #include "backup/verify.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "restore/health.h"
 
 static const char verify_help[] =
     "usage: drydock verify [--json]\n\n"
@@ -69,14 +70,20 @@ int cli_cmd_verify(CliContext *ctx, int argc, char **argv)
     VerifyReport r = {0};
     Repo *repo = NULL;
     bool ok = repo_open(cfg, &repo) && verify_run(repo, json ? NULL : progress, &r);
-    repo_close(repo);
     progress_free(progress);
     if (!ok) {
+        repo_close(repo);
         verify_report_free(&r);
         return cli_fail();
     }
     for (size_t i = 0; i < r.problems.len; i++)
         log_error("%s", r.problems.items[i]);
+    /* For "info --json" and "metrics": an alert on the last verify's result. */
+    if (!health_record_verify(repo, r.problems.len == 0, r.problems.len, r.damaged_backups.len)) {
+        log_warn("could not record the verify's result: %s", err_message());
+        err_clear();
+    }
+    repo_close(repo);
     if (json)
         verify_print_json(&r);
     int rc = DD_EXIT_OK;

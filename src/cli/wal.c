@@ -120,8 +120,8 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
         !walarchive_push(repo, argv[optind], &result)) {
         rc = wal_push_over_queue(cfg, argv[optind]) ? DD_EXIT_OK : cli_fail();
     } else {
-        log_info("%s %s", result == WAL_PUSH_ALREADY ? "already archived:" : "archived",
-                 argv[optind]);
+        log_debug("%s %s", result == WAL_PUSH_ALREADY ? "already archived:" : "archived",
+                  argv[optind]);
         rc = DD_EXIT_OK;
     }
     repo_lock_release(lock);

@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ERR_MSG_MAX  1024
-#define ERR_HINT_MAX 512
-
 static _Thread_local char err_msg[ERR_MSG_MAX];
 static _Thread_local char err_hint_buf[ERR_HINT_MAX];
 static _Thread_local DdExit err_exit = DD_EXIT_OK;
@@ -89,4 +86,20 @@ void err_clear(void)
     err_msg[0] = '\0';
     err_hint_buf[0] = '\0';
     err_exit = DD_EXIT_OK;
+}
+
+ErrSaved err_save(void)
+{
+    ErrSaved s = {.code = err_exit};
+    memcpy(s.message, err_msg, sizeof(s.message));
+    memcpy(s.hint, err_hint_buf, sizeof(s.hint));
+    return s;
+}
+
+bool err_restore(const ErrSaved *saved)
+{
+    memcpy(err_msg, saved->message, sizeof(err_msg));
+    memcpy(err_hint_buf, saved->hint, sizeof(err_hint_buf));
+    err_exit = saved->code;
+    return false;
 }

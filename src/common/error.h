@@ -22,17 +22,18 @@
 /* Exit codes; documented in README.md ("Exit codes"). Never renumber. */
 typedef enum {
     DD_EXIT_OK = 0,
-    DD_EXIT_FAIL = 1,     /* generic failure; wal-fetch: segment not in the archive */
-    DD_EXIT_USAGE = 2,    /* bad command line */
-    DD_EXIT_CONFIG = 3,   /* bad or missing configuration */
-    DD_EXIT_REPO = 4,     /* repository missing, of another format, or in the wrong state */
-    DD_EXIT_LOCKED = 5,   /* another drydock process holds the lock */
-    DD_EXIT_PG = 6,       /* PostgreSQL refused, failed or is unreachable */
-    DD_EXIT_IO = 7,       /* read/write/fsync failed: permissions, full disk, ... */
-    DD_EXIT_TIMEOUT = 8,  /* waited past a deadline */
-    DD_EXIT_CONFLICT = 9, /* archived content differs, or belongs to another cluster */
-    DD_EXIT_CORRUPT = 10, /* a checksum or structure check failed */
-    DD_EXIT_PROTOCOL = 11 /* a peer spoke the protocol wrongly */
+    DD_EXIT_FAIL = 1,      /* generic failure; wal-fetch: segment not in the archive */
+    DD_EXIT_USAGE = 2,     /* bad command line */
+    DD_EXIT_CONFIG = 3,    /* bad or missing configuration */
+    DD_EXIT_REPO = 4,      /* repository missing, of another format, or in the wrong state */
+    DD_EXIT_LOCKED = 5,    /* another drydock process holds the lock */
+    DD_EXIT_PG = 6,        /* PostgreSQL refused, failed or is unreachable */
+    DD_EXIT_IO = 7,        /* read/write/fsync failed: permissions, full disk, ... */
+    DD_EXIT_TIMEOUT = 8,   /* waited past a deadline */
+    DD_EXIT_CONFLICT = 9,  /* archived content differs, or belongs to another cluster */
+    DD_EXIT_CORRUPT = 10,  /* a checksum or structure check failed */
+    DD_EXIT_PROTOCOL = 11, /* a peer spoke the protocol wrongly */
+    DD_EXIT_PLAN = 12      /* a maintenance plan has an error finding: refused */
 } DdExit;
 
 /* Record a failure; always returns false so that `return err_set(...)` reads well. */
@@ -51,5 +52,24 @@ const char *err_message(void);
 const char *err_hint_text(void); /* "" when there is none */
 DdExit err_code(void);
 void err_clear(void);
+
+/*
+ * The slot is per thread: a failure on a worker thread is carried to the
+ * thread that reports it as a value. err_save() copies this thread's slot;
+ * err_restore() puts a copy into this thread's slot and returns false, so
+ * that `return err_restore(&saved);` reads well. (common/workers.h does this
+ * for a pool of workers.)
+ */
+#define ERR_MSG_MAX  1024
+#define ERR_HINT_MAX 512
+
+typedef struct {
+    DdExit code;
+    char message[ERR_MSG_MAX];
+    char hint[ERR_HINT_MAX];
+} ErrSaved;
+
+ErrSaved err_save(void);
+bool err_restore(const ErrSaved *saved);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -71,6 +72,17 @@ DD_MUST_CHECK bool fs_replace_file_with(const char *path, mode_t mode, bool dura
 
 /* Write all len bytes to fd (retrying short writes and EINTR); path names it in errors. */
 DD_MUST_CHECK bool fs_write_all(int fd, const void *data, size_t len, const char *path);
+
+/*
+ * Positional reads and writes, looping over short transfers and EINTR.
+ * fs_pread_full() reads up to len bytes at off, fewer only at the end of
+ * the file (*got says how many); fs_pwrite_all() writes all len bytes at off.
+ * path names the file in errors.
+ */
+DD_MUST_CHECK bool fs_pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *got,
+                                 const char *path);
+DD_MUST_CHECK bool fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off,
+                                 const char *path);
 
 /* Remove a file; a missing one is fine. */
 DD_MUST_CHECK bool fs_remove(const char *path);

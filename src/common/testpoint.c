@@ -15,6 +15,10 @@ void testpoint_pause(const char *point)
     if (!at || strcmp(at, point) != 0)
         return;
     log_warn("pausing at %s (DRYDOCK_TEST_PAUSE_AT)", point);
-    for (int i = 0; i < 600; i++)
-        sleep(1);
+    const char *resume = getenv("DRYDOCK_TEST_RESUME_FILE");
+    for (int i = 0; i < 6000; i++) {
+        if (resume && access(resume, F_OK) == 0)
+            break;
+        usleep(100000);
+    }
 }

@@ -6,21 +6,34 @@
  *     drydock reads the INI file.
  *  2. A key appears at most once; a repeat is an error (ambiguity is a bug).
  *  3. Defaults are applied before parsing, so an absent key has its default.
- *  4. Errors name file, line, section and key, and say what was expected.
+ *  4. Errors name file, line, section and key, and say what was expected:
+ *     the first error of the file, whole (parsing stops there); what the
+ *     file says is shown escaped (inifile_escape), never raw.
  */
 #include "config/config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/mem.h"
+#include "config/inifile.h"
 
-typedef enum { KEY_STRING, KEY_PATH, KEY_INT, KEY_CODEC, KEY_AUTH, KEY_ADDR, KEY_CHOICE } KeyType;
+typedef enum {
+    KEY_STRING,
+    KEY_PATH,
+    KEY_INT,
+    KEY_CODEC,
+    KEY_AUTH,
+    KEY_ADDR,
+    KEY_LOGDEST,
+    KEY_CHOICE,
+    KEY_LIST
+} KeyType;
 
 typedef struct {
     const char *section;
@@ -54,10 +67,15 @@ typedef struct {
     }
 
 static const ConfigKey config_keys[] = {
+    {"global", "log-destination", KEY_LOGDEST, offsetof(Config, log_destination), "stderr", 0, 0,
+     NULL},
+
     PATH_KEY("repository", "path", repo_path, NULL),
     {"repository", "compress", KEY_CODEC, offsetof(Config, compress), "zstd", 0, 0, NULL},
     INT_KEY("repository", "compress-level", compress_level, "3", 0, 19),
     INT_KEY("repository", "archive-timeout", archive_timeout, "60", 1, 86400),
+    INT_KEY("repository", "keep-backups", keep_backups, "0", 0, 100000),
+    INT_KEY("repository", "keep-days", keep_days, "0", 0, 100000),
     CHOICE_KEY("repository", "type", repo_type, "posix", "posix|s3"),
     STR_KEY("repository", "s3-endpoint", s3_endpoint, NULL),
     STR_KEY("repository", "s3-bucket", s3_bucket, NULL),
@@ -88,6 +106,38 @@ static const ConfigKey config_keys[] = {
     INT_KEY("proxy", "login-timeout", proxy_login_timeout, "10", 1, 3600),
     INT_KEY("proxy", "pause-timeout", proxy_pause_timeout, "10", 1, 86400),
     INT_KEY("proxy", "max-clients", proxy_max_clients, "10000", 1, 1000000),
+    /* The proxy's TLS, admin API lock and server authentication (README "Proxy"). */
+    CHOICE_KEY("proxy", "client-tls-mode", proxy_client_tls_mode, "disable",
+               "disable|allow|prefer|require|verify-ca|verify-full"),
+    PATH_KEY("proxy", "client-tls-cert-file", proxy_client_tls_cert_file, NULL),
+    PATH_KEY("proxy", "client-tls-key-file", proxy_client_tls_key_file, NULL),
+    PATH_KEY("proxy", "client-tls-ca-file", proxy_client_tls_ca_file, NULL),
+    STR_KEY("proxy", "client-tls-protocols", proxy_client_tls_protocols, "secure"),
+    STR_KEY("proxy", "client-tls-ciphers", proxy_client_tls_ciphers, "default"),
+    CHOICE_KEY("proxy", "server-tls-mode", proxy_server_tls_mode, "prefer",
+               "disable|prefer|require|verify-ca|verify-full"),
+    PATH_KEY("proxy", "server-tls-ca-file", proxy_server_tls_ca_file, NULL),
+    CHOICE_KEY("proxy", "server-auth", proxy_server_auth, "scram-sha-256",
+               "scram-sha-256|md5|password"),
+    INT_KEY("proxy", "server-scram-max-iterations", proxy_server_scram_max_iterations, "65536",
+            4096, 10000000),
+    PATH_KEY("proxy", "admin-token-file", proxy_admin_token_file, NULL),
+    CHOICE_KEY("proxy", "admin-read-auth", proxy_admin_read_auth, "token", "token|none"),
+    PATH_KEY("proxy", "admin-socket", proxy_admin_socket, NULL),
+    PATH_KEY("proxy", "admin-tls-cert-file", proxy_admin_tls_cert_file, NULL),
+    PATH_KEY("proxy", "admin-tls-key-file", proxy_admin_tls_key_file, NULL),
+    PATH_KEY("proxy", "admin-tls-ca-file", proxy_admin_tls_ca_file, NULL),
+
+    ADDR_KEY("status", "listen", status_listen, "127.0.0.1:8080"),
+    PATH_KEY("status", "store", status_store, NULL),
+    PATH_KEY("status", "token-file", status_token_file, NULL),
+    STR_KEY("status", "title", status_title, "Service status"),
+    STR_KEY("status", "time-zone", status_time_zone, "UTC"),
+    STR_KEY("status", "components", status_components, "Database"),
+    /* A KEY_LIST may repeat (rule 2's one exception): each line adds a value. */
+    {"status", "webhook", KEY_LIST, offsetof(Config, status_webhooks), NULL, 0, 0, NULL},
+    PATH_KEY("status", "webhook-secret-file", status_webhook_secret_file, NULL),
+    STR_KEY("status", "url", status_url, NULL),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -100,9 +150,17 @@ typedef struct {
     char hint[256];
 } ParseState;
 
+/* What the file says, fit for a message (escaped, at most 200 bytes of it). */
+static const char *esc(const char *s, char *buf, size_t len)
+{
+    inifile_escape(s, 200, buf, len);
+    return buf;
+}
+
 static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *why, size_t len)
 {
     void *field = (char *)cfg + k->offset;
+    char e[256];
     switch (k->type) {
     case KEY_STRING:
     case KEY_PATH:
@@ -111,7 +169,7 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
             return false;
         }
         if (k->type == KEY_PATH && value[0] != '/') {
-            snprintf(why, len, "expected an absolute path, got \"%s\"", value);
+            snprintf(why, len, "expected an absolute path, got \"%s\"", esc(value, e, sizeof(e)));
             return false;
         }
         free(*(char **)field);
@@ -122,11 +180,22 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
         char *end = NULL;
         long port = colon ? strtol(colon + 1, &end, 10) : 0;
         if (!colon || colon == value || !end || *end || port < 1 || port > 65535) {
-            snprintf(why, len, "expected host:port, got \"%s\"", value);
+            snprintf(why, len, "expected host:port, got \"%s\"", esc(value, e, sizeof(e)));
             return false;
         }
         free(*(char **)field);
         *(char **)field = xstrdup(value);
+        return true;
+    }
+    case KEY_LIST: {
+        char **list = (char **)field;
+        if (value[0] == '\0' || strchr(value, '\n')) {
+            snprintf(why, len, "expected a non-empty value");
+            return false;
+        }
+        char *joined = *list ? xasprintf("%s\n%s", *list, value) : xstrdup(value);
+        free(*list);
+        *list = joined;
         return true;
     }
     case KEY_INT: {
@@ -135,7 +204,7 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
         long v = strtol(value, &end, 10);
         if (errno || end == value || *end || v < k->min || v > k->max) {
             snprintf(why, len, "expected an integer from %ld to %ld, got \"%s\"", k->min, k->max,
-                     value);
+                     esc(value, e, sizeof(e)));
             return false;
         }
         *(int *)field = (int)v;
@@ -160,7 +229,17 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
     }
     case KEY_CODEC:
         if (!codec_parse(value, (Codec *)field)) {
-            snprintf(why, len, "expected zstd, lz4 or none, got \"%s\"", value);
+            snprintf(why, len, "expected zstd, lz4 or none, got \"%s\"", esc(value, e, sizeof(e)));
+            return false;
+        }
+        return true;
+    case KEY_LOGDEST:
+        if (strcmp(value, "stderr") == 0)
+            *(LogDestination *)field = LOG_DEST_STDERR;
+        else if (strcmp(value, "syslog") == 0)
+            *(LogDestination *)field = LOG_DEST_SYSLOG;
+        else {
+            snprintf(why, len, "expected stderr or syslog, got \"%s\"", value);
             return false;
         }
         return true;
@@ -170,7 +249,8 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
         else if (strcmp(value, "trust") == 0)
             *(AuthMethod *)field = AUTH_TRUST;
         else {
-            snprintf(why, len, "expected scram-sha-256 or trust, got \"%s\"", value);
+            snprintf(why, len, "expected scram-sha-256 or trust, got \"%s\"",
+                     esc(value, e, sizeof(e)));
             return false;
         }
         return true;
@@ -189,6 +269,10 @@ static bool section_known(const char *section)
 static int config_handler(void *user, const char *section, const char *key, const char *value)
 {
     ParseState *st = user;
+    char ek[256], es[256];
+    key = esc(key, ek, sizeof(ek));
+    const char *raw_section = section;
+    section = esc(section, es, sizeof(es));
     if (!key) /* a section header alone (inih with INI_CALL_HANDLER_ON_NEW_SECTION) */
         return 1;
     if (!section[0]) {
@@ -196,7 +280,7 @@ static int config_handler(void *user, const char *section, const char *key, cons
         snprintf(st->hint, sizeof(st->hint), "put it under [repository], [cluster] or [proxy]");
         return 0;
     }
-    if (!section_known(section)) {
+    if (!section_known(raw_section)) {
         snprintf(st->error, sizeof(st->error), "unknown section [%s]", section);
         snprintf(st->hint, sizeof(st->hint),
                  "the sections are [repository], [cluster] and [proxy]");
@@ -204,9 +288,9 @@ static int config_handler(void *user, const char *section, const char *key, cons
     }
     for (size_t i = 0; i < N_KEYS; i++) {
         const ConfigKey *k = &config_keys[i];
-        if (strcmp(k->section, section) != 0 || strcmp(k->key, key) != 0)
+        if (strcmp(k->section, raw_section) != 0 || strcmp(k->key, key) != 0)
             continue;
-        if (st->seen[i]) {
+        if (st->seen[i] && k->type != KEY_LIST) {
             snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s] is set twice", key, section);
             snprintf(st->hint, sizeof(st->hint), "keep one of the two lines");
             return 0;
@@ -262,14 +346,41 @@ static bool config_finish(Config *cfg, ParseState *st, int rc)
     return true;
 }
 
-bool config_parse_string(const char *text, const char *name, Config *out)
+static bool config_line(void *user, const char *section, const char *key, const char *value)
+{
+    return config_handler(user, section, key, value) != 0;
+}
+
+/* Parse len bytes of text as the file name; the first error, whole, in st. */
+static bool config_parse_text(const char *text, size_t len, const char *name, Config *out)
 {
     ParseState st = {.cfg = out, .name = name};
     config_defaults(out);
     out->file = xstrdup(name);
-    int rc = ini_parse_string(text, config_handler, &st);
+    bool syntax = false;
+    char why[256];
+    int rc = inifile_parse(text, len, config_line, &st, &syntax, why, sizeof(why));
+    if (rc > 0 && syntax) {
+        snprintf(st.error, sizeof(st.error), "%s", why);
+        snprintf(st.hint, sizeof(st.hint),
+                 "the file is INI text: \"[section]\" and \"key = value\" lines of at most %d "
+                 "bytes (README.md, Configuration); is it the right file?",
+                 INIFILE_MAX_LINE);
+    }
     return config_finish(out, &st, rc);
 }
+
+bool config_parse_string(const char *text, const char *name, Config *out)
+{
+    return config_parse_text(text, strlen(text), name, out);
+}
+
+bool config_parse_bytes(const char *text, size_t len, const char *name, Config *out)
+{
+    return config_parse_text(text, len, name, out);
+}
+
+#define CONFIG_MAX_FILE (1u << 20) /* a configuration file of a MiB is not one */
 
 bool config_load(const char *explicit_path, Config *out)
 {
@@ -291,12 +402,31 @@ bool config_load(const char *explicit_path, Config *out)
                  "example");
         return false;
     }
-    ParseState st = {.cfg = out, .name = path};
-    config_defaults(out);
-    out->file = xstrdup(path);
-    int rc = ini_parse_file(f, config_handler, &st);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        fclose(f);
+        err_set(DD_EXIT_CONFIG, "configuration file \"%s\" (from %s) is %s, not a file", path, how,
+                S_ISDIR(st.st_mode) ? "a directory" : "a special file");
+        err_hint("give the configuration file itself, e.g. --config %s/drydock.conf", path);
+        return false;
+    }
+    char *text = xmalloc(CONFIG_MAX_FILE + 1);
+    size_t len = fread(text, 1, CONFIG_MAX_FILE + 1, f);
+    bool bad = ferror(f) != 0;
     fclose(f);
-    return config_finish(out, &st, rc);
+    if (bad || len > CONFIG_MAX_FILE) {
+        free(text);
+        if (bad)
+            err_set(DD_EXIT_CONFIG, "could not read configuration file \"%s\"", path);
+        else
+            err_set(DD_EXIT_CONFIG, "configuration file \"%s\" is larger than %u bytes", path,
+                    CONFIG_MAX_FILE);
+        err_hint("give the configuration file with --config FILE");
+        return false;
+    }
+    bool ok = config_parse_text(text, len, path, out);
+    free(text);
+    return ok;
 }
 
 bool config_require(const Config *cfg, const char *section, const char *key, const char *value)
@@ -313,7 +443,7 @@ void config_free(Config *cfg)
 {
     for (size_t i = 0; i < N_KEYS; i++) {
         KeyType t = config_keys[i].type;
-        if (t == KEY_STRING || t == KEY_PATH || t == KEY_ADDR || t == KEY_CHOICE) {
+        if (t == KEY_STRING || t == KEY_PATH || t == KEY_ADDR || t == KEY_CHOICE || t == KEY_LIST) {
             char **field = (char **)((char *)cfg + config_keys[i].offset);
             free(*field);
             *field = NULL;

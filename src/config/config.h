@@ -11,9 +11,11 @@
 #define DD_CONFIG_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/compress.h"
 #include "common/error.h"
+#include "common/log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/drydock/drydock.conf"
 
@@ -22,11 +24,16 @@ typedef enum { AUTH_SCRAM = 0, AUTH_TRUST = 1 } AuthMethod;
 typedef struct {
     char *file; /* the file this was read from */
 
+    /* [global] */
+    LogDestination log_destination; /* stderr | syslog */
+
     /* [repository] */
     char *repo_path;
     Codec compress;
     int compress_level;
     int archive_timeout; /* seconds: check / backup wait for WAL this long */
+    int keep_backups;    /* retention applied by a bare "expire": 0 = not set */
+    int keep_days;       /* likewise, in days */
     char *repo_type;     /* "posix" | "s3" */
     char *s3_endpoint, *s3_bucket, *s3_region, *s3_prefix;
     char *s3_uri_style; /* "path" | "host" */
@@ -53,6 +60,30 @@ typedef struct {
     int proxy_login_timeout; /* seconds a client has to finish its startup */
     int proxy_pause_timeout; /* default deadline of a pause, seconds */
     int proxy_max_clients;   /* refuse connections past this */
+    /* [proxy] TLS, server authentication and the admin API's lock */
+    char *proxy_client_tls_mode; /* disable | allow | prefer | require */
+    char *proxy_client_tls_cert_file, *proxy_client_tls_key_file, *proxy_client_tls_ca_file;
+    char *proxy_client_tls_protocols, *proxy_client_tls_ciphers;
+    char *proxy_server_tls_mode; /* disable | prefer | require | verify-ca | verify-full */
+    char *proxy_server_tls_ca_file;
+    char
+        *proxy_server_auth; /* weakest password method to servers: scram-sha-256 | md5 | password */
+    int proxy_server_scram_max_iterations;
+    char *proxy_admin_token_file; /* bearer token, mode 0600 */
+    char *proxy_admin_read_auth;  /* token | none: whether GET needs the token */
+    char *proxy_admin_socket;     /* Unix socket of the admin API */
+    char *proxy_admin_tls_cert_file, *proxy_admin_tls_key_file, *proxy_admin_tls_ca_file;
+
+    /* [status] (README "Status page") */
+    char *status_listen;              /* host:port of "drydock status serve" (loopback) */
+    char *status_store;               /* the SQLite file of the status page */
+    char *status_token_file;          /* bearer token of the write API, mode 0600 */
+    char *status_title;               /* the page's title */
+    char *status_time_zone;           /* IANA zone the page shows times in */
+    char *status_components;          /* comma-separated component names */
+    char *status_webhooks;            /* URLs, one a line ("webhook" may repeat) */
+    char *status_webhook_secret_file; /* HMAC key of the webhook signatures, mode 0600 */
+    char *status_url;                 /* the page's public URL, for feeds and links */
 } Config;
 
 /*
@@ -63,6 +94,8 @@ DD_MUST_CHECK bool config_load(const char *explicit_path, Config *out);
 
 /* Parse configuration text (for tests and fuzzing); name is used in messages. */
 DD_MUST_CHECK bool config_parse_string(const char *text, const char *name, Config *out);
+/* Likewise for len bytes that may hold NULs (a binary file given as configuration). */
+DD_MUST_CHECK bool config_parse_bytes(const char *text, size_t len, const char *name, Config *out);
 
 /* Fail with a clear message when a key a command needs is not set. */
 DD_MUST_CHECK bool config_require(const Config *cfg, const char *section, const char *key,

@@ -4,20 +4,17 @@
 #include "maint/fence.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/exec.h"
 #include "common/mem.h"
 #include "common/fsutil.h"
 #include "pg/libpq.h"
 #include "restore/recovery.h"
-
-#define FENCE_MAX_OUTPUT (256 * 1024)
 
 /* The configuration files pg_rewind copies from the source, that the old primary keeps. */
 static const char *const fence_conf_files[] = {"postgresql.conf", "postgresql.auto.conf",
@@ -51,87 +48,20 @@ char *fence_conninfo_split(const char *conninfo, char **password)
     return (char *)out.data;
 }
 
-/* The last non-empty line of a tool's output, for an error message. */
-static const char *fence_last_line(const Buf *out, char *line, size_t len)
-{
-    const char *s = out->len ? (const char *)out->data : "";
-    const char *end = s + strnlen(s, out->len);
-    while (end > s && (end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    const char *start = end;
-    while (start > s && start[-1] != '\n')
-        start--;
-    snprintf(line, len, "%.*s", (int)(end - start), start);
-    return line[0] ? line : "no output";
-}
-
 /*
- * Run argv[0] (a path) with stdout and stderr captured in out; *status is
- * its exit status (128 + signal when killed). password, when set, goes to
- * the child as PGPASSWORD. false only when it could not be run at all.
+ * Run a tool that must succeed (common/exec.h); its failure names the tool and
+ * its last line of output. password, when set, goes to the child as PGPASSWORD.
  */
-static bool fence_run(char *const argv[], const char *password, Buf *out, int *status)
+static bool fence_tool(const char *const argv[], const char *password, const char *doing, Buf *out)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return err_errno("could not create a pipe to run \"%s\"", argv[0]);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return err_errno("could not fork to run \"%s\"", argv[0]);
-    }
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        /* Nothing of ours (libpq or curl sockets) may live on in a postmaster. */
-        closefrom(3);
-        if (password)
-            setenv("PGPASSWORD", password, 1);
-        execv(argv[0], argv);
-        dprintf(2, "could not execute \"%s\": %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(fds[1]);
-    char chunk[4096];
-    for (;;) {
-        ssize_t n = read(fds[0], chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        if (out->len < FENCE_MAX_OUTPUT)
-            buf_append(out, chunk, (size_t)n);
-    }
-    close(fds[0]);
-    buf_append(out, "", 1);
-    out->len--;
-    int ws = 0;
-    while (waitpid(pid, &ws, 0) < 0) {
-        if (errno != EINTR)
-            return err_errno("could not wait for \"%s\"", argv[0]);
-    }
-    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    return true;
-}
-
-/* Run a tool that must succeed; its failure names the tool and its last line of output. */
-static bool fence_tool(char *const argv[], const char *password, const char *doing, Buf *out)
-{
-    int status = 0;
+    char *pw_env = password ? xasprintf("PGPASSWORD=%s", password) : NULL;
+    const char *env[] = {pw_env, NULL};
+    ExecResult r;
     buf_reset(out);
-    if (!fence_run(argv, password, out, &status))
-        return false;
-    if (status == 0)
-        return true;
-    char line[512];
-    err_set(DD_EXIT_PG, "%s failed (%s exited with status %d): %s", doing,
-            strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], status,
-            fence_last_line(out, line, sizeof(line)));
-    return false;
+    bool ok =
+        exec_check(&(ExecOpts){.argv = argv, .env = env, .output = out}, DD_EXIT_PG, doing, &r);
+    free(pw_env);
+    return ok;
 }
 
 bool fence_check(const FenceOpts *o, bool demote)
@@ -163,14 +93,14 @@ bool fence_stop(const FenceOpts *o, char *detail, size_t len)
 {
     char *pg_ctl = xasprintf("%s/pg_ctl", o->bin);
     Buf out = {0};
-    int status = 0;
-    char *st_argv[] = {pg_ctl, "-D", (char *)o->datadir, "status", NULL};
-    bool ok = fence_run(st_argv, NULL, &out, &status);
-    if (ok && status == 3) {
+    ExecResult st;
+    const char *st_argv[] = {pg_ctl, "-D", o->datadir, "status", NULL};
+    bool ok = exec_run(&(ExecOpts){.argv = st_argv}, &st);
+    if (ok && st.status == 3) {
         snprintf(detail, len, "the old primary was already stopped");
     } else if (ok) {
-        char *argv[] = {pg_ctl, "-D", (char *)o->datadir, "-m", "fast", "-w", "-t", "120",
-                        "stop", NULL};
+        const char *argv[] = {pg_ctl, "-D", o->datadir, "-m",   "fast",
+                              "-w",   "-t", "120",      "stop", NULL};
         ok = fence_tool(argv, NULL, "stopping the old primary", &out);
         if (ok)
             snprintf(detail, len, "the old primary is stopped");
@@ -208,7 +138,7 @@ static bool fence_rewind(const FenceOpts *o, bool *rewound)
     char *target_opt = xasprintf("--target-pgdata=%s", o->datadir);
     /* The WAL before the fork may be gone from pg_wal (the shutdown checkpoint recycles it):
      * --restore-target-wal fetches it with the restore_command written before the rewind. */
-    char *argv[] = {pg_rewind, "--restore-target-wal", target_opt, source_opt, NULL};
+    const char *argv[] = {pg_rewind, "--restore-target-wal", target_opt, source_opt, NULL};
     Buf out = {0};
     bool ok = fence_tool(argv, password, "rewinding the old primary", &out);
     *rewound = ok && !strstr((char *)out.data, "no rewind required");
@@ -231,8 +161,8 @@ static bool fence_start(const FenceOpts *o)
     }
     char *logfile = xasprintf("%s/drydock-start.log", logdir);
     char *pg_ctl = xasprintf("%s/pg_ctl", o->bin);
-    char *argv[] = {pg_ctl,  "-D", (char *)o->datadir, "-l", logfile, "-w", "-t", "120",
-                    "start", NULL};
+    const char *argv[] = {pg_ctl, "-D", o->datadir, "-l",    logfile,
+                          "-w",   "-t", "120",      "start", NULL};
     Buf out = {0};
     bool ok = fence_tool(argv, NULL, "starting the old primary as a standby", &out);
     if (!ok)

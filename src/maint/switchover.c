@@ -17,9 +17,9 @@
 #include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
-#include "maint/proxyapi.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
+#include "pg/node.h"
 
 #define SW_PROMOTE_TIMEOUT 60.0 /* seconds for the target to leave recovery */
 #define SW_STREAM_TIMEOUT  60.0 /* seconds for a demoted primary to stream */
@@ -30,7 +30,7 @@ typedef struct {
     SwitchoverReport *r;
     PGconn *pri;
     PGconn *tgt;
-    ProxyApi *api;
+    ProxyCtl *api;
     bool paused;
     bool switched; /* the proxy points at the target */
     double hold_start;
@@ -64,25 +64,7 @@ static void sw_ok(Sw *s, SwitchoverStepId id, const char *fmt, ...)
         s->o->on_step(s->r, id, s->o->arg);
 }
 
-/* One row of one query, NULL + error otherwise. */
-static PGresult *sw_row(PGconn *conn, const char *sql, int nparams, const char *const *params)
-{
-    PGresult *res = pg_query(conn, sql, nparams, params);
-    if (res && PQntuples(res) != 1) {
-        int n = PQntuples(res);
-        PQclear(res);
-        err_set(DD_EXIT_PG, "query returned %d rows, expected one", n);
-        return NULL;
-    }
-    return res;
-}
-
 /* --- checks ----------------------------------------------------------- */
-
-/* The server's data_directory when this role may read it, else "". */
-#define SW_DATADIR_SQL                                                                             \
-    "CASE WHEN pg_has_role('pg_read_all_settings', 'MEMBER') "                                     \
-    "THEN current_setting('data_directory') ELSE '' END"
 
 /* A configured data directory must be the server's own (when the server says). */
 static bool sw_check_datadir(const char *what, const char *configured, const char *actual)
@@ -104,18 +86,18 @@ static bool sw_check_datadir(const char *what, const char *configured, const cha
 
 static bool sw_check_primary(Sw *s, char *sysid, size_t len)
 {
-    PGresult *res = sw_row(s->pri,
-                           "SELECT pg_is_in_recovery(), system_identifier::text, " SW_DATADIR_SQL
-                           ", has_function_privilege('pg_create_restore_point(text)', 'EXECUTE')"
-                           " FROM pg_control_system()",
-                           0, NULL);
-    if (!res)
+    PgNode node;
+    char *mark = NULL;
+    if (!pg_node_identify(s->pri, &node) ||
+        !(mark = pg_query_value(
+              s->pri, "SELECT has_function_privilege('pg_create_restore_point(text)', 'EXECUTE')",
+              0, NULL)))
         return err_context("checking the primary");
-    bool recovery = PQgetvalue(res, 0, 0)[0] == 't';
-    snprintf(sysid, len, "%s", PQgetvalue(res, 0, 1));
-    bool ok = sw_check_datadir("primary", s->o->primary_data, PQgetvalue(res, 0, 2));
-    bool may_mark = PQgetvalue(res, 0, 3)[0] == 't';
-    PQclear(res);
+    bool recovery = node.in_recovery;
+    snprintf(sysid, len, "%" PRIu64, node.system_id);
+    bool ok = sw_check_datadir("primary", s->o->primary_data, node.data_directory);
+    bool may_mark = mark[0] == 't';
+    free(mark);
     if (ok && recovery) {
         err_set(DD_EXIT_PG, "the primary (%s) is in recovery: it is not a primary", s->r->from);
         err_hint("after a switchover, point [cluster] primary at the new primary, or give --from");
@@ -134,19 +116,21 @@ static bool sw_check_primary(Sw *s, char *sysid, size_t len)
 /* The target: a standby of the same cluster, streaming from the primary. */
 static bool sw_check_target(Sw *s, const char *sysid)
 {
-    PGresult *res = sw_row(s->tgt,
-                           "SELECT pg_is_in_recovery(), system_identifier::text, " SW_DATADIR_SQL
-                           ", (SELECT status FROM pg_stat_wal_receiver), "
-                           "(SELECT sender_port FROM pg_stat_wal_receiver), "
-                           "has_function_privilege('pg_promote(boolean, integer)', 'EXECUTE') "
-                           "FROM pg_control_system()",
-                           0, NULL);
-    if (!res)
+    PgNode node;
+    PGresult *res = NULL;
+    if (!pg_node_identify(s->tgt, &node) ||
+        !(res = pg_query_row(s->tgt,
+                             "SELECT (SELECT status FROM pg_stat_wal_receiver), "
+                             "(SELECT sender_port FROM pg_stat_wal_receiver), "
+                             "has_function_privilege('pg_promote(boolean, integer)', 'EXECUTE')",
+                             0, NULL)))
         return err_context("checking the target");
-    bool recovery = PQgetvalue(res, 0, 0)[0] == 't';
-    bool same_cluster = strcmp(PQgetvalue(res, 0, 1), sysid) == 0;
-    const char *status = PQgetisnull(res, 0, 3) ? "no WAL receiver" : PQgetvalue(res, 0, 3);
-    int sender_port = atoi(PQgetvalue(res, 0, 4));
+    bool recovery = node.in_recovery;
+    char node_sysid[24];
+    snprintf(node_sysid, sizeof(node_sysid), "%" PRIu64, node.system_id);
+    bool same_cluster = strcmp(node_sysid, sysid) == 0;
+    const char *status = PQgetisnull(res, 0, 0) ? "no WAL receiver" : PQgetvalue(res, 0, 0);
+    int sender_port = atoi(PQgetvalue(res, 0, 1));
     int primary_port = atoi(PQport(s->pri));
     bool ok = false;
     if (!recovery) {
@@ -160,7 +144,7 @@ static bool sw_check_target(Sw *s, const char *sysid)
         err_set(DD_EXIT_PG, "the target (%s) is not streaming from the primary (%s)", s->r->to,
                 status);
         err_hint("check the target's primary_conninfo and its log; wait until it streams");
-    } else if (PQgetvalue(res, 0, 5)[0] != 't') {
+    } else if (PQgetvalue(res, 0, 2)[0] != 't') {
         err_set(DD_EXIT_PG, "the role connecting to the target may not run pg_promote()");
         err_hint("connect as a superuser, or GRANT EXECUTE ON FUNCTION pg_promote to that role");
     } else if (sender_port != primary_port) {
@@ -168,7 +152,7 @@ static bool sw_check_target(Sw *s, const char *sysid)
                 s->r->to, sender_port, primary_port);
         err_hint("a switchover needs a standby of the primary itself, not of another standby");
     } else {
-        ok = sw_check_datadir("target", s->o->target_data, PQgetvalue(res, 0, 2));
+        ok = sw_check_datadir("target", s->o->target_data, node.data_directory);
     }
     PQclear(res);
     return ok;
@@ -207,11 +191,12 @@ static bool sw_check_lag(Sw *s, uint64_t *lag)
 static bool sw_check_proxy(Sw *s, int *sessions)
 {
     ProxyStatus st;
-    if (!(s->api = proxyapi_open(s->o->proxy_admin)) || !proxyapi_status(s->api, &st))
+    if (!(s->api = proxy_ctl_open(&s->o->proxy)) || !proxy_ctl_status(s->api, &st))
         return false;
     bool ok = false;
     if (st.paused) {
-        err_set(DD_EXIT_CONFLICT, "the proxy at \"%s\" is paused already", s->o->proxy_admin);
+        err_set(DD_EXIT_CONFLICT, "the proxy at \"%s\" is paused already",
+                s->o->proxy.socket ? s->o->proxy.socket : s->o->proxy.admin);
         err_hint("another switchover or a manual pause is under way; resume it first");
     } else if (switchover_same_server(st.server, s->o->target)) {
         err_set(DD_EXIT_CONFLICT, "the proxy points at the target (%s) already", st.server);
@@ -220,6 +205,12 @@ static bool sw_check_proxy(Sw *s, int *sessions)
         err_set(DD_EXIT_CONFLICT, "the proxy points at %s, not at the primary (%s)", st.server,
                 s->r->from);
         err_hint("point the proxy at the primary first, or give --from its server");
+    } else if (!proxy_ctl_switch_check(s->api, s->o->target)) {
+        /* Found now, not after the promotion, when clients are held. */
+        if (err_code() == DD_EXIT_CONFIG)
+            err_hint(
+                "the proxy moves clients only to a server its configuration names: set [cluster] "
+                "standby to the target in the proxy's configuration file");
     } else {
         *sessions = st.clients;
         ok = true;
@@ -260,7 +251,7 @@ static bool sw_pause(Sw *s)
     ProxyPauseReply rep;
     sw_begin(s, SW_STEP_PAUSE);
     s->hold_start = time_mono();
-    if (!proxyapi_pause(s->api, s->o->pause_timeout, false, &rep)) {
+    if (!proxy_ctl_pause(s->api, s->o->pause_timeout, false, &rep)) {
         /* No answer: the proxy may have paused all the same; the rollback resumes it. */
         s->paused = err_code() == DD_EXIT_FAIL;
         if (err_code() == DD_EXIT_TIMEOUT)
@@ -326,7 +317,7 @@ static bool sw_switch_proxy(Sw *s, const char *conninfo, ProxySwitchReply *rep)
 {
     bool ok = false;
     for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
-        ok = proxyapi_switch(s->api, conninfo, rep);
+        ok = proxy_ctl_switch(s->api, conninfo, 30.0, rep);
         if (!ok && err_code() != DD_EXIT_FAIL)
             break; /* the proxy answered: asking again will not help */
     }
@@ -339,9 +330,7 @@ typedef struct {
     bool ok;
     ProxySwitchReply rep;
     double ended;
-    DdExit code; /* the error slot is per thread: carried back by hand */
-    char message[1024];
-    char hint[512];
+    ErrSaved err; /* the error slot is per thread: carried back as a value */
 } SwSwitchJob;
 
 static void *sw_switch_thread(void *arg)
@@ -350,11 +339,8 @@ static void *sw_switch_thread(void *arg)
     testpoint_pause("switchover-switch"); /* promotion asked for, /switch not sent */
     job->ok = sw_switch_proxy(job->s, job->s->o->target, &job->rep);
     job->ended = time_mono();
-    if (!job->ok) {
-        job->code = err_code();
-        snprintf(job->message, sizeof(job->message), "%s", err_message());
-        snprintf(job->hint, sizeof(job->hint), "%s", err_hint_text());
-    }
+    if (!job->ok)
+        job->err = err_save();
     return NULL;
 }
 
@@ -420,7 +406,7 @@ static bool sw_promote_switch(Sw *s, bool *maybe)
                             "%d sessions reconnected to the new primary, %d failed (%.1f ms)",
                             job.rep.switched, job.rep.failed, job.rep.switch_ms);
     } else {
-        switchover_step_end(s->r, SW_STEP_SWITCH, false, job.ended, "%s", job.message);
+        switchover_step_end(s->r, SW_STEP_SWITCH, false, job.ended, "%s", job.err.message);
     }
     if (promoted) {
         s->r->promoted = true;
@@ -435,12 +421,8 @@ static bool sw_promote_switch(Sw *s, bool *maybe)
     }
     if (!promoted)
         return err_set(code, "%s", why);
-    if (!job.ok) {
-        err_set(job.code, "%s", job.message);
-        if (job.hint[0])
-            err_hint("%s", job.hint);
-        return false;
-    }
+    if (!job.ok)
+        return err_restore(&job.err);
     return true;
 }
 
@@ -449,7 +431,7 @@ static bool sw_resume_proxy(Sw *s)
 {
     bool ok = false;
     for (int i = 0; i < SW_PROXY_RETRIES && !ok; i++) {
-        ok = proxyapi_resume(s->api, &s->r->proxy_paused_ms);
+        ok = proxy_ctl_resume(s->api, &s->r->proxy_paused_ms);
         if (!ok && err_code() != DD_EXIT_FAIL)
             break;
     }
@@ -654,37 +636,16 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
         sw_abort(&s, switchover_failed_step(r), maybe);
     pg_disconnect(s.pri);
     pg_disconnect(s.tgt);
-    proxyapi_close(s.api);
+    proxy_ctl_close(s.api);
     return ok;
 }
 
 /* --- comparing conninfos ------------------------------------------------- */
 
-static void sw_host_port(const char *conninfo, char *host, size_t hlen, int *port)
-{
-    snprintf(host, hlen, "localhost");
-    *port = 5432;
-    PQconninfoOption *opts = conninfo ? PQconninfoParse(conninfo, NULL) : NULL;
-    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
-        if (!o->val || !o->val[0])
-            continue;
-        if (strcmp(o->keyword, "host") == 0 || (strcmp(o->keyword, "hostaddr") == 0))
-            snprintf(host, hlen, "%s", o->val);
-        else if (strcmp(o->keyword, "port") == 0)
-            *port = atoi(o->val);
-    }
-    PQconninfoFree(opts);
-    if (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 || host[0] == '/')
-        snprintf(host, hlen, "localhost");
-}
-
 bool switchover_same_server(const char *a, const char *b)
 {
     if (!a || !b)
         return false;
-    char ha[256], hb[256];
-    int pa, pb;
-    sw_host_port(a, ha, sizeof(ha), &pa);
-    sw_host_port(b, hb, sizeof(hb), &pb);
-    return pa == pb && strcmp(ha, hb) == 0;
+    PgEndpoint ea, eb;
+    return pg_endpoint_parse(a, &ea) && pg_endpoint_parse(b, &eb) && pg_endpoint_same(&ea, &eb);
 }

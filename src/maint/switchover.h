@@ -73,6 +73,7 @@
 
 #include "common/error.h"
 #include "maint/swreport.h"
+#include "proxy/ctl.h"
 
 typedef struct SwitchoverOpts SwitchoverOpts;
 
@@ -85,7 +86,7 @@ struct SwitchoverOpts {
     const char *target;       /* conninfo of the standby to promote */
     const char *target_data;  /* its data directory, or NULL (checked when given) */
     const char *bin;          /* PostgreSQL binaries */
-    const char *proxy_admin;  /* host:port of the proxy's admin API */
+    ProxyCtlOptions proxy;    /* how to reach the proxy's admin API (proxy/ctl.h) */
     bool demote;              /* make the old primary a standby instead of stopping it */
     uint64_t max_lag;         /* bytes of replay lag allowed before the pause */
     int pause_timeout;        /* seconds: the pause deadline, and the catch-up limit */

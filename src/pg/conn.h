@@ -25,10 +25,22 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const
 char *pg_query_value(PGconn *conn, const char *sql, int nparams, const char *const *params);
 
 /*
- * The conninfo with every password replaced by "********", as a new string.
- * Works on "key=value" strings and postgresql:// URIs.
+ * The conninfo as libpq parses it (key=value, rebuilt from its fields), with
+ * password and sslpassword replaced by "********", as a new string. Works on
+ * "key=value" strings and postgresql:// URIs (percent-encoding included); a
+ * string libpq cannot parse gives "(unparsable connection string)".
  */
 char *pg_conninfo_redact(const char *conninfo);
+
+/*
+ * libpq's parse error, first line only, with every quoted part that is not a
+ * connection keyword replaced by "..." (libpq quotes values and whole URIs,
+ * passwords included), into out.
+ */
+void pg_conninfo_error(const char *libpq_msg, char *out, size_t len);
+
+/* Whether libpq parses conninfo; else false + DD_EXIT_CONFIG naming what, secret-free. */
+DD_MUST_CHECK bool pg_conninfo_check(const char *conninfo, const char *what);
 
 /* Parse "X/Y" LSN text. */
 bool pg_lsn_parse(const char *s, uint64_t *lsn);

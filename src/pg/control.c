@@ -28,9 +28,16 @@ bool pg_control_read(const char *data_dir, PgControl *out)
         free(path);
         return false;
     }
-    free(path);
     memcpy(&out->system_id, buf, 8);
     memcpy(&out->control_version, buf + 8, 4);
     memcpy(&out->catalog_version, buf + 12, 4);
+    if (out->control_version != PG_CONTROL_VERSION) {
+        err_set(DD_EXIT_PG, "control file \"%s\" has version %u, expected %u (PostgreSQL 15)", path,
+                out->control_version, PG_CONTROL_VERSION);
+        err_hint("drydock supports PostgreSQL 15: point it at a PostgreSQL 15 data directory");
+        free(path);
+        return false;
+    }
+    free(path);
     return true;
 }

@@ -12,7 +12,10 @@
 
 #define LIBPQ_FUNCTIONS(X)                                                                         \
     X(PQclear)                                                                                     \
+    X(PQconndefaults)                                                                              \
     X(PQconnectdbParams)                                                                           \
+    X(PQconnectPoll)                                                                               \
+    X(PQconnectStartParams)                                                                        \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQerrorMessage)                                                                              \
@@ -21,11 +24,15 @@
     X(PQfreemem)                                                                                   \
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
+    X(PQhost)                                                                                      \
     X(PQnfields)                                                                                   \
     X(PQntuples)                                                                                   \
+    X(PQparameterStatus)                                                                           \
     X(PQport)                                                                                      \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
+    X(PQsetNoticeProcessor)                                                                        \
+    X(PQsocket)                                                                                    \
     X(PQstatus)
 
 enum {
@@ -40,7 +47,10 @@ void *libpq_fn(int i);
 
 #define LIBPQ_CALL(f)        ((__typeof__(f) *)libpq_fn(LIBPQ_##f))
 #define PQclear              LIBPQ_CALL(PQclear)
+#define PQconndefaults       LIBPQ_CALL(PQconndefaults)
 #define PQconnectdbParams    LIBPQ_CALL(PQconnectdbParams)
+#define PQconnectPoll        LIBPQ_CALL(PQconnectPoll)
+#define PQconnectStartParams LIBPQ_CALL(PQconnectStartParams)
 #define PQconninfoFree       LIBPQ_CALL(PQconninfoFree)
 #define PQconninfoParse      LIBPQ_CALL(PQconninfoParse)
 #define PQerrorMessage       LIBPQ_CALL(PQerrorMessage)
@@ -49,11 +59,15 @@ void *libpq_fn(int i);
 #define PQfreemem            LIBPQ_CALL(PQfreemem)
 #define PQgetisnull          LIBPQ_CALL(PQgetisnull)
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
+#define PQhost               LIBPQ_CALL(PQhost)
 #define PQnfields            LIBPQ_CALL(PQnfields)
 #define PQntuples            LIBPQ_CALL(PQntuples)
+#define PQparameterStatus    LIBPQ_CALL(PQparameterStatus)
 #define PQport               LIBPQ_CALL(PQport)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
+#define PQsetNoticeProcessor LIBPQ_CALL(PQsetNoticeProcessor)
+#define PQsocket             LIBPQ_CALL(PQsocket)
 #define PQstatus             LIBPQ_CALL(PQstatus)
 
 #endif

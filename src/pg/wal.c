@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/endian.h"
+
 static bool hex_upper(const char *s, size_t n, uint32_t *out)
 {
     uint32_t v = 0;
@@ -36,9 +38,9 @@ bool wal_name_parse(const char *name, WalFileName *out)
                                       "exist",
                                       name);
     }
-    if (len >= 24 && hex_upper(name, 8, &out->tli) && hex_upper(name + 8, 8, &out->log) &&
+    if (len >= WAL_NAME_LEN && hex_upper(name, 8, &out->tli) && hex_upper(name + 8, 8, &out->log) &&
         hex_upper(name + 16, 8, &out->seg) && out->tli > 0) {
-        const char *rest = name + 24;
+        const char *rest = name + WAL_NAME_LEN;
         uint32_t offset;
         if (*rest == '\0') {
             out->kind = WAL_FILE_SEGMENT;
@@ -80,33 +82,18 @@ uint64_t wal_segno_of_lsn(uint64_t lsn, uint32_t seg_size, bool is_end)
     return lsn / seg_size;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 bool wal_segment_header(const void *data, size_t len, WalSegmentHeader *out)
 {
     const uint8_t *p = data;
     if (len < WAL_LONG_HEADER_LEN)
         return err_set(DD_EXIT_CORRUPT, "too short for a WAL segment (%zu bytes)", len);
-    out->magic = get16(p);
-    out->info = get16(p + 2);
-    out->tli = get32(p + 4);
-    out->pageaddr = get64(p + 8);
-    out->sysid = get64(p + 24);
-    out->seg_size = get32(p + 32);
-    out->block_size = get32(p + 36);
+    out->magic = le_get16(p);
+    out->info = le_get16(p + 2);
+    out->tli = le_get32(p + 4);
+    out->pageaddr = le_get64(p + 8);
+    out->sysid = le_get64(p + 24);
+    out->seg_size = le_get32(p + 32);
+    out->block_size = le_get32(p + 36);
     if (!(out->info & 0x0002))
         return err_set(DD_EXIT_CORRUPT, "the first page has no long header");
     if (out->magic != WAL_PAGE_MAGIC_PG15) {

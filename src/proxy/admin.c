@@ -1,82 +1,50 @@
 /*
- * admin.c - the proxy's admin API: HTTP/1.1 + JSON on a loopback address
- * (libevent's evhttp, jansson). The contract (README "Proxy"):
+ * admin.c - the proxy's admin API: HTTP/1.1 + JSON on the shared HTTP layer
+ * (common/httpd.h), with the routes below; adminlock.c decides who may
+ * use it (token, TLS, Host, Unix socket). The contract (README "Proxy"):
  *
- *   GET  /status  -> 200 {"paused","pausing","server","clients","sessions":[...],"counters":{...}}
+ *   GET  /status  -> 200 {"paused","pausing","switching","phase","server","clients",
+ *                         "sessions":[...],"counters":{...}}
+ *   GET  /metrics -> 200 Prometheus text format (metrics.c)
+ *   GET  /health, /primary, /replica -> 200 or 503 {"role","phase","server"[,"error"]}
  *   POST /pause   {"timeout":S,"on_timeout":"resume"|"cancel"}
  *                 -> when every session is held: 200 {"paused":true,"held","wait_ms"[,"cancelled"]}
  *                 -> deadline, on_timeout=resume: 408 {"paused":false,"error","open":[ids]}
  *                 -> already paused: 200 with the current counts; pause in progress: 409
  *   POST /resume  -> 200 {"paused":false,"paused_ms"}; 409 when not paused
  *   POST /switch  {"server":"<conninfo>"} -> 200 {"switched","failed","switch_ms"}; 409
- *                 unless paused
- *   bad body: 400 {"error"}; unknown path: 404; wrong method: 405.
+ *                 unless paused; 403 for a server the configuration does not name
+ *                 {"server":..., "check":true} -> 200 {"allowed":true} or 403: a dry run
+ *   bad body: 400 {"error"}; no token: 401; refused: 403; not JSON: 415;
+ *   unknown path: 404; wrong method: 405.
  *
- * /pause and /switch answer later: the request is kept in the Proxy and
- * answered by admin_pause_reply() / admin_switch_reply(); a caller that
- * hangs up in between is noticed through the connection's close callback.
+ * /pause and /switch answer later: the request is kept (httpd_req_keep)
+ * and answered from the core's callback (pause_done_cb, switch_done_cb),
+ * which maps the core's outcome to an HTTP status. A pause whose caller
+ * hangs up before it completes is released: nobody would resume it.
  */
-#include <errno.h>
-#include <event2/bufferevent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "common/httpd.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "proxy/internal.h"
 
 #define ADMIN_MAX_BODY 65536
 
-static const char *reason(int code)
-{
-    switch (code) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    default:
-        return "Error";
-    }
-}
-
-/* Send obj (stolen) as the JSON body of the reply. */
-static void send_json(struct evhttp_request *req, int code, json_t *obj)
-{
-    char *text = json_dumps(obj, JSON_COMPACT);
-    json_decref(obj);
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "%s\n", text ? text : "{}");
-    free(text);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    evhttp_send_reply(req, code, reason(code), b);
-    evbuffer_free(b);
-}
-
-static void send_error(struct evhttp_request *req, int code, const char *msg)
-{
-    send_json(req, code, json_pack("{s:s}", "error", msg));
-}
-
 static json_t *status_json(Proxy *p)
 {
     json_t *sessions = json_array();
     for (Session *s = p->sessions; s; s = s->next) {
-        json_array_append_new(sessions, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",
-                                                  (json_int_t)s->id, "user", s->user ? s->user : "",
-                                                  "database", s->database ? s->database : "",
-                                                  "state", session_state_name(s->state), "tx",
-                                                  session_tx_name(s), "client", s->client_addr));
+        json_array_append_new(
+            sessions,
+            json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)s->id, "user",
+                      s->user ? s->user : "", "database", s->database ? s->database : "", "state",
+                      session_state_name(s->state), "tx", session_tx_name(s), "client",
+                      s->client_addr, "tls", s->tls, "server_tls", s->server && s->server->tls));
     }
     const ProxyCounters *c = &p->counters;
     json_t *counters =
@@ -85,10 +53,12 @@ static json_t *status_json(Proxy *p)
                   "bytes_in", (json_int_t)c->bytes_in, "bytes_out", (json_int_t)c->bytes_out,
                   "pauses", (json_int_t)c->pauses, "switches", (json_int_t)c->switches,
                   "server_errors", (json_int_t)c->server_errors);
-    return json_pack("{s:b,s:b,s:b,s:s,s:I,s:o,s:o}", "paused", p->pause_done, "pausing",
-                     p->paused && !p->pause_done, "switching", p->switching, "server",
-                     p->target.redacted, "clients", (json_int_t)p->nclients, "sessions", sessions,
-                     "counters", counters);
+    bool pausing = p->phase == PROXY_PAUSING || p->phase == PROXY_PAUSING_CANCEL;
+    return json_pack("{s:b,s:b,s:b,s:s,s:s,s:I,s:o,s:o}", "paused",
+                     p->phase == PROXY_PAUSED || p->phase == PROXY_SWITCHING, "pausing", pausing,
+                     "switching", p->phase == PROXY_SWITCHING, "phase", proxy_phase_name(p->phase),
+                     "server", p->target.redacted, "clients", (json_int_t)p->nclients, "sessions",
+                     sessions, "counters", counters);
 }
 
 static json_t *pause_json(Proxy *p)
@@ -101,112 +71,61 @@ static json_t *pause_json(Proxy *p)
     return o;
 }
 
-static void unwatch(Proxy *p)
+/* The core's callback for a /pause: the HTTP status for each way a pause ends. */
+static void pause_done_cb(Proxy *p, ProxyPauseEnd end, void *arg)
 {
-    if (p->pause_watch) {
-        event_free(p->pause_watch);
-        p->pause_watch = NULL;
-    }
-}
-
-void admin_pause_reply(Proxy *p, int code, const char *error)
-{
-    struct evhttp_request *req = p->pause_req;
-    p->pause_req = NULL;
-    unwatch(p);
+    (void)arg;
+    HttpdReq *req = p->admin->pause_req;
+    p->admin->pause_req = NULL;
     if (!req)
         return;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-    if (code == 200) {
-        send_json(req, 200, pause_json(p));
+    if (end == PROXY_PAUSE_HELD) {
+        httpd_reply_json(req, 200, pause_json(p));
         return;
     }
+    static const char *const why[] = {
+        [PROXY_PAUSE_DEADLINE] = "the pause deadline passed with transactions still open",
+        [PROXY_PAUSE_RESUMED] = "the proxy was resumed before the pause completed",
+        [PROXY_PAUSE_ABANDONED] = "the caller went away before the pause completed",
+        [PROXY_PAUSE_SHUTDOWN] = "the proxy is shutting down",
+    };
     json_t *open = json_array();
     for (Session *s = p->sessions; s; s = s->next)
         if (s->state == SESSION_ACTIVE || s->state == SESSION_CONNECTING)
             json_array_append_new(open, json_integer(s->id));
-    send_json(req, code, json_pack("{s:b,s:s,s:o}", "paused", false, "error", error, "open", open));
+    httpd_reply_json(req, end == PROXY_PAUSE_DEADLINE ? 408 : 409,
+                     json_pack("{s:b,s:s,s:o}", "paused", false, "error", why[end], "open", open));
 }
 
-void admin_switch_reply(Proxy *p)
+/* The caller of a pending /pause hung up: nobody would resume that pause. */
+static void pause_gone_cb(HttpdReq *req, void *arg)
 {
-    struct evhttp_request *req = p->switch_req;
-    p->switch_req = NULL;
+    Proxy *p = arg;
+    proxy_pause_abandoned(p); /* answers (to nobody) through pause_done_cb */
+    if (p->admin->pause_req == req) {
+        p->admin->pause_req = NULL;
+        httpd_reply_error(req, 409, "the caller went away");
+    }
+}
+
+static void switch_done_cb(Proxy *p, void *arg)
+{
+    (void)arg;
+    HttpdReq *req = p->admin->switch_req;
+    p->admin->switch_req = NULL;
     if (!req)
         return;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-    send_json(req, 200,
-              json_pack("{s:i,s:i,s:f}", "switched", p->switch_ok, "failed", p->switch_failed,
-                        "switch_ms", proxy_ms_since(p->switch_started)));
+    httpd_reply_json(req, 200,
+                     json_pack("{s:i,s:i,s:f}", "switched", p->switch_ok, "failed",
+                               p->switch_failed, "switch_ms", proxy_ms_since(p->switch_started)));
 }
 
-/*
- * evhttp does not read a connection while its request waits for an answer,
- * so it would not see the caller of a pending /pause hang up: watch the
- * socket. A pause nobody waits for any more is released (nobody would
- * resume it); the answer is still sent, which lets evhttp free the request.
- */
-static void pause_watch_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    Proxy *p = arg;
-    char c;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n > 0) { /* the caller sent more (pipelining): stop watching */
-        unwatch(p);
-        return;
-    }
-    unwatch(p);
-    proxy_pause_abandoned(p); /* replies through admin_pause_reply() */
-}
-
-static void watch_pause_caller(Proxy *p, struct evhttp_request *req)
-{
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
-    if (!bev)
-        return;
-    p->pause_watch =
-        event_new(p->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, pause_watch_cb, p);
-    event_add(p->pause_watch, NULL);
-}
-
-/* The caller of a pending /pause or /switch hung up. */
-static void conn_closed_cb(struct evhttp_connection *conn, void *arg)
+static void handle_pause(HttpdReq *req, void *arg)
 {
     Proxy *p = arg;
-    if (p->pause_req && evhttp_request_get_connection(p->pause_req) == conn) {
-        /* Nobody would resume a pause whose caller gave up waiting for it. */
-        p->pause_req = NULL;
-        proxy_pause_abandoned(p);
-    }
-    if (p->switch_req && evhttp_request_get_connection(p->switch_req) == conn)
-        p->switch_req = NULL;
-}
-
-/* The request body as a JSON object ({} when empty); NULL after replying 400. */
-static json_t *read_body(struct evhttp_request *req)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    if (len == 0)
-        return json_object();
-    json_error_t jerr;
-    json_t *o = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
-    if (!o || !json_is_object(o)) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "invalid JSON body: %s", o ? "expected an object" : jerr.text);
-        json_decref(o);
-        send_error(req, 400, msg);
-        return NULL;
-    }
-    return o;
-}
-
-static void handle_pause(Proxy *p, struct evhttp_request *req)
-{
-    json_t *body = read_body(req);
+    if (!admin_origin_ok(req))
+        return;
+    json_t *body = httpd_req_json(req);
     if (!body)
         return;
     double timeout = p->opt.pause_timeout;
@@ -227,109 +146,182 @@ static void handle_pause(Proxy *p, struct evhttp_request *req)
     }
     json_decref(body);
     if (bad) {
-        send_error(req, 400, bad);
+        httpd_reply_error(req, 400, "%s", bad);
         return;
     }
-    int rc = proxy_pause(p, timeout, cancel, req);
-    if (rc == 200) {
-        send_json(req, 200, pause_json(p));
-    } else if (rc == 409) {
-        send_error(req, 409,
-                   p->switching ? "a switch is in progress" : "a pause is already in progress");
-    } else if (p->pause_req == req) {
-        evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed_cb, p);
-        watch_pause_caller(p, req);
-    }
+    Admin *a = p->admin;
+    a->pause_req = req; /* the callback may answer before proxy_pause returns */
+    ProxyResult rc = proxy_pause(p, timeout, cancel, pause_done_cb, NULL);
+    if (rc != PROXY_STARTED)
+        a->pause_req = NULL;
+    if (rc == PROXY_DONE)
+        httpd_reply_json(req, 200, pause_json(p));
+    else if (rc == PROXY_ERR_BUSY)
+        httpd_reply_error(req, 409, "%s",
+                          p->phase == PROXY_SWITCHING ? "a switch is in progress"
+                                                      : "a pause is already in progress");
+    else if (a->pause_req == req)
+        httpd_req_keep(req, pause_gone_cb, p);
 }
 
-static void handle_resume(Proxy *p, struct evhttp_request *req)
+static void handle_resume(HttpdReq *req, void *arg)
 {
-    json_t *body = read_body(req);
+    Proxy *p = arg;
+    if (!admin_origin_ok(req))
+        return;
+    json_t *body = httpd_req_json(req);
     if (!body)
         return;
     json_decref(body);
     double ms = 0;
-    if (proxy_resume(p, &ms) != 200) {
-        send_error(req, 409, p->switching ? "a switch is in progress" : "the proxy is not paused");
-        return;
-    }
-    send_json(req, 200, json_pack("{s:b,s:f}", "paused", false, "paused_ms", ms));
+    ProxyResult rc = proxy_resume(p, &ms);
+    if (rc != PROXY_DONE)
+        httpd_reply_error(req, 409, "%s",
+                          rc == PROXY_ERR_BUSY ? "a switch is in progress"
+                                               : "the proxy is not paused");
+    else
+        httpd_reply_json(req, 200, json_pack("{s:b,s:f}", "paused", false, "paused_ms", ms));
 }
 
-static void handle_switch(Proxy *p, struct evhttp_request *req)
+static void handle_switch(HttpdReq *req, void *arg)
 {
-    json_t *body = read_body(req);
+    Proxy *p = arg;
+    if (!admin_origin_ok(req))
+        return;
+    json_t *body = httpd_req_json(req);
     if (!body)
         return;
     const char *server = json_string_value(json_object_get(body, "server"));
     if (!server || !server[0]) {
         json_decref(body);
-        send_error(req, 400, "expected {\"server\": \"<conninfo>\"}");
+        httpd_reply_error(req, 400, "expected {\"server\": \"<conninfo>\"}");
         return;
     }
     err_clear();
-    int rc = proxy_switch(p, server, req);
-    json_decref(body);
-    if (rc == 409) {
-        send_error(req, 409,
-                   p->switching ? "a switch is already in progress"
-                                : "the proxy is not paused: pause it first");
-    } else if (rc == 400) {
-        send_error(req, 400, err_message());
-    } else if (p->switch_req == req) {
-        evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed_cb, p);
+    if (json_is_true(json_object_get(body, "check"))) {
+        /* A dry run: would this server be accepted? Nothing changes, in any phase. */
+        ProxyResult rc = proxy_switch_allowed(p, server);
+        json_decref(body);
+        if (rc == PROXY_DONE)
+            httpd_reply_json(req, 200, json_pack("{s:b}", "allowed", true));
+        else
+            httpd_reply_error(req, rc == PROXY_ERR_SERVER ? 400 : 403, "%s", err_message());
+        return;
     }
+    Admin *a = p->admin;
+    a->switch_req = req; /* the callback may answer before proxy_switch returns */
+    ProxyResult rc = proxy_switch(p, server, switch_done_cb, NULL);
+    json_decref(body);
+    if (rc != PROXY_STARTED)
+        a->switch_req = NULL;
+    if (rc == PROXY_ERR_BUSY)
+        httpd_reply_error(req, 409, "%s",
+                          p->phase == PROXY_SWITCHING ? "a switch is already in progress"
+                                                      : "a pause is in progress: wait for it");
+    else if (rc == PROXY_ERR_NOT_PAUSED)
+        httpd_reply_error(req, 409, "the proxy is not paused: pause it first");
+    else if (rc == PROXY_ERR_SERVER)
+        httpd_reply_error(req, 400, "%s", err_message());
+    else if (rc == PROXY_ERR_NOT_ALLOWED)
+        httpd_reply_error(req, 403, "%s", err_message());
+    else if (a->switch_req == req)
+        httpd_req_keep(req, NULL, NULL); /* answered (maybe to nobody) when the switch ends */
 }
 
-static void admin_cb(struct evhttp_request *req, void *arg)
+static void handle_status(HttpdReq *req, void *arg)
+{
+    if (admin_origin_ok(req))
+        httpd_reply_json(req, 200, status_json(arg));
+}
+
+static void handle_metrics(HttpdReq *req, void *arg)
+{
+    if (!admin_origin_ok(req))
+        return;
+    Buf text = {0};
+    proxy_metrics_render(arg, &text);
+    httpd_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);
+    buf_free(&text);
+}
+
+/*
+ * Patroni-style answers for load balancers: 200 or 503 with a small JSON
+ * body. /health: the proxy runs and its server answered the last probe;
+ * /primary, /replica: ... and that server is a primary (in_hot_standby
+ * off), a replica (on). A pause does not change them: held clients are
+ * served once it ends.
+ */
+static void reply_role(Proxy *p, HttpdReq *req, bool ok)
+{
+    static const char *const roles[] = {"unknown", "primary", "replica"};
+    json_t *o = json_pack("{s:s,s:s,s:s}", "role", roles[p->role], "phase",
+                          proxy_phase_name(p->phase), "server", p->target.redacted);
+    if (p->role_error[0])
+        json_object_set_new(o, "error", json_string(p->role_error));
+    httpd_reply_json(req, ok ? 200 : 503, o);
+}
+
+static void handle_health(HttpdReq *req, void *arg)
 {
     Proxy *p = arg;
-    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (!path)
-        path = "";
-    bool get = strcmp(path, "/status") == 0;
-    bool post =
-        strcmp(path, "/pause") == 0 || strcmp(path, "/resume") == 0 || strcmp(path, "/switch") == 0;
-    if (!get && !post) {
-        send_error(req, 404,
-                   "unknown path: the API has GET /status, POST /pause, /resume, "
-                   "/switch");
-        return;
-    }
-    if ((get && cmd != EVHTTP_REQ_GET) || (post && cmd != EVHTTP_REQ_POST)) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", get ? "GET" : "POST");
-        send_error(req, 405, get ? "use GET" : "use POST");
-        return;
-    }
-    if (get)
-        send_json(req, 200, status_json(p));
-    else if (strcmp(path, "/pause") == 0)
-        handle_pause(p, req);
-    else if (strcmp(path, "/resume") == 0)
-        handle_resume(p, req);
-    else
-        handle_switch(p, req);
+    reply_role(p, req, p->role != PROXY_ROLE_UNKNOWN);
+}
+
+static void handle_primary(HttpdReq *req, void *arg)
+{
+    Proxy *p = arg;
+    reply_role(p, req, p->role == PROXY_ROLE_PRIMARY);
+}
+
+static void handle_replica(HttpdReq *req, void *arg)
+{
+    Proxy *p = arg;
+    reply_role(p, req, p->role == PROXY_ROLE_REPLICA);
 }
 
 bool admin_start(Proxy *p)
 {
-    char host[256];
-    const char *colon = strrchr(p->opt.admin, ':');
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - p->opt.admin), p->opt.admin);
-    int port = atoi(colon + 1);
-    p->http = evhttp_new(p->base);
-    evhttp_set_max_body_size(p->http, ADMIN_MAX_BODY);
-    /* A /pause may wait up to its deadline (at most a day) before it answers. */
-    evhttp_set_timeout(p->http, 86400 + 120);
-    evhttp_set_allowed_methods(p->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
-                                            EVHTTP_REQ_OPTIONS);
-    evhttp_set_gencb(p->http, admin_cb, p);
-    if (!evhttp_bind_socket_with_handle(p->http, host, (ev_uint16_t)port)) {
-        err_errno("could not listen on admin address \"%s\"", p->opt.admin);
-        err_hint("is another process using that port? set [proxy] admin");
+    p->admin = xcalloc(1, sizeof(Admin));
+    if (!admin_lock_init(p))
         return false;
-    }
+    Admin *a = p->admin;
+    /* Reads need the token unless admin-read-auth = none; changes always (adminlock.c). */
+    bool change = a->token != NULL, read = a->token && !p->opt.admin_reads_open;
+    const HttpdRoute routes[] = {
+        {HTTPD_GET, "/status", handle_status, p, read, false},
+        {HTTPD_GET, "/metrics", handle_metrics, p, read, false},
+        {HTTPD_GET, "/health", handle_health, p, false, false},
+        {HTTPD_GET, "/primary", handle_primary, p, false, false},
+        {HTTPD_GET, "/replica", handle_replica, p, false, false},
+        {HTTPD_POST, "/pause", handle_pause, p, change, true},
+        {HTTPD_POST, "/resume", handle_resume, p, change, true},
+        {HTTPD_POST, "/switch", handle_switch, p, change, true},
+    };
+    HttpdOptions ho = {
+        .listen = p->opt.admin,
+        .allow_remote = a->tls && a->token, /* checked by admin_lock_init */
+        .max_body = ADMIN_MAX_BODY,
+        .timeout_s = 86400 + 120, /* a /pause may wait up to its deadline, a day at most */
+        .token = a->token,
+        .hosts = a->hosts[0] ? a->hosts : NULL,
+        .what = "proxy admin API",
+        .setting = "[proxy] admin",
+        .tls = a->tls,
+        .unix_socket = p->opt.admin_socket,
+    };
+    if (!httpd_start(p->base, &ho, routes, sizeof(routes) / sizeof(routes[0]), &a->httpd))
+        return false;
+    admin_lock_started(p);
     return true;
+}
+
+void admin_free(Proxy *p)
+{
+    Admin *a = p->admin;
+    if (!a)
+        return;
+    httpd_free(a->httpd);
+    admin_lock_free(p);
+    free(a);
+    p->admin = NULL;
 }

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/hash.h"
+#include "common/rand.h"
 
 #define CRED_FILE_MAX (16 * 1024 * 1024)
 
@@ -94,10 +94,7 @@ static char *random_nonce(size_t raw_len)
     uint8_t raw[32];
     if (raw_len > sizeof(raw))
         raw_len = sizeof(raw);
-    if (RAND_bytes(raw, (int)raw_len) != 1) {
-        for (size_t i = 0; i < raw_len; i++)
-            raw[i] = (uint8_t)random();
-    }
+    rand_bytes(raw, raw_len);
     return auth_b64_encode(raw, raw_len);
 }
 
@@ -200,9 +197,7 @@ static bool cred_from_secret(Credential *c, char *secret, const char *name, int 
     }
     c->kind = CRED_PLAIN;
     c->salt_len = 16;
-    if (RAND_bytes(c->salt, (int)c->salt_len) != 1)
-        for (size_t i = 0; i < c->salt_len; i++)
-            c->salt[i] = (uint8_t)random();
+    rand_bytes(c->salt, c->salt_len);
     c->iterations = SCRAM_DEFAULT_ITERS;
     scram_keys_from_password(secret, c->salt, c->salt_len, c->iterations, NULL, c->stored_key,
                              c->server_key);
@@ -318,6 +313,52 @@ bool auth_credentials_load(const char *path, Credentials *out)
     return ok;
 }
 
+bool auth_token_load(const char *path, char **out)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err_errno("could not open admin token file \"%s\"", path);
+        err_hint("create it with one random line, mode 0600 (e.g. openssl rand -hex 32), or fix "
+                 "[proxy] admin-token-file");
+        return false;
+    }
+    struct stat st = {0};
+    char text[1024];
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && !(st.st_mode & (S_IRWXG | S_IRWXO)))
+        n = read(fd, text, sizeof(text) - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0 && !(st.st_mode & (S_IRWXG | S_IRWXO))) {
+        errno = e;
+        return err_errno("could not read admin token file \"%s\"", path);
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        err_set(DD_EXIT_CONFIG, "admin token file \"%s\" has group or world access (mode %04o)",
+                path, (unsigned)(st.st_mode & 07777));
+        err_hint("chmod 600 \"%s\"", path);
+        return false;
+    }
+    text[n] = '\0';
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        text[--n] = '\0';
+    bool printable = n >= 16 && n < (ssize_t)sizeof(text) - 1;
+    for (ssize_t i = 0; printable && i < n; i++)
+        printable = text[i] > ' ' && text[i] < 127;
+    if (!printable) {
+        explicit_bzero(text, sizeof(text));
+        err_set(DD_EXIT_CONFIG,
+                "admin token file \"%s\" must hold one line of 16 to 1000 printable characters",
+                path);
+        err_hint("write a random token into it: openssl rand -hex 32 > \"%s\"", path);
+        return false;
+    }
+    *out = xstrdup(text);
+    explicit_bzero(text, sizeof(text));
+    return true;
+}
+
 const Credential *auth_credentials_find(const Credentials *c, const char *user)
 {
     for (size_t i = 0; i < c->len; i++)
@@ -342,6 +383,21 @@ void auth_credentials_free(Credentials *c)
 
 /* --- SCRAM server side --------------------------------------------------- */
 
+void auth_scram_mock(Credential *out, const char *user, const uint8_t secret[SCRAM_MOCK_SECRET_LEN])
+{
+    memset(out, 0, sizeof(*out));
+    out->user = (char *)user;
+    out->kind = CRED_SCRAM;
+    out->has_scram = true;
+    out->iterations = SCRAM_DEFAULT_ITERS;
+    uint8_t mac[SCRAM_KEY_LEN];
+    hmac256(secret, SCRAM_MOCK_SECRET_LEN, user, strlen(user), mac);
+    out->salt_len = 16; /* PostgreSQL's SCRAM_DEFAULT_SALT_LEN */
+    memcpy(out->salt, mac, out->salt_len);
+    rand_bytes(out->stored_key, SCRAM_KEY_LEN);
+    rand_bytes(out->server_key, SCRAM_KEY_LEN);
+}
+
 /* Find "<key>=value" as an attribute of a comma list; returns value and its length. */
 static const char *scram_attr(const char *msg, size_t len, char key, size_t *vlen)
 {
@@ -362,23 +418,40 @@ static const char *scram_attr(const char *msg, size_t len, char key, size_t *vle
 static bool scram_bad(const char *what)
 {
     err_set(DD_EXIT_PROTOCOL, "malformed SCRAM message: %s", what);
-    err_hint("the client must speak SCRAM-SHA-256 (RFC 7677) without channel binding");
+    err_hint("the client must speak SCRAM-SHA-256 (RFC 7677), or SCRAM-SHA-256-PLUS with "
+             "tls-server-end-point over TLS");
     return false;
 }
 
 bool scram_server_first(ScramServer *s, const Credential *cred, const char *msg, size_t len,
                         Buf *out)
 {
+    ScramServer keep = *s; /* the caller's channel binding settings */
     memset(s, 0, sizeof(*s));
+    s->plus_offered = keep.plus_offered;
+    s->plus_chosen = keep.plus_chosen;
+    memcpy(s->cbind, keep.cbind, sizeof(s->cbind));
+    s->cbind_len = keep.cbind_len;
     if (memchr(msg, '\0', len))
         return scram_bad("NUL byte in client-first-message");
-    if (len < 3 || (msg[0] != 'n' && msg[0] != 'y'))
-        return msg[0] == 'p' ? scram_bad("channel binding is not supported")
-                             : scram_bad("unexpected GS2 header");
+    if (len < 3 || (msg[0] != 'n' && msg[0] != 'y' && msg[0] != 'p'))
+        return scram_bad("unexpected GS2 header");
+    if (msg[0] == 'p') {
+        static const char want[] = "p=tls-server-end-point,";
+        if (!s->plus_chosen || s->cbind_len == 0)
+            return scram_bad("channel binding asked without SCRAM-SHA-256-PLUS");
+        if (len < sizeof(want) - 1 || memcmp(msg, want, sizeof(want) - 1) != 0)
+            return scram_bad("unsupported channel binding type: expected tls-server-end-point");
+    } else if (s->plus_chosen) {
+        return scram_bad("SCRAM-SHA-256-PLUS chosen without channel binding");
+    } else if (msg[0] == 'y' && s->plus_offered) {
+        return scram_bad("the client can bind the channel but thinks the proxy cannot "
+                         "(a downgrade?)");
+    }
     /* gs2-header = cbind-flag "," [authzid] "," */
     const char *c1 = memchr(msg, ',', len);
     const char *c2 = c1 ? memchr(c1 + 1, ',', len - (size_t)(c1 + 1 - msg)) : NULL;
-    if (!c1 || c1 != msg + 1 || !c2)
+    if (!c1 || (msg[0] != 'p' && c1 != msg + 1) || !c2)
         return scram_bad("unexpected GS2 header");
     size_t gs2_len = (size_t)(c2 + 1 - msg);
     if (gs2_len >= sizeof(s->gs2))
@@ -418,11 +491,19 @@ bool scram_server_final(ScramServer *s, const Credential *cred, const char *msg,
     size_t without_len = (size_t)(p - msg);
     size_t vlen;
     const char *cb = scram_attr(msg, without_len, 'c', &vlen);
-    char *want_cb = auth_b64_encode((const uint8_t *)s->gs2, strlen(s->gs2));
+    /* c= is the GS2 header, followed by the binding data when the channel is bound. */
+    Buf cbin = {0};
+    buf_append(&cbin, s->gs2, strlen(s->gs2));
+    if (s->gs2[0] == 'p')
+        buf_append(&cbin, s->cbind, s->cbind_len);
+    char *want_cb = auth_b64_encode(cbin.data, cbin.len);
+    buf_free(&cbin);
     bool cb_ok = cb && vlen == strlen(want_cb) && memcmp(cb, want_cb, vlen) == 0;
     free(want_cb);
     if (!cb_ok)
-        return scram_bad("unexpected channel binding");
+        return scram_bad(s->gs2[0] == 'p' ? "the channel binding does not match the proxy's "
+                                            "certificate"
+                                          : "unexpected channel binding");
     const char *nonce = scram_attr(msg, without_len, 'r', &vlen);
     if (!nonce || vlen != strlen(s->nonce) || memcmp(nonce, s->nonce, vlen) != 0)
         return scram_bad("nonce does not match");
@@ -464,7 +545,9 @@ void scram_server_free(ScramServer *s)
 
 void scram_client_first(ScramClient *c, Buf *out)
 {
+    int max_iterations = c->max_iterations;
     memset(c, 0, sizeof(*c));
+    c->max_iterations = max_iterations;
     char *nonce = random_nonce(18);
     snprintf(c->nonce, sizeof(c->nonce), "%s", nonce);
     free(nonce);
@@ -512,6 +595,15 @@ bool scram_client_final(ScramClient *c, Credential *cred, const uint8_t *client_
     int iterations = atoi(ibuf);
     if (iterations < 1)
         return err_set(DD_EXIT_PROTOCOL, "malformed SCRAM iteration count from the server");
+    int max = c->max_iterations > 0 ? c->max_iterations : SCRAM_MAX_ITERS;
+    if (iterations > max) {
+        err_set(DD_EXIT_PG,
+                "the server asks %d SCRAM iterations for user \"%s\", more than the %d allowed",
+                iterations, cred->user, max);
+        err_hint("lower scram_iterations on the server, or raise [proxy] "
+                 "server-scram-max-iterations");
+        return false;
+    }
     uint8_t ck[SCRAM_KEY_LEN], stored[SCRAM_KEY_LEN], server_key[SCRAM_KEY_LEN];
     if (cred->kind == CRED_PLAIN) {
         plain_keys(cred, salt, salt_len, iterations, ck, stored, server_key);

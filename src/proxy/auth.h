@@ -76,10 +76,31 @@ DD_MUST_CHECK bool auth_credentials_parse(const char *text, const char *name, Cr
 const Credential *auth_credentials_find(const Credentials *c, const char *user);
 void auth_credentials_free(Credentials *c);
 
+/*
+ * Read a bearer token file ([proxy] admin-token-file): one line of at
+ * least 16 printable characters, the file mode 0600 or stricter. *out is
+ * the token (owned, trailing newline removed). DD_EXIT_CONFIG otherwise.
+ */
+DD_MUST_CHECK bool auth_token_load(const char *path, char **out);
+
 /* Parse a SCRAM-SHA-256 verifier into cred's SCRAM fields. */
 DD_MUST_CHECK bool auth_scram_parse_verifier(const char *text, Credential *cred);
 
 /* --- SCRAM, server side (authenticating a client) ---------------------- */
+
+#define SCRAM_MOCK_SECRET_LEN 32
+
+/*
+ * A credential for a user the proxy cannot authenticate (missing from the
+ * file, or without a SCRAM secret), as PostgreSQL's mock authentication:
+ * the client gets a normal SCRAM exchange that fails at the proof with the
+ * same message as a wrong password, so that the two cannot be told apart.
+ * The salt is derived from the user name and a per-process secret (the
+ * same user always sees the same salt); the keys are random, so no proof
+ * matches. *out owns nothing (user points at the argument).
+ */
+void auth_scram_mock(Credential *out, const char *user,
+                     const uint8_t secret[SCRAM_MOCK_SECRET_LEN]);
 
 typedef struct {
     char *client_first_bare;
@@ -87,17 +108,30 @@ typedef struct {
     char nonce[80];                    /* client nonce + server nonce */
     char gs2[64];                      /* the client's GS2 header, e.g. "n,," */
     uint8_t client_key[SCRAM_KEY_LEN]; /* recovered from the proof on success */
+    /*
+     * Channel binding (RFC 5802 section 6, tls-server-end-point), set by
+     * the caller before scram_server_first: whether SCRAM-SHA-256-PLUS was
+     * offered (the client is on TLS), whether the client chose it, and the
+     * binding data (the hash of the proxy's certificate).
+     */
+    bool plus_offered, plus_chosen;
+    uint8_t cbind[64];
+    size_t cbind_len;
 } ScramServer;
 
 /*
  * Take the client-first-message and produce the server-first-message.
- * False (error set) when the message is malformed or asks for channel binding.
+ * False (error set) when the message is malformed, or its channel binding
+ * flag does not fit what was offered and chosen: "p=tls-server-end-point"
+ * only with SCRAM-SHA-256-PLUS, and "y" (the client could bind but thinks
+ * the server cannot) refused when PLUS was offered (a downgrade).
  */
 DD_MUST_CHECK bool scram_server_first(ScramServer *s, const Credential *cred, const char *msg,
                                       size_t len, Buf *out);
 /*
- * Take the client-final-message, verify the proof and produce the
- * server-final-message. False when the proof is wrong (error set, 28P01).
+ * Take the client-final-message, verify the channel binding and the proof
+ * and produce the server-final-message. False when the proof is wrong
+ * (error set, 28P01).
  */
 DD_MUST_CHECK bool scram_server_final(ScramServer *s, const Credential *cred, const char *msg,
                                       size_t len, Buf *out);
@@ -109,9 +143,17 @@ typedef struct {
     char *client_first_bare;
     char nonce[40];
     uint8_t server_signature[SCRAM_KEY_LEN];
+    /*
+     * The largest iteration count a server may ask (0: SCRAM_MAX_ITERS):
+     * PBKDF2 runs on the event loop, and a server asking millions of
+     * iterations would freeze every session for seconds.
+     */
+    int max_iterations;
 } ScramClient;
 
-/* The client-first-message ("n,,n=,r=<nonce>"). */
+#define SCRAM_MAX_ITERS 65536
+
+/* The client-first-message ("n,,n=,r=<nonce>"); keeps c->max_iterations. */
 void scram_client_first(ScramClient *c, Buf *out);
 /*
  * Take the server-first-message and produce the client-final-message, from

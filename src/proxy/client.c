@@ -1,7 +1,8 @@
 /*
  * client.c - the client side of a session: accepting, the startup packet,
- * encryption requests (declined: 'N'), cancel requests, authentication
- * (SCRAM-SHA-256 or trust), and forwarding client messages to the server.
+ * encryption requests (TLS when configured, tls.h), cancel requests,
+ * authentication (SCRAM-SHA-256[-PLUS] or trust), and forwarding client
+ * messages to the server.
  *
  * Forwarding is done message by message at the framing level: the header
  * (type, length) is read to track the session (session_track_client), the
@@ -17,9 +18,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "common/log.h"
+#include "common/rand.h"
 #include "proxy/internal.h"
 #include "proxy/proto.h"
+#include "proxy/tls.h"
 
 static void client_startup(Session *s);
 static void client_auth(Session *s);
@@ -82,8 +87,18 @@ static void client_drained_cb(Io *io, void *arg)
 
 static void client_event_cb(Io *io, IoEvent what, void *arg)
 {
-    (void)io;
     Session *s = arg;
+    if (what & IO_TLS_DONE) {
+        s->tls = true;
+        if (!tls_cbind_end_point(io->ssl, s->cbind, &s->cbind_len))
+            s->cbind_len = 0; /* no SCRAM-SHA-256-PLUS for this one */
+        return;
+    }
+    if ((what & IO_ERROR) && io->handshaking) {
+        log_info("client %s dropped: TLS handshake failed: %s", s->client_addr, io->tls_error);
+        proxy_session_close(s, "TLS handshake failed");
+        return;
+    }
     if (what & (IO_EOF | IO_ERROR))
         proxy_session_close(s, "client disconnected");
 }
@@ -116,6 +131,16 @@ static void format_addr(const struct sockaddr *sa, char *out, size_t len)
     snprintf(out, len, "%s:%u", host, port);
 }
 
+/*
+ * The secret half of a session's BackendKeyData (the other is its id, as
+ * PostgreSQL's is a pid): a cancel request must name both. From the kernel's
+ * generator, so that it cannot be derived from the time or a process id.
+ */
+uint32_t client_cancel_key(void)
+{
+    return rand_u32();
+}
+
 void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int salen)
 {
     (void)salen;
@@ -134,7 +159,7 @@ void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int 
     s->id = ++p->next_id;
     if (s->id == 0)
         s->id = ++p->next_id;
-    s->key = (uint32_t)random() ^ ((uint32_t)random() << 16);
+    s->key = client_cancel_key();
     s->tx = 'I';
     s->hook = proxy_session_hook;
     p->nstate[SESSION_STARTUP]++;
@@ -179,23 +204,71 @@ static void start_auth(Session *s)
         return;
     }
     const Credential *c = auth_credentials_find(&p->creds, s->user);
-    if (!c || !c->has_scram) {
-        log_info("client %s: user \"%s\" has no SCRAM secret in the credentials file",
-                 s->client_addr, s->user);
-        char *msg = xasprintf("password authentication failed for user \"%s\"", s->user);
-        client_fatal(s, "28P01", msg);
-        free(msg);
-        return;
-    }
     s->cred = xmalloc(sizeof(Credential));
-    *s->cred = *c;
-    s->cred->user = s->user;
-    s->cred->secret = NULL;
+    if (!c || !c->has_scram) {
+        /* Fail at the proof, as for a wrong password: the user's existence is not told. */
+        auth_scram_mock(s->cred, s->user, p->mock_secret);
+        s->mock_auth = true;
+    } else {
+        *s->cred = *c;
+        s->cred->user = s->user;
+        s->cred->secret = NULL;
+    }
     s->scram = xcalloc(1, sizeof(ScramServer));
-    proto_auth(&b, 10, "SCRAM-SHA-256\0", 15);
+    if (s->tls && s->cbind_len > 0) {
+        /* Over TLS, the client may bind the exchange to the proxy's certificate. */
+        s->scram->plus_offered = true;
+        memcpy(s->scram->cbind, s->cbind, s->cbind_len);
+        s->scram->cbind_len = s->cbind_len;
+        proto_auth(&b, 10, "SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0", 34);
+    } else {
+        proto_auth(&b, 10, "SCRAM-SHA-256\0", 15);
+    }
     client_send(s, &b);
     buf_free(&b);
     session_set_state(s, SESSION_AUTH);
+}
+
+/*
+ * An SSLRequest (or GSSENCRequest, always declined): 'S' and a TLS
+ * handshake when client-tls-mode allows it, else 'N' and the client goes on
+ * in clear or gives up. Bytes sent after the request and before the
+ * handshake would be read as if encrypted: refused (CVE-2021-23214).
+ */
+static void client_encryption_request(Session *s, bool ssl)
+{
+    Proxy *p = s->proxy;
+    SSL *tls = ssl && !s->client->ssl ? tls_client_ssl(&p->tls) : NULL;
+    if (!tls) {
+        io_write(s->client, "N", 1);
+        return;
+    }
+    if (evbuffer_get_length(s->client->in) > 0) {
+        SSL_free(tls);
+        err_set(DD_EXIT_PROTOCOL, "%s", "received unencrypted data after SSL request");
+        client_protocol_error(s);
+        return;
+    }
+    io_write(s->client, "S", 1);
+    io_start_tls(s->client, tls, true);
+}
+
+/* client-tls-mode = require and stronger: plain clients, and wrong certificates, are refused. */
+static bool client_tls_refused(Session *s)
+{
+    const Tls *t = &s->proxy->tls;
+    const char *why = NULL;
+    if (t->client_mode >= TLS_CLIENT_REQUIRE && !s->tls)
+        why = "the proxy accepts only TLS connections: connect with sslmode=require or stronger";
+    else if (t->client_mode == TLS_CLIENT_VERIFY_FULL &&
+             !tls_client_cert_matches(s->client->ssl, s->user))
+        why = "the common name of the client certificate is not the user name";
+    if (!why)
+        return false;
+    log_info("client %s (user \"%s\") refused: %s", s->client_addr, s->user, why);
+    s->proxy->counters.auth_failures++;
+    client_fatal(s, "28000", why);
+    return true;
 }
 
 static void client_startup(Session *s)
@@ -222,8 +295,9 @@ static void client_startup(Session *s)
             return;
         }
         if (st.kind == PROTO_STARTUP_SSL || st.kind == PROTO_STARTUP_GSSENC) {
-            /* Encryption is declined: the client goes on in clear or gives up. */
-            io_write(s->client, "N", 1);
+            client_encryption_request(s, st.kind == PROTO_STARTUP_SSL);
+            if (s->state == SESSION_CLOSED || s->client->ssl)
+                return; /* the handshake runs; the startup packet comes through TLS */
             continue;
         }
         if (st.kind == PROTO_STARTUP_CANCEL) {
@@ -233,6 +307,8 @@ static void client_startup(Session *s)
         }
         keep_startup(s, &st);
         buf_free(&s->startup); /* what is kept was copied: the packet can go */
+        if (client_tls_refused(s))
+            return;
         start_auth(s);
     }
 }
@@ -264,6 +340,7 @@ static bool auth_message(Session *s, Buf *msg)
 
 static void auth_failed(Session *s)
 {
+    s->proxy->counters.auth_failures++;
     log_info("client %s: %s", s->client_addr, err_message());
     if (err_code() == DD_EXIT_PROTOCOL && strncmp(err_message(), "password", 8) == 0) {
         client_fatal(s, "28P01", err_message());
@@ -285,10 +362,15 @@ static void client_auth(Session *s)
             const char *mech;
             int32_t n;
             const uint8_t *body;
-            if (!proto_read_str(&r, &mech) || strcmp(mech, "SCRAM-SHA-256") != 0 ||
+            bool ok = proto_read_str(&r, &mech);
+            s->scram->plus_chosen =
+                ok && s->scram->plus_offered && strcmp(mech, "SCRAM-SHA-256-PLUS") == 0;
+            if (!ok || (strcmp(mech, "SCRAM-SHA-256") != 0 && !s->scram->plus_chosen) ||
                 !proto_read_i32(&r, &n) || n < 0 || !proto_read_bytes(&r, (size_t)n, &body)) {
-                err_set(DD_EXIT_PROTOCOL, "malformed SASLInitialResponse: expected mechanism "
-                                          "SCRAM-SHA-256");
+                err_set(DD_EXIT_PROTOCOL,
+                        "malformed SASLInitialResponse: expected mechanism "
+                        "SCRAM-SHA-256%s",
+                        s->scram->plus_offered ? " or SCRAM-SHA-256-PLUS" : "");
                 auth_failed(s);
                 break;
             }
@@ -299,7 +381,14 @@ static void client_auth(Session *s)
             proto_auth(&reply, 11, out.data, out.len);
             client_send(s, &reply);
         } else {
-            if (!scram_server_final(s->scram, s->cred, data, dlen, &out)) {
+            bool ok = scram_server_final(s->scram, s->cred, data, dlen, &out);
+            if (ok && s->mock_auth) /* cannot happen (random keys); never let it through */
+                ok = err_set(DD_EXIT_PROTOCOL, "password authentication failed for user \"%s\"",
+                             s->user);
+            if (!ok) {
+                if (s->mock_auth)
+                    log_info("client %s: user \"%s\" has no SCRAM secret in the credentials file",
+                             s->client_addr, s->user);
                 auth_failed(s);
                 break;
             }
@@ -341,7 +430,7 @@ static bool client_next_message(Session *s, struct evbuffer *in, size_t avail)
         client_protocol_error(s);
         return false;
     }
-    if (p->paused && session_at_boundary(s)) {
+    if (proxy_phase_holds(p->phase) && session_at_boundary(s)) {
         session_set_state(s, SESSION_HELD);
         proxy_check_pause(p);
         return false;

@@ -1,14 +1,108 @@
 /*
- * ctl.c - admin API client over libcurl (ctl.h), which is opened on first
- * use (common/dynlib.h says why).
+ * ctl.c - the admin API's client (ctl.h): a transport over libcurl, which
+ * is opened on first use (common/dynlib.h says why), and pure parsers of
+ * the replies.
  */
 #include "proxy/ctl.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/curlfn.h"
+#include "common/curl.h"
 #include "common/mem.h"
+#include "proxy/auth.h"
+
+#define PROXY_CTL_TIMEOUT 5.0 /* seconds, every call but /pause and /switch */
+
+struct ProxyCtl {
+    char *admin;  /* host:port */
+    char *socket; /* or a Unix socket */
+    char *token;  /* bearer token, or NULL */
+    char *ca_file;
+    long last_status;
+    char *last_body;
+};
+
+/*
+ * The one mapping from the admin API's HTTP status to drydock's exit code:
+ *   2xx ok; 400 and other 4xx: the request was refused (2, usage);
+ *   401, 403: no or a wrong token, a server not in the configuration (3);
+ *   408: the pause deadline passed (8); 409: not paused, busy (9);
+ *   anything else: the peer spoke the contract wrongly (11).
+ */
+DdExit proxy_ctl_exit_for_status(long status)
+{
+    if (status >= 200 && status < 300)
+        return DD_EXIT_OK;
+    switch (status) {
+    case 401:
+    case 403:
+        return DD_EXIT_CONFIG;
+    case 408:
+        return DD_EXIT_TIMEOUT;
+    case 409:
+        return DD_EXIT_CONFLICT;
+    default:
+        return status >= 400 && status < 500 ? DD_EXIT_USAGE : DD_EXIT_PROTOCOL;
+    }
+}
+
+ProxyCtlOptions proxy_ctl_options(const Config *cfg)
+{
+    return (ProxyCtlOptions){.admin = cfg->proxy_admin,
+                             .socket = cfg->proxy_admin_socket,
+                             .token_file = cfg->proxy_admin_token_file,
+                             .ca_file = cfg->proxy_admin_tls_ca_file};
+}
+
+ProxyCtl *proxy_ctl_open(const ProxyCtlOptions *o)
+{
+    const char *admin = o->admin;
+    const char *colon = admin ? strrchr(admin, ':') : NULL;
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!o->socket && (!colon || colon == admin || !end || *end || port < 1 || port > 65535)) {
+        err_set(DD_EXIT_CONFIG, "invalid proxy admin address \"%s\": expected HOST:PORT",
+                admin ? admin : "");
+        err_hint("set [proxy] admin, e.g. admin = 127.0.0.1:6480");
+        return NULL;
+    }
+    char *token = NULL;
+    if (o->token_file && !auth_token_load(o->token_file, &token))
+        return NULL;
+    ProxyCtl *c = xcalloc(1, sizeof(*c));
+    c->admin = xstrdup(admin ? admin : "localhost");
+    c->socket = o->socket ? xstrdup(o->socket) : NULL;
+    c->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
+    c->token = token;
+    return c;
+}
+
+void proxy_ctl_close(ProxyCtl *c)
+{
+    if (!c)
+        return;
+    free(c->admin);
+    free(c->socket);
+    free(c->ca_file);
+    if (c->token)
+        explicit_bzero(c->token, strlen(c->token));
+    free(c->token);
+    free(c->last_body);
+    free(c);
+}
+
+const char *proxy_ctl_last_body(const ProxyCtl *c)
+{
+    return c->last_body;
+}
+
+long proxy_ctl_last_status(const ProxyCtl *c)
+{
+    return c->last_status;
+}
 
 static size_t collect(char *data, size_t size, size_t n, void *arg)
 {
@@ -16,17 +110,40 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-bool proxy_ctl_call(const char *admin, const char *method, const char *path, const char *body,
-                    double timeout, ProxyCtlReply *out)
+static struct curl_slist *ctl_headers(const ProxyCtl *c)
 {
-    memset(out, 0, sizeof(*out));
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (c->token) {
+        char *auth = xasprintf("Authorization: Bearer %s", c->token);
+        h = curl_slist_append(h, auth);
+        explicit_bzero(auth, strlen(auth));
+        free(auth);
+    }
+    return h;
+}
+
+/*
+ * Send METHOD path with an optional JSON body and wait up to timeout
+ * seconds; the reply goes to c->last_status / last_body. False
+ * (DD_EXIT_FAIL) when the API cannot be reached; any status is a success.
+ */
+static bool ctl_call(ProxyCtl *c, const char *method, const char *path, const char *body,
+                     double timeout)
+{
+    free(c->last_body);
+    c->last_body = NULL;
+    c->last_status = 0;
     CURL *curl = curl_easy_init();
     if (!curl)
         return err_set(DD_EXIT_FAIL, "could not initialise libcurl");
-    char *url = xasprintf("http://%s%s", admin, path);
+    char *url = xasprintf("%s://%s%s", c->ca_file ? "https" : "http", c->admin, path);
     Buf resp = {0};
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *headers = ctl_headers(c);
     curl_easy_setopt(curl, CURLOPT_URL, url);
+    if (c->socket)
+        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, c->socket);
+    if (c->ca_file)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_file);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -35,20 +152,18 @@ bool proxy_ctl_call(const char *admin, const char *method, const char *path, con
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
-    if (body)
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    else if (strcmp(method, "POST") == 0)
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+    if (body || strcmp(method, "POST") == 0)
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "{}");
     CURLcode rc = curl_easy_perform(curl);
     bool ok = rc == CURLE_OK;
     if (ok) {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &c->last_status);
         buf_append(&resp, "", 1);
-        out->body = (char *)resp.data;
+        c->last_body = (char *)resp.data;
     } else {
         buf_free(&resp);
-        err_set(DD_EXIT_FAIL, "could not reach the proxy's admin API at \"%s\": %s", admin,
-                curl_easy_strerror(rc));
+        err_set(DD_EXIT_FAIL, "could not reach the proxy's admin API at \"%s\": %s",
+                c->socket ? c->socket : c->admin, curl_easy_strerror(rc));
         err_hint("is \"drydock proxy\" running? check [proxy] admin");
     }
     curl_slist_free_all(headers);
@@ -57,8 +172,193 @@ bool proxy_ctl_call(const char *admin, const char *method, const char *path, con
     return ok;
 }
 
-void proxy_ctl_reply_free(ProxyCtlReply *r)
+void proxy_status_free(ProxyStatus *st)
 {
-    free(r->body);
-    r->body = NULL;
+    free(st->server);
+    st->server = NULL;
+}
+
+/* Parse a JSON object; on an error status, turn the reply's "error" into the error slot. */
+static json_t *ctl_reply(long code, const char *body, const char *what)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(body ? body : "", 0, &jerr);
+    if (!root || !json_is_object(root)) {
+        json_decref(root);
+        err_set(DD_EXIT_PROTOCOL, "the proxy's reply to %s (HTTP %ld) is not a JSON object", what,
+                code);
+        err_hint("check that [proxy] admin is the admin address of \"drydock proxy\"");
+        return NULL;
+    }
+    if (code >= 200 && code < 300)
+        return root;
+    const char *msg = json_string_value(json_object_get(root, "error"));
+    DdExit ec = proxy_ctl_exit_for_status(code);
+    Buf open = {0};
+    json_t *ids = json_object_get(root, "open");
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+        buf_printf(&open, "%s%lld", i ? ", " : "", (long long)json_integer_value(v));
+    buf_append(&open, "", 1);
+    err_set(ec, "the proxy refused %s (HTTP %ld): %s%s%s%s", what, code,
+            msg ? msg : "no reason given", open.len > 1 ? " (sessions still open: " : "",
+            open.len > 1 ? (char *)open.data : "", open.len > 1 ? ")" : "");
+    buf_free(&open);
+    json_decref(root);
+    return NULL;
+}
+
+/* A required member of the given JSON type. */
+static json_t *ctl_member(json_t *root, const char *key, json_type type, const char *what)
+{
+    json_t *v = json_object_get(root, key);
+    bool ok = v && (json_typeof(v) == type || (type == JSON_REAL && json_is_integer(v)) ||
+                    (type == JSON_TRUE && json_is_boolean(v)));
+    if (!ok) {
+        err_set(DD_EXIT_PROTOCOL, "the proxy's reply to %s lacks \"%s\" of the expected type", what,
+                key);
+        err_hint("drydock and the proxy must be the same version");
+        return NULL;
+    }
+    return v;
+}
+
+bool proxy_ctl_parse_status(long code, const char *body, ProxyStatus *out)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *root = ctl_reply(code, body, "GET /status");
+    if (!root)
+        return false;
+    json_t *paused = ctl_member(root, "paused", JSON_TRUE, "GET /status");
+    json_t *server = paused ? ctl_member(root, "server", JSON_STRING, "GET /status") : NULL;
+    json_t *clients = server ? ctl_member(root, "clients", JSON_INTEGER, "GET /status") : NULL;
+    json_t *sessions = clients ? ctl_member(root, "sessions", JSON_ARRAY, "GET /status") : NULL;
+    if (sessions) {
+        out->paused = json_is_true(paused);
+        out->server = xstrdup(json_string_value(server));
+        out->clients = (int)json_integer_value(clients);
+        out->sessions = (int)json_array_size(sessions);
+        size_t i;
+        json_t *s;
+        json_array_foreach(sessions, i, s)
+        {
+            const char *tx = json_string_value(json_object_get(s, "tx"));
+            if (tx && strcmp(tx, "idle") != 0)
+                out->in_transaction++;
+        }
+    }
+    json_decref(root);
+    return sessions != NULL;
+}
+
+bool proxy_ctl_parse_pause(long code, const char *body, ProxyPauseReply *out)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *root = ctl_reply(code, body, "POST /pause");
+    if (!root)
+        return false;
+    json_t *paused = ctl_member(root, "paused", JSON_TRUE, "POST /pause");
+    json_t *held = paused ? ctl_member(root, "held", JSON_INTEGER, "POST /pause") : NULL;
+    if (held) {
+        out->paused = json_is_true(paused);
+        out->held = (int)json_integer_value(held);
+        out->cancelled = (int)json_integer_value(json_object_get(root, "cancelled"));
+        out->wait_ms = json_number_value(json_object_get(root, "wait_ms"));
+    }
+    json_decref(root);
+    if (held && !out->paused)
+        return err_set(DD_EXIT_PROTOCOL, "the proxy answered POST /pause with \"paused\": false");
+    return held != NULL;
+}
+
+bool proxy_ctl_parse_resume(long code, const char *body, double *paused_ms)
+{
+    *paused_ms = 0;
+    json_t *root = ctl_reply(code, body, "POST /resume");
+    if (!root)
+        return false;
+    json_t *ms = ctl_member(root, "paused_ms", JSON_REAL, "POST /resume");
+    if (ms)
+        *paused_ms = json_number_value(ms);
+    json_decref(root);
+    return ms != NULL;
+}
+
+bool proxy_ctl_parse_switch(long code, const char *body, ProxySwitchReply *out)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *root = ctl_reply(code, body, "POST /switch");
+    if (!root)
+        return false;
+    json_t *sw = ctl_member(root, "switched", JSON_INTEGER, "POST /switch");
+    json_t *failed = sw ? ctl_member(root, "failed", JSON_INTEGER, "POST /switch") : NULL;
+    if (failed) {
+        out->switched = (int)json_integer_value(sw);
+        out->failed = (int)json_integer_value(failed);
+        out->switch_ms = json_number_value(json_object_get(root, "switch_ms"));
+    }
+    json_decref(root);
+    return failed != NULL;
+}
+
+bool proxy_ctl_status(ProxyCtl *c, ProxyStatus *out)
+{
+    memset(out, 0, sizeof(*out));
+    return ctl_call(c, "GET", "/status", NULL, PROXY_CTL_TIMEOUT) &&
+           proxy_ctl_parse_status(c->last_status, c->last_body, out);
+}
+
+bool proxy_ctl_pause(ProxyCtl *c, double timeout_s, bool cancel, ProxyPauseReply *out)
+{
+    json_t *req = json_pack("{s:s}", "on_timeout", cancel ? "cancel" : "resume");
+    if (timeout_s > 0)
+        json_object_set_new(req, "timeout", json_real(timeout_s));
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    memset(out, 0, sizeof(*out));
+    /* The proxy answers at its deadline at the latest (a day at most); give it a margin. */
+    double wait = (timeout_s > 0 ? timeout_s : 86400) + 30.0;
+    bool ok = ctl_call(c, "POST", "/pause", body, wait) &&
+              proxy_ctl_parse_pause(c->last_status, c->last_body, out);
+    free(body);
+    return ok;
+}
+
+bool proxy_ctl_resume(ProxyCtl *c, double *paused_ms)
+{
+    *paused_ms = 0;
+    return ctl_call(c, "POST", "/resume", "{}", PROXY_CTL_TIMEOUT) &&
+           proxy_ctl_parse_resume(c->last_status, c->last_body, paused_ms);
+}
+
+bool proxy_ctl_switch(ProxyCtl *c, const char *conninfo, double timeout_s, ProxySwitchReply *out)
+{
+    json_t *req = json_pack("{s:s}", "server", conninfo);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    memset(out, 0, sizeof(*out));
+    bool ok = ctl_call(c, "POST", "/switch", body, timeout_s) &&
+              proxy_ctl_parse_switch(c->last_status, c->last_body, out);
+    free(body);
+    return ok;
+}
+
+bool proxy_ctl_switch_check(ProxyCtl *c, const char *conninfo)
+{
+    json_t *req = json_pack("{s:s,s:b}", "server", conninfo, "check", true);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    bool ok = ctl_call(c, "POST", "/switch", body, PROXY_CTL_TIMEOUT);
+    free(body);
+    if (!ok)
+        return false;
+    json_t *root = ctl_reply(c->last_status, c->last_body, "POST /switch (check)");
+    if (!root)
+        return false;
+    ok = json_is_true(json_object_get(root, "allowed"));
+    json_decref(root);
+    if (!ok)
+        return err_set(DD_EXIT_PROTOCOL, "the proxy's answer to a switch check lacks \"allowed\"");
+    return true;
 }

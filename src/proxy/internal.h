@@ -18,7 +18,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/listener.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,8 +26,10 @@
 #include "common/mem.h"
 #include "proxy/auth.h"
 #include "proxy/io.h"
+#include "proxy/phase.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
+#include "proxy/tls.h"
 
 #define PROXY_BUF_HIGH      (256 * 1024)
 #define PROXY_TRACK_MAX     (64 * 1024) /* largest Parse/Close/ParameterStatus tracked */
@@ -39,6 +40,8 @@
 typedef struct {
     char *conninfo; /* as given (may hold a password: never printed) */
     char *redacted;
+    char host[256]; /* the host it names (TLS verify-full, SNI) */
+    char user[64];  /* the user it names, "" when none (the role probe) */
     struct sockaddr_storage addr;
     socklen_t addr_len;
 } ServerTarget;
@@ -48,13 +51,16 @@ typedef enum {
     SERVER_AUTH = 1,    /* startup sent, authenticating */
     SERVER_STARTUP = 2, /* authenticated, reading parameters up to ReadyForQuery */
     SERVER_REPLAY = 3,  /* re-preparing the session's statements */
-    SERVER_READY = 4    /* forwarding */
+    SERVER_READY = 4,   /* forwarding */
+    SERVER_SSLREQ = 5,  /* SSLRequest sent, waiting for 'S' or 'N' */
+    SERVER_TLS = 6      /* TLS handshake */
 } ServerPhase;
 
 typedef struct Server {
     Session *session;
     Io *io;
     ServerPhase phase;
+    char host[256]; /* the host of its target (TLS verify-full, SNI) */
     ScramClient scram;
     bool scram_used;
     uint32_t pid, key; /* the server's BackendKeyData */
@@ -63,20 +69,76 @@ typedef struct Server {
     uint64_t frame_left; /* bytes of the current server message still to pass */
     struct event *timer; /* handshake deadline */
     bool write_blocked;  /* server reading stopped: the client's output is full */
+    bool tls;            /* the connection is encrypted */
 } Server;
 
 typedef struct {
     uint64_t connections, transactions, queries, bytes_in, bytes_out;
     uint64_t pauses, switches, server_errors;
+    uint64_t auth_failures;   /* clients refused: password, TLS required, certificate */
+    uint64_t switch_failures; /* sessions a switch could not move */
+    uint64_t pause_timeouts;  /* pauses released at their deadline */
 } ProxyCounters;
+
+/* How long clients were held, pause to release (metrics.c renders it). */
+#define PROXY_HOLD_BUCKETS 12
+typedef struct {
+    uint64_t counts[PROXY_HOLD_BUCKETS + 1]; /* per bucket, not cumulative; the last is +Inf */
+    uint64_t count;
+    double sum; /* seconds */
+} ProxyHistogram;
+
+/* The role of the current server, as its in_hot_standby says (probe.c). */
+typedef enum { PROXY_ROLE_UNKNOWN = 0, PROXY_ROLE_PRIMARY = 1, PROXY_ROLE_REPLICA = 2 } ProxyRole;
+
+/*
+ * The core's answers (pause, resume, switch): its own result codes, not
+ * HTTP statuses; what is under way reports its end through a callback.
+ */
+typedef enum {
+    PROXY_DONE = 0,           /* done at once (or nothing to do) */
+    PROXY_STARTED = 1,        /* under way: the callback reports its end (maybe already did) */
+    PROXY_ERR_BUSY = 2,       /* a pause or a switch is in progress */
+    PROXY_ERR_NOT_PAUSED = 3, /* resume or switch without a complete pause */
+    PROXY_ERR_SERVER = 4,     /* switch: the server is invalid (error slot) */
+    PROXY_ERR_NOT_ALLOWED = 5 /* switch: the configuration does not name it (error slot) */
+} ProxyResult;
+
+/* How a pause asked with proxy_pause() ended. */
+typedef enum {
+    PROXY_PAUSE_HELD = 0,      /* every session is held: the proxy is PAUSED */
+    PROXY_PAUSE_DEADLINE = 1,  /* the deadline passed (on_timeout = resume): released */
+    PROXY_PAUSE_RESUMED = 2,   /* resumed before it completed */
+    PROXY_PAUSE_ABANDONED = 3, /* its caller went away: released */
+    PROXY_PAUSE_SHUTDOWN = 4   /* the proxy is stopping */
+} ProxyPauseEnd;
+
+typedef void (*ProxyPauseCb)(Proxy *p, ProxyPauseEnd end, void *arg);
+/* A switch ended: p->switch_ok sessions moved, p->switch_failed did not. */
+typedef void (*ProxySwitchCb)(Proxy *p, void *arg);
+
+struct Admin; /* metrics.c */
+extern const double proxy_hold_bounds[PROXY_HOLD_BUCKETS];
+void proxy_histogram_observe(ProxyHistogram *h, double seconds);
+/* /metrics: the Prometheus text exposition format (version 0.0.4). */
+void proxy_metrics_render(const Proxy *p, Buf *out);
+
+/* probe.c: learn the current server's role every few seconds, and at once on demand */
+void proxy_probe_start(Proxy *p);
+void proxy_probe_now(Proxy *p);
+void proxy_probe_free(Proxy *p);
+
+/* admin.c */
 
 struct Proxy {
     struct event_base *base;
     ProxyOptions opt;
     Credentials creds;
+    Tls tls;
     ServerTarget target;
+    ServerTarget allowed[4]; /* where /switch may go: the servers the configuration names */
+    size_t nallowed;
     struct evconnlistener *listener;
-    struct evhttp *http;
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *reaper;
     Session *sessions, *dead;
@@ -84,20 +146,29 @@ struct Proxy {
     int nstate[SESSION_N_STATES]; /* sessions per state, kept by proxy_session_hook() */
     uint32_t next_id;
     ProxyCounters counters;
+    ProxyHistogram holds;
+    ProxyRole role;                             /* of the current server, from the last probe */
+    double role_checked_at;                     /* time_mono() of that probe; 0: never */
+    char role_error[256];                       /* why the last probe failed, "" when it did not */
+    struct Probe *probe;                        /* probe.c */
+    uint8_t mock_secret[SCRAM_MOCK_SECRET_LEN]; /* salts of the mock SCRAM exchange */
+    struct Admin *admin;
 
-    /* pause: paused = sessions are being held (pause requested or done) */
-    bool paused, pause_done, pause_cancel, cancel_phase;
+    ProxyPhase phase; /* phase.h; changed by proxy_set_phase() only */
+
+    /* pause */
+    bool pause_cancel; /* on_timeout = cancel */
     double pause_started, pause_done_at;
     int cancelled;
     struct event *pause_timer;
-    struct evhttp_request *pause_req;
-    struct event *pause_watch; /* notices the caller of a pending /pause hanging up */
+    ProxyPauseCb pause_cb; /* cleared before it is called */
+    void *pause_arg;
 
     /* switch */
-    bool switching;
     double switch_started;
     int switch_ok, switch_failed;
-    struct evhttp_request *switch_req;
+    ProxySwitchCb switch_cb;
+    void *switch_arg;
 };
 
 /* proxy.c */
@@ -109,22 +180,45 @@ void proxy_server_lost(Session *s, const char *why);
 void proxy_after_ready(Session *s);
 void proxy_check_pause(Proxy *p);
 void proxy_session_start_server(Session *s);
+/* target.c */
 bool proxy_target_init(ServerTarget *t, const char *conninfo);
 void proxy_target_free(ServerTarget *t);
+/* The servers /switch may go to: those named at start, then the configuration file now. */
+void proxy_allowed_init(Proxy *p);
+bool proxy_allowed_target(const Proxy *p, const ServerTarget *t);
 double proxy_ms_since(double t0);
 
-/* pause/resume/switch for admin.c: each returns an HTTP status */
-int proxy_pause(Proxy *p, double timeout, bool cancel, struct evhttp_request *req);
-int proxy_resume(Proxy *p, double *paused_ms);
+/*
+ * --- the core: pause, resume, switch (the admin API and the pause lease) ---
+ *
+ * proxy_pause: hold every session at its next transaction boundary, with a
+ * deadline of timeout seconds; then release them, or (cancel) cancel the
+ * open transactions. DONE when the proxy is PAUSED already; BUSY while a
+ * pause or switch is under way; else STARTED and cb reports the end, maybe
+ * before proxy_pause returns.
+ */
+ProxyResult proxy_pause(Proxy *p, double timeout, bool cancel, ProxyPauseCb cb, void *arg);
+/* Release the held sessions; *paused_ms = how long they were held. NOT_PAUSED, BUSY. */
+ProxyResult proxy_resume(Proxy *p, double *paused_ms);
 /* The caller of a pause that is not complete went away: release the sessions. */
 void proxy_pause_abandoned(Proxy *p);
-int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req);
+/*
+ * Move the held sessions to the server conninfo (only while PAUSED): STARTED
+ * and cb reports the counts; NOT_PAUSED, BUSY, SERVER (invalid) or
+ * NOT_ALLOWED (an address the configuration does not name), error slot set.
+ */
+ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg);
+/* Whether /switch would accept conninfo (a dry run, in any phase): DONE, SERVER, NOT_ALLOWED. */
+ProxyResult proxy_switch_allowed(Proxy *p, const char *conninfo);
+/* The one way to change the proxy's phase; refuses (false, logged) what phase.h does not draw. */
+bool proxy_set_phase(Proxy *p, ProxyPhase to);
 int proxy_count_state(const Proxy *p, SessionState st);
 /* Route a client's CancelRequest (proxy pid/key) to the session's server. */
 void proxy_cancel_request(Proxy *p, uint32_t pid, uint32_t key);
 
 /* client.c */
 void client_accept(Proxy *p, evutil_socket_t fd, const struct sockaddr *sa, int salen);
+uint32_t client_cancel_key(void);
 void client_pump(Session *s);
 void client_send(Session *s, const Buf *b);
 void client_fatal(Session *s, const char *sqlstate, const char *message);
@@ -136,9 +230,40 @@ void server_free(Server *srv);
 void server_cancel(Proxy *p, const Server *srv);
 void server_send(Server *srv, const Buf *b);
 
-/* admin.c */
+/* metrics.c */
+extern const double proxy_hold_bounds[PROXY_HOLD_BUCKETS];
+void proxy_histogram_observe(ProxyHistogram *h, double seconds);
+/* /metrics: the Prometheus text exposition format (version 0.0.4). */
+void proxy_metrics_render(const Proxy *p, Buf *out);
+
+/* probe.c: learn the current server's role every few seconds, and at once on demand */
+void proxy_probe_start(Proxy *p);
+void proxy_probe_now(Proxy *p);
+void proxy_probe_free(Proxy *p);
+
+/* admin.c: the routes and their handlers, on common/httpd.h */
+struct Httpd;
+struct HttpdReq;
+typedef struct Admin {
+    struct Httpd *httpd;
+    struct HttpdReq *pause_req;  /* a /pause waiting for the core's callback */
+    struct HttpdReq *switch_req; /* a /switch waiting for the core's callback */
+    /* adminlock.c */
+    char *token;            /* bearer token, or NULL (admin-token-file unset) */
+    struct ssl_ctx_st *tls; /* HTTPS on the TCP listener, or NULL */
+    char hosts[1200];       /* Host header values accepted, comma-separated */
+} Admin;
+
 DD_MUST_CHECK bool admin_start(Proxy *p);
-void admin_pause_reply(Proxy *p, int code, const char *error);
-void admin_switch_reply(Proxy *p);
+void admin_free(Proxy *p);
+
+/* adminlock.c: who may use the admin API */
+/* Read the token, check the listen address may be used, build the TLS context. */
+DD_MUST_CHECK bool admin_lock_init(Proxy *p);
+/* After listening: warn when the API is open (no token). */
+void admin_lock_started(Proxy *p);
+/* Whether req carries no Origin header; false after answering 403. */
+bool admin_origin_ok(struct HttpdReq *req);
+void admin_lock_free(Proxy *p);
 
 #endif

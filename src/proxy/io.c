@@ -7,6 +7,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 #include "common/mem.h"
 
 #define IO_READ_CHUNK 65536
+#define IO_TLS_RECORD 16384 /* the largest TLS record's payload */
 
 static void io_read_cb(evutil_socket_t fd, short what, void *arg);
 static void io_write_cb(evutil_socket_t fd, short what, void *arg);
@@ -75,8 +79,13 @@ void io_free(Io *io)
 {
     if (!io)
         return;
-    if (!io->connecting && !io->failed && evbuffer_get_length(io->out) > 0)
-        (void)evbuffer_write(io->out, io->fd);
+    if (!io->connecting && !io->failed && !io->handshaking && evbuffer_get_length(io->out) > 0)
+        io_flush(io); /* one last attempt, without waiting */
+    if (io->ssl) {
+        if (!io->failed && !io->handshaking)
+            (void)SSL_shutdown(io->ssl); /* close_notify, best effort */
+        SSL_free(io->ssl);
+    }
     event_free(io->rev);
     event_free(io->wev);
     evbuffer_free(io->in);
@@ -85,24 +94,94 @@ void io_free(Io *io)
     free(io);
 }
 
+/* OpenSSL may hold decrypted bytes the socket will not signal again: read them. */
+static void io_kick_pending(Io *io)
+{
+    if (io->ssl && !io->handshaking && io->reading && !io->read_stopped && SSL_has_pending(io->ssl))
+        event_active(io->rev, EV_READ, 0);
+}
+
 void io_set_reading(Io *io, bool on)
 {
     if (on == io->reading)
         return;
     io->reading = on;
-    if (on && !io->read_stopped && !io->connecting)
+    if (on && !io->read_stopped && !io->connecting) {
         event_add(io->rev, NULL);
-    else if (!on)
+        io_kick_pending(io);
+    } else if (!on && !io->handshaking) {
         event_del(io->rev);
+    }
 }
 
 void io_consumed(Io *io)
 {
     if (io->read_stopped && evbuffer_get_length(io->in) < io->read_max) {
         io->read_stopped = false;
-        if (io->reading)
+        if (io->reading) {
             event_add(io->rev, NULL);
+            io_kick_pending(io);
+        }
     }
+}
+
+/* Remember why TLS failed (the first OpenSSL error, or the system error). */
+static void io_tls_failed(Io *io, int ssl_err)
+{
+    unsigned long e = ERR_get_error();
+    if (e != 0)
+        ERR_error_string_n(e, io->tls_error, sizeof(io->tls_error));
+    else if (ssl_err == SSL_ERROR_SYSCALL && errno != 0)
+        snprintf(io->tls_error, sizeof(io->tls_error), "%s", strerror(errno));
+    else
+        snprintf(io->tls_error, sizeof(io->tls_error), "the peer closed the connection");
+    ERR_clear_error();
+}
+
+/* Drive the handshake; true once it is done (IO_TLS_DONE was reported). */
+static bool io_handshake(Io *io)
+{
+    ERR_clear_error();
+    int rc = SSL_do_handshake(io->ssl);
+    if (rc == 1) {
+        io->handshaking = false;
+        event_del(io->wev);
+        if (!io->reading)
+            event_del(io->rev);
+        io_kick_pending(io);
+        io->on_event(io, IO_TLS_DONE, io->arg);
+        return true;
+    }
+    int err = SSL_get_error(io->ssl, rc);
+    if (err == SSL_ERROR_WANT_READ) {
+        event_add(io->rev, NULL);
+        return false;
+    }
+    if (err == SSL_ERROR_WANT_WRITE) {
+        event_add(io->wev, NULL);
+        return false;
+    }
+    io_tls_failed(io, err);
+    io->failed = true;
+    io->error = EPROTO;
+    event_del(io->rev);
+    io->on_event(io, IO_ERROR, io->arg);
+    return false;
+}
+
+void io_start_tls(Io *io, struct ssl_st *ssl, bool server)
+{
+    io->ssl = ssl;
+    io->handshaking = true;
+    SSL_set_fd(ssl, io->fd);
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (server)
+        SSL_set_accept_state(ssl);
+    else
+        SSL_set_connect_state(ssl);
+    /* From the loop, not the caller's stack (io.h): the first step waits for an event. */
+    event_add(io->rev, NULL);
+    event_active(io->wev, EV_WRITE, 0);
 }
 
 /* Report a failure from the event loop, not from the caller's stack. */
@@ -116,10 +195,44 @@ static void io_fail_later(Io *io, int error)
     event_active(io->wev, EV_WRITE, 0);
 }
 
+/* Send through TLS what fits; arms the write event for the rest. */
+static void io_flush_tls(Io *io)
+{
+    while (evbuffer_get_length(io->out) > 0) {
+        /*
+         * One record of up to 16 KiB at a time, made contiguous: messages
+         * queued in several pieces go out in one record and one write(),
+         * not one each.
+         */
+        size_t len = evbuffer_get_length(io->out);
+        if (len > IO_TLS_RECORD)
+            len = IO_TLS_RECORD;
+        unsigned char *data = evbuffer_pullup(io->out, (ev_ssize_t)len);
+        ERR_clear_error();
+        int n = SSL_write(io->ssl, data, (int)len);
+        if (n > 0) {
+            evbuffer_drain(io->out, (size_t)n);
+            continue;
+        }
+        int err = SSL_get_error(io->ssl, n);
+        if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+            event_add(io->wev, NULL);
+            return;
+        }
+        io_tls_failed(io, err);
+        io_fail_later(io, EPIPE);
+        return;
+    }
+}
+
 void io_flush(Io *io)
 {
-    if (io->connecting || io->failed)
+    if (io->connecting || io->failed || io->handshaking)
         return;
+    if (io->ssl) {
+        io_flush_tls(io);
+        return;
+    }
     while (evbuffer_get_length(io->out) > 0) {
         int n = evbuffer_write(io->out, io->fd);
         if (n > 0)
@@ -141,10 +254,72 @@ void io_write(Io *io, const void *data, size_t len)
     io_flush(io);
 }
 
+/* Read what TLS gives, up to read_max; false when the connection ended (reported). */
+static bool io_read_tls(Io *io)
+{
+    io->read_wants_write = false;
+    while (evbuffer_get_length(io->in) < io->read_max) {
+        struct evbuffer_iovec v;
+        if (evbuffer_reserve_space(io->in, IO_READ_CHUNK, &v, 1) < 1)
+            return true;
+        ERR_clear_error();
+        int n = SSL_read(io->ssl, v.iov_base, v.iov_len > INT32_MAX ? INT32_MAX : (int)v.iov_len);
+        if (n > 0) {
+            v.iov_len = (size_t)n;
+            evbuffer_commit_space(io->in, &v, 1);
+            /*
+             * With read-ahead (tls.c) OpenSSL took what the socket had; when
+             * none of it is left, stop: the socket's next bytes raise the
+             * (level-triggered) event again, and the read that would only
+             * say EAGAIN is saved.
+             */
+            if (!SSL_has_pending(io->ssl))
+                return true;
+            continue;
+        }
+        evbuffer_commit_space(io->in, &v, 0);
+        int err = SSL_get_error(io->ssl, n);
+        if (err == SSL_ERROR_WANT_READ)
+            return true;
+        if (err == SSL_ERROR_WANT_WRITE) {
+            io->read_wants_write = true;
+            event_add(io->wev, NULL);
+            return true;
+        }
+        event_del(io->rev);
+        if (err == SSL_ERROR_ZERO_RETURN) {
+            io->error = 0;
+            io->on_event(io, IO_EOF, io->arg);
+        } else {
+            io_tls_failed(io, err);
+            io->error = err == SSL_ERROR_SYSCALL && errno ? errno : EPROTO;
+            io->on_event(io, err == SSL_ERROR_SYSCALL && !errno ? IO_EOF : IO_ERROR, io->arg);
+        }
+        return false;
+    }
+    return true;
+}
+
 static void io_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     Io *io = arg;
+    if (io->ssl) {
+        if (io->handshaking) {
+            io_handshake(io);
+            return;
+        }
+        size_t before = evbuffer_get_length(io->in);
+        if (!io_read_tls(io))
+            return;
+        if (evbuffer_get_length(io->in) >= io->read_max) {
+            io->read_stopped = true;
+            event_del(io->rev);
+        }
+        if (evbuffer_get_length(io->in) > before)
+            io->on_read(io, io->arg);
+        return;
+    }
     struct evbuffer_iovec v[2];
     int nv = evbuffer_reserve_space(io->in, IO_READ_CHUNK, v, 2);
     struct iovec iov[2];
@@ -181,6 +356,14 @@ static void io_write_cb(evutil_socket_t fd, short what, void *arg)
     Io *io = arg;
     if (io->failed) {
         io->on_event(io, IO_ERROR, io->arg);
+        return;
+    }
+    if (io->handshaking) {
+        io_handshake(io);
+        return;
+    }
+    if (io->read_wants_write) {
+        io_read_cb(fd, EV_READ, io); /* may report the end: then io is not touched again */
         return;
     }
     if (io->connecting) {

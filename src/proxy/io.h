@@ -12,6 +12,12 @@
  * Callbacks run from the event loop only, never from inside io_write() /
  * io_flush(): a write error is reported on the next loop iteration, so a
  * caller that writes never sees its connection freed under it.
+ *
+ * TLS (io_start_tls): the same buffers hold clear text; reads and writes
+ * go through OpenSSL's SSL_read / SSL_write on the non-blocking socket
+ * (no BIO pair, no extra copy), with the events armed as OpenSSL asks
+ * (a read that wants a write arms the write event, and so on). The
+ * handshake runs from the same events and ends with IO_TLS_DONE.
  */
 #ifndef DD_PROXY_IO_H
 #define DD_PROXY_IO_H
@@ -25,7 +31,8 @@
 typedef enum {
     IO_CONNECTED = 1, /* an outgoing connection is established */
     IO_EOF = 2,       /* the peer closed */
-    IO_ERROR = 4      /* read, write or connect failed (errno in io->error) */
+    IO_ERROR = 4,     /* read, write or connect failed (errno in io->error) */
+    IO_TLS_DONE = 8   /* the TLS handshake completed */
 } IoEvent;
 
 typedef struct Io Io;
@@ -43,6 +50,10 @@ struct Io {
     size_t read_max; /* stop reading while `in` holds this much */
     bool connecting, reading, read_stopped, failed;
     int error;
+    struct ssl_st *ssl;    /* TLS, once io_start_tls() was called */
+    bool handshaking;      /* ... and until IO_TLS_DONE */
+    bool read_wants_write; /* SSL_read asked for the socket to be writable */
+    char tls_error[160];   /* why the handshake or a TLS read/write failed */
 };
 
 /* Wrap an accepted socket (made non-blocking here); reading starts at once. */
@@ -53,6 +64,14 @@ Io *io_connect(struct event_base *base, const struct sockaddr *addr, socklen_t l
                IoCb on_read, IoCb on_drained, IoEventCb on_event, void *arg);
 /* Close the socket after one last attempt to send what is queued. */
 void io_free(Io *io);
+
+/*
+ * Start TLS on the connection (its buffers must be empty): as the server
+ * (accepted socket) or the client, with an SSL object made by the caller
+ * from its context (owned by io from now on). IO_TLS_DONE or IO_ERROR
+ * (io->tls_error) follow from the event loop.
+ */
+void io_start_tls(Io *io, struct ssl_st *ssl, bool server);
 
 /* Queue bytes and try to send them now. */
 void io_write(Io *io, const void *data, size_t len);

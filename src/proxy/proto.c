@@ -6,17 +6,16 @@
 
 #include <string.h>
 
+#include "common/endian.h"
+
 uint32_t proto_get32(const uint8_t *p)
 {
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+    return be_get32(p);
 }
 
 void proto_put32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+    be_put32(p, v);
 }
 
 ProtoStatus proto_header(const uint8_t *data, size_t len, uint32_t max_len, ProtoHeader *out)

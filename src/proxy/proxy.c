@@ -1,15 +1,14 @@
 /*
  * proxy.c - the event loop, the listener, and pause / resume / switch.
  *
- * Pause is a flag and a check, as in PgBouncer: while p->paused, a session
- * that reaches a transaction boundary (session.h) is moved to HELD and its
- * client's next messages stay in the input buffer. The pause is complete
- * when no session is CONNECTING or ACTIVE (proxy_check_pause); sessions
- * still starting up are held as soon as they are authenticated. At the
- * deadline the pause is either released (408 to the caller) or, when asked,
- * the open transactions are cancelled: a CancelRequest to the servers
- * running a query; a session idle in a transaction block loses its server
- * connection (the server rolls back) and its client gets an error for that
+ * Pause is a phase and a check, as in PgBouncer (phase.h draws the
+ * proxy's phases): while the proxy is not RUNNING, a session that reaches a transaction boundary
+ * (session.h) is moved to HELD and its client's next messages stay in the input buffer. The pause
+ * is complete when no session is CONNECTING or ACTIVE (proxy_check_pause); sessions still starting
+ * up are held as soon as they are authenticated. At the deadline the pause is either released
+ * (PROXY_PAUSE_DEADLINE to the caller's callback) or, when asked, the open transactions are
+ * cancelled: a CancelRequest to the servers running a query; a session idle in a transaction block
+ * loses its server connection (the server rolls back) and its client gets an error for that
  * transaction on its next message (abort_tx). A query still running
  * PROXY_CANCEL_GRACE seconds later closes that client.
  *
@@ -27,94 +26,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rand.h"
 #include "common/timeutil.h"
-#include "pg/conn.h"
-#include "pg/libpq.h"
 #include "proxy/internal.h"
 #include "proxy/proto.h"
 
 double proxy_ms_since(double t0)
 {
     return (time_mono() - t0) * 1000.0;
-}
-
-/* --- server targets ------------------------------------------------------ */
-
-static bool resolve(const char *host, const char *port, ServerTarget *t)
-{
-    if (host[0] == '/') {
-        struct sockaddr_un *un = (struct sockaddr_un *)&t->addr;
-        memset(un, 0, sizeof(*un));
-        un->sun_family = AF_UNIX;
-        if ((size_t)snprintf(un->sun_path, sizeof(un->sun_path), "%s/.s.PGSQL.%s", host, port) >=
-            sizeof(un->sun_path))
-            return err_set(DD_EXIT_CONFIG, "socket directory \"%s\" is too long", host);
-        t->addr_len = sizeof(*un);
-        return true;
-    }
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0 || !res) {
-        err_set(DD_EXIT_CONFIG, "could not resolve server host \"%s\": %s", host, gai_strerror(rc));
-        err_hint("check host= in [proxy] server (or [cluster] primary)");
-        return false;
-    }
-    /* One address, resolved now: IPv4 first ("localhost" servers usually listen there). */
-    struct addrinfo *pick = res;
-    for (struct addrinfo *a = res; a; a = a->ai_next)
-        if (a->ai_family == AF_INET) {
-            pick = a;
-            break;
-        }
-    memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
-    t->addr_len = pick->ai_addrlen;
-    freeaddrinfo(res);
-    return true;
-}
-
-bool proxy_target_init(ServerTarget *t, const char *conninfo)
-{
-    memset(t, 0, sizeof(*t));
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
-    if (!opts) {
-        err_set(DD_EXIT_CONFIG, "invalid server connection string: %s",
-                errmsg ? errmsg : "out of memory");
-        if (errmsg)
-            PQfreemem(errmsg);
-        err_hint("give a libpq conninfo such as \"host=127.0.0.1 port=5432\"");
-        return false;
-    }
-    char host[256] = "/var/run/postgresql", port[16] = "5432";
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (!o->val || !o->val[0])
-            continue;
-        if (strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0) {
-            if (strcmp(o->keyword, "hostaddr") == 0 || strcmp(host, "/var/run/postgresql") == 0)
-                snprintf(host, sizeof(host), "%.*s", (int)strcspn(o->val, ","), o->val);
-        } else if (strcmp(o->keyword, "port") == 0) {
-            snprintf(port, sizeof(port), "%.*s", (int)strcspn(o->val, ","), o->val);
-        }
-    }
-    PQconninfoFree(opts);
-    if (!resolve(host, port, t))
-        return false;
-    t->conninfo = xstrdup(conninfo);
-    t->redacted = pg_conninfo_redact(conninfo);
-    return true;
-}
-
-void proxy_target_free(ServerTarget *t)
-{
-    free(t->conninfo);
-    free(t->redacted);
-    t->conninfo = t->redacted = NULL;
 }
 
 /* --- sessions ------------------------------------------------------------ */
@@ -147,14 +70,32 @@ static void reaper_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+bool proxy_set_phase(Proxy *p, ProxyPhase to)
+{
+    ProxyPhase old = p->phase;
+    if (!proxy_phase_transition_valid(old, to)) {
+        log_warn("refused proxy phase change %s -> %s (a bug in the proxy)", proxy_phase_name(old),
+                 proxy_phase_name(to));
+        return false;
+    }
+    p->phase = to;
+    log_debug("proxy: %s -> %s", proxy_phase_name(old), proxy_phase_name(to));
+    return true;
+}
+
 static void check_switch(Proxy *p)
 {
-    if (p->switching && proxy_count_state(p, SESSION_SWITCHING) == 0) {
-        p->switching = false;
-        log_info("switch to %s done in %.1f ms: %d sessions moved, %d failed", p->target.redacted,
-                 proxy_ms_since(p->switch_started), p->switch_ok, p->switch_failed);
-        admin_switch_reply(p);
-    }
+    if (p->phase != PROXY_SWITCHING || proxy_count_state(p, SESSION_SWITCHING) > 0)
+        return;
+    proxy_set_phase(p, PROXY_PAUSED);
+    p->counters.switch_failures += (uint64_t)p->switch_failed;
+    proxy_probe_now(p); /* the new server's role, for /primary and /replica */
+    log_info("switch to %s done in %.1f ms: %d sessions moved, %d failed", p->target.redacted,
+             proxy_ms_since(p->switch_started), p->switch_ok, p->switch_failed);
+    ProxySwitchCb cb = p->switch_cb;
+    p->switch_cb = NULL;
+    if (cb)
+        cb(p, p->switch_arg);
 }
 
 void proxy_session_close(Session *s, const char *why)
@@ -205,7 +146,7 @@ void proxy_session_start_server(Session *s)
         event_free(s->login_timer);
         s->login_timer = NULL;
     }
-    if (p->paused) {
+    if (proxy_phase_holds(p->phase)) {
         session_set_state(s, SESSION_HELD); /* connects on resume, to the current server */
         proxy_check_pause(p);
         return;
@@ -311,12 +252,12 @@ static void terminate_tx(Session *s)
 void proxy_after_ready(Session *s)
 {
     Proxy *p = s->proxy;
-    if (!p->paused || s->state != SESSION_ACTIVE)
+    if (!proxy_phase_holds(p->phase) || s->state != SESSION_ACTIVE)
         return;
     if (session_at_boundary(s)) {
         s->cancelling = false;
         session_set_state(s, SESSION_HELD);
-    } else if (p->cancel_phase && s->pending == 0) {
+    } else if (p->phase == PROXY_PAUSING_CANCEL && s->pending == 0) {
         terminate_tx(s);
     }
     proxy_check_pause(p);
@@ -329,25 +270,39 @@ static int count_open(const Proxy *p)
     return proxy_count_state(p, SESSION_ACTIVE) + proxy_count_state(p, SESSION_CONNECTING);
 }
 
+/* Report the end of the pause to whoever asked for it, once. */
+static void pause_end(Proxy *p, ProxyPauseEnd end)
+{
+    ProxyPauseCb cb = p->pause_cb;
+    p->pause_cb = NULL;
+    if (cb)
+        cb(p, end, p->pause_arg);
+}
+
+static bool pausing(const Proxy *p)
+{
+    return p->phase == PROXY_PAUSING || p->phase == PROXY_PAUSING_CANCEL;
+}
+
 void proxy_check_pause(Proxy *p)
 {
-    if (!p->paused || p->pause_done || count_open(p) > 0)
+    if (!pausing(p) || count_open(p) > 0)
         return;
-    p->pause_done = true;
+    bool cancelled = p->phase == PROXY_PAUSING_CANCEL;
+    proxy_set_phase(p, PROXY_PAUSED);
     p->pause_done_at = time_mono();
     p->counters.pauses++;
     evtimer_del(p->pause_timer);
     log_info("paused: %d sessions held after %.1f ms%s", proxy_count_state(p, SESSION_HELD),
              (p->pause_done_at - p->pause_started) * 1000.0,
-             p->cancel_phase ? " (open transactions cancelled)" : "");
-    admin_pause_reply(p, 200, NULL);
+             cancelled ? " (open transactions cancelled)" : "");
+    pause_end(p, PROXY_PAUSE_HELD);
 }
 
 static void release(Proxy *p)
 {
-    p->paused = false;
-    p->pause_done = false;
-    p->cancel_phase = false;
+    proxy_histogram_observe(&p->holds, time_mono() - p->pause_started);
+    proxy_set_phase(p, PROXY_RUNNING);
     evtimer_del(p->pause_timer);
     Session *next;
     for (Session *s = p->sessions; s; s = next) {
@@ -372,63 +327,66 @@ static void release(Proxy *p)
     }
 }
 
+/* The deadline with on_timeout = cancel: cancel what runs, terminate idle transactions. */
+static void pause_start_cancel(Proxy *p)
+{
+    proxy_set_phase(p, PROXY_PAUSING_CANCEL);
+    Session *next;
+    for (Session *s = p->sessions; s; s = next) {
+        next = s->next;
+        if (s->state != SESSION_ACTIVE)
+            continue;
+        p->cancelled++;
+        if (s->pending > 0 && s->server) {
+            s->cancelling = true;
+            server_cancel(p, s->server);
+        } else {
+            terminate_tx(s);
+        }
+    }
+    struct timeval tv = {(time_t)PROXY_CANCEL_GRACE, 0};
+    evtimer_add(p->pause_timer, &tv);
+    proxy_check_pause(p);
+}
+
 static void pause_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     Proxy *p = arg;
-    if (!p->paused || p->pause_done)
-        return;
-    if (!p->pause_cancel) {
+    if (p->phase == PROXY_PAUSING && !p->pause_cancel) {
         log_warn("pause deadline passed with %d sessions in a transaction: resuming",
                  count_open(p));
-        admin_pause_reply(p, 408, "the pause deadline passed with transactions still open");
+        p->counters.pause_timeouts++;
+        pause_end(p, PROXY_PAUSE_DEADLINE); /* before release: the caller lists the open ones */
         release(p);
-        return;
-    }
-    Session *next;
-    if (!p->cancel_phase) {
-        p->cancel_phase = true;
+    } else if (p->phase == PROXY_PAUSING) {
+        pause_start_cancel(p);
+    } else if (p->phase == PROXY_PAUSING_CANCEL) {
+        Session *next;
         for (Session *s = p->sessions; s; s = next) {
             next = s->next;
-            if (s->state != SESSION_ACTIVE)
-                continue;
-            p->cancelled++;
-            if (s->pending > 0 && s->server) {
-                s->cancelling = true;
-                server_cancel(p, s->server);
-            } else {
-                terminate_tx(s);
-            }
+            if (s->state == SESSION_ACTIVE || s->state == SESSION_CONNECTING)
+                client_fatal(s, "57P01",
+                             "terminating connection: the query outlived the proxy's "
+                             "pause deadline");
         }
-        struct timeval tv = {(time_t)PROXY_CANCEL_GRACE, 0};
-        evtimer_add(p->pause_timer, &tv);
         proxy_check_pause(p);
-        return;
     }
-    for (Session *s = p->sessions; s; s = next) {
-        next = s->next;
-        if (s->state == SESSION_ACTIVE || s->state == SESSION_CONNECTING)
-            client_fatal(s, "57P01",
-                         "terminating connection: the query outlived the proxy's "
-                         "pause deadline");
-    }
-    proxy_check_pause(p);
 }
 
-int proxy_pause(Proxy *p, double timeout, bool cancel, struct evhttp_request *req)
+ProxyResult proxy_pause(Proxy *p, double timeout, bool cancel, ProxyPauseCb cb, void *arg)
 {
-    if (p->pause_done)
-        return 200;
-    if (p->paused || p->switching)
-        return 409;
-    p->paused = true;
-    p->pause_done = false;
+    if (p->phase == PROXY_PAUSED)
+        return PROXY_DONE;
+    if (p->phase != PROXY_RUNNING)
+        return PROXY_ERR_BUSY;
+    proxy_set_phase(p, PROXY_PAUSING);
     p->pause_cancel = cancel;
-    p->cancel_phase = false;
     p->cancelled = 0;
     p->pause_started = time_mono();
-    p->pause_req = req;
+    p->pause_cb = cb;
+    p->pause_arg = arg;
     log_info("pausing %zu sessions (deadline %.1f s, then %s)", p->nclients, timeout,
              cancel ? "cancel" : "resume");
     for (Session *s = p->sessions; s; s = s->next)
@@ -437,45 +395,54 @@ int proxy_pause(Proxy *p, double timeout, bool cancel, struct evhttp_request *re
     struct timeval tv = {(time_t)timeout, (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6)};
     evtimer_add(p->pause_timer, &tv);
     proxy_check_pause(p);
-    return 0;
+    return PROXY_STARTED;
 }
 
-int proxy_resume(Proxy *p, double *paused_ms)
+ProxyResult proxy_resume(Proxy *p, double *paused_ms)
 {
-    if (!p->paused || p->switching)
-        return 409;
-    if (!p->pause_done)
-        admin_pause_reply(p, 409, "the proxy was resumed before the pause completed");
+    if (p->phase == PROXY_RUNNING)
+        return PROXY_ERR_NOT_PAUSED;
+    if (p->phase == PROXY_SWITCHING)
+        return PROXY_ERR_BUSY;
     *paused_ms = proxy_ms_since(p->pause_started);
     log_info("resuming after %.1f ms", *paused_ms);
+    pause_end(p, PROXY_PAUSE_RESUMED);
     release(p);
-    return 200;
+    return PROXY_DONE;
 }
 
 void proxy_pause_abandoned(Proxy *p)
 {
-    if (!p->paused || p->pause_done)
+    if (!pausing(p))
         return;
     log_warn("the caller of the pause went away before it completed: resuming");
-    admin_pause_reply(p, 409, "the caller went away before the pause completed");
+    pause_end(p, PROXY_PAUSE_ABANDONED);
     release(p);
 }
 
-int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req)
+ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void *arg)
 {
-    if (!p->pause_done || p->switching)
-        return 409;
+    if (p->phase == PROXY_SWITCHING || pausing(p))
+        return PROXY_ERR_BUSY;
+    if (p->phase != PROXY_PAUSED)
+        return PROXY_ERR_NOT_PAUSED;
     ServerTarget t;
     if (!proxy_target_init(&t, conninfo))
-        return 400;
+        return PROXY_ERR_SERVER;
+    if (!proxy_allowed_target(p, &t)) {
+        log_warn("refused a switch to %s: not a server the configuration names", t.redacted);
+        proxy_target_free(&t);
+        return PROXY_ERR_NOT_ALLOWED;
+    }
     log_info("switching %d held sessions from %s to %s", proxy_count_state(p, SESSION_HELD),
              p->target.redacted, t.redacted);
     proxy_target_free(&p->target);
     p->target = t;
-    p->switching = true;
+    proxy_set_phase(p, PROXY_SWITCHING);
     p->switch_started = time_mono();
     p->switch_ok = p->switch_failed = 0;
-    p->switch_req = req;
+    p->switch_cb = cb;
+    p->switch_arg = arg;
     p->counters.switches++;
     for (Session *s = p->sessions; s; s = s->next) {
         if (s->state != SESSION_HELD)
@@ -493,7 +460,7 @@ int proxy_switch(Proxy *p, const char *conninfo, struct evhttp_request *req)
         session_set_state(s, SESSION_SWITCHING);
     }
     check_switch(p);
-    return 0;
+    return PROXY_STARTED;
 }
 
 void proxy_cancel_request(Proxy *p, uint32_t pid, uint32_t key)
@@ -524,20 +491,36 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
+/*
+ * SIGHUP: the credentials file and the TLS certificates are read again;
+ * what fails to load leaves the previous one in use. Sessions are not
+ * touched: a TLS connection keeps the context it started with.
+ */
+static void proxy_reload(Proxy *p)
+{
+    Credentials c;
+    if (!auth_credentials_load(p->opt.credentials, &c)) {
+        log_failure();
+        log_warn("credentials not reloaded; the previous ones stay in use");
+    } else {
+        auth_credentials_free(&p->creds);
+        p->creds = c;
+        log_info("credentials reloaded from \"%s\": %zu users", p->opt.credentials, c.len);
+    }
+    if (!tls_reload(&p->tls, &p->opt)) {
+        log_failure();
+        log_warn("TLS certificates not reloaded; the previous ones stay in use");
+    } else if (p->tls.client_ctx || p->tls.server_ctx) {
+        log_info("TLS certificates reloaded");
+    }
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     Proxy *p = arg;
     if (sig == SIGHUP) {
-        Credentials c;
-        if (!auth_credentials_load(p->opt.credentials, &c)) {
-            log_failure();
-            log_warn("credentials not reloaded; the previous ones stay in use");
-            return;
-        }
-        auth_credentials_free(&p->creds);
-        p->creds = c;
-        log_info("credentials reloaded from \"%s\": %zu users", p->opt.credentials, c.len);
+        proxy_reload(p);
         return;
     }
     log_info("shutting down on signal %d", (int)sig);
@@ -604,7 +587,7 @@ Proxy *proxy_new(const ProxyOptions *opt)
 {
     Proxy *p = xcalloc(1, sizeof(Proxy));
     p->opt = *opt;
-    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    rand_bytes(p->mock_secret, sizeof(p->mock_secret));
     signal(SIGPIPE, SIG_IGN);
     p->base = event_base_new();
     if (!p->base) {
@@ -614,8 +597,8 @@ Proxy *proxy_new(const ProxyOptions *opt)
     }
     p->reaper = event_new(p->base, -1, 0, reaper_cb, p);
     p->pause_timer = evtimer_new(p->base, pause_timer_cb, p);
-    if (!load_credentials(p) || !proxy_target_init(&p->target, opt->server) || !bind_listener(p) ||
-        !admin_start(p)) {
+    if (!tls_init(&p->tls, opt) || !load_credentials(p) ||
+        !proxy_target_init(&p->target, opt->server) || !bind_listener(p) || !admin_start(p)) {
         proxy_free(p);
         return NULL;
     }
@@ -626,8 +609,12 @@ Proxy *proxy_new(const ProxyOptions *opt)
     event_add(p->sig_int, NULL);
     event_add(p->sig_hup, NULL);
     raise_fd_limit(opt->max_clients);
-    log_info("listening on %s for %s, admin API on %s, %zu users in \"%s\"", opt->listen,
-             p->target.redacted, opt->admin, p->creds.len, opt->credentials);
+    proxy_allowed_init(p);
+    proxy_probe_start(p);
+    log_info("listening on %s (TLS %s) for %s (TLS %s), admin API on %s, %zu users in \"%s\"",
+             opt->listen, opt->client_tls_mode ? opt->client_tls_mode : "disable",
+             p->target.redacted, opt->server_tls_mode ? opt->server_tls_mode : "disable",
+             opt->admin, p->creds.len, opt->credentials);
     return p;
 }
 
@@ -649,13 +636,15 @@ void proxy_free(Proxy *p)
         else
             proxy_session_close(s, "shutdown");
     }
-    if (p->pause_req)
-        admin_pause_reply(p, 409, "the proxy is shutting down");
-    if (p->switch_req)
-        admin_switch_reply(p);
+    pause_end(p, PROXY_PAUSE_SHUTDOWN);
+    if (p->switch_cb) {
+        ProxySwitchCb cb = p->switch_cb;
+        p->switch_cb = NULL;
+        cb(p, p->switch_arg);
+    }
     reaper_cb(-1, 0, p);
-    if (p->http)
-        evhttp_free(p->http);
+    admin_free(p);
+    proxy_probe_free(p);
     if (p->listener)
         evconnlistener_free(p->listener);
     event_free(p->reaper);
@@ -668,5 +657,8 @@ void proxy_free(Proxy *p)
     event_base_free(p->base);
     auth_credentials_free(&p->creds);
     proxy_target_free(&p->target);
+    for (size_t i = 0; i < p->nallowed; i++)
+        proxy_target_free(&p->allowed[i]);
+    tls_free(&p->tls);
     free(p);
 }

@@ -4,7 +4,8 @@
  * cleartext or trust) with the credentials file, then forwarding of the
  * server's messages to the client.
  *
- * Handshake (phases in internal.h): TCP connect -> StartupMessage with the
+ * Handshake (phases in internal.h): TCP connect -> [SSLRequest, 'S', TLS
+ * handshake, per server-tls-mode (tls.h)] -> StartupMessage with the
  * client's user, database and startup parameters -> authentication ->
  * ParameterStatus / BackendKeyData up to ReadyForQuery. A connection that
  * replaces another (switch, or reconnect after a terminated transaction)
@@ -24,6 +25,7 @@
 #include "common/log.h"
 #include "proxy/internal.h"
 #include "proxy/proto.h"
+#include "proxy/tls.h"
 
 static void server_handshake(Server *srv);
 
@@ -118,11 +120,73 @@ static void server_drained_cb(Io *io, void *arg)
     }
 }
 
+/* Connected: ask for TLS first when server-tls-mode wants it, else start up. */
+static void server_connected(Server *srv)
+{
+    const Tls *t = &srv->session->proxy->tls;
+    if (t->server_mode == TLS_SERVER_DISABLE) {
+        send_startup(srv);
+        return;
+    }
+    if (srv->addr.ss_family == AF_UNIX) { /* PostgreSQL has no TLS on Unix sockets */
+        if (t->server_mode >= TLS_SERVER_REQUIRE)
+            server_fail(srv, "08006", "%s",
+                        "server-tls-mode requires TLS, and the server is on a Unix socket");
+        else
+            send_startup(srv);
+        return;
+    }
+    static const uint8_t sslreq[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
+    io_write(srv->io, sslreq, sizeof(sslreq));
+    srv->phase = SERVER_SSLREQ;
+}
+
+/* The server's one-byte answer to the SSLRequest; false when srv was failed. */
+static bool server_ssl_answer(Server *srv)
+{
+    const Tls *t = &srv->session->proxy->tls;
+    uint8_t c;
+    if (evbuffer_remove(srv->io->in, &c, 1) < 1)
+        return true;
+    if (c == 'S' && evbuffer_get_length(srv->io->in) > 0) {
+        server_fail(srv, "08P01", "%s", "received unencrypted data after the server's SSL answer");
+        return false;
+    }
+    if (c == 'S') {
+        struct ssl_st *ssl = tls_server_ssl(t, srv->host);
+        if (!ssl) {
+            server_fail(srv, "08006", "%s", "could not create a TLS connection");
+            return false;
+        }
+        srv->phase = SERVER_TLS;
+        io_start_tls(srv->io, ssl, false);
+        return true;
+    }
+    if (c == 'N' && t->server_mode < TLS_SERVER_REQUIRE) {
+        send_startup(srv);
+        return true;
+    }
+    server_fail(srv, "08006", "%s",
+                c == 'N' ? "the server does not accept TLS, and server-tls-mode requires it"
+                         : "unexpected answer to the SSL request from the server");
+    return false;
+}
+
 static void server_event_cb(Io *io, IoEvent what, void *arg)
 {
     Server *srv = arg;
     if (what & IO_CONNECTED) {
+        server_connected(srv);
+        return;
+    }
+    if (what & IO_TLS_DONE) {
+        srv->tls = true;
         send_startup(srv);
+        return;
+    }
+    if ((what & IO_ERROR) && srv->phase == SERVER_TLS) {
+        server_fail(srv, "08006", "could not connect to server: TLS handshake failed: %s",
+                    io->tls_error);
         return;
     }
     if (srv->phase == SERVER_READY) {
@@ -139,6 +203,7 @@ Server *server_connect(Session *s, const ServerTarget *t)
     Proxy *p = s->proxy;
     Server *srv = xcalloc(1, sizeof(Server));
     srv->session = s;
+    snprintf(srv->host, sizeof(srv->host), "%s", t->host);
     memcpy(&srv->addr, &t->addr, t->addr_len);
     srv->addr_len = t->addr_len;
     srv->io = io_connect(p->base, (struct sockaddr *)&srv->addr, srv->addr_len, PROXY_BUF_HIGH,
@@ -171,6 +236,39 @@ static void send_password_msg(Server *srv, const void *data, size_t len, const c
     buf_free(&b);
 }
 
+/*
+ * Whether the server may have a password by cleartext (code 3) or md5 (5):
+ * only when [proxy] server-auth allows that method, and cleartext only over
+ * TLS. Fails the server (false) otherwise.
+ */
+static bool server_password_allowed(Server *srv, uint32_t code)
+{
+    const char *allowed = srv->session->proxy->opt.server_auth;
+    bool md5_ok = allowed && (strcmp(allowed, "md5") == 0 || strcmp(allowed, "password") == 0);
+    bool plain_ok = allowed && strcmp(allowed, "password") == 0;
+    if (code == 5 && !md5_ok) {
+        server_fail(srv, "28000",
+                    "the server asks for an md5 password and [proxy] server-auth = %s does not "
+                    "allow md5",
+                    allowed ? allowed : "scram-sha-256");
+        return false;
+    }
+    if (code == 3 && !plain_ok) {
+        server_fail(srv, "28000",
+                    "the server asks for a cleartext password and [proxy] server-auth = %s does "
+                    "not allow sending one",
+                    allowed ? allowed : "scram-sha-256");
+        return false;
+    }
+    if (code == 3 && !srv->tls) {
+        server_fail(srv, "28000", "%s",
+                    "the server asks for a cleartext password over an unencrypted connection: "
+                    "the proxy sends none");
+        return false;
+    }
+    return true;
+}
+
 /* Answer an AuthenticationXXX request; false when the server was failed. */
 static bool server_auth_request(Server *srv, const uint8_t *body, size_t len)
 {
@@ -193,6 +291,8 @@ static bool server_auth_request(Server *srv, const uint8_t *body, size_t len)
                     s->user);
         return false;
     }
+    if ((code == 3 || code == 5) && !server_password_allowed(srv, code))
+        return false;
     if (code == 3 && cred->kind == CRED_PLAIN) {
         send_password_msg(srv, cred->secret, strlen(cred->secret) + 1, NULL);
     } else if (code == 5 && dlen >= 4) {
@@ -205,6 +305,7 @@ static bool server_auth_request(Server *srv, const uint8_t *body, size_t len)
             err_set(DD_EXIT_PG, "the server offers no SASL mechanism the proxy supports");
             ok = false;
         } else {
+            srv->scram.max_iterations = s->proxy->opt.scram_max_iterations;
             scram_client_first(&srv->scram, &out);
             srv->scram_used = true;
             send_password_msg(srv, out.data, out.len, "SCRAM-SHA-256");
@@ -301,6 +402,12 @@ static bool server_handshake_msg(Server *srv, uint8_t type, const uint8_t *body,
 
 static void server_handshake(Server *srv)
 {
+    if (srv->phase == SERVER_SSLREQ) {
+        if (!server_ssl_answer(srv) || srv->phase == SERVER_SSLREQ)
+            return;
+        if (srv->phase == SERVER_TLS)
+            return;
+    }
     Buf msg = {0};
     for (;;) {
         struct evbuffer *in = srv->io->in;

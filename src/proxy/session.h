@@ -86,6 +86,10 @@ struct Session {
     ScramServer *scram; /* during AUTH */
     uint8_t client_key[SCRAM_KEY_LEN]; /* recovered from the client's SCRAM proof */
     bool has_client_key;
+    bool mock_auth;    /* the user cannot be authenticated: a mock SCRAM exchange (auth.h) */
+    bool tls;          /* the client connection is encrypted */
+    uint8_t cbind[64]; /* its tls-server-end-point binding data (tls.h) */
+    size_t cbind_len;
     bool welcomed; /* the client got its first ReadyForQuery */
 
     /* server side */

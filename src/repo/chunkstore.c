@@ -49,14 +49,18 @@
  *     packs that have an index; a pack without one is an interrupted write.
  *  5. Entries of an index cover their pack exactly: sorted by offset, each
  *     starting where the previous ended, the last ending at pack_size.
- *  7. A delta whose base chain is not complete in the store (its base's
- *     pack was removed while the delta's own pack was about to be: a kill in
- *     the middle of gc) is an orphan: it is treated as absent (has() is
- *     false, a backup stores the chunk again, gc collects it), so no backup
- *     can ever come to reference it.
+ *  7. A delta whose base chain is not complete in the store (gc removed its
+ *     base, which no kept backup needed, while the dead delta stayed in a
+ *     pack kept whole; or a kill in the middle of gc) is an orphan: it is
+ *     treated as absent (has() is false, a backup stores the chunk again, gc
+ *     collects it), so no backup can ever come to reference it.
  *  6. The same chunk may appear in two indexes only while expire rewrites a
  *     pack (new pack committed before the old index is removed); the loader
  *     keeps the first, and both copies are valid.
+ *  8. An index that does not load (a damaged object, or entries that break
+ *     invariant 5) costs its pack only: the pack's chunks are absent (a
+ *     backup stores them again, a restore that needs none of them succeeds),
+ *     verify names it, gc removes the index and the pack.
  *
  * In memory: the packs with their entries (the indexes as read), and an
  * open-addressing hash table from a chunk's name to (pack, entry). A chunk
@@ -72,26 +76,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rand.h"
 #include "common/timeutil.h"
 #include "repo/object.h"
 
 #include "repo/chunkstore_int.h"
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static uint64_t key_hash(const uint8_t *sha)
 {
@@ -179,10 +171,10 @@ char *chunkstore_int_path(const char *name, const char *ext)
 static bool index_parse(const Buf *raw, Pack *p)
 {
     const uint8_t *d = raw->data;
-    if (raw->len < IDX_HEADER_LEN || memcmp(d, IDX_MAGIC, 4) != 0 || get32(d + 4) != IDX_VERSION)
+    if (raw->len < IDX_HEADER_LEN || memcmp(d, IDX_MAGIC, 4) != 0 || le_get32(d + 4) != IDX_VERSION)
         return err_set(DD_EXIT_CORRUPT, "not a version %d pack index", IDX_VERSION);
-    uint64_t count = get64(d + 8);
-    p->size = get64(d + 16);
+    uint64_t count = le_get64(d + 8);
+    p->size = le_get64(d + 16);
     if (count > (raw->len - IDX_HEADER_LEN) / IDX_ENTRY_LEN ||
         raw->len != IDX_HEADER_LEN + count * IDX_ENTRY_LEN)
         return err_set(DD_EXIT_CORRUPT, "index length %zu does not match its %llu entries",
@@ -192,9 +184,9 @@ static bool index_parse(const Buf *raw, Pack *p)
         const uint8_t *e = d + IDX_HEADER_LEN + i * IDX_ENTRY_LEN;
         ChunkIndexEntry ce = {0};
         memcpy(ce.sha256, e, SHA256_LEN);
-        ce.offset = get64(e + 32);
-        ce.stored_len = get32(e + 40);
-        ce.raw_len = get32(e + 44);
+        ce.offset = le_get64(e + 32);
+        ce.stored_len = le_get32(e + 40);
+        ce.raw_len = le_get32(e + 44);
         ce.kind = e[48];
         ce.depth = e[49];
         memcpy(ce.base, e + 52, SHA256_LEN);
@@ -211,29 +203,49 @@ static bool index_parse(const Buf *raw, Pack *p)
     return true;
 }
 
-static bool index_load(ChunkStore *cs, const char *name)
+/*
+ * Load one index. A damaged one (an object that does not decode, or entries
+ * that break invariant 5) costs its pack, not the store: the pack is kept in
+ * the list as damaged, with no entries, so its chunks are absent (a backup
+ * stores them again), gc removes it, and verify names it. The message goes
+ * to damaged when given (verify), else to the log as a warning. Only an I/O
+ * error fails the load.
+ */
+static bool index_load(ChunkStore *cs, const char *name, StrList *damaged)
 {
     char *path = chunkstore_int_path(name, "index");
     Buf raw = {0};
     bool found = false;
     bool ok = repo_object_get(cs->repo, path, &raw, &found);
-    if (ok && found) {
-        size_t pi = pack_add(cs, name, true);
+    if (!ok && err_code() != DD_EXIT_CORRUPT)
+        goto done;
+    if (ok && !found)
+        goto done;
+    size_t pi = pack_add(cs, name, true);
+    if (ok)
         ok = index_parse(&raw, &cs->packs[pi]);
-        if (!ok) {
-            cs->packs[pi].n = 0; /* never listed, never looked up */
-            cs->packs[pi].removed = true;
-            err_context("pack index \"%s/%s\"", repo_path(cs->repo), path);
-            err_hint("run \"drydock verify\" to see which backups this affects");
-        }
-        for (size_t j = 0; ok && j < cs->packs[pi].n; j++) {
-            const uint8_t *sha = cs->packs[pi].entries[j].sha256;
-            if (cs->nused * 2 + 2 > cs->nslots)
-                table_grow(cs);
-            if (table_find(cs, sha)->pack == SLOT_EMPTY) /* invariant 6: first wins */
-                table_set(cs, sha, (Slot){(uint32_t)pi + 1, (uint32_t)j});
-        }
+    if (!ok) {
+        cs->packs[pi].n = 0; /* never listed, never looked up */
+        cs->packs[pi].damaged = true;
+        err_context("pack index \"%s\"", name);
+        if (damaged)
+            strlist_push(damaged, err_message());
+        else
+            log_warn("%s: its pack's chunks are treated as missing. HINT: \"drydock verify\" names "
+                     "the backups this breaks; the next backup stores the chunks again and "
+                     "\"drydock expire\" removes the pack",
+                     err_message());
+        err_clear();
+        ok = true;
     }
+    for (size_t j = 0; ok && j < cs->packs[pi].n; j++) {
+        const uint8_t *sha = cs->packs[pi].entries[j].sha256;
+        if (cs->nused * 2 + 2 > cs->nslots)
+            table_grow(cs);
+        if (table_find(cs, sha)->pack == SLOT_EMPTY) /* invariant 6: first wins */
+            table_set(cs, sha, (Slot){(uint32_t)pi + 1, (uint32_t)j});
+    }
+done:
     buf_free(&raw);
     free(path);
     return ok;
@@ -300,16 +312,12 @@ static bool chunkstore_open_impl(Repo *repo, ChunkStore **out, StrList *damaged)
     strlist_sort(&names);
     for (size_t i = 0; ok && i < names.len; i++) {
         size_t l = strlen(names.items[i]);
-        if (l == 32 + 6 && strcmp(names.items[i] + 32, ".index") == 0) {
-            char name[33];
-            memcpy(name, names.items[i], 32);
-            name[32] = 0;
-            ok = index_load(cs, name);
-            if (!ok && damaged) { /* verify: note it and go on */
-                strlist_push(damaged, err_message());
-                err_clear();
-                ok = true;
-            }
+        if (l == CHUNKSTORE_PACK_NAME_LEN + 6 &&
+            strcmp(names.items[i] + CHUNKSTORE_PACK_NAME_LEN, ".index") == 0) {
+            char name[CHUNKSTORE_PACK_NAME_LEN + 1];
+            memcpy(name, names.items[i], CHUNKSTORE_PACK_NAME_LEN);
+            name[CHUNKSTORE_PACK_NAME_LEN] = 0;
+            ok = index_load(cs, name, damaged);
         }
     }
     strlist_free(&names);
@@ -372,8 +380,19 @@ bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN])
     return has;
 }
 
+bool chunkstore_raw_len(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], uint32_t *raw_len)
+{
+    ChunkIndexEntry e;
+    char pack[33];
+    if (!chunkstore_int_lookup(cs, sha256, &e, pack))
+        return false;
+    *raw_len = e.raw_len;
+    return true;
+}
+
 /* Look a committed chunk up: a copy of its entry and pack name. Lock taken here. */
-bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e, char pack[33])
+bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e,
+                           char pack[CHUNKSTORE_PACK_NAME_LEN + 1])
 {
     pthread_mutex_lock(&cs->lock);
     Slot s = *table_find(cs, sha);
@@ -388,35 +407,21 @@ bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *
 
 /* ---- write side ---- */
 
-static void random_name(char out[33])
-{
-    uint8_t r[16];
-    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        /* getrandom on Linux does not fail for 16 bytes once booted; be safe anyway */
-        uint64_t t = (uint64_t)(time_wall() * 1e9);
-        memcpy(r, &t, sizeof(t));
-        uint64_t p = (uint64_t)getpid() ^ (uint64_t)(uintptr_t)out;
-        memcpy(r + 8, &p, sizeof(p));
-    }
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
 /* Serialise pack p's index (layout at the top of this file). */
 static void index_build(const Pack *p, Buf *out)
 {
     buf_reserve(out, IDX_HEADER_LEN + p->n * IDX_ENTRY_LEN);
     uint8_t *d = out->data + out->len;
     memcpy(d, IDX_MAGIC, 4);
-    put32(d + 4, IDX_VERSION);
-    put64(d + 8, p->n);
-    put64(d + 16, p->size);
+    le_put32(d + 4, IDX_VERSION);
+    le_put64(d + 8, p->n);
+    le_put64(d + 16, p->size);
     for (size_t i = 0; i < p->n; i++) {
         uint8_t *e = d + IDX_HEADER_LEN + i * IDX_ENTRY_LEN;
         memcpy(e, p->entries[i].sha256, SHA256_LEN);
-        put64(e + 32, p->entries[i].offset);
-        put32(e + 40, p->entries[i].stored_len);
-        put32(e + 44, p->entries[i].raw_len);
+        le_put64(e + 32, p->entries[i].offset);
+        le_put32(e + 40, p->entries[i].stored_len);
+        le_put32(e + 44, p->entries[i].raw_len);
         e[48] = p->entries[i].kind;
         e[49] = p->entries[i].depth;
         e[50] = e[51] = 0;
@@ -462,8 +467,8 @@ bool chunkstore_int_append(ChunkStore *cs, const ChunkIndexEntry *tmpl, const ui
                            size_t obj_len, StorageWrite **full_w, size_t *full_pack)
 {
     if (!cs->open_w) {
-        char name[33];
-        random_name(name);
+        char name[CHUNKSTORE_PACK_NAME_LEN + 1];
+        rand_hex(name, CHUNKSTORE_PACK_NAME_LEN / 2);
         char *path = chunkstore_int_path(name, "pack");
         cs->open_w = storage_write_begin(repo_storage(cs->repo), path);
         free(path);
@@ -528,7 +533,7 @@ static bool delta_build(const uint8_t *raw, size_t len, const Buf *base, const u
     size_t bm = (npages + 7) / 8;
     uint8_t head[40];
     memcpy(head, DELTA_MAGIC, 4);
-    put32(head + 4, (uint32_t)npages);
+    le_put32(head + 4, (uint32_t)npages);
     memcpy(head + 8, base_sha, SHA256_LEN);
     buf_append(out, head, sizeof(head));
     size_t bitmap_at = out->len;
@@ -558,7 +563,7 @@ static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint
                       ChunkIndexEntry *tmpl, Buf *payload)
 {
     ChunkIndexEntry be;
-    char pack[33];
+    char pack[CHUNKSTORE_PACK_NAME_LEN + 1];
     if (memcmp(base, tmpl->sha256, SHA256_LEN) == 0 ||
         !chunkstore_int_lookup(cs, base, &be, pack) || be.depth >= CHUNKSTORE_DELTA_MAX_DEPTH)
         return;

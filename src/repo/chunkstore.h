@@ -43,6 +43,8 @@ const ObjKeys *chunkstore_keys(const ChunkStore *cs);
 
 /* Whether the store holds a chunk (index lookup only; no I/O). */
 bool chunkstore_has(const ChunkStore *cs, const uint8_t sha256[SHA256_LEN]);
+/* Like chunkstore_has(), and the chunk's raw length as its index says. */
+bool chunkstore_raw_len(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], uint32_t *raw_len);
 
 /*
  * Read, verify (invariant 3) and append a chunk's raw content to raw. A
@@ -71,8 +73,9 @@ uint64_t chunkstore_reader_opens(const ChunkReader *rd);
 
 /* The write side (backup) is declared below by the module that implements it. */
 
-#define CHUNKSTORE_PACK_DIR    "packs"
-#define CHUNKSTORE_PACK_TARGET (64u * 1024 * 1024) /* a pack is committed past this size */
+#define CHUNKSTORE_PACK_DIR      "packs"
+#define CHUNKSTORE_PACK_NAME_LEN 32                  /* a pack's name: random hex digits */
+#define CHUNKSTORE_PACK_TARGET   (64u * 1024 * 1024) /* a pack is committed past this size */
 
 /*
  * Store a chunk unless the store already has it (or another thread is
@@ -128,6 +131,16 @@ size_t chunkstore_npacks(const ChunkStore *cs);
 const char *chunkstore_pack_name(const ChunkStore *cs, size_t pack); /* "<hex>" */
 /* The entries of a pack's index, in offset order; *n gets their number. */
 const ChunkIndexEntry *chunkstore_pack_entries(const ChunkStore *cs, size_t pack, size_t *n);
+
+/* Whether a pack's index did not load (its chunks are absent; gc removes it). */
+bool chunkstore_pack_damaged(const ChunkStore *cs, size_t pack);
+/*
+ * The chunk names a damaged pack still shows (its envelopes, walked from the
+ * start while they parse; a delta's envelope names its payload, not a chunk):
+ * for verify to say which backups the pack breaks. fn is called per name.
+ */
+typedef void (*ChunkNameFn)(void *ctx, const uint8_t sha256[SHA256_LEN]);
+void chunkstore_scan_damaged(ChunkStore *cs, size_t pack, ChunkNameFn fn, void *ctx);
 
 /*
  * Read a whole pack and check every chunk its index lists (envelope, hash,

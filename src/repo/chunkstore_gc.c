@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/shaset.h"
 #include "common/testpoint.h"
 #include "repo/chunkstore_int.h"
 #include "repo/object.h"
@@ -25,6 +26,38 @@ const ChunkIndexEntry *chunkstore_pack_entries(const ChunkStore *cs, size_t pack
 {
     *n = cs->packs[pack].committed && !cs->packs[pack].removed ? cs->packs[pack].n : 0;
     return cs->packs[pack].entries;
+}
+
+bool chunkstore_pack_damaged(const ChunkStore *cs, size_t pack)
+{
+    return cs->packs[pack].damaged && !cs->packs[pack].removed;
+}
+
+/*
+ * Walk a damaged pack's envelopes from its start (each header gives the
+ * length of what follows) while they parse and fit; a full chunk's envelope
+ * names the chunk. Best effort: it stops at the first damaged envelope.
+ */
+void chunkstore_scan_damaged(ChunkStore *cs, size_t pi, ChunkNameFn fn, void *ctx)
+{
+    char *path = chunkstore_int_path(cs->packs[pi].name, "pack");
+    StorageInfo info = {0};
+    bool found = false;
+    StorageRead *r = NULL;
+    if (storage_info(repo_storage(cs->repo), path, &found, &info) && found)
+        r = storage_read_open(repo_storage(cs->repo), path, &found);
+    uint64_t off = 0;
+    uint8_t h[OBJ_HEADER_LEN];
+    ObjHeader oh;
+    while (r && off + OBJ_HEADER_LEN <= info.size && storage_read_at(r, off, h, sizeof(h)) &&
+           obj_header_parse(h, sizeof(h), &oh) && oh.stored_len <= info.size - off - sizeof(h)) {
+        fn(ctx, oh.sha256);
+        off += sizeof(h) + oh.stored_len;
+    }
+    err_clear();
+    if (r)
+        storage_read_close(r);
+    free(path);
 }
 
 bool chunkstore_verify_pack(ChunkStore *cs, size_t pi, ChunkBadFn bad, void *ctx)
@@ -154,24 +187,34 @@ static bool gc_unindexed(ChunkStore *cs, ChunkGcStats *stats)
 
 static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, ChunkGcStats *stats);
 
+/* Add the sizes of a damaged pack's files (its index gives none) to *bytes. */
+static bool gc_damaged_size(ChunkStore *cs, size_t pi, uint64_t *bytes)
+{
+    static const char *const exts[] = {"pack", "index"};
+    bool ok = true;
+    for (size_t i = 0; ok && i < 2; i++) {
+        char *path = chunkstore_int_path(cs->packs[pi].name, exts[i]);
+        StorageInfo info = {0};
+        bool found = false;
+        ok = storage_info(repo_storage(cs->repo), path, &found, &info);
+        if (ok && found)
+            *bytes += info.size;
+        free(path);
+    }
+    return ok;
+}
+
 /* Liveness for gc: the caller's, closed over delta bases (a live delta keeps its base). */
 typedef struct {
     ChunkLiveFn live;
     void *ctx;
-    uint8_t (*bases)[SHA256_LEN]; /* sorted */
-    size_t n, cap;
+    ShaSet bases;
 } GcLive;
-
-static int gc_sha_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, SHA256_LEN);
-}
 
 static bool gc_is_live(void *ctx, const uint8_t sha[SHA256_LEN])
 {
     GcLive *g = ctx;
-    return g->live(g->ctx, sha) ||
-           (g->n && bsearch(sha, g->bases, g->n, SHA256_LEN, gc_sha_cmp) != NULL);
+    return g->live(g->ctx, sha) || sha_set_has(&g->bases, sha);
 }
 
 /* Whether gc leaves a pack as it is: nothing dead in it, or at least half of it alive. */
@@ -188,40 +231,31 @@ static bool gc_pack_kept(const Pack *p, ChunkLiveFn live, void *ctx)
 }
 
 /*
- * Close liveness over delta bases until nothing changes: a delta that stays
- * in the store (because it is live, or because its pack is kept whole) keeps
- * its base, so that no chunk the store holds ever lacks its base (a later
- * backup may reuse any chunk the store holds).
+ * Close liveness over delta bases until nothing changes: a live delta keeps
+ * its base (transitively, chains are at most CHUNKSTORE_DELTA_MAX_DEPTH
+ * long). Liveness starts from the caller's chunks (the kept manifests) only:
+ * a dead delta keeps nothing alive, even when its pack stays whole, so that
+ * dead chains do not hold each other's packs. Such a delta may lose its base;
+ * it is then an orphan (invariant 7 in chunkstore.c): absent, never reused.
  */
 static void gc_close_bases(ChunkStore *cs, GcLive *g)
 {
     for (int round = 0; round < 64; round++) {
-        size_t before = g->n;
+        size_t before = g->bases.n;
         for (size_t pi = 0; pi < cs->npacks; pi++) {
             Pack *p = &cs->packs[pi];
             if (!p->committed || p->removed)
                 continue;
-            bool kept = gc_pack_kept(p, gc_is_live, g);
             for (size_t i = 0; i < p->n; i++) {
                 const ChunkIndexEntry *e = &p->entries[i];
                 if (e->kind != CHUNK_DELTA || chunkstore_int_orphan(p, i) ||
-                    (!kept && !gc_is_live(g, e->sha256)) || gc_is_live(g, e->base))
+                    !gc_is_live(g, e->sha256) || gc_is_live(g, e->base))
                     continue;
-                if (g->n == g->cap) {
-                    g->cap = g->cap ? g->cap * 2 : 256;
-                    g->bases = xrealloc(g->bases, g->cap * SHA256_LEN);
-                }
-                memcpy(g->bases[g->n++], e->base, SHA256_LEN);
+                sha_set_add(&g->bases, e->base);
             }
         }
-        if (g->n > 0)
-            qsort(g->bases, g->n, SHA256_LEN, gc_sha_cmp);
-        size_t w = 0;
-        for (size_t i = 0; i < g->n; i++)
-            if (w == 0 || memcmp(g->bases[w - 1], g->bases[i], SHA256_LEN) != 0)
-                memmove(g->bases[w++], g->bases[i], SHA256_LEN);
-        g->n = w;
-        if (g->n == before)
+        sha_set_sort(&g->bases);
+        if (g->bases.n == before)
             break;
     }
 }
@@ -231,7 +265,7 @@ bool chunkstore_gc(ChunkStore *cs, ChunkLiveFn caller_live, void *caller_ctx, Ch
     GcLive g = {.live = caller_live, .ctx = caller_ctx};
     gc_close_bases(cs, &g);
     bool ok = chunkstore_gc_closed(cs, gc_is_live, &g, stats);
-    free(g.bases);
+    sha_set_free(&g.bases);
     return ok;
 }
 
@@ -245,6 +279,12 @@ static bool chunkstore_gc_closed(ChunkStore *cs, ChunkLiveFn live, void *ctx, Ch
     bool ok = true;
     for (size_t pi = 0; ok && pi < npacks; pi++) {
         Pack *p = &cs->packs[pi];
+        if (p->damaged && !p->removed) { /* invariant 8: its chunks are absent already */
+            ok = gc_damaged_size(cs, pi, &stats->bytes_freed);
+            stats->packs_removed++;
+            dead[pi] = true;
+            continue;
+        }
         if (!p->committed || p->removed)
             continue;
         if (gc_pack_kept(p, live, ctx))

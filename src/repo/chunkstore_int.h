@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/endian.h"
 #include "common/mem.h"
 #include "repo/chunkstore.h"
 #include "storage/storage.h"
@@ -20,17 +21,18 @@
 #define IDX_HEADER_LEN 24
 #define IDX_ENTRY_LEN  84
 #define DELTA_MAGIC    "DDDL"
-#define DELTA_PAGE     8192
+#define DELTA_PAGE     8192 /* PG_BLCKSZ; fixed by the delta format */
 #define SLOT_EMPTY     0
 #define SLOT_INFLIGHT  UINT32_MAX
 
 typedef struct {
-    char name[33];
+    char name[CHUNKSTORE_PACK_NAME_LEN + 1];
     ChunkIndexEntry *entries;
     size_t n, cap;
     uint64_t size;
     bool committed;
     bool removed; /* by gc */
+    bool damaged; /* its index did not load: no entries (invariant 8) */
     bool *orphan; /* per entry: a delta whose base chain is incomplete; NULL: none */
 } Pack;
 
@@ -61,28 +63,12 @@ static inline bool chunkstore_int_orphan(const Pack *p, size_t i)
     return p->orphan && p->orphan[i];
 }
 
-/* Little-endian fields of the index and delta layouts. */
-static inline uint32_t get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static inline uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 /* packs/<name>.<ext> (caller frees). */
 char *chunkstore_int_path(const char *name, const char *ext);
 
 /* Look a committed chunk up: a copy of its entry and its pack's name. Takes the lock. */
-bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e, char pack[33]);
+bool chunkstore_int_lookup(ChunkStore *cs, const uint8_t *sha, ChunkIndexEntry *e,
+                           char pack[CHUNKSTORE_PACK_NAME_LEN + 1]);
 
 /* Read, verify (deltas: rebuild) one chunk at a known place; appends to raw. */
 /* As chunkstore_int_read through a reader, which keeps the pack open between calls. */

@@ -26,7 +26,7 @@
 #include "repo/chunkstore_int.h"
 
 typedef struct {
-    char name[33]; /* "" for an empty slot */
+    char name[CHUNKSTORE_PACK_NAME_LEN + 1]; /* "" for an empty slot */
     StorageRead *r;
     uint64_t used; /* the reader's tick at its last use */
 } ReaderPack;
@@ -130,7 +130,7 @@ static bool delta_apply(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEntry *
     size_t npages = (e->raw_len + DELTA_PAGE - 1) / DELTA_PAGE;
     size_t bm = (npages + 7) / 8;
     if (pl->len < 40 + bm || memcmp(pl->data, DELTA_MAGIC, 4) != 0 ||
-        get32(pl->data + 4) != npages || memcmp(pl->data + 8, e->base, SHA256_LEN) != 0)
+        le_get32(pl->data + 4) != npages || memcmp(pl->data + 8, e->base, SHA256_LEN) != 0)
         return err_set(DD_EXIT_CORRUPT, "malformed delta");
     Buf base = {0};
     if (!chunk_get_depth(cs, rd, e->base, e->depth - 1, &base)) {
@@ -240,7 +240,7 @@ static bool chunk_get_depth(ChunkStore *cs, ChunkReader *rd, const uint8_t *sha,
                             Buf *raw)
 {
     ChunkIndexEntry e;
-    char pack[33];
+    char pack[CHUNKSTORE_PACK_NAME_LEN + 1];
     if (!chunkstore_int_lookup(cs, sha, &e, pack)) {
         char hex[SHA256_HEX_LEN + 1];
         sha256_hex(sha, hex);

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "common/entropy.h"
+#include "common/rand.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
 
@@ -156,7 +156,7 @@ static bool gcm(bool enc, const uint8_t kek[KEY_LEN], const char *aad, const uin
 static void wrap(const uint8_t kek[KEY_LEN], const char *aad, const uint8_t key[KEY_LEN], char *out)
 {
     uint8_t w[WRAP_LEN];
-    entropy_bytes(w, OBJ_NONCE_LEN);
+    rand_bytes(w, OBJ_NONCE_LEN);
     if (!gcm(true, kek, aad, w, key, w + OBJ_NONCE_LEN, w + OBJ_NONCE_LEN + KEY_LEN))
         abort(); /* AES-GCM with valid arguments cannot fail */
     to_hex(w, WRAP_LEN, out);
@@ -210,7 +210,7 @@ static json_t *get_json(Storage *s, const char *path)
 static bool write_kdf(Storage *s, int gen, const KeySource *src, uint8_t kek[KEY_LEN])
 {
     uint8_t salt[SALT_LEN], zero[KEY_LEN] = {0};
-    entropy_bytes(salt, sizeof(salt));
+    rand_bytes(salt, sizeof(salt));
     if (!derive_kek(src, salt, KEYRING_SCRYPT_N, KEYRING_SCRYPT_R, KEYRING_SCRYPT_P, kek))
         return false;
     char salt_hex[2 * SALT_LEN + 1], check[2 * WRAP_LEN + 1];
@@ -255,7 +255,7 @@ static bool put_wrapped(Storage *s, int gen, const uint8_t kek[KEY_LEN], const c
 bool keyring_create(Storage *s, const KeySource *src)
 {
     uint8_t kek[KEY_LEN], name[KEY_LEN];
-    entropy_bytes(name, sizeof(name));
+    rand_bytes(name, sizeof(name));
     json_t *rot = json_array();
     bool ok = write_kdf(s, 1, src, kek) && put_wrapped(s, 1, kek, "name", name) &&
               write_current(s, 1, rot);
@@ -389,7 +389,7 @@ bool keyring_use(Keyring *kr, const char *name)
     if (!load_wrapped(kr, file, key, &found))
         return false;
     if (!found) { /* invariant 1 */
-        entropy_bytes(key, sizeof(key));
+        rand_bytes(key, sizeof(key));
         if (!put_wrapped(kr->s, kr->gen, kr->kek, file, key))
             return false;
     }

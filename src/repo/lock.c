@@ -19,10 +19,9 @@ static const struct {
     const char *name;
     bool shared;
 } lock_kinds[] = {
-    [REPO_LOCK_ARCHIVE] = {"archive", false},
-    [REPO_LOCK_BACKUP] = {"backup", false},
-    [REPO_LOCK_CHUNKS] = {"chunks", false},
-    [REPO_LOCK_CHUNKS_SHARED] = {"chunks", true},
+    [REPO_LOCK_ARCHIVE] = {"archive", false}, [REPO_LOCK_BACKUP] = {"backup", false},
+    [REPO_LOCK_CHUNKS] = {"chunks", false},   [REPO_LOCK_CHUNKS_SHARED] = {"chunks", true},
+    [REPO_LOCK_RATES] = {"rates", false},
 };
 
 bool repo_lock(Repo *repo, RepoLockKind kind, const char *command, RepoLock **out)

@@ -27,6 +27,7 @@ typedef enum {
     REPO_LOCK_BACKUP,
     REPO_LOCK_CHUNKS,
     REPO_LOCK_CHUNKS_SHARED,
+    REPO_LOCK_RATES, /* the measured rates (maint/estimate.c): a brief read-modify-write */
 } RepoLockKind;
 
 typedef struct RepoLock RepoLock;

@@ -20,7 +20,10 @@
  * Invariants checked on load, beyond manifest.h's: format is 1; the id is
  * well-formed and matches the object's name; every path is relative, without
  * "." or ".." components; files are sorted by path with no duplicate; a
- * directory has no chunks.
+ * directory has no chunks; and what a restore relies on (manifest_check):
+ * timeline > 0, 0 < start LSN <= stop LSN, the repository's system
+ * identifier, at least one file, a backup_label, absolute tablespace
+ * locations, nothing listed under a regular file.
  */
 #include "repo/manifest.h"
 
@@ -313,6 +316,66 @@ static bool manifest_from_json(json_t *o, Manifest *m)
     return ok;
 }
 
+static int manifest_file_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const ManifestFile *)elem)->path);
+}
+
+/* Whether some ancestor directory of path is listed as a regular file. */
+static const ManifestFile *manifest_file_parent(const Manifest *m, const char *path)
+{
+    char *copy = xstrdup(path);
+    const ManifestFile *hit = NULL;
+    for (char *slash = strchr(copy, '/'); slash && !hit; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        const ManifestFile *f = bsearch(copy, m->files, m->nfiles, sizeof(*f), manifest_file_cmp);
+        if (f && S_ISREG(f->mode))
+            hit = f;
+        *slash = '/';
+    }
+    free(copy);
+    return hit;
+}
+
+/*
+ * What a restore relies on beyond the syntax (invariant 4): the LSN range,
+ * the cluster, a file list that makes a data directory, absolute tablespace
+ * locations. verify and restore both load through here, so verify passes
+ * only what restore accepts.
+ */
+static bool manifest_check(const Manifest *m, uint64_t repo_sysid)
+{
+    char a[24], b[24];
+    if (m->tli == 0)
+        return err_set(DD_EXIT_CORRUPT, "its timeline is 0");
+    if (m->start_lsn == 0 || m->stop_lsn < m->start_lsn) {
+        pg_lsn_format(m->start_lsn, a, sizeof(a));
+        pg_lsn_format(m->stop_lsn, b, sizeof(b));
+        return err_set(DD_EXIT_CORRUPT, "its WAL range %s to %s is not a range", a, b);
+    }
+    if (repo_sysid && m->system_id != repo_sysid)
+        return err_set(DD_EXIT_CORRUPT,
+                       "it is of the cluster with system identifier %" PRIu64
+                       ", the repository's is %" PRIu64,
+                       m->system_id, repo_sysid);
+    if (m->nfiles == 0)
+        return err_set(DD_EXIT_CORRUPT, "it lists no file");
+    if (!m->backup_label[0])
+        return err_set(DD_EXIT_CORRUPT, "it has no backup_label");
+    for (size_t i = 0; i < m->ntablespaces; i++)
+        if (m->tablespaces[i].location[0] != '/' || m->tablespaces[i].oid == 0)
+            return err_set(DD_EXIT_CORRUPT,
+                           "tablespace %" PRIu32 " has location \"%s\", not an absolute path",
+                           m->tablespaces[i].oid, m->tablespaces[i].location);
+    for (size_t i = 0; i < m->nfiles; i++) {
+        const ManifestFile *parent = manifest_file_parent(m, m->files[i].path);
+        if (parent)
+            return err_set(DD_EXIT_CORRUPT, "\"%s\" is listed under \"%s\", which is a file",
+                           m->files[i].path, parent->path);
+    }
+    return true;
+}
+
 bool manifest_load(Repo *repo, const char *id, Manifest **out)
 {
     if (!manifest_id_valid(id)) {
@@ -329,17 +392,11 @@ bool manifest_load(Repo *repo, const char *id, Manifest **out)
                      repo_path(repo));
         err_hint("\"drydock info\" lists the backups");
     }
-    Manifest *m = xcalloc(1, sizeof(*m));
+    Manifest *m = NULL;
     if (ok && found) {
-        json_error_t jerr;
-        json_t *o = json_loadb((const char *)raw.data, raw.len, 0, &jerr);
-        if (!o)
-            ok = err_set(DD_EXIT_CORRUPT, "invalid JSON at line %d: %s", jerr.line, jerr.text);
-        else
-            ok = manifest_from_json(o, m);
+        ok = manifest_parse((const char *)raw.data, raw.len, repo_system_id(repo), &m);
         if (ok && strcmp(m->id, id) != 0)
             ok = err_set(DD_EXIT_CORRUPT, "it holds backup \"%s\"", m->id);
-        json_decref(o);
         if (!ok) {
             err_context("manifest \"%s/%s\"", repo_path(repo), path);
             err_hint("the manifest was damaged or edited: run \"drydock verify\"");
@@ -347,6 +404,25 @@ bool manifest_load(Repo *repo, const char *id, Manifest **out)
     }
     buf_free(&raw);
     free(path);
+    if (!ok) {
+        manifest_free(m);
+        return false;
+    }
+    *out = m;
+    return true;
+}
+
+bool manifest_parse(const char *json, size_t len, uint64_t system_id, Manifest **out)
+{
+    Manifest *m = xcalloc(1, sizeof(*m));
+    json_error_t jerr;
+    json_t *o = json_loadb(json, len, 0, &jerr);
+    bool ok = o != NULL;
+    if (!o)
+        err_set(DD_EXIT_CORRUPT, "invalid JSON at line %d: %s", jerr.line, jerr.text);
+    else
+        ok = manifest_from_json(o, m) && manifest_check(m, system_id);
+    json_decref(o);
     if (!ok) {
         manifest_free(m);
         return false;

@@ -91,6 +91,13 @@ DD_MUST_CHECK bool manifest_save(Repo *repo, const Manifest *m);
 /* Remove a manifest (expire). */
 DD_MUST_CHECK bool manifest_remove(Repo *repo, const char *id);
 
+/*
+ * Parse a manifest's JSON text and check it (every invariant the loader
+ * checks but the id's match with the object's name); system_id 0 skips the
+ * cluster check. For the loader and the fuzzer.
+ */
+DD_MUST_CHECK bool manifest_parse(const char *json, size_t len, uint64_t system_id, Manifest **out);
+
 void manifest_free(Manifest *m);
 
 #endif

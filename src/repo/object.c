@@ -9,23 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/entropy.h"
+#include "common/endian.h"
+#include "common/rand.h"
 
 static const uint8_t obj_magic[4] = {'D', 'D', 'O', '1'};
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static void header_put(uint8_t *h, Codec codec, uint16_t flags, uint64_t raw_len,
                        uint64_t stored_len, const uint8_t sha[SHA256_LEN])
@@ -33,10 +20,9 @@ static void header_put(uint8_t *h, Codec codec, uint16_t flags, uint64_t raw_len
     memcpy(h, obj_magic, 4);
     h[4] = OBJ_VERSION;
     h[5] = (uint8_t)codec;
-    h[6] = (uint8_t)flags;
-    h[7] = (uint8_t)(flags >> 8);
-    put64(h + 8, raw_len);
-    put64(h + 16, stored_len);
+    le_put16(h + 6, flags);
+    le_put64(h + 8, raw_len);
+    le_put64(h + 16, stored_len);
     memcpy(h + 24, sha, SHA256_LEN);
 }
 
@@ -68,7 +54,7 @@ static bool obj_seal(uint8_t *h, uint8_t *payload, size_t len, const ObjKeys *ke
 {
     memcpy(h + OBJ_HEADER_LEN, keys->write_id, OBJ_KEY_ID_LEN);
     uint8_t *nonce = h + OBJ_HEADER_LEN + OBJ_KEY_ID_LEN;
-    entropy_bytes(nonce, OBJ_NONCE_LEN);
+    rand_bytes(nonce, OBJ_NONCE_LEN);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int n;
     bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, keys->write_key, nonce) &&
@@ -187,7 +173,7 @@ typedef struct {
     size_t len;
     Buf out;
     bool ok;
-    char msg[256]; /* the error, which is per thread */
+    ErrSaved err; /* the error slot is per thread */
 } FrameJob;
 
 static void *frame_job_run(void *arg)
@@ -195,7 +181,7 @@ static void *frame_job_run(void *arg)
     FrameJob *job = arg;
     job->ok = compress_zstd_checksummed(job->level, job->src, job->len, &job->out);
     if (!job->ok)
-        snprintf(job->msg, sizeof(job->msg), "%s", err_message());
+        job->err = err_save();
     return NULL;
 }
 
@@ -220,7 +206,7 @@ bool obj_encode_named(Codec codec, int level, const void *raw, size_t len, Buf *
     else if (half < len && ok)
         frame_job_run(&second);
     if (ok && half < len && !second.ok)
-        ok = err_set(DD_EXIT_FAIL, "%s", second.msg);
+        ok = err_restore(&second.err);
     if (ok)
         buf_append(out, second.out.data, second.out.len);
     buf_free(&second.out);
@@ -255,7 +241,7 @@ bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
     }
     if (h[5] > CODEC_LZ4)
         return err_set(DD_EXIT_CORRUPT, "object has unknown codec %u", h[5]);
-    uint16_t flags = (uint16_t)(h[6] | h[7] << 8);
+    uint16_t flags = le_get16(h + 6);
     if (flags & ~(OBJ_FLAG_PAYLOAD_SUM | OBJ_FLAG_ENCRYPTED))
         return err_set(DD_EXIT_CORRUPT, "object has unknown flags 0x%04x", flags);
     if ((flags & OBJ_FLAG_PAYLOAD_SUM) && (flags & OBJ_FLAG_ENCRYPTED))
@@ -275,8 +261,8 @@ bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
                        codec_name((Codec)h[5]));
     out->codec = (Codec)h[5];
     out->flags = flags;
-    out->raw_len = get64(h + 8);
-    out->stored_len = get64(h + 16);
+    out->raw_len = le_get64(h + 8);
+    out->stored_len = le_get64(h + 16);
     memcpy(out->sha256, h + 24, SHA256_LEN);
     if (out->raw_len > OBJ_MAX_RAW_LEN || out->stored_len > OBJ_MAX_RAW_LEN + OBJ_HEADER_LEN)
         return err_set(DD_EXIT_CORRUPT, "object header claims an impossible length");

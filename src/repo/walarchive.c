@@ -16,6 +16,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "pg/walside.h"
 #include "repo/object.h"
 
 char *walarchive_path(const WalFileName *n, const char *name)
@@ -126,6 +127,16 @@ static bool same_as_archived(Repo *repo, const char *path, const char *name, con
     return false;
 }
 
+bool walarchive_check_side(Repo *repo, const WalFileName *wn, const char *name, const void *data,
+                           size_t len)
+{
+    if (wn->kind == WAL_FILE_HISTORY)
+        return walside_history_check(wn->tli, data, len);
+    if (wn->kind == WAL_FILE_BACKUP)
+        return walside_backup_check(name, repo_wal_seg_size(repo), data, len);
+    return true;
+}
+
 bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
 {
     char *copy = xstrdup(src_path);
@@ -138,6 +149,12 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
     bool ok = wal_name_parse(name, &wn) && wal_file_map(src_path, &data);
     if (ok && (wn.kind == WAL_FILE_SEGMENT || wn.kind == WAL_FILE_PARTIAL))
         ok = check_segment(repo, name, &wn, &data);
+    if (ok && wn.kind != WAL_FILE_SEGMENT && wn.kind != WAL_FILE_PARTIAL) {
+        ok = walarchive_check_side(repo, &wn, name, data.data, data.len);
+        if (!ok)
+            err_hint("PostgreSQL writes this file itself; one it cannot read back would stop "
+                     "every restore past it: replace it with the genuine file (or remove it)");
+    }
     if (!ok)
         goto done;
     path = walarchive_path(&wn, name);
@@ -265,7 +282,7 @@ bool walarchive_exists(Repo *repo, const char *name, bool *exists)
     return ok;
 }
 
-bool walarchive_list_segments(Repo *repo, StrList *out)
+static bool walarchive_list(Repo *repo, bool segments_only, StrList *out)
 {
     StrList dirs = {0};
     bool ok = storage_list(repo_storage(repo), "wal", &dirs);
@@ -277,7 +294,8 @@ bool walarchive_list_segments(Repo *repo, StrList *out)
         ok = storage_list(repo_storage(repo), dir, &names);
         for (size_t j = 0; ok && j < names.len; j++) {
             WalFileName wn;
-            if (strlen(names.items[j]) == 24 && wal_name_parse(names.items[j], &wn))
+            if ((!segments_only || strlen(names.items[j]) == WAL_NAME_LEN) &&
+                wal_name_parse(names.items[j], &wn) && wn.kind != WAL_FILE_HISTORY)
                 strlist_push(out, names.items[j]);
         }
         strlist_free(&names);
@@ -285,7 +303,17 @@ bool walarchive_list_segments(Repo *repo, StrList *out)
     }
     strlist_free(&dirs);
     if (ok)
-        err_clear(); /* names that are not segments were skipped, not errors */
+        err_clear(); /* names that are not WAL files were skipped, not errors */
     strlist_sort(out);
     return ok;
+}
+
+bool walarchive_list_segments(Repo *repo, StrList *out)
+{
+    return walarchive_list(repo, true, out);
+}
+
+bool walarchive_list_files(Repo *repo, StrList *out)
+{
+    return walarchive_list(repo, false, out);
 }

@@ -35,6 +35,13 @@ DD_MUST_CHECK bool walarchive_push(Repo *repo, const char *src_path, WalPushResu
 DD_MUST_CHECK bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path,
                                     bool *found);
 
+/*
+ * Check a history or backup history file's content (pg/walside.h); other
+ * kinds pass. wal-push refuses a file that fails; verify reports it.
+ */
+DD_MUST_CHECK bool walarchive_check_side(Repo *repo, const WalFileName *wn, const char *name,
+                                         const void *data, size_t len);
+
 /* The repository path of a WAL file name (caller frees). */
 char *walarchive_path(const WalFileName *n, const char *name);
 
@@ -46,5 +53,12 @@ DD_MUST_CHECK bool walarchive_exists(Repo *repo, const char *name, bool *exists)
  * for the recoverable window, gaps and expire.
  */
 DD_MUST_CHECK bool walarchive_list_segments(Repo *repo, StrList *out);
+
+/*
+ * Every archived file under the segment directories (segments, .partial and
+ * .backup files) of all timelines, sorted; for expire, which removes them all
+ * below the oldest kept backup's start.
+ */
+DD_MUST_CHECK bool walarchive_list_files(Repo *repo, StrList *out);
 
 #endif

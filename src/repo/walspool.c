@@ -41,7 +41,7 @@ bool walspool_next_name(const char *name, uint32_t seg_size, unsigned ahead, cha
 
 bool walspool_is_segment(const char *entry)
 {
-    if (strlen(entry) != 24)
+    if (strlen(entry) != WAL_NAME_LEN)
         return false;
     for (const char *p = entry; *p; p++)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'F')))
@@ -131,7 +131,7 @@ static void remove_temp_files(void)
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strlen(e->d_name) > 24 && fs_is_temp_name(e->d_name))
+        if (strlen(e->d_name) > WAL_NAME_LEN && fs_is_temp_name(e->d_name))
             unlinkat(dirfd(d), e->d_name, 0);
     }
     closedir(d);

@@ -183,6 +183,11 @@ static json_t *json_ranges(const Window *w, bool gaps)
 
 void info_render_json(const Catalog *c, Buf *out)
 {
+    info_render_json_with(c, NULL, out);
+}
+
+void info_render_json_with(const Catalog *c, json_t *health, Buf *out)
+{
     json_t *root = json_object();
     json_t *backups = json_array();
     for (size_t i = 0; i < c->nbackups; i++)
@@ -198,6 +203,8 @@ void info_render_json(const Catalog *c, Buf *out)
     json_object_set_new(wal, "runs", json_ranges(&c->window, false));
     json_object_set_new(wal, "gaps", json_ranges(&c->window, true));
     json_object_set_new(root, "wal", wal);
+    if (health)
+        json_object_set_new(root, "health", health);
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     buf_append_str(out, text);
     buf_append_str(out, "\n");

@@ -19,10 +19,13 @@
  *
  * reach_* are null and missing_segment names the first missing segment when
  * a backup is not restorable; missing_segment is null otherwise.
+ *
+ * "drydock info --json" adds "health" (health.h): what an alert needs.
  */
 #ifndef DD_RESTORE_INFO_H
 #define DD_RESTORE_INFO_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "common/mem.h"
@@ -30,6 +33,8 @@
 
 void info_render_text(const Catalog *c, Buf *out);
 void info_render_json(const Catalog *c, Buf *out);
+/* The same with a "health" member (stolen; may be NULL). */
+void info_render_json_with(const Catalog *c, json_t *health, Buf *out);
 
 /* "1.5 GiB", "312 KiB", "12 B" into out (>= 16 bytes). */
 void info_format_bytes(uint64_t bytes, char *out, size_t len);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/workers.h"
 #include "repo/chunkstore.h"
 #include "repo/lock.h"
 #include "repo/manifest.h"
@@ -37,69 +37,34 @@ typedef struct {
     size_t nunits;
     bool delta;
     Progress *progress;
-    atomic_size_t next;
     atomic_size_t *left; /* per file: units not yet done; the last one fsyncs it */
     atomic_uint_fast64_t written;
-    atomic_bool failed;
-    pthread_mutex_t lock; /* guards the first failure below */
-    DdExit code;
-    char *message, *hint;
 } Job;
 
-static void job_fail(Job *j)
-{
-    pthread_mutex_lock(&j->lock);
-    if (!atomic_load(&j->failed)) {
-        j->code = err_code();
-        j->message = xstrdup(err_message());
-        j->hint = xstrdup(err_hint_text());
-        atomic_store(&j->failed, true);
-    }
-    pthread_mutex_unlock(&j->lock);
-}
-
-static bool pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off, const char *path)
-{
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not write file \"%s\"", path);
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
-}
+/* What each worker owns: its buffers and its own pack handles. */
+typedef struct {
+    ChunkReader *rd;
+    Buf raw, disk;
+} Worker;
 
 /* Read what is on disk at off (up to len bytes; fewer at the end of the file). */
 static bool pread_some(int fd, Buf *b, size_t len, uint64_t off, const char *path)
 {
     buf_reset(b);
     buf_reserve(b, len);
-    while (b->len < len) {
-        ssize_t n = pread(fd, b->data + b->len, len - b->len, (off_t)(off + b->len));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not read file \"%s\"", path);
-        if (n == 0)
-            break;
-        b->len += (size_t)n;
-    }
-    return true;
+    return fs_pread_full(fd, b->data, len, off, &b->len, path);
 }
 
 /* Write (or, with delta, check and rewrite) the chunks of one unit. */
-static bool unit_restore(Job *j, ChunkReader *rd, const PlanUnit *u, Buf *raw, Buf *disk)
+static bool unit_restore(Job *j, Workers *w, ChunkReader *rd, const PlanUnit *u, Buf *raw,
+                         Buf *disk)
 {
     const ManifestFile *f = &j->m->files[u->file];
     char *path = xasprintf("%s/%s", j->dir, f->path);
     int fd = -1;
     bool ok = dest_open_file(path, f, u->first == 0, &fd);
     uint64_t off = u->offset;
-    for (size_t i = 0; ok && i < u->nchunks && !atomic_load(&j->failed); i++) {
+    for (size_t i = 0; ok && i < u->nchunks && !workers_failed(w); i++) {
         const ManifestChunk *c = &f->chunks[u->first + i];
         bool same = false;
         if (j->delta) {
@@ -116,7 +81,7 @@ static bool unit_restore(Job *j, ChunkReader *rd, const PlanUnit *u, Buf *raw, B
                 err_context("restoring file \"%s\" of the backup", f->path);
                 err_hint("run \"drydock verify\"; restore another backup with --backup ID");
             }
-            ok = ok && pwrite_all(fd, raw->data, raw->len, off, path);
+            ok = ok && fs_pwrite_all(fd, raw->data, raw->len, off, path);
             if (ok)
                 atomic_fetch_add(&j->written, c->len);
         }
@@ -140,24 +105,28 @@ static bool unit_restore(Job *j, ChunkReader *rd, const PlanUnit *u, Buf *raw, B
     return ok;
 }
 
-static void *worker(void *arg)
+static bool worker_item(Workers *w, size_t i, void *local, void *arg)
 {
     Job *j = arg;
-    Buf raw = {0}, disk = {0};
-    ChunkReader *rd = chunkstore_reader_new(j->cs); /* its own pack handles */
-    for (;;) {
-        size_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= j->nunits || atomic_load(&j->failed))
-            break;
-        if (!unit_restore(j, rd, &j->units[i], &raw, &disk)) {
-            job_fail(j);
-            break;
-        }
-    }
-    chunkstore_reader_free(rd);
-    buf_free(&raw);
-    buf_free(&disk);
-    return NULL;
+    Worker *wk = local;
+    return unit_restore(j, w, wk->rd, &j->units[i], &wk->raw, &wk->disk);
+}
+
+static void *worker_new(void *arg)
+{
+    Worker *wk = xcalloc(1, sizeof(*wk));
+    wk->rd = chunkstore_reader_new(((Job *)arg)->cs);
+    return wk;
+}
+
+static void worker_free(void *local, void *arg)
+{
+    (void)arg;
+    Worker *wk = local;
+    chunkstore_reader_free(wk->rd);
+    buf_free(&wk->raw);
+    buf_free(&wk->disk);
+    free(wk);
 }
 
 /*
@@ -168,11 +137,12 @@ static void *worker(void *arg)
  * recently freed; opening an existing file takes no such lock. Best effort:
  * the workers still open with O_CREAT and report any failure themselves.
  */
-static void precreate_files(Job *j)
+static void precreate_files(Workers *w, void *arg)
 {
-    for (size_t i = 0; i < j->nunits && !atomic_load(&j->failed); i++) {
+    Job *j = arg;
+    for (size_t i = 0; i < j->nunits && !workers_failed(w); i++) {
         const PlanUnit *u = &j->units[i];
-        if (u->first != 0 || atomic_load(&j->next) > i)
+        if (u->first != 0 || workers_taken(w) > i)
             continue; /* not the start of a file, or a worker has it already */
         char *path = xasprintf("%s/%s", j->dir, j->m->files[u->file].path);
         int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -185,30 +155,27 @@ static void precreate_files(Job *j)
 /* Step 4: every chunk of every file, with jobs threads (and this one creating files). */
 static bool write_files(Job *j, int jobs)
 {
-    pthread_t *t = xcalloc((size_t)jobs, sizeof(*t));
-    int started = 0;
-    for (; started < jobs; started++)
-        if (pthread_create(&t[started], NULL, worker, j) != 0)
-            break;
-    if (started == 0)
-        worker(j); /* could not start a thread: do the work here */
-    else
-        precreate_files(j);
-    for (int i = 0; i < started; i++)
-        pthread_join(t[i], NULL);
-    free(t);
-    if (!atomic_load(&j->failed))
-        return true;
-    err_set(j->code, "%s", j->message);
-    if (j->hint && *j->hint)
-        err_hint("%s", j->hint);
-    return false;
+    return workers_run(&(WorkersOpts){.jobs = jobs,
+                                      .n = j->nunits,
+                                      .item = worker_item,
+                                      .local_new = worker_new,
+                                      .local_free = worker_free,
+                                      .meanwhile = precreate_files,
+                                      .arg = j});
 }
 
 /* Step 1: the backup to restore, by the target and the window. */
 static bool choose_backup(Repo *repo, const RestoreOpts *o, char *id, size_t idlen,
                           TargetTimeline *timeline)
 {
+    /* A forced backup whose manifest does not load: say why, not "does not exist". */
+    Manifest *forced = NULL;
+    if (o->backup_id && !manifest_load(repo, o->backup_id, &forced)) {
+        if (err_code() == DD_EXIT_CORRUPT)
+            err_context("backup \"%s\" cannot be restored: its manifest is damaged", o->backup_id);
+        return false;
+    }
+    manifest_free(forced);
     Catalog cat;
     if (!catalog_load(repo, &cat))
         return false;
@@ -315,16 +282,12 @@ static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs,
              .nunits = nunits,
              .delta = o->delta,
              .progress = o->progress};
-    pthread_mutex_init(&j.lock, NULL);
     if (o->progress)
         progress_phase(o->progress, o->delta ? "delta" : "restore", m->bytes_logical);
     bool ok = write_files(&j, out->jobs);
     if (o->progress)
         progress_end_phase(o->progress);
     out->bytes_written = atomic_load(&j.written);
-    pthread_mutex_destroy(&j.lock);
-    free(j.message);
-    free(j.hint);
     free(units);
     free(left);
     return ok;

@@ -5,9 +5,10 @@
 
 #include <string.h>
 
+#include "common/endian.h"
 #include "common/mem.h"
+#include "pg/datadir.h"
 
-#define PAGE_SIZE           8192
 #define PAGE_HEADER         24
 #define LP_NORMAL           1
 #define HEAP_XMIN_INVALID   0x0200
@@ -15,34 +16,24 @@
 #define HEAP_XMAX_LOCK_ONLY 0x0080
 #define TUPLE_HEADER_MIN    23
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static bool tuple_live(const uint8_t *t)
 {
-    uint16_t mask = get16(t + 20);
+    uint16_t mask = le_get16(t + 20);
     if (mask & HEAP_XMIN_INVALID)
         return false;
-    return get32(t + 4) == 0 || (mask & (HEAP_XMAX_INVALID | HEAP_XMAX_LOCK_ONLY)) != 0;
+    return le_get32(t + 4) == 0 || (mask & (HEAP_XMAX_INVALID | HEAP_XMAX_LOCK_ONLY)) != 0;
 }
 
 /* Append the live tuples of one page. */
 static void parse_page(const uint8_t *page, TsName **out, size_t *n, size_t *cap)
 {
-    uint16_t lower = get16(page + 12);
-    if (lower < PAGE_HEADER || lower > PAGE_SIZE)
+    uint16_t lower = le_get16(page + 12);
+    if (lower < PAGE_HEADER || lower > PG_BLCKSZ)
         return;
     for (size_t lp = PAGE_HEADER; lp + 4 <= lower; lp += 4) {
-        uint32_t v = get32(page + lp);
+        uint32_t v = le_get32(page + lp);
         uint32_t off = v & 0x7fff, flags = (v >> 15) & 3, len = v >> 17;
-        if (flags != LP_NORMAL || len < TUPLE_HEADER_MIN || off + len > PAGE_SIZE)
+        if (flags != LP_NORMAL || len < TUPLE_HEADER_MIN || off + len > PG_BLCKSZ)
             continue;
         const uint8_t *t = page + off;
         uint8_t hoff = t[22];
@@ -57,7 +48,7 @@ static void parse_page(const uint8_t *page, TsName **out, size_t *n, size_t *cap
             *out = xrealloc(*out, *cap * sizeof(**out));
         }
         TsName *e = &(*out)[(*n)++];
-        e->oid = get32(t + hoff);
+        e->oid = le_get32(t + hoff);
         memcpy(e->name, name, nl);
         e->name[nl] = '\0';
     }
@@ -67,7 +58,7 @@ size_t tsnames_parse(const uint8_t *data, size_t len, TsName **out)
 {
     size_t n = 0, cap = 0;
     *out = NULL;
-    for (size_t p = 0; p + PAGE_SIZE <= len; p += PAGE_SIZE)
+    for (size_t p = 0; p + PG_BLCKSZ <= len; p += PG_BLCKSZ)
         parse_page(data + p, out, &n, &cap);
     return n;
 }

@@ -13,18 +13,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "common/curlfn.h"
-#include "common/entropy.h"
+#include "common/curl.h"
+#include "common/rand.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "storage/s3xml.h"
-
-/* Random bytes for jitter and lock claims. */
-void s3req_random(void *buf, size_t len);
-void s3req_random(void *buf, size_t len)
-{
-    entropy_bytes(buf, len);
-}
 
 /* ---- credentials and client ---- */
 
@@ -425,7 +418,7 @@ bool s3req_send(const S3Client *c, const S3Req *r, S3Resp *resp)
         }
         double wait = 0;
         uint32_t rnd;
-        s3req_random(&rnd, sizeof(rnd));
+        rnd = rand_u32();
         wait = s3req_backoff(attempt, (double)rnd / 4294967296.0);
         if (time_mono() - t0 + wait > c->retry_timeout) {
             if (rc != CURLE_OK)

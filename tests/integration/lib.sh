@@ -189,14 +189,14 @@ pg_stop() { # NAME [mode]
     as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[$1]}" -m "${2:-fast}" -w -t 60 stop >/dev/null
 }
 
-# pg_primary NAME: initdb (with data checksums) and start a primary that
+# pg_primary NAME: initdb (with data checksums, unless PG_CHECKSUMS= is set empty) and start a primary that
 # archives through drydock wal-push into $REPO.
 pg_primary() {
     local name=$1 port
     port=$(free_port)
     PG_PORT[$name]=$port
     PG_DATA[$name]=$T/$name
-    as_pg "$PGBIN/initdb" -D "${PG_DATA[$name]}" -U postgres -A trust --data-checksums >"$T/$name.initdb.log" 2>&1 || {
+    as_pg "$PGBIN/initdb" -D "${PG_DATA[$name]}" -U postgres -A trust ${PG_CHECKSUMS---data-checksums} >"$T/$name.initdb.log" 2>&1 || {
         cat "$T/$name.initdb.log"; return 1; }
     pg_conf_common "${PG_DATA[$name]}" "$port"
     cat >>"${PG_DATA[$name]}/postgresql.conf" <<CONF
@@ -370,3 +370,23 @@ switchover_proxy_start() {
     wait_for "the proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
 }
 conninfo() { echo "host=127.0.0.1 port=${PG_PORT[$1]} user=postgres dbname=postgres"; }
+
+# tls_ca DIR NAME...: a test CA in DIR (ca.crt, ca.key) and, for each NAME, a
+# key and a certificate it signs for localhost and 127.0.0.1 (NAME.key,
+# NAME.crt), owned by postgres, keys 0600. EC P-256: quick to make.
+tls_ca() {
+    local dir=$1 name
+    shift
+    mkdir -p "$dir"
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=drydock test CA" -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null || return 1
+    for name in "$@"; do
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+            -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null &&
+            openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+                -days 2 -out "$dir/$name.crt" -extfile <(echo "subjectAltName=DNS:localhost,IP:127.0.0.1") \
+                2>/dev/null || return 1
+    done
+    chown -R postgres:postgres "$dir"
+    chmod 600 "$dir"/*.key
+}

@@ -28,7 +28,7 @@ API=http://127.0.0.1:$APORT
 # api METHOD PATH [BODY]: prints "CODE BODY"
 api() {
     local out=$T/api.$$ code
-    code=$(curl -s -o "$out" -w '%{http_code}' -X "$1" ${3:+-d "$3"} "$API$2")
+    code=$(curl -s -o "$out" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$API$2")
     echo "$code $(cat "$out")"
     rm -f "$out"
 }
@@ -143,7 +143,7 @@ check "the transaction still open at the deadline went on" test $? -eq 0
 pq -c "begin" -c "select pg_sleep(2)" -c "commit" >/dev/null 2>&1 &
 tx2=$!
 sleep 0.5
-curl -s -m 0.5 -X POST -d '{"timeout": 20}' "$API/pause" >/dev/null
+curl -s -m 0.5 -X POST -H 'Content-Type: application/json' -d '{"timeout": 20}' "$API/pause" >/dev/null
 sleep 0.3
 check_eq "an abandoned pause is released" "False False" \
     "$(curl -s "$API/status" | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['paused'], d['pausing'])")"

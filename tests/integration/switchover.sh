@@ -63,6 +63,8 @@ check_eq "the proxy is not paused" false "$(proxy_paused)"
 # --- round 2: s -> t, s demoted -----------------------------------------
 pg_standby t s
 write_config "${PROXY_INI[@]}" # pg_standby rewrote it without the proxy
+# The proxy moves clients only to servers its configuration names (read again at each switch).
+sed -i "s|^standby = .*|standby = $(conninfo t)|" "$CONF"
 pgbench_run round2 10
 sleep 3
 dd switchover --demote --json --from "$(conninfo s)" --from-data "${PG_DATA[s]}" \

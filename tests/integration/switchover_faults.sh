@@ -92,6 +92,8 @@ pg_stop p
 # --- 2: kill -9 after the switch, before the resume --------------------------
 pg_standby t s
 write_config "${PROXY_INI[@]}" # pg_standby rewrote it without the proxy
+# The proxy moves clients only to servers its configuration names (read again at each switch).
+sed -i "s|^standby = .*|standby = $(conninfo t)|" "$CONF"
 swf_pgbench case2 6
 sleep 2
 check "case 2: switchover held at switchover-resume and killed" \
@@ -111,6 +113,7 @@ pg_stop s
 # --- 3: a fence that fails: pg_ctl cannot read the old primary's pid file ---
 pg_standby u t
 write_config "${PROXY_INI[@]}"
+sed -i "s|^standby = .*|standby = $(conninfo u)|" "$CONF"
 swf_pgbench case3 5
 sleep 2
 chmod 000 "${PG_DATA[t]}/postmaster.pid"

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/mem.h"
 #include "config/config.h"
+#include "config/inifile.h"
 
 static void test_full_file(void **state)
 {
@@ -65,6 +67,21 @@ typedef struct {
     const char *message;
 } BadConfig;
 
+/* Each case must be refused (exit 3) with exactly its message. */
+static void expect_refused(const BadConfig *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        Config c;
+        err_clear();
+        if (config_parse_string(cases[i].text, "t.conf", &c))
+            fail_msg("case \"%s\": accepted", cases[i].title);
+        assert_int_equal(err_code(), DD_EXIT_CONFIG);
+        if (strcmp(err_message(), cases[i].message) != 0)
+            fail_msg("case \"%s\":\n got      %s\n expected %s", cases[i].title, err_message(),
+                     cases[i].message);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -101,27 +118,91 @@ static void test_errors(void **state)
         {"garbage line", "[cluster]\nthis is not ini\n",
          "configuration file \"t.conf\", line 2: expected \"[section]\" or \"key = value\""},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        Config c;
-        err_clear();
-        if (config_parse_string(cases[i].text, "t.conf", &c))
-            fail_msg("case \"%s\": accepted", cases[i].title);
-        assert_int_equal(err_code(), DD_EXIT_CONFIG);
-        if (strcmp(err_message(), cases[i].message) != 0)
-            fail_msg("case \"%s\":\n got      %s\n expected %s", cases[i].title, err_message(),
-                     cases[i].message);
-    }
+    expect_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-static void test_missing_file(void **state)
+/*
+ * Issue 16 (and 15): a realistic long line is accepted; a line past the
+ * limit is "line too long"; the first of two mistakes is reported whole; a
+ * binary file or a byte a terminal must not see is never echoed raw. Before:
+ * the long line was split ("line 3: expected ..."), the two mistakes gave
+ * line 2 with the key of line 3, and bytes were printed as they were.
+ */
+static void test_truthful_errors(void **state)
 {
     (void)state;
+    char conninfo[400];
+    snprintf(conninfo, sizeof(conninfo),
+             "host=db.internal.example.com port=5432 user=drydock dbname=postgres "
+             "sslmode=verify-full sslrootcert=/etc/drydock/tls/root-ca-2026.crt "
+             "sslcert=/etc/drydock/tls/drydock-client-2026.crt "
+             "sslkey=/etc/drydock/tls/drydock-client-2026.key");
+    assert_true(strlen(conninfo) > 199);
+    char *text = xasprintf("[cluster]\nprimary = %s\nstandby = x\n", conninfo);
     Config c;
-    assert_false(config_load("/nonexistent/drydock.conf", &c));
-    assert_int_equal(err_code(), DD_EXIT_CONFIG);
-    assert_string_equal(err_message(), "could not open configuration file "
-                                       "\"/nonexistent/drydock.conf\" (from --config): No such "
-                                       "file or directory");
+    assert_true(config_parse_string(text, "t.conf", &c));
+    assert_string_equal(c.primary, conninfo);
+    config_free(&c);
+    free(text);
+
+    size_t big = INIFILE_MAX_LINE + 10;
+    char *huge = xmalloc(big + 32);
+    memcpy(huge, "[cluster]\nprimary = ", 20);
+    memset(huge + 20, 'x', big);
+    memcpy(huge + 20 + big, "\n", 2);
+    assert_false(config_parse_string(huge, "t.conf", &c));
+    char *expect = xasprintf("configuration file \"t.conf\", line 2: line too long: %zu bytes, "
+                             "at most %d",
+                             big + 10, INIFILE_MAX_LINE);
+    assert_string_equal(err_message(), expect);
+    free(expect);
+    free(huge);
+
+    const BadConfig cases[] = {
+        {"two mistakes: the first, whole", "[repository]\ncompress = gzip\ncolour = blue\n",
+         "configuration file \"t.conf\", line 2: key \"compress\" in [repository]: expected "
+         "zstd, lz4 or none, got \"gzip\""},
+        {"a syntax error after a bad key", "[repository]\ncolour = blue\nnot ini\n",
+         "configuration file \"t.conf\", line 2: unknown key \"colour\" in [repository]"},
+        {"a control byte", "[cluster]\nprimary = a\x1b[31mb\n",
+         "configuration file \"t.conf\", line 2: not text: byte 0x1b at column 12"},
+        {"bytes that are not UTF-8 are escaped", "[repository]\ncompress = \xff\xfe\n",
+         "configuration file \"t.conf\", line 2: key \"compress\" in [repository]: expected "
+         "zstd, lz4 or none, got \"\\xFF\\xFE\""},
+        {"a C1 control in UTF-8 is escaped, other UTF-8 is not",
+         "[repository]\ncompress = \xc2\x9b\xc3\xa9\n",
+         "configuration file \"t.conf\", line 2: key \"compress\" in [repository]: expected "
+         "zstd, lz4 or none, got \"\\xC2\\x9B\xc3\xa9\""},
+        {"an unclosed section", "[cluster\nprimary = a\n",
+         "configuration file \"t.conf\", line 1: expected \"[section]\" or \"key = value\""},
+    };
+    expect_refused(cases, sizeof(cases) / sizeof(cases[0]));
+    /* a binary file: NULs and all, refused at its first line, nothing raw */
+    static const char bin[] = "\x7f"
+                              "ELF\x02\x01\x01\x00\x00\x00\n[x]";
+    assert_false(config_parse_bytes(bin, sizeof(bin) - 1, "t.conf", &c));
+    assert_string_equal(err_message(),
+                        "configuration file \"t.conf\", line 1: not text: byte 0x7f at column 1");
+}
+
+/* Files that cannot be configurations: missing, a directory (it read as empty before). */
+static void test_load_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path, *message;
+    } rows[] = {
+        {"/nonexistent/drydock.conf", "could not open configuration file "
+                                      "\"/nonexistent/drydock.conf\" (from --config): No such "
+                                      "file or directory"},
+        {"/tmp", "configuration file \"/tmp\" (from --config) is a directory, not a file"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        Config c;
+        assert_false(config_load(rows[i].path, &c));
+        assert_int_equal(err_code(), DD_EXIT_CONFIG);
+        assert_string_equal(err_message(), rows[i].message);
+    }
 }
 
 static void test_env_path(void **state)
@@ -158,9 +239,10 @@ static void test_require(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file), cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_errors),    cmocka_unit_test(test_missing_file),
-        cmocka_unit_test(test_env_path),  cmocka_unit_test(test_require),
+        cmocka_unit_test(test_full_file),       cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_env_path),        cmocka_unit_test(test_require),
+        cmocka_unit_test(test_truthful_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

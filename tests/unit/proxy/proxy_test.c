@@ -131,7 +131,14 @@ static int rig_setup(void **state)
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", lport);
     snprintf(admin, sizeof(admin), "127.0.0.1:%d", free_port());
     snprintf(server, sizeof(server), "host=127.0.0.1 port=%d", sport);
-    ProxyOptions opt = {listen, admin, AUTH_TRUST, "/nonexistent/credentials", server, 5, 5, 2};
+    ProxyOptions opt = {.listen = listen,
+                        .admin = admin,
+                        .auth = AUTH_TRUST,
+                        .credentials = "/nonexistent/credentials",
+                        .server = server,
+                        .login_timeout = 5,
+                        .pause_timeout = 5,
+                        .max_clients = 2};
     r.p = proxy_new(&opt);
     assert_non_null(r.p);
 
@@ -228,28 +235,28 @@ static void test_pause_extended(void **state)
     assert_int_equal(read_msg(r, r->server, &m), 'P');
     assert_int_equal(read_msg(r, r->server, &m), 'E');
 
-    assert_int_equal(proxy_pause(r->p, 5, false, NULL), 0);
+    assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
     spin(r, 10);
-    assert_false(r->p->pause_done); /* mid-batch: not a boundary */
+    assert_int_equal(r->p->phase, PROXY_PAUSING); /* mid-batch: not a boundary */
 
     send_msg(r->client, 'S', NULL); /* the Sync still goes through */
     assert_int_equal(read_msg(r, r->server, &m), 'S');
-    assert_false(r->p->pause_done);
+    assert_int_equal(r->p->phase, PROXY_PAUSING);
     proto_ready(&b, 'I');
     send_all(r->server, &b);
     assert_int_equal(read_msg(r, r->client, &m), 'Z');
     spin(r, 10);
-    assert_true(r->p->pause_done);
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
     assert_int_equal(proxy_count_state(r->p, SESSION_HELD), 1);
     assert_int_equal(r->p->sessions->nstmts, 1);
 
     send_msg(r->client, 'Q', "select 2");
     assert_true(quiet(r, r->server)); /* held */
     double ms;
-    assert_int_equal(proxy_resume(r->p, &ms), 200);
+    assert_int_equal(proxy_resume(r->p, &ms), PROXY_DONE);
     assert_int_equal(read_msg(r, r->server, &m), 'Q');
     assert_string_equal((char *)m.data + 5, "select 2");
-    assert_int_equal(proxy_resume(r->p, &ms), 409); /* not paused any more */
+    assert_int_equal(proxy_resume(r->p, &ms), PROXY_ERR_NOT_PAUSED);
     buf_free(&b);
     buf_free(&m);
 }
@@ -283,14 +290,19 @@ static void test_switch(void **state)
     assert_int_equal(read_msg(r, r->client, &m), '1');
     assert_int_equal(read_msg(r, r->client, &m), 'Z');
 
-    assert_int_equal(proxy_pause(r->p, 5, false, NULL), 0);
+    assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
     spin(r, 5);
-    assert_true(r->p->pause_done);
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
     int port2;
     int listen2 = listen_any(&port2);
     char conninfo[64];
     snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d", port2);
-    assert_int_equal(proxy_switch(r->p, conninfo, NULL), 0);
+    /* Only to a server the configuration names: not this one yet. */
+    assert_int_equal(proxy_switch(r->p, conninfo, NULL, NULL), PROXY_ERR_NOT_ALLOWED);
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
+    assert_true(proxy_target_init(&r->p->allowed[r->p->nallowed++], conninfo));
+    assert_int_equal(proxy_switch(r->p, conninfo, NULL, NULL), PROXY_STARTED);
     spin(r, 10);
     int server2 = accept(listen2, NULL, NULL);
     assert_true(server2 >= 0);
@@ -314,7 +326,7 @@ static void test_switch(void **state)
     proto_ready(&b, 'I');
     send_all(server2, &b);
     spin(r, 10);
-    assert_false(r->p->switching);
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
     assert_int_equal(r->p->switch_ok, 1);
     assert_int_equal(read_msg(r, r->client, &m), 'S'); /* the changed parameter, nothing else */
     assert_string_equal((char *)m.data + 5, "server_version");
@@ -322,7 +334,7 @@ static void test_switch(void **state)
     assert_int_equal(read_msg(r, r->server, &m), 'X'); /* the old connection is terminated */
 
     double ms;
-    assert_int_equal(proxy_resume(r->p, &ms), 200);
+    assert_int_equal(proxy_resume(r->p, &ms), PROXY_DONE);
     send_msg(r->client, 'Q', "select 3");
     assert_int_equal(read_msg(r, server2, &m), 'Q');
     close(server2);

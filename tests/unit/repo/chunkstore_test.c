@@ -162,13 +162,7 @@ static void test_corruption_detected(void **state)
     assert_int_equal(n, 1);
     /* flip a byte in the payload */
     char *path = xasprintf("%s/packs/%s.pack", cfg.repo_path, chunkstore_pack_name(cs, pi));
-    FILE *f = fopen(path, "r+b");
-    assert_non_null(f);
-    fseek(f, (long)(e[0].offset + OBJ_HEADER_LEN + 3), SEEK_SET);
-    int c = fgetc(f);
-    fseek(f, (long)(e[0].offset + OBJ_HEADER_LEN + 3), SEEK_SET);
-    fputc(c ^ 0x40, f);
-    fclose(f);
+    assert_true(testrepo_flip(path, (long)(e[0].offset + OBJ_HEADER_LEN + 3), 0x40));
     Buf raw = {0};
     assert_false(chunkstore_get(cs, sha, &raw));
     assert_int_equal(err_code(), DD_EXIT_CORRUPT);
@@ -180,18 +174,16 @@ static void test_corruption_detected(void **state)
     int bad = 0;
     assert_true(chunkstore_verify_pack(cs, pi, bad_cb, &bad));
     assert_int_equal(bad, 1);
-    /* a damaged index is refused on open, naming it */
+    /* a damaged index is named by the lenient open (verify) */
     char *idx = xasprintf("%s/packs/%s.index", cfg.repo_path, chunkstore_pack_name(cs, pi));
-    f = fopen(idx, "r+b");
-    fseek(f, 60, SEEK_SET);
-    c = fgetc(f);
-    fseek(f, 60, SEEK_SET);
-    fputc(c ^ 1, f);
-    fclose(f);
+    assert_true(testrepo_flip(idx, 60, 1));
     ChunkStore *cs2 = NULL;
-    assert_false(chunkstore_open(repo, &cs2));
-    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
-    assert_non_null(strstr(err_message(), chunkstore_pack_name(cs, pi)));
+    StrList damaged = {0};
+    assert_true(chunkstore_open_lenient(repo, &cs2, &damaged)); /* invariant 8 */
+    assert_int_equal(damaged.len, 1);
+    assert_non_null(strstr(damaged.items[0], chunkstore_pack_name(cs, pi)));
+    strlist_free(&damaged);
+    chunkstore_close(cs2);
     unlink(idx); /* leave the store usable: this pack becomes garbage */
     free(idx);
     free(prefix);
@@ -469,6 +461,111 @@ static void test_delta(void **state)
     store_close(repo, cs);
 }
 
+/* Fill buf with bytes that do not compress (xorshift from seed). */
+static void make_noise(uint8_t *buf, size_t len, uint64_t seed)
+{
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (uint8_t)x;
+    }
+}
+
+/*
+ * Liveness starts from the caller's chunks only (issue 16): a dead delta in a
+ * pack that stays whole (mostly alive) does not keep its base's pack, and the
+ * delta left without its base is absent. Failed before the fix: the dead
+ * delta kept its base, so the base's pack (nothing in it needed) stayed.
+ */
+static void test_gc_dead_delta_frees_base(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    store_open(&repo, &cs);
+    enum { LEN = 8 * 8192 };
+    static uint8_t base[LEN], next[LEN], kept[LEN];
+    make_noise(base, LEN, 1);
+    make_noise(kept, LEN, 2);
+    memcpy(next, base, LEN);
+    next[2 * 8192 + 7] ^= 0x40;
+    uint8_t sb[SHA256_LEN], sn[SHA256_LEN], sk[SHA256_LEN];
+    sha256(base, LEN, sb);
+    sha256(next, LEN, sn);
+    sha256(kept, LEN, sk);
+    uint64_t stored;
+    size_t n0 = chunkstore_npacks(cs);
+    assert_true(chunkstore_put(cs, sb, base, LEN, &stored));
+    assert_true(chunkstore_flush(cs));
+    assert_true(chunkstore_put_delta(cs, sn, next, LEN, sb, &stored));
+    assert_true(chunkstore_put(cs, sk, kept, LEN, &stored));
+    assert_true(chunkstore_flush(cs));
+    assert_int_equal(chunkstore_npacks(cs), n0 + 2);
+    ChunkGcStats gs;
+    assert_true(chunkstore_gc(cs, live_one, sk, &gs)); /* only "kept" is needed */
+    chunkstore_close(cs);
+    assert_true(chunkstore_open(repo, &cs));
+    assert_int_equal(chunkstore_npacks(cs), 1);
+    assert_true(chunkstore_has(cs, sk));
+    assert_false(chunkstore_has(cs, sb));
+    assert_false(chunkstore_has(cs, sn)); /* its base is gone: an orphan, absent */
+    Buf raw = {0};
+    assert_true(chunkstore_get(cs, sk, &raw));
+    assert_memory_equal(raw.data, kept, LEN);
+    buf_free(&raw);
+    store_close(repo, cs);
+}
+
+/*
+ * A damaged index costs its pack only (invariant 8, issue 16): the store
+ * opens, the pack's chunks are absent, other packs' chunks read, a chunk put
+ * again is stored again, and gc removes the pack. Failed before: the open
+ * failed (exit 10) for every command.
+ */
+static void test_damaged_index(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    store_open(&repo, &cs);
+    uint8_t sa[SHA256_LEN], sb[SHA256_LEN];
+    uint64_t stored;
+    put_chunk(cs, 7100, sa, &stored);
+    assert_true(chunkstore_flush(cs));
+    put_chunk(cs, 7200, sb, &stored);
+    assert_true(chunkstore_flush(cs));
+    size_t pb = chunkstore_npacks(cs) - 1;
+    char *bname = xstrdup(chunkstore_pack_name(cs, pb));
+    chunkstore_close(cs);
+    char *idx = xasprintf("%s/packs/%s.index", cfg.repo_path, bname);
+    char *pack = xasprintf("%s/packs/%s.pack", cfg.repo_path, bname);
+    assert_true(testrepo_flip(idx, 70, 0x01));
+    assert_true(chunkstore_open(repo, &cs));
+    assert_true(chunkstore_has(cs, sa));
+    assert_false(chunkstore_has(cs, sb));
+    size_t found = SIZE_MAX;
+    for (size_t i = 0; i < chunkstore_npacks(cs); i++)
+        if (strcmp(chunkstore_pack_name(cs, i), bname) == 0)
+            found = i;
+    assert_true(found != SIZE_MAX && chunkstore_pack_damaged(cs, found));
+    Buf raw = {0};
+    assert_true(chunkstore_get(cs, sa, &raw));
+    buf_free(&raw);
+    put_chunk(cs, 7200, sb, &stored);
+    assert_true(stored > 0); /* stored again */
+    assert_true(chunkstore_flush(cs));
+    ChunkGcStats gs;
+    assert_true(chunkstore_gc(cs, live_none, NULL, &gs));
+    chunkstore_close(cs);
+    assert_int_equal(access(idx, F_OK), -1);
+    assert_int_equal(access(pack, F_OK), -1);
+    free(idx);
+    free(pack);
+    free(bname);
+    assert_true(chunkstore_open(repo, &cs));
+    store_close(repo, cs);
+}
+
 /* A delta whose base's pack is gone (a kill in gc) is treated as absent and stored again. */
 static void test_orphan_delta(void **state)
 {
@@ -526,6 +623,8 @@ int main(void)
         cmocka_unit_test(test_gc),
         cmocka_unit_test(test_delta),
         cmocka_unit_test(test_orphan_delta),
+        cmocka_unit_test(test_gc_dead_delta_frees_base),
+        cmocka_unit_test(test_damaged_index),
         cmocka_unit_test(test_reader_cache),
         cmocka_unit_test(test_reader_damage),
         cmocka_unit_test(test_reader_threads),

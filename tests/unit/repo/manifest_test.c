@@ -21,7 +21,7 @@ static Manifest *sample(const char *id)
     Manifest *m = xcalloc(1, sizeof(*m));
     m->id = xstrdup(id);
     m->source_node = xstrdup("standby");
-    m->system_id = 7311234567890123456ull;
+    m->system_id = 42; /* testrepo.h's repository */
     m->pg_version = 150004;
     m->tli = 2;
     m->start_lsn = 0x100000028ull;
@@ -128,13 +128,7 @@ static void test_corrupt(void **state)
     Manifest *m = sample("20261125T100000Z");
     assert_true(manifest_save(repo, m));
     char *path = xasprintf("%s/backups/20261125T100000Z.manifest", cfg.repo_path);
-    FILE *f = fopen(path, "r+b");
-    assert_non_null(f);
-    fseek(f, 80, SEEK_SET);
-    int c = fgetc(f);
-    fseek(f, 80, SEEK_SET);
-    fputc(c ^ 0x08, f);
-    fclose(f);
+    assert_true(testrepo_flip(path, 80, 0x08));
     Manifest *l = NULL;
     assert_false(manifest_load(repo, "20261125T100000Z", &l));
     assert_int_equal(err_code(), DD_EXIT_CORRUPT);
@@ -167,10 +161,58 @@ static void spoil_order(Manifest *m)
     m->files[0].path = xstrdup("zzz");
 }
 
+/* What restore relies on (issue 16: verify passed these, restore refused them). */
+static void spoil_lsn(Manifest *m)
+{
+    m->stop_lsn = 0x28;
+}
+
+static void spoil_sysid(Manifest *m)
+{
+    m->system_id = 7311234567890123456ull;
+}
+
+static void spoil_under_file(Manifest *m)
+{
+    free(m->files[2].path);
+    m->files[2].path = xstrdup("base/1/1259/x");
+    m->files[2].mode = S_IFDIR | 0700;
+}
+
+static void spoil_empty(Manifest *m)
+{
+    for (size_t i = 0; i < m->nfiles; i++) {
+        free(m->files[i].path);
+        free(m->files[i].chunks);
+    }
+    m->nfiles = 0;
+}
+
+static void spoil_tablespace(Manifest *m)
+{
+    free(m->tablespaces[0].location);
+    m->tablespaces[0].location = xstrdup("srv/ts1");
+}
+
+static void spoil_label(Manifest *m)
+{
+    m->backup_label[0] = '\0';
+}
+
 static void test_structure(void **state)
 {
     (void)state;
     const BadCase cases[] = {
+        {"stop before start", spoil_lsn, "its WAL range 1/28 to 0/28 is not a range"},
+        {"another cluster", spoil_sysid,
+         "it is of the cluster with system identifier 7311234567890123456, the repository's is "
+         "42"},
+        {"a directory under a file", spoil_under_file,
+         "\"base/1/1259/x\" is listed under \"base/1/1259\", which is a file"},
+        {"no file", spoil_empty, "it lists no file"},
+        {"relative tablespace", spoil_tablespace,
+         "tablespace 16384 has location \"srv/ts1\", not an absolute path"},
+        {"no backup_label", spoil_label, "it has no backup_label"},
         {"chunks do not add up", spoil_sum,
          "the chunks of file \"base/1/1259\" add up to 139264 bytes, not 1"},
         {"path escapes", spoil_path,
@@ -181,7 +223,7 @@ static void test_structure(void **state)
     assert_true(repo_open(&cfg, &repo));
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char id[32];
-        snprintf(id, sizeof(id), "2026112%zuT000000Z", i);
+        snprintf(id, sizeof(id), "202611%02zuT000000Z", i + 10);
         Manifest *m = sample(id);
         cases[i].spoil(m);
         assert_true(manifest_save(repo, m));

@@ -1,0 +1,70 @@
+/*
+ * metrics.c - "drydock metrics": the repository's health (restore/health.h)
+ * in Prometheus' text format, for node_exporter's textfile collector.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "common/fsutil.h"
+#include "restore/catalog.h"
+#include "restore/health.h"
+
+static const char metrics_help[] =
+    "usage: drydock metrics [--output FILE]\n\n"
+    "Prints the repository's health in Prometheus' text format: backups and the\n"
+    "newest one's time, the last archived segment's time, WAL gaps, the archive's\n"
+    "lag behind the primary and the archiver's failures (when the primary answers),\n"
+    "the repository's size and the last verify's result. With --output the file is\n"
+    "replaced atomically (mode 0644), as node_exporter's textfile collector needs:\n"
+    "  drydock metrics --output /var/lib/node_exporter/textfile/drydock.prom\n";
+
+int cli_cmd_metrics(CliContext *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
+    const char *output = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(metrics_help, stdout);
+            return DD_EXIT_OK;
+        }
+        if (c == 'o') {
+            output = optarg;
+            continue;
+        }
+        return cli_bad_option(argv[0], longopts, argv);
+    }
+    int cfg_rc;
+    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    if (!cfg)
+        return cfg_rc;
+    Repo *repo = NULL;
+    Catalog cat;
+    if (!repo_open(cfg, &repo) || !catalog_load(repo, &cat)) {
+        int rc = cli_fail();
+        repo_close(repo);
+        return rc;
+    }
+    Health h;
+    bool ok = health_collect(repo, &cat, cfg->primary, &h);
+    catalog_free(&cat);
+    repo_close(repo);
+    if (!ok)
+        return cli_fail();
+    Buf out = {0};
+    health_render_prometheus(&h, &out);
+    if (output)
+        ok = fs_write_file(output, out.data, out.len, 0644);
+    else
+        ok = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0;
+    buf_free(&out);
+    if (!ok)
+        return output ? cli_fail() : DD_EXIT_IO;
+    return DD_EXIT_OK;
+}

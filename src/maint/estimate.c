@@ -1,0 +1,418 @@
+/*
+ * estimate.c - rates kept with the repository, and predictions from them.
+ *
+ * The rates object, "rates.json" at the repository's root (an object in the
+ * repository's codec, object.h), holds the last RATES_KEEP measurements of
+ * each kind:
+ *
+ *   {"format":1,
+ *    "rates":{"restore-write":[{"size":1.52e9,"seconds":3.71,"when":1795990920.0,
+ *                               "source":"restore of backup 20261130T100200Z"}, ...],
+ *             "startup":[{"size":1,"seconds":1.2,"when":...,"source":"rehearsal"}], ...}}
+ *
+ * size is in bytes (or 1 for the fixed kinds: a number of seconds per
+ * operation); when is seconds since the epoch (UTC).
+ *
+ * Invariants:
+ *  1. Each kind's list is oldest first and holds at most RATES_KEEP samples.
+ *  2. Every sample has size > 0 and seconds > 0 (rates_record refuses others).
+ *  3. The object is only replaced whole (repo_object_put: atomic, durable),
+ *     by a read-modify-write under the repository lock "rates" (lock.h);
+ *     a writer that finds the lock taken retries for RATES_LOCK_WAIT seconds.
+ *  4. Kinds this version does not know are kept as they are (a newer drydock
+ *     may share the repository); a damaged object is reported, never
+ *     silently replaced.
+ *
+ * Prediction (estimate_step), for a size S of a kind:
+ *  - each sample i gets a weight w_i = recency × closeness, where recency
+ *    halves every RATES_HALF_LIFE days and with each newer sample of the kind
+ *    (×0.8 per rank), and closeness = 1 / (1 + ln(S/size_i)²): a rate
+ *    measured at a size near S counts more than one measured far from it;
+ *  - bytes kinds: the duration is S × (the weighted mean of seconds per
+ *    byte): a size grown since the rate was measured scales the duration;
+ *    when the samples span sizes (the largest ≥ 1.5 × the smallest) a
+ *    weighted line seconds = a + b × size is fitted instead, so that a fixed
+ *    overhead (a checkpoint, an fsync of the directory) is not multiplied;
+ *  - fixed kinds: the weighted mean of the seconds;
+ *  - the range is the prediction ± the weighted spread of the samples, at
+ *    least ±15 %, wider by 10 % when S is more than twice any sample's size;
+ *  - no sample: a conservative default rate, low_confidence, a range of
+ *    ×0.5 to ×3, and a basis that says to rehearse.
+ */
+#include "maint/estimate.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/timeutil.h"
+#include "repo/lock.h"
+
+#define RATES_FILE      "rates.json"
+#define RATES_FORMAT    1
+#define RATES_KEEP      20
+#define RATES_LOCK_WAIT 10.0
+#define RATES_HALF_LIFE 14.0 /* days */
+
+static const struct {
+    const char *name;
+    bool fixed;
+    double fallback; /* bytes per second, or seconds for a fixed kind */
+    const char *what;
+} rate_kinds[RATE__COUNT] = {
+    [RATE_BACKUP_READ] = {"backup-read", false, 40e6, "read by a backup"},
+    [RATE_BACKUP_STORE] = {"backup-store", false, 20e6, "stored by a backup"},
+    [RATE_RESTORE_WRITE] = {"restore-write", false, 40e6, "written by a restore"},
+    [RATE_WAL_REPLAY] = {"wal-replay", false, 10e6, "of WAL replayed"},
+    [RATE_CHECKSUM] = {"checksum", false, 40e6, "rewritten by pg_checksums"},
+    [RATE_STARTUP] = {"startup", true, 10.0, "start-up"},
+    [RATE_PROMOTE] = {"promote", true, 5.0, "promotion"},
+    [RATE_HOLD] = {"hold", true, 2.0, "client hold"},
+    [RATE_BASEBACKUP] = {"basebackup", false, 40e6, "copied by pg_basebackup"},
+    [RATE_PREFLIGHT] = {"preflight", true, 2.0, "preflight"},
+    [RATE_VERIFY] = {"verify", true, 2.0, "verification"},
+    [RATE_SHUTDOWN] = {"shutdown", true, 10.0, "clean shutdown"},
+};
+
+const char *rate_kind_name(RateKind k)
+{
+    return k < RATE__COUNT ? rate_kinds[k].name : "unknown";
+}
+
+bool rate_kind_fixed(RateKind k)
+{
+    return k < RATE__COUNT && rate_kinds[k].fixed;
+}
+
+/* --- the rates object --------------------------------------------------- */
+
+/* The rates object as JSON (an empty one when missing); NULL + error when damaged. */
+static json_t *rates_load(Repo *repo)
+{
+    Buf raw = {0};
+    bool found = false;
+    if (!repo_object_get(repo, RATES_FILE, &raw, &found)) {
+        buf_free(&raw);
+        return NULL;
+    }
+    if (!found) {
+        buf_free(&raw);
+        return json_pack("{s:i, s:{}}", "format", RATES_FORMAT, "rates");
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)raw.data, raw.len, 0, &jerr);
+    buf_free(&raw);
+    if (!root || !json_is_object(json_object_get(root, "rates")) ||
+        json_integer_value(json_object_get(root, "format")) != RATES_FORMAT) {
+        json_decref(root);
+        err_set(DD_EXIT_CORRUPT, "rates object \"%s/%s\" is not a format %d rates object",
+                repo_path(repo), RATES_FILE, RATES_FORMAT);
+        err_hint("remove it: the next backups, restores and rehearsals measure the rates again");
+        return NULL;
+    }
+    return root;
+}
+
+/* The repository lock "rates", waiting for another writer for a while (invariant 3). */
+static bool rates_lock(Repo *repo, RepoLock **lock)
+{
+    double deadline = time_mono() + RATES_LOCK_WAIT;
+    for (;;) {
+        if (repo_lock(repo, REPO_LOCK_RATES, "rates", lock))
+            return true;
+        if (err_code() != DD_EXIT_LOCKED || time_mono() > deadline)
+            return false;
+        time_sleep(0.05);
+    }
+}
+
+bool rates_record(Repo *repo, const RateSample *s)
+{
+    if (s->kind >= RATE__COUNT || !(s->size > 0) || !(s->seconds > 0) || !isfinite(s->seconds))
+        return err_set(DD_EXIT_FAIL, "refusing a %s measurement of %g in %g s",
+                       rate_kind_name(s->kind), s->size, s->seconds);
+    RepoLock *lock = NULL;
+    if (!rates_lock(repo, &lock))
+        return err_context("recording the %s rate", rate_kind_name(s->kind));
+    json_t *root = rates_load(repo);
+    bool ok = root != NULL;
+    if (ok) {
+        json_t *rates = json_object_get(root, "rates");
+        json_t *list = json_object_get(rates, rate_kinds[s->kind].name);
+        if (!json_is_array(list)) {
+            list = json_array();
+            json_object_set_new(rates, rate_kinds[s->kind].name, list);
+        }
+        json_array_append_new(
+            list, json_pack("{s:f, s:f, s:f, s:s}", "size", s->size, "seconds", s->seconds, "when",
+                            s->when > 0 ? s->when : time_wall(), "source", s->source));
+        while (json_array_size(list) > RATES_KEEP)
+            json_array_remove(list, 0);
+        char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        ok = repo_object_put(repo, RATES_FILE, text, strlen(text), (StoragePutOpts){0});
+        free(text);
+    }
+    json_decref(root);
+    repo_lock_release(lock);
+    return ok;
+}
+
+/* Record one sample; a failure is a warning (the operation itself succeeded). */
+static void rates_record_quiet(Repo *repo, RateKind kind, double size, double seconds,
+                               const char *source)
+{
+    if (!repo || !(size > 0) || !(seconds > 0))
+        return;
+    RateSample s = {.kind = kind, .size = size, .seconds = seconds, .when = time_wall()};
+    snprintf(s.source, sizeof(s.source), "%s", source);
+    if (!rates_record(repo, &s)) {
+        log_warn("could not record the %s rate: %s", rate_kind_name(kind), err_message());
+        err_clear();
+    }
+}
+
+void rates_record_backup(Repo *repo, const char *source, const char *id, uint64_t bytes_read,
+                         uint64_t bytes_new, double seconds)
+{
+    char src[48];
+    snprintf(src, sizeof(src), "%s %s", source, id ? id : "");
+    rates_record_quiet(repo, RATE_BACKUP_READ, (double)bytes_read, seconds, src);
+    /* A backup that found little new says nothing of the store rate: its time was reading. */
+    if (bytes_new >= bytes_read / 2)
+        rates_record_quiet(repo, RATE_BACKUP_STORE, (double)bytes_new, seconds, src);
+}
+
+void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds)
+{
+    rates_record_quiet(repo, RATE_RESTORE_WRITE, (double)bytes, seconds, source);
+}
+
+/* --- prediction ----------------------------------------------------------- */
+
+typedef struct {
+    double size, seconds, when, w;
+    const char *source;
+} Sample;
+
+/* "1.52 GB", "410 MB" (decimal units, as the plan prints them). */
+static void fmt_bytes(double b, char *out, size_t len)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    int u = 0;
+    while (b >= 999.5 && u < 5) {
+        b /= 1000;
+        u++;
+    }
+    snprintf(out, len,
+             u == 0    ? "%.0f %s"
+             : b < 10  ? "%.2f %s"
+             : b < 100 ? "%.1f %s"
+                       : "%.0f %s",
+             b, units[u]);
+}
+
+/* "3.7 s", "12 s", "4 min 10 s", "2 h 5 min". */
+void estimate_format_seconds(double s, char *out, size_t len)
+{
+    if (s < 10)
+        snprintf(out, len, "%.1f s", s);
+    else if (s < 120)
+        snprintf(out, len, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(out, len, "%d min %d s", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(out, len, "%d h %d min", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+/* "2026-11-30 10:02" (UTC). */
+static void fmt_when(double when, char *out, size_t len)
+{
+    char full[48];
+    time_format(when, full, sizeof(full));
+    snprintf(out, len, "%.16s", full);
+}
+
+/* The samples of kind from the rates object, weighted for size (see the top). */
+static size_t samples_weigh(json_t *list, bool fixed, double size, double now, Sample *out)
+{
+    size_t n = 0, total = json_array_size(list);
+    for (size_t i = 0; i < total && n < RATES_KEEP; i++) {
+        json_t *e = json_array_get(list, i);
+        Sample s = {.size = json_number_value(json_object_get(e, "size")),
+                    .seconds = json_number_value(json_object_get(e, "seconds")),
+                    .when = json_number_value(json_object_get(e, "when")),
+                    .source = json_string_value(json_object_get(e, "source"))};
+        if (!(s.size > 0) || !(s.seconds > 0))
+            continue; /* invariant 2; a hand-edited object */
+        double age_days = fmax(0, now - s.when) / 86400;
+        double rank = (double)(total - 1 - i); /* 0 for the newest */
+        s.w = pow(0.5, age_days / RATES_HALF_LIFE) * pow(0.8, rank);
+        if (!fixed && size > 0) {
+            double d = log(size / s.size);
+            s.w /= 1 + d * d;
+        }
+        if (!s.source)
+            s.source = "an earlier operation";
+        out[n++] = s;
+    }
+    return n;
+}
+
+/* Weighted least squares seconds = a + b × size; false when it does not fit sensibly. */
+static bool samples_fit_line(const Sample *s, size_t n, double *a, double *b)
+{
+    double lo = INFINITY, hi = 0, sw = 0, sx = 0, sy = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, s[i].size);
+        hi = fmax(hi, s[i].size);
+        sw += s[i].w;
+        sx += s[i].w * s[i].size;
+        sy += s[i].w * s[i].seconds;
+    }
+    if (n < 2 || hi < 1.5 * lo || !(sw > 0))
+        return false;
+    double mx = sx / sw, my = sy / sw, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < n; i++) {
+        sxx += s[i].w * (s[i].size - mx) * (s[i].size - mx);
+        sxy += s[i].w * (s[i].size - mx) * (s[i].seconds - my);
+    }
+    if (!(sxx > 0))
+        return false;
+    *b = sxy / sxx;
+    *a = my - *b * mx;
+    return *b > 0 && *a >= 0;
+}
+
+/* The weighted relative spread of the samples' rates around their mean. */
+static double samples_spread(const Sample *s, size_t n, bool fixed)
+{
+    double sw = 0, mean = 0, var = 0;
+    for (size_t i = 0; i < n; i++) {
+        double per = fixed ? s[i].seconds : s[i].seconds / s[i].size;
+        sw += s[i].w;
+        mean += s[i].w * per;
+    }
+    mean /= sw;
+    for (size_t i = 0; i < n; i++) {
+        double per = fixed ? s[i].seconds : s[i].seconds / s[i].size;
+        var += s[i].w * (per - mean) * (per - mean);
+    }
+    return mean > 0 ? sqrt(var / sw) / mean : 0;
+}
+
+static void estimate_default(RateKind kind, double size, const char *what, Estimate *e)
+{
+    char b[24], r[24], t[24];
+    double rate = rate_kinds[kind].fallback;
+    e->predicted_s = rate_kind_fixed(kind) ? rate : size / rate;
+    e->low_s = e->predicted_s * 0.5;
+    e->high_s = e->predicted_s * 3;
+    e->low_confidence = true;
+    estimate_format_seconds(e->predicted_s, t, sizeof(t));
+    if (rate_kind_fixed(kind)) {
+        snprintf(e->basis, sizeof(e->basis),
+                 "%s: %s, a default (no %s measured on this repository yet: low confidence; "
+                 "rehearse to measure it)",
+                 what, t, rate_kinds[kind].what);
+        return;
+    }
+    fmt_bytes(size, b, sizeof(b));
+    fmt_bytes(rate, r, sizeof(r));
+    snprintf(e->basis, sizeof(e->basis),
+             "%s: %s at %s/s, a default rate (none measured on this repository yet: low "
+             "confidence; rehearse to measure it) → %s",
+             what, b, r, t);
+}
+
+/* The basis in words, from the sample that weighs most. */
+static void estimate_basis(RateKind kind, double size, const char *what, const Sample *top,
+                           size_t n, Estimate *e)
+{
+    char b[24], r[24], t[24], lo[24], hi[24], when[24], more[32] = "";
+    estimate_format_seconds(e->predicted_s, t, sizeof(t));
+    estimate_format_seconds(e->low_s, lo, sizeof(lo));
+    estimate_format_seconds(e->high_s, hi, sizeof(hi));
+    fmt_when(top->when, when, sizeof(when));
+    if (n > 1)
+        snprintf(more, sizeof(more), ", weighted with %zu more", n - 1);
+    if (rate_kind_fixed(kind)) {
+        snprintf(e->basis, sizeof(e->basis), "%s: measured by the %s on %s%s → %s, range %s–%s",
+                 what, top->source, when, more, t, lo, hi);
+        return;
+    }
+    fmt_bytes(size, b, sizeof(b));
+    fmt_bytes(e->predicted_s > 0 ? size / e->predicted_s : 0, r, sizeof(r));
+    snprintf(e->basis, sizeof(e->basis),
+             "%s: %s at %s/s, rate measured by the %s on %s%s → %s, range %s–%s", what, b, r,
+             top->source, when, more, t, lo, hi);
+}
+
+/* The prediction from weighted samples (n > 0). */
+static void estimate_from(RateKind kind, double size, const char *what, Sample *s, size_t n,
+                          Estimate *e)
+{
+    bool fixed = rate_kind_fixed(kind);
+    double sw = 0, per = 0, nearest = INFINITY, a = 0, b = 0;
+    const Sample *top = &s[0];
+    for (size_t i = 0; i < n; i++) {
+        sw += s[i].w;
+        per += s[i].w * (fixed ? s[i].seconds : s[i].seconds / s[i].size);
+        nearest = fmin(nearest, fabs(log(size / s[i].size)));
+        if (s[i].w > top->w)
+            top = &s[i];
+    }
+    if (!fixed && samples_fit_line(s, n, &a, &b))
+        e->predicted_s = a + b * size;
+    else
+        e->predicted_s = fixed ? per / sw : size * per / sw;
+    double spread = fmax(0.15, samples_spread(s, n, fixed));
+    if (!fixed && nearest > log(2.0))
+        spread += 0.10;
+    e->low_s = e->predicted_s * fmax(0.1, 1 - spread);
+    e->high_s = e->predicted_s * (1 + spread);
+    e->low_confidence = false;
+    estimate_basis(kind, size, what, top, n, e);
+}
+
+bool estimate_step(Repo *repo, RateKind kind, double size, const char *what, Estimate *e)
+{
+    memset(e, 0, sizeof(*e));
+    if (kind >= RATE__COUNT)
+        return err_set(DD_EXIT_FAIL, "unknown rate kind %d", (int)kind);
+    if (rate_kind_fixed(kind))
+        size = 1;
+    if (!(size > 0)) {
+        snprintf(e->basis, sizeof(e->basis), "%s: nothing to do", what);
+        return true;
+    }
+    json_t *root = repo ? rates_load(repo) : NULL;
+    if (repo && !root)
+        return false;
+    json_t *list =
+        root ? json_object_get(json_object_get(root, "rates"), rate_kinds[kind].name) : NULL;
+    Sample s[RATES_KEEP];
+    size_t n =
+        json_is_array(list) ? samples_weigh(list, rate_kind_fixed(kind), size, time_wall(), s) : 0;
+    if (n == 0)
+        estimate_default(kind, size, what, e);
+    else
+        estimate_from(kind, size, what, s, n, e);
+    json_decref(root);
+    return true;
+}
+
+void estimate_totals(Plan *p)
+{
+    p->predicted_s = p->low_s = p->high_s = 0;
+    for (int i = 0; i < PSTEP__COUNT; i++) {
+        if (!p->steps[i].enabled)
+            continue;
+        p->predicted_s += p->steps[i].est.predicted_s;
+        p->low_s += p->steps[i].est.low_s;
+        p->high_s += p->steps[i].est.high_s;
+    }
+}

@@ -1,0 +1,84 @@
+/*
+ * estimate.h - how long a step will take: sizes measured now × rates
+ * measured earlier on this repository and host.
+ *
+ * Rates are recorded by every backup, restore, rehearsal and maintenance run
+ * (rates_record) and kept with the repository, so that they survive the host.
+ * A prediction weights the recorded rates of its kind by recency and by
+ * closeness in size to the size being predicted; with no history it uses a
+ * conservative default, marks the estimate low_confidence and says so in its
+ * basis. Fixed costs (start-up, promotion) are rates of kind "seconds per
+ * operation" (size 1).
+ */
+#ifndef DD_MAINT_ESTIMATE_H
+#define DD_MAINT_ESTIMATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "maint/plan.h"
+#include "repo/repo.h"
+
+typedef enum {
+    RATE_BACKUP_READ = 0, /* bytes read by a backup per second */
+    RATE_BACKUP_STORE,    /* bytes stored per second */
+    RATE_RESTORE_WRITE,   /* bytes written by a restore per second */
+    RATE_WAL_REPLAY,      /* WAL bytes replayed per second */
+    RATE_CHECKSUM,        /* bytes rewritten by pg_checksums per second */
+    RATE_STARTUP,         /* seconds to start a restored cluster (fixed) */
+    RATE_PROMOTE,         /* seconds to promote (fixed) */
+    RATE_HOLD,            /* seconds clients are held at a switch (fixed; plans show ms) */
+    RATE_BASEBACKUP,      /* bytes copied per second by pg_basebackup (the green standby) */
+    RATE_PREFLIGHT,       /* seconds of a preflight (fixed) */
+    RATE_VERIFY,          /* seconds to verify the changes on a cluster (fixed) */
+    RATE_SHUTDOWN,        /* seconds to stop a cluster cleanly (fixed) */
+    RATE__COUNT
+} RateKind;
+
+const char *rate_kind_name(RateKind k); /* "backup-read", ... */
+/* Whether the kind is a fixed cost (size 1, "seconds per operation"). */
+bool rate_kind_fixed(RateKind k);
+
+/* One measurement: size units (bytes, or 1 for fixed costs) in seconds. */
+typedef struct {
+    RateKind kind;
+    double size;
+    double seconds;
+    double when;     /* seconds since the epoch */
+    char source[48]; /* "backup 20261130T100200Z", "rehearsal", "maint run" */
+} RateSample;
+
+/* Record a measurement with the repository (atomic; keeps the last N per kind). */
+DD_MUST_CHECK bool rates_record(Repo *repo, const RateSample *s);
+
+/*
+ * Predict the duration of size units of kind, from the repository's history
+ * (repo may be NULL: defaults only). Fills e (predicted, range, basis).
+ */
+DD_MUST_CHECK bool estimate_step(Repo *repo, RateKind kind, double size, const char *what,
+                                 Estimate *e);
+
+/* "3.7 s", "12 s", "4 min 10 s", "2 h 5 min" into out. */
+void estimate_format_seconds(double s, char *out, size_t len);
+
+/* Sum the enabled steps into the plan's totals (and range). */
+void estimate_totals(Plan *p);
+
+/*
+ * Estimate every enabled step of p from p->sizes and p->mf's changes, with
+ * the formulas at the top of estimate.c (one place, so that "maint plan",
+ * "maint rehearse" and "maint run" predict alike), the predicted hold and
+ * the rollback, then the totals. Steps must be enabled/disabled first.
+ */
+DD_MUST_CHECK bool estimate_plan(Repo *repo, Plan *p);
+
+/* What a backup and a restore measured, recorded as rates (backup-read and
+ * -store; restore-write); source names the operation. A failure is only a warning:
+ * the operation itself succeeded. */
+void rates_record_backup(Repo *repo, const char *source, const char *id, uint64_t bytes_read,
+                         uint64_t bytes_new, double seconds);
+void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds);
+
+#endif

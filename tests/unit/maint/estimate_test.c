@@ -1,0 +1,241 @@
+/*
+ * estimate_test.c - rates kept with the repository and the predictions made
+ * from them: no history, a rate weighted from history, a size grown since
+ * the rate was measured, fixed costs, the kept window, a damaged object.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timeutil.h"
+#include "maint/estimate.h"
+#include "unit/testrepo.h"
+
+static Repo *repo;
+
+static int setup(void **state)
+{
+    if (testrepo_setup(state) != 0 || !repo_open(&cfg, &repo))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    repo_close(repo);
+    repo = NULL;
+    return testrepo_teardown(state);
+}
+
+static void record(RateKind kind, double size, double seconds, double age_days, const char *src)
+{
+    RateSample s = {
+        .kind = kind, .size = size, .seconds = seconds, .when = time_wall() - age_days * 86400};
+    snprintf(s.source, sizeof(s.source), "%s", src);
+    assert_true(rates_record(repo, &s));
+}
+
+static void test_no_history(void **state)
+{
+    (void)state;
+    Estimate e;
+    assert_true(estimate_step(repo, RATE_CHECKSUM, 4e9, "pg_checksums", &e));
+    assert_true(e.low_confidence);
+    assert_true(e.predicted_s > 99.9 && e.predicted_s < 100.1); /* 4 GB at the default 40 MB/s */
+    assert_true(e.low_s < e.predicted_s && e.high_s >= 3 * e.predicted_s - 0.01);
+    assert_non_null(strstr(e.basis, "low confidence"));
+    assert_non_null(strstr(e.basis, "rehearse"));
+    assert_string_equal(e.basis, "pg_checksums: 4.00 GB at 40.0 MB/s, a default rate (none "
+                                 "measured on this repository yet: low confidence; rehearse to "
+                                 "measure it) → 100 s");
+    /* Without a repository at all: the same default. */
+    Estimate d;
+    assert_true(estimate_step(NULL, RATE_CHECKSUM, 4e9, "pg_checksums", &d));
+    assert_true(d.low_confidence && d.predicted_s == e.predicted_s);
+    /* Nothing to do. */
+    assert_true(estimate_step(repo, RATE_RESTORE_WRITE, 0, "restore", &d));
+    assert_true(d.predicted_s == 0 && !d.low_confidence);
+}
+
+/* A recent measurement outweighs an old one; both count. */
+static void test_weighted_by_recency(void **state)
+{
+    (void)state;
+    record(RATE_RESTORE_WRITE, 1e9, 10, 30, "restore of backup A"); /* 100 MB/s, a month ago */
+    record(RATE_RESTORE_WRITE, 1e9, 5, 0, "restore of backup B");   /* 200 MB/s, now */
+    Estimate e;
+    assert_true(estimate_step(repo, RATE_RESTORE_WRITE, 1e9, "restore", &e));
+    assert_false(e.low_confidence);
+    /* weights: 0.5^(30/14) × 0.8 ≈ 0.18 and 1: (0.18 × 10 + 5) / 1.18 ≈ 5.8 s */
+    assert_true(e.predicted_s > 5.6 && e.predicted_s < 6.0);
+    assert_true(e.low_s < e.predicted_s && e.high_s > e.predicted_s);
+    assert_non_null(strstr(e.basis, "rate measured by the restore of backup B on "));
+    assert_non_null(strstr(e.basis, "weighted with 1 more"));
+}
+
+/* A measurement made near the size predicted outweighs one made far from it. */
+static void test_weighted_by_size(void **state)
+{
+    (void)state;
+    /* Same sizes spread: a fixed overhead of 1 s and 100 MB/s fit a line exactly. */
+    record(RATE_WAL_REPLAY, 1e8, 2, 0, "rehearsal");
+    record(RATE_WAL_REPLAY, 1e9, 11, 0, "rehearsal");
+    Estimate e;
+    assert_true(estimate_step(repo, RATE_WAL_REPLAY, 2e9, "catch-up", &e));
+    assert_true(e.predicted_s > 20.9 && e.predicted_s < 21.1);
+    /* Samples of one size only: seconds per byte, the nearer one counting more. */
+    record(RATE_BASEBACKUP, 1e9, 10, 0, "maint run"); /* 100 MB/s at 1 GB */
+    record(RATE_BASEBACKUP, 1e9, 10, 0, "maint run");
+    Estimate f;
+    assert_true(estimate_step(repo, RATE_BASEBACKUP, 1.1e9, "pg_basebackup", &f));
+    assert_true(f.predicted_s > 10.9 && f.predicted_s < 11.1);
+}
+
+/* A size grown since the rate was measured scales the duration by size. */
+static void test_size_grown(void **state)
+{
+    (void)state;
+    RateSample s = {.kind = RATE_CHECKSUM, .size = 1e9, .seconds = 8, .when = 1795990920};
+    snprintf(s.source, sizeof(s.source), "rehearsal");
+    assert_true(rates_record(repo, &s));
+    Estimate e;
+    assert_true(estimate_step(repo, RATE_CHECKSUM, 3e9, "pg_checksums", &e));
+    assert_true(e.predicted_s > 23.99 && e.predicted_s < 24.01); /* not the 8 s measured */
+    /* ±15 %, and 10 % more: 3 GB is more than twice the size measured */
+    assert_true(e.low_s > 17.99 && e.low_s < 18.01);
+    assert_true(e.high_s > 29.99 && e.high_s < 30.01);
+    assert_string_equal(e.basis, "pg_checksums: 3.00 GB at 125 MB/s, rate measured by the "
+                                 "rehearsal on 2026-11-29 22:22 → 24 s, range 18 s–30 s");
+}
+
+static void test_fixed(void **state)
+{
+    (void)state;
+    record(RATE_STARTUP, 1, 2, 0, "rehearsal");
+    record(RATE_STARTUP, 1, 4, 0, "rehearsal");
+    Estimate e;
+    assert_true(estimate_step(repo, RATE_STARTUP, 5e9, "start-up", &e)); /* size ignored */
+    /* weights 0.8 and 1: (1.6 + 4) / 1.8 */
+    assert_true(e.predicted_s > 3.1 && e.predicted_s < 3.12);
+    assert_non_null(strstr(e.basis, "start-up: measured by the rehearsal on "));
+}
+
+static void test_keep_and_refuse(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 30; i++)
+        record(RATE_PROMOTE, 1, 100 + i, 0, "rehearsal");
+    Buf raw = {0};
+    bool found = false;
+    assert_true(repo_object_get(repo, "rates.json", &raw, &found));
+    assert_true(found);
+    buf_append(&raw, "", 1);
+    /* The last 20 only: 110 .. 129 s. */
+    assert_non_null(strstr((char *)raw.data, "\"promote\""));
+    json_error_t jerr;
+    json_t *root = json_loads((char *)raw.data, 0, &jerr);
+    json_t *list = json_object_get(json_object_get(root, "rates"), "promote");
+    assert_int_equal(json_array_size(list), 20);
+    assert_true(json_number_value(json_object_get(json_array_get(list, 0), "seconds")) == 110);
+    json_decref(root);
+    buf_free(&raw);
+
+    RateSample bad = {.kind = RATE_RESTORE_WRITE, .size = 1e9, .seconds = 0};
+    assert_false(rates_record(repo, &bad));
+    assert_string_equal(err_message(), "refusing a restore-write measurement of 1e+09 in 0 s");
+    err_clear();
+}
+
+static void test_damaged(void **state)
+{
+    (void)state;
+    const char *junk = "{\"format\":7}";
+    assert_true(repo_object_put(repo, "rates.json", junk, strlen(junk), (StoragePutOpts){0}));
+    Estimate e;
+    assert_false(estimate_step(repo, RATE_STARTUP, 1, "start-up", &e));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    assert_non_null(strstr(err_message(), "is not a format 1 rates object"));
+    err_clear();
+    RateSample s = {.kind = RATE_STARTUP, .size = 1, .seconds = 1};
+    assert_false(rates_record(repo, &s)); /* never silently replaced (invariant 4) */
+    err_clear();
+}
+
+/* The plan's formulas: catch-up while the primary writes, totals, hold. */
+static void test_plan(void **state)
+{
+    (void)state;
+    record(RATE_WAL_REPLAY, 1e9, 10, 0, "rehearsal"); /* 100 MB/s */
+    record(RATE_RESTORE_WRITE, 1e9, 10, 0, "restore of backup X");
+    record(RATE_STARTUP, 1, 1, 0, "rehearsal");
+    record(RATE_PROMOTE, 1, 0.5, 0, "rehearsal");
+    MaintFile mf = {0};
+    Plan p = {.mf = &mf};
+    p.sizes.data_bytes = 2000000000;
+    p.sizes.wal_since_backup = 500000000;
+    p.sizes.wal_rate = 50e6; /* half the replay rate: catch-up takes twice as long */
+    p.steps[PSTEP_RESTORE].enabled = true;
+    p.steps[PSTEP_START].enabled = true;
+    p.steps[PSTEP_SWITCHOVER].enabled = true;
+    assert_true(estimate_plan(repo, &p));
+    assert_true(p.steps[PSTEP_RESTORE].est.predicted_s > 19.99 &&
+                p.steps[PSTEP_RESTORE].est.predicted_s < 20.01);
+    /* 1 s start-up + (0.5 GB + 20 s × 50 MB/s) / (100 − 50 MB/s) = 1 + 30 */
+    double start = p.steps[PSTEP_START].est.predicted_s;
+    assert_true(start > 30.9 && start < 31.1);
+    assert_true(p.predicted_hold_ms > 499 && p.predicted_hold_ms < 501); /* from promotions */
+    double sw = p.steps[PSTEP_SWITCHOVER].est.predicted_s;
+    assert_true(p.predicted_s > 20 + start + sw - 0.01 && p.predicted_s < 20 + start + sw + 0.01);
+    assert_false(p.steps[PSTEP_BACKUP].est.predicted_s > 0); /* disabled: not estimated */
+    assert_non_null(strstr(p.rollback_mechanism, "rewound"));
+}
+
+/* With an offline step, it catches up first; the start step replays what came meanwhile. */
+static void test_plan_offline(void **state)
+{
+    (void)state;
+    record(RATE_WAL_REPLAY, 1e9, 10, 0, "rehearsal"); /* 100 MB/s */
+    record(RATE_RESTORE_WRITE, 1e9, 10, 0, "rehearsal");
+    record(RATE_CHECKSUM, 1e9, 10, 0, "rehearsal");
+    record(RATE_STARTUP, 1, 1, 0, "rehearsal");
+    record(RATE_SHUTDOWN, 1, 1, 0, "rehearsal");
+    MaintChange ch = {.type = MCHANGE_CHECKSUMS, .name = "data_checksums", .value = "enable"};
+    MaintFile mf = {.changes = &ch, .nchanges = 1};
+    Plan p = {.mf = &mf};
+    p.sizes.data_bytes = 1000000000;
+    p.sizes.wal_since_backup = 500000000;
+    p.sizes.wal_rate = 20e6;
+    p.steps[PSTEP_RESTORE].enabled = true;
+    p.steps[PSTEP_OFFLINE].enabled = true;
+    p.steps[PSTEP_START].enabled = true;
+    assert_true(estimate_plan(repo, &p));
+    /* 1 s up + (0.5 GB + 10 s × 20 MB/s) / 80 MB/s + 1 s down + 10 s pg_checksums */
+    double off = p.steps[PSTEP_OFFLINE].est.predicted_s;
+    assert_true(off > 20.74 && off < 20.76);
+    /* 1 s up + 20.75 s × 20 MB/s / 80 MB/s */
+    double start = p.steps[PSTEP_START].est.predicted_s;
+    assert_true(start > 6.18 && start < 6.20);
+    assert_non_null(strstr(p.rollback_mechanism, "rebuilt"));
+    assert_non_null(strstr(p.steps[PSTEP_OFFLINE].est.basis, "pg_checksums: 1.00 GB at 100 MB/s"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_no_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weighted_by_recency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weighted_by_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_grown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_and_refuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_offline, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
