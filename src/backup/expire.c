@@ -65,7 +65,7 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
         return false;
     uint32_t seg_size = repo_wal_seg_size(repo);
     StrList paths = {0}, dirs = {0};
-    uint64_t nsegments = 0; /* segments, not their .partial and .backup files */
+    uint64_t nsegs = 0; /* segments, not .partial or .backup files */
     for (size_t i = 0; i < segs.len; i++) {
         WalFileName wn;
         if (!wal_name_parse(segs.items[i], &wn) || wal_segno(&wn, seg_size) >= keep_from)
@@ -79,7 +79,7 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
         }
         free(path);
         if (wn.kind == WAL_FILE_SEGMENT)
-            nsegments++;
+            nsegs++;
         char dir[32];
         snprintf(dir, sizeof(dir), "wal/%.16s", segs.items[i]);
         if (dirs.len == 0 || strcmp(dirs.items[dirs.len - 1], dir) != 0)
@@ -89,7 +89,7 @@ static bool expire_wal(Repo *repo, uint64_t keep_from, ExpireResult *out)
     /* Segments in batches, then their folders (a directory's, only if empty). */
     bool ok = storage_remove_many(repo_storage(repo), &paths);
     if (ok)
-        out->segments_removed += nsegments;
+        out->segments_removed += nsegs;
     for (size_t i = 0; ok && i < dirs.len; i++)
         ok = storage_remove(repo_storage(repo), dirs.items[i]);
     strlist_free(&paths);

@@ -61,7 +61,7 @@ int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv)
             "the cipher is chosen at repo-create; repo-copy moves a repository into a new one");
         ok = false;
     }
-    ok = ok && repo_lock(repo, REPO_LOCK_ARCHIVE, "repo-rekey", &archive) &&
+    ok = ok && repo_lock_wait(repo, REPO_LOCK_ARCHIVE, "repo-rekey", 60, &archive) &&
          repo_lock(repo, REPO_LOCK_BACKUP, "repo-rekey", &backup) &&
          keyring_rekey(repo_keyring(repo), &src, &n, &gen);
     repo_lock_release(backup);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/curlfn.h"
+#include "common/curl.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
 #include "proxy/auth.h"

@@ -59,6 +59,20 @@ bool repo_lock(Repo *repo, RepoLockKind kind, const char *command, RepoLock **ou
     return true;
 }
 
+bool repo_lock_wait(Repo *repo, RepoLockKind kind, const char *command, double timeout,
+                    RepoLock **out)
+{
+    double t0 = time_mono();
+    for (;;) {
+        if (repo_lock(repo, kind, command, out))
+            return true;
+        if (err_code() != DD_EXIT_LOCKED || time_mono() - t0 > timeout)
+            return false;
+        err_clear();
+        time_sleep(0.25);
+    }
+}
+
 bool repo_lock_check(RepoLock *lock)
 {
     return storage_lock_check(lock->lock);

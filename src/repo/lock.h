@@ -36,6 +36,14 @@ typedef struct RepoLock RepoLock;
 DD_MUST_CHECK bool repo_lock(Repo *repo, RepoLockKind kind, const char *command, RepoLock **out);
 
 /*
+ * As repo_lock, but a lock that is taken is tried again for up to timeout
+ * seconds: for commands that run beside a working archiver (repo-copy,
+ * repo-rekey), whose wal-push holds the archive lock for a moment at a time.
+ */
+DD_MUST_CHECK bool repo_lock_wait(Repo *repo, RepoLockKind kind, const char *command,
+                                  double timeout, RepoLock **out);
+
+/*
  * Is the lock still held? Always for a directory; for a bucket, false (with
  * an error) once the lease could not be renewed: the holder must stop before
  * its next commit (a manifest, a WAL segment).

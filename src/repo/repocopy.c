@@ -134,7 +134,7 @@ bool repo_copy(Repo *src, const Config *dst_cfg, RepoCopyResult *out)
     bool ok = strcmp(storage_root(c.to), storage_root(c.from)) != 0 ||
               err_set(DD_EXIT_USAGE, "repo-copy: the source and the destination are both \"%s\"",
                       storage_root(c.from));
-    ok = ok && repo_lock(src, REPO_LOCK_ARCHIVE, "repo-copy", &archive) &&
+    ok = ok && repo_lock_wait(src, REPO_LOCK_ARCHIVE, "repo-copy", 60, &archive) &&
          repo_lock(src, REPO_LOCK_BACKUP, "repo-copy", &backup) && check_destination(&c);
     /* The keys, packs before their indexes, the WAL, the manifests, the metadata last. */
     ok = ok && copy_keys(&c) && copy_dir(&c, CHUNKSTORE_PACK_DIR, ".pack") &&

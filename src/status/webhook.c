@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/curlfn.h"
+#include "common/curl.h"
 #include "common/log.h"
 #include "common/mem.h"
 

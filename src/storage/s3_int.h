@@ -31,9 +31,6 @@ typedef struct {
 DD_MUST_CHECK bool s3_list_objects(S3Storage *s, const char *prefix, bool dirs, S3Listing *out);
 void s3_listing_free(S3Listing *l);
 
-/* Random bytes (s3req.c). */
-void s3req_random(void *buf, size_t len);
-
 /* The lock operations of the driver (s3lock.c). */
 bool s3_lock(Storage *s, const char *name, bool shared, const char *owner, StorageLock **out,
              bool *busy, char *holder, size_t holder_len);

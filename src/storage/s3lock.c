@@ -49,6 +49,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/rand.h"
 #include "common/timeutil.h"
 #include "storage/s3_int.h"
 
@@ -228,7 +229,7 @@ bool s3_lock(Storage *st, const char *name, bool shared, const char *owner, Stor
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     uint8_t id[8];
-    s3req_random(id, sizeof(id));
+    rand_bytes(id, sizeof(id));
     char *dir = xasprintf("locks/%s/", name);
     l->key = xasprintf("%s%c%02x%02x%02x%02x%02x%02x%02x%02x", dir, shared ? 's' : 'x', id[0],
                        id[1], id[2], id[3], id[4], id[5], id[6], id[7]);
@@ -237,7 +238,7 @@ bool s3_lock(Storage *st, const char *name, bool shared, const char *owner, Stor
     for (int i = 0; i < LOCK_TRIES && res == TRY_RACE; i++) {
         if (i > 0) {
             uint32_t r;
-            s3req_random(&r, sizeof(r));
+            r = rand_u32();
             time_sleep(0.05 + 0.45 * (double)r / 4294967296.0);
         }
         res = lock_try(l, dir, shared, owner, holder, holder_len);

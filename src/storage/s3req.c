@@ -6,24 +6,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "common/curlfn.h"
+#include "common/curl.h"
 #include "common/rand.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "storage/s3xml.h"
-
-/* Random bytes for jitter and lock claims. */
-void s3req_random(void *buf, size_t len);
-void s3req_random(void *buf, size_t len)
-{
-    rand_bytes(buf, len);
-}
 
 /* ---- credentials and client ---- */
 
@@ -389,6 +383,13 @@ static int send_once(const S3Client *c, const S3Req *r, const char *url, S3Resp 
     return (int)rc;
 }
 
+/*
+ * Set once the bucket answered with a success: a NoSuchBucket after that
+ * comes from an endpoint that is (re)starting (Swift says so until its
+ * container server is up), not from a bucket that went away, and is retried.
+ */
+static atomic_bool bucket_seen;
+
 bool s3req_send(const S3Client *c, const S3Req *r, S3Resp *resp)
 {
     char *url = request_url(c, r);
@@ -404,7 +405,10 @@ bool s3req_send(const S3Client *c, const S3Req *r, S3Resp *resp)
         Buf errbody = {body->data + body_start, body->len - body_start, 0};
         if (rc == CURLE_OK && resp->status >= 300)
             read_error_body(resp, &errbody);
-        bool again = s3req_retryable(rc, resp->status, resp->code);
+        if (rc == CURLE_OK && resp->status >= 200 && resp->status < 300)
+            atomic_store(&bucket_seen, true);
+        bool again = s3req_retryable(rc, resp->status, resp->code) ||
+                     (atomic_load(&bucket_seen) && strcmp(resp->code, "NoSuchBucket") == 0);
         if (!again) {
             ok = rc == CURLE_OK;
             if (!ok)
@@ -414,7 +418,7 @@ bool s3req_send(const S3Client *c, const S3Req *r, S3Resp *resp)
         }
         double wait = 0;
         uint32_t rnd;
-        s3req_random(&rnd, sizeof(rnd));
+        rnd = rand_u32();
         wait = s3req_backoff(attempt, (double)rnd / 4294967296.0);
         if (time_mono() - t0 + wait > c->retry_timeout) {
             if (rc != CURLE_OK)

@@ -9,7 +9,9 @@
  * or an error whose Code is SlowDown, RequestTimeout or InternalError; until
  * retry_timeout seconds have passed since the first attempt. Any other 4xx
  * is a real answer (403 refused, 404 missing, 412 changed) and is returned at
- * once. Every request is idempotent (a PUT of the same bytes, a ranged GET, a
+ * once; but a NoSuchBucket after the bucket answered in this process is an
+ * endpoint restarting (Swift says it while its container server starts) and
+ * is retried. Every request is idempotent (a PUT of the same bytes, a ranged GET, a
  * multipart part, a DELETE), so sending one twice is safe.
  *
  * Connections: each thread keeps one curl handle, reused from request to
