@@ -358,8 +358,34 @@ static bool mr_old_primary(Mr *m)
     return fence_stop(&fo, detail, sizeof(detail));
 }
 
+/* The new standby follows the promotion (a new timeline): wait until it streams again. */
+static bool mr_wait_streaming(const char *conninfo)
+{
+    double deadline = time_mono() + 60.0;
+    for (;;) {
+        PGconn *c = pg_connect(conninfo, "new standby");
+        char *st = c ? pg_query_value(c,
+                                      "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), "
+                                      "'none')",
+                                      0, NULL)
+                     : NULL;
+        bool streaming = st && strcmp(st, "streaming") == 0;
+        free(st);
+        pg_disconnect(c);
+        if (streaming)
+            return true;
+        if (time_mono() > deadline || mr_interrupted)
+            return err_set(DD_EXIT_TIMEOUT,
+                           "the new standby does not stream from the new primary after 60 s");
+        err_clear();
+        time_sleep(0.2);
+    }
+}
+
 static bool mr_first_backup(Mr *m)
 {
+    if (m->green_standby_ci && !mr_wait_streaming(m->green_standby_ci))
+        return false;
     Config nc;
     if (!config_load(m->cfg->file, &nc)) /* the roles just recorded */
         return false;
