@@ -4,8 +4,12 @@
 #   make check      install what is missing, build, run every test (unit + integration)
 #   make unit       unit tests only
 #   make san        build and run the unit and integration tests under ASan + UBSan
+#   make coverage   build with gcov in build-cov, run unit + integration tests, print line
+#                   coverage per module; fails below tests/coverage-floors
+#                   (COVERAGE_TESTS=unit for the unit tests only)
 #   make demo       install what is missing, build, run the end-to-end demo
 #   make bench      benchmarks against pg_basebackup, pgBackRest and PgBouncer
+#   make fuzz       build the libFuzzer targets; make fuzz-run runs each for FUZZ_SECONDS (20)
 #   make format     reformat; make format-check fails on a difference
 #   make install    binary, man page, systemd units, bash completion, logrotate file
 #                   (PREFIX=/usr/local, DESTDIR= for staging; dist/runtime-packages
@@ -51,7 +55,7 @@ COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
 
 .PHONY: install man all deps check unit integration san demo bench format format-check headers clean fuzz \
-	_check _unit _integration _demo _bench
+	_check _unit _integration _demo _bench coverage _coverage fuzz-run
 
 all: $(BUILD)/drydock
 
@@ -91,6 +95,21 @@ _check: $(BUILD)/drydock $(UNITBIN)
 san: deps
 	@$(MAKE) --no-print-directory SAN=1 _check
 
+# A separate build with gcov counters. The integration tests run drydock as
+# postgres: the counters' files are handed to that user between the runs.
+COVERAGE_TESTS ?= all
+coverage: deps
+	@$(MAKE) --no-print-directory BUILD=build-cov \
+		CFLAGS="-O0 -g --coverage -fprofile-update=atomic" LDFLAGS="--coverage" _coverage
+
+_coverage: $(BUILD)/drydock $(UNITBIN)
+	@find $(BUILD)/obj -name '*.gcda' -delete
+	@BUILD=$(BUILD) ./tests/run unit >$(BUILD)/coverage-tests.log; rc=$$?; tail -1 $(BUILD)/coverage-tests.log; exit $$rc
+	@if [ "$(COVERAGE_TESTS)" = all ]; then chown -R postgres $(BUILD)/obj && \
+		{ BUILD=$(BUILD) ./tests/run integration >$(BUILD)/coverage-tests.log; rc=$$?; \
+		  tail -1 $(BUILD)/coverage-tests.log; exit $$rc; }; fi
+	@./tests/coverage $(BUILD) tests/coverage-floors $(COVERAGE_TESTS)
+
 _demo: $(BUILD)/drydock
 	@BUILD=$(BUILD) ./scripts/demo $(DEMO_ARGS)
 
@@ -122,11 +141,27 @@ headers:
 		printf '#include "%s"\n' "$${h#src/}" | $(CC) $(BASEFLAGS) $(WARN) -fsyntax-only -x c - || exit 1; \
 	done; echo "headers: all self-contained"
 
-fuzz:
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZSRC); do n=$$(basename $$f .c); \
-		clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f $(filter-out src/cli/%,$(LIBSRC)) $(LIBS) || exit 1; \
-	done; echo "fuzz targets in $(BUILD)/fuzz"
+# libFuzzer targets (clang): the library is compiled once for all of them.
+FUZZOBJ  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out src/cli/%,$(LIBSRC)))
+FUZZBIN  := $(FUZZSRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 20
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZOBJ)
+	clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+.SECONDARY: $(FUZZOBJ)
+
+fuzz: $(FUZZBIN)
+	@echo "fuzz targets in $(BUILD)/fuzz"
+
+# Each target for FUZZ_SECONDS from its corpus (tests/fuzz/corpus/<target>,
+# whose regressions/ inputs once crashed it); ends with "N passed, N failed".
+fuzz-run: $(FUZZBIN)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run
 
 format:
 	clang-format -i $(SRC) $(HEADERS) $(TESTHDR) $(UNITSRC) $(FUZZSRC)
@@ -135,6 +170,6 @@ format-check:
 	@clang-format --dry-run -Werror $(SRC) $(HEADERS) $(TESTHDR) $(UNITSRC) $(FUZZSRC) && echo "format: clean"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-cov
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -41,7 +41,9 @@ typedef struct {
     ChunkStore *cs;
     LostChunk *lost; /* sorted by name */
     size_t nlost, caplost;
-    size_t cur_pack; /* the damaged pack being scanned */
+    size_t cur_pack;      /* the damaged pack being scanned */
+    size_t ndamaged;      /* packs whose index is damaged */
+    size_t first_damaged; /* the first of them */
     VerifyReport *r;
     Progress *progress;
     uint8_t (*bad)[SHA256_LEN];
@@ -134,6 +136,8 @@ static bool verify_packs(Verify *v)
         const ChunkIndexEntry *e = chunkstore_pack_entries(v->cs, i, &n);
         if (chunkstore_pack_damaged(v->cs, i)) {
             v->cur_pack = i;
+            if (v->ndamaged++ == 0)
+                v->first_damaged = i;
             chunkstore_scan_damaged(v->cs, i, lost_chunk, v);
         }
         if (n == 0)
@@ -154,8 +158,13 @@ static bool verify_packs(Verify *v)
     return true;
 }
 
-/* Name the damaged packs (flags: the packs this backup needs) that break backup id. */
-static void verify_lost_packs(Verify *v, const char *id, const bool *flags)
+/*
+ * Name the damaged packs that break backup id: those whose envelopes showed
+ * a chunk it needs (flags), and, for missing chunks no envelope named (a
+ * delta's envelope names its payload, not the chunk), the damaged packs
+ * that may hold them.
+ */
+static void verify_lost_packs(Verify *v, const char *id, const bool *flags, uint64_t unnamed)
 {
     for (size_t p = 0; p < chunkstore_npacks(v->cs); p++)
         if (flags[p])
@@ -163,13 +172,20 @@ static void verify_lost_packs(Verify *v, const char *id, const bool *flags)
                     "backup %s cannot be restored: it needs chunks of pack \"%s\", whose index "
                     "is damaged",
                     id, chunkstore_pack_name(v->cs, p));
+    if (unnamed > 0 && v->ndamaged > 0)
+        problem(v->r,
+                "backup %s cannot be restored: %" PRIu64 " chunks it needs are missing; pack "
+                "\"%s\"%s, whose index is damaged, may hold them",
+                id, unnamed, chunkstore_pack_name(v->cs, v->first_damaged),
+                v->ndamaged > 1 ? " (or another pack with a damaged index)" : "");
 }
 
 /* Check one manifest's chunk references; returns the number of problems. */
 static uint64_t verify_references(Verify *v, const Manifest *m)
 {
     uint64_t bad = 0;
-    bool *lost = v->nlost ? xcalloc(chunkstore_npacks(v->cs), sizeof(bool)) : NULL;
+    bool *lost = v->ndamaged ? xcalloc(chunkstore_npacks(v->cs), sizeof(bool)) : NULL;
+    uint64_t unnamed = 0;
     for (size_t f = 0; f < m->nfiles; f++) {
         const ManifestFile *mf = &m->files[f];
         for (size_t c = 0; c < mf->nchunks; c++) {
@@ -191,6 +207,8 @@ static uint64_t verify_references(Verify *v, const Manifest *m)
             size_t lp = lost ? lost_pack(v, sha) : SIZE_MAX;
             if (lp != SIZE_MAX)
                 lost[lp] = true;
+            else if (strcmp(what, "missing") == 0)
+                unnamed++;
             if (bad++ < VERIFY_LINES_PER_BACKUP) {
                 char hex[SHA256_HEX_LEN + 1];
                 sha256_hex(sha, hex);
@@ -203,7 +221,7 @@ static uint64_t verify_references(Verify *v, const Manifest *m)
         problem(v->r, "backup %s: %" PRIu64 " more damaged or missing chunks", m->id,
                 bad - VERIFY_LINES_PER_BACKUP);
     if (lost)
-        verify_lost_packs(v, m->id, lost);
+        verify_lost_packs(v, m->id, lost, unnamed);
     free(lost);
     return bad;
 }

@@ -94,6 +94,18 @@ static void rehearse_row(const char *name, const Estimate *e, bool ran, double a
             e->low_confidence ? " (low confidence)" : "");
 }
 
+/* The plan's findings, then the table's head (people). */
+static void rehearse_on_built(const Plan *p, PlanStepId id, void *arg)
+{
+    (void)id;
+    (void)arg;
+    for (size_t i = 0; i < p->nfindings; i++)
+        printf("%s: %s: %s\n", p->findings[i].severity == FINDING_ERROR ? "error" : "warning",
+               p->findings[i].code, p->findings[i].message);
+    printf("  %-13s %10s  %19s %10s  %7s\n", "step", "predicted", "range", "actual", "error");
+    fflush(stdout);
+}
+
 /* Print each step as it ends (people). */
 static void rehearse_on_step(const Plan *p, PlanStepId id, void *arg)
 {
@@ -154,8 +166,7 @@ int cli_maint_rehearse(CliContext *ctx, int argc, char **argv)
                       .on_step = a.json ? NULL : rehearse_on_step};
     Plan plan;
     RehearseResult r;
-    if (!a.json)
-        printf("  %-13s %10s  %19s %10s  %7s\n", "step", "predicted", "range", "actual", "error");
+    o.on_built = a.json ? NULL : rehearse_on_built;
     bool ok = rehearse_run(cfg, &mf, &o, &plan, &r);
     progress_free(progress);
     if (a.json)

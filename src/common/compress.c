@@ -168,6 +168,8 @@ static unsigned long long zstd_content_size(const uint8_t *src, size_t len)
     return total;
 }
 
+#define ZSTD_MAX_EXPANSION ((128u * 1024) / 4)
+
 bool decompress_check_len(Codec codec, const void *src, size_t len, size_t raw_len)
 {
     bool ok = true;
@@ -176,7 +178,14 @@ bool decompress_check_len(Codec codec, const void *src, size_t len, size_t raw_l
         ok = len == raw_len;
         break;
     case CODEC_ZSTD: {
-        ok = zstd_content_size(src, len) == (unsigned long long)raw_len;
+        /*
+         * The frame header's size is what the writer claimed, not a bound:
+         * a block (128 KiB at most) takes at least 4 bytes (an RLE block),
+         * so a payload cannot expand more than 32768 times. A header that
+         * claims more is refused before its size is allocated.
+         */
+        ok = zstd_content_size(src, len) == (unsigned long long)raw_len &&
+             raw_len / ZSTD_MAX_EXPANSION <= len;
         break;
     }
     case CODEC_LZ4:

@@ -310,18 +310,26 @@ static bool exec_collect(const ExecOpts *o, ExecPrep *p, ExecTail *t, int fd, pi
     return ok;
 }
 
+/* A close-on-exec pipe and a fork; in the child *pid is 0. */
+static bool exec_fork(const ExecOpts *o, int fds[2], pid_t *pid)
+{
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return err_errno("could not create a pipe to run \"%s\"", o->argv[0]);
+    fflush(NULL); /* or the child's exit would write our buffered output again */
+    *pid = fork();
+    if (*pid >= 0)
+        return true;
+    close(fds[0]);
+    close(fds[1]);
+    return err_errno("could not fork to run \"%s\"", o->argv[0]);
+}
+
 static bool exec_attached(const ExecOpts *o, ExecPrep *p, ExecResult *r)
 {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return err_errno("could not create a pipe to run \"%s\"", o->argv[0]);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return err_errno("could not fork to run \"%s\"", o->argv[0]);
-    }
+    pid_t pid;
+    if (!exec_fork(o, fds, &pid))
+        return false;
     if (pid == 0) {
         if (o->timeout_ms > 0)
             setpgid(0, 0);
@@ -354,15 +362,9 @@ static bool exec_attached(const ExecOpts *o, ExecPrep *p, ExecResult *r)
 static bool exec_detached(const ExecOpts *o, ExecPrep *p, ExecResult *r)
 {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return err_errno("could not create a pipe to run \"%s\"", o->argv[0]);
-    fflush(NULL);
-    pid_t mid = fork();
-    if (mid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return err_errno("could not fork to run \"%s\"", o->argv[0]);
-    }
+    pid_t mid;
+    if (!exec_fork(o, fds, &mid))
+        return false;
     if (mid == 0) {
         int ex[2], msg[2] = {-1, 0};
         setsid();

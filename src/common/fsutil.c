@@ -63,19 +63,27 @@ bool fs_fsync_parent(const char *path)
     return ok;
 }
 
-bool fs_write_all(int fd, const void *data, size_t len, const char *path)
+/* Write all len bytes: at off with pwrite, or where the file is with write when off < 0. */
+static bool fs_write_loop(int fd, const void *data, size_t len, int64_t off, const char *path)
 {
     const uint8_t *p = data;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return err_errno("could not write file \"%s\"", path);
         p += n;
         len -= (size_t)n;
+        if (off >= 0)
+            off += n;
     }
     return true;
+}
+
+bool fs_write_all(int fd, const void *data, size_t len, const char *path)
+{
+    return fs_write_loop(fd, data, len, -1, path);
 }
 
 bool fs_pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *got, const char *path)
@@ -97,18 +105,7 @@ bool fs_pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *got, con
 
 bool fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off, const char *path)
 {
-    const uint8_t *p = data;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_errno("could not write file \"%s\"", path);
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
+    return fs_write_loop(fd, data, len, (int64_t)off, path);
 }
 
 static atomic_uint fs_temp_counter;

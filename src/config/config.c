@@ -358,8 +358,13 @@ static bool config_parse_text(const char *text, size_t len, const char *name, Co
     bool syntax = false;
     char why[256];
     int rc = inifile_parse(text, len, config_line, &st, &syntax, why, sizeof(why));
-    if (rc > 0 && syntax)
+    if (rc > 0 && syntax) {
         snprintf(st.error, sizeof(st.error), "%s", why);
+        snprintf(st.hint, sizeof(st.hint),
+                 "the file is INI text: \"[section]\" and \"key = value\" lines of at most %d "
+                 "bytes (README.md, Configuration); is it the right file?",
+                 INIFILE_MAX_LINE);
+    }
     return config_finish(out, &st, rc);
 }
 

@@ -8,13 +8,15 @@
  *   backup        the longer of backup_read at backup-read and backup_store
  *                 at backup-store (a backup reads and stores at once)
  *   restore       data_bytes at restore-write
- *   offline       startup + data_bytes at checksum + shutdown (the cluster
- *                 must have shut down cleanly before pg_checksums runs)
- *   start         startup + catch-up: the WAL to replay, W = the WAL since
- *                 the backup the restore uses (wal_since_backup, or the WAL
- *                 written while the backup step runs) + wal_rate × the
- *                 restore and offline steps; replayed at R while the primary
- *                 writes wal_rate more: W / (R − wal_rate)
+ *   offline       startup + catch-up + shutdown + data_bytes at checksum
+ *                 (the cluster must have shut down cleanly before
+ *                 pg_checksums runs); the catch-up: the WAL to replay,
+ *                 W = the WAL since the backup the restore uses
+ *                 (wal_since_backup, or the WAL written while the backup
+ *                 step runs) + wal_rate × the restore step; replayed at R
+ *                 while the primary writes wal_rate more: W / (R − wal_rate)
+ *   start         startup + catch-up of W (no offline step), or of what the
+ *                 primary wrote during the offline step
  *   standby       data_bytes at basebackup + startup
  *   verify        verify (fixed)
  *   switchover    preflight + hold (the hold: measured holds, else promotions)
@@ -104,6 +106,15 @@ static bool est_hold(Repo *repo, Estimate *out)
     return true;
 }
 
+/* The WAL a restored green server is behind by when it first starts. */
+static double wal_behind(const Plan *p, const double *t)
+{
+    const PlanSizes *z = &p->sizes;
+    double wal = p->steps[PSTEP_BACKUP].enabled ? z->wal_rate * t[PSTEP_BACKUP]
+                                                : (double)z->wal_since_backup;
+    return wal + z->wal_rate * t[PSTEP_RESTORE];
+}
+
 static bool est_one(Repo *repo, Plan *p, PlanStepId id, const double *t)
 {
     const PlanSizes *z = &p->sizes;
@@ -121,15 +132,17 @@ static bool est_one(Repo *repo, Plan *p, PlanStepId id, const double *t)
     case PSTEP_RESTORE:
         return est_sum(repo, e, RATE_RESTORE_WRITE, data, "restore");
     case PSTEP_OFFLINE:
-        return est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
-               est_sum(repo, e, RATE_SHUTDOWN, 1, "shutdown") &&
-               est_sum(repo, e, RATE_CHECKSUM, data, "pg_checksums");
+        /* The biggest part first: a basis that does not fit is cut at its end. */
+        return est_sum(repo, e, RATE_CHECKSUM, data, "pg_checksums") &&
+               est_catchup(repo, fmax(wal_behind(p, t), 1), z->wal_rate, e) &&
+               est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
+               est_sum(repo, e, RATE_SHUTDOWN, 1, "shutdown");
     case PSTEP_START: {
-        double wal = p->steps[PSTEP_BACKUP].enabled ? z->wal_rate * t[PSTEP_BACKUP]
-                                                    : (double)z->wal_since_backup;
-        wal += z->wal_rate * (t[PSTEP_RESTORE] + t[PSTEP_OFFLINE]);
-        return est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
-               est_catchup(repo, fmax(wal, 1), z->wal_rate, e);
+        /* After an offline step, only what the primary wrote while it ran. */
+        double wal =
+            p->steps[PSTEP_OFFLINE].enabled ? z->wal_rate * t[PSTEP_OFFLINE] : wal_behind(p, t);
+        return est_catchup(repo, fmax(wal, 1), z->wal_rate, e) &&
+               est_sum(repo, e, RATE_STARTUP, 1, "start-up");
     }
     case PSTEP_STANDBY:
         return est_sum(repo, e, RATE_BASEBACKUP, data, "pg_basebackup") &&

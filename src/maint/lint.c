@@ -17,10 +17,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "backup/archcheck.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
+#include "maint/classify.h"
 #include "maint/estimate.h"
 #include "pg/conn.h"
 #include "pg/wal.h"
@@ -108,6 +113,38 @@ static void lint_green_live(const LintCtx *c, Plan *p)
                 add(p, FINDING_ERROR, "green-is-live", "give the new cluster ports of its own",
                     "[green] %s %d is the port of the running %s", i ? "standby-port" : "port",
                     ports[i], j ? "standby" : "primary");
+}
+
+/* Something accepts TCP connections on 127.0.0.1:port. */
+static bool port_listening(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return up;
+}
+
+static void lint_green_ports(const LintCtx *c, Plan *p)
+{
+    const MaintFile *mf = c->mf;
+    if (!needs_cluster(p))
+        return;
+    int ports[] = {mf->green_port, mf->green_standby_port};
+    PGconn *conns[] = {c->primary, c->standby};
+    for (size_t i = 0; i < 2; i++) {
+        bool live = false;
+        for (size_t j = 0; j < 2; j++)
+            live |= conns[j] && atoi(PQport(conns[j])) == ports[i];
+        if (ports[i] && !live && port_listening(ports[i]))
+            add(p, FINDING_ERROR, "green-port-in-use",
+                "stop what listens there, or choose another port",
+                "[green] %s %d: something already listens on 127.0.0.1:%d",
+                i ? "standby-port" : "port", ports[i], ports[i]);
+    }
 }
 
 static void lint_standby(const LintCtx *c, Plan *p)
@@ -397,6 +434,19 @@ static bool unlogged_in(PGconn *conn, Plan *p)
     return true;
 }
 
+/* A conninfo value with ' and \\ escaped, in out (a name longer than fits is cut). */
+static const char *quoted(const char *v, char *out)
+{
+    size_t n = 0;
+    for (; *v && n < 509; v++) {
+        if (*v == '\'' || *v == '\\')
+            out[n++] = '\\';
+        out[n++] = *v;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 static void lint_unlogged(const LintCtx *c, Plan *p)
 {
     if (!needs_cluster(p))
@@ -416,8 +466,9 @@ static void lint_unlogged(const LintCtx *c, Plan *p)
             "unlogged tables were checked in the connected database only");
         return;
     }
+    char q[512];
     for (int i = 0; i < PQntuples(dbs); i++) {
-        char *ci = xasprintf("%s dbname='%s'", c->cfg->primary, PQgetvalue(dbs, i, 0));
+        char *ci = xasprintf("%s dbname='%s'", c->cfg->primary, quoted(PQgetvalue(dbs, i, 0), q));
         PGconn *conn = pg_connect(ci, "primary");
         free(ci);
         if (!conn || !unlogged_in(conn, p)) {
@@ -447,8 +498,32 @@ static void lint_checksums(const LintCtx *c, Plan *p)
                  "switch stores every page again",
                  t, hi);
         add(p, FINDING_WARNING, "checksums-no-rewind", hint,
-            "data checksums are %sd: the old primary cannot be rewound to follow the new one",
+            "the maintenance %ss data checksums: the old primary cannot be rewound to follow the "
+            "new one",
             ch->value);
+    }
+}
+
+/*
+ * A hot-standby minimum raised: to follow the new primary (the rollback's
+ * way back), the old primary must run with at least the new value, so after
+ * a rollback it keeps the raised value until it is restarted.
+ */
+static void lint_rollback_minimums(const LintCtx *c, Plan *p)
+{
+    if (!needs_cluster(p))
+        return;
+    for (size_t i = 0; i < c->mf->nchanges; i++) {
+        const MaintChange *ch = &c->mf->changes[i];
+        if (ch->type != MCHANGE_SET || ch->kind != MKIND_RESTART || !ch->current ||
+            !classify_is_standby_minimum(ch->name) || atoll(ch->value) <= atoll(ch->current))
+            continue;
+        add(p, FINDING_WARNING, "rollback-keeps-minimum",
+            "after a rollback, restart the old primary with its old value when convenient (a "
+            "short outage), or keep the new one",
+            "%s rises from %s to %s: after a rollback the old primary runs with %s (a standby "
+            "cannot follow with less)",
+            ch->name, ch->current, ch->value, ch->value);
     }
 }
 
@@ -480,9 +555,9 @@ static void lint_window(const LintCtx *c, Plan *p)
 typedef void (*LintFn)(const LintCtx *c, Plan *p);
 
 static const LintFn lint_checks[] = {
-    lint_backup_source, lint_green_live, lint_standby,   lint_backup_size, lint_archive,
-    lint_wal_gap,       lint_green_dirs, lint_long_xact, lint_prepared,    lint_logical_slots,
-    lint_unlogged,      lint_checksums,  lint_window,
+    lint_backup_source, lint_green_live, lint_green_ports, lint_standby,           lint_backup_size,
+    lint_archive,       lint_wal_gap,    lint_green_dirs,  lint_long_xact,         lint_prepared,
+    lint_logical_slots, lint_unlogged,   lint_checksums,   lint_rollback_minimums, lint_window,
 };
 
 void lint_run(const LintCtx *ctx, Plan *p)

@@ -7,6 +7,7 @@
  *
  *   backup-from-primary   error    no standby: the backup would read the primary
  *   green-is-live         error    [green] names a live node's directory or port
+ *   green-port-in-use     error    something else listens on a [green] port
  *   green-missing         error    a new cluster is needed and [green] has no data/port
  *   no-backup             warning  no backup yet: the plan's backup reads and stores it all
  *   full-backup           warning  the next backup stores (about) the whole cluster
@@ -23,6 +24,8 @@
  *   logical-slots         error    logical slots on the primary: lost at the switch
  *   unlogged-tables       warning  unlogged tables: empty on the new cluster
  *   checksums-no-rewind   warning  data checksums change: rollback rebuilds the old primary
+ *   rollback-keeps-minimum warning a hot-standby minimum rises: after a rollback the old
+ *                                  primary keeps the new value until restarted
  *   window-too-short      error    the window is shorter than the predicted total's high end
  *   window-past           warning  the window has already ended
  * and from classify.c: unknown-setting, internal-setting, invalid-value,
@@ -47,7 +50,6 @@ typedef struct {
     const char *standby_error; /* why it is unreachable, or NULL */
     Repo *repo;
     const Catalog *catalog;
-    uint64_t current_lsn; /* the primary's, now */
 } LintCtx;
 
 /* Run every check of the table; findings go to p (sizes and estimates already set). */

@@ -102,6 +102,7 @@ typedef struct {
     const char *text; /* string input */
     FILE *file;       /* or file input */
     bool at_line_start;
+    bool continuation; /* the last line read is indented: inih continues the previous key */
 } MParse;
 
 static const char *const sections[] = {"maintenance", "green", "change"};
@@ -461,6 +462,23 @@ static int mfile_fail(MParse *st)
     return 0;
 }
 
+/* Append an indented continuation line to a text key; other keys take one line. */
+static bool mfile_continue(MParse *st, const MKey *k, const char *value)
+{
+    if (k->type != MKEY_STRING) {
+        snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s] continues on an indented line",
+                 k->key, k->section);
+        snprintf(st->hint, sizeof(st->hint),
+                 "only text keys (title, description, text-*) may continue; unindent the line");
+        return false;
+    }
+    char **field = (char **)((char *)st->mf + k->offset);
+    char *joined = xasprintf("%s %s", *field, value);
+    free(*field);
+    *field = joined;
+    return true;
+}
+
 static int mfile_handler(void *user, const char *section, const char *key, const char *value)
 {
     MParse *st = user;
@@ -482,6 +500,8 @@ static int mfile_handler(void *user, const char *section, const char *key, const
         if (strcmp(k->section, section) != 0 || strcmp(k->key, key) != 0)
             continue;
         char why[512];
+        if (st->continuation) /* an indented line continues the previous key's value */
+            return mfile_continue(st, k, value) ? 1 : mfile_fail(st);
         if (k->type != MKEY_CHANGE && st->seen[i]) {
             snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s] is set twice", key, section);
             snprintf(st->hint, sizeof(st->hint), "keep one of the two lines");
@@ -526,11 +546,13 @@ static char *mfile_reader(char *str, int num, void *stream)
         st->text += n;
     }
     bool eol = n > 0 && str[n - 1] == '\n';
-    if (st->at_line_start)
+    if (st->at_line_start) {
+        size_t sp = strspn(str, " \t");
         st->line++;
-    else if (!st->error[0]) {
+        st->continuation = sp > 0 && str[sp] && !strchr(";#\r\n", str[sp]);
+    } else if (!st->error[0]) {
         snprintf(st->error, sizeof(st->error), "line longer than %d characters", num - 2);
-        snprintf(st->hint, sizeof(st->hint), "shorten it");
+        snprintf(st->hint, sizeof(st->hint), "continue a text value on the next line, indented");
         mfile_fail(st);
     }
     /* A cut line: at EOF with no newline the next call returns NULL anyway. */
@@ -671,6 +693,31 @@ void mfile_free(MaintFile *m)
     free(m->window_zone);
     free(m->file);
     memset(m, 0, sizeof(*m));
+}
+
+void mfile_window_local(const MaintFile *m, char *out, size_t len)
+{
+    if (m->window_start <= 0 || !m->window_zone) {
+        snprintf(out, len, "none");
+        return;
+    }
+    char *saved = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
+    setenv("TZ", m->window_zone, 1);
+    tzset();
+    time_t t = (time_t)m->window_start;
+    struct tm local, utc;
+    localtime_r(&t, &local);
+    gmtime_r(&t, &utc);
+    if (saved) {
+        setenv("TZ", saved, 1);
+        free(saved);
+    } else
+        unsetenv("TZ");
+    tzset();
+    snprintf(out, len, "%04d-%02d-%02d %02d:%02d %s (%04d-%02d-%02d %02d:%02d UTC)",
+             local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min,
+             m->window_zone, utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+             utc.tm_min);
 }
 
 const char *mfile_kind_name(MaintChangeKind k)

@@ -99,6 +99,8 @@ DD_MUST_CHECK bool mfile_parse_string(const char *text, const char *name, MaintF
 void mfile_free(MaintFile *m);
 
 const char *mfile_kind_name(MaintChangeKind k); /* "reload", "restart", "offline", ... */
+/* "2026-12-05 22:00 Europe/Paris (2026-12-05 21:00 UTC)", or "none", into out (>= 64 bytes). */
+void mfile_window_local(const MaintFile *m, char *out, size_t len);
 /* "set", "file", "data-checksums", "sql-after" (the JSON "type"). */
 const char *mfile_change_type_name(MaintChangeType t);
 

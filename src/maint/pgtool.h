@@ -2,14 +2,11 @@
  * pgtool.h - running PostgreSQL's own programs (pg_ctl, pg_checksums,
  * pg_basebackup) for the maintenance steps, with their output captured.
  *
- * PostgreSQL refuses to run as root: when drydock runs as root, the child
- * runs as the owner of owner_of (a data directory, or the directory that
- * will hold it), its groups included. A password goes to the child through
- * PGPASSWORD, never on its command line. The child gets /dev/null as stdin
- * and none of our other descriptors (a postmaster must not inherit a libpq
- * socket).
- *
- * To be replaced by common/exec.h once it lands on main (branch "seams").
+ * A thin layer on common/exec.h, which runs every program: PostgreSQL
+ * refuses to run as root, so when drydock runs as root the child runs as
+ * the owner of owner_of (a data directory, or the directory that will hold
+ * it). A password goes to the child through PGPASSWORD, never on its
+ * command line.
  */
 #ifndef DD_MAINT_PGTOOL_H
 #define DD_MAINT_PGTOOL_H

@@ -1,18 +1,7 @@
 /*
  * plan.c - a maintenance file turned into a plan (plan.h): classify the
  * changes from the primary's pg_settings, choose the steps, measure the
- * sizes, estimate every step (estimate.h), lint. plan_out.c prints it.
- *
- * Sizes measured here (the estimator's inputs, PlanSizes):
- *   data_bytes        sum(pg_database_size()) on the primary (tablespaces included)
- *   wal_since_backup  the primary's WAL position minus the newest backup's start
- *   wal_rate          WAL written over one second now
- *   backup_read       data_bytes: a backup reads every file
- *   backup_store      what changed since the newest backup, bounded by the WAL
- *                     written since (a block changes at most once per WAL record
- *                     that touches it): min(data_bytes, wal_since_backup);
- *                     data_bytes when there is no backup
- *   standby_lag       the primary's WAL position minus the standby's replay
+ * sizes (sizes.h), estimate every step (estimate.h), lint. plan_out.c prints it.
  */
 #include "maint/plan.h"
 
@@ -20,10 +9,10 @@
 #include <string.h>
 
 #include "common/mem.h"
-#include "common/timeutil.h"
 #include "maint/classify.h"
 #include "maint/estimate.h"
 #include "maint/lint.h"
+#include "maint/sizes.h"
 #include "pg/conn.h"
 #include "restore/catalog.h"
 
@@ -100,55 +89,6 @@ static void plan_choose_steps(Plan *p, const MaintFile *mf)
     *on[PSTEP_FIRST_BACKUP] = true;
 }
 
-static bool query_u64(PGconn *conn, const char *sql, uint64_t *out)
-{
-    char *v = pg_query_value(conn, sql, 0, NULL);
-    if (!v)
-        return false;
-    *out = strtoull(v, NULL, 10);
-    free(v);
-    return true;
-}
-
-static bool query_lsn(PGconn *conn, uint64_t *lsn)
-{
-    char *v = pg_query_value(conn, "SELECT pg_current_wal_lsn()::text", 0, NULL);
-    bool ok = v && pg_lsn_parse(v, lsn);
-    free(v);
-    return ok || err_set(DD_EXIT_PG, "could not read the primary's WAL position");
-}
-
-/* The sizes of the header comment; *lsn gets the primary's WAL position. */
-static bool plan_measure(PGconn *primary, const Catalog *cat, PlanSizes *z, uint64_t *lsn)
-{
-    uint64_t lsn0;
-    memset(z, 0, sizeof(*z));
-    if (!query_u64(primary, "SELECT sum(pg_database_size(oid))::bigint FROM pg_database",
-                   &z->data_bytes) ||
-        !query_lsn(primary, &lsn0))
-        return err_context("measuring the primary");
-    double t0 = time_mono();
-    time_sleep(1.0);
-    if (!query_lsn(primary, lsn))
-        return err_context("measuring the primary");
-    z->wal_rate = (double)(*lsn - lsn0) / (time_mono() - t0);
-    z->have_backup = cat->nbackups > 0;
-    z->backup_read = z->data_bytes;
-    z->backup_store = z->data_bytes;
-    if (z->have_backup) {
-        uint64_t start = cat->backups[cat->nbackups - 1].start_lsn;
-        z->wal_since_backup = *lsn > start ? *lsn - start : 0;
-        if (z->wal_since_backup < z->backup_store)
-            z->backup_store = z->wal_since_backup;
-    }
-    if (!query_u64(primary,
-                   "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)"
-                   "::bigint FROM pg_stat_replication",
-                   &z->standby_lag))
-        return err_context("measuring the standby's lag");
-    return true;
-}
-
 static bool plan_classify(PGconn *primary, MaintFile *mf, Plan *p)
 {
     PGresult *res;
@@ -174,7 +114,6 @@ bool plan_build(const Config *cfg, MaintFile *mf, Plan *out)
     Catalog cat = {0};
     bool cat_loaded = false, ok = false;
     char *standby_error = NULL;
-    uint64_t lsn = 0;
     if (!(primary = pg_connect(cfg->primary, "primary")) || !plan_classify(primary, mf, out))
         goto done;
     plan_choose_steps(out, mf);
@@ -184,7 +123,11 @@ bool plan_build(const Config *cfg, MaintFile *mf, Plan *out)
         standby_error = xstrdup(err_message());
         err_clear();
     }
-    if (!plan_measure(primary, &cat, &out->sizes, &lsn) || !estimate_plan(repo, out))
+    /* The standby's lag only when it answers: a standby down is a finding, not a failure. */
+    SizesOpts so = {.primary = cfg->primary,
+                    .primary_data = cfg->primary_data,
+                    .standby = standby ? cfg->standby : NULL};
+    if (!sizes_measure(&so, repo, &out->sizes) || !estimate_plan(repo, out))
         goto done;
     LintCtx lc = {.cfg = cfg,
                   .mf = mf,
@@ -192,8 +135,7 @@ bool plan_build(const Config *cfg, MaintFile *mf, Plan *out)
                   .standby = standby,
                   .standby_error = standby_error,
                   .repo = repo,
-                  .catalog = &cat,
-                  .current_lsn = lsn};
+                  .catalog = &cat};
     lint_run(&lc, out);
     ok = true;
 done:

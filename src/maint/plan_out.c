@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/timeutil.h"
 #include "maint/estimate.h"
 #include "maint/plan.h"
 #include "restore/info.h"
@@ -69,15 +68,23 @@ json_t *plan_to_json(const Plan *p)
     return o;
 }
 
+/* "set shared_buffers = 256MB", "file pg_hba.conf = PATH", "data-checksums = enable". */
+static void change_text(const MaintChange *c, char *out, size_t len)
+{
+    if (c->type == MCHANGE_CHECKSUMS || c->type == MCHANGE_SQL_AFTER)
+        snprintf(out, len, "%s = %s", mfile_change_type_name(c->type), c->value);
+    else
+        snprintf(out, len, "%s %s = %s", mfile_change_type_name(c->type), c->name, c->value);
+}
+
 static void print_changes(const Plan *p, FILE *out)
 {
     fprintf(out, "\nchanges:\n");
     for (size_t i = 0; i < p->mf->nchanges; i++) {
         const MaintChange *c = &p->mf->changes[i];
-        char what[160];
-        snprintf(what, sizeof(what), "%s %s = %s", mfile_change_type_name(c->type), c->name,
-                 c->value);
-        fprintf(out, "  %-44s %-11s %s", what, mfile_kind_name(c->kind),
+        char what[512];
+        change_text(c, what, sizeof(what));
+        fprintf(out, "  %-11s %s\n              %s", mfile_kind_name(c->kind), what,
                 c->reason ? c->reason : "");
         if (c->current)
             fprintf(out, " (now %s)", c->current);
@@ -150,11 +157,11 @@ void plan_print(const Plan *p, FILE *out)
     const MaintFile *mf = p->mf;
     fprintf(out, "maintenance: %s\n", mf->title);
     if (mf->window_start > 0) {
-        char when[48], len[32] = "no length given";
-        time_format(mf->window_start, when, sizeof(when));
+        char when[128], len[32] = "no length given";
+        mfile_window_local(mf, when, sizeof(when));
         if (mf->window_length > 0)
             estimate_format_seconds(mf->window_length, len, sizeof(len));
-        fprintf(out, "window: %s UTC (given in %s), %s\n", when, mf->window_zone, len);
+        fprintf(out, "window: %s, %s\n", when, len);
     }
     print_changes(p, out);
     if (p->reload_only)

@@ -207,6 +207,17 @@ bool rehearse_run(const Config *cfg, MaintFile *mf, const RehearseOpts *o, Plan 
     memset(r, 0, sizeof(*r));
     if (!plan_build(cfg, mf, plan))
         return false;
+    /* A change no physical copy can take would only fail on the clone, later. */
+    for (size_t i = 0; i < mf->nchanges; i++) {
+        const MaintChange *c = &mf->changes[i];
+        if (c->kind == MKIND_IMPOSSIBLE) {
+            err_set(DD_EXIT_PLAN,
+                    "the change of %s (line %d) cannot be done on a physical copy: %s", c->name,
+                    c->line, c->reason ? c->reason : "refused");
+            err_hint("\"drydock maint plan\" says what would work instead");
+            return false;
+        }
+    }
     Repo *repo = NULL;
     SizesBackup b;
     struct sigaction old[3];
@@ -232,6 +243,8 @@ bool rehearse_run(const Config *cfg, MaintFile *mf, const RehearseOpts *o, Plan 
                     .progress = o->progress,
                     .scratch = r->scratch,
                     .interrupted = &rehearse_interrupted};
+    if (ok && o->on_built)
+        o->on_built(plan, PSTEP_PREFLIGHT, o->arg);
     if (ok)
         ok = rehearse_steps(&ctx, o, plan);
     if (r->scratch[0]) {

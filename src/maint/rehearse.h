@@ -43,10 +43,11 @@
 typedef void (*RehearseStepFn)(const Plan *p, PlanStepId id, void *arg);
 
 typedef struct {
-    const char *scratch;    /* the parent of the scratch directory; NULL: next to [green] data */
-    bool keep;              /* leave the clones running and their directory (inspection) */
-    Progress *progress;     /* may be NULL */
-    RehearseStepFn on_step; /* called as each step ends */
+    const char *scratch;     /* the parent of the scratch directory; NULL: next to [green] data */
+    bool keep;               /* leave the clones running and their directory (inspection) */
+    Progress *progress;      /* may be NULL */
+    RehearseStepFn on_built; /* called once the plan is built (id: PSTEP_PREFLIGHT) */
+    RehearseStepFn on_step;  /* called as each step ends */
     void *arg;
 } RehearseOpts;
 

@@ -17,7 +17,7 @@
  *              scratch directory), then the file changes
  *              copied in
  *   offline    pg_checksums needs a cluster shut down        stop a server there
- *              cleanly: start it (consistent), stop it       (pg_checksums stopped
+ *              cleanly: start it, catch up, stop it          (pg_checksums stopped
  *              fast, then pg_checksums --enable/--disable    midway leaves checksums
  *              ("already enabled" is fine: a redo)           off: redo it)
  *   start      start, catch up with the primary              stop the server
@@ -515,8 +515,10 @@ static bool step_offline(MaintCtx *ctx)
     if (!mode)
         return true;
     double up = 0, down = 0;
-    /* pg_checksums wants a clean shutdown: a restored directory was never started. */
-    if (!steps_server_start(ctx, ctx->green_data, &up) || steps_interrupted(ctx) ||
+    /* pg_checksums wants a clean shutdown: a restored directory was never started. Catching
+     * up first leaves the start step only what the primary writes meanwhile. */
+    if (!steps_server_start(ctx, ctx->green_data, &up) ||
+        !steps_catch_up(ctx, ctx->green_port, "green primary") ||
         !steps_server_stop(ctx, ctx->green_data, "fast", &down))
         return false;
     steps_rate(ctx, RATE_STARTUP, 1, up);

@@ -6,10 +6,13 @@
  * Caught up means: the green server has replayed up to the primary's flush
  * LSN read at the previous poll (POLL apart; within one WAL page, since a
  * record may end just before a page header the primary counts). Under write
- * load the primary never stops, so "equal now" would never come.
+ * load the primary never stops, so "equal now" would never come. The
+ * replay rate is recorded only when the green server started with a backlog
+ * (STEPS_MIN_BACKLOG): otherwise it measures the primary's write rate.
  */
 #include <dirent.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +56,12 @@ bool steps_catch_up(MaintCtx *ctx, int port, const char *what)
     PGconn *g = pg_connect(ci, what);
     PGconn *p = g ? pg_connect(ctx->primary, "primary") : NULL;
     free(ci);
-    uint64_t prev = 0, start = 0, replay = 0, best = 0;
+    uint64_t prev = 0, start = 0, replay = 0, best = 0, backlog = 0;
     bool done = false;
     double t0 = time_mono(), progress_at = t0;
-    bool ok = p && lsn_of(g, "SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')", &start);
+    bool ok = p && lsn_of(g, "SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')", &start) &&
+              lsn_of(p, "SELECT pg_current_wal_flush_lsn()", &backlog);
+    backlog = backlog > start ? backlog - start : 0;
     best = start;
     while (ok && !done) {
         ok = catch_up_poll(p, g, &prev, &replay, &done) && !steps_interrupted(ctx);
@@ -74,8 +79,11 @@ bool steps_catch_up(MaintCtx *ctx, int port, const char *what)
         if (ok && !done)
             time_sleep(POLL);
     }
-    if (ok && replay > start)
-        steps_rate(ctx, RATE_WAL_REPLAY, (double)(replay - start), time_mono() - t0);
+    /* Without a backlog the replay only follows the primary: that says nothing of its speed. */
+    /* The last poll found it done up to a poll late: count half a poll less. */
+    double secs = fmax(time_mono() - t0 - POLL / 2, POLL);
+    if (ok && replay > start && backlog >= STEPS_MIN_BACKLOG)
+        steps_rate(ctx, RATE_WAL_REPLAY, (double)(replay - start), secs);
     pg_disconnect(p);
     pg_disconnect(g);
     return ok;

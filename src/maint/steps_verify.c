@@ -22,76 +22,8 @@
 #include <strings.h>
 
 #include "common/fsutil.h"
+#include "maint/pgsetting.h"
 #include "maint/steps_int.h"
-
-static const struct {
-    const char *unit;
-    double factor; /* to bytes or milliseconds */
-} verify_units[] = {
-    {"B", 1},        {"kB", 1024},       {"8kB", 8192},           {"16kB", 16384},
-    {"MB", 1048576}, {"GB", 1073741824}, {"TB", 1099511627776.0}, {"us", 0.001},
-    {"ms", 1},       {"s", 1000},        {"min", 60000},          {"h", 3600000},
-    {"d", 86400000},
-};
-
-static bool unit_factor(const char *unit, double *f)
-{
-    for (size_t i = 0; i < sizeof(verify_units) / sizeof(verify_units[0]); i++)
-        if (strcmp(unit, verify_units[i].unit) == 0) {
-            *f = verify_units[i].factor;
-            return true;
-        }
-    return false;
-}
-
-/* A value as the file gives it, without quotes and surrounding blanks, into out. */
-static void verify_unquote(const char *v, char *out, size_t len)
-{
-    while (isspace((unsigned char)*v))
-        v++;
-    size_t n = strlen(v);
-    while (n && isspace((unsigned char)v[n - 1]))
-        n--;
-    if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'') {
-        v++;
-        n -= 2;
-    }
-    snprintf(out, len, "%.*s", (int)n, v);
-}
-
-static int verify_bool(const char *v)
-{
-    static const char *const on[] = {"on", "true", "yes", "1", "t", "y"};
-    static const char *const off[] = {"off", "false", "no", "0", "f", "n"};
-    for (size_t i = 0; i < 6; i++) {
-        if (strcasecmp(v, on[i]) == 0)
-            return 1;
-        if (strcasecmp(v, off[i]) == 0)
-            return 0;
-    }
-    return -1;
-}
-
-/* Whether want (the file's value) means the server's setting (in unit, of vartype). */
-static bool verify_same(const char *want, const char *setting, const char *unit,
-                        const char *vartype)
-{
-    if (strcmp(vartype, "bool") == 0)
-        return verify_bool(want) >= 0 && verify_bool(want) == verify_bool(setting);
-    if (strcmp(vartype, "integer") != 0 && strcmp(vartype, "real") != 0)
-        return strcasecmp(want, setting) == 0;
-    char *end;
-    double w = strtod(want, &end), base = 1, wf = 1;
-    while (isspace((unsigned char)*end))
-        end++;
-    if (unit[0] && !unit_factor(unit, &base))
-        return strcasecmp(want, setting) == 0;
-    if (*end && !unit_factor(end, &wf))
-        return false;
-    double want_base = *end ? w * wf : w * base;
-    double have_base = strtod(setting, NULL) * base;
-    return fabs(want_base - have_base) <= 1e-9 * fmax(1, fabs(have_base));
-}
 
 static bool verify_setting(PGconn *g, const MaintChange *c)
 {
@@ -104,10 +36,11 @@ static bool verify_setting(PGconn *g, const MaintChange *c)
         return false;
     bool ok = PQntuples(r) == 1;
     char want[256];
-    verify_unquote(c->value, want, sizeof(want));
+    pgsetting_unquote(c->value, want, sizeof(want));
     if (!ok)
         err_set(DD_EXIT_FAIL, "the green primary has no setting \"%s\"", c->name);
-    else if (!verify_same(want, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2)))
+    else if (!pgsetting_matches(want, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
+                                PQgetvalue(r, 0, 2)))
         ok = err_set(DD_EXIT_FAIL, "%s is %s on the green primary, not %s", c->name,
                      PQgetvalue(r, 0, 4), want);
     else if (strcmp(PQgetvalue(r, 0, 3), "t") == 0)

@@ -5,48 +5,15 @@
  */
 #include "proxy/ctl.h"
 
-/* curl.h wraps two functions in macros; the table below routes them instead. */
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
-#undef curl_easy_setopt
-#undef curl_easy_getinfo
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/dynlib.h"
+#include "common/curl.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
 #include "proxy/auth.h"
-
-#define CURL_FUNCTIONS(X)                                                                          \
-    X(curl_easy_cleanup)                                                                           \
-    X(curl_easy_getinfo)                                                                           \
-    X(curl_easy_init)                                                                              \
-    X(curl_easy_perform)                                                                           \
-    X(curl_easy_setopt)                                                                            \
-    X(curl_easy_strerror)                                                                          \
-    X(curl_slist_append)                                                                           \
-    X(curl_slist_free_all)
-
-enum {
-#define CURL_INDEX(f) CURLFN_##f,
-    CURL_FUNCTIONS(CURL_INDEX)
-#undef CURL_INDEX
-        CURLFN_COUNT
-};
-DYNLIB_DEFINE(libcurl, "libcurl.so.4", "libcurl4", CURL_FUNCTIONS, CURLFN_COUNT);
-
-#define CURL_CALL(f)        ((__typeof__(f) *)dynlib_fn(&libcurl, CURLFN_##f))
-#define curl_easy_cleanup   CURL_CALL(curl_easy_cleanup)
-#define curl_easy_getinfo   CURL_CALL(curl_easy_getinfo)
-#define curl_easy_init      CURL_CALL(curl_easy_init)
-#define curl_easy_perform   CURL_CALL(curl_easy_perform)
-#define curl_easy_setopt    CURL_CALL(curl_easy_setopt)
-#define curl_easy_strerror  CURL_CALL(curl_easy_strerror)
-#define curl_slist_append   CURL_CALL(curl_slist_append)
-#define curl_slist_free_all CURL_CALL(curl_slist_free_all)
 
 #define PROXY_CTL_TIMEOUT 5.0 /* seconds, every call but /pause and /switch */
 

@@ -187,8 +187,12 @@ void proxy_server_lost(Session *s, const char *why);
 void proxy_after_ready(Session *s);
 void proxy_check_pause(Proxy *p);
 void proxy_session_start_server(Session *s);
+/* target.c */
 bool proxy_target_init(ServerTarget *t, const char *conninfo);
 void proxy_target_free(ServerTarget *t);
+/* The servers /switch may go to: those named at start, then the configuration file now. */
+void proxy_allowed_init(Proxy *p);
+bool proxy_allowed_target(const Proxy *p, const ServerTarget *t);
 double proxy_ms_since(double t0);
 
 /*

@@ -17,6 +17,7 @@
 #include "common/mem.h"
 
 #define IO_READ_CHUNK 65536
+#define IO_TLS_RECORD 16384 /* the largest TLS record's payload */
 
 static void io_read_cb(evutil_socket_t fd, short what, void *arg);
 static void io_write_cb(evutil_socket_t fd, short what, void *arg);
@@ -96,7 +97,7 @@ void io_free(Io *io)
 /* OpenSSL may hold decrypted bytes the socket will not signal again: read them. */
 static void io_kick_pending(Io *io)
 {
-    if (io->ssl && !io->handshaking && io->reading && !io->read_stopped && SSL_pending(io->ssl) > 0)
+    if (io->ssl && !io->handshaking && io->reading && !io->read_stopped && SSL_has_pending(io->ssl))
         event_active(io->rev, EV_READ, 0);
 }
 
@@ -198,11 +199,17 @@ static void io_fail_later(Io *io, int error)
 static void io_flush_tls(Io *io)
 {
     while (evbuffer_get_length(io->out) > 0) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(io->out, -1, NULL, &v, 1) < 1)
-            return;
+        /*
+         * One record of up to 16 KiB at a time, made contiguous: messages
+         * queued in several pieces go out in one record and one write(),
+         * not one each.
+         */
+        size_t len = evbuffer_get_length(io->out);
+        if (len > IO_TLS_RECORD)
+            len = IO_TLS_RECORD;
+        unsigned char *data = evbuffer_pullup(io->out, (ev_ssize_t)len);
         ERR_clear_error();
-        int n = SSL_write(io->ssl, v.iov_base, v.iov_len > INT32_MAX ? INT32_MAX : (int)v.iov_len);
+        int n = SSL_write(io->ssl, data, (int)len);
         if (n > 0) {
             evbuffer_drain(io->out, (size_t)n);
             continue;
@@ -260,6 +267,14 @@ static bool io_read_tls(Io *io)
         if (n > 0) {
             v.iov_len = (size_t)n;
             evbuffer_commit_space(io->in, &v, 1);
+            /*
+             * With read-ahead (tls.c) OpenSSL took what the socket had; when
+             * none of it is left, stop: the socket's next bytes raise the
+             * (level-triggered) event again, and the read that would only
+             * say EAGAIN is saved.
+             */
+            if (!SSL_has_pending(io->ssl))
+                return true;
             continue;
         }
         evbuffer_commit_space(io->in, &v, 0);

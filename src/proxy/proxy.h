@@ -5,8 +5,12 @@
  * and resume them, driven by an HTTP+JSON admin API (admin.c).
  *
  * The module's files: proto (framing), auth (credentials, SCRAM, md5),
- * session (state machine), client (client side I/O), server (server side
- * I/O), proxy (loop, pause/resume/switch), admin (HTTP API).
+ * session (a session's state machine), phase (the proxy's), io (sockets,
+ * TLS), tls (contexts), client (client side), server (server side), target
+ * (where servers are, where /switch may go), proxy (loop, pause / resume /
+ * switch), admin (HTTP API), adminlock (who may use it), metrics
+ * (/metrics), probe (the server's role, for /primary and /replica), ctl
+ * (the API's client).
  */
 #ifndef DD_PROXY_PROXY_H
 #define DD_PROXY_PROXY_H

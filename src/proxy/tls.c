@@ -115,6 +115,8 @@ static SSL_CTX *client_ctx_new(const ProxyOptions *o, TlsClientMode mode)
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* One read() takes every record the socket holds, not a header then a body (io.c). */
+    SSL_CTX_set_read_ahead(ctx, 1);
     bool ok = true;
     if (SSL_CTX_set_cipher_list(ctx, cipher_list(o->client_tls_ciphers)) != 1) {
         ok = tls_fail("use the cipher list", o->client_tls_ciphers, "client-tls-ciphers");
@@ -153,6 +155,7 @@ static SSL_CTX *server_ctx_new(const ProxyOptions *o, TlsServerMode mode)
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_read_ahead(ctx, 1);
     if (mode >= TLS_SERVER_VERIFY_CA) {
         bool ok = o->server_tls_ca_file
                       ? SSL_CTX_load_verify_locations(ctx, o->server_tls_ca_file, NULL) == 1

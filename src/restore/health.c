@@ -10,13 +10,14 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "pg/conn.h"
 #include "pg/wal.h"
 #include "repo/manifest.h"
 
 bool health_record_verify(Repo *repo, bool ok, uint64_t problems, uint64_t damaged)
 {
-    json_t *o = json_pack("{s:f, s:b, s:I, s:I}", "time", (double)time(NULL), "ok", ok, "problems",
+    json_t *o = json_pack("{s:f, s:b, s:I, s:I}", "time", time_wall(), "ok", ok, "problems",
                           (json_int_t)problems, "backups_damaged", (json_int_t)damaged);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -129,7 +130,7 @@ static void ask_primary(const char *primary, Health *h)
 bool health_collect(Repo *repo, const Catalog *c, const char *primary, Health *h)
 {
     memset(h, 0, sizeof(*h));
-    h->now = (double)time(NULL);
+    h->now = time_wall();
     h->backups = c->nbackups;
     h->backups_damaged = c->damaged.len;
     if (c->nbackups > 0) {

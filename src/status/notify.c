@@ -183,6 +183,24 @@ bool status_notify_scheduled(StatusNotifier *n, const StatusNotifyPlan *p, int64
     return rc == STATUS_WRITE_OK;
 }
 
+bool status_notify_adopt(StatusNotifier *n, const StatusNotifyPlan *p, int64_t *id)
+{
+    *id = 0;
+    if (!n->st)
+        return true;
+    if (!status_store_find_open(n->st, STATUS_MAINTENANCE, p->title, id))
+        return false;
+    if (*id == 0)
+        return status_notify_scheduled(n, p, id);
+    keep_texts(n, p->texts);
+    n->start = p->window_start;
+    n->end = p->window_end;
+    n->predicted_s = p->predicted_s;
+    n->low_s = p->low_s;
+    n->high_s = p->high_s;
+    return true;
+}
+
 bool status_notify_in_progress(StatusNotifier *n, int64_t id)
 {
     return post(n, id, "in_progress", TEXT(n, in_progress), 0);

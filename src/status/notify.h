@@ -86,6 +86,13 @@ typedef struct {
 /* Post Scheduled; *id is the maintenance's id for the later calls (0 when disabled). */
 DD_MUST_CHECK bool status_notify_scheduled(StatusNotifier *n, const StatusNotifyPlan *p,
                                            int64_t *id);
+/*
+ * For "maint run", a process other than the one that posted Scheduled: the
+ * newest unfinished maintenance titled p->title (its id in *id, and p's
+ * window, prediction and texts kept for the later calls), or, when there
+ * is none, a new one posted as Scheduled now, as status_notify_scheduled.
+ */
+DD_MUST_CHECK bool status_notify_adopt(StatusNotifier *n, const StatusNotifyPlan *p, int64_t *id);
 DD_MUST_CHECK bool status_notify_in_progress(StatusNotifier *n, int64_t id);
 /* A step ran past its predicted range; new_eta is the new expected end (UTC seconds). */
 DD_MUST_CHECK bool status_notify_late(StatusNotifier *n, int64_t id, int64_t new_eta);

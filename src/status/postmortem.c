@@ -14,6 +14,7 @@ typedef struct {
     const char *name, *basis;
     double predicted, low, high, actual;
     bool ok;
+    bool ran; /* has an actual_s: a run stopped early leaves the rest without */
 } Step;
 
 /* Text safe in a Markdown table cell: no pipes, no newlines. */
@@ -63,6 +64,8 @@ static bool parse_steps(const json_t *report, Step **steps, size_t *n)
             *steps = NULL;
             return err_set(DD_EXIT_USAGE, "step %zu of the run report has no \"name\"", i + 1);
         }
+        if (json_is_false(json_object_get(o, "enabled")))
+            continue; /* a step the plan did not need */
         const json_t *ok = json_object_get(o, "ok");
         (*steps)[(*n)++] = (Step){name,
                                   json_string_value(json_object_get(o, "basis")),
@@ -70,7 +73,8 @@ static bool parse_steps(const json_t *report, Step **steps, size_t *n)
                                   json_number_value(json_object_get(o, "low_s")),
                                   json_number_value(json_object_get(o, "high_s")),
                                   json_number_value(json_object_get(o, "actual_s")),
-                                  !ok || json_is_true(ok)};
+                                  !ok || json_is_true(ok),
+                                  json_object_get(o, "actual_s") != NULL};
     }
     return true;
 }
@@ -136,12 +140,16 @@ static void steps_table(Buf *b, const Step *s, size_t n, double *tp, double *ta)
         buf_append_str(b, " to ");
         dur(b, s[i].high);
         buf_append_str(b, " | ");
-        dur(b, s[i].actual);
-        buf_append_str(b, " | ");
-        dur(b, s[i].actual - s[i].predicted);
+        if (s[i].ran) {
+            dur(b, s[i].actual);
+            buf_append_str(b, " | ");
+            dur(b, s[i].actual - s[i].predicted);
+        } else {
+            buf_append_str(b, "not run | -");
+        }
         buf_append_str(b, " | ");
         cell(b, s[i].basis ? s[i].basis : "-");
-        buf_printf(b, " | %s |\n", s[i].ok ? "yes" : "**no**");
+        buf_printf(b, " | %s |\n", !s[i].ran ? "-" : s[i].ok ? "yes" : "**no**");
         *tp += s[i].predicted;
         *ta += s[i].actual;
     }
@@ -176,7 +184,7 @@ static void where_time_went(Buf *b, const Step *s, size_t n, double total)
     free(sorted);
     bool late = false;
     for (size_t i = 0; i < n; i++) {
-        if (s[i].high <= 0 || s[i].actual <= s[i].high)
+        if (!s[i].ran || s[i].high <= 0 || s[i].actual <= s[i].high)
             continue;
         if (!late)
             buf_append_str(b, "\nSteps that ran past their predicted range:\n\n");
@@ -197,20 +205,25 @@ static void where_time_went(Buf *b, const Step *s, size_t n, double total)
 static void hold_and_failures(Buf *b, const json_t *report, const Step *s, size_t n)
 {
     buf_append_str(b, "## Client hold\n\n");
-    const json_t *hold = json_object_get(report, "client_hold_s");
-    const json_t *paused = json_object_get(report, "paused_ms");
-    if (json_is_number(hold))
-        buf_printf(b, "Clients were held for %.3f s during the switch.\n\n",
-                   json_number_value(hold));
-    else if (json_is_number(paused))
-        buf_printf(b, "Clients were held for %.3f s during the switch.\n\n",
-                   json_number_value(paused) / 1000.0);
-    else
+    /* "hold_ms" (drydock maint run --json), or the older names. */
+    double held = json_number_value(json_object_get(report, "hold_ms")) / 1000.0;
+    if (held <= 0)
+        held = json_number_value(json_object_get(report, "paused_ms")) / 1000.0;
+    if (held <= 0)
+        held = json_number_value(json_object_get(report, "client_hold_s"));
+    double predicted = json_number_value(json_object_get(report, "predicted_hold_ms")) / 1000.0;
+    if (held > 0) {
+        buf_printf(b, "Clients were held for %.3f s during the switch", held);
+        if (predicted > 0)
+            buf_printf(b, " (predicted %.3f s)", predicted);
+        buf_append_str(b, ".\n\n");
+    } else {
         buf_append_str(b, "_The run report does not say; fill in from the proxy's log._\n\n");
+    }
     buf_append_str(b, "## What went wrong\n\n");
     bool any = false;
     for (size_t i = 0; i < n; i++)
-        if (!s[i].ok) {
+        if (s[i].ran && !s[i].ok) {
             buf_append_str(b, "- Step ");
             cell(b, s[i].name);
             buf_append_str(b, " failed.\n");
@@ -236,6 +249,9 @@ bool postmortem_draft(const StatusEvent *e, const char *zone, const json_t *repo
                report ? " and the run report" : "", (long long)e->id);
     summary(b, e, zone);
     timeline(b, e, zone);
+    const char *outcome = report ? json_string_value(json_object_get(report, "outcome")) : NULL;
+    if (outcome)
+        buf_printf(b, "The run ended with outcome \"%s\".\n\n", outcome);
     if (report) {
         double tp, ta;
         steps_table(b, steps, n, &tp, &ta);

@@ -5,9 +5,11 @@
  *
  * From the status store it takes the event: the announced window, the
  * prediction, every update with its time (the timeline). From a run report
- * when given (JSON: the "--json" output of "drydock maint run", i.e. an
- * object with "steps": [{"name", "predicted_s", "low_s", "high_s", "basis",
- * "actual_s", "ok"}], and optionally "client_hold_s" or "paused_ms"), it
+ * when given (JSON: the "--json" output of "drydock maint run", maint/plan.h:
+ * "steps": [{"name", "predicted_s", "low_s", "high_s", "basis", "enabled",
+ * "actual_s", "ok"}], "outcome", "hold_ms", "predicted_hold_ms"; steps with
+ * "enabled": false are left out, steps without "actual_s" shown as not run;
+ * "paused_ms" or "client_hold_s" are read when "hold_ms" is absent), it
  * adds each step predicted vs actual, the steps that ran past their range,
  * where the time went (the longest steps and their share), the client hold,
  * and the steps that failed. Headings the operator must fill in are left

@@ -39,6 +39,13 @@ static void serve_doc(HttpdReq *req, void *arg)
     d->render(&snap, &b, d->arg);
     status_snapshot_free(&snap);
     httpd_add_header(req, "Cache-Control", "no-cache");
+    if (strncmp(d->content_type, "text/html", 9) == 0) {
+        /* The page has no script and loads nothing: say so, so that a browser refuses any. */
+        httpd_add_header(req, "Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+        httpd_add_header(req, "Referrer-Policy", "no-referrer");
+    }
     httpd_reply(req, 200, d->content_type, b.data, b.len);
     buf_free(&b);
 }

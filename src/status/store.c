@@ -344,6 +344,22 @@ static bool load_components(StatusStore *st, StatusSnapshot *out)
     return true;
 }
 
+bool status_store_find_open(StatusStore *st, StatusKind kind, const char *title, int64_t *id)
+{
+    *id = 0;
+    sqlite3_stmt *s = prep(st,
+                           "SELECT id FROM events WHERE kind = ? AND title = ? AND status NOT IN"
+                           " ('completed', 'resolved') ORDER BY id DESC LIMIT 1",
+                           "ss", lifecycle_kind_name(kind), title);
+    if (!s)
+        return false;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE || db_fail(st, "look for an event");
+}
+
 bool status_store_snapshot(StatusStore *st, int64_t now, StatusSnapshot *out)
 {
     *out = (StatusSnapshot){0};

@@ -79,6 +79,10 @@ DD_MUST_CHECK StatusWrite status_store_post(StatusStore *st, int64_t id, const S
 DD_MUST_CHECK StatusWrite status_store_postmortem(StatusStore *st, int64_t id, const char *markdown,
                                                   int64_t at);
 
+/* The newest event of kind titled title that is not finished; *id = 0 when there is none. */
+DD_MUST_CHECK bool status_store_find_open(StatusStore *st, StatusKind kind, const char *title,
+                                          int64_t *id);
+
 /* Everything the renderers need, as of now (0: the clock). */
 DD_MUST_CHECK bool status_store_snapshot(StatusStore *st, int64_t now, StatusSnapshot *out);
 

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 
 typedef struct {
@@ -45,7 +47,23 @@ static char *posix_full(const Storage *s, const char *path)
 }
 
 /* mkdir -p of the directory holding path, fsyncing each new directory's parent. */
-static bool posix_make_parents(const char *path)
+/*
+ * What root creates in a repository that is not root's (a lock file of a
+ * verify run from root's cron, the object where verify records its result,
+ * a directory for it) is given to the repository's owner, or that owner
+ * could not open or replace it again. Writers run as root are refused
+ * (posix_check_writer); this is for what readers leave.
+ */
+static void posix_give_to_owner(Storage *s, const char *path)
+{
+    struct stat st;
+    if (geteuid() != 0 || stat(s->root, &st) != 0 || st.st_uid == 0)
+        return;
+    if (chown(path, st.st_uid, st.st_gid) != 0)
+        log_debug("could not give \"%s\" to the repository's owner: %s", path, strerror(errno));
+}
+
+static bool posix_make_parents(Storage *s, const char *path)
 {
     char *dir = xstrdup(path);
     char *slash = strrchr(dir, '/');
@@ -59,9 +77,12 @@ static bool posix_make_parents(const char *path)
         free(dir);
         return true;
     }
-    bool ok = posix_make_parents(dir);
-    if (ok && mkdir(dir, 0750) != 0 && errno != EEXIST)
+    bool ok = posix_make_parents(s, dir);
+    bool made = ok && mkdir(dir, 0750) == 0;
+    if (ok && !made && errno != EEXIST)
         ok = err_errno("could not create directory \"%s\"", dir);
+    if (made)
+        posix_give_to_owner(s, dir);
     if (ok)
         ok = fs_fsync_parent(dir);
     free(dir);
@@ -74,9 +95,11 @@ static StorageWrite *posix_write_begin(Storage *s, const char *path)
     w->driver = s->driver;
     char *full = posix_full(s, path);
     bool ok = fs_atomic_begin(&w->file, full, 0640);
-    if (!ok && errno == ENOENT && posix_make_parents(full))
+    if (!ok && errno == ENOENT && posix_make_parents(s, full))
         ok = fs_atomic_begin(&w->file, full, 0640);
     free(full);
+    if (ok)
+        posix_give_to_owner(s, w->file.tmp); /* the rename keeps the owner */
     if (!ok) {
         free(w);
         return NULL;
@@ -355,16 +378,60 @@ static void posix_lock_holder(int fd, char *out, size_t len)
         w += snprintf(out + w, len - (size_t)w, ", %ld", pids[j]);
 }
 
+/*
+ * A writer must be the repository's owner. Run as anyone else (root, most
+ * often) it would leave files that owner cannot read or replace, and the
+ * next verify would take them for damage. Writers are those that take an
+ * exclusive lock; readers (restore, verify, info) need only read access.
+ */
+static bool posix_check_writer(Storage *s)
+{
+    struct stat st;
+    if (stat(s->root, &st) != 0)
+        return err_errno("could not stat repository \"%s\"", s->root);
+    uid_t me = geteuid();
+    if (st.st_uid == me)
+        return true;
+    char owner[64], self[64];
+    struct passwd *pw = getpwuid(st.st_uid);
+    bool named = pw != NULL;
+    if (named)
+        snprintf(owner, sizeof(owner), "%s", pw->pw_name);
+    else
+        snprintf(owner, sizeof(owner), "uid %u", (unsigned)st.st_uid);
+    pw = getpwuid(me);
+    if (pw)
+        snprintf(self, sizeof(self), "%s", pw->pw_name);
+    else
+        snprintf(self, sizeof(self), "uid %u", (unsigned)me);
+    err_set(DD_EXIT_IO, "repository \"%s\" belongs to %s, and this command would write it as %s",
+            s->root, owner, self);
+    if (named)
+        err_hint("run it as %s (runuser -u %s -- drydock ...), so that what it writes stays "
+                 "readable to every drydock command",
+                 owner, owner);
+    else
+        err_hint("run it as the repository's owner, so that what it writes stays readable to "
+                 "every drydock command");
+    return false;
+}
+
 static bool posix_lock(Storage *s, const char *name, bool shared, const char *owner,
                        StorageLock **out, bool *busy, char *holder, size_t holder_len)
 {
+    if (!shared && !posix_check_writer(s))
+        return false;
     char *dir = posix_full(s, "locks");
     char *path = xasprintf("%s/%s.lock", dir, name);
-    bool ok = mkdir(dir, 0750) == 0 || errno == EEXIST ||
-              err_errno("could not create lock directory \"%s\"", dir);
+    bool made = mkdir(dir, 0750) == 0;
+    bool ok = made || errno == EEXIST || err_errno("could not create lock directory \"%s\"", dir);
+    if (made)
+        posix_give_to_owner(s, dir);
     int fd = ok ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640) : -1;
     if (ok && fd < 0)
         ok = err_errno("could not open lock file \"%s\"", path);
+    if (ok)
+        posix_give_to_owner(s, path);
     if (ok && flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
         int saved = errno;
         if (saved == EWOULDBLOCK || saved == EAGAIN) {

@@ -9,16 +9,24 @@
 #include "storage/posix.h"
 #include "storage/s3.h"
 
+void (*storage_test_hook)(Storage *s);
+
 bool storage_open(const StorageConfig *cfg, Storage **out)
 {
     switch (cfg->type) {
     case STORAGE_POSIX:
         *out = storage_posix_new(cfg->path);
-        return true;
+        break;
     case STORAGE_S3:
-        return storage_s3_open(cfg, out);
+        if (!storage_s3_open(cfg, out))
+            return false;
+        break;
+    default:
+        return err_set(DD_EXIT_CONFIG, "unknown storage type %d", (int)cfg->type);
     }
-    return err_set(DD_EXIT_CONFIG, "unknown storage type %d", (int)cfg->type);
+    if (storage_test_hook)
+        storage_test_hook(*out);
+    return true;
 }
 
 char *storage_config_name(const StorageConfig *cfg)

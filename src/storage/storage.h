@@ -96,6 +96,13 @@ struct StorageLock {
  * root need not exist yet (storage_root_create makes it); an S3 bucket must.
  */
 DD_MUST_CHECK bool storage_open(const StorageConfig *cfg, Storage **out);
+
+/*
+ * Tests only: when set, every storage storage_open() makes is handed to it
+ * as it is made (tests/unit/faultstore.h wraps it in a fault-injecting
+ * driver). NULL in drydock itself.
+ */
+extern void (*storage_test_hook)(Storage *s);
 void storage_free(Storage *s);
 const char *storage_root(const Storage *s);
 /* What storage_root() of the storage cfg describes will be ("s3://bucket/prefix"); caller frees. */

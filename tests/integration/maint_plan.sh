@@ -110,8 +110,10 @@ check "pg_hba.conf rides along on the new cluster" \
 expect_finding "no backup yet: warned, with how long the backup would take" full no-backup warning
 check "the no-backup message says how long" jq_true '.findings[] | select(.code == "no-backup") | .message | test("about .* up to")' "$T/full.json"
 expect_finding "checksums changed: the old primary cannot be rewound" full checksums-no-rewind warning
+expect_finding "max_connections raised: the old primary keeps it after a rollback" full rollback-keeps-minimum warning
 check "the checksums finding says what rollback does" jq_true '.findings[] | select(.code == "checksums-no-rewind") | .hint | test("rebuilds")' "$T/full.json"
 dd maint plan "$T/full.ini" >"$T/full.txt" 2>&1
+sed 's/^/# /' "$T/full.txt"
 check "the text plan shows each step with its basis" grep -qE '^ +[0-9]+\. restore ' "$T/full.txt"
 check "the text plan shows the total and the hold" grep -q "clients held at the switch" "$T/full.txt"
 check "the text plan shows the rollback" grep -q "^rollback: " "$T/full.txt"
@@ -173,6 +175,16 @@ check_eq "green on the live primary's directory: exit 12" 12 "$PLAN_RC"
 check_eq "green-is-live, for the directory and the port" 2 \
     "$(jq '[.findings[] | select(.code == "green-is-live" and .severity == "error")] | length' "$T/live.json")"
 expect_finding "the live directory is not empty: green-not-empty" live green-not-empty error
+
+BUSY_PORT=$(free_port)
+python3 -c "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', $BUSY_PORT)); s.listen(); time.sleep(120)" &
+PIDS+=($!)
+wait_for "the busy port" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BUSY_PORT"
+GREEN="data = $T/green
+port = $BUSY_PORT" mfile busy >/dev/null
+plan busy
+expect_finding "a [green] port in use: green-port-in-use" busy green-port-in-use error
+kill "${PIDS[-1]}"
 
 GREEN="" mfile nogreen >/dev/null
 plan nogreen

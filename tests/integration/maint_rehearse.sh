@@ -51,6 +51,12 @@ check_error "no backup yet: nothing to rehearse from" 4 'has no backup to rehear
 dd backup >/dev/null 2>&1 || { note "backup failed"; exit 1; }
 check_error "a maintenance FILE is required" 2 'a maintenance FILE is required' dd maint rehearse
 check_error "a missing maintenance file" 3 'maint.missing' dd maint rehearse "$T/maint.missing"
+sed 's/^set = max_connections = 150/set = max_connections = 50/' "$T/maint.conf" >"$T/lower.conf"
+chown postgres "$T/lower.conf"
+check_error "a change no physical copy can take is refused" 12 \
+    'the change of max_connections \(line [0-9]+\) cannot be done on a physical copy: .*HINT' \
+    dd maint rehearse "$T/lower.conf"
+check "and nothing was made for it" test -z "$(ls -d "$T"/drydock-rehearse.* 2>/dev/null)"
 
 # The write load, on the primary directly (the proxy is left alone).
 as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "${PG_PORT[p]}" -U postgres -n -c 2 -T 600 postgres >"$T/bench.out" 2>&1 &
@@ -105,7 +111,7 @@ check_eq "JSON: the backup is predicted but not rehearsed" "true false" \
     "$(jq -r '.steps[] | select(.name == "backup") | "\(.predicted_s > 0) \(has("actual_s"))"' "$J")"
 check "JSON: each step has a basis in words" \
     test "$(jq -r '[.steps[] | select(.enabled and (.basis | length) < 10)] | length' "$J")" = 0
-check_eq "JSON: the changes and their kinds" "shared_buffers:restart max_connections:restart pg_hba.conf:restart data_checksums:offline" \
+check_eq "JSON: the changes and their kinds" "shared_buffers:restart max_connections:restart pg_hba.conf:reload data_checksums:offline" \
     "$(jq -r '[.changes[] | "\(.name):\(.kind)"] | join(" ")' "$J")"
 check_eq "JSON: cleaned up" true "$(jq -r .rehearsal.cleaned "$J")"
 

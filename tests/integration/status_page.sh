@@ -128,6 +128,7 @@ assert \"<p><strong>Verifying</strong>\" in c, c
 check_eq "RSS: parses, one item" 1 "$(curl -s "$URL/history.rss" | python3 -c 'import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.stdin).getroot(); assert r.tag == "rss"; print(len(r.findall("channel/item")))')"
 curl -s "$URL/maintenances.ics" >"$T/m.ics"
 check_eq "ICS: strict check passes, one event with the title" 1 "$(python3 "$HERE/status/ics_check.py" "$T/m.ics" "$TITLE")"
+check "HTML: served with a CSP that allows no script" bash -c "curl -sI '$URL/' | grep -qi \"^Content-Security-Policy: default-src 'none'\""
 check "ICS: served as text/calendar" bash -c "curl -sI '$URL/maintenances.ics' | grep -qi '^Content-Type: text/calendar'"
 
 # --- completion: components back by themselves ---------------------------------

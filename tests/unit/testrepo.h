@@ -6,6 +6,7 @@
 #ifndef DD_TESTS_TESTREPO_H
 #define DD_TESTS_TESTREPO_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,17 @@ static int testrepo_setup(void **state)
                                .system_id = 42, .wal_seg_size = 16 << 20, .pg_version = 150000}))
         return -1;
     return 0;
+}
+
+/* XOR one byte of a file with mask (damage for a test); false if it cannot. */
+static inline bool testrepo_flip(const char *path, long offset, int mask)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return false;
+    int c = fseek(f, offset, SEEK_SET) == 0 ? fgetc(f) : EOF;
+    bool ok = c != EOF && fseek(f, offset, SEEK_SET) == 0 && fputc(c ^ mask, f) != EOF;
+    return fclose(f) == 0 && ok;
 }
 
 static int testrepo_teardown(void **state)

@@ -115,14 +115,22 @@ static void test_timeout(void **state)
     assert_false(exec_run(&(ExecOpts){.argv = argv, .timeout_ms = 300}, &r));
     assert_int_equal(err_code(), DD_EXIT_TIMEOUT);
     assert_string_equal(err_message(), "\"/bin/sh\" did not finish within 300 ms");
-    /* The sleep (its pid is the tail) is gone, or a zombie waiting for init. */
+    /* The sleep (its pid is the tail) dies: gone, or a zombie waiting for init. A SIGKILL
+     * takes effect asynchronously, so look until it has (up to 10 s). */
     char *stat = xasprintf("/proc/%s/stat", r.tail);
     Buf got = {0};
-    bool found = false;
-    assert_true(fs_read_file(stat, &got, &found));
-    buf_append(&got, "", 1);
-    if (found)
-        assert_int_equal(strrchr((char *)got.data, ')')[2], 'Z');
+    bool found = true;
+    char st = 'R';
+    for (int i = 0; i < 1000 && found && st != 'Z'; i++) {
+        if (i > 0)
+            time_sleep(0.01);
+        buf_reset(&got);
+        assert_true(fs_read_file(stat, &got, &found));
+        buf_append(&got, "", 1);
+        if (found)
+            st = strrchr((char *)got.data, ')')[2];
+    }
+    assert_true(!found || st == 'Z');
     buf_free(&got);
     free(stat);
 }

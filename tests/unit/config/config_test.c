@@ -67,6 +67,21 @@ typedef struct {
     const char *message;
 } BadConfig;
 
+/* Each case must be refused (exit 3) with exactly its message. */
+static void expect_refused(const BadConfig *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        Config c;
+        err_clear();
+        if (config_parse_string(cases[i].text, "t.conf", &c))
+            fail_msg("case \"%s\": accepted", cases[i].title);
+        assert_int_equal(err_code(), DD_EXIT_CONFIG);
+        if (strcmp(err_message(), cases[i].message) != 0)
+            fail_msg("case \"%s\":\n got      %s\n expected %s", cases[i].title, err_message(),
+                     cases[i].message);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -103,16 +118,7 @@ static void test_errors(void **state)
         {"garbage line", "[cluster]\nthis is not ini\n",
          "configuration file \"t.conf\", line 2: expected \"[section]\" or \"key = value\""},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        Config c;
-        err_clear();
-        if (config_parse_string(cases[i].text, "t.conf", &c))
-            fail_msg("case \"%s\": accepted", cases[i].title);
-        assert_int_equal(err_code(), DD_EXIT_CONFIG);
-        if (strcmp(err_message(), cases[i].message) != 0)
-            fail_msg("case \"%s\":\n got      %s\n expected %s", cases[i].title, err_message(),
-                     cases[i].message);
-    }
+    expect_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /*
@@ -170,15 +176,7 @@ static void test_truthful_errors(void **state)
         {"an unclosed section", "[cluster\nprimary = a\n",
          "configuration file \"t.conf\", line 1: expected \"[section]\" or \"key = value\""},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        err_clear();
-        if (config_parse_string(cases[i].text, "t.conf", &c))
-            fail_msg("case \"%s\": accepted", cases[i].title);
-        assert_int_equal(err_code(), DD_EXIT_CONFIG);
-        if (strcmp(err_message(), cases[i].message) != 0)
-            fail_msg("case \"%s\":\n got      %s\n expected %s", cases[i].title, err_message(),
-                     cases[i].message);
-    }
+    expect_refused(cases, sizeof(cases) / sizeof(cases[0]));
     /* a binary file: NULs and all, refused at its first line, nothing raw */
     static const char bin[] = "\x7f"
                               "ELF\x02\x01\x01\x00\x00\x00\n[x]";
@@ -187,25 +185,24 @@ static void test_truthful_errors(void **state)
                         "configuration file \"t.conf\", line 1: not text: byte 0x7f at column 1");
 }
 
-static void test_directory(void **state)
+/* Files that cannot be configurations: missing, a directory (it read as empty before). */
+static void test_load_errors(void **state)
 {
     (void)state;
-    Config c;
-    assert_false(config_load("/tmp", &c));
-    assert_int_equal(err_code(), DD_EXIT_CONFIG);
-    assert_string_equal(err_message(),
-                        "configuration file \"/tmp\" (from --config) is a directory, not a file");
-}
-
-static void test_missing_file(void **state)
-{
-    (void)state;
-    Config c;
-    assert_false(config_load("/nonexistent/drydock.conf", &c));
-    assert_int_equal(err_code(), DD_EXIT_CONFIG);
-    assert_string_equal(err_message(), "could not open configuration file "
-                                       "\"/nonexistent/drydock.conf\" (from --config): No such "
-                                       "file or directory");
+    static const struct {
+        const char *path, *message;
+    } rows[] = {
+        {"/nonexistent/drydock.conf", "could not open configuration file "
+                                      "\"/nonexistent/drydock.conf\" (from --config): No such "
+                                      "file or directory"},
+        {"/tmp", "configuration file \"/tmp\" (from --config) is a directory, not a file"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        Config c;
+        assert_false(config_load(rows[i].path, &c));
+        assert_int_equal(err_code(), DD_EXIT_CONFIG);
+        assert_string_equal(err_message(), rows[i].message);
+    }
 }
 
 static void test_env_path(void **state)
@@ -243,9 +240,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_file),       cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_env_path),        cmocka_unit_test(test_require),
-        cmocka_unit_test(test_truthful_errors), cmocka_unit_test(test_directory),
+        cmocka_unit_test(test_truthful_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

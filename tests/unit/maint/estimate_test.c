@@ -195,6 +195,35 @@ static void test_plan(void **state)
     assert_non_null(strstr(p.rollback_mechanism, "rewound"));
 }
 
+/* With an offline step, it catches up first; the start step replays what came meanwhile. */
+static void test_plan_offline(void **state)
+{
+    (void)state;
+    record(RATE_WAL_REPLAY, 1e9, 10, 0, "rehearsal"); /* 100 MB/s */
+    record(RATE_RESTORE_WRITE, 1e9, 10, 0, "rehearsal");
+    record(RATE_CHECKSUM, 1e9, 10, 0, "rehearsal");
+    record(RATE_STARTUP, 1, 1, 0, "rehearsal");
+    record(RATE_SHUTDOWN, 1, 1, 0, "rehearsal");
+    MaintChange ch = {.type = MCHANGE_CHECKSUMS, .name = "data_checksums", .value = "enable"};
+    MaintFile mf = {.changes = &ch, .nchanges = 1};
+    Plan p = {.mf = &mf};
+    p.sizes.data_bytes = 1000000000;
+    p.sizes.wal_since_backup = 500000000;
+    p.sizes.wal_rate = 20e6;
+    p.steps[PSTEP_RESTORE].enabled = true;
+    p.steps[PSTEP_OFFLINE].enabled = true;
+    p.steps[PSTEP_START].enabled = true;
+    assert_true(estimate_plan(repo, &p));
+    /* 1 s up + (0.5 GB + 10 s × 20 MB/s) / 80 MB/s + 1 s down + 10 s pg_checksums */
+    double off = p.steps[PSTEP_OFFLINE].est.predicted_s;
+    assert_true(off > 20.74 && off < 20.76);
+    /* 1 s up + 20.75 s × 20 MB/s / 80 MB/s */
+    double start = p.steps[PSTEP_START].est.predicted_s;
+    assert_true(start > 6.18 && start < 6.20);
+    assert_non_null(strstr(p.rollback_mechanism, "rebuilt"));
+    assert_non_null(strstr(p.steps[PSTEP_OFFLINE].est.basis, "pg_checksums: 1.00 GB at 100 MB/s"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keep_and_refuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_offline, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@ static void test_full_file(void **state)
                        "window-length = 1.5h\n"
                        "pause-timeout = 15\n"
                        "keep-old-primary = 7d\n"
+                       "standby-lag-limit = 16MB\n"
                        "text-completed = Done.\n"
                        "[green]\n"
                        "data = /srv/green\n"
@@ -45,9 +46,13 @@ static void test_full_file(void **state)
     /* 22:00 in Paris in winter is 21:00 UTC. */
     assert_true(m.window_start == 1796504400.0);
     assert_string_equal(m.window_zone, "Europe/Paris");
+    char when[128];
+    mfile_window_local(&m, when, sizeof(when));
+    assert_string_equal(when, "2026-12-05 22:00 Europe/Paris (2026-12-05 21:00 UTC)");
     assert_true(m.window_length == 5400.0);
     assert_int_equal(m.pause_timeout, 15);
     assert_true(m.keep_old_primary == 7 * 86400.0);
+    assert_int_equal(m.standby_lag_limit, 16 << 20);
     assert_string_equal(m.text_completed, "Done.");
     assert_null(m.text_scheduled);
     assert_string_equal(m.green_data, "/srv/green");
@@ -58,7 +63,7 @@ static void test_full_file(void **state)
     assert_int_equal(m.changes[0].type, MCHANGE_SET);
     assert_string_equal(m.changes[0].name, "shared_buffers");
     assert_string_equal(m.changes[0].value, "256MB");
-    assert_int_equal(m.changes[0].line, 16);
+    assert_int_equal(m.changes[0].line, 17);
     assert_string_equal(m.changes[1].name, "max_connections"); /* lower-cased */
     assert_string_equal(m.changes[2].value, "%m [%p]");
     assert_int_equal(m.changes[3].type, MCHANGE_FILE);
@@ -68,7 +73,7 @@ static void test_full_file(void **state)
     assert_string_equal(m.changes[4].name, "data_checksums");
     assert_string_equal(m.changes[4].value, "enable");
     assert_int_equal(m.changes[5].type, MCHANGE_SQL_AFTER);
-    assert_int_equal(m.changes[5].line, 21);
+    assert_int_equal(m.changes[5].line, 22);
     assert_string_equal(mfile_kind_name(MKIND_IMPOSSIBLE), "impossible");
     assert_string_equal(mfile_change_type_name(MCHANGE_CHECKSUMS), "data-checksums");
     mfile_free(&m);
@@ -181,6 +186,30 @@ static void test_errors(void **state)
          "maintenance file \"m.ini\", line 3: key \"pause-timeout\" in [maintenance]: expected a "
          "duration such as 90s, 30min, 2h or 7d (whole seconds, at most 1d), got \"1.5\"",
          NULL},
+        {"lag limit without unit", HEAD "standby-lag-limit = 1000\n",
+         "maintenance file \"m.ini\", line 3: key \"standby-lag-limit\" in [maintenance]: expected "
+         "a size such as 512kB, 64MB or 2GB, got \"1000\"",
+         NULL},
+        {"lag limit bad unit", HEAD "standby-lag-limit = 1MiB\n",
+         "maintenance file \"m.ini\", line 3: key \"standby-lag-limit\" in [maintenance]: expected "
+         "a size such as 512kB, 64MB or 2GB, got \"1MiB\"",
+         NULL},
+        {"pause timeout over a day", HEAD "pause-timeout = 2d\n",
+         "maintenance file \"m.ini\", line 3: key \"pause-timeout\" in [maintenance]: expected a "
+         "duration such as 90s, 30min, 2h or 7d (whole seconds, at most 1d), got \"2d\"",
+         NULL},
+        {"length over a year", HEAD "window-length = 400d\n",
+         "maintenance file \"m.ini\", line 3: key \"window-length\" in [maintenance]: expected a "
+         "duration such as 90s, 30min, 2h or 7d (at most 366d), got \"400d\"",
+         NULL},
+        {"window before 1970", HEAD "window-start = 1969-12-31 23:00 UTC\n",
+         "maintenance file \"m.ini\", line 3: key \"window-start\" in [maintenance]: expected "
+         "\"YYYY-MM-DD HH:MM Zone/Name\", got \"1969-12-31 23:00 UTC\"",
+         NULL},
+        {"sql-after relative", HEAD "[change]\nsql-after = after.sql\n",
+         "maintenance file \"m.ini\", line 4: key \"sql-after\" in [change]: expected an absolute "
+         "path, got \"after.sql\"",
+         NULL},
         {"length without start", HEAD "window-length = 1h\n" CHG,
          "maintenance file \"m.ini\": key \"window-length\" in [maintenance] needs window-start",
          NULL},
@@ -262,6 +291,10 @@ static void test_errors(void **state)
          "maintenance file \"m.ini\", line 4: key \"sql-after\" in [change]: could not read "
          "\"/nonexistent.sql\": No such file or directory",
          NULL},
+        {"continuation of a non-text key", HEAD "[change]\nset = a = 1\n  set = b = 2\n",
+         "maintenance file \"m.ini\", line 5: key \"set\" in [change] continues on an indented "
+         "line",
+         "only text keys (title, description, text-*) may continue; unindent the line"},
         {"first error wins", HEAD "colour = blue\nshape = round\n",
          "maintenance file \"m.ini\", line 3: unknown key \"colour\" in [maintenance]", NULL},
     };
@@ -280,6 +313,20 @@ static void test_errors(void **state)
         if (!err_hint_text()[0])
             fail_msg("case \"%s\": no hint", cases[i].title);
     }
+}
+
+static void test_continuation(void **state)
+{
+    (void)state;
+    const char *text = "[maintenance]\ntitle = t\ndescription = The database pauses\n"
+                       "   for about a second.\n  ; a comment, not a continuation\n"
+                       "\tThen it is back.\n[change]\nset = a = 1\n";
+    MaintFile m;
+    if (!mfile_parse_string(text, "m.ini", &m))
+        fail_msg("%s", err_message());
+    assert_string_equal(m.description, "The database pauses for about a second. Then it is back.");
+    assert_int_equal(m.changes[0].line, 8);
+    mfile_free(&m);
 }
 
 static void test_long_line(void **state)
@@ -326,8 +373,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_file), cmocka_unit_test(test_window_zones),
-        cmocka_unit_test(test_errors),    cmocka_unit_test(test_long_line),
-        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_errors),    cmocka_unit_test(test_continuation),
+        cmocka_unit_test(test_long_line), cmocka_unit_test(test_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,13 +162,7 @@ static void test_corruption_detected(void **state)
     assert_int_equal(n, 1);
     /* flip a byte in the payload */
     char *path = xasprintf("%s/packs/%s.pack", cfg.repo_path, chunkstore_pack_name(cs, pi));
-    FILE *f = fopen(path, "r+b");
-    assert_non_null(f);
-    fseek(f, (long)(e[0].offset + OBJ_HEADER_LEN + 3), SEEK_SET);
-    int c = fgetc(f);
-    fseek(f, (long)(e[0].offset + OBJ_HEADER_LEN + 3), SEEK_SET);
-    fputc(c ^ 0x40, f);
-    fclose(f);
+    assert_true(testrepo_flip(path, (long)(e[0].offset + OBJ_HEADER_LEN + 3), 0x40));
     Buf raw = {0};
     assert_false(chunkstore_get(cs, sha, &raw));
     assert_int_equal(err_code(), DD_EXIT_CORRUPT);
@@ -182,12 +176,7 @@ static void test_corruption_detected(void **state)
     assert_int_equal(bad, 1);
     /* a damaged index is named by the lenient open (verify) */
     char *idx = xasprintf("%s/packs/%s.index", cfg.repo_path, chunkstore_pack_name(cs, pi));
-    f = fopen(idx, "r+b");
-    fseek(f, 60, SEEK_SET);
-    c = fgetc(f);
-    fseek(f, 60, SEEK_SET);
-    fputc(c ^ 1, f);
-    fclose(f);
+    assert_true(testrepo_flip(idx, 60, 1));
     ChunkStore *cs2 = NULL;
     StrList damaged = {0};
     assert_true(chunkstore_open_lenient(repo, &cs2, &damaged)); /* invariant 8 */
@@ -543,22 +532,14 @@ static void test_damaged_index(void **state)
     uint64_t stored;
     put_chunk(cs, 7100, sa, &stored);
     assert_true(chunkstore_flush(cs));
-    size_t pa = chunkstore_npacks(cs) - 1;
     put_chunk(cs, 7200, sb, &stored);
     assert_true(chunkstore_flush(cs));
     size_t pb = chunkstore_npacks(cs) - 1;
     char *bname = xstrdup(chunkstore_pack_name(cs, pb));
-    (void)pa;
     chunkstore_close(cs);
     char *idx = xasprintf("%s/packs/%s.index", cfg.repo_path, bname);
     char *pack = xasprintf("%s/packs/%s.pack", cfg.repo_path, bname);
-    FILE *f = fopen(idx, "r+b");
-    assert_non_null(f);
-    fseek(f, 70, SEEK_SET);
-    int c = fgetc(f);
-    fseek(f, 70, SEEK_SET);
-    fputc(c ^ 0x01, f);
-    fclose(f);
+    assert_true(testrepo_flip(idx, 70, 0x01));
     assert_true(chunkstore_open(repo, &cs));
     assert_true(chunkstore_has(cs, sa));
     assert_false(chunkstore_has(cs, sb));

@@ -128,13 +128,7 @@ static void test_corrupt(void **state)
     Manifest *m = sample("20261125T100000Z");
     assert_true(manifest_save(repo, m));
     char *path = xasprintf("%s/backups/20261125T100000Z.manifest", cfg.repo_path);
-    FILE *f = fopen(path, "r+b");
-    assert_non_null(f);
-    fseek(f, 80, SEEK_SET);
-    int c = fgetc(f);
-    fseek(f, 80, SEEK_SET);
-    fputc(c ^ 0x08, f);
-    fclose(f);
+    assert_true(testrepo_flip(path, 80, 0x08));
     Manifest *l = NULL;
     assert_false(manifest_load(repo, "20261125T100000Z", &l));
     assert_int_equal(err_code(), DD_EXIT_CORRUPT);

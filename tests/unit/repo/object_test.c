@@ -270,6 +270,51 @@ static void test_payload_sum_needs_zstd(void **state)
     free(raw);
 }
 
+/*
+ * A zstd frame may claim any content size; a payload cannot expand more than
+ * 32768 times (an RLE block: 4 bytes for 128 KiB). The fuzzer's input
+ * (tests/fuzz/corpus/object/regressions/zstd-claims-2gib) claimed 2 GiB in
+ * 17 bytes and made the decoder allocate it; content that compresses as well
+ * as it can (zeros) still decodes.
+ */
+static void test_zstd_claimed_size_bounded(void **state)
+{
+    (void)state;
+    static const uint8_t frame[] = {0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0x00, 0x00, 0xf0, 0x7f,
+                                    0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00};
+    uint8_t obj[OBJ_HEADER_LEN + sizeof(frame)] = {'D', 'D', 'O', '1', OBJ_VERSION, CODEC_ZSTD};
+    uint64_t claimed = 0x7ff00000, stored = sizeof(frame);
+    memcpy(obj + 8, &claimed, 8);
+    memcpy(obj + 16, &stored, 8);
+    memcpy(obj + OBJ_HEADER_LEN, frame, sizeof(frame));
+    Buf raw = {0};
+    ObjHeader h;
+    assert_false(obj_decode(obj, sizeof(obj), &raw, &h));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    assert_string_equal(err_message(), "object payload: zstd payload of 17 bytes cannot hold the "
+                                       "2146435072 bytes its header claims");
+    assert_null(raw.data); /* nothing was allocated for it */
+
+    size_t len = 16u << 20; /* a WAL segment of zeros */
+    uint8_t *zeros = calloc(1, len);
+    Buf enc = {0};
+    for (int level = 1; level <= 19; level += 18) {
+        buf_reset(&enc);
+        assert_true(obj_encode(CODEC_ZSTD, level, zeros, len, NULL, NULL, &enc));
+        buf_reset(&raw);
+        assert_true(obj_decode(enc.data, enc.len, &raw, &h));
+        assert_int_equal(raw.len, len);
+        buf_reset(&enc);
+        assert_true(obj_encode_named(CODEC_ZSTD, level, zeros, len, &enc));
+        buf_reset(&raw);
+        assert_true(obj_decode(enc.data, enc.len, &raw, &h));
+        assert_int_equal(raw.len, len);
+    }
+    free(zeros);
+    buf_free(&enc);
+    buf_free(&raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_named_round_trip),
         cmocka_unit_test(test_named_damage_detected),
         cmocka_unit_test(test_payload_sum_needs_zstd),
+        cmocka_unit_test(test_zstd_claimed_size_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

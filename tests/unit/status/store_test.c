@@ -259,8 +259,19 @@ static void test_config_and_notify(void **state)
                              .low_s = 2400,
                              .high_s = 5400,
                              .texts = &texts};
-    int64_t id;
+    int64_t id, again, other;
     assert_true(status_notify_scheduled(n, &plan, &id));
+    /* "maint run" in another process finds it again by its title. */
+    StatusNotifier *run;
+    assert_true(status_notify_open(&cfg, NULL, &run));
+    assert_true(status_notify_adopt(run, &plan, &again));
+    assert_int_equal(again, id);
+    StatusNotifyPlan unplanned = plan;
+    unplanned.title = "Never planned";
+    assert_true(status_notify_adopt(run, &unplanned, &other));
+    assert_true(other != id && other > 0);
+    assert_true(status_notify_aborted(run, other));
+    status_notify_close(run);
     assert_true(status_notify_in_progress(n, id));
     assert_true(status_notify_late(n, id, 1796086800));
     assert_true(status_notify_verifying(n, id));
@@ -288,8 +299,11 @@ static void test_config_and_notify(void **state)
     json_t *report = json_loads(
         "{\"steps\":[{\"name\":\"backup\",\"predicted_s\":600,\"low_s\":400,\"high_s\":900,"
         "\"basis\":\"3 runs\",\"actual_s\":1500,\"ok\":true},{\"name\":\"switch | pause\","
-        "\"predicted_s\":2,\"low_s\":1,\"high_s\":5,\"actual_s\":1.2,\"ok\":false}],"
-        "\"paused_ms\":1200}",
+        "\"predicted_s\":2,\"low_s\":1,\"high_s\":5,\"actual_s\":1.2,\"ok\":false},"
+        "{\"name\":\"offline\",\"enabled\":false,\"predicted_s\":9},"
+        "{\"name\":\"first-backup\",\"enabled\":true,\"predicted_s\":300,\"low_s\":200,"
+        "\"high_s\":400}],\"hold_ms\":1200,\"predicted_hold_ms\":1000,"
+        "\"outcome\":\"rolled-back\"}",
         0, NULL);
     Buf md = {0};
     assert_true(postmortem_draft(&e, "Europe/Paris", report, 1796090000, &md));
@@ -300,7 +314,11 @@ static void test_config_and_notify(void **state)
                               "yes |"));
     assert_non_null(strstr(m, "switch \\| pause"));
     assert_non_null(strstr(m, "Steps that ran past their predicted range:\n\n- backup: 25 min"));
-    assert_non_null(strstr(m, "Clients were held for 1.200 s"));
+    assert_non_null(strstr(m, "Clients were held for 1.200 s during the switch (predicted "
+                              "1.000 s)."));
+    assert_null(strstr(m, "offline")); /* a step the plan did not need */
+    assert_non_null(strstr(m, "| first-backup | 5 min | 3 min to 7 min | not run | - | - | - |"));
+    assert_non_null(strstr(m, "The run ended with outcome \"rolled-back\"."));
     assert_non_null(strstr(m, "- Step switch \\| pause failed."));
     assert_non_null(strstr(m, "| Completed | All done at last. |"));
     buf_free(&md);
