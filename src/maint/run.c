@@ -301,7 +301,8 @@ static bool mr_standby_archive_back(Mr *m)
     PGconn *c = pg_connect(m->green_standby_ci, "new standby");
     const char *params[] = {m->standby_restore};
     PGresult *res =
-        c ? pg_query(c, "SELECT format('ALTER SYSTEM SET restore_command = %L', $1::text)", 1, params)
+        c ? pg_query(c, "SELECT format('ALTER SYSTEM SET restore_command = %L', $1::text)", 1,
+                     params)
           : NULL;
     bool ok = res && pg_exec(c, PQgetvalue(res, 0, 0)) && pg_exec(c, "SELECT pg_reload_conf()");
     PQclear(res);
