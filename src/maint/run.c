@@ -45,6 +45,7 @@ typedef struct {
     char *green_ci, *green_standby_ci;
     bool journal_broken;
     StatusNotifier *notify; /* status/notify.h: never blocks a step; failures are logged */
+    char *standby_restore;  /* the green standby's restore_command, cleared for the switch */
     int64_t status_id;
     /* the roles before the run (restored by an abort) */
     TopologyNode before_primary, before_standby;
@@ -141,6 +142,7 @@ static void mr_close(Mr *m)
     repo_close(m->repo);
     free(m->green_ci);
     free(m->green_standby_ci);
+    free(m->standby_restore);
     free(m->before_primary.conninfo);
     free(m->before_primary.data);
     free(m->before_standby.conninfo);
@@ -258,19 +260,54 @@ static void mr_sw_step(const SwitchoverReport *r, SwitchoverStepId id, void *arg
 }
 
 /*
- * Before the pause, the green primary stops using restore_command: at its
- * promotion PostgreSQL probes the archive for timeline history files, one
- * "drydock wal-fetch" process each, inside the clients' hold (about 90 ms
- * here). It streams from the primary, which the switchover's checks demand;
+ * Before the pause, the green cluster stops reading the archive:
+ *  - the green primary: at its promotion PostgreSQL probes the archive for
+ *    timeline history files, one "drydock wal-fetch" process each, inside
+ *    the clients' hold (about 90 ms here);
+ *  - the green standby: when its stream breaks at the promotion it may fetch
+ *    from the archive the old primary's last segment (with its shutdown
+ *    checkpoint, written after the fork) and then cannot follow the new
+ *    timeline. Its restore_command is put back once it streams again
+ *    (mr_first_backup).
+ * Both stream (the switchover's checks demand it for the primary);
  * restore_command is reloadable since PostgreSQL 14.
  */
-static bool mr_green_stream_only(Mr *m)
+static bool mr_stream_only(const char *conninfo, const char *what, char **saved)
 {
-    PGconn *c = pg_connect(m->green_ci, "green primary");
-    bool ok = c && pg_exec(c, "ALTER SYSTEM SET restore_command = ''") &&
+    PGconn *c = pg_connect(conninfo, what);
+    char *old = c ? pg_query_value(c, "SELECT current_setting('restore_command')", 0, NULL) : NULL;
+    bool ok = old && pg_exec(c, "ALTER SYSTEM SET restore_command = ''") &&
               pg_exec(c, "SELECT pg_reload_conf()");
     pg_disconnect(c);
-    return ok || err_context("clearing the green primary's restore_command before the switch");
+    if (saved && ok)
+        *saved = old;
+    else
+        free(old);
+    return ok || err_context("clearing the %s's restore_command before the switch", what);
+}
+
+static bool mr_green_stream_only(Mr *m)
+{
+    return mr_stream_only(m->green_ci, "green primary", NULL) &&
+           (!m->green_standby_ci ||
+            mr_stream_only(m->green_standby_ci, "green standby", &m->standby_restore));
+}
+
+/* The green standby streams on the new timeline: give it its restore_command back. */
+static bool mr_standby_archive_back(Mr *m)
+{
+    if (!m->standby_restore || !m->standby_restore[0])
+        return true;
+    PGconn *c = pg_connect(m->green_standby_ci, "new standby");
+    const char *params[] = {m->standby_restore};
+    PGresult *res =
+        c ? pg_query(c, "SELECT format('ALTER SYSTEM SET restore_command = %L', $1::text)", 1,
+                     params)
+          : NULL;
+    bool ok = res && pg_exec(c, PQgetvalue(res, 0, 0)) && pg_exec(c, "SELECT pg_reload_conf()");
+    PQclear(res);
+    pg_disconnect(c);
+    return ok || err_context("putting the new standby's restore_command back");
 }
 
 static bool mr_switchover(Mr *m)
@@ -358,8 +395,35 @@ static bool mr_old_primary(Mr *m)
     return fence_stop(&fo, detail, sizeof(detail));
 }
 
+/* The new standby follows the promotion (a new timeline): wait until it streams again. */
+static bool mr_wait_streaming(const char *conninfo)
+{
+    double deadline = time_mono() + 60.0;
+    for (;;) {
+        PGconn *c = pg_connect(conninfo, "new standby");
+        char *st = c ? pg_query_value(c,
+                                      "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), "
+                                      "'none')",
+                                      0, NULL)
+                     : NULL;
+        bool streaming = st && strcmp(st, "streaming") == 0;
+        free(st);
+        pg_disconnect(c);
+        if (streaming)
+            return true;
+        if (time_mono() > deadline || mr_interrupted)
+            return err_set(DD_EXIT_TIMEOUT,
+                           "the new standby does not stream from the new primary after 60 s");
+        err_clear();
+        time_sleep(0.2);
+    }
+}
+
 static bool mr_first_backup(Mr *m)
 {
+    if (m->green_standby_ci &&
+        (!mr_wait_streaming(m->green_standby_ci) || !mr_standby_archive_back(m)))
+        return false;
     Config nc;
     if (!config_load(m->cfg->file, &nc)) /* the roles just recorded */
         return false;
