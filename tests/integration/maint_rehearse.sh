@@ -179,6 +179,18 @@ check_eq "a rehearsal run as root succeeds" true "$(jq -r .ok "$T/root.json")"
 [ "$(jq -r .ok "$T/root.json")" = true ] || note "$(tail -2 "$T/root.err")"
 check_eq "and cleans up" true "$(jq -r .rehearsal.cleaned "$T/root.json")"
 check_eq "the rates object stays the repository owner's" postgres "$(stat -c %U "$REPO/rates.json")"
+
+# --keep: the clones stay, running, for a look; stopping and removing them is ours.
+dd --quiet maint rehearse "$T/maint.conf" --keep --json 2>/dev/null | tail -n 1 >"$T/keep.json"
+KEPT=$(jq -r .rehearsal.scratch "$T/keep.json")
+register_cluster kept "$KEPT/green" "$(jq -r .rehearsal.port "$T/keep.json")"
+register_cluster kept_standby "$KEPT/green-standby" "$(jq -r .rehearsal.standby_port "$T/keep.json")"
+check_eq "--keep: the rehearsal succeeds and says it did not clean up" "true false" \
+    "$(jq -r '"\(.ok) \(.rehearsal.cleaned)"' "$T/keep.json")"
+check_eq "--keep: the clone still runs, promoted" f "$(psql_q kept 'select pg_is_in_recovery()')"
+pg_stop kept_standby immediate
+pg_stop kept immediate
+rm -rf "$KEPT"
 check "the human output has the table" grep -qE '^  restore +[0-9.]+ (s|min)' "$T/rehearse3.out"
 
 finish
