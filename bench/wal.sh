@@ -25,20 +25,37 @@ mapfile -t segs < <(ls "$T/segs" | grep -E '^[0-9A-F]{24}$' | sort | head -n "$S
 n=${#segs[@]}
 echo "segments: $n real WAL segments of 16 MiB from pgbench -i -s $scale"
 
-# drydock
+# drydock, with WAL summaries (as configured) and without (DRYDOCK_WALSUM=off,
+# to measure their cost), each into an empty archive. The order alternates
+# from run to run (WAL_ORDER=sum-first|nosum-first): the first push of a run
+# meets the disk still busy with pgbench's writes.
 dd repo-create >/dev/null 2>&1
-start=$(date +%s.%N)
-for s in "${segs[@]}"; do dd wal-push "$T/segs/$s" 2>/dev/null || { echo "drydock wal-push failed on $s"; exit 1; }; done
-dd_secs=$(echo "$(date +%s.%N) - $start" | bc)
-dd_bytes=$(du -sb "$REPO/wal" | cut -f1)
-# The same push without WAL summaries (DRYDOCK_WALSUM=off), into an emptied archive: their cost.
-sums=$(find "$REPO/wal" -name '*.sum' | wc -l)
-sum_bytes=$(find "$REPO/wal" -name '*.sum' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
-rm -rf "$REPO/wal"
-start=$(date +%s.%N)
-for s in "${segs[@]}"; do DRYDOCK_WALSUM=off dd wal-push "$T/segs/$s" 2>/dev/null || { echo "drydock wal-push failed on $s"; exit 1; }; done
-nosum_secs=$(echo "$(date +%s.%N) - $start" | bc)
-echo "WAL summaries stored by wal-push: $sums of $n segments ($sum_bytes bytes)"
+push_all() { # VAR=VALUE: seconds to push every segment, as postgres
+    local start s
+    start=$(date +%s.%N)
+    for s in "${segs[@]}"; do
+        runuser -u postgres -- env "$1" "$DRYDOCK" --config "$CONF" wal-push "$T/segs/$s" >/dev/null 2>&1 ||
+            { echo "drydock wal-push failed on $s" >&2; return 1; }
+    done
+    echo "$(date +%s.%N) - $start" | bc
+}
+sum_stats() {
+    echo "$(find "$REPO/wal" -name '*.sum' | wc -l) of $n segments ($(find "$REPO/wal" -name '*.sum' -printf '%s\n' | awk '{s+=$1} END {print s+0}') bytes)"
+}
+if [ "${WAL_ORDER:-sum-first}" = sum-first ]; then
+    dd_secs=$(push_all DRYDOCK_WALSUM=on) || exit 1
+    dd_bytes=$(du -sb "$REPO/wal" | cut -f1)
+    sums=$(sum_stats)
+    rm -rf "$REPO/wal"
+    nosum_secs=$(push_all DRYDOCK_WALSUM=off) || exit 1
+else
+    nosum_secs=$(push_all DRYDOCK_WALSUM=off) || exit 1
+    rm -rf "$REPO/wal"
+    dd_secs=$(push_all DRYDOCK_WALSUM=on) || exit 1
+    dd_bytes=$(du -sb "$REPO/wal" | cut -f1)
+    sums=$(sum_stats)
+fi
+echo "WAL summaries stored by wal-push: $sums; order ${WAL_ORDER:-sum-first}"
 
 # pgBackRest, same data, same codec and level, synchronous push
 bench_pgbackrest_conf

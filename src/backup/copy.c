@@ -190,9 +190,9 @@ static bool copy_item(Workers *w, size_t i, void *buf, void *arg)
     Copy *c = arg;
     if (!copy_unit(c, w, &c->units[i], buf))
         return false;
-    /* Half the work done: half the units (a guided backup reads far less than half the bytes). */
-    if ((atomic_fetch_add(&c->units_done, 1) + 1) * 2 >= c->nunits &&
-        !atomic_exchange(&c->paused, true))
+    /* halfway through the copy, reused chunks (guided backups) counting as copied */
+    uint64_t done = atomic_load(&c->bytes_read) + atomic_load(&c->bytes_reused);
+    if (done * 2 >= c->dl->total_bytes && !atomic_exchange(&c->paused, true))
         testpoint_pause("copy");
     return true;
 }

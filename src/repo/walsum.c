@@ -32,6 +32,9 @@
  *  5. Events are in LSN order; the bytes end exactly after the last varint.
  *  6. A summary is written after its segment and never replaced; an absent
  *     summary means "nothing is known" (a gap), never "nothing changed".
+ *     wal-push writes it without fsync (it costs as much as the segment's
+ *     own): after a crash it may be missing or torn, which the object's
+ *     checksum reveals, and either is a gap.
  * A dense run of changed blocks costs one byte a block before compression.
  */
 #include "repo/walsum.h"
@@ -424,7 +427,7 @@ bool walsum_finish(WalSumJob *j, bool store)
     if (ok && store) {
         char *path = walsum_path(j->name);
         ok = repo_object_put(j->repo, path, j->raw.data, j->raw.len,
-                             (StoragePutOpts){.exclusive = true});
+                             (StoragePutOpts){.exclusive = true, .not_durable = true});
         if (!ok && err_code() == DD_EXIT_CONFLICT)
             err_clear(), ok = true; /* invariant 6: a summary of the same segment is there */
         free(path);

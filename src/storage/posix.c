@@ -116,8 +116,8 @@ static bool posix_write_append(StorageWrite *sw, const void *data, size_t len)
 static bool posix_write_commit(StorageWrite *sw, StoragePutOpts opts)
 {
     PosixWrite *w = (PosixWrite *)sw;
-    bool ok =
-        fs_atomic_commit(&w->file, (FsCommitOpts){.durable = true, .exclusive = opts.exclusive});
+    bool ok = fs_atomic_commit(
+        &w->file, (FsCommitOpts){.durable = !opts.not_durable, .exclusive = opts.exclusive});
     free(w);
     return ok;
 }

@@ -51,6 +51,10 @@ typedef struct {
 typedef struct {
     /* Fail with DD_EXIT_CONFLICT if the object already exists (no overwrite). */
     bool exclusive;
+    /* Skip the fsyncs (POSIX): only for derived data whose loss or tearing in
+     * a crash is detected (a checksummed object) and harmless, e.g. WAL
+     * summaries (repo/walsum.h). Object stores ignore it. */
+    bool not_durable;
 } StoragePutOpts;
 
 typedef struct {

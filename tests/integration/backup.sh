@@ -52,6 +52,8 @@ s1=$(jq -r .bytes_stored <<<"$sum1")
 s2=$(jq -r .bytes_stored <<<"$sum2")
 note "stored: first $s1 bytes, second $s2 bytes"
 check "second backup stores under 25% of the first ($s2 vs $s1)" test $((s2 * 4)) -lt "$s1"
+note "second backup: $(jq -c '{read, full_read_reason, files_guided, files_read_whole, bytes_read}' <<<"$sum2")"
+check_eq "second backup from the standby is WAL-guided (issue 14)" guided "$(jq -r .read <<<"$sum2")"
 check "second backup is logically full (WAL-guided: it reads less, issue 14)" \
     test "$(jq -r .bytes_logical <<<"$sum2")" -ge "$(( $(jq -r .bytes_logical <<<"$sum1") * 9 / 10 ))"
 
