@@ -51,7 +51,8 @@ check "off a terminal a line has an ISO-8601 time with zone and the pid" \
 pg_primary p
 write_config "[global]" "log-destination = stderr" "[repository]" "keep-backups = 1"
 # (the [repository] above repeats the section: inih merges it)
-dd repo-create >/dev/null 2>&1
+dd repo-create --json >"$T/create.json" 2>/dev/null
+check "repo-create --json names the system" jq -e '.system_identifier | test("^[0-9]+$")' "$T/create.json"
 # Push a segment the archiver has already archived: same content, success.
 seg=$(psql_q p "select pg_walfile_name(pg_current_wal_lsn())")
 psql_q p "select pg_switch_wal()" >/dev/null
@@ -66,6 +67,9 @@ dd expire --json >"$T/expire.json" 2>"$T/expire.err"
 check "expire with no flags uses [repository] keep-backups" test $? -eq 0
 check_eq "one backup left" 1 "$(ls "$REPO/backups" | wc -l)"
 check_eq "expire --json reports it" 1 "$(jq -r .backups_removed "$T/expire.json")"
+dd check --json >"$T/check.json" 2>/dev/null
+check "check --json names the archived segment" jq -e '.segment | test("^[0-9A-F]{24}$")' "$T/check.json"
+
 # --- health for alerts: info --json and the metrics textfile ------------------
 check "verify passes" dd verify
 dd info --json >"$T/info.json" 2>/dev/null
