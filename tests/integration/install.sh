@@ -111,7 +111,7 @@ printf '"postgres" "secret"\n' >"$T/creds"
 chown postgres "$T/creds"
 chmod 600 "$T/creds"
 write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds" \
-    "auth = trust"
+    "auth = trust" "stats-period = 1"
 unit=$P/lib/systemd/system/drydock-proxy.service
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 exec_reload=$(sed -n 's/^ExecReload=//p' "$unit")
@@ -151,5 +151,8 @@ echo "select 'after';" >&"${PSQL[1]}"
 read -r -t 10 line <&"${PSQL[0]}"
 check_eq "the session survives the reload" after "$line"
 check "proxy log lines carry time and pid" grep -qE '^[0-9-]{10}T[0-9:.]{12}[+-][0-9:]{5} \[[0-9]+\] drydock proxy: LOG: listening' "$T/proxy.log"
+wait_for "a stats line" 10 grep -q "drydock proxy: LOG: stats: " "$T/proxy.log"
+check "the proxy logs a periodic summary (stats-period)" \
+    grep -qE 'LOG: stats: [0-9]+ sessions \([0-9]+ active, [0-9]+ held\), [0-9]+ xacts/s, [0-9]+ queries/s' "$T/proxy.log"
 kill "$MAINPID"
 finish
