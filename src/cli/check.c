@@ -20,13 +20,13 @@
 #include "repo/walbacklog.h"
 
 static const char check_help[] =
-    "usage: drydock check [--timeout SECONDS]\n\n"
+    "usage: drydock check [--timeout SECONDS] [--json]\n\n"
     "Checks that the primary belongs to the repository, forces a WAL switch there\n"
     "and waits until the switched segment is in the repository (default: the\n"
     "[repository] archive-timeout, 60 s). Exit 8 on timeout, with the archiver's\n"
-    "last error.\n";
+    "last error. --json prints {\"segment\", \"archived_s\"} on success.\n";
 
-static bool check_wait(PGconn *conn, Repo *repo, const char *segment, int timeout)
+static bool check_wait(PGconn *conn, Repo *repo, const char *segment, int timeout, double *took)
 {
     double deadline = time_mono() + timeout;
     double started = time_mono();
@@ -35,8 +35,8 @@ static bool check_wait(PGconn *conn, Repo *repo, const char *segment, int timeou
         if (!walarchive_exists(repo, segment, &exists))
             return false;
         if (exists) {
-            log_info("WAL segment %s was archived in %.2f s: archiving works", segment,
-                     time_mono() - started);
+            *took = time_mono() - started;
+            log_info("WAL segment %s was archived in %.2f s: archiving works", segment, *took);
             return true;
         }
         if (time_mono() > deadline)
@@ -82,9 +82,12 @@ static void check_backlog(const Config *cfg)
 
 int cli_cmd_check(CliContext *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option longopts[] = {{"timeout", required_argument, NULL, 't'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
     int timeout = -1;
+    bool json = false;
     int c;
     optind = 1;
     opterr = 0;
@@ -93,6 +96,9 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
         case 'h':
             fputs(check_help, stdout);
             return DD_EXIT_OK;
+        case 'j':
+            json = true;
+            break;
         case 't':
             if (!cli_parse_int(optarg, 1, 86400, &timeout))
                 return cli_usage(
@@ -122,10 +128,15 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
                              "SELECT pg_walfile_name(pg_switch_wal()) "
                              "FROM (SELECT pg_create_restore_point('drydock check')) AS rp",
                              0, NULL);
-    if (!segment || !check_wait(conn, repo, segment, timeout))
+    double took = 0;
+    if (!segment || !check_wait(conn, repo, segment, timeout, &took)) {
         rc = cli_fail();
-    else
+    } else {
         check_backlog(cfg);
+        if (json)
+            printf("{\"type\":\"summary\",\"segment\":\"%s\",\"archived_s\":%.3f}\n", segment,
+                   took);
+    }
 done:
     free(segment);
     pg_disconnect(conn);

@@ -47,6 +47,7 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
         .server = cfg->proxy_server,
         .login_timeout = cfg->proxy_login_timeout,
         .pause_timeout = cfg->proxy_pause_timeout,
+        .stats_period = cfg->proxy_stats_period,
         .max_clients = cfg->proxy_max_clients,
         .server_auth = cfg->proxy_server_auth,
         .scram_max_iterations = cfg->proxy_server_scram_max_iterations,

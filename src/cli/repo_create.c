@@ -3,6 +3,7 @@
  * configured cluster and record its system identifier.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,11 @@
 #include "repo/repo.h"
 
 static const char repo_create_help[] =
-    "usage: drydock repo-create\n\n"
+    "usage: drydock repo-create [--json]\n\n"
     "Creates the repository at [repository] path for the cluster at [cluster] primary\n"
     "(or, when it is not running, the data directory [cluster] primary-data) and\n"
-    "records its system identifier. Refuses a directory that is not empty.\n";
+    "records its system identifier. Refuses a directory that is not empty.\n"
+    "--json prints the result as one JSON object.\n";
 
 /* Ask the running primary; fall back to its control file. */
 static bool repo_create_identify(const Config *cfg, RepoCreateOpts *opts)
@@ -61,7 +63,9 @@ static bool repo_create_identify(const Config *cfg, RepoCreateOpts *opts)
 
 int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+    bool json = false;
     int c;
     optind = 1;
     opterr = 0;
@@ -69,6 +73,10 @@ int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv)
         if (c == 'h') {
             fputs(repo_create_help, stdout);
             return DD_EXIT_OK;
+        }
+        if (c == 'j') {
+            json = true;
+            continue;
         }
         return cli_bad_option(argv[0], longopts, argv);
     }
@@ -86,6 +94,17 @@ int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv)
     log_info("created repository \"%s\" for system %" PRIu64 " (PostgreSQL %u.%u, %u MiB segments)",
              where, opts.system_id, opts.pg_version / 10000, opts.pg_version % 10000,
              opts.wal_seg_size >> 20);
+    if (json) {
+        char sysid[24]; /* as text: JSON numbers lose a 64-bit identifier's digits */
+        snprintf(sysid, sizeof(sysid), "%" PRIu64, opts.system_id);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i}", "type", "summary", "repository", where,
+                              "system_identifier", sysid, "pg_version", (int)opts.pg_version,
+                              "wal_segment_size", (int)opts.wal_seg_size);
+        char *text = json_dumps(o, JSON_COMPACT);
+        puts(text);
+        free(text);
+        json_decref(o);
+    }
     free(where);
     return DD_EXIT_OK;
 }

@@ -109,6 +109,7 @@ static const ConfigKey config_keys[] = {
     STR_KEY("proxy", "server", proxy_server, NULL),
     INT_KEY("proxy", "login-timeout", proxy_login_timeout, "10", 1, 3600),
     INT_KEY("proxy", "pause-timeout", proxy_pause_timeout, "10", 1, 86400),
+    INT_KEY("proxy", "stats-period", proxy_stats_period, "60", 0, 86400),
     INT_KEY("proxy", "max-clients", proxy_max_clients, "10000", 1, 1000000),
     /* The proxy's TLS, admin API lock and server authentication (README "Proxy"). */
     CHOICE_KEY("proxy", "client-tls-mode", proxy_client_tls_mode, "disable",

@@ -64,6 +64,7 @@ typedef struct {
     char *proxy_server;      /* conninfo of the server sessions go to; default: primary */
     int proxy_login_timeout; /* seconds a client has to finish its startup */
     int proxy_pause_timeout; /* default deadline of a pause, seconds */
+    int proxy_stats_period;  /* seconds between the proxy's summary log lines; 0: none */
     int proxy_max_clients;   /* refuse connections past this */
     /* [proxy] TLS, server authentication and the admin API's lock */
     char *proxy_client_tls_mode; /* disable | allow | prefer | require */

@@ -170,6 +170,9 @@ struct Proxy {
     bool pause_switched;  /* a /switch happened during this pause */
     bool fenced;          /* the lease expired after a promotion: sessions are refused */
     struct event *lease_timer;
+    struct event *stats_timer; /* the periodic summary line (stats.c) */
+    ProxyCounters stats_prev;  /* the counters at the last summary */
+    double stats_at;           /* time_mono() of the last summary */
 
     /* switch */
     double switch_started;
@@ -279,5 +282,9 @@ void admin_lock_started(Proxy *p);
 /* Whether req carries no Origin header; false after answering 403. */
 bool admin_origin_ok(struct HttpdReq *req);
 void admin_lock_free(Proxy *p);
+
+/* The periodic summary line ([proxy] stats-period), as PgBouncer's stats_period. */
+void proxy_stats_start(Proxy *p);
+void proxy_stats_stop(Proxy *p);
 
 #endif

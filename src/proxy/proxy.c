@@ -684,6 +684,7 @@ Proxy *proxy_new(const ProxyOptions *opt)
     event_add(p->sig_int, NULL);
     event_add(p->sig_hup, NULL);
     raise_fd_limit(opt->max_clients);
+    proxy_stats_start(p);
     proxy_allowed_init(p);
     proxy_probe_start(p);
     log_info("listening on %s (TLS %s) for %s (TLS %s), admin API on %s, %zu users in \"%s\"",
@@ -704,6 +705,7 @@ void proxy_free(Proxy *p)
 {
     if (!p)
         return;
+    proxy_stats_stop(p);
     while (p->sessions) {
         Session *s = p->sessions;
         if (s->welcomed)

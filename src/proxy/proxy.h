@@ -28,6 +28,7 @@ typedef struct {
     const char *server;      /* conninfo of the server */
     int login_timeout;       /* seconds */
     int pause_timeout;       /* seconds, default deadline of a pause */
+    int stats_period;        /* seconds between summary log lines; 0: none */
     int max_clients;
 
     /* Authentication to servers: the weakest password method the proxy uses. */

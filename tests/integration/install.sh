@@ -51,7 +51,8 @@ check "off a terminal a line has an ISO-8601 time with zone and the pid" \
 pg_primary p
 write_config "[global]" "log-destination = stderr" "[repository]" "keep-backups = 1"
 # (the [repository] above repeats the section: inih merges it)
-dd repo-create >/dev/null 2>&1
+dd repo-create --json >"$T/create.json" 2>/dev/null
+check "repo-create --json names the system" jq -e '.system_identifier | test("^[0-9]+$")' "$T/create.json"
 # Push a segment the archiver has already archived: same content, success.
 seg=$(psql_q p "select pg_walfile_name(pg_current_wal_lsn())")
 psql_q p "select pg_switch_wal()" >/dev/null
@@ -66,6 +67,9 @@ dd expire --json >"$T/expire.json" 2>"$T/expire.err"
 check "expire with no flags uses [repository] keep-backups" test $? -eq 0
 check_eq "one backup left" 1 "$(ls "$REPO/backups" | wc -l)"
 check_eq "expire --json reports it" 1 "$(jq -r .backups_removed "$T/expire.json")"
+dd check --json >"$T/check.json" 2>/dev/null
+check "check --json names the archived segment" jq -e '.segment | test("^[0-9A-F]{24}$")' "$T/check.json"
+
 # --- health for alerts: info --json and the metrics textfile ------------------
 check "verify passes" dd verify
 dd info --json >"$T/info.json" 2>/dev/null
@@ -107,7 +111,7 @@ printf '"postgres" "secret"\n' >"$T/creds"
 chown postgres "$T/creds"
 chmod 600 "$T/creds"
 write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds" \
-    "auth = trust"
+    "auth = trust" "stats-period = 1"
 unit=$P/lib/systemd/system/drydock-proxy.service
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 exec_reload=$(sed -n 's/^ExecReload=//p' "$unit")
@@ -147,5 +151,8 @@ echo "select 'after';" >&"${PSQL[1]}"
 read -r -t 10 line <&"${PSQL[0]}"
 check_eq "the session survives the reload" after "$line"
 check "proxy log lines carry time and pid" grep -qE '^[0-9-]{10}T[0-9:.]{12}[+-][0-9:]{5} \[[0-9]+\] drydock proxy: LOG: listening' "$T/proxy.log"
+wait_for "a stats line" 10 grep -q "drydock proxy: LOG: stats: " "$T/proxy.log"
+check "the proxy logs a periodic summary (stats-period)" \
+    grep -qE 'LOG: stats: [0-9]+ sessions \([0-9]+ active, [0-9]+ held\), [0-9]+ xacts/s, [0-9]+ queries/s' "$T/proxy.log"
 kill "$MAINPID"
 finish
