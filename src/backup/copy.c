@@ -40,8 +40,7 @@ typedef struct {
     size_t nunits;
     Unit control; /* global/pg_control */
     bool has_control;
-    atomic_bool paused; /* testpoint_pause("copy") done */
-    _Atomic size_t units_done;
+    atomic_bool paused;     /* testpoint_pause("copy") done */
     ManifestChunk **chunks; /* per file, sized at the walk's length */
     uint32_t *nchunks;
     atomic_bool *vanished;

@@ -75,7 +75,6 @@ int cli_maint_run(CliContext *ctx, int argc, char **argv);
 int cli_maint_status(CliContext *ctx, int argc, char **argv);
 int cli_maint_resume(CliContext *ctx, int argc, char **argv);
 int cli_maint_abort(CliContext *ctx, int argc, char **argv);
-int cli_maint_rollback(CliContext *ctx, int argc, char **argv);
 int cli_maint_finish(CliContext *ctx, int argc, char **argv);
 int cli_cmd_repo_copy(CliContext *ctx, int argc, char **argv);
 int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv);
