@@ -190,6 +190,7 @@ static void test_real_segment(void **state)
     buf_append(&c.events, "", 1);
     assert_string_equal((char *)c.events.data, eev + 1);
     free(got_blocks);
+    buf_free(&c.blocks);
     buf_free(&eb);
     buf_free(&c.events);
     free(expected);
