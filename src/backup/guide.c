@@ -231,13 +231,15 @@ BackupGuide *backup_guide_new(void)
 
 void backup_guide_seal(BackupGuide *g)
 {
-    qsort(g->blocks, g->nblocks, sizeof(Key), block_cmp);
+    if (g->nblocks > 0) /* qsort of NULL is undefined, even for no elements */
+        qsort(g->blocks, g->nblocks, sizeof(Key), block_cmp);
     size_t n = 0;
     for (size_t i = 0; i < g->nblocks; i++)
         if (n == 0 || block_cmp(&g->blocks[i], &g->blocks[n - 1]) != 0)
             g->blocks[n++] = g->blocks[i];
     g->nblocks = n;
-    qsort(g->whole, g->nwhole, sizeof(Whole), whole_cmp);
+    if (g->nwhole > 0)
+        qsort(g->whole, g->nwhole, sizeof(Whole), whole_cmp);
 }
 
 void backup_guide_free(BackupGuide *g)

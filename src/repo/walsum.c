@@ -126,7 +126,8 @@ static bool same_fork(const Ref *a, const Ref *b)
 /* Sorted, deduplicated refs grouped into forks (invariants 1 and 2). */
 static void group_forks(Collector *c, WalSum *out)
 {
-    qsort(c->refs, c->nrefs, sizeof(Ref), ref_cmp);
+    if (c->nrefs > 0) /* qsort of NULL is undefined, even for no elements */
+        qsort(c->refs, c->nrefs, sizeof(Ref), ref_cmp);
     size_t nforks = 0;
     for (size_t i = 0; i < c->nrefs; i++)
         if (i == 0 || !same_fork(&c->refs[i], &c->refs[i - 1]))
