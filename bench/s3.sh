@@ -17,7 +17,8 @@ SCALE=${SCALE:-10}
 RUNS=${RUNS:-3}
 SEGMENTS=${SEGMENTS:-8}
 JOBS=${JOBS:-$(nproc)}
-SWIFT=${SWIFT_S3_LOCAL:-/work/shared/tools/swift-s3-local}
+# shared/ sits beside the checkout (here and in CI's fresh clone).
+SWIFT=${SWIFT_S3_LOCAL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/tools/swift-s3-local}
 S3TOOL=$(dirname "$0")/../tests/integration/s3tool.py
 BUCKET=bench
 

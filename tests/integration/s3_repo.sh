@@ -11,7 +11,8 @@
 # racing for a lock.
 source "$(dirname "$0")/lib.sh"
 
-SWIFT=${SWIFT_S3_LOCAL:-/work/shared/tools/swift-s3-local}
+# shared/ sits beside the checkout (here and in CI's fresh clone).
+SWIFT=${SWIFT_S3_LOCAL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/tools/swift-s3-local}
 S3TOOL=$(dirname "$0")/s3tool.py
 S3DIR=$T/swift
 BUCKET=drydock-test
