@@ -18,6 +18,7 @@
 #include "config/topology.h"
 #include "maint/fence.h"
 #include "maint/journal.h"
+#include "maint/rollback.h"
 #include "maint/steps.h"
 #include "maint/steps_int.h"
 #include "maint/switchover.h"
@@ -731,15 +732,17 @@ bool maint_finish(const Config *cfg, const MaintRunOpts *o, MaintRunResult *r)
     Mr m;
     bool ok = mr_open(&m, cfg, "maint finish", o, r) && journal_load(m.j, 0, &m.jr);
     r->run = m.jr.id;
-    if (ok && m.jr.state != JRUN_COMPLETED) {
+    bool rolled = ok && m.jr.state == JRUN_ROLLED_BACK; /* maint/rollback.h */
+    if (ok && m.jr.state != JRUN_COMPLETED && !rolled) {
         err_set(DD_EXIT_CONFLICT, "there is no completed maintenance to finish%s%s",
                 m.jr.id ? ": the last one is " : "",
                 m.jr.id ? journal_run_state_name(m.jr.state) : "");
         err_hint("\"drydock maint status\" says what to do");
         ok = false;
     }
-    ok = ok && journal_run_set(m.j, r->run, JRUN_FINISHED, -1);
-    r->outcome = ok ? "finished" : "failed";
+    ok = ok && maint_finish_remove(cfg, m.j, &m.jr, o->json ? NULL : o->out) &&
+         (rolled || journal_run_set(m.j, r->run, JRUN_FINISHED, -1));
+    r->outcome = !ok ? "failed" : rolled ? "rolled back" : "finished";
     mr_close(&m);
     return ok;
 }
