@@ -667,7 +667,8 @@ static bool mr_last(Mr *m, const char *verb, bool after_switch_ok)
         err_hint("\"drydock maint status\" shows the last one");
         return false;
     }
-    bool switched = m->jr.state == JRUN_SWITCHED || m->jr.state == JRUN_COMPLETED;
+    bool switched = m->jr.state == JRUN_SWITCHED || m->jr.state == JRUN_COMPLETED ||
+                    m->jr.state == JRUN_ROLLING_BACK;
     if (switched && !after_switch_ok) {
         err_set(DD_EXIT_CONFLICT, "maintenance #%lld has switched: it cannot be aborted",
                 (long long)m->jr.id);
