@@ -104,7 +104,8 @@ static void ms_next(const JournalRun *r, const char **resume, const char **abort
         *abort_ = "too late (use rollback, or maint finish)";
         break;
     case JRUN_ROLLING_BACK:
-        *resume = "continue the rollback";
+        *resume = *rollback = "continue the rollback";
+        *abort_ = "too late: the rollback is under way";
         break;
     default:
         break;
