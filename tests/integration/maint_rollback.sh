@@ -135,6 +135,8 @@ check "the green primary is stopped" sh -c "! pg_isready -q -h 127.0.0.1 -p $GPO
 check "the green standby is stopped" sh -c "! pg_isready -q -h 127.0.0.1 -p $GSPORT"
 check "the old directory is kept aside" test -f "${PG_DATA[p]}.rollback-1/PG_VERSION"
 check_eq "maint status: rolled back" "rolled back" "$(state)"
+check_eq "maint status: the green primary is retired, p no longer" "$T/green" \
+    "$(dd maint status --json | jq -r '[.roles[] | select(.role == "retired") | .data] | join(" ")')"
 check_eq "the configuration file is untouched" "$conf_before" "$(md5sum <"$CONF")"
 check "check works right after, against p" dd check
 check "backup works right after" dd backup
