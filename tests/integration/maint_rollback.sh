@@ -6,7 +6,8 @@
 # them, raises shared_buffers and max_connections and replaces pg_hba.conf:
 # the old primary cannot be rewound, so the rollback rebuilds it from a fresh
 # backup of the new primary with its old settings (the plan says so), then
-# switches back. Checked: no failed transaction in either switch; every row
+# switches back; it is killed -9 once the backup is restored in place of the
+# old directory, and continued. Checked: no failed transaction in either switch; every row
 # committed on the new primary is on the old-configuration cluster; the old
 # settings are in effect (checksums off, shared_buffers, pg_hba; the raised
 # max_connections pending a restart, as lint warns); the proxy serves it;
@@ -98,11 +99,30 @@ check_eq "every transaction of the run's pgbench is on the new primary" "$((rows
 check_eq "the proxy serves the new primary" "$GPORT" "$(proxy_port)"
 
 # --- the rollback, under load -----------------------------------------------------
-load rollback 45
+load rollback 50
 sleep 2
+# Killed -9 once the old directory is aside and the backup restored in its place: the
+# facts would now say "rewind" (the copy has checksums, as the new primary); the journal
+# says rebuild, and the rollback goes on as it began.
+DRYDOCK_TEST_PAUSE_AT=maint-rollback-offline runuser -u postgres -- "$DRYDOCK" --config "$CONF" \
+    maint rollback >"$T/rb1.out" 2>"$T/rb1.err" &
+RUNNER=$!
+PIDS+=("$RUNNER")
+if wait_for "maint rollback at maint-rollback-offline" 120 grep -q "pausing at maint-rollback-offline" "$T/rb1.err"; then
+    pass "the rollback reaches maint-rollback-offline"
+else
+    fail "the rollback reaches maint-rollback-offline"
+    sed 's/^/# /' "$T/rb1.out" "$T/rb1.err"
+fi
+kill -9 "$(pgrep -f "^$DRYDOCK --config $CONF maint rollback")"
+wait $RUNNER 2>/dev/null
+check_eq "maint status: rolling back" "rolling back" "$(state)"
+check "the journal knows the directory kept aside" \
+    grep -qx "${PG_DATA[p]}.rollback-1" <(dd maint status --json | jq -r '.maintenance.created[].what')
+check_eq "the proxy still serves the new primary" "$GPORT" "$(proxy_port)"
 dd maint rollback --json >"$T/rollback.json" 2>"$T/rollback.err"
 rc=$?
-check_eq "maint rollback succeeds" 0 "$rc"
+check_eq "maint rollback continues and succeeds" 0 "$rc"
 [ "$rc" = 0 ] || sed 's/^/# /' "$T/rollback.err"
 rows_green=$(psql_q green 'select count(*) from runlog' 2>/dev/null) # stopped: empty
 check_eq "JSON: outcome rolled back" "rolled back" "$(jq -r .outcome "$T/rollback.json")"
