@@ -86,9 +86,11 @@ check_error "no rollback before a maintenance" 9 "there is no switched maintenan
 
 # --- the maintenance, under load ----------------------------------------------
 rows_before=$(psql_q p "select count(*) from runlog")
-load run 45
+load run 25
+t0=$SECONDS
 dd maint run --json "$T/maint.conf" >"$T/run.json" 2>"$T/run.err"
 rc=$?
+note "maint run took $((SECONDS - t0)) s (the load runs 25 s)"
 check_eq "maint run completes" 0 "$rc"
 [ "$rc" = 0 ] || sed 's/^/# /' "$T/run.err"
 wait $BENCH_PID
@@ -98,8 +100,12 @@ check_eq "every transaction of the run's pgbench is on the new primary" "$((rows
     "$(psql_q green 'select count(*) from runlog')"
 check_eq "the proxy serves the new primary" "$GPORT" "$(proxy_port)"
 
+check "maint status says what a rollback would do: the plan's mechanism" \
+    grep -q "rebuilt from a fresh backup" <(dd maint status --json | jq -r .maintenance.next.rollback)
+
 # --- the rollback, under load -----------------------------------------------------
-load rollback 50
+load rollback 25
+t0=$SECONDS
 sleep 2
 # Killed -9 once the old directory is aside and the backup restored in its place: the
 # facts would now say "rewind" (the copy has checksums, as the new primary); the journal
@@ -123,6 +129,7 @@ check_eq "the proxy still serves the new primary" "$GPORT" "$(proxy_port)"
 dd maint rollback --json >"$T/rollback.json" 2>"$T/rollback.err"
 rc=$?
 check_eq "maint rollback continues and succeeds" 0 "$rc"
+note "the rollback, killed and continued, took $((SECONDS - t0)) s (the load runs 25 s)"
 [ "$rc" = 0 ] || sed 's/^/# /' "$T/rollback.err"
 rows_green=$(psql_q green 'select count(*) from runlog' 2>/dev/null) # stopped: empty
 check_eq "JSON: outcome rolled back" "rolled back" "$(jq -r .outcome "$T/rollback.json")"

@@ -81,7 +81,7 @@ n=$(processed run)
 check_eq "pgbench during the run: no failed transaction" 0 "$(failed_tx run)"
 
 # --- the rollback, killed -9 before its switch, then resumed ---------------------
-load rollback 40
+load rollback 30
 DRYDOCK_TEST_PAUSE_AT=maint-rollback-switch runuser -u postgres -- "$DRYDOCK" --config "$CONF" \
     maint rollback >"$T/rb1.out" 2>"$T/rb1.err" &
 RUNNER=$!
