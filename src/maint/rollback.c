@@ -468,6 +468,8 @@ static bool rb_do(Rb *b, RollbackStepId id)
     bool logged = journal_step_end(b->j, b->r->run, seq, ok, ok ? "" : saved.message);
     if (!ok)
         (void)err_restore(&saved);
+    if (ok && id == RSTEP_SWITCH) /* the hold, kept should the rest be resumed */
+        logged = logged && journal_run_set(b->j, b->r->run, JRUN_ROLLING_BACK, b->r->hold_ms);
     return ok && logged;
 }
 
@@ -508,6 +510,8 @@ static bool rb_steps(Rb *b)
         if (v && v->state == JSTEP_DONE) {
             s->ran = s->ok = true;
             s->actual_s = v->actual_s;
+            if (id == RSTEP_SWITCH) /* switched back by an earlier process: its hold */
+                b->r->hold_ms = b->jr.hold_ms;
             continue;
         }
         if (rb_interrupted)
@@ -712,8 +716,6 @@ bool maint_rollback(const Config *cfg, const MaintRunOpts *o, MaintRollbackResul
     bool ok = journal_lock(dir, "maint rollback", &b.lock) && journal_open(dir, &b.j) &&
               repo_open(cfg, &b.repo) && rb_last(&b);
     free(dir);
-    if (ok && b.jr.hold_ms >= 0 && b.jr.state == JRUN_ROLLING_BACK)
-        r->hold_ms = -1; /* the run's hold is the switch's; the rollback measures its own */
     ok = ok && rb_setup(&b) && journal_run_set(b.j, r->run, JRUN_ROLLING_BACK, -1) &&
          rb_steps(&b) && journal_run_set(b.j, r->run, JRUN_ROLLED_BACK, r->hold_ms);
     if (ok) {
@@ -760,50 +762,4 @@ json_t *maint_rollback_json(const MaintRollbackResult *r)
                      r->hold_ms >= 0 ? json_real(r->hold_ms) : json_null(), "mechanism",
                      r->mechanism, "rebuild", r->rebuild, "predicted_s", r->predicted_s, "low_s",
                      r->low_s, "high_s", r->high_s, "steps", steps);
-}
-
-/* --- maint finish ------------------------------------------------------------ */
-
-static bool rb_remove_dir(const Config *cfg, const char *dir, FILE *out)
-{
-    MaintCtx ctx = {.cfg = cfg};
-    if (!rb_exists(dir))
-        return true;
-    if ((cfg->primary_data && strcmp(cfg->primary_data, dir) == 0) ||
-        (cfg->standby_data && strcmp(cfg->standby_data, dir) == 0)) {
-        err_set(DD_EXIT_CONFLICT, "\"%s\" is the data directory of a current node: not removed",
-                dir);
-        err_hint("\"drydock maint status\" shows the roles");
-        return false;
-    }
-    if (steps_server_running(&ctx, dir)) {
-        err_set(DD_EXIT_CONFLICT, "a server runs in \"%s\": not removed", dir);
-        err_hint("stop it (pg_ctl -D \"%s\" stop) if it is no longer needed, then maint finish",
-                 dir);
-        return false;
-    }
-    if (!steps_remove_tree(&ctx, dir))
-        return false;
-    if (out)
-        fprintf(out, "removed %s\n", dir);
-    return true;
-}
-
-bool maint_finish_remove(const Config *cfg, Journal *j, const JournalRun *jr, FILE *out)
-{
-    if (jr->state == JRUN_COMPLETED) {
-        json_t *plan = json_loads(jr->plan_json ? jr->plan_json : "{}", 0, NULL);
-        const char *old = rb_str(plan, "roles_before", "primary_data");
-        bool ok = !old || rb_remove_dir(cfg, old, out);
-        json_decref(plan);
-        return ok;
-    }
-    for (size_t i = 0; i < jr->ncreated; i++) {
-        const JournalCreated *c = &jr->created[i];
-        if (c->removed)
-            continue;
-        if (!rb_remove_dir(cfg, c->what, out) || !journal_removed(j, jr->id, c->type, c->what))
-            return false;
-    }
-    return true;
 }

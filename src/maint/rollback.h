@@ -92,14 +92,4 @@ bool maint_rollback_pending(const Config *cfg);
  *  "steps":[{"name","enabled","predicted_s","low_s","high_s"[,"actual_s","ok"]}]} */
 json_t *maint_rollback_json(const MaintRollbackResult *r);
 
-/*
- * "maint finish": remove what the journal knows the run kept. A completed
- * run: the old primary's data directory (its roles_before), refused when a
- * server runs there or it is a current node's. A rolled-back run: every
- * directory the run created and has not removed (the green ones, the old
- * primary's kept aside), each journalled as removed.
- */
-DD_MUST_CHECK bool maint_finish_remove(const Config *cfg, Journal *j, const JournalRun *jr,
-                                       FILE *out);
-
 #endif

@@ -18,7 +18,7 @@
 #include "config/topology.h"
 #include "maint/fence.h"
 #include "maint/journal.h"
-#include "maint/rollback.h"
+#include "maint/finish.h"
 #include "maint/steps.h"
 #include "maint/steps_int.h"
 #include "maint/switchover.h"
