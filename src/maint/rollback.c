@@ -568,6 +568,12 @@ static void rb_estimates(Rb *b, bool checksums_differ)
     r->predicted_s = json_number_value(json_object_get(rb, "predicted_s"));
     r->low_s = json_number_value(json_object_get(rb, "low_s"));
     r->high_s = json_number_value(json_object_get(rb, "high_s"));
+    json_t *planned = json_object_get(rb, "rebuild");
+    if (json_is_boolean(planned) && json_is_true(planned) != r->rebuild)
+        snprintf(r->mechanism, sizeof(r->mechanism),
+                 "%s (the plan said otherwise: the clusters have changed since)",
+                 r->rebuild ? "the old primary is rebuilt from a fresh backup of the new primary"
+                            : "the old primary is rewound (pg_rewind) to follow the new one");
     json_t *st;
     size_t i;
     for (int k = 0; k < RSTEP__COUNT; k++) {
