@@ -18,6 +18,7 @@
 #include "config/topology.h"
 #include "maint/fence.h"
 #include "maint/journal.h"
+#include "maint/runpost.h"
 #include "maint/steps.h"
 #include "maint/steps_int.h"
 #include "maint/switchover.h"
@@ -108,21 +109,13 @@ static void mr_notify(Mr *m, MrNotifyFn fn)
     }
 }
 
-/* Scheduled (with the window, or now + the prediction) and In progress. */
+/* The maintenance "maint plan" posted as Scheduled (or Scheduled now), then In progress. */
 static void mr_notify_start(Mr *m)
 {
-    const MaintFile *mf = &m->r->mf;
-    const Plan *p = &m->r->plan;
-    int64_t start = mf->window_start > 0 ? (int64_t)mf->window_start : (int64_t)time_wall();
-    int64_t len = mf->window_length > 0 ? (int64_t)mf->window_length : (int64_t)(p->high_s + 60);
-    StatusNotifyPlan sp = {.title = mf->title ? mf->title : "Database maintenance",
-                           .description = mf->description,
-                           .window_start = start,
-                           .window_end = start + len,
-                           .predicted_s = p->predicted_s,
-                           .low_s = p->low_s,
-                           .high_s = p->high_s};
-    if (!m->notify || !status_notify_scheduled(m->notify, &sp, &m->status_id) ||
+    StatusTexts texts;
+    StatusNotifyPlan sp;
+    runpost_plan(&m->r->mf, &m->r->plan, &texts, &sp);
+    if (!m->notify || !status_notify_adopt(m->notify, &sp, &m->status_id) ||
         !journal_run_status_id(m->j, m->r->run, m->status_id)) {
         if (m->notify)
             log_warn("status page: %s", err_message());
@@ -469,8 +462,8 @@ static bool mr_do(Mr *m, PlanStepId id)
     mr_progress(m, id, "start");
     char point[64];
     snprintf(point, sizeof(point), "maint-%s", plan_step_name(id));
-    testpoint_pause(point); /* journalled as started, nothing done yet */
-    double t0 = time_mono();
+    double t0 = time_mono(); /* a pause here counts: a test makes the step late with it */
+    testpoint_pause(point);  /* journalled as started, nothing done yet */
     bool ok = !mr_interrupted && mr_call(m, id) && !m->journal_broken;
     if (!ok && mr_interrupted && err_code() == DD_EXIT_OK)
         err_set(DD_EXIT_FAIL, "interrupted during %s", plan_step_name(id));
