@@ -48,6 +48,8 @@ typedef struct {
     StatusNotifier *notify; /* status/notify.h: never blocks a step; failures are logged */
     char *standby_restore;  /* the green standby's restore_command, cleared for the switch */
     int64_t status_id;
+    int64_t
+        late_after; /* an ETA past this posts: start + the plan's high bound, then ETA + 1 min */
     /* the roles before the run (restored by an abort) */
     TopologyNode before_primary, before_standby;
 } Mr;
@@ -122,6 +124,7 @@ static void mr_notify_start(Mr *m)
         err_clear();
         return;
     }
+    m->late_after = (int64_t)(time_wall() + m->r->plan.high_s);
     mr_notify(m, status_notify_in_progress);
 }
 
@@ -207,6 +210,26 @@ static double mr_remaining(const Plan *p, PlanStepId from)
         if (p->steps[i].enabled && !p->steps[i].ran)
             s += p->steps[i].est.predicted_s;
     return s;
+}
+
+/*
+ * Step id ran past its range: an Update with the new ETA, but only when that
+ * moves the end past the range announced (then each further minute, the
+ * page's precision): a step late by a second in a run on time says nothing
+ * to the people affected.
+ */
+static void mr_notify_late(Mr *m, PlanStepId id)
+{
+    int64_t eta = (int64_t)(time_wall() + mr_remaining(&m->r->plan, id));
+    if (!m->late_after) /* resumed: from the run's first start */
+        m->late_after = (int64_t)(m->jr.started + m->r->plan.high_s);
+    if (!m->notify || !m->status_id || eta <= m->late_after)
+        return;
+    m->late_after = eta + 60;
+    if (!status_notify_late(m->notify, m->status_id, eta)) {
+        log_warn("status page: %s", err_message());
+        err_clear();
+    }
 }
 
 static void mr_progress(Mr *m, PlanStepId id, const char *what)
@@ -471,13 +494,8 @@ static bool mr_do(Mr *m, PlanStepId id)
     s->ok = ok;
     s->actual_s = time_mono() - t0;
     mr_progress(m, id, "end");
-    if (ok && s->actual_s > s->est.high_s && m->notify && m->status_id) {
-        int64_t eta = (int64_t)(time_wall() + mr_remaining(&m->r->plan, id));
-        if (!status_notify_late(m->notify, m->status_id, eta)) {
-            log_warn("status page: %s", err_message());
-            err_clear();
-        }
-    }
+    if (ok && s->actual_s > s->est.high_s)
+        mr_notify_late(m, id);
     if (ok && id == PSTEP_SWITCHOVER)
         mr_notify(m, status_notify_verifying);
     ErrSaved saved = err_save();
