@@ -183,4 +183,15 @@ check_eq "run 3: pgbench exits 0" 0 "$?"
 check_eq "run 3: no failed transaction" 0 "$(failed_tx run3)"
 check_eq "the new primary serves" f "$(psql_q green 'select pg_is_in_recovery()')"
 
+# --- the postmortem draft, from the journal of the run that posted it --------------------
+dd status postmortem "$PLANNED" >"$T/pm.md" 2>"$T/pm.err"
+check_eq "status postmortem exits 0" 0 "$?"
+check "the draft is written from the journal" grep -q 'and the maintenance journal' "$T/pm.md"
+check "it lists what drydock did, step by step" grep -qE "^\| .* \| $LATE \| do \| done \|" "$T/pm.md"
+check "it names the step that ran late" grep -qE "^- $LATE: .*predicted at most" "$T/pm.md"
+check "it gives the client hold" grep -qE '^Clients were held for [0-9.]+ s during the switch' "$T/pm.md"
+check "it has the page's timeline" grep -q 'taking longer than we predicted' "$T/pm.md"
+check "the aborted run's draft names its outcome" grep -q 'outcome "aborted"' <(dd status postmortem "$RUN2")
+check "the interrupted run's draft says what failed" grep -q 'interrupted during backup' <(dd status postmortem "$RUN1")
+
 finish
