@@ -42,6 +42,7 @@ new_maint_file() { # fresh green port each time: others' tests share the host
     cat >"$T/maint.conf" <<CONF
 [maintenance]
 title = $TITLE
+description = Orders placed during the switch may take a second longer.
 window-start = $(date -u '+%Y-%m-%d %H:%M') UTC
 window-length = 2h
 pause-timeout = 10
@@ -66,7 +67,7 @@ maints() { curl -sf "$URL/api/v2/scheduled-maintenances.json"; }
 # m JQ: the jq filter applied to the newest maintenance.
 m() { maints | jq -r ".scheduled_maintenances | max_by(.id) | $1"; }
 # updates of the newest maintenance, oldest first: "status<TAB>body" lines
-updates() { m '.incident_updates | reverse | .[] | "\(.status)\t\(.body)"'; }
+updates() { m '.incident_updates | reverse | .[] | "\(.status)\t\(.body | gsub("\n+"; " "))"'; }
 comps() { curl -sf "$URL/api/v2/components.json" | jq -r '[.components[].status] | unique | join(",")'; }
 # runner POINT [RESUME]: maint run in the background, paused at test point POINT.
 runner() {
@@ -142,6 +143,7 @@ note "Scheduled: $sched"
 check "Scheduled names the window's start, in the page's zone" grep -qF "between $(when "$start UTC")" <<<"$sched"
 check "Scheduled names the window's end" grep -qF "and $(when "$start UTC + 2 hours")." <<<"$sched"
 check "Scheduled names the predicted duration" grep -qF "about $(dur "$(jq .predicted_s "$T/plan.json")")" <<<"$sched"
+check "Scheduled ends with the file's description" grep -qF 'so here. Orders placed during the switch may take a second longer.' <<<"$sched"
 check "Scheduled names the range" grep -qF "(between $(dur "$(jq .low_s "$T/plan.json")") and $(dur "$(jq .high_s "$T/plan.json")"))" <<<"$sched"
 check_eq "the window is the file's" "$(date -u -d "$start UTC" +%Y-%m-%dT%H:%M:%SZ)" "$(m .scheduled_for)"
 check_eq "components operational while only scheduled" operational "$(comps)"
