@@ -249,8 +249,8 @@ static int cmd_postmortem(StatusStore *st, const Config *cfg, int64_t id, Status
             return cli_fail();
         }
     } else if (!runreport_load(cfg, id, &report)) { /* the run that posted it, if any */
-        status_event_free(&e);
-        return cli_fail();
+        log_warn("%s; the draft has the page's record only", err_message());
+        err_clear();
     }
     Buf b = {0};
     bool ok = postmortem_draft(&e, cfg->status_time_zone, report, status_now(), &b);

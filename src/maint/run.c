@@ -48,8 +48,7 @@ typedef struct {
     StatusNotifier *notify; /* status/notify.h: never blocks a step; failures are logged */
     char *standby_restore;  /* the green standby's restore_command, cleared for the switch */
     int64_t status_id;
-    int64_t
-        late_after; /* an ETA past this posts: start + the plan's high bound, then ETA + 1 min */
+    int64_t late_after; /* an ETA past it posts (mr_notify_late) */
     /* the roles before the run (restored by an abort) */
     TopologyNode before_primary, before_standby;
 } Mr;
@@ -214,9 +213,9 @@ static double mr_remaining(const Plan *p, PlanStepId from)
 
 /*
  * Step id ran past its range: an Update with the new ETA, but only when that
- * moves the end past the range announced (then each further minute, the
- * page's precision): a step late by a second in a run on time says nothing
- * to the people affected.
+ * moves the end past the range announced (late_after: the start + the plan's
+ * high bound), then each further minute (the page's precision): a step late
+ * by a second in a run on time says nothing to the people affected.
  */
 static void mr_notify_late(Mr *m, PlanStepId id)
 {
