@@ -22,6 +22,7 @@
 #include "maint/estimate.h"
 #include "maint/fence.h"
 #include "maint/pgtool.h"
+#include "maint/runpost.h"
 #include "maint/steps_int.h"
 #include "maint/switchover.h"
 #include "pg/conn.h"
@@ -706,6 +707,23 @@ static void rb_close(Rb *b)
     strlist_free(&b->sets);
 }
 
+/*
+ * The status page (maint/runpost.h): the rollback's start is posted once,
+ * by the process that begins it; the maintenance it posts to is kept in the
+ * journal so that a resumed rollback posts its end there.
+ */
+static int64_t rb_post_start(Rb *b)
+{
+    if (b->jr.state == JRUN_ROLLING_BACK)
+        return b->jr.status_id;
+    int64_t id = runpost_rollback_start(b->cfg, b->jr.status_id, b->jr.title);
+    if (id && id != b->jr.status_id && !journal_run_status_id(b->j, b->r->run, id)) {
+        log_warn("status page: %s", err_message());
+        err_clear();
+    }
+    return id;
+}
+
 bool maint_rollback(const Config *cfg, const MaintRunOpts *o, MaintRollbackResult *r)
 {
     Rb b;
@@ -722,8 +740,16 @@ bool maint_rollback(const Config *cfg, const MaintRunOpts *o, MaintRollbackResul
     bool ok = journal_lock(dir, "maint rollback", &b.lock) && journal_open(dir, &b.j) &&
               repo_open(cfg, &b.repo) && rb_last(&b);
     free(dir);
-    ok = ok && rb_setup(&b) && journal_run_set(b.j, r->run, JRUN_ROLLING_BACK, -1) &&
-         rb_steps(&b) && journal_run_set(b.j, r->run, JRUN_ROLLED_BACK, r->hold_ms);
+    ok = ok && rb_setup(&b);
+    int64_t status_id = ok ? rb_post_start(&b) : 0;
+    ok = ok && journal_run_set(b.j, r->run, JRUN_ROLLING_BACK, -1) && rb_steps(&b) &&
+         journal_run_set(b.j, r->run, JRUN_ROLLED_BACK, r->hold_ms);
+    if (status_id) {
+        ErrSaved saved = err_save();
+        runpost_rollback_end(cfg, status_id, ok);
+        if (!ok)
+            (void)err_restore(&saved);
+    }
     if (ok) {
         r->outcome = "rolled back";
     } else if (b.j && r->run && b.plan) {

@@ -8,7 +8,8 @@
 # is killed -9 at "maint-rollback-switch" (rewound, streaming from the new
 # primary, the switch not begun): maint status shows it rolling back, a
 # "maint abort" meanwhile is refused, and "maint resume" completes it: no
-# failed transaction, every row on the old primary, its old settings.
+# failed transaction, every row on the old primary, its old settings; the
+# status page shows the rollback as a maintenance of its own, completed.
 source "$(dirname "$0")/lib.sh"
 
 pg_primary p
@@ -16,6 +17,12 @@ pg_standby s p
 dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
 backup_pgbench p -i -s 2 -q >/dev/null 2>&1
 switchover_proxy_start
+SPORT=$(free_port)
+write_config "${PROXY_INI[@]}" "[status]" "listen = 127.0.0.1:$SPORT" "store = $T/status.db" \
+    "title = Acme status" "components = Database"
+dd status serve 2>"$T/serve.log" &
+PIDS+=($!)
+wait_for "status page up" 20 curl -sf "http://127.0.0.1:$SPORT/api/v2/status.json" || { cat "$T/serve.log"; exit 1; }
 dd backup >/dev/null 2>&1 || { note "backup failed"; exit 1; }
 conf_before=$(md5sum <"$CONF")
 hba_before=$(md5sum <"${PG_DATA[p]}/pg_hba.conf")
@@ -124,6 +131,11 @@ check "the green primary is stopped" sh -c "! pg_isready -q -h 127.0.0.1 -p $GPO
 check_eq "the configuration file is untouched" "$conf_before" "$(md5sum <"$CONF")"
 check "check works right after" dd check
 check "backup works right after" dd backup
+newest() { curl -sf "http://127.0.0.1:$SPORT/api/v2/scheduled-maintenances.json" | jq -r ".scheduled_maintenances | max_by(.id) | $1"; }
+check_eq "status page: the rollback, resumed by another process, posted its own maintenance, completed" \
+    "Switching back: More buffers and connections|completed" "$(newest '"\(.name)|\(.status)"')"
+check_eq "status page: the run's maintenance stays completed" "completed" \
+    "$(curl -sf "http://127.0.0.1:$SPORT/api/v2/scheduled-maintenances.json" | jq -r '.scheduled_maintenances | min_by(.id) | .status')"
 check "maint finish" dd maint finish
 check "the green directory is removed" test ! -e "$T/green"
 check "p's data directory stays" test -f "${PG_DATA[p]}/PG_VERSION"
