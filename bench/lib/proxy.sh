@@ -10,7 +10,11 @@
 #   listen ports), APORT (drydock's admin API, token in $T/admin.token),
 #   DD_PID and PGB_PID. Exits when either does not come up.
 # bench_pgbench NAME PORT SECS: pgbench -S -c 8 -j 2 for SECS through PORT
-#   (PGSSLMODE as exported); sets TPS and LAT (ms); exits on a failed run.
+#   (PGSSLMODE as exported); sets TPS, LAT (ms) and NTX (transactions);
+#   exits on a failed run.
+# bench_cpu_ms PID: the CPU time (user + system, all threads) PID has used,
+#   in ms: what a proxy costs per transaction, which the load of a shared
+#   machine does not change as much as it changes TPS.
 
 bench_proxies() {
     local max=$1 tls=${2:-}
@@ -66,4 +70,10 @@ bench_pgbench() {
     fi
     TPS=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
     LAT=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")
+    NTX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+}
+
+bench_cpu_ms() {
+    # fields 14 and 15 of /proc/PID/stat, after the ")" that ends the command name
+    awk -v tck="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print int(($12 + $13) * 1000 / tck) }' "/proc/$1/stat"
 }
