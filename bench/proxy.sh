@@ -7,6 +7,7 @@
 #      /proc/PID/status (VmRSS).
 #   SECS=20 CLIENTS=1000 bench/proxy.sh
 source "$(dirname "$0")/../tests/integration/lib.sh"
+source "$(dirname "$0")/lib/proxy.sh"
 SECS=${SECS:-20}
 CLIENTS=${CLIENTS:-1000}
 
@@ -17,58 +18,15 @@ pg_stop p
 pg_start p
 as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "${PG_PORT[p]}" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
 
-DPORT=$(free_port)
-APORT=$(free_port)
-BPORT=$(free_port)
-printf '"postgres" ""\n' >"$T/creds"
-chown postgres "$T/creds"
-chmod 600 "$T/creds"
-write_config "[proxy]" "listen = 127.0.0.1:$DPORT" "admin = 127.0.0.1:$APORT" "auth = trust" \
-    "credentials = $T/creds" "max-clients = $((CLIENTS + 100))"
-cat >"$T/pgbouncer.ini" <<INI
-[databases]
-postgres = host=127.0.0.1 port=${PG_PORT[p]} dbname=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BPORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $T/creds
-pool_mode = session
-max_client_conn = $((CLIENTS + 100))
-default_pool_size = 20
-listen_backlog = 4096
-logfile = $T/pgbouncer.log
-pidfile = $T/pgbouncer.pid
-INI
-chown postgres "$T/pgbouncer.ini"
-# setpriv execs (so $! is the daemon) and keeps the open-files limit (runuser's PAM lowers it).
-as_user=(setpriv --reuid=postgres --regid=postgres --init-groups)
-"${as_user[@]}" "$DRYDOCK" --config "$CONF" --quiet proxy 2>"$T/proxy.log" &
-DD_PID=$!
-PIDS+=("$DD_PID")
-"${as_user[@]}" pgbouncer -q "$T/pgbouncer.ini" &
-PGB_PID=$!
-PIDS+=("$PGB_PID")
-wait_for "drydock proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
-wait_for "pgbouncer" 20 as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$BPORT" -U postgres -d postgres -Atc "select 1" ||
-    { cat "$T/pgbouncer.log"; exit 1; }
+bench_proxies $((CLIENTS + 100))
 
 # run NAME PORT SECS: pgbench -S; adds to TPS_NAME and LAT_NAME (halves, see below)
 TPS_direct=0 TPS_drydock=0 TPS_pgbouncer=0 LAT_direct=0 LAT_drydock=0 LAT_pgbouncer=0
 run() {
-    local out tps lat
-    out=$(as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$2" -U postgres -S -c 8 -j 2 -T "$3" postgres 2>&1)
-    if ! grep -q "number of failed transactions: 0 " <<<"$out"; then
-        echo "pgbench through $1 failed:"
-        echo "$out" | tail -5
-        exit 1
-    fi
-    tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
-    lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")
+    bench_pgbench "$@"
     local vt=TPS_$1 vl=LAT_$1
-    printf -v "$vt" '%s' "$(echo "scale=1; ${!vt} + $tps / 2" | bc)"
-    printf -v "$vl" '%s' "$(echo "scale=3; ${!vl} + $lat / 2" | bc)"
+    printf -v "$vt" '%s' "$(echo "scale=1; ${!vt} + $TPS / 2" | bc)"
+    printf -v "$vl" '%s' "$(echo "scale=3; ${!vl} + $LAT / 2" | bc)"
 }
 # The machine is shared: each target runs SECS in two halves, in the order
 # direct, drydock, pgbouncer, then backwards, so that a drift in the load

@@ -4,9 +4,11 @@
 # same PostgreSQL (ssl = on, hostssl only), same data, in one run:
 # pgbench -S -c 8 -j 2 with sslmode=require, RUNS rounds of SECS seconds
 # each, alternating drydock and PgBouncer (ABAB... then the order reversed
-# every other round), every run printed, then the means and the ratio.
+# every other round), every run printed with the proxy's CPU time per
+# transaction and the load average, then the means and the ratios.
 #   RUNS=4 SECS=10 bench/proxy_tls.sh
 source "$(dirname "$0")/../tests/integration/lib.sh"
+source "$(dirname "$0")/lib/proxy.sh"
 RUNS=${RUNS:-4}
 SECS=${SECS:-10}
 
@@ -28,62 +30,26 @@ pg_start p
 export PGSSLMODE=require
 as_pg env PGSSLMODE=require "$PGBIN/pgbench" -h 127.0.0.1 -p "${PG_PORT[p]}" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
 
-DPORT=$(free_port)
-APORT=$(free_port)
-BPORT=$(free_port)
-printf '"postgres" ""\n' >"$T/creds"
-chown postgres "$T/creds"
-chmod 600 "$T/creds"
-write_config "[proxy]" "listen = 127.0.0.1:$DPORT" "admin = 127.0.0.1:$APORT" "auth = trust" \
-    "credentials = $T/creds" "client-tls-mode = require" "client-tls-cert-file = $TLS/proxy.crt" \
-    "client-tls-key-file = $TLS/proxy.key" "server-tls-mode = require"
-cat >"$T/pgbouncer.ini" <<INI
-[databases]
-postgres = host=127.0.0.1 port=${PG_PORT[p]} dbname=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BPORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $T/creds
-pool_mode = session
-max_client_conn = 200
-default_pool_size = 20
-logfile = $T/pgbouncer.log
-pidfile = $T/pgbouncer.pid
-client_tls_sslmode = require
-client_tls_cert_file = $TLS/proxy.crt
-client_tls_key_file = $TLS/proxy.key
-server_tls_sslmode = require
-INI
-chown postgres "$T/pgbouncer.ini"
-as_user=(setpriv --reuid=postgres --regid=postgres --init-groups)
-"${as_user[@]}" "$DRYDOCK" --config "$CONF" --quiet proxy 2>"$T/proxy.log" &
-PIDS+=($!)
-"${as_user[@]}" pgbouncer -q "$T/pgbouncer.ini" &
-PIDS+=($!)
-sql_via() { as_pg env PGSSLMODE=require "$PGBIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -XAtc "$2"; }
-wait_for "drydock proxy" 20 sql_via "$DPORT" "select 1" || { cat "$T/proxy.log"; exit 1; }
-wait_for "pgbouncer" 20 sql_via "$BPORT" "select 1" || { cat "$T/pgbouncer.log"; exit 1; }
+bench_proxies 200 "$TLS"
 check_tls() { # both legs encrypted: the server sees TLS, the client's sslmode=require succeeded
-    [ "$(sql_via "$1" "select ssl from pg_stat_ssl where pid = pg_backend_pid()")" = t ]
+    [ "$(bench_sql "$1" "select ssl from pg_stat_ssl where pid = pg_backend_pid()")" = t ]
 }
 check_tls "$DPORT" || { echo "drydock: the server leg is not TLS"; exit 1; }
 check_tls "$BPORT" || { echo "pgbouncer: the server leg is not TLS"; exit 1; }
 
-SUM_drydock=0 SUM_pgbouncer=0
+SUM_drydock=0 SUM_pgbouncer=0 CPU_drydock=0 CPU_pgbouncer=0 TX_drydock=0 TX_pgbouncer=0
+PID_drydock=$DD_PID PID_pgbouncer=$PGB_PID
 run() { # NAME PORT ROUND
-    local out tps
-    out=$(as_pg env PGSSLMODE=require "$PGBIN/pgbench" -h 127.0.0.1 -p "$2" -U postgres -S -c 8 -j 2 -T "$SECS" postgres 2>&1)
-    if ! grep -q "number of failed transactions: 0 " <<<"$out"; then
-        echo "pgbench through $1 failed:"
-        echo "$out" | tail -5
-        exit 1
-    fi
-    tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
-    printf '  run %d %-10s %10.1f tps\n' "$3" "$1" "$tps"
-    local v=SUM_$1
-    printf -v "$v" '%s' "$(echo "scale=1; ${!v} + $tps" | bc)"
+    local pid=PID_$1 c0 c1
+    c0=$(bench_cpu_ms "${!pid}")
+    bench_pgbench "$1" "$2" "$SECS"
+    c1=$(bench_cpu_ms "${!pid}")
+    printf '  run %d %-10s %10.1f tps  %6.1f us CPU/tx   (load average %s)\n' "$3" "$1" "$TPS" \
+        "$(echo "scale=3; ($c1 - $c0) * 1000 / $NTX" | bc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    local v=SUM_$1 vc=CPU_$1 vt=TX_$1
+    printf -v "$v" '%s' "$(echo "scale=1; ${!v} + $TPS" | bc)"
+    printf -v "$vc" '%s' "$((${!vc} + c1 - c0))"
+    printf -v "$vt" '%s' "$((${!vt} + NTX))"
 }
 echo "pgbench -S -c 8 -j 2 over TLS on both legs (sslmode=require; server ssl, hostssl only),"
 echo "$RUNS rounds of ${SECS} s each, drydock and PgBouncer $(pgbouncer --version | head -1 | cut -d' ' -f2) alternating"
@@ -101,3 +67,8 @@ mean_b=$(echo "scale=1; $SUM_pgbouncer / $RUNS" | bc)
 printf '  mean      drydock %10.1f tps   pgbouncer %10.1f tps\n' "$mean_d" "$mean_b"
 printf '  ratio drydock/pgbouncer with TLS on both legs: %.3f (TPS; goal >= 1.0)\n' \
     "$(echo "scale=3; $mean_d / $mean_b" | bc)"
+# CPU per transaction: the proxy's own cost, less swayed by the machine's load than TPS.
+cpu_d=$(echo "scale=3; $CPU_drydock * 1000 / $TX_drydock" | bc)
+cpu_b=$(echo "scale=3; $CPU_pgbouncer * 1000 / $TX_pgbouncer" | bc)
+printf '  CPU per transaction: drydock %.1f us, pgbouncer %.1f us; pgbouncer/drydock %.3f (>= 1.0: drydock cheaper)\n' \
+    "$cpu_d" "$cpu_b" "$(echo "scale=3; $cpu_b / $cpu_d" | bc)"

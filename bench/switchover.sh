@@ -57,12 +57,13 @@ APORT=$(free_port)
 printf '"postgres" "postgres"\n' >"$T/credentials"
 chown postgres:postgres "$T/credentials"
 chmod 600 "$T/credentials"
+admin_token || exit 1
 write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "auth = trust" \
-    "credentials = $T/credentials"
+    "credentials = $T/credentials" "admin-token-file = $T/admin.token"
 dd proxy >"$T/proxy.log" 2>&1 &
 PIDS+=($!)
 disown # the harness kills it at the end; no job notice in the output
-wait_for "the proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
+wait_for "the proxy" 20 acurl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
 
 load "$LPORT" drydock "$DURATION"
 sleep 3

@@ -18,6 +18,8 @@ static const char proxy_help[] =
     "server-tls-*), server-auth and admin-* keys. SIGTERM or SIGINT stop it\n"
     "(clients get FATAL 57P01); SIGHUP reloads the credentials file and the TLS\n"
     "certificates without dropping sessions.\n"
+    "[proxy] admin-token-file is mandatory: without it the proxy does not start\n"
+    "(exit 3); \"drydock proxy-ctl token-create FILE\" makes one.\n"
     "\"drydock proxy-ctl\" pauses, resumes and switches it.\n";
 
 int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)

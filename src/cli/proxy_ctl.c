@@ -9,13 +9,15 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "proxy/auth.h"
 #include "proxy/ctl.h"
 
 static const char proxy_ctl_help[] =
     "usage: drydock proxy-ctl pause [--timeout S] [--on-timeout resume|cancel]\n"
     "       drydock proxy-ctl resume\n"
     "       drydock proxy-ctl switch CONNINFO\n"
-    "       drydock proxy-ctl status [--json]\n\n"
+    "       drydock proxy-ctl status [--json]\n"
+    "       drydock proxy-ctl token-create FILE\n\n"
     "Talks to the admin API of a running \"drydock proxy\" ([proxy] admin).\n"
     "  pause   holds every session at its next transaction boundary; returns when all\n"
     "          are held. At the deadline (default [proxy] pause-timeout) it resumes\n"
@@ -24,7 +26,9 @@ static const char proxy_ctl_help[] =
     "  switch  connects every held session to the server CONNINFO (only while paused,\n"
     "          else exit 9); exit 6 when some sessions could not be moved.\n"
     "  status  sessions, counters, server; --json prints the API's answer as is.\n"
-    "Requests carry the bearer token of [proxy] admin-token-file when it is set, and go\n"
+    "  token-create  writes a new admin token to FILE (32 random bytes as hex, mode\n"
+    "          0600; an existing FILE is refused, exit 7), for [proxy] admin-token-file.\n"
+    "Requests carry the bearer token of [proxy] admin-token-file (mandatory), and go\n"
     "to [proxy] admin-socket when it is set, else to [proxy] admin.\n"
     "Exit codes: 0 done, 1 proxy unreachable, 2 usage or a request the API refused\n"
     "(400), 3 token missing or wrong, or a server the configuration does not name\n"
@@ -154,11 +158,17 @@ int cli_cmd_proxy_ctl(CliContext *ctx, int argc, char **argv)
     const char *what = nargs > 0 ? argv[optind] : NULL;
     if (!what)
         return cli_usage("proxy-ctl", "expected pause, resume, switch or status");
+    if (strcmp(what, "token-create") == 0) {
+        if (nargs != 2)
+            return cli_usage("proxy-ctl", "token-create needs one FILE argument");
+        return auth_token_create(argv[optind + 1]) ? DD_EXIT_OK : cli_fail();
+    }
     bool is_switch = strcmp(what, "switch") == 0;
     if (!is_switch && strcmp(what, "pause") != 0 && strcmp(what, "resume") != 0 &&
         strcmp(what, "status") != 0)
-        return cli_usage("proxy-ctl",
-                         "unknown action \"%s\": expected pause, resume, switch or status", what);
+        return cli_usage(
+            "proxy-ctl",
+            "unknown action \"%s\": expected pause, resume, switch, status or token-create", what);
     if (nargs != (is_switch ? 2 : 1))
         return cli_usage("proxy-ctl",
                          is_switch ? "switch needs one CONNINFO argument" : "too many arguments");

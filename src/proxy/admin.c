@@ -331,7 +331,7 @@ bool admin_start(Proxy *p)
         return false;
     Admin *a = p->admin;
     /* Reads need the token unless admin-read-auth = none; changes always (adminlock.c). */
-    bool change = a->token != NULL, read = a->token && !p->opt.admin_reads_open;
+    bool change = true, read = !p->opt.admin_reads_open;
     const HttpdRoute routes[] = {
         {HTTPD_GET, "/status", handle_status, p, read, false},
         {HTTPD_GET, "/metrics", handle_metrics, p, read, false},
@@ -345,7 +345,7 @@ bool admin_start(Proxy *p)
     };
     HttpdOptions ho = {
         .listen = p->opt.admin,
-        .allow_remote = a->tls && a->token, /* checked by admin_lock_init */
+        .allow_remote = a->tls != NULL, /* checked by admin_lock_init */
         .max_body = ADMIN_MAX_BODY,
         .timeout_s = 86400 + 120, /* a /pause may wait up to its deadline, a day at most */
         .token = a->token,
@@ -357,7 +357,6 @@ bool admin_start(Proxy *p)
     };
     if (!httpd_start(p->base, &ho, routes, sizeof(routes) / sizeof(routes[0]), &a->httpd))
         return false;
-    admin_lock_started(p);
     return true;
 }
 

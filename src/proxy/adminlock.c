@@ -6,14 +6,15 @@
  *     token of [proxy] admin-token-file (a 0600 file), compared in constant
  *     time; so do reads (/status, /metrics) unless admin-read-auth = none.
  *     /health, /primary and /replica are open: load balancers probe them.
- *     Without a token file the API is open to whoever reaches it (the
- *     proxy warns at start); only loopback can then reach it (3).
+ *     The token file is mandatory: without admin-token-file the proxy
+ *     refuses to start (exit 3, a HINT naming proxy-ctl token-create).
  *  2. A change needs Content-Type: application/json, and any request with
  *     an Origin header is refused (but the open checks of 1): a web page
  *     cannot send either without a CORS preflight, which nothing answers
  *     (no CORS headers, ever).
  *  3. The TCP listener is on loopback, unless TLS (admin-tls-cert-file,
- *     admin-tls-key-file) and the token are configured: refused at start.
+ *     admin-tls-key-file) is configured: refused at start. Its certificate
+ *     is read again on SIGHUP (admin_lock_reload), for new connections.
  *  4. On a loopback TCP listener, the Host header must name the listen
  *     address or localhost: a DNS-rebinding page's requests carry its own
  *     name. (Elsewhere any name may be right; the token, required there,
@@ -69,9 +70,10 @@ static bool is_loopback(const char *host)
     return loop;
 }
 
-static bool admin_tls_init(Proxy *p)
+/* A server context from admin-tls-cert-file and -key-file into *out (NULL when neither is set). */
+static bool admin_tls_load(const ProxyOptions *o, SSL_CTX **out)
 {
-    const ProxyOptions *o = &p->opt;
+    *out = NULL;
     if (!o->admin_tls_cert_file && !o->admin_tls_key_file)
         return true;
     const char *key = !o->admin_tls_cert_file ? "admin-tls-cert-file" : "admin-tls-key-file";
@@ -81,7 +83,7 @@ static bool admin_tls_init(Proxy *p)
         SSL_CTX_use_certificate_chain_file(ctx, o->admin_tls_cert_file) == 1 &&
         SSL_CTX_use_PrivateKey_file(ctx, o->admin_tls_key_file, SSL_FILETYPE_PEM) == 1 &&
         SSL_CTX_check_private_key(ctx) == 1) {
-        p->admin->tls = ctx;
+        *out = ctx;
         return true;
     }
     char why[200] = "both files are needed";
@@ -95,13 +97,33 @@ static bool admin_tls_init(Proxy *p)
     return false;
 }
 
+bool admin_lock_reload(Proxy *p)
+{
+    Admin *a = p->admin;
+    SSL_CTX *ctx;
+    if (!a || !a->tls)
+        return true; /* plain HTTP stays plain: the listener was set up without TLS */
+    if (!admin_tls_load(&p->opt, &ctx))
+        return false;
+    /* Connections already open hold a reference to the old context (SSL_new). */
+    httpd_set_tls(a->httpd, ctx);
+    SSL_CTX_free(a->tls);
+    a->tls = ctx;
+    return true;
+}
+
 bool admin_lock_init(Proxy *p)
 {
     Admin *a = p->admin;
     const ProxyOptions *o = &p->opt;
-    if (o->admin_token_file && !auth_token_load(o->admin_token_file, &a->token))
+    if (!o->admin_token_file) {
+        err_set(DD_EXIT_CONFIG,
+                "the proxy needs an admin token: [proxy] admin-token-file is not set");
+        err_hint("create one with \"drydock proxy-ctl token-create FILE\" (32 random bytes, mode "
+                 "0600) and set admin-token-file = FILE");
         return false;
-    if (!admin_tls_init(p))
+    }
+    if (!auth_token_load(o->admin_token_file, &a->token) || !admin_tls_load(o, &a->tls))
         return false;
     char host[256], port[16];
     split_addr(o->admin, host, sizeof(host), port, sizeof(port));
@@ -121,14 +143,6 @@ bool admin_lock_init(Proxy *p)
     snprintf(a->hosts, sizeof(a->hosts), "%s%s%s:%s,localhost:%s,127.0.0.1:%s,[::1]:%s", v6, host,
              v6[0] ? "]" : "", port, port, port, port);
     return true;
-}
-
-void admin_lock_started(Proxy *p)
-{
-    if (!p->admin->token)
-        log_warn("the admin API has no token ([proxy] admin-token-file): whoever reaches %s can "
-                 "pause and switch the proxy",
-                 p->opt.admin);
 }
 
 bool admin_origin_ok(HttpdReq *req)

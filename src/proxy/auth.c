@@ -313,14 +313,42 @@ bool auth_credentials_load(const char *path, Credentials *out)
     return ok;
 }
 
+bool auth_token_create(const char *path)
+{
+    /* O_EXCL: never overwrite a token that a running proxy or a client may use. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        bool exists = errno == EEXIST;
+        err_errno("could not create admin token file \"%s\"", path);
+        if (exists)
+            err_hint("a token is already there: use it, or remove the file first to replace it");
+        return false;
+    }
+    char text[2 * AUTH_TOKEN_BYTES + 2];
+    rand_hex(text, AUTH_TOKEN_BYTES);
+    strcat(text, "\n");
+    size_t len = strlen(text);
+    bool ok = fchmod(fd, 0600) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    int e = errno;
+    explicit_bzero(text, sizeof(text));
+    close(fd);
+    if (!ok) {
+        unlink(path);
+        errno = e;
+        return err_errno("could not write admin token file \"%s\"", path);
+    }
+    return true;
+}
+
 bool auth_token_load(const char *path, char **out)
 {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         err_errno("could not open admin token file \"%s\"", path);
-        err_hint("create it with one random line, mode 0600 (e.g. openssl rand -hex 32), or fix "
-                 "[proxy] admin-token-file");
+        err_hint("create it with \"drydock proxy-ctl token-create %s\" (random, mode 0600), or "
+                 "fix [proxy] admin-token-file",
+                 path);
         return false;
     }
     struct stat st = {0};

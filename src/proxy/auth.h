@@ -83,6 +83,14 @@ void auth_credentials_free(Credentials *c);
  */
 DD_MUST_CHECK bool auth_token_load(const char *path, char **out);
 
+/*
+ * Create a new token file ("drydock proxy-ctl token-create"): AUTH_TOKEN_BYTES
+ * random bytes (rand_bytes) as lower-case hex and a newline, mode 0600.
+ * Refuses an existing file (DD_EXIT_IO, EEXIST); nothing is left on failure.
+ */
+#define AUTH_TOKEN_BYTES 32
+DD_MUST_CHECK bool auth_token_create(const char *path);
+
 /* Parse a SCRAM-SHA-256 verifier into cred's SCRAM fields. */
 DD_MUST_CHECK bool auth_scram_parse_verifier(const char *text, Credential *cred);
 

@@ -212,6 +212,8 @@ static json_t *ctl_reply(long code, const char *body, const char *what)
             open.len > 1 ? (char *)open.data : "", open.len > 1 ? ")" : "");
     buf_free(&open);
     json_decref(root);
+    if (code == 401)
+        err_hint("[proxy] admin-token-file must name the token file the proxy reads");
     return NULL;
 }
 

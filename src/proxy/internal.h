@@ -244,6 +244,7 @@ void client_fatal(Session *s, const char *sqlstate, const char *message);
 Server *server_connect(Session *s, const ServerTarget *t);
 void server_pump(Session *s);
 void server_free(Server *srv);
+/* cancel.c: a CancelRequest for srv's backend, with the sessions' server-tls-mode. */
 void server_cancel(Proxy *p, const Server *srv);
 void server_send(Server *srv, const Buf *b);
 
@@ -266,7 +267,7 @@ typedef struct Admin {
     struct HttpdReq *pause_req;  /* a /pause waiting for the core's callback */
     struct HttpdReq *switch_req; /* a /switch waiting for the core's callback */
     /* adminlock.c */
-    char *token;            /* bearer token, or NULL (admin-token-file unset) */
+    char *token;            /* bearer token (admin-token-file, mandatory) */
     struct ssl_ctx_st *tls; /* HTTPS on the TCP listener, or NULL */
     char hosts[1200];       /* Host header values accepted, comma-separated */
 } Admin;
@@ -277,8 +278,9 @@ void admin_free(Proxy *p);
 /* adminlock.c: who may use the admin API */
 /* Read the token, check the listen address may be used, build the TLS context. */
 DD_MUST_CHECK bool admin_lock_init(Proxy *p);
-/* After listening: warn when the API is open (no token). */
-void admin_lock_started(Proxy *p);
+/* SIGHUP: read the admin TLS certificate and key again, for new connections;
+ * on failure the previous ones stay in use. */
+DD_MUST_CHECK bool admin_lock_reload(Proxy *p);
 /* Whether req carries no Origin header; false after answering 403. */
 bool admin_origin_ok(struct HttpdReq *req);
 void admin_lock_free(Proxy *p);

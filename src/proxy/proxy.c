@@ -567,7 +567,8 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 }
 
 /*
- * SIGHUP: the credentials file and the TLS certificates are read again;
+ * SIGHUP: the credentials file and the TLS certificates (the admin API's
+ * too) are read again;
  * what fails to load leaves the previous one in use. Sessions are not
  * touched: a TLS connection keeps the context it started with.
  */
@@ -587,6 +588,12 @@ static void proxy_reload(Proxy *p)
         log_warn("TLS certificates not reloaded; the previous ones stay in use");
     } else if (p->tls.client_ctx || p->tls.server_ctx) {
         log_info("TLS certificates reloaded");
+    }
+    if (!admin_lock_reload(p)) {
+        log_failure();
+        log_warn("admin API certificate not reloaded; the previous one stays in use");
+    } else if (p->admin && p->admin->tls) {
+        log_info("admin API certificate reloaded");
     }
 }
 

@@ -43,7 +43,7 @@ typedef struct {
     const char *server_tls_ca_file;
 
     /* The admin API's lock (admin.c). */
-    const char *admin_token_file; /* bearer token file, or NULL (no token) */
+    const char *admin_token_file; /* bearer token file (mandatory: start fails without) */
     bool admin_reads_open;        /* GET without the token (admin-read-auth = none) */
     const char *admin_socket;     /* Unix socket listener, or NULL */
     const char *admin_tls_cert_file, *admin_tls_key_file;

@@ -15,7 +15,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
-#include <event2/bufferevent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -518,38 +517,4 @@ void server_pump(Session *s)
     io_flush(s->client);
     if (s->server == srv)
         io_consumed(srv->io);
-}
-
-static void cancel_done_cb(struct bufferevent *bev, void *arg)
-{
-    (void)arg;
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        bufferevent_free(bev);
-}
-
-static void cancel_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-    (void)arg;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-        bufferevent_free(bev);
-}
-
-void server_cancel(Proxy *p, const Server *srv)
-{
-    if (srv->pid == 0)
-        return;
-    struct bufferevent *bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    bufferevent_setcb(bev, NULL, cancel_done_cb, cancel_event_cb, NULL);
-    struct timeval tv = {5, 0};
-    bufferevent_set_timeouts(bev, &tv, &tv);
-    Buf b = {0};
-    proto_cancel_request(&b, srv->pid, srv->key);
-    bufferevent_write(bev, b.data, b.len);
-    buf_free(&b);
-    if (bufferevent_socket_connect(bev, (const struct sockaddr *)&srv->addr, (int)srv->addr_len) !=
-        0) {
-        bufferevent_free(bev);
-        return;
-    }
-    bufferevent_enable(bev, EV_WRITE);
 }

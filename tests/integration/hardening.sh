@@ -128,7 +128,7 @@ check_error "a malformed URI's error hides it" 2 'invalid connection string for 
 url="postgresql://postgres@127.0.0.1:${PG_PORT[p]}/postgres?sslpassword=x&password=SECRET1"
 check "proxy-ctl switch with a URI holding two passwords" dd proxy-ctl switch "$url"
 check "proxy-ctl resume" dd proxy-ctl resume
-curl -s "http://127.0.0.1:$APORT/status" >"$T/status.json"
+acurl -s "http://127.0.0.1:$APORT/status" >"$T/status.json"
 check "GET /status shows the server without its password" \
     bash -c "grep -q 'password=\*\*\*\*\*\*\*\*' '$T/status.json' && ! grep -q SECRET '$T/status.json'"
 check "the proxy's log never shows the password" bash -c "grep -q 'switching' '$T/proxy.log' && ! grep -q SECRET '$T/proxy.log'"

@@ -110,8 +110,9 @@ APORT=$(free_port)
 printf '"postgres" "secret"\n' >"$T/creds"
 chown postgres "$T/creds"
 chmod 600 "$T/creds"
+admin_token
 write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds" \
-    "auth = trust" "stats-period = 1"
+    "auth = trust" "stats-period = 1" "admin-token-file = $T/admin.token"
 unit=$P/lib/systemd/system/drydock-proxy.service
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 exec_reload=$(sed -n 's/^ExecReload=//p' "$unit")

@@ -362,13 +362,22 @@ switchover_proxy_start() {
     printf '"postgres" "postgres"\n' >"$T/credentials"
     chown postgres:postgres "$T/credentials"
     chmod 600 "$T/credentials"
+    admin_token || exit 1
     PROXY_INI=("[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "auth = trust"
-        "credentials = $T/credentials" "pause-timeout = 10")
+        "credentials = $T/credentials" "pause-timeout = 10" "admin-token-file = $T/admin.token")
     write_config "${PROXY_INI[@]}"
     dd proxy >"$T/proxy.log" 2>&1 &
     PIDS+=($!)
-    wait_for "the proxy" 20 curl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
+    wait_for "the proxy" 20 acurl -sf "http://127.0.0.1:$APORT/status" || { cat "$T/proxy.log"; exit 1; }
 }
+
+# admin_token: the proxy's mandatory admin token, $T/admin.token (made once by
+# drydock proxy-ctl token-create, as postgres, 0600) for [proxy]
+# admin-token-file; acurl ARGS... is curl with its Authorization header.
+admin_token() {
+    [ -f "$T/admin.token" ] || runuser -u postgres -- "$DRYDOCK" proxy-ctl token-create "$T/admin.token"
+}
+acurl() { curl -H "Authorization: Bearer $(cat "$T/admin.token")" "$@"; }
 conninfo() { echo "host=127.0.0.1 port=${PG_PORT[$1]} user=postgres dbname=postgres"; }
 
 # tls_ca DIR NAME...: a test CA in DIR (ca.crt, ca.key) and, for each NAME, a

@@ -16,7 +16,7 @@ switchover_proxy_start
 
 check_eq "the live primary has no data checksums" off "$(psql_q p 'show data_checksums')"
 hba_before=$(md5sum <"${PG_DATA[p]}/pg_hba.conf")
-proxy_before=$(curl -sf "http://127.0.0.1:$APORT/status" | jq -c '{paused, server}')
+proxy_before=$(acurl -sf "http://127.0.0.1:$APORT/status" | jq -c '{paused, server}')
 
 # The new pg_hba.conf: what the tests need, and a line to find on the clone.
 cat >"$T/new_hba.conf" <<'HBA'
@@ -127,7 +127,7 @@ check_eq "the live primary kept its shared_buffers" 64MB "$(psql_q p 'show share
 check_eq "the live primary kept its pg_hba.conf" "$hba_before" "$(md5sum <"${PG_DATA[p]}/pg_hba.conf")"
 check_eq "the live primary is still the primary" f "$(psql_q p 'select pg_is_in_recovery()')"
 check_eq "the live standby still streams from it" streaming "$(psql_q p 'select state from pg_stat_replication')"
-check_eq "the proxy is as it was" "$proxy_before" "$(curl -sf "http://127.0.0.1:$APORT/status" | jq -c '{paused, server}')"
+check_eq "the proxy is as it was" "$proxy_before" "$(acurl -sf "http://127.0.0.1:$APORT/status" | jq -c '{paused, server}')"
 check_eq "no new backup was written" 1 "$(ls "$REPO/backups" | grep -c manifest)"
 
 # The rates are kept with the repository, for the next plan.

@@ -102,7 +102,7 @@ check "the green directory is gone" test ! -e "$T/green"
 check "no server runs on the green port" sh -c "! pg_isready -q -h 127.0.0.1 -p $GPORT"
 check_eq "p is still the primary" f "$(psql_q p 'select pg_is_in_recovery()')"
 check_eq "the proxy still serves p" "${PG_PORT[p]}" \
-    "$(curl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p')"
+    "$(acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p')"
 wait $BENCH_PID
 check_eq "pgbench while it ran and was undone exits 0" 0 "$?"
 check_eq "no failed transaction while it ran and was undone" 0 "$(failed_tx abort)"
@@ -155,7 +155,7 @@ as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[p]}" status >/dev/null 2>&1
 check_eq "the old primary is stopped" 3 "$?"
 check "the old primary's data directory is kept" test -f "${PG_DATA[p]}/PG_VERSION"
 check_eq "the proxy serves the new primary" "$GPORT" \
-    "$(curl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p')"
+    "$(acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p')"
 check_eq "the configuration file is untouched" "$conf_before" "$(md5sum <"$CONF")"
 check_eq "maint status: completed" completed "$(state)"
 check "check works right after, against the new primary" dd check

@@ -18,9 +18,10 @@ verifier=$(psql_q p "select rolpassword from pg_authid where rolname = 'app'")
 printf '"postgres" "secret"\n; the verifier PostgreSQL stores: SCRAM both ways without the password\n"app" "%s"\n' "$verifier" >"$T/creds"
 chown postgres "$T/creds"
 chmod 600 "$T/creds"
+admin_token
 proxy_config() { # extra keys
     write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds" \
-        "login-timeout = 2" "pause-timeout = 5" "$@"
+        "login-timeout = 2" "pause-timeout = 5" "admin-token-file = $T/admin.token" "$@"
 }
 proxy_config
 API=http://127.0.0.1:$APORT
@@ -28,7 +29,7 @@ API=http://127.0.0.1:$APORT
 # api METHOD PATH [BODY]: prints "CODE BODY"
 api() {
     local out=$T/api.$$ code
-    code=$(curl -s -o "$out" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$API$2")
+    code=$(acurl -s -o "$out" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$API$2")
     echo "$code $(cat "$out")"
     rm -f "$out"
 }
@@ -43,7 +44,7 @@ check_error "credentials file with group access is refused" 3 'credentials file 
 setpriv --reuid=postgres --regid=postgres --init-groups "$DRYDOCK" --config "$CONF" proxy 2>"$T/proxy.log" &
 PROXY_PID=$!
 PIDS+=("$PROXY_PID")
-wait_for "proxy admin API" 20 curl -sf "$API/status"
+wait_for "proxy admin API" 20 acurl -sf "$API/status"
 
 # --- authentication -----------------------------------------------------------
 check_eq "query through the proxy with SCRAM" 2 "$(pq -c 'select 1+1')"
@@ -121,7 +122,7 @@ pq -c "select 42" >"$T/held.out" 2>&1 &
 held=$!
 sleep 1
 check "a query during the pause waits" kill -0 $held
-check_eq "status says paused" True "$(curl -s "$API/status" | jfield "['paused']")"
+check_eq "status says paused" True "$(acurl -s "$API/status" | jfield "['paused']")"
 check_eq "pausing again answers with the current state" 200 "$(api POST /pause | cut -d' ' -f1)"
 res=$(api POST /resume)
 check_eq "resume" 200 "${res%% *}"
@@ -135,7 +136,7 @@ sleep 0.5
 res=$(api POST /pause '{"timeout": 0.5}')
 check_eq "pause deadline with on_timeout=resume: 408" 408 "${res%% *}"
 check "the 408 lists the open session" grep -qE '"open":\[[0-9]+\]' <<<"$res"
-check_eq "after a 408 the proxy is not paused" False "$(curl -s "$API/status" | jfield "['paused']")"
+check_eq "after a 408 the proxy is not paused" False "$(acurl -s "$API/status" | jfield "['paused']")"
 wait $tx2
 check "the transaction still open at the deadline went on" test $? -eq 0
 
@@ -143,10 +144,10 @@ check "the transaction still open at the deadline went on" test $? -eq 0
 pq -c "begin" -c "select pg_sleep(2)" -c "commit" >/dev/null 2>&1 &
 tx2=$!
 sleep 0.5
-curl -s -m 0.5 -X POST -H 'Content-Type: application/json' -d '{"timeout": 20}' "$API/pause" >/dev/null
+acurl -s -m 0.5 -X POST -H 'Content-Type: application/json' -d '{"timeout": 20}' "$API/pause" >/dev/null
 sleep 0.3
 check_eq "an abandoned pause is released" "False False" \
-    "$(curl -s "$API/status" | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['paused'], d['pausing'])")"
+    "$(acurl -s "$API/status" | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['paused'], d['pausing'])")"
 wait $tx2
 
 # Deadline with on_timeout=cancel: a running query and an idle transaction are cancelled.

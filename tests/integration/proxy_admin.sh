@@ -4,14 +4,15 @@
 # that accept only TLS: requests without the token (401, nothing changed),
 # from a web page (text/plain body, foreign Origin or Host), a /switch to a
 # server the configuration does not name (403), the Unix socket with peer
-# credentials, a non-loopback listen without TLS and token refused at
-# start; /metrics parsed by promtool while pgbench over TLS runs through
+# credentials, a proxy without an admin token file and a non-loopback
+# listen without TLS refused at start, the admin certificate reloaded on
+# SIGHUP, proxy-ctl token-create; /metrics parsed by promtool while pgbench over TLS runs through
 # "drydock switchover" with no failed transaction, the pause histogram
 # moved; /health, /primary, /replica as load balancers read them.
 source "$(dirname "$0")/lib.sh"
 
 TLS=$T/tls
-tls_ca "$TLS" proxy server admin || { note "could not make the test CA"; exit 1; }
+tls_ca "$TLS" proxy server admin admin2 || { note "could not make the test CA"; exit 1; }
 pg_primary p
 psql_q p "alter role postgres password 'secret'" >/dev/null
 cat >>"${PG_DATA[p]}/postgresql.conf" <<CONF
@@ -152,8 +153,10 @@ check_eq "/primary: 200 on the new primary" 200 "$(code GET /primary)"
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID"
 AP2=$(free_port)
+cp -p "$TLS/admin.crt" "$TLS/live.crt"
+cp -p "$TLS/admin.key" "$TLS/live.key"
 write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 0.0.0.0:$AP2" "credentials = $T/creds" \
-    "admin-token-file = $T/token" "admin-tls-cert-file = $TLS/admin.crt" "admin-tls-key-file = $TLS/admin.key" \
+    "admin-token-file = $T/token" "admin-tls-cert-file = $TLS/live.crt" "admin-tls-key-file = $TLS/live.key" \
     "admin-tls-ca-file = $TLS/ca.crt"
 setpriv --reuid=postgres --regid=postgres --init-groups "$DRYDOCK" --config "$CONF" proxy 2>"$T/proxy2.log" &
 PROXY_PID=$!
@@ -166,21 +169,63 @@ check_eq "over HTTPS without the token: 401" 401 \
     "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "https://127.0.0.1:$AP2/status")"
 sed -i "s/^admin = .*/admin = 127.0.0.1:$AP2/" "$CONF"
 check "proxy-ctl over HTTPS, checking the CA of admin-tls-ca-file" bash -c "runuser -u postgres -- $DRYDOCK --config $CONF proxy-ctl status | grep -q '^paused: no'"
+# admin_serial: the serial of the certificate the admin listener presents now
+admin_serial() {
+    openssl s_client -connect "127.0.0.1:$AP2" -CAfile "$TLS/ca.crt" </dev/null 2>/dev/null | openssl x509 -noout -serial
+}
+check_eq "the admin listener presents its first certificate" "$(openssl x509 -noout -serial -in "$TLS/admin.crt")" "$(admin_serial)"
+cp -p "$TLS/admin2.crt" "$TLS/live.crt"
+cp -p "$TLS/admin2.key" "$TLS/live.key"
+kill -HUP "$PROXY_PID"
+wait_for "the admin certificate reloaded" 10 grep -q "admin API certificate reloaded" "$T/proxy2.log"
+check_eq "after SIGHUP the admin listener presents the new certificate" \
+    "$(openssl x509 -noout -serial -in "$TLS/admin2.crt")" "$(admin_serial)"
+echo broken >"$TLS/live.key"
+kill -HUP "$PROXY_PID"
+wait_for "the failed admin reload" 10 grep -q "admin API certificate not reloaded" "$T/proxy2.log"
+check_eq "a broken admin key on reload keeps the previous certificate" \
+    "$(openssl x509 -noout -serial -in "$TLS/admin2.crt")" "$(admin_serial)"
+check_eq "... and HTTPS still answers" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "https://127.0.0.1:$AP2/health")"
 
 # --- refused at start ------------------------------------------------------------------------
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID"
-write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 0.0.0.0:$APORT" "credentials = $T/creds"
-check_error "a non-loopback admin listen without TLS and token is refused at start" 3 \
-    'the admin API may listen on "0.0.0.0:[0-9]+", not a loopback address, only with TLS and a token' \
+write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds" \
+    "admin-socket = $T/admin.sock"
+check_error "no admin-token-file: refused at start (exit 3), even on loopback with a socket" 3 \
+    'the proxy needs an admin token: \[proxy\] admin-token-file is not set.*HINT: create one with "drydock proxy-ctl token-create FILE"' \
     runuser -u postgres -- "$DRYDOCK" --config "$CONF" proxy
+check "... and it did not start listening" bash -c "! curl -s -o /dev/null $API/health"
 write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 0.0.0.0:$APORT" "credentials = $T/creds" \
     "admin-token-file = $T/token"
-check_error "... with a token but no TLS, too" 3 'only with TLS and a token' \
+check_error "a non-loopback admin listen with a token but without TLS is refused at start" 3 \
+    'the admin API may listen on "0.0.0.0:[0-9]+", not a loopback address, only with TLS and a token' \
     runuser -u postgres -- "$DRYDOCK" --config "$CONF" proxy
 chmod 644 "$T/token"
 write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds" \
     "admin-token-file = $T/token"
 check_error "a token file readable by others is refused" 3 'admin token file .* has group or world access' \
     runuser -u postgres -- "$DRYDOCK" --config "$CONF" proxy
+chmod 600 "$T/token"
+
+# --- proxy-ctl token-create --------------------------------------------------------------
+check "proxy-ctl token-create writes a new token" runuser -u postgres -- "$DRYDOCK" proxy-ctl token-create "$T/new.token"
+check_eq "... mode 0600, owned by the caller" "600 postgres" "$(stat -c '%a %U' "$T/new.token")"
+check "... 64 hex digits (32 random bytes)" grep -qxE '[0-9a-f]{64}' "$T/new.token"
+check "... unlike another one" bash -c "runuser -u postgres -- $DRYDOCK proxy-ctl token-create $T/new2.token && ! cmp -s $T/new.token $T/new2.token"
+check_error "... an existing file is refused and kept (exit 7)" 7 'could not create admin token file ".*new.token": File exists' \
+    runuser -u postgres -- "$DRYDOCK" proxy-ctl token-create "$T/new.token"
+write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds" \
+    "admin-token-file = $T/new.token"
+setpriv --reuid=postgres --regid=postgres --init-groups "$DRYDOCK" --config "$CONF" proxy 2>"$T/proxy3.log" &
+PROXY_PID=$!
+PIDS+=("$PROXY_PID")
+wait_for "the proxy with the new token" 20 curl -sf -H "Authorization: Bearer $(cat "$T/new.token")" "$API/status" ||
+    { tail -5 "$T/proxy3.log"; exit 1; }
+check_eq "the proxy accepts the token token-create made" 200 \
+    "$(code GET /status -H "Authorization: Bearer $(cat "$T/new.token")")"
+check_eq "... and not the old one" 401 "$(code GET /status "${AUTH[@]}")"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID"
 finish

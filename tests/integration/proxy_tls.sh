@@ -4,7 +4,8 @@
 # SCRAM-SHA-256-PLUS channel binding); servers that accept only TLS
 # (hostssl); cleartext password auth to a server refused unless opted in;
 # unknown users failing at the same point as known ones (mock SCRAM);
-# certificates reloaded on SIGHUP without dropping a session.
+# certificates reloaded on SIGHUP without dropping a session; a cancel
+# request sent to the server over TLS, as the sessions are.
 source "$(dirname "$0")/lib.sh"
 
 # --- a test CA, the proxy's and the servers' certificates ---------------------
@@ -58,10 +59,11 @@ cp "$TLS/proxy.key" "$TLS/live.key"
 chown postgres "$TLS/live.crt" "$TLS/live.key"
 PROXY_TLS=("client-tls-mode = require" "client-tls-cert-file = $TLS/live.crt" "client-tls-key-file = $TLS/live.key"
     "client-tls-ca-file = $TLS/ca.crt" "server-tls-mode = verify-full" "server-tls-ca-file = $TLS/ca.crt")
+admin_token
 proxy_config() { # extra keys
     write_config "[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds" \
-        "server = host=localhost port=${PG_PORT[p]} user=postgres dbname=postgres" \
-        "login-timeout = 5" "admin-read-auth = none" "${PROXY_TLS[@]}" "$@"
+        "server = host=${SERVER_HOST:-localhost} port=${SERVER_PORT:-${PG_PORT[p]}} user=postgres dbname=postgres" \
+        "login-timeout = 5" "admin-read-auth = none" "admin-token-file = $T/admin.token" "${PROXY_TLS[@]}" "$@"
 }
 # proxy_start: drydock proxy in the background, PROXY_PID its pid
 proxy_start() {
@@ -156,6 +158,58 @@ wait_for "the failed reload" 10 grep -q "TLS certificates not reloaded" "$T/prox
 check_eq "a broken key on reload keeps the previous certificate" "$(openssl x509 -noout -serial -in "$TLS/proxy2.crt")" "$(serial)"
 cp "$TLS/proxy2.key" "$TLS/live.key"
 
+# --- cancel requests over TLS ------------------------------------------------------------
+# A relay between the proxy and the server logs the first request code of
+# every connection: 80877103 SSLRequest, 80877102 CancelRequest (in clear).
+cat >"$T/relay.py" <<'PY'
+import socket, struct, sys, threading
+lport, sport, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def pipe(a, b):
+    try:
+        while (d := a.recv(65536)):
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+def serve(c):
+    head = b""
+    while len(head) < 8 and (d := c.recv(8 - len(head))):
+        head += d
+    with open(log, "a") as f:
+        print(struct.unpack("!I", head[4:8])[0] if len(head) == 8 else "short", file=f, flush=True)
+    s = socket.create_connection(("127.0.0.1", sport))
+    s.sendall(head)
+    threading.Thread(target=pipe, args=(s, c), daemon=True).start()
+    pipe(c, s)
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", lport))
+l.listen(16)
+while True:
+    threading.Thread(target=serve, args=(l.accept()[0],), daemon=True).start()
+PY
+RELAY=$(free_port)
+python3 "$T/relay.py" "$RELAY" "${PG_PORT[p]}" "$T/relay.log" &
+PIDS+=($!)
+wait_for "the relay" 10 bash -c "ss -Htln | grep -q ':$RELAY '"
+proxy_stop
+SERVER_HOST=127.0.0.1 SERVER_PORT=$RELAY proxy_config # server-tls-mode = verify-full
+proxy_start
+check_eq "a session through the relay, on TLS (hostssl only)" t \
+    "$(pq "$VF" "select ssl from pg_stat_ssl where pid = pg_backend_pid()")"
+: >"$T/relay.log"
+# psql sends its cancel request to the proxy on SIGINT; the proxy forwards it to the server.
+out=$(timeout -s INT 2 "$PGBIN/psql" "host=localhost port=$LPORT user=postgres dbname=postgres $VF" -XAtq \
+    -v VERBOSITY=verbose -c "select pg_sleep(30)" 2>&1)
+check "pg_sleep(30) cancelled through the proxy: 57014" grep -q "57014: canceling statement due to user request" <<<"$out"
+# The proxy's health probe may connect through the relay too (with an SSLRequest as well).
+check_eq "no connection to the server began with a CancelRequest in clear" 0 "$(grep -c '^80877102$' "$T/relay.log")"
+check "... every one began with an SSLRequest (the cancel's too: it arrived, 57014 above)" \
+    bash -c "[ \$(grep -c '^80877103$' $T/relay.log) -ge 2 ] && ! grep -qv '^80877103$' $T/relay.log"
 proxy_stop
 check_error "client-tls-mode = require without a certificate is refused at start" 3 \
     'client-tls-mode = require needs client-tls-cert-file and client-tls-key-file' \

@@ -17,7 +17,7 @@ dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
 
 switchover_proxy_start
 via_proxy() { as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres -d postgres -XAtq -v ON_ERROR_STOP=1 -c "$*"; }
-proxy_paused() { curl -sf "http://127.0.0.1:$APORT/status" | python3 -c 'import json,sys; print(str(json.load(sys.stdin)["paused"]).lower())'; }
+proxy_paused() { acurl -sf "http://127.0.0.1:$APORT/status" | python3 -c 'import json,sys; print(str(json.load(sys.stdin)["paused"]).lower())'; }
 
 psql_q p "create table swlog (id bigserial primary key, client int, at timestamptz default now())"
 cat >"$T/insert.sql" <<'SQL'

@@ -22,7 +22,7 @@ pg_standby s p
 dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
 
 switchover_proxy_start
-proxy_json() { curl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
+proxy_json() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
 swf_ctl() { dd proxy-ctl "$@" >/dev/null; } # its answer, not the TAP lines, to /dev/null
 count_rows() { psql_q "$1" "select count(*) from swlog"; }
 

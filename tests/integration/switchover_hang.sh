@@ -39,7 +39,7 @@ failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$
 # The longest transaction of run NAME, in whole milliseconds (field 3: latency in us).
 max_latency_ms() { cat "$T/$1".log* | awk '$3 > m { m = $3 } END { print int(m / 1000) }'; }
 count_rows() { psql_q "$1" "select count(*) from swlog"; }
-proxy_json() { curl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
+proxy_json() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
 
 # hang_bench_done NAME ROWS_BEFORE: pgbench ends well and every transaction it
 # counted is on p.
@@ -106,7 +106,7 @@ sleep 0.5
 kill -9 $(pgrep -f "^$DRYDOCK --config $CONF switchover")
 wait "$RUNNER" 2>/dev/null
 check "case 2: the lease ran out and the proxy resumed by itself" \
-    wait_for "the proxy resumed" 10 sh -c "curl -sf http://127.0.0.1:$APORT/status | jq -e '.paused == false' >/dev/null"
+    wait_for "the proxy resumed" 10 sh -c "curl -sf -H 'Authorization: Bearer $(cat "$T/admin.token")' http://127.0.0.1:$APORT/status | jq -e '.paused == false' >/dev/null"
 check "case 2: the proxy says why" grep -q "lease expired .* before any promotion: resuming" "$T/proxy.log"
 check "case 2: the proxy points at the old primary" grep -qE "port=${PG_PORT[p]}( |\$)" <<<"$(proxy_json server)"
 hang_hold=$(max_latency_ms hang2)

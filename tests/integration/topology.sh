@@ -16,7 +16,7 @@ conf_sum() { md5sum "$CONF" | cut -d' ' -f1; }
 role_of() { # ROLE: the port of the node maint status names for ROLE, and its live check
     dd maint status --json | jq -r --arg r "$1" '.roles[] | select(.role == $r) | "\(.conninfo | capture("port=(?<p>[0-9]+)").p) \(.live)"'
 }
-proxy_server_port() { curl -sf "http://127.0.0.1:$APORT/status" | jq -r '.server' | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
+proxy_server_port() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r '.server' | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
 
 before=$(conf_sum)
 check_eq "before: maint status names p the primary, checked" "${PG_PORT[p]} primary" "$(role_of primary)"
@@ -34,10 +34,10 @@ check "info works" dd info
 
 # A restarted proxy connects to the current primary.
 kill $(pgrep -f "^$DRYDOCK --config $CONF proxy\$") 2>/dev/null
-check "the proxy stops" wait_for "the proxy to stop" 10 sh -c "! curl -sf http://127.0.0.1:$APORT/status >/dev/null"
+check "the proxy stops" wait_for "the proxy to stop" 10 sh -c "! curl -s -o /dev/null http://127.0.0.1:$APORT/health"
 dd proxy >"$T/proxy2.log" 2>&1 &
 PIDS+=($!)
-wait_for "the proxy again" 20 curl -sf "http://127.0.0.1:$APORT/status"
+wait_for "the proxy again" 20 acurl -sf "http://127.0.0.1:$APORT/status"
 check "it is a new proxy process" grep -q "listening on" "$T/proxy2.log"
 check_eq "a restarted proxy points at the current primary s" "${PG_PORT[s]}" "$(proxy_server_port)"
 check_eq "... and serves it" f "$(as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres -d postgres -XAtqc 'select pg_is_in_recovery()')"

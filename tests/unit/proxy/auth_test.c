@@ -410,6 +410,42 @@ static void test_credentials_file_mode(void **state)
     assert_int_equal(err_code(), DD_EXIT_IO);
 }
 
+/* token-create: a 0600 file that auth_token_load takes; never over an existing file. */
+static void test_token_create(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/drydock-token-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64], path2[64];
+    snprintf(path, sizeof(path), "%s/token", dir);
+    snprintf(path2, sizeof(path2), "%s/token2", dir);
+    mode_t old = umask(0); /* the file is 0600 whatever the umask */
+    assert_true(auth_token_create(path));
+    umask(old);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_size, 2 * AUTH_TOKEN_BYTES + 1);
+    char *t1 = NULL, *t2 = NULL;
+    assert_true(auth_token_load(path, &t1));
+    assert_int_equal(strlen(t1), 2 * AUTH_TOKEN_BYTES);
+    assert_int_equal(strspn(t1, "0123456789abcdef"), 2 * AUTH_TOKEN_BYTES);
+    assert_true(auth_token_create(path2));
+    assert_true(auth_token_load(path2, &t2));
+    assert_string_not_equal(t1, t2);
+    assert_false(auth_token_create(path)); /* exists: refused, kept */
+    assert_int_equal(err_code(), DD_EXIT_IO);
+    char *t3 = NULL;
+    assert_true(auth_token_load(path, &t3));
+    assert_string_equal(t1, t3);
+    free(t1);
+    free(t2);
+    free(t3);
+    unlink(path);
+    unlink(path2);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_credentials_parse),
         cmocka_unit_test(test_credentials_errors),
         cmocka_unit_test(test_credentials_file_mode),
+        cmocka_unit_test(test_token_create),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -131,6 +132,12 @@ static int rig_setup(void **state)
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", lport);
     snprintf(admin, sizeof(admin), "127.0.0.1:%d", free_port());
     snprintf(server, sizeof(server), "host=127.0.0.1 port=%d", sport);
+    /* The admin token is mandatory; mkstemp makes the file 0600. */
+    char token[] = "/tmp/drydock-proxy-test-token.XXXXXX";
+    int tfd = mkstemp(token);
+    assert_true(tfd >= 0);
+    assert_int_equal(write(tfd, "0123456789abcdef0123\n", 21), 21);
+    close(tfd);
     ProxyOptions opt = {.listen = listen,
                         .admin = admin,
                         .auth = AUTH_TRUST,
@@ -138,8 +145,10 @@ static int rig_setup(void **state)
                         .server = server,
                         .login_timeout = 5,
                         .pause_timeout = 5,
-                        .max_clients = 2};
+                        .max_clients = 2,
+                        .admin_token_file = token};
     r.p = proxy_new(&opt);
+    unlink(token);
     assert_non_null(r.p);
 
     /* client: startup */
