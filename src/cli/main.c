@@ -81,6 +81,29 @@ const Config *cli_config_no_args(CliContext *ctx, int argc, char **argv, int *rc
     return cfg;
 }
 
+int cli_open_catalog(CliContext *ctx, int argc, char **argv, CliCatalog *out)
+{
+    int rc;
+    *out = (CliCatalog){0};
+    out->cfg = cli_config_no_args(ctx, argc, argv, &rc);
+    if (!out->cfg)
+        return rc;
+    if (!repo_open(out->cfg, &out->repo) || !catalog_load(out->repo, &out->cat)) {
+        rc = cli_fail();
+        repo_close(out->repo);
+        out->repo = NULL;
+        return rc;
+    }
+    return DD_EXIT_OK;
+}
+
+void cli_close_catalog(CliCatalog *cc)
+{
+    catalog_free(&cc->cat);
+    repo_close(cc->repo);
+    cc->repo = NULL;
+}
+
 int cli_fail(void)
 {
     log_failure();
