@@ -86,6 +86,7 @@ int cli_cmd_switchover(CliContext *ctx, int argc, char **argv);
 int cli_cmd_status(CliContext *ctx, int argc, char **argv);
 int cli_cmd_maint(CliContext *ctx, int argc, char **argv);
 int cli_cmd_metrics(CliContext *ctx, int argc, char **argv);
+int cli_cmd_debug(CliContext *ctx, int argc, char **argv);
 
 /* "drydock maint SUB": one entry point a subcommand (cli/maint.c dispatches). */
 int cli_maint_plan(CliContext *ctx, int argc, char **argv);

@@ -39,6 +39,7 @@ static const CliCommand commands[] = {
     {"status", cli_cmd_status, "the status page: serve, export, post maintenances and incidents"},
     {"repo-copy", cli_cmd_repo_copy, "copy the repository to a directory or bucket, verified"},
     {"repo-rekey", cli_cmd_repo_rekey, "rotate the passphrase of an encrypted repository"},
+    {"debug", cli_cmd_debug, NULL}, /* a support tool, not listed (README "Support tools") */
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -52,7 +53,8 @@ static void usage(FILE *out)
             "commands:\n",
             DRYDOCK_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary)
+            fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n\"drydock help COMMAND\" (or \"drydock COMMAND --help\") describes a command;\n"
                  "README.md and \"man drydock\" have the rest.\n");
 }
