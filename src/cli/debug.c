@@ -276,9 +276,13 @@ int cli_cmd_debug(CliContext *ctx, int argc, char **argv)
                          w == 0   ? "one PATH"
                          : w == 1 ? "one backup ID"
                                   : "at most one PACK");
-    if ((f.json && !debug_whats[w].json) || ((f.header || f.put) && !debug_whats[w].object_flags) ||
-        (f.header && f.put))
-        return cli_usage("debug", "these options do not go with \"debug %s\"", argv[1]);
+    const char *stray = f.json && !debug_whats[w].json                        ? "--json"
+                        : f.header && !debug_whats[w].object_flags            ? "--header"
+                        : f.put && (!debug_whats[w].object_flags || f.header) ? "--put"
+                                                                              : NULL;
+    if (stray)
+        return cli_usage("debug", "option \"%s\" does not go with \"debug %s%s\"", stray, argv[1],
+                         f.header && f.put ? " --header" : "");
     const Config *cfg = cli_config(ctx);
     if (!cfg)
         return DD_EXIT_CONFIG;
