@@ -20,7 +20,7 @@
 # is tests/integration/<name>.sh. No list to edit.
 
 CC      ?= cc
-PKGS    := libzstd liblz4 libcrypto libssl libevent libevent_openssl inih jansson sqlite3
+PKGS    := libzstd liblz4 libcrypto libssl libevent libevent_openssl jansson sqlite3
 WARN    := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -Wvla -Werror
 CFLAGS  ?= -O2 -g

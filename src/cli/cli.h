@@ -15,6 +15,8 @@
 
 #include "common/error.h"
 #include "config/config.h"
+#include "repo/repo.h"
+#include "restore/catalog.h"
 
 typedef struct {
     const char *config_path; /* --config, or NULL */
@@ -30,6 +32,23 @@ const Config *cli_config(CliContext *ctx);
  * or NULL with *rc set (DD_EXIT_USAGE for a stray argument, DD_EXIT_CONFIG).
  */
 const Config *cli_config_no_args(CliContext *ctx, int argc, char **argv, int *rc);
+
+/*
+ * The repository opened and its catalog loaded, for the commands that read
+ * the backups and the archive (info, metrics). cli_open_catalog() is called
+ * after getopt: it refuses a stray argument, loads the configuration, opens
+ * the repository and loads the catalog; on failure it prints the error,
+ * leaves nothing open and returns the exit code, else DD_EXIT_OK.
+ * cli_close_catalog() frees what it opened.
+ */
+typedef struct {
+    const Config *cfg;
+    Repo *repo;
+    Catalog cat;
+} CliCatalog;
+
+int cli_open_catalog(CliContext *ctx, int argc, char **argv, CliCatalog *out);
+void cli_close_catalog(CliCatalog *cc);
 
 /* Print the current error on one line and return its exit code. */
 int cli_fail(void);
@@ -67,6 +86,7 @@ int cli_cmd_switchover(CliContext *ctx, int argc, char **argv);
 int cli_cmd_status(CliContext *ctx, int argc, char **argv);
 int cli_cmd_maint(CliContext *ctx, int argc, char **argv);
 int cli_cmd_metrics(CliContext *ctx, int argc, char **argv);
+int cli_cmd_debug(CliContext *ctx, int argc, char **argv);
 
 /* "drydock maint SUB": one entry point a subcommand (cli/maint.c dispatches). */
 int cli_maint_plan(CliContext *ctx, int argc, char **argv);

@@ -7,7 +7,6 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
-#include "restore/catalog.h"
 #include "restore/health.h"
 #include "restore/info.h"
 
@@ -37,32 +36,23 @@ int cli_cmd_info(CliContext *ctx, int argc, char **argv)
             return cli_bad_option("info", longopts, argv);
         json = true;
     }
-    int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
-    if (!cfg)
-        return cfg_rc;
-    Repo *repo = NULL;
-    Catalog cat;
-    if (!repo_open(cfg, &repo) || !catalog_load(repo, &cat)) {
-        int rc = cli_fail();
-        repo_close(repo);
+    CliCatalog cc;
+    int rc = cli_open_catalog(ctx, argc, argv, &cc);
+    if (rc != DD_EXIT_OK)
         return rc;
-    }
     Buf out = {0};
     Health h;
-    if (json && !health_collect(repo, &cat, cfg->primary, &h)) {
-        int rc = cli_fail();
-        catalog_free(&cat);
-        repo_close(repo);
+    if (json && !health_collect(cc.repo, &cc.cat, cc.cfg->primary, &h)) {
+        rc = cli_fail();
+        cli_close_catalog(&cc);
         return rc;
     }
     if (json)
-        info_render_json_with(&cat, health_to_json(&h), &out);
+        info_render_json_with(&cc.cat, health_to_json(&h), &out);
     else
-        info_render_text(&cat, &out);
+        info_render_text(&cc.cat, &out);
     fwrite(out.data, 1, out.len, stdout);
     buf_free(&out);
-    catalog_free(&cat);
-    repo_close(repo);
+    cli_close_catalog(&cc);
     return fflush(stdout) == 0 ? DD_EXIT_OK : DD_EXIT_IO;
 }

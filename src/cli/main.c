@@ -39,6 +39,7 @@ static const CliCommand commands[] = {
     {"status", cli_cmd_status, "the status page: serve, export, post maintenances and incidents"},
     {"repo-copy", cli_cmd_repo_copy, "copy the repository to a directory or bucket, verified"},
     {"repo-rekey", cli_cmd_repo_rekey, "rotate the passphrase of an encrypted repository"},
+    {"debug", cli_cmd_debug, NULL}, /* a support tool, not listed (README "Support tools") */
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -52,7 +53,8 @@ static void usage(FILE *out)
             "commands:\n",
             DRYDOCK_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary)
+            fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n\"drydock help COMMAND\" (or \"drydock COMMAND --help\") describes a command;\n"
                  "README.md and \"man drydock\" have the rest.\n");
 }
@@ -79,6 +81,29 @@ const Config *cli_config_no_args(CliContext *ctx, int argc, char **argv, int *rc
     const Config *cfg = cli_config(ctx);
     *rc = cfg ? DD_EXIT_OK : DD_EXIT_CONFIG;
     return cfg;
+}
+
+int cli_open_catalog(CliContext *ctx, int argc, char **argv, CliCatalog *out)
+{
+    int rc;
+    *out = (CliCatalog){0};
+    out->cfg = cli_config_no_args(ctx, argc, argv, &rc);
+    if (!out->cfg)
+        return rc;
+    if (!repo_open(out->cfg, &out->repo) || !catalog_load(out->repo, &out->cat)) {
+        rc = cli_fail();
+        repo_close(out->repo);
+        out->repo = NULL;
+        return rc;
+    }
+    return DD_EXIT_OK;
+}
+
+void cli_close_catalog(CliCatalog *cc)
+{
+    catalog_free(&cc->cat);
+    repo_close(cc->repo);
+    cc->repo = NULL;
 }
 
 int cli_fail(void)

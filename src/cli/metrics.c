@@ -9,7 +9,6 @@
 
 #include "cli/cli.h"
 #include "common/fsutil.h"
-#include "restore/catalog.h"
 #include "restore/health.h"
 
 static const char metrics_help[] =
@@ -40,21 +39,13 @@ int cli_cmd_metrics(CliContext *ctx, int argc, char **argv)
         }
         return cli_bad_option(argv[0], longopts, argv);
     }
-    int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
-    if (!cfg)
-        return cfg_rc;
-    Repo *repo = NULL;
-    Catalog cat;
-    if (!repo_open(cfg, &repo) || !catalog_load(repo, &cat)) {
-        int rc = cli_fail();
-        repo_close(repo);
+    CliCatalog cc;
+    int rc = cli_open_catalog(ctx, argc, argv, &cc);
+    if (rc != DD_EXIT_OK)
         return rc;
-    }
     Health h;
-    bool ok = health_collect(repo, &cat, cfg->primary, &h);
-    catalog_free(&cat);
-    repo_close(repo);
+    bool ok = health_collect(cc.repo, &cc.cat, cc.cfg->primary, &h);
+    cli_close_catalog(&cc);
     if (!ok)
         return cli_fail();
     Buf out = {0};

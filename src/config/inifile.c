@@ -21,36 +21,62 @@ static void ini_trim(const char **s, const char **e)
         (*e)--;
 }
 
-/* One line [s, e) of the file; section is the current section (updated). */
-static int ini_line(const char *s, const char *e, char *section, size_t section_len,
-                    InifileHandler handler, void *user, char *why, size_t why_len)
+/* The parse's state across lines. */
+typedef struct {
+    const InifileOptions *opts;
+    InifileLineHandler handler;
+    void *user;
+    char section[256];
+    char prev_key[256]; /* the last key of this section, for continuations; "" none */
+    InifileLine line;
+    char *why;
+    size_t why_len;
+} IniParse;
+
+/* One line [s, e) of the file: 1 passed, 0 the handler refused it, -1 syntax (why set). */
+static int ini_line(IniParse *ip, const char *s, const char *e)
 {
     for (const char *p = s; p < e; p++)
         if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7F) {
-            snprintf(why, why_len, "not text: byte 0x%02x at column %zu", (unsigned char)*p,
+            snprintf(ip->why, ip->why_len, "not text: byte 0x%02x at column %zu", (unsigned char)*p,
                      (size_t)(p - s) + 1);
             return -1;
         }
+    bool indented = s < e && ini_blank(*s);
     ini_trim(&s, &e);
     if (s == e || *s == ';' || *s == '#')
         return 1;
+    ip->line.continuation = ip->opts->continuation && indented && ip->prev_key[0];
+    if (ip->line.continuation) {
+        const char *ve = e;
+        for (const char *p = s; p < ve; p++)
+            if (*p == ';' && p > s && ini_blank(p[-1])) {
+                ve = p;
+                break;
+            }
+        ini_trim(&s, &ve);
+        char value[INIFILE_MAX_LINE + 1];
+        snprintf(value, sizeof(value), "%.*s", (int)(ve - s), s);
+        return ip->handler(ip->user, ip->section, ip->prev_key, value, &ip->line) ? 1 : 0;
+    }
     if (*s == '[') {
         const char *close = memchr(s, ']', (size_t)(e - s));
         const char *n = s + 1, *ne = close;
         if (close)
             ini_trim(&n, &ne);
-        if (!close || (size_t)(ne - n) >= section_len) {
-            snprintf(why, why_len, "expected \"[section]\" or \"key = value\"");
+        if (!close || (size_t)(ne - n) >= sizeof(ip->section)) {
+            snprintf(ip->why, ip->why_len, "expected \"[section]\" or \"key = value\"");
             return -1;
         }
-        snprintf(section, section_len, "%.*s", (int)(ne - n), n);
+        snprintf(ip->section, sizeof(ip->section), "%.*s", (int)(ne - n), n);
+        ip->prev_key[0] = '\0';
         return 1;
     }
     const char *sep = s;
     while (sep < e && *sep != '=' && *sep != ':')
         sep++;
     if (sep == e) {
-        snprintf(why, why_len, "expected \"[section]\" or \"key = value\"");
+        snprintf(ip->why, ip->why_len, "expected \"[section]\" or \"key = value\"");
         return -1;
     }
     const char *ks = s, *ke = sep, *vs = sep + 1, *ve = e;
@@ -61,24 +87,29 @@ static int ini_line(const char *s, const char *e, char *section, size_t section_
         }
     ini_trim(&ks, &ke);
     ini_trim(&vs, &ve);
-    char key[256], value[INIFILE_MAX_LINE + 1];
-    if ((size_t)(ke - ks) >= sizeof(key)) {
-        snprintf(why, why_len, "a key of %zu bytes is too long", (size_t)(ke - ks));
+    char value[INIFILE_MAX_LINE + 1];
+    if ((size_t)(ke - ks) >= sizeof(ip->prev_key)) {
+        snprintf(ip->why, ip->why_len, "a key of %zu bytes is too long", (size_t)(ke - ks));
         return -1;
     }
-    snprintf(key, sizeof(key), "%.*s", (int)(ke - ks), ks);
+    snprintf(ip->prev_key, sizeof(ip->prev_key), "%.*s", (int)(ke - ks), ks);
     memcpy(value, vs, (size_t)(ve - vs));
     value[ve - vs] = '\0';
-    return handler(user, section, key, value) ? 1 : 0;
+    return ip->handler(ip->user, ip->section, ip->prev_key, value, &ip->line) ? 1 : 0;
 }
 
-int inifile_parse(const char *text, size_t len, InifileHandler handler, void *user, bool *syntax,
-                  char *why, size_t why_len)
+void inifile_parse_with(const char *text, size_t len, const InifileOptions *opts,
+                        InifileLineHandler handler, void *user, InifileResult *out)
 {
-    char section[256] = "";
+    IniParse ip = {.opts = opts,
+                   .handler = handler,
+                   .user = user,
+                   .why = out->why,
+                   .why_len = sizeof(out->why)};
+    size_t max =
+        opts->max_line && opts->max_line < INIFILE_MAX_LINE ? opts->max_line : INIFILE_MAX_LINE;
     const char *p = text, *end = text + len;
-    *syntax = false;
-    why[0] = '\0';
+    *out = (InifileResult){.status = INIFILE_OK};
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3;
     for (int lineno = 1; p < end; lineno++) {
@@ -86,20 +117,47 @@ int inifile_parse(const char *text, size_t len, InifileHandler handler, void *us
         const char *e = nl ? nl : end;
         if (e > p && e[-1] == '\r')
             e--;
-        if ((size_t)(e - p) > INIFILE_MAX_LINE) {
-            snprintf(why, why_len, "line too long: %zu bytes, at most %d", (size_t)(e - p),
-                     INIFILE_MAX_LINE);
-            *syntax = true;
-            return lineno;
+        out->lineno = lineno;
+        if ((size_t)(e - p) > max) {
+            snprintf(out->why, sizeof(out->why), "line too long: %zu bytes, at most %zu",
+                     (size_t)(e - p), max);
+            out->status = INIFILE_TOO_LONG;
+            return;
         }
-        int r = ini_line(p, e, section, sizeof(section), handler, user, why, why_len);
+        ip.line.lineno = lineno;
+        int r = ini_line(&ip, p, e);
         if (r <= 0) {
-            *syntax = r < 0;
-            return lineno;
+            out->status = r < 0 ? INIFILE_SYNTAX : INIFILE_HANDLER;
+            return;
         }
         p = nl ? nl + 1 : end;
     }
-    return 0;
+    out->lineno = 0;
+}
+
+/* inifile_parse's handler over inifile_parse_with's. */
+typedef struct {
+    InifileHandler handler;
+    void *user;
+} IniPlain;
+
+static bool ini_plain(void *user, const char *section, const char *key, const char *value,
+                      const InifileLine *line)
+{
+    (void)line;
+    const IniPlain *pl = user;
+    return pl->handler(pl->user, section, key, value);
+}
+
+int inifile_parse(const char *text, size_t len, InifileHandler handler, void *user, bool *syntax,
+                  char *why, size_t why_len)
+{
+    IniPlain pl = {handler, user};
+    InifileResult r;
+    inifile_parse_with(text, len, &(InifileOptions){0}, ini_plain, &pl, &r);
+    *syntax = r.status == INIFILE_SYNTAX || r.status == INIFILE_TOO_LONG;
+    snprintf(why, why_len, "%s", r.why);
+    return r.lineno;
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), its code point in *cp; 0 if invalid. */

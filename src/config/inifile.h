@@ -46,6 +46,43 @@ int inifile_parse(const char *text, size_t len, InifileHandler handler, void *us
                   char *why, size_t why_len);
 
 /*
+ * The same syntax, for a reader that needs more (the maintenance file,
+ * maint/mfile.c): each key line's number, a shorter line limit of its own,
+ * and, with continuation, inih's multi-line values: a non-blank,
+ * non-comment line with leading blanks that follows a key line of the same
+ * section continues that key; the handler gets the previous key, the line's
+ * text (blanks and a " ;..." comment dropped) and line->continuation set.
+ */
+typedef struct {
+    size_t max_line;   /* bytes of a line at most; 0: INIFILE_MAX_LINE */
+    bool continuation; /* inih's multi-line values */
+} InifileOptions;
+
+typedef struct {
+    int lineno;        /* 1-based */
+    bool continuation; /* value continues key's value (InifileOptions.continuation) */
+} InifileLine;
+
+typedef bool (*InifileLineHandler)(void *user, const char *section, const char *key,
+                                   const char *value, const InifileLine *line);
+
+typedef enum {
+    INIFILE_OK,       /* every line passed */
+    INIFILE_HANDLER,  /* the handler refused the line */
+    INIFILE_SYNTAX,   /* the syntax failed (why says how) */
+    INIFILE_TOO_LONG, /* the line is longer than max_line (why says so) */
+} InifileStatus;
+
+typedef struct {
+    InifileStatus status;
+    int lineno; /* the failing line; 0 with INIFILE_OK */
+    char why[256];
+} InifileResult;
+
+void inifile_parse_with(const char *text, size_t len, const InifileOptions *opts,
+                        InifileLineHandler handler, void *user, InifileResult *out);
+
+/*
  * Copy s into out (len bytes, always terminated) with what a terminal must
  * not receive raw escaped as \xNN: C0 controls, DEL, C1 controls and bytes
  * that are not UTF-8; longer than max bytes of input is cut with "...".

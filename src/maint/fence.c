@@ -13,6 +13,7 @@
 #include "common/exec.h"
 #include "common/mem.h"
 #include "common/fsutil.h"
+#include "maint/pgtool.h"
 #include "pg/libpq.h"
 #include "restore/recovery.h"
 
@@ -46,22 +47,6 @@ char *fence_conninfo_split(const char *conninfo, char **password)
     PQconninfoFree(opts);
     buf_append(&out, "", 1);
     return (char *)out.data;
-}
-
-/*
- * Run a tool that must succeed (common/exec.h); its failure names the tool and
- * its last line of output. password, when set, goes to the child as PGPASSWORD.
- */
-static bool fence_tool(const char *const argv[], const char *password, const char *doing, Buf *out)
-{
-    char *pw_env = password ? xasprintf("PGPASSWORD=%s", password) : NULL;
-    const char *env[] = {pw_env, NULL};
-    ExecResult r;
-    buf_reset(out);
-    bool ok =
-        exec_check(&(ExecOpts){.argv = argv, .env = env, .output = out}, DD_EXIT_PG, doing, &r);
-    free(pw_env);
-    return ok;
 }
 
 bool fence_check(const FenceOpts *o, bool demote)
@@ -99,9 +84,9 @@ bool fence_stop(const FenceOpts *o, char *detail, size_t len)
     if (ok && st.status == 3) {
         snprintf(detail, len, "the old primary was already stopped");
     } else if (ok) {
-        const char *argv[] = {pg_ctl, "-D", o->datadir, "-m",   "fast",
-                              "-w",   "-t", "120",      "stop", NULL};
-        ok = fence_tool(argv, NULL, "stopping the old primary", &out);
+        char *argv[] = {pg_ctl, "-D", (char *)o->datadir, "-m", "fast", "-w", "-t", "120",
+                        "stop", NULL};
+        ok = pgtool_must(argv, NULL, "stopping the old primary", &out);
         if (ok)
             snprintf(detail, len, "the old primary is stopped");
     }
@@ -138,9 +123,10 @@ static bool fence_rewind(const FenceOpts *o, bool *rewound)
     char *target_opt = xasprintf("--target-pgdata=%s", o->datadir);
     /* The WAL before the fork may be gone from pg_wal (the shutdown checkpoint recycles it):
      * --restore-target-wal fetches it with the restore_command written before the rewind. */
-    const char *argv[] = {pg_rewind, "--restore-target-wal", target_opt, source_opt, NULL};
+    char *argv[] = {pg_rewind, "--restore-target-wal", target_opt, source_opt, NULL};
     Buf out = {0};
-    bool ok = fence_tool(argv, password, "rewinding the old primary", &out);
+    bool ok =
+        pgtool_must(argv, &(PgToolOpts){.password = password}, "rewinding the old primary", &out);
     *rewound = ok && !strstr((char *)out.data, "no rewind required");
     buf_free(&out);
     free(target_opt);
@@ -153,24 +139,14 @@ static bool fence_rewind(const FenceOpts *o, bool *rewound)
 
 static bool fence_start(const FenceOpts *o)
 {
-    char *logdir = xasprintf("%s/log", o->datadir);
-    if (mkdir(logdir, 0700) != 0 && errno != EEXIST) {
-        bool r = err_errno("could not create directory \"%s\"", logdir);
-        free(logdir);
-        return r;
-    }
-    char *logfile = xasprintf("%s/drydock-start.log", logdir);
     char *pg_ctl = xasprintf("%s/pg_ctl", o->bin);
-    const char *argv[] = {pg_ctl, "-D", o->datadir, "-l",    logfile,
-                          "-w",   "-t", "120",      "start", NULL};
-    Buf out = {0};
-    bool ok = fence_tool(argv, NULL, "starting the old primary as a standby", &out);
+    char *logfile = NULL;
+    bool ok = pgtool_server_start(pg_ctl, o->datadir, "120",
+                                  "starting the old primary as a standby", &logfile);
     if (!ok)
         err_hint("see \"%s\"", logfile);
-    buf_free(&out);
     free(pg_ctl);
     free(logfile);
-    free(logdir);
     return ok;
 }
 

@@ -15,16 +15,16 @@
  *     gap) is refused rather than moved.
  *  5. Durations take a unit: s, min, h or d ("90s", "1.5h"); pause-timeout
  *     also takes bare seconds, as [proxy] pause-timeout does.
- *
- * Lines are counted by our own reader, since inih's handler is not given
- * the line number: the handler runs right after the reader returned its line.
- * A line longer than inih's buffer would be cut in two; it is refused.
+ *  6. The syntax is the configuration's (config/inifile.h), with inih's
+ *     multi-line values: an indented line continues the text key above it.
+ *     A line holds at most MFILE_MAX_LINE bytes (the limit inih's buffer set
+ *     when this file was read with inih); a longer one is refused, with a
+ *     hint to continue it on an indented line.
  */
 #include "maint/mfile.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -35,6 +35,9 @@
 #include <unistd.h>
 
 #include "common/mem.h"
+#include "config/inifile.h"
+
+#define MFILE_MAX_LINE 198
 
 typedef enum {
     MKEY_STRING,   /* any non-empty text */
@@ -94,83 +97,110 @@ typedef struct {
     MaintFile *mf;
     const char *name;
     bool seen[N_MKEYS];
-    int line; /* the line the reader returned last */
-    int error_line;
+    int line; /* the line being read */
     char error[768];
     char hint[256];
-    /* reader state */
-    const char *text; /* string input */
-    FILE *file;       /* or file input */
-    bool at_line_start;
-    bool continuation; /* the last line read is indented: inih continues the previous key */
 } MParse;
 
 static const char *const sections[] = {"maintenance", "green", "change"};
 
 /* ---- values ------------------------------------------------------------- */
 
+typedef struct {
+    const char *unit;
+    double scale;
+} MUnit;
+
+/*
+ * A decimal number, blanks, then one of units: *out is the number times the
+ * unit's scale. 1 when a unit matched, 0 for a bare number (*out is the
+ * number), -1 for anything else.
+ */
+static int parse_number_unit(const char *v, const MUnit *units, size_t n, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || !isdigit((unsigned char)v[0]) || !isfinite(x))
+        return -1;
+    while (*end == ' ')
+        end++;
+    *out = x;
+    if (*end == '\0')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(end, units[i].unit) == 0) {
+            *out = x * units[i].scale;
+            return 1;
+        }
+    return -1;
+}
+
 /* "90s", "30min", "1.5h", "7d" (bare seconds when allow_bare) into *out seconds. */
 static bool parse_duration(const char *v, bool allow_bare, double *out)
 {
-    static const struct {
-        const char *unit;
-        double secs;
-    } units[] = {{"s", 1}, {"min", 60}, {"h", 3600}, {"d", 86400}};
-    char *end = NULL;
-    errno = 0;
-    double n = strtod(v, &end);
-    if (errno || end == v || !isdigit((unsigned char)v[0]) || !isfinite(n))
-        return false;
-    while (*end == ' ')
-        end++;
-    if (*end == '\0') {
-        *out = n;
-        return allow_bare;
-    }
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcmp(end, units[i].unit) == 0) {
-            *out = n * units[i].secs;
-            return *out <= 366.0 * 86400;
-        }
-    return false;
+    static const MUnit units[] = {{"s", 1}, {"min", 60}, {"h", 3600}, {"d", 86400}};
+    int r = parse_number_unit(v, units, sizeof(units) / sizeof(units[0]), out);
+    return r == 0 ? allow_bare : r == 1 && *out <= 366.0 * 86400;
 }
 
 /* "64MB" into bytes (units as PostgreSQL's: kB, MB, GB, TB, powers of 1024). */
 static bool parse_bytes(const char *v, uint64_t *out, char *why, size_t len)
 {
-    static const struct {
-        const char *unit;
-        double bytes;
-    } units[] = {{"kB", 1024.0}, {"MB", 1048576.0}, {"GB", 1073741824.0}, {"TB", 1099511627776.0}};
-    char *end = NULL;
-    errno = 0;
-    double n = strtod(v, &end);
-    if (!errno && end != v && isdigit((unsigned char)v[0]) && isfinite(n)) {
-        while (*end == ' ')
-            end++;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-            if (strcmp(end, units[i].unit) == 0 && n * units[i].bytes >= 1 &&
-                n * units[i].bytes < 1e18) {
-                *out = (uint64_t)(n * units[i].bytes);
-                return true;
-            }
+    static const MUnit units[] = {
+        {"kB", 1024.0}, {"MB", 1048576.0}, {"GB", 1073741824.0}, {"TB", 1099511627776.0}};
+    double b;
+    if (parse_number_unit(v, units, sizeof(units) / sizeof(units[0]), &b) == 1 && b >= 1 &&
+        b < 1e18) {
+        *out = (uint64_t)b;
+        return true;
     }
     snprintf(why, len, "expected a size such as 512kB, 64MB or 2GB, got \"%s\"", v);
     return false;
 }
 
-/* A zone name that is a file under /usr/share/zoneinfo, without ".." or a leading '/'. */
+/*
+ * A name of letters, digits and the bytes of extra, neither absolute nor
+ * with "..": it cannot lead out of the directory it is looked up in.
+ */
+static bool relative_name_ok(const char *name, const char *extra)
+{
+    if (!name[0] || name[0] == '/' || strstr(name, ".."))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(extra, *p))
+            return false;
+    return true;
+}
+
+/* A zone name that is a file under /usr/share/zoneinfo. */
 static bool zone_known(const char *zone)
 {
-    if (!zone[0] || zone[0] == '/' || strstr(zone, ".."))
+    if (!relative_name_ok(zone, "/_-+"))
         return false;
-    for (const char *p = zone; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("/_-+", *p))
-            return false;
     char path[512];
     snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Switch the process to zone (TZ, tzset); zone_leave() puts back what zone_enter() returns. */
+static char *zone_enter(const char *zone)
+{
+    char *saved = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
+    setenv("TZ", zone, 1);
+    tzset();
+    return saved;
+}
+
+static void zone_leave(char *saved)
+{
+    if (saved) {
+        setenv("TZ", saved, 1);
+        free(saved);
+    } else
+        unsetenv("TZ");
+    tzset();
 }
 
 /*
@@ -180,20 +210,13 @@ static bool zone_known(const char *zone)
  */
 static bool zone_mktime(const char *zone, struct tm *tm, double *out)
 {
-    char *saved = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
-    setenv("TZ", zone, 1);
-    tzset();
+    char *saved = zone_enter(zone);
     struct tm want = *tm;
     tm->tm_isdst = -1;
     time_t t = mktime(tm);
     bool ok = t != (time_t)-1 && tm->tm_hour == want.tm_hour && tm->tm_min == want.tm_min &&
               tm->tm_mday == want.tm_mday;
-    if (saved) {
-        setenv("TZ", saved, 1);
-        free(saved);
-    } else
-        unsetenv("TZ");
-    tzset();
+    zone_leave(saved);
     *out = (double)t;
     return ok;
 }
@@ -325,26 +348,32 @@ static bool split_pair(const char *v, char **name, char **value)
 }
 
 /* A setting name as PostgreSQL takes it (custom ones have a dot); lower-cased in place. */
-static bool setting_name_ok(char *name)
+static bool setting_name_check(MParse *st, char *name, char *why, size_t len)
 {
-    if (!isalpha((unsigned char)name[0]) && name[0] != '_')
-        return false;
-    for (char *p = name; *p; p++) {
+    (void)st;
+    bool ok = isalpha((unsigned char)name[0]) || name[0] == '_';
+    for (char *p = name; ok && *p; p++) {
         *p = (char)tolower((unsigned char)*p);
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.')
-            return false;
+        ok = isalnum((unsigned char)*p) || *p == '_' || *p == '.';
     }
-    return true;
+    if (!ok)
+        snprintf(why, len, "\"%s\" is not a setting name", name);
+    return ok;
 }
 
-/* A configuration file name relative to the data directory, e.g. "pg_hba.conf", "server.crt". */
-static bool file_name_ok(const char *name)
+/* A configuration file relative to the data directory ("pg_hba.conf", "server.crt"). */
+static bool file_name_check(MParse *st, char *name, char *why, size_t len)
 {
-    if (!name[0] || name[0] == '/' || strstr(name, ".."))
+    if (!relative_name_ok(name, "._-/")) {
+        snprintf(why, len, "\"%s\" is not a file name relative to the data directory", name);
         return false;
-    for (const char *p = name; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("._-/", *p))
-            return false;
+    }
+    if (strcmp(name, "postgresql.conf") == 0 || strcmp(name, "postgresql.auto.conf") == 0) {
+        snprintf(why, len, "\"%s\" cannot be replaced", name);
+        snprintf(st->hint, sizeof(st->hint),
+                 "change settings one by one with \"set = NAME = VALUE\"");
+        return false;
+    }
     return true;
 }
 
@@ -366,6 +395,38 @@ static bool readable_file(const char *path, char *why, size_t len)
     return true;
 }
 
+static bool enable_disable(const char *v, char *why, size_t len)
+{
+    if (strcmp(v, "enable") == 0 || strcmp(v, "disable") == 0)
+        return true;
+    snprintf(why, len, "expected enable or disable, got \"%s\"", v);
+    return false;
+}
+
+/*
+ * How each [change] key's value is read, in this order: split as
+ * "NAME = VALUE" when form is set (else the name is fixed_name and the
+ * value is the whole value), the name checked, the value checked, and a
+ * change whose type and name were already given refused when what names it.
+ */
+typedef struct {
+    const char *form;       /* "NAME = VALUE"; NULL: one value */
+    const char *example;    /* the hint when the form is wrong */
+    const char *fixed_name; /* the name of a one-value change */
+    bool (*name_ok)(MParse *st, char *name, char *why, size_t len); /* NULL: any */
+    bool (*value_ok)(const char *value, char *why, size_t len);     /* NULL: any */
+    const char *what; /* "setting": named in "changed twice"; NULL: may repeat */
+} ChangeRule;
+
+static const ChangeRule change_rules[] = {
+    [MCHANGE_SET] = {"NAME = VALUE", "e.g. \"set = shared_buffers = 256MB\"", NULL,
+                     setting_name_check, NULL, "setting"},
+    [MCHANGE_FILE] = {"NAME = PATH", "e.g. \"file = pg_hba.conf = /etc/drydock/hba\"", NULL,
+                      file_name_check, readable_file, "file"},
+    [MCHANGE_CHECKSUMS] = {NULL, NULL, "data_checksums", NULL, enable_disable, "data-checksums"},
+    [MCHANGE_SQL_AFTER] = {NULL, NULL, "sql-after", NULL, readable_file, NULL},
+};
+
 static const MaintChange *find_change(const MaintFile *mf, MaintChangeType type, const char *name)
 {
     for (size_t i = 0; i < mf->nchanges; i++)
@@ -376,73 +437,35 @@ static const MaintChange *find_change(const MaintFile *mf, MaintChangeType type,
 
 static bool add_change(MParse *st, MaintChangeType type, const char *v, char *why, size_t len)
 {
+    const ChangeRule *r = &change_rules[type];
     char *name = NULL, *value = NULL;
-    const char *what = NULL;
-    switch (type) {
-    case MCHANGE_SET:
-        if (!split_pair(v, &name, &value)) {
-            snprintf(why, len, "expected \"NAME = VALUE\", got \"%s\"", v);
-            snprintf(st->hint, sizeof(st->hint), "e.g. \"set = shared_buffers = 256MB\"");
-            goto fail;
-        }
-        if (!setting_name_ok(name)) {
-            snprintf(why, len, "\"%s\" is not a setting name", name);
-            goto fail;
-        }
-        what = "setting";
-        break;
-    case MCHANGE_FILE:
-        if (!split_pair(v, &name, &value)) {
-            snprintf(why, len, "expected \"NAME = PATH\", got \"%s\"", v);
-            snprintf(st->hint, sizeof(st->hint), "e.g. \"file = pg_hba.conf = /etc/drydock/hba\"");
-            goto fail;
-        }
-        if (!file_name_ok(name)) {
-            snprintf(why, len, "\"%s\" is not a file name relative to the data directory", name);
-            goto fail;
-        }
-        if (strcmp(name, "postgresql.conf") == 0 || strcmp(name, "postgresql.auto.conf") == 0) {
-            snprintf(why, len, "\"%s\" cannot be replaced", name);
-            snprintf(st->hint, sizeof(st->hint),
-                     "change settings one by one with \"set = NAME = "
-                     "VALUE\"");
-            goto fail;
-        }
-        if (!readable_file(value, why, len))
-            goto fail;
-        what = "file";
-        break;
-    case MCHANGE_CHECKSUMS:
-        if (strcmp(v, "enable") != 0 && strcmp(v, "disable") != 0) {
-            snprintf(why, len, "expected enable or disable, got \"%s\"", v);
-            goto fail;
-        }
-        name = xstrdup("data_checksums");
-        value = xstrdup(v);
-        what = "data-checksums";
-        break;
-    case MCHANGE_SQL_AFTER:
-        if (!readable_file(v, why, len))
-            goto fail;
-        name = xstrdup("sql-after");
-        value = xstrdup(v);
-        break;
+    if (r->form && !split_pair(v, &name, &value)) {
+        snprintf(why, len, "expected \"%s\", got \"%s\"", r->form, v);
+        snprintf(st->hint, sizeof(st->hint), "%s", r->example);
+        return false;
     }
-    const MaintChange *dup = what ? find_change(st->mf, type, name) : NULL;
+    if (!r->form) {
+        name = xstrdup(r->fixed_name);
+        value = xstrdup(v);
+    }
+    const MaintChange *dup = NULL;
+    bool ok = (!r->name_ok || r->name_ok(st, name, why, len)) &&
+              (!r->value_ok || r->value_ok(value, why, len)) &&
+              !(r->what && (dup = find_change(st->mf, type, name)));
     if (dup) {
-        snprintf(why, len, "%s \"%s\" is changed twice (also line %d)", what, name, dup->line);
+        snprintf(why, len, "%s \"%s\" is changed twice (also line %d)", r->what, name, dup->line);
         snprintf(st->hint, sizeof(st->hint), "keep one of the two lines");
-        goto fail;
+    }
+    if (!ok) {
+        free(name);
+        free(value);
+        return false;
     }
     MaintFile *mf = st->mf;
     mf->changes = xrealloc(mf->changes, (mf->nchanges + 1) * sizeof(*mf->changes));
     mf->changes[mf->nchanges++] =
         (MaintChange){.type = type, .name = name, .value = value, .line = st->line};
     return true;
-fail:
-    free(name);
-    free(value);
-    return false;
 }
 
 /* ---- the handler and reader ------------------------------------------------ */
@@ -453,13 +476,6 @@ static bool section_known(const char *s)
         if (strcmp(sections[i], s) == 0)
             return true;
     return false;
-}
-
-static int mfile_fail(MParse *st)
-{
-    if (!st->error_line)
-        st->error_line = st->line ? st->line : 1;
-    return 0;
 }
 
 /* Append an indented continuation line to a text key; other keys take one line. */
@@ -479,85 +495,57 @@ static bool mfile_continue(MParse *st, const MKey *k, const char *value)
     return true;
 }
 
-static int mfile_handler(void *user, const char *section, const char *key, const char *value)
+/* The row of [section] key, or NULL with the error set. */
+static const MKey *mfile_key(MParse *st, const char *section, const char *key, size_t *row)
 {
-    MParse *st = user;
-    if (st->error[0]) /* inih goes on after an error; the first one is the one reported */
-        return 0;
     if (!section[0]) {
         snprintf(st->error, sizeof(st->error), "key \"%s\" is outside any section", key);
         snprintf(st->hint, sizeof(st->hint), "put it under [maintenance], [green] or [change]");
-        return mfile_fail(st);
+        return NULL;
     }
     if (!section_known(section)) {
         snprintf(st->error, sizeof(st->error), "unknown section [%s]", section);
         snprintf(st->hint, sizeof(st->hint),
                  "the sections are [maintenance], [green] and [change]");
-        return mfile_fail(st);
+        return NULL;
     }
-    for (size_t i = 0; i < N_MKEYS; i++) {
-        const MKey *k = &mfile_keys[i];
-        if (strcmp(k->section, section) != 0 || strcmp(k->key, key) != 0)
-            continue;
-        char why[512];
-        if (st->continuation) /* an indented line continues the previous key's value */
-            return mfile_continue(st, k, value) ? 1 : mfile_fail(st);
-        if (k->type != MKEY_CHANGE && st->seen[i]) {
-            snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s] is set twice", key, section);
-            snprintf(st->hint, sizeof(st->hint), "keep one of the two lines");
-            return mfile_fail(st);
-        }
-        st->seen[i] = true;
-        bool ok = k->type == MKEY_CHANGE ? add_change(st, k->change, value, why, sizeof(why))
-                                         : set_field(st, k, value, why, sizeof(why));
-        if (!ok) {
-            snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s]: %s", key, section, why);
-            if (!st->hint[0])
-                snprintf(st->hint, sizeof(st->hint),
-                         "README.md (\"Maintenance files and plans\") describes \"%s\"", key);
-            return mfile_fail(st);
-        }
-        return 1;
-    }
+    for (*row = 0; *row < N_MKEYS; (*row)++)
+        if (strcmp(mfile_keys[*row].section, section) == 0 &&
+            strcmp(mfile_keys[*row].key, key) == 0)
+            return &mfile_keys[*row];
     snprintf(st->error, sizeof(st->error), "unknown key \"%s\" in [%s]", key, section);
     snprintf(st->hint, sizeof(st->hint),
              "see \"Maintenance files and plans\" in README.md for the keys");
-    return mfile_fail(st);
+    return NULL;
 }
 
-/* inih's reader: one line at a time (or num - 1 bytes of a longer one), counting lines. */
-static char *mfile_reader(char *str, int num, void *stream)
+static bool mfile_handler(void *user, const char *section, const char *key, const char *value,
+                          const InifileLine *line)
 {
-    MParse *st = stream;
-    size_t cap = (size_t)num - 1, n = 0;
-    if (st->file) {
-        if (!fgets(str, num, st->file))
-            return NULL;
-        n = strlen(str);
-    } else {
-        if (!*st->text)
-            return NULL;
-        while (n < cap && st->text[n] && st->text[n] != '\n')
-            n++;
-        if (n < cap && st->text[n] == '\n')
-            n++;
-        memcpy(str, st->text, n);
-        str[n] = '\0';
-        st->text += n;
+    MParse *st = user;
+    st->line = line->lineno;
+    size_t row;
+    const MKey *k = mfile_key(st, section, key, &row);
+    if (!k)
+        return false;
+    if (line->continuation) /* an indented line continues the previous key's value */
+        return mfile_continue(st, k, value);
+    if (k->type != MKEY_CHANGE && st->seen[row]) {
+        snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s] is set twice", key, section);
+        snprintf(st->hint, sizeof(st->hint), "keep one of the two lines");
+        return false;
     }
-    bool eol = n > 0 && str[n - 1] == '\n';
-    if (st->at_line_start) {
-        size_t sp = strspn(str, " \t");
-        st->line++;
-        st->continuation = sp > 0 && str[sp] && !strchr(";#\r\n", str[sp]);
-    } else if (!st->error[0]) {
-        snprintf(st->error, sizeof(st->error), "line longer than %d characters", num - 2);
-        snprintf(st->hint, sizeof(st->hint), "continue a text value on the next line, indented");
-        mfile_fail(st);
+    st->seen[row] = true;
+    char why[512];
+    bool ok = k->type == MKEY_CHANGE ? add_change(st, k->change, value, why, sizeof(why))
+                                     : set_field(st, k, value, why, sizeof(why));
+    if (!ok) {
+        snprintf(st->error, sizeof(st->error), "key \"%s\" in [%s]: %s", key, section, why);
+        if (!st->hint[0])
+            snprintf(st->hint, sizeof(st->hint),
+                     "README.md (\"Maintenance files and plans\") describes \"%s\"", key);
     }
-    /* A cut line: at EOF with no newline the next call returns NULL anyway. */
-    st->at_line_start = eol || n < cap;
-    return str;
+    return ok;
 }
 
 /* ---- whole-file checks ---------------------------------------------------- */
@@ -621,17 +609,23 @@ static bool mfile_check(MParse *st)
     return true;
 }
 
-static bool mfile_finish(MParse *st, int rc)
+/* Parse text (len bytes) into st->mf; on failure the error is set and st->mf freed. */
+static bool mfile_parse(MParse *st, const char *text, size_t len)
 {
-    if (rc != 0 || st->error[0]) {
-        int line = st->error_line ? st->error_line : rc;
-        if (!st->error[0]) {
-            snprintf(st->error, sizeof(st->error), "expected \"[section]\" or \"key = value\"");
-            snprintf(st->hint, sizeof(st->hint),
-                     "a line is a [section], a key = value or a "
-                     "; comment");
-        }
-        err_set(DD_EXIT_CONFIG, "maintenance file \"%s\", line %d: %s", st->name, line, st->error);
+    InifileResult r;
+    inifile_parse_with(text, len,
+                       &(InifileOptions){.max_line = MFILE_MAX_LINE, .continuation = true},
+                       mfile_handler, st, &r);
+    if (r.status == INIFILE_TOO_LONG) {
+        snprintf(st->error, sizeof(st->error), "line longer than %d characters", MFILE_MAX_LINE);
+        snprintf(st->hint, sizeof(st->hint), "continue a text value on the next line, indented");
+    } else if (r.status == INIFILE_SYNTAX) {
+        snprintf(st->error, sizeof(st->error), "%s", r.why);
+        snprintf(st->hint, sizeof(st->hint), "a line is a [section], a key = value or a ; comment");
+    }
+    if (r.status != INIFILE_OK) {
+        err_set(DD_EXIT_CONFIG, "maintenance file \"%s\", line %d: %s", st->name, r.lineno,
+                st->error);
         if (st->hint[0])
             err_hint("%s", st->hint);
         mfile_free(st->mf);
@@ -648,9 +642,8 @@ bool mfile_parse_string(const char *text, const char *name, MaintFile *out)
 {
     memset(out, 0, sizeof(*out));
     out->file = xstrdup(name);
-    MParse st = {.mf = out, .name = name, .text = text, .at_line_start = true};
-    int rc = ini_parse_stream(mfile_reader, &st, mfile_handler, &st);
-    return mfile_finish(&st, rc);
+    MParse st = {.mf = out, .name = name};
+    return mfile_parse(&st, text, strlen(text));
 }
 
 bool mfile_load(const char *path, MaintFile *out)
@@ -663,14 +656,25 @@ bool mfile_load(const char *path, MaintFile *out)
         err_hint("README.md (\"Maintenance files and plans\") has an example");
         return false;
     }
-    out->file = xstrdup(path);
-    MParse st = {.mf = out, .name = path, .file = f, .at_line_start = true};
-    int rc = ini_parse_stream(mfile_reader, &st, mfile_handler, &st);
-    bool read_error = ferror(f) != 0;
+    Buf text = {0};
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(&text, chunk, n);
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
-    if (read_error && rc == 0)
-        rc = -1, snprintf(st.error, sizeof(st.error), "could not read the file");
-    return mfile_finish(&st, rc);
+    if (read_errno) {
+        buf_free(&text);
+        err_set(DD_EXIT_CONFIG, "could not read maintenance file \"%s\": %s", path,
+                strerror(read_errno));
+        err_hint("give the path of a readable file");
+        return false;
+    }
+    out->file = xstrdup(path);
+    MParse st = {.mf = out, .name = path};
+    bool ok = mfile_parse(&st, text.len ? (const char *)text.data : "", text.len);
+    buf_free(&text);
+    return ok;
 }
 
 void mfile_free(MaintFile *m)
@@ -701,19 +705,12 @@ void mfile_window_local(const MaintFile *m, char *out, size_t len)
         snprintf(out, len, "none");
         return;
     }
-    char *saved = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
-    setenv("TZ", m->window_zone, 1);
-    tzset();
+    char *saved = zone_enter(m->window_zone);
     time_t t = (time_t)m->window_start;
     struct tm local, utc;
     localtime_r(&t, &local);
     gmtime_r(&t, &utc);
-    if (saved) {
-        setenv("TZ", saved, 1);
-        free(saved);
-    } else
-        unsetenv("TZ");
-    tzset();
+    zone_leave(saved);
     snprintf(out, len, "%04d-%02d-%02d %02d:%02d %s (%04d-%02d-%02d %02d:%02d UTC)",
              local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min,
              m->window_zone, utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,

@@ -72,3 +72,20 @@ bool pgtool_must(char *const argv[], const PgToolOpts *o, const char *doing, Buf
     free(pw_env);
     return ok;
 }
+
+bool pgtool_server_start(const char *pg_ctl, const char *datadir, const char *timeout_s,
+                         const char *doing, char **logfile)
+{
+    char *logdir = xasprintf("%s/log", datadir);
+    *logfile = xasprintf("%s/drydock-start.log", logdir);
+    char *mk[] = {"/bin/mkdir", "-p", logdir, NULL};
+    char *argv[] = {(char *)pg_ctl, "-D", (char *)datadir,   "-l",    *logfile,
+                    "-w",           "-t", (char *)timeout_s, "start", NULL};
+    PgToolOpts o = {.owner_of = datadir};
+    Buf out = {0};
+    bool ok = pgtool_must(mk, &o, "creating the log directory", &out) &&
+              pgtool_must(argv, &o, doing, &out);
+    buf_free(&out);
+    free(logdir);
+    return ok;
+}

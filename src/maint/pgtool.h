@@ -32,6 +32,16 @@ DD_MUST_CHECK bool pgtool_run(char *const argv[], const PgToolOpts *o, Buf *out,
 DD_MUST_CHECK bool pgtool_must(char *const argv[], const PgToolOpts *o, const char *doing,
                                Buf *out);
 
+/*
+ * Start the server in datadir with "pg_ctl -w -t timeout_s start", its log
+ * in datadir/log/drydock-start.log (*logfile, set even on failure; the
+ * caller frees it). The log directory is created first, as the data
+ * directory's owner like pg_ctl itself. A failure of pg_ctl is pgtool_must's
+ * "<doing> failed (...)"; the caller adds the hint it wants.
+ */
+DD_MUST_CHECK bool pgtool_server_start(const char *pg_ctl, const char *datadir,
+                                       const char *timeout_s, const char *doing, char **logfile);
+
 /* The owner of path, or of its parent when path does not exist yet; false when neither does. */
 bool pgtool_owner(const char *path, uid_t *uid, gid_t *gid);
 

@@ -152,16 +152,10 @@ static void server_log_line(const char *logfile, char *line, size_t len)
 
 bool steps_server_start(MaintCtx *ctx, const char *dir, double *seconds)
 {
-    char *logdir = xasprintf("%s/log", dir);
-    char *logfile = xasprintf("%s/drydock-start.log", logdir);
     char *pg_ctl = steps_tool(ctx, "pg_ctl");
-    char *mk[] = {"/bin/mkdir", "-p", logdir, NULL};
-    char *argv[] = {pg_ctl, "-D", (char *)dir, "-l", logfile, "-w", "-t", "3600", "start", NULL};
-    PgToolOpts o = {.owner_of = dir};
-    Buf out = {0};
+    char *logfile = NULL;
     double t0 = time_mono();
-    bool ok = pgtool_must(mk, &o, "creating the log directory", &out) &&
-              pgtool_must(argv, &o, "starting the server", &out);
+    bool ok = pgtool_server_start(pg_ctl, dir, "3600", "starting the server", &logfile);
     *seconds = time_mono() - t0;
     if (!ok) {
         char line[400];
@@ -172,10 +166,8 @@ bool steps_server_start(MaintCtx *ctx, const char *dir, double *seconds)
         else
             err_hint("see \"%s\"", logfile);
     }
-    buf_free(&out);
     free(pg_ctl);
     free(logfile);
-    free(logdir);
     return ok;
 }
 
@@ -216,11 +208,10 @@ static bool steps_rm_rf(const char *path)
     return true;
 }
 
-bool steps_remove_tree(MaintCtx *ctx, const char *dir)
+void steps_tablespaces(const char *dir, StrList *names, StrList *targets)
 {
-    /* Tablespaces live behind pg_tblspc symlinks: a rehearsal's are under its scratch. */
     char *tbl = xasprintf("%s/pg_tblspc", dir);
-    DIR *d = ctx->scratch ? opendir(tbl) : NULL;
+    DIR *d = opendir(tbl);
     struct dirent *de;
     while (d && (de = readdir(d))) {
         char link[PATH_MAX + 1];
@@ -230,17 +221,30 @@ bool steps_remove_tree(MaintCtx *ctx, const char *dir)
         if (n <= 0)
             continue;
         link[n] = '\0';
-        size_t sl = strlen(ctx->scratch);
-        if (strncmp(link, ctx->scratch, sl) == 0 && link[sl] == '/' && !steps_rm_rf(link)) {
-            closedir(d);
-            free(tbl);
-            return false;
-        }
+        strlist_push(names, de->d_name);
+        strlist_push(targets, link);
     }
     if (d)
         closedir(d);
     free(tbl);
-    return steps_rm_rf(dir);
+}
+
+bool steps_remove_tree(MaintCtx *ctx, const char *dir)
+{
+    /* Tablespaces live behind pg_tblspc symlinks: a rehearsal's are under its scratch. */
+    StrList names = {0}, targets = {0};
+    if (ctx->scratch)
+        steps_tablespaces(dir, &names, &targets);
+    bool ok = true;
+    for (size_t i = 0; ok && i < targets.len; i++) {
+        const char *link = targets.items[i];
+        size_t sl = strlen(ctx->scratch);
+        if (strncmp(link, ctx->scratch, sl) == 0 && link[sl] == '/')
+            ok = steps_rm_rf(link);
+    }
+    strlist_free(&names);
+    strlist_free(&targets);
+    return ok && steps_rm_rf(dir);
 }
 
 /* --- preflight ------------------------------------------------------------ */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/mem.h"
 #include "maint/estimate.h"
 #include "maint/steps.h"
 #include "pg/conn.h"
@@ -33,6 +34,9 @@ DD_MUST_CHECK bool steps_server_stop(MaintCtx *ctx, const char *dir, const char 
                                      double *seconds);
 /* Whether a server runs in dir (pg_ctl status). */
 bool steps_server_running(MaintCtx *ctx, const char *dir);
+
+/* The tablespaces of the data directory dir: each pg_tblspc link's name and target, in step. */
+void steps_tablespaces(const char *dir, StrList *names, StrList *targets);
 
 /* Remove dir and what is under it; its tablespaces too when they are under ctx->scratch. */
 DD_MUST_CHECK bool steps_remove_tree(MaintCtx *ctx, const char *dir);

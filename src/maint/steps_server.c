@@ -10,8 +10,6 @@
  * replay rate is recorded only when the green server started with a backlog
  * (STEPS_MIN_BACKLOG): otherwise it measures the primary's write rate.
  */
-#include <dirent.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,24 +109,14 @@ bool step_start_undo(MaintCtx *ctx)
 /* -T OLD=NEW for each tablespace of the green primary: next to the standby's directory. */
 static void standby_ts_args(MaintCtx *ctx, StrList *args)
 {
-    char *tbl = xasprintf("%s/pg_tblspc", ctx->green_data);
-    DIR *d = opendir(tbl);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        char link[PATH_MAX + 1];
-        char *lp = xasprintf("%s/%s", tbl, de->d_name);
-        ssize_t n = readlink(lp, link, PATH_MAX);
-        free(lp);
-        if (n <= 0)
-            continue;
-        link[n] = '\0';
-        strlist_push_owned(args, xasprintf("--tablespace-mapping=%s=%s/tblspc-standby-%s", link,
-                                           ctx->scratch ? ctx->scratch : ctx->green_standby_data,
-                                           de->d_name));
-    }
-    if (d)
-        closedir(d);
-    free(tbl);
+    StrList names = {0}, targets = {0};
+    steps_tablespaces(ctx->green_data, &names, &targets);
+    for (size_t i = 0; i < names.len; i++)
+        strlist_push_owned(
+            args, xasprintf("--tablespace-mapping=%s=%s/tblspc-standby-%s", targets.items[i],
+                            ctx->scratch ? ctx->scratch : ctx->green_standby_data, names.items[i]));
+    strlist_free(&names);
+    strlist_free(&targets);
 }
 
 static bool standby_basebackup(MaintCtx *ctx)

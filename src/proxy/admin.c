@@ -122,6 +122,16 @@ static void switch_done_cb(Proxy *p, void *arg)
                                p->switch_failed, "switch_ms", proxy_ms_since(p->switch_started)));
 }
 
+/*
+ * The JSON body of a change (POST): NULL after answering a cross-origin
+ * request (403) or a body that is not a JSON object (httpd_req_json). The
+ * caller decrefs it.
+ */
+static json_t *admin_body(HttpdReq *req)
+{
+    return admin_origin_ok(req) ? httpd_req_json(req) : NULL;
+}
+
 /* "lease" of a request body: absent (0) or seconds in (0, 3600]; false when malformed. */
 static bool lease_value(json_t *body, double *lease)
 {
@@ -136,9 +146,7 @@ static bool lease_value(json_t *body, double *lease)
 static void handle_lease(HttpdReq *req, void *arg)
 {
     Proxy *p = arg;
-    if (!admin_origin_ok(req))
-        return;
-    json_t *body = httpd_req_json(req);
+    json_t *body = admin_body(req);
     if (!body)
         return;
     double lease = 0;
@@ -164,9 +172,7 @@ static void handle_lease(HttpdReq *req, void *arg)
 static void handle_pause(HttpdReq *req, void *arg)
 {
     Proxy *p = arg;
-    if (!admin_origin_ok(req))
-        return;
-    json_t *body = httpd_req_json(req);
+    json_t *body = admin_body(req);
     if (!body)
         return;
     double timeout = p->opt.pause_timeout, lease = 0;
@@ -212,9 +218,7 @@ static void handle_pause(HttpdReq *req, void *arg)
 static void handle_resume(HttpdReq *req, void *arg)
 {
     Proxy *p = arg;
-    if (!admin_origin_ok(req))
-        return;
-    json_t *body = httpd_req_json(req);
+    json_t *body = admin_body(req);
     if (!body)
         return;
     json_decref(body);
@@ -231,9 +235,7 @@ static void handle_resume(HttpdReq *req, void *arg)
 static void handle_switch(HttpdReq *req, void *arg)
 {
     Proxy *p = arg;
-    if (!admin_origin_ok(req))
-        return;
-    json_t *body = httpd_req_json(req);
+    json_t *body = admin_body(req);
     if (!body)
         return;
     const char *server = json_string_value(json_object_get(body, "server"));

@@ -6,6 +6,7 @@
 #include "proxy/ctl.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,97 +218,174 @@ static json_t *ctl_reply(long code, const char *body, const char *what)
     return NULL;
 }
 
-/* A required member of the given JSON type. */
-static json_t *ctl_member(json_t *root, const char *key, json_type type, const char *what)
+/*
+ * The members a reply carries, as a table a parser reads: each is copied
+ * into the caller's struct at offset. A required member missing or of
+ * another type fails the parse (DD_EXIT_PROTOCOL, naming the first such
+ * member) and nothing is copied; an optional one reads as 0 then.
+ */
+typedef enum {
+    CTL_BOOL,   /* bool */
+    CTL_INT,    /* int */
+    CTL_REAL,   /* double; an integer is accepted */
+    CTL_STRING, /* char *, copied (the caller frees it) */
+    CTL_ARRAY,  /* int: the array's length */
+} CtlKind;
+
+typedef struct {
+    const char *key;
+    CtlKind kind;
+    bool optional;
+    size_t offset;
+} CtlField;
+
+static bool ctl_field_ok(const json_t *v, CtlKind kind)
 {
-    json_t *v = json_object_get(root, key);
-    bool ok = v && (json_typeof(v) == type || (type == JSON_REAL && json_is_integer(v)) ||
-                    (type == JSON_TRUE && json_is_boolean(v)));
-    if (!ok) {
-        err_set(DD_EXIT_PROTOCOL, "the proxy's reply to %s lacks \"%s\" of the expected type", what,
-                key);
-        err_hint("drydock and the proxy must be the same version");
-        return NULL;
+    switch (kind) {
+    case CTL_BOOL:
+        return json_is_boolean(v);
+    case CTL_INT:
+        return json_is_integer(v);
+    case CTL_REAL:
+        return json_is_number(v);
+    case CTL_STRING:
+        return json_is_string(v);
+    case CTL_ARRAY:
+        return json_is_array(v);
     }
-    return v;
+    return false;
 }
+
+static void ctl_field_copy(const json_t *v, const CtlField *f, void *out)
+{
+    char *at = (char *)out + f->offset;
+    switch (f->kind) {
+    case CTL_BOOL:
+        *(bool *)at = json_is_true(v);
+        break;
+    case CTL_INT:
+        *(int *)at = (int)json_integer_value(v);
+        break;
+    case CTL_REAL:
+        *(double *)at = json_number_value(v);
+        break;
+    case CTL_STRING:
+        *(char **)at = xstrdup(json_string_value(v));
+        break;
+    case CTL_ARRAY:
+        *(int *)at = (int)json_array_size(v);
+        break;
+    }
+}
+
+/*
+ * Parse the reply to what (ctl_reply) and copy fields[0..n) into out.
+ * Returns the reply (the caller decrefs it) or NULL with the error set.
+ */
+static json_t *ctl_parse(long code, const char *body, const char *what, const CtlField *fields,
+                         size_t n, void *out)
+{
+    json_t *root = ctl_reply(code, body, what);
+    if (!root)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(root, fields[i].key);
+        if (!fields[i].optional && !(v && ctl_field_ok(v, fields[i].kind))) {
+            json_decref(root);
+            err_set(DD_EXIT_PROTOCOL, "the proxy's reply to %s lacks \"%s\" of the expected type",
+                    what, fields[i].key);
+            err_hint("drydock and the proxy must be the same version");
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        ctl_field_copy(json_object_get(root, fields[i].key), &fields[i], out);
+    return root;
+}
+
+#define CTL_FIELD(type, member, key, kind, optional)                                               \
+    {                                                                                              \
+        key, kind, optional, offsetof(type, member)                                                \
+    }
+#define CTL_NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+static const CtlField status_fields[] = {
+    CTL_FIELD(ProxyStatus, paused, "paused", CTL_BOOL, false),
+    CTL_FIELD(ProxyStatus, server, "server", CTL_STRING, false),
+    CTL_FIELD(ProxyStatus, clients, "clients", CTL_INT, false),
+    CTL_FIELD(ProxyStatus, sessions, "sessions", CTL_ARRAY, false),
+};
+
+static const CtlField pause_fields[] = {
+    CTL_FIELD(ProxyPauseReply, paused, "paused", CTL_BOOL, false),
+    CTL_FIELD(ProxyPauseReply, held, "held", CTL_INT, false),
+    CTL_FIELD(ProxyPauseReply, cancelled, "cancelled", CTL_INT, true),
+    CTL_FIELD(ProxyPauseReply, wait_ms, "wait_ms", CTL_REAL, true),
+};
+
+static const CtlField switch_fields[] = {
+    CTL_FIELD(ProxySwitchReply, switched, "switched", CTL_INT, false),
+    CTL_FIELD(ProxySwitchReply, failed, "failed", CTL_INT, false),
+    CTL_FIELD(ProxySwitchReply, switch_ms, "switch_ms", CTL_REAL, true),
+};
+
+static const CtlField resume_fields[] = {{"paused_ms", CTL_REAL, false, 0}};
 
 bool proxy_ctl_parse_status(long code, const char *body, ProxyStatus *out)
 {
     memset(out, 0, sizeof(*out));
-    json_t *root = ctl_reply(code, body, "GET /status");
+    json_t *root =
+        ctl_parse(code, body, "GET /status", status_fields, CTL_NFIELDS(status_fields), out);
     if (!root)
         return false;
-    json_t *paused = ctl_member(root, "paused", JSON_TRUE, "GET /status");
-    json_t *server = paused ? ctl_member(root, "server", JSON_STRING, "GET /status") : NULL;
-    json_t *clients = server ? ctl_member(root, "clients", JSON_INTEGER, "GET /status") : NULL;
-    json_t *sessions = clients ? ctl_member(root, "sessions", JSON_ARRAY, "GET /status") : NULL;
-    if (sessions) {
-        out->paused = json_is_true(paused);
-        out->server = xstrdup(json_string_value(server));
-        out->clients = (int)json_integer_value(clients);
-        out->sessions = (int)json_array_size(sessions);
-        size_t i;
-        json_t *s;
-        json_array_foreach(sessions, i, s)
-        {
-            const char *tx = json_string_value(json_object_get(s, "tx"));
-            if (tx && strcmp(tx, "idle") != 0)
-                out->in_transaction++;
-        }
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(root, "sessions"), i, s)
+    {
+        const char *tx = json_string_value(json_object_get(s, "tx"));
+        if (tx && strcmp(tx, "idle") != 0)
+            out->in_transaction++;
     }
     json_decref(root);
-    return sessions != NULL;
+    return true;
 }
 
 bool proxy_ctl_parse_pause(long code, const char *body, ProxyPauseReply *out)
 {
     memset(out, 0, sizeof(*out));
-    json_t *root = ctl_reply(code, body, "POST /pause");
-    if (!root)
-        return false;
-    json_t *paused = ctl_member(root, "paused", JSON_TRUE, "POST /pause");
-    json_t *held = paused ? ctl_member(root, "held", JSON_INTEGER, "POST /pause") : NULL;
-    if (held) {
-        out->paused = json_is_true(paused);
-        out->held = (int)json_integer_value(held);
-        out->cancelled = (int)json_integer_value(json_object_get(root, "cancelled"));
-        out->wait_ms = json_number_value(json_object_get(root, "wait_ms"));
-    }
+    json_t *root =
+        ctl_parse(code, body, "POST /pause", pause_fields, CTL_NFIELDS(pause_fields), out);
     json_decref(root);
-    if (held && !out->paused)
+    if (root && !out->paused)
         return err_set(DD_EXIT_PROTOCOL, "the proxy answered POST /pause with \"paused\": false");
-    return held != NULL;
+    return root != NULL;
 }
 
 bool proxy_ctl_parse_resume(long code, const char *body, double *paused_ms)
 {
     *paused_ms = 0;
-    json_t *root = ctl_reply(code, body, "POST /resume");
-    if (!root)
-        return false;
-    json_t *ms = ctl_member(root, "paused_ms", JSON_REAL, "POST /resume");
-    if (ms)
-        *paused_ms = json_number_value(ms);
+    json_t *root = ctl_parse(code, body, "POST /resume", resume_fields, 1, paused_ms);
     json_decref(root);
-    return ms != NULL;
+    return root != NULL;
 }
 
 bool proxy_ctl_parse_switch(long code, const char *body, ProxySwitchReply *out)
 {
     memset(out, 0, sizeof(*out));
-    json_t *root = ctl_reply(code, body, "POST /switch");
-    if (!root)
-        return false;
-    json_t *sw = ctl_member(root, "switched", JSON_INTEGER, "POST /switch");
-    json_t *failed = sw ? ctl_member(root, "failed", JSON_INTEGER, "POST /switch") : NULL;
-    if (failed) {
-        out->switched = (int)json_integer_value(sw);
-        out->failed = (int)json_integer_value(failed);
-        out->switch_ms = json_number_value(json_object_get(root, "switch_ms"));
-    }
+    json_t *root =
+        ctl_parse(code, body, "POST /switch", switch_fields, CTL_NFIELDS(switch_fields), out);
     json_decref(root);
-    return failed != NULL;
+    return root != NULL;
+}
+
+/* POST path with req (consumed; NULL sends "{}") as its body. */
+static bool ctl_post(ProxyCtl *c, const char *path, json_t *req, double timeout)
+{
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    bool ok = ctl_call(c, "POST", path, body, timeout);
+    free(body);
+    return ok;
 }
 
 bool proxy_ctl_status(ProxyCtl *c, ProxyStatus *out)
@@ -329,10 +407,10 @@ bool proxy_ctl_pause(ProxyCtl *c, double timeout_s, bool cancel, ProxyPauseReply
 
 bool proxy_ctl_lease(ProxyCtl *c, bool promoting)
 {
-    if (!ctl_call(c, "POST", "/lease", promoting ? "{\"promoting\":true}" : "{}",
-                  PROXY_CTL_TIMEOUT))
+    json_t *req = promoting ? json_pack("{s:b}", "promoting", true) : NULL;
+    if (!ctl_post(c, "/lease", req, PROXY_CTL_TIMEOUT))
         return false;
-    json_t *root = ctl_reply(c->last_status, c->last_body, "POST /lease");
+    json_t *root = ctl_parse(c->last_status, c->last_body, "POST /lease", NULL, 0, NULL);
     json_decref(root);
     return root != NULL;
 }
@@ -345,49 +423,36 @@ bool proxy_ctl_pause_lease(ProxyCtl *c, double timeout_s, bool cancel, double le
         json_object_set_new(req, "timeout", json_real(timeout_s));
     if (lease_s > 0)
         json_object_set_new(req, "lease", json_real(lease_s));
-    char *body = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
     memset(out, 0, sizeof(*out));
     /* The proxy answers at its deadline at the latest (a day at most); give it a margin. */
     double wait = (timeout_s > 0 ? timeout_s : 86400) + 30.0;
-    bool ok = ctl_call(c, "POST", "/pause", body, wait) &&
-              proxy_ctl_parse_pause(c->last_status, c->last_body, out);
-    free(body);
-    return ok;
+    return ctl_post(c, "/pause", req, wait) &&
+           proxy_ctl_parse_pause(c->last_status, c->last_body, out);
 }
 
 bool proxy_ctl_resume(ProxyCtl *c, double *paused_ms)
 {
     *paused_ms = 0;
-    return ctl_call(c, "POST", "/resume", "{}", PROXY_CTL_TIMEOUT) &&
+    return ctl_post(c, "/resume", NULL, PROXY_CTL_TIMEOUT) &&
            proxy_ctl_parse_resume(c->last_status, c->last_body, paused_ms);
 }
 
 bool proxy_ctl_switch(ProxyCtl *c, const char *conninfo, double timeout_s, ProxySwitchReply *out)
 {
-    json_t *req = json_pack("{s:s}", "server", conninfo);
-    char *body = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
     memset(out, 0, sizeof(*out));
-    bool ok = ctl_call(c, "POST", "/switch", body, timeout_s) &&
-              proxy_ctl_parse_switch(c->last_status, c->last_body, out);
-    free(body);
-    return ok;
+    return ctl_post(c, "/switch", json_pack("{s:s}", "server", conninfo), timeout_s) &&
+           proxy_ctl_parse_switch(c->last_status, c->last_body, out);
 }
 
 bool proxy_ctl_switch_check(ProxyCtl *c, const char *conninfo)
 {
     json_t *req = json_pack("{s:s,s:b}", "server", conninfo, "check", true);
-    char *body = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    bool ok = ctl_call(c, "POST", "/switch", body, PROXY_CTL_TIMEOUT);
-    free(body);
-    if (!ok)
+    if (!ctl_post(c, "/switch", req, PROXY_CTL_TIMEOUT))
         return false;
-    json_t *root = ctl_reply(c->last_status, c->last_body, "POST /switch (check)");
+    json_t *root = ctl_parse(c->last_status, c->last_body, "POST /switch (check)", NULL, 0, NULL);
     if (!root)
         return false;
-    ok = json_is_true(json_object_get(root, "allowed"));
+    bool ok = json_is_true(json_object_get(root, "allowed"));
     json_decref(root);
     if (!ok)
         return err_set(DD_EXIT_PROTOCOL, "the proxy's answer to a switch check lacks \"allowed\"");

@@ -129,14 +129,7 @@ check "verify passes" dd verify
 #    since the newest backup is found.
 acc=$(psql_q p "select pg_relation_filepath('pgbench_accounts')")
 pg_stop p
-python3 - "${PG_DATA[p]}/$acc" <<'PY'
-import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(3 * 8192 + 5000)
-    b = f.read(1)
-    f.seek(-1, 1)
-    f.write(bytes([b[0] ^ 0xFF]))
-PY
+flip_byte "${PG_DATA[p]}/$acc" $((3 * 8192 + 5000)) 0xFF
 dd verify --compare-full 2>"$T/cmp2.err"
 check_eq "verify --compare-full finds it (exit 10)" 10 $?
 check "and names the file and block" grep -q "file \"$acc\" block 3 differs from backup" "$T/cmp2.err"

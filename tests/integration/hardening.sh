@@ -19,15 +19,10 @@ backup_pgbench p -i -s 1 -q >"$T/init.log" 2>&1
 check "a backup" dd backup --from primary --quiet
 B=$(restore_last_backup)
 
-# harden_put_object PATH: write stdin as a repository object (codec none) at
-# $REPO/PATH, as a drydock that did not check it would have (object.h).
+# harden_put_object PATH: write stdin as a repository object at $REPO/PATH, as
+# a drydock that did not check it would have (drydock debug object --put).
 harden_put_object() {
-    python3 -c '
-import hashlib, struct, sys
-raw = sys.stdin.buffer.read()
-hdr = b"DDO1" + bytes([1, 0]) + struct.pack("<HQQ", 0, len(raw), len(raw)) + hashlib.sha256(raw).digest()
-open(sys.argv[1], "wb").write(hdr + raw)' "$REPO/$1"
-    chown postgres:postgres "$REPO/$1"
+    dd debug object "$1" --put
 }
 
 # --- 1. WAL side files ---------------------------------------------------------
@@ -50,28 +45,23 @@ check "verify names it" grep -q "archived history file of timeline 7, line 1: ex
 rm -f "$REPO/wal/history/00000007.history"
 
 # --- 2. hand-edited manifests ------------------------------------------------------
-# harden_manifest NEWID PYTHON: backup B's manifest as backup NEWID, edited by
-# PYTHON (m is the manifest as a dict).
+# harden_manifest NEWID JQ: backup B's manifest as backup NEWID, edited by the
+# jq filter JQ.
 harden_manifest() {
-    backup_manifest_json "$B" | python3 -c '
-import json, sys
-m = json.load(sys.stdin)
-m["id"] = sys.argv[1]
-exec(sys.argv[2])
-m["files"].sort(key=lambda f: f["path"].encode())
-sys.stdout.write(json.dumps(m))' "$1" "$2" | harden_put_object "backups/$1.manifest"
+    backup_manifest_json "$B" | jq -c --arg id "$1" ".id = \$id | $2 | .files |= sort_by(.path)" |
+        harden_put_object "backups/$1.manifest"
 }
-one_chunk='f = next(f for f in m["files"] if len(f.get("chunks", [])) == 1 and f["size"] > 1)'
+one_chunk='(first(.files | to_entries[] | select((.value.chunks // [] | length) == 1 and .value.size > 1) | .key)) as $i'
 cases=(
-    "20000101T000001Z|$one_chunk; f[\"chunks\"][0][1] -= 1; f[\"size\"] -= 1|bytes, not"
-    "20000101T000002Z|$one_chunk; m[\"files\"].append({\"path\": f[\"path\"] + \"/x\", \"mode\": 16832, \"size\": 0, \"mtime\": 0})|which is a file"
-    "20000101T000003Z|m[\"system-identifier\"] = \"1\"|system identifier 1, the repository"
-    "20000101T000004Z|m[\"files\"] = []|it lists no file"
-    "20000101T000005Z|m[\"tablespaces\"] = [{\"oid\": 99999, \"location\": \"rel/ts\"}]|not an absolute path"
-    "20000101T000006Z|m[\"stop-lsn\"] = \"0/1\"|is not a range"
+    "20000101T000001Z#$one_chunk | .files[\$i].chunks[0][1] -= 1 | .files[\$i].size -= 1#bytes, not"
+    "20000101T000002Z#$one_chunk | .files += [{path: (.files[\$i].path + \"/x\"), mode: 16832, size: 0, mtime: 0}]#which is a file"
+    "20000101T000003Z#.[\"system-identifier\"] = \"1\"#system identifier 1, the repository"
+    "20000101T000004Z#.files = []#it lists no file"
+    "20000101T000005Z#.tablespaces = [{oid: 99999, location: \"rel/ts\"}]#not an absolute path"
+    "20000101T000006Z#.[\"stop-lsn\"] = \"0/1\"#is not a range"
 )
 for c in "${cases[@]}"; do
-    IFS='|' read -r id edit want <<<"$c"
+    IFS='#' read -r id edit want <<<"$c"
     harden_manifest "$id" "$edit"
     timeout 120 runuser -u postgres -- "$DRYDOCK" --config "$CONF" verify >"$T/v.$id" 2>&1
     rc=$?
@@ -88,7 +78,7 @@ for c in "${cases[@]}"; do
     fi
     rm -f "$REPO/backups/$id.manifest"
 done
-harden_manifest 20000101T000009Z 'm["stop-lsn"] = "FFFFFFFF/FFFFFFFF"'
+harden_manifest 20000101T000009Z '.["stop-lsn"] = "FFFFFFFF/FFFFFFFF"'
 timeout 120 runuser -u postgres -- "$DRYDOCK" --config "$CONF" verify >"$T/v.ff" 2>&1
 rc=$?
 check_eq "verify of a stop LSN FFFFFFFF/FFFFFFFF ends with exit 10 (not 124 or 134)" 10 "$rc"

@@ -50,7 +50,7 @@ check "off a terminal a line has an ISO-8601 time with zone and the pid" \
 # --- a cluster, its archive, retention from the configuration -----------------
 pg_primary p
 write_config "[global]" "log-destination = stderr" "[repository]" "keep-backups = 1"
-# (the [repository] above repeats the section: inih merges it)
+# (the [repository] above repeats the section: the reader merges it)
 dd repo-create --json >"$T/create.json" 2>/dev/null
 check "repo-create --json names the system" jq -e '.system_identifier | test("^[0-9]+$")' "$T/create.json"
 # Push a segment the archiver has already archived: same content, success.

@@ -251,10 +251,9 @@ register_cluster() {
 
 # --- backup (issue 3) -------------------------------------------------------
 
-# backup_manifest_json ID: the manifest of backup ID as JSON text (zstd codec:
-# the payload after the 56-byte object header is one zstd frame).
+# backup_manifest_json ID: the manifest of backup ID as JSON text, as drydock reads it.
 backup_manifest_json() {
-    tail -c +57 "$REPO/backups/$1.manifest" | zstd -dcq
+    dd debug manifest "$1" --json
 }
 
 # backup_pgbench NAME ARGS...: pgbench against cluster NAME.
@@ -264,29 +263,21 @@ backup_pgbench() {
 }
 
 # backup_locate_chunk SHA: flip one payload byte of chunk SHA in its pack and
-# print "<pack name> <offset>" (the index layout is in src/repo/chunkstore.c).
+# print "<pack name> <offset>" (drydock debug index reads the indexes).
 backup_locate_chunk() {
-    python3 - "$REPO" "$1" <<'PY'
-import os, struct, subprocess, sys
-repo, want = sys.argv[1], bytes.fromhex(sys.argv[2])
-for f in sorted(os.listdir(repo + "/packs")):
-    if not f.endswith(".index"):
-        continue
-    obj = open(f"{repo}/packs/{f}", "rb").read()
-    idx = obj[56:] if obj[5] == 0 else subprocess.run(["zstd", "-dcq"], input=obj[56:], capture_output=True).stdout
-    count = struct.unpack_from("<Q", idx, 8)[0]
-    for i in range(count):
-        sha, off, slen, rlen = struct.unpack_from("<32sQII", idx, 24 + 84 * i)
-        if sha == want:
-            pack = f"{repo}/packs/{f[:-6]}.pack"
-            with open(pack, "r+b") as p:
-                p.seek(off + 56 + slen // 2 - 28)
-                b = p.read(1)
-                p.seek(-1, 1)
-                p.write(bytes([b[0] ^ 0x20]))
-            print(f[:-6], off)
-            sys.exit(0)
-PY
+    local pack off slen
+    read -r pack off slen < <(dd debug index --json |
+        jq -r --arg s "$1" 'first(.[] | select(.sha256 == $s)) | "\(.pack) \(.offset) \(.stored_len)"')
+    [ -n "$pack" ] || return 1
+    flip_byte "$REPO/packs/$pack.pack" $((off + 56 + slen / 2 - 28)) 0x20
+    echo "$pack $off"
+}
+
+# flip_byte FILE OFFSET MASK: XOR the byte at OFFSET of FILE with MASK.
+flip_byte() {
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((b ^ $3)))" | command dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
 # --- restore helpers (restore_*) --------------------------------------------

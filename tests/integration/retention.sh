@@ -18,55 +18,40 @@ psql_q p "checkpoint"
 
 # retention_needs ID...: "<chunk bytes needed> <pack bytes> <wal bytes needed>
 # <wal bytes stored> <packs less than half needed>" for the kept backups ID...
-# (index layout: chunkstore.c).
+# (the indexes and manifests as drydock debug reads them).
 retention_needs() {
-    python3 - "$REPO" "$@" <<'PY'
-import json, os, struct, subprocess, sys
-repo, ids = sys.argv[1], sys.argv[2:]
-def payload(path):
-    obj = open(path, "rb").read()
-    return obj[56:] if obj[5] == 0 else subprocess.run(["zstd", "-dcq"], input=obj[56:], capture_output=True).stdout
-entries, pack_bytes = {}, 0
-for f in os.listdir(repo + "/packs"):
-    if f.endswith(".pack"):
-        pack_bytes += os.path.getsize(f"{repo}/packs/{f}")
-    if not f.endswith(".index"):
-        continue
-    idx = payload(f"{repo}/packs/{f}")
-    for i in range(struct.unpack_from("<Q", idx, 8)[0]):
-        sha, off, slen, rlen, kind, depth, _, base = struct.unpack_from("<32sQIIBBH32s", idx, 24 + 84 * i)
-        entries.setdefault(sha, (slen, kind, base, f[:-6]))
-need, oldest = set(), None
-for bid in ids:
-    m = json.loads(payload(f"{repo}/backups/{bid}.manifest"))
-    hi, lo = (int(x, 16) for x in m["start-lsn"].split("/"))
-    seg = ((hi << 32) | lo) // (16 << 20)
-    oldest = seg if oldest is None else min(oldest, seg)
-    for f in m["files"]:
-        for sha, _ in f.get("chunks", []):
-            need.add(bytes.fromhex(sha))
-todo = list(need)
-while todo:  # a delta needs its base, transitively
-    e = entries.get(todo.pop())
-    if e and e[1] == 1 and e[2] not in need:
-        need.add(e[2])
-        todo.append(e[2])
-chunk_bytes = sum(entries[s][0] for s in need if s in entries)
-per_pack = {}
-for s in need:
-    if s in entries:
-        per_pack[entries[s][3]] = per_pack.get(entries[s][3], 0) + entries[s][0]
-thin = sum(1 for f in os.listdir(repo + "/packs") if f.endswith(".pack") and
-           2 * per_pack.get(f[:-5], 0) < os.path.getsize(f"{repo}/packs/{f}"))
-wal_need = wal_all = 0
-for d in os.listdir(repo + "/wal"):
-    for f in os.listdir(f"{repo}/wal/{d}"):
-        size = os.path.getsize(f"{repo}/wal/{d}/{f}")
-        wal_all += size
-        if d == "history" or int(f[8:16], 16) * 256 + int(f[16:24], 16) >= oldest:
-            wal_need += size
-print(chunk_bytes, pack_bytes, wal_need, wal_all, thin)
-PY
+    local id lsn seg oldest= f n size wal_need=0 wal_all=0 chunk_bytes pack_bytes thin
+    : >"$T/needs.manifests"
+    for id in "$@"; do
+        dd debug manifest "$id" --json >>"$T/needs.manifests"
+        lsn=$(jq -r '.["start-lsn"]' <<<"$(tail -1 "$T/needs.manifests")")
+        seg=$((((16#${lsn%/*} << 32) | 16#${lsn#*/}) / (16 << 20)))
+        [ -z "$oldest" ] || [ "$seg" -lt "$oldest" ] && oldest=$seg
+    done
+    stat -c '%n %s' "$REPO"/packs/*.pack |
+        jq -Rn '[inputs | split(" ") | {(.[0] | sub(".*/"; "") | sub("\\.pack$"; "")): (.[1] | tonumber)}] | add // {}' >"$T/needs.sizes"
+    dd debug index --json >"$T/needs.index"
+    # A delta needs its base, transitively; a chunk listed twice counts once.
+    jq -rn --slurpfile idx "$T/needs.index" --slurpfile sz "$T/needs.sizes" --slurpfile ms "$T/needs.manifests" '
+        def closure($e): . as $set
+            | ([keys[] | $e[.] | select(. != null and .kind == "delta") | .base | select($set[.] | not)] | unique) as $new
+            | if ($new | length) == 0 then $set else ($set + ($new | map({(.): true}) | add)) | closure($e) end;
+        (reduce $idx[0][] as $x ({}; if has($x.sha256) then . else .[$x.sha256] = $x end)) as $e
+        | ([$ms[] | .files[] | (.chunks // [])[] | {(.[0]): true}] | add // {} | closure($e)) as $need
+        | [$need | keys[] | $e[.] | select(. != null)] as $have
+        | ($have | group_by(.pack) | map({(.[0].pack): (map(.stored_len) | add)}) | add // {}) as $per_pack
+        | "\([$have[].stored_len] | add // 0) \([$sz[0][]] | add // 0) \($sz[0] | to_entries | map(select(2 * ($per_pack[.key] // 0) < .value)) | length)"' >"$T/needs.out"
+    for f in "$REPO"/wal/*/*; do
+        [ -e "$f" ] || continue
+        n=$(basename "$f")
+        size=$(stat -c %s "$f")
+        wal_all=$((wal_all + size))
+        if [[ "$f" == */history/* ]] || (((16#${n:8:8}) * 256 + 16#${n:16:8} >= oldest)); then
+            wal_need=$((wal_need + size))
+        fi
+    done
+    read -r chunk_bytes pack_bytes thin <"$T/needs.out"
+    echo "$chunk_bytes $pack_bytes $wal_need $wal_all $thin"
 }
 
 thin_rounds=0

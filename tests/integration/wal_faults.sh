@@ -78,13 +78,12 @@ check "restored object fetches again" dd wal-fetch "$seg" "$T/out"
 # The payload hashes right but the content does not: the last byte of the
 # payload is the last zstd frame's checksum of the raw bytes (object.h
 # invariant 3). The streamed fetch has written the content by then.
-python3 - "$obj" <<'PY'
-import hashlib, sys
-b = bytearray(open(sys.argv[1], 'rb').read())
-b[-1] ^= 1
-b[24:56] = hashlib.sha256(b[56:]).digest()
-open(sys.argv[1], 'wb').write(b)
-PY
+flip_byte "$obj" $(($(stat -c %s "$obj") - 1)) 1
+# and the header's SHA-256 of the payload (bytes 24..55 of the 56-byte header) made to match
+printf "$(tail -c +57 "$obj" | sha256sum | cut -c1-64 | sed 's/../\\x&/g')" |
+    command dd of="$obj" bs=1 seek=24 conv=notrunc status=none
+check_eq "the forged object's header is what drydock debug reads" "56 true" \
+    "$(dd debug object "${obj#"$REPO"/}" --header | jq -r '"\(.header_len) \(.payload_sum)"')"
 rm -f "$T/out"
 check_error "content that fails zstd's checksum fails naming it" 10 "$seg.*checksum" dd wal-fetch "$seg" "$T/out"
 check "nothing written when the content checksum fails" test ! -e "$T/out"
