@@ -68,7 +68,7 @@ load() { # NAME SECONDS: pgbench -c 8 -j 2 through the proxy, in the background
 }
 processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
 failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-proxy_port() { curl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
+proxy_port() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
 state() { dd maint status --json | jq -r '.maintenance.state'; }
 
 dd maint plan --json "$T/maint.conf" >"$T/plan.json"
