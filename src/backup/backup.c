@@ -103,6 +103,7 @@ static void backup_fill_summary(BackupSummary *s, const BackupSourceInfo *si,
     }
     s->chunks_reused = cr->chunks_reused;
     s->bytes_reused = cr->bytes_reused;
+    s->chunks_rebuilt = cr->chunks_rebuilt;
 }
 
 /* The WAL guide for this backup (guide.h), or NULL and the reason in sum. */
@@ -271,9 +272,9 @@ static char *backup_guide_json(const BackupSummary *s)
                "%s,\"wal_segments\":%" PRIu64 ",\"changed_blocks\":%" PRIu64
                ",\"files_guided\":%" PRIu64 ",\"files_read_whole\":%" PRIu64
                ",\"chunks_reused\":%" PRIu64 ",\"bytes_reused\":%" PRIu64
-               ",\"read_whole_because\":{",
+               ",\"chunks_rebuilt\":%" PRIu64 ",\"read_whole_because\":{",
                reason, s->wal_segments, s->changed_blocks, s->files_guided, s->files_whole,
-               s->chunks_reused, s->bytes_reused);
+               s->chunks_reused, s->bytes_reused, s->chunks_rebuilt);
     free(reason);
     bool first = true;
     for (int r = 1; r < GUIDE_WHOLE_COUNT; r++)

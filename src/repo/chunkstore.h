@@ -98,6 +98,16 @@ DD_MUST_CHECK bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA
                                         const void *raw, size_t len, const uint8_t *base,
                                         uint64_t *stored);
 
+/*
+ * chunkstore_put_delta() with the base's raw content already at hand
+ * (base_raw, base_len: what chunkstore_get() returned for base), so it is not
+ * read again: a WAL-guided backup rebuilds a chunk from its base.
+ */
+DD_MUST_CHECK bool chunkstore_put_delta_from(ChunkStore *cs, const uint8_t sha256[SHA256_LEN],
+                                             const void *raw, size_t len, const uint8_t *base,
+                                             const void *base_raw, size_t base_len,
+                                             uint64_t *stored);
+
 /* Commit the open pack and its index (invariant 1); call before the manifest. */
 DD_MUST_CHECK bool chunkstore_flush(ChunkStore *cs);
 
