@@ -67,6 +67,13 @@ static bool backup_save_manifest(Repo *repo, const BackupSourceInfo *si, const D
     m.guided_since_full = sum->guided_since_full;
     m.full_read_time = sum->guided ? sum->full_read_time : si->start_time;
     m.data_checksums = si->data_checksums;
+    m.full_read_reason = sum->guided ? NULL : sum->full_reason;
+    m.files_guided = cr->files_guided;
+    ManifestCount rw[GUIDE_WHOLE_COUNT];
+    for (int r = 1; r < GUIDE_WHOLE_COUNT; r++)
+        if (cr->files_whole[r])
+            rw[m.nread_whole++] = (ManifestCount){(char *)guide_reason_name(r), cr->files_whole[r]};
+    m.read_whole = rw;
     m.ntablespaces = dl->ntablespaces;
     ManifestTablespace *ts = xcalloc(dl->ntablespaces + 1, sizeof(ManifestTablespace));
     for (size_t i = 0; i < dl->ntablespaces; i++)
