@@ -157,7 +157,7 @@ static bool copy_rebuild(Copy *c, CopyLocal *l, int fd, const DatadirEntry *e,
     if (n == 0 || n * 2 > npages || npages > GUIDE_CHUNK_PAGES_MAX)
         return false; /* most pages changed: one read of the whole chunk is cheaper */
     l->base.len = 0;
-    if (!chunkstore_reader_get(l->rd, pc->sha256, &l->base) || l->base.len != want) {
+    if (!chunkstore_reader_get_base(l->rd, pc->sha256, &l->base) || l->base.len != want) {
         err_clear(); /* an unreadable base: the chunk is read whole (and stored whole) */
         return false;
     }

@@ -13,7 +13,8 @@
  *     manifest references their chunks; a pack without an index is garbage
  *     that expire may collect, never read.
  *  2. A chunk is stored once per repository (identical content, one copy).
- *  3. Every read verifies the chunk's envelope and that its hash is its name.
+ *  3. Every read verifies the chunk's envelope and that its hash is its name
+ *     (a base read, chunkstore_reader_get_base(), its codec's checksum).
  */
 #ifndef DD_REPO_CHUNKSTORE_H
 #define DD_REPO_CHUNKSTORE_H
@@ -68,6 +69,14 @@ ChunkReader *chunkstore_reader_new(ChunkStore *cs);
 void chunkstore_reader_free(ChunkReader *rd);
 DD_MUST_CHECK bool chunkstore_reader_get(ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
                                          Buf *raw);
+/*
+ * chunkstore_reader_get() for a chunk read only to build another one from
+ * (a guided backup's base, copy.h), which is then named by its own hash: its
+ * objects are checked by their codec's checksum where they carry one
+ * (object.h invariant 7) instead of hashing the content again.
+ */
+DD_MUST_CHECK bool chunkstore_reader_get_base(ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
+                                              Buf *raw);
 /* How many times the reader opened a pack (for tests). */
 uint64_t chunkstore_reader_opens(const ChunkReader *rd);
 
