@@ -142,7 +142,7 @@ psql_q p "checkpoint"
 dd backup --json >"$T/s2.json" 2>"$T/s2.err"
 check "guided backup of the standby succeeds" test $? -eq 0
 ssum=$(grep '"type":"summary"' "$T/s2.json")
-note "standby guided: $(jq -c '{source, read, full_read_reason, wal_segments, changed_blocks, files_guided, files_read_whole, chunks_reused, chunks_rebuilt, bytes_read, bytes_logical}' <<<"$ssum")"
+note "standby guided: $(jq -c '{duration, copy_seconds, wal_wait_seconds, source, read, full_read_reason, wal_segments, changed_blocks, files_guided, files_read_whole, chunks_reused, chunks_rebuilt, bytes_read, bytes_logical}' <<<"$ssum")"
 check_eq "it is from the standby, guided" "standby guided" "$(jq -r '.source + " " + .read' <<<"$ssum")"
 check "it rebuilt chunks from changed pages and reused others" \
     jq -e '.chunks_rebuilt > 0 and .chunks_reused > 0' <<<"$ssum" >/dev/null
@@ -152,6 +152,11 @@ GS=$(jq -r .id <<<"$ssum")
 dd backup --full --json >"$T/s3.json" 2>"$T/s3.err"
 check "--full of the standby at the same point succeeds" test $? -eq 0
 FS=$(grep '"type":"summary"' "$T/s3.json" | jq -r .id)
+# nothing changed since: the floor of a guided backup of the standby
+dd backup --json >"$T/s4.json" 2>"$T/s4.err"
+s4=$(grep '"type":"summary"' "$T/s4.json")
+note "standby guided, nothing changed: $(jq -c '{duration, copy_seconds, wal_wait_seconds, bytes_read, chunks_rebuilt, files_read_whole}' <<<"$s4")"
+check "with nothing changed it rebuilds no chunk" jq -e '.read == "guided" and .chunks_rebuilt == 0' <<<"$s4" >/dev/null
 psql_q p "select pg_create_restore_point('standby_point')" >/dev/null
 psql_q p "checkpoint; select pg_switch_wal()" >/dev/null
 wait_for "WAL archived" 60 dd check --quiet
@@ -172,7 +177,7 @@ check_eq "info --json: read and the reason, per backup" "guided null full --full
 check "info --json: files read whole, by reason" jq -e --arg g "$GS" '.backups[] | select(.id == $g) |
     .files_read_whole > 0 and .read_whole_because["free space or visibility map"] > 0' "$T/info.json" >/dev/null
 dd metrics >"$T/metrics.prom"
-check_eq "metrics: the newest backup (--full) did not read guided" 0 \
+check_eq "metrics: the newest backup read guided" 1 \
     "$(awk '$1 == "drydock_last_backup_guided" {print $2}' "$T/metrics.prom")"
 check "metrics: when the last full read ended" grep -q "^drydock_last_full_read_timestamp_seconds " "$T/metrics.prom"
 pg_stop s
