@@ -67,6 +67,13 @@ static bool backup_save_manifest(Repo *repo, const BackupSourceInfo *si, const D
     m.guided_since_full = sum->guided_since_full;
     m.full_read_time = sum->guided ? sum->full_read_time : si->start_time;
     m.data_checksums = si->data_checksums;
+    m.full_read_reason = sum->guided ? NULL : sum->full_reason;
+    m.files_guided = cr->files_guided;
+    ManifestCount rw[GUIDE_WHOLE_COUNT];
+    for (int r = 1; r < GUIDE_WHOLE_COUNT; r++)
+        if (cr->files_whole[r])
+            rw[m.nread_whole++] = (ManifestCount){(char *)guide_reason_name(r), cr->files_whole[r]};
+    m.read_whole = rw;
     m.ntablespaces = dl->ntablespaces;
     ManifestTablespace *ts = xcalloc(dl->ntablespaces + 1, sizeof(ManifestTablespace));
     for (size_t i = 0; i < dl->ntablespaces; i++)
@@ -103,6 +110,7 @@ static void backup_fill_summary(BackupSummary *s, const BackupSourceInfo *si,
     }
     s->chunks_reused = cr->chunks_reused;
     s->bytes_reused = cr->bytes_reused;
+    s->chunks_rebuilt = cr->chunks_rebuilt;
 }
 
 /* The WAL guide for this backup (guide.h), or NULL and the reason in sum. */
@@ -271,9 +279,9 @@ static char *backup_guide_json(const BackupSummary *s)
                "%s,\"wal_segments\":%" PRIu64 ",\"changed_blocks\":%" PRIu64
                ",\"files_guided\":%" PRIu64 ",\"files_read_whole\":%" PRIu64
                ",\"chunks_reused\":%" PRIu64 ",\"bytes_reused\":%" PRIu64
-               ",\"read_whole_because\":{",
+               ",\"chunks_rebuilt\":%" PRIu64 ",\"read_whole_because\":{",
                reason, s->wal_segments, s->changed_blocks, s->files_guided, s->files_whole,
-               s->chunks_reused, s->bytes_reused);
+               s->chunks_reused, s->bytes_reused, s->chunks_rebuilt);
     free(reason);
     bool first = true;
     for (int r = 1; r < GUIDE_WHOLE_COUNT; r++)

@@ -53,6 +53,7 @@ typedef struct {
     uint64_t wal_segments, changed_blocks; /* summaries merged, blocks they name */
     uint64_t files_guided, files_whole, files_whole_by[GUIDE_WHOLE_COUNT];
     uint64_t chunks_reused, bytes_reused;
+    uint64_t chunks_rebuilt; /* from the previous chunk and the changed pages read */
     uint32_t guided_since_full;
     double full_read_time;
 } BackupSummary;

@@ -46,6 +46,7 @@ typedef struct {
     atomic_bool *vanished;
     _Atomic uint64_t bytes_read, chunks_new, bytes_new, bytes_stored, pages_checked, bad_pages;
     _Atomic uint64_t files_guided, files_whole[GUIDE_WHOLE_COUNT], chunks_reused, bytes_reused;
+    _Atomic uint64_t chunks_rebuilt;
     pthread_mutex_t lock; /* bad list */
     BackupBadPage *bad;
     size_t nbad;
@@ -133,8 +134,73 @@ static bool copy_reuse(Copy *c, const DatadirEntry *e, const ManifestFile *prev,
     return true;
 }
 
+/* A worker's own: the chunk buffer, a reader of the store, a base chunk read. */
+typedef struct {
+    uint8_t *buf;
+    ChunkReader *rd;
+    Buf base;
+} CopyLocal;
+
+/*
+ * A chunk with few changed pages (guide.h), rebuilt without reading the rest:
+ * the previous backup's chunk (the base, into l->base) with the changed pages
+ * read from the file put in place, into l->buf. The unchanged pages are what
+ * copy_reuse() would take whole, by the same argument. False (nothing read
+ * yet, or the file shrank under the read): read the chunk whole instead.
+ */
+static bool copy_rebuild(Copy *c, CopyLocal *l, int fd, const DatadirEntry *e,
+                         const ManifestChunk *pc, uint64_t offset, uint64_t want)
+{
+    uint64_t pages[GUIDE_CHUNK_PAGES_MAX / 64];
+    uint32_t npages = (uint32_t)((want + PG_BLCKSZ - 1) / PG_BLCKSZ);
+    uint32_t n = backup_guide_chunk_pages(c->opts.guide, e, offset, (uint32_t)want, pages);
+    if (n == 0 || n * 2 > npages || npages > GUIDE_CHUNK_PAGES_MAX)
+        return false; /* most pages changed: one read of the whole chunk is cheaper */
+    l->base.len = 0;
+    if (!chunkstore_reader_get_base(l->rd, pc->sha256, &l->base) || l->base.len != want) {
+        err_clear(); /* an unreadable base: the chunk is read whole (and stored whole) */
+        return false;
+    }
+    memcpy(l->buf, l->base.data, want);
+    for (uint32_t i = 0; i < npages; i++) {
+        if (!(pages[i / 64] >> (i % 64) & 1))
+            continue;
+        uint64_t at = (uint64_t)i * PG_BLCKSZ;
+        size_t plen = want - at < PG_BLCKSZ ? (size_t)(want - at) : PG_BLCKSZ, got = 0;
+        if (pread(fd, l->buf + at, plen, (off_t)(offset + at)) != (ssize_t)plen)
+            return false; /* shrank, or an error: the whole read says which */
+        got = plen;
+        if (c->opts.check_pages && e->relation)
+            copy_check_pages(c, e, fd, offset + at, l->buf + at, got);
+        atomic_fetch_add(&c->bytes_read, got);
+    }
+    atomic_fetch_add(&c->chunks_rebuilt, 1);
+    return true;
+}
+
+/* Name and store the chunk in l->buf (len got); base: the previous backup's chunk here. */
+static bool copy_store(Copy *c, CopyLocal *l, ManifestChunk *mc, size_t got,
+                       const ManifestChunk *base, bool have_base)
+{
+    chunkstore_content_id(c->cs, l->buf, got, mc->sha256);
+    mc->len = (uint32_t)got;
+    uint64_t stored = 0;
+    bool ok = have_base ? chunkstore_put_delta_from(c->cs, mc->sha256, l->buf, got, base->sha256,
+                                                    l->base.data, l->base.len, &stored)
+                        : chunkstore_put_delta(c->cs, mc->sha256, l->buf, got,
+                                               base ? base->sha256 : NULL, &stored);
+    if (ok && stored > 0) {
+        atomic_fetch_add(&c->chunks_new, 1);
+        atomic_fetch_add(&c->bytes_new, got);
+        atomic_fetch_add(&c->bytes_stored, stored);
+    }
+    if (c->opts.progress)
+        progress_add(c->opts.progress, got);
+    return ok;
+}
+
 /* Copy one unit; w (NULL on the calling thread) says when another worker failed. */
-static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
+static bool copy_unit(Copy *c, Workers *w, const Unit *u, CopyLocal *l)
 {
     const DatadirEntry *e = &c->dl->entries[u->file];
     const ManifestFile *prev = copy_prev_file(c, e->path);
@@ -151,32 +217,25 @@ static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
     posix_fadvise(fd, (off_t)u->first * cs, (off_t)u->count * cs, POSIX_FADV_SEQUENTIAL);
     bool ok = true;
     for (uint32_t i = 0; ok && i < u->count && !(w && workers_failed(w)); i++) {
-        uint64_t offset = (uint64_t)(u->first + i) * cs;
+        uint32_t ci = u->first + i;
+        uint64_t offset = (uint64_t)ci * cs;
         uint64_t want = e->size - offset < cs ? e->size - offset : cs;
-        if (guided &&
-            copy_reuse(c, e, prev, u->first + i, offset, want, &c->chunks[u->file][u->first + i]))
+        ManifestChunk *mc = &c->chunks[u->file][ci];
+        const ManifestChunk *base = prev && ci < prev->nchunks ? &prev->chunks[ci] : NULL;
+        if (guided && copy_reuse(c, e, prev, ci, offset, want, mc))
             continue;
+        if (guided && base && base->len == want && copy_rebuild(c, l, fd, e, base, offset, want)) {
+            ok = copy_store(c, l, mc, (size_t)want, base, true);
+            continue;
+        }
         size_t got = 0;
-        ok = fs_pread_full(fd, buf, (size_t)want, offset, &got, e->fullpath);
+        ok = fs_pread_full(fd, l->buf, (size_t)want, offset, &got, e->fullpath);
         if (!ok || got == 0)
             break; /* the file shrank: this and later chunks stay empty */
-        ManifestChunk *mc = &c->chunks[u->file][u->first + i];
-        chunkstore_content_id(c->cs, buf, got, mc->sha256);
-        mc->len = (uint32_t)got;
         if (c->opts.check_pages && e->relation)
-            copy_check_pages(c, e, fd, offset, buf, got);
-        uint64_t stored = 0;
-        uint32_t ci = u->first + i;
-        const uint8_t *base = prev && ci < prev->nchunks ? prev->chunks[ci].sha256 : NULL;
-        ok = chunkstore_put_delta(c->cs, mc->sha256, buf, got, base, &stored);
-        if (ok && stored > 0) {
-            atomic_fetch_add(&c->chunks_new, 1);
-            atomic_fetch_add(&c->bytes_new, got);
-            atomic_fetch_add(&c->bytes_stored, stored);
-        }
+            copy_check_pages(c, e, fd, offset, l->buf, got);
         atomic_fetch_add(&c->bytes_read, got);
-        if (c->opts.progress)
-            progress_add(c->opts.progress, got);
+        ok = copy_store(c, l, mc, got, base, false);
         if (got < want)
             break;
     }
@@ -184,10 +243,10 @@ static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
     return ok;
 }
 
-static bool copy_item(Workers *w, size_t i, void *buf, void *arg)
+static bool copy_item(Workers *w, size_t i, void *local, void *arg)
 {
     Copy *c = arg;
-    if (!copy_unit(c, w, &c->units[i], buf))
+    if (!copy_unit(c, w, &c->units[i], local))
         return false;
     /* halfway through the copy, reused chunks (guided backups) counting as copied */
     uint64_t done = atomic_load(&c->bytes_read) + atomic_load(&c->bytes_reused);
@@ -196,15 +255,23 @@ static bool copy_item(Workers *w, size_t i, void *buf, void *arg)
     return true;
 }
 
-static void *copy_buf_new(void *arg)
+static void *copy_local_new(void *arg)
 {
-    return xmalloc(((Copy *)arg)->opts.chunk_size);
+    Copy *c = arg;
+    CopyLocal *l = xcalloc(1, sizeof(*l));
+    l->buf = xmalloc(c->opts.chunk_size);
+    l->rd = chunkstore_reader_new(c->cs);
+    return l;
 }
 
-static void copy_buf_free(void *buf, void *arg)
+static void copy_local_free(void *local, void *arg)
 {
     (void)arg;
-    free(buf);
+    CopyLocal *l = local;
+    chunkstore_reader_free(l->rd);
+    buf_free(&l->base);
+    free(l->buf);
+    free(l);
 }
 
 /* Split the files into units and size the chunk slots. */
@@ -291,8 +358,8 @@ bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts, Bac
     bool ok = workers_run(&(WorkersOpts){.jobs = c->opts.jobs,
                                          .n = c->nunits,
                                          .item = copy_item,
-                                         .local_new = copy_buf_new,
-                                         .local_free = copy_buf_free,
+                                         .local_new = copy_local_new,
+                                         .local_free = copy_local_free,
                                          .arg = c});
     /*
      * pg_control goes last, as pg_basebackup sends it last: recovery of a
@@ -300,9 +367,9 @@ bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts, Bac
      * pg_control, which must therefore cover every change in the other files.
      */
     if (ok && c->has_control) {
-        uint8_t *buf = xmalloc(c->opts.chunk_size);
-        ok = copy_unit(c, NULL, &c->control, buf);
-        free(buf);
+        CopyLocal *l = copy_local_new(c);
+        ok = copy_unit(c, NULL, &c->control, l);
+        copy_local_free(l, c);
     }
     if (ok) {
         copy_collect(c, out);
@@ -317,6 +384,7 @@ bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts, Bac
             out->files_whole[r] = atomic_load(&c->files_whole[r]);
         out->chunks_reused = atomic_load(&c->chunks_reused);
         out->bytes_reused = atomic_load(&c->bytes_reused);
+        out->chunks_rebuilt = atomic_load(&c->chunks_rebuilt);
         out->bad = c->bad;
         out->nbad = c->nbad;
         c->bad = NULL;

@@ -19,7 +19,12 @@
  *
  * With a guide (guide.h), a chunk of a relation file that the WAL summaries
  * prove unchanged since the previous backup is taken from its manifest
- * without being read; the result counts the files read whole, by reason.
+ * without being read; the result counts the files read whole, by reason. A
+ * chunk with a changed page, when at most half of its pages changed, is
+ * rebuilt instead of read: the previous backup's chunk (read from the store,
+ * verified) with only the changed pages read from the file put in place,
+ * then named and stored as a delta against it as any new chunk. So a guided
+ * backup reads about the changed pages, not their chunks.
  *
  * global/pg_control is copied last, after the workers finished (see
  * backup_copy()).
@@ -71,6 +76,7 @@ typedef struct {
     uint64_t files_guided;                   /* relation files read only where changed */
     uint64_t files_whole[GUIDE_WHOLE_COUNT]; /* relation files read whole, by reason */
     uint64_t chunks_reused, bytes_reused;    /* taken from prev without reading */
+    uint64_t chunks_rebuilt;                 /* prev's chunk with the changed pages read */
     BackupBadPage *bad;                      /* the first BACKUP_BAD_PAGES_KEPT */
     size_t nbad;
 } BackupCopyResult;

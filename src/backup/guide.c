@@ -328,22 +328,61 @@ bool backup_guide_file(const BackupGuide *g, const DatadirEntry *e, const Manife
     return *reason == GUIDE_READ_CHANGED;
 }
 
-bool backup_guide_chunk_changed(const BackupGuide *g, const DatadirEntry *e, uint64_t offset,
-                                uint32_t len)
+/* The index of the first changed block at or after block first of e's fork; false: not a relation.
+ */
+static bool first_block_at(const BackupGuide *g, const DatadirEntry *e, uint32_t first, size_t *at,
+                           Key *lo)
 {
     uint32_t k[4];
     if (!relation_of(e->path, k))
-        return true;
-    uint32_t first = e->segno * PG_RELSEG_BLOCKS + (uint32_t)(offset / PG_BLCKSZ);
-    uint32_t last = first + (len + PG_BLCKSZ - 1) / PG_BLCKSZ; /* exclusive */
-    Key lo = {{k[0], k[1], k[2], k[3], first}};
+        return false;
+    *lo = (Key){{k[0], k[1], k[2], k[3], first}};
     size_t a = 0, b = g->nblocks; /* first entry >= lo */
     while (a < b) {
         size_t m = a + (b - a) / 2;
-        if (block_cmp(&g->blocks[m], &lo) < 0)
+        if (block_cmp(&g->blocks[m], lo) < 0)
             a = m + 1;
         else
             b = m;
     }
+    *at = a;
+    return true;
+}
+
+bool backup_guide_chunk_changed(const BackupGuide *g, const DatadirEntry *e, uint64_t offset,
+                                uint32_t len)
+{
+    uint32_t first = e->segno * PG_RELSEG_BLOCKS + (uint32_t)(offset / PG_BLCKSZ);
+    uint32_t last = first + (len + PG_BLCKSZ - 1) / PG_BLCKSZ; /* exclusive */
+    size_t a;
+    Key lo;
+    if (!first_block_at(g, e, first, &a, &lo))
+        return true;
     return a < g->nblocks && key_cmp(g->blocks[a].k, lo.k, 4) == 0 && g->blocks[a].k[4] < last;
+}
+
+uint32_t backup_guide_chunk_pages(const BackupGuide *g, const DatadirEntry *e, uint64_t offset,
+                                  uint32_t len, uint64_t pages[GUIDE_CHUNK_PAGES_MAX / 64])
+{
+    uint32_t npages = (len + PG_BLCKSZ - 1) / PG_BLCKSZ;
+    if (npages > GUIDE_CHUNK_PAGES_MAX)
+        npages = GUIDE_CHUNK_PAGES_MAX;
+    memset(pages, 0, GUIDE_CHUNK_PAGES_MAX / 8);
+    uint32_t first = e->segno * PG_RELSEG_BLOCKS + (uint32_t)(offset / PG_BLCKSZ);
+    size_t a;
+    Key lo;
+    if (!first_block_at(g, e, first, &a, &lo)) { /* not a relation: all of it */
+        for (uint32_t i = 0; i < npages; i++)
+            pages[i / 64] |= 1ull << (i % 64);
+        return npages;
+    }
+    uint32_t n = 0;
+    for (; a < g->nblocks && key_cmp(g->blocks[a].k, lo.k, 4) == 0; a++) {
+        uint32_t i = g->blocks[a].k[4] - first;
+        if (i >= npages)
+            break;
+        pages[i / 64] |= 1ull << (i % 64);
+        n++;
+    }
+    return n;
 }

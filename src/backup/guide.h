@@ -87,6 +87,16 @@ bool backup_guide_chunk_changed(const BackupGuide *g, const DatadirEntry *e, uin
                                 uint32_t len);
 
 /*
+ * The changed pages of the chunk [offset, offset+len) of a guided file e, as
+ * bits of pages (bit i of pages[i / 64]: the page at offset + i * 8 KiB; len
+ * at most GUIDE_CHUNK_PAGES_MAX pages); returns how many. The copy reads
+ * only those pages when few changed (copy.h).
+ */
+#define GUIDE_CHUNK_PAGES_MAX 512 /* 4 MiB, the largest chunk size */
+uint32_t backup_guide_chunk_pages(const BackupGuide *g, const DatadirEntry *e, uint64_t offset,
+                                  uint32_t len, uint64_t pages[GUIDE_CHUNK_PAGES_MAX / 64]);
+
+/*
  * The merge itself, for tests: an empty guide, each summary merged in any
  * order, then sealed (sorted, deduplicated) before the lookups above.
  */

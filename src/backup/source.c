@@ -248,6 +248,7 @@ bool backup_source_wait_archive(BackupSource *src, Repo *repo, int timeout)
     if (last < first)
         last = first;
     double deadline = time_mono() + timeout;
+    double nap = 0.005; /* the archiver takes tens of ms: look soon, then less often */
     char name[32];
     for (uint64_t seg = first; seg <= last;) {
         wal_segment_name(src->info.tli, seg, seg_size, name);
@@ -267,7 +268,8 @@ bool backup_source_wait_archive(BackupSource *src, Repo *repo, int timeout)
                      "archive-timeout sets the wait");
             return false;
         }
-        time_sleep(0.05);
+        time_sleep(nap);
+        nap = nap * 2 < 0.1 ? nap * 2 : 0.1;
     }
     return true;
 }

@@ -124,6 +124,23 @@ bool compress_buf(Codec codec, int level, const void *src, size_t len, Buf *out)
     return err_set(DD_EXIT_FAIL, "unknown codec %d", (int)codec);
 }
 
+bool compress_zstd_all_checksummed(const void *src, size_t len)
+{
+    const uint8_t *p = src;
+    if (len == 0)
+        return false;
+    while (len > 0) {
+        /* a frame: magic 0xFD2FB528, then the descriptor, bit 2 Content_Checksum_flag */
+        size_t n = ZSTD_findFrameCompressedSize(p, len);
+        if (ZSTD_isError(n) || n > len || n < 5 || p[0] != 0x28 || p[1] != 0xB5 || p[2] != 0x2F ||
+            p[3] != 0xFD || !(p[4] & 0x04))
+            return false;
+        p += n;
+        len -= n;
+    }
+    return true;
+}
+
 bool compress_zstd_checksummed(int level, const void *src, size_t len, Buf *out)
 {
     if (!zstd_cctx) {

@@ -36,6 +36,9 @@ DD_MUST_CHECK bool compress_buf(Codec codec, int level, const void *src, size_t 
  */
 DD_MUST_CHECK bool compress_zstd_checksummed(int level, const void *src, size_t len, Buf *out);
 
+/* Whether src is zstd frames that each carry their checksum of the content. */
+bool compress_zstd_all_checksummed(const void *src, size_t len);
+
 /*
  * Check, before allocating raw_len bytes, that a payload of len bytes can
  * decompress to raw_len (so a damaged header cannot make a reader allocate

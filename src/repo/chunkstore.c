@@ -558,9 +558,12 @@ static bool delta_build(const uint8_t *raw, size_t len, const Buf *base, const u
     return true;
 }
 
-/* Try to express raw as a delta against base; fills tmpl and payload when it pays. */
+/*
+ * Try to express raw as a delta against base; fills tmpl and payload when it
+ * pays. base_raw: the base's content when the caller has it, else NULL.
+ */
 static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint8_t *base,
-                      ChunkIndexEntry *tmpl, Buf *payload)
+                      const Buf *base_raw, ChunkIndexEntry *tmpl, Buf *payload)
 {
     ChunkIndexEntry be;
     char pack[CHUNKSTORE_PACK_NAME_LEN + 1];
@@ -568,9 +571,9 @@ static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint
         !chunkstore_int_lookup(cs, base, &be, pack) || be.depth >= CHUNKSTORE_DELTA_MAX_DEPTH)
         return;
     Buf braw = {0};
-    if (!chunkstore_int_read(cs, pack, &be, &braw)) {
+    if (!base_raw && !chunkstore_int_read(cs, pack, &be, &braw)) {
         err_clear(); /* an unreadable base: store the chunk whole */
-    } else if (delta_build(raw, len, &braw, base, payload)) {
+    } else if (delta_build(raw, len, base_raw ? base_raw : &braw, base, payload)) {
         tmpl->kind = CHUNK_DELTA;
         tmpl->depth = (uint8_t)(be.depth + 1);
         memcpy(tmpl->base, base, SHA256_LEN);
@@ -589,6 +592,13 @@ bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void
 bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
                           size_t len, const uint8_t *base, uint64_t *stored)
 {
+    return chunkstore_put_delta_from(cs, sha256, raw, len, base, NULL, 0, stored);
+}
+
+bool chunkstore_put_delta_from(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
+                               size_t len, const uint8_t *base, const void *base_raw,
+                               size_t base_len, uint64_t *stored)
+{
     *stored = 0;
     uint32_t fi = 0;
     pthread_mutex_lock(&cs->lock);
@@ -599,8 +609,9 @@ bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], cons
     ChunkIndexEntry tmpl = {.raw_len = (uint32_t)len, .kind = CHUNK_FULL};
     memcpy(tmpl.sha256, sha256, SHA256_LEN);
     Buf payload = {0};
+    Buf braw = {.data = (uint8_t *)base_raw, .len = base_len};
     if (base)
-        delta_try(cs, raw, len, base, &tmpl, &payload);
+        delta_try(cs, raw, len, base, base_raw ? &braw : NULL, &tmpl, &payload);
     Buf obj = {0};
     const ObjKeys *keys = NULL;
     bool ok = repo_obj_keys(cs->repo, true, &keys);

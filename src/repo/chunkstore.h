@@ -13,7 +13,8 @@
  *     manifest references their chunks; a pack without an index is garbage
  *     that expire may collect, never read.
  *  2. A chunk is stored once per repository (identical content, one copy).
- *  3. Every read verifies the chunk's envelope and that its hash is its name.
+ *  3. Every read verifies the chunk's envelope and that its hash is its name
+ *     (a base read, chunkstore_reader_get_base(), its codec's checksum).
  */
 #ifndef DD_REPO_CHUNKSTORE_H
 #define DD_REPO_CHUNKSTORE_H
@@ -68,6 +69,14 @@ ChunkReader *chunkstore_reader_new(ChunkStore *cs);
 void chunkstore_reader_free(ChunkReader *rd);
 DD_MUST_CHECK bool chunkstore_reader_get(ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
                                          Buf *raw);
+/*
+ * chunkstore_reader_get() for a chunk read only to build another one from
+ * (a guided backup's base, copy.h), which is then named by its own hash: its
+ * objects are checked by their codec's checksum where they carry one
+ * (object.h invariant 7) instead of hashing the content again.
+ */
+DD_MUST_CHECK bool chunkstore_reader_get_base(ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
+                                              Buf *raw);
 /* How many times the reader opened a pack (for tests). */
 uint64_t chunkstore_reader_opens(const ChunkReader *rd);
 
@@ -97,6 +106,16 @@ DD_MUST_CHECK bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LE
 DD_MUST_CHECK bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN],
                                         const void *raw, size_t len, const uint8_t *base,
                                         uint64_t *stored);
+
+/*
+ * chunkstore_put_delta() with the base's raw content already at hand
+ * (base_raw, base_len: what chunkstore_get() returned for base), so it is not
+ * read again: a WAL-guided backup rebuilds a chunk from its base.
+ */
+DD_MUST_CHECK bool chunkstore_put_delta_from(ChunkStore *cs, const uint8_t sha256[SHA256_LEN],
+                                             const void *raw, size_t len, const uint8_t *base,
+                                             const void *base_raw, size_t base_len,
+                                             uint64_t *stored);
 
 /* Commit the open pack and its index (invariant 1); call before the manifest. */
 DD_MUST_CHECK bool chunkstore_flush(ChunkStore *cs);

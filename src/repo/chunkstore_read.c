@@ -121,11 +121,15 @@ static bool object_read(ChunkStore *cs, ChunkReader *rd, const char *pack, const
 }
 
 static bool chunk_get_depth(ChunkStore *cs, ChunkReader *rd, const uint8_t *sha, int max_depth,
-                            Buf *raw);
+                            bool light, Buf *raw);
 
-/* Rebuild a delta chunk from its payload and its base (format at the top of chunkstore.c). */
+/*
+ * Rebuild a delta chunk from its payload and its base (format at the top of
+ * chunkstore.c); light: its parts were checked by their codec (object.h
+ * invariant 7) and the result is not hashed again.
+ */
 static bool delta_apply(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEntry *e, const Buf *pl,
-                        Buf *raw)
+                        bool light, Buf *raw)
 {
     size_t npages = (e->raw_len + DELTA_PAGE - 1) / DELTA_PAGE;
     size_t bm = (npages + 7) / 8;
@@ -133,7 +137,7 @@ static bool delta_apply(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEntry *
         le_get32(pl->data + 4) != npages || memcmp(pl->data + 8, e->base, SHA256_LEN) != 0)
         return err_set(DD_EXIT_CORRUPT, "malformed delta");
     Buf base = {0};
-    if (!chunk_get_depth(cs, rd, e->base, e->depth - 1, &base)) {
+    if (!chunk_get_depth(cs, rd, e->base, e->depth - 1, light, &base)) {
         char hex[SHA256_HEX_LEN + 1];
         sha256_hex(e->base, hex);
         buf_free(&base); /* a failed decode may have sized it */
@@ -166,9 +170,9 @@ static bool delta_apply(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEntry *
         }
     }
     uint8_t digest[SHA256_LEN];
-    if (ok)
+    if (ok && !light)
         chunkstore_content_id(cs, raw->data + start, raw->len - start, digest);
-    if (ok && memcmp(digest, e->sha256, SHA256_LEN) != 0)
+    if (ok && !light && memcmp(digest, e->sha256, SHA256_LEN) != 0)
         ok = err_set(DD_EXIT_CORRUPT, "the rebuilt chunk does not match its name");
     if (!ok)
         raw->len = start;
@@ -181,18 +185,20 @@ static bool delta_apply(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEntry *
  * chunk is decoded into raw directly, a delta's payload aside and rebuilt.
  */
 static bool object_to_chunk(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEntry *e,
-                            const Buf *obj, Buf *raw)
+                            const Buf *obj, bool light, Buf *raw)
 {
     ObjHeader h;
     size_t start = raw->len;
+    bool (*decode)(const void *, size_t, const ObjKeys *, Buf *, ObjHeader *) =
+        light ? obj_decode_light : obj_decode_keyed;
     if (e->kind == CHUNK_DELTA) {
         Buf payload = {0};
-        bool ok = obj_decode_keyed(obj->data, obj->len, cs->keys, &payload, &h) &&
-                  delta_apply(cs, rd, e, &payload, raw);
+        bool ok = decode(obj->data, obj->len, cs->keys, &payload, &h) &&
+                  delta_apply(cs, rd, e, &payload, light, raw);
         buf_free(&payload);
         return ok;
     }
-    if (!obj_decode_keyed(obj->data, obj->len, cs->keys, raw, &h))
+    if (!decode(obj->data, obj->len, cs->keys, raw, &h))
         return false;
     if (memcmp(h.sha256, e->sha256, SHA256_LEN) != 0 || h.raw_len != e->raw_len) {
         raw->len = start;
@@ -204,13 +210,13 @@ static bool object_to_chunk(ChunkStore *cs, ChunkReader *rd, const ChunkIndexEnt
 
 /* Read and verify one chunk at a known place, through rd's cache if not NULL. */
 static bool chunk_read(ChunkStore *cs, ChunkReader *rd, const char *pack, const ChunkIndexEntry *e,
-                       Buf *raw)
+                       bool light, Buf *raw)
 {
     Buf own = {0};
     Buf *obj = rd ? &rd->obj : &own;
     bool ok = object_read(cs, rd, pack, e, obj);
     /* A delta's base goes through rd->obj too, once the delta's payload is decoded out of it. */
-    ok = ok && object_to_chunk(cs, rd, e, obj, raw);
+    ok = ok && object_to_chunk(cs, rd, e, obj, light, raw);
     if (!ok) {
         char hex[SHA256_HEX_LEN + 1], why[512];
         sha256_hex(e->sha256, hex);
@@ -227,17 +233,17 @@ static bool chunk_read(ChunkStore *cs, ChunkReader *rd, const char *pack, const 
 
 bool chunkstore_int_read(ChunkStore *cs, const char *pack, const ChunkIndexEntry *e, Buf *raw)
 {
-    return chunk_read(cs, NULL, pack, e, raw);
+    return chunk_read(cs, NULL, pack, e, false, raw);
 }
 
 bool chunkstore_int_read_with(ChunkReader *rd, const char *pack, const ChunkIndexEntry *e, Buf *raw)
 {
-    return chunk_read(rd->cs, rd, pack, e, raw);
+    return chunk_read(rd->cs, rd, pack, e, false, raw);
 }
 
 /* chunkstore_get with a bound on the delta depth (a damaged index cannot loop). */
 static bool chunk_get_depth(ChunkStore *cs, ChunkReader *rd, const uint8_t *sha, int max_depth,
-                            Buf *raw)
+                            bool light, Buf *raw)
 {
     ChunkIndexEntry e;
     char pack[CHUNKSTORE_PACK_NAME_LEN + 1];
@@ -252,15 +258,20 @@ static bool chunk_get_depth(ChunkStore *cs, ChunkReader *rd, const uint8_t *sha,
     }
     if (e.depth > max_depth)
         return err_set(DD_EXIT_CORRUPT, "delta chain too deep");
-    return chunk_read(cs, rd, pack, &e, raw);
+    return chunk_read(cs, rd, pack, &e, light, raw);
 }
 
 bool chunkstore_get(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], Buf *raw)
 {
-    return chunk_get_depth(cs, NULL, sha256, CHUNKSTORE_DELTA_MAX_DEPTH, raw);
+    return chunk_get_depth(cs, NULL, sha256, CHUNKSTORE_DELTA_MAX_DEPTH, false, raw);
 }
 
 bool chunkstore_reader_get(ChunkReader *rd, const uint8_t sha256[SHA256_LEN], Buf *raw)
 {
-    return chunk_get_depth(rd->cs, rd, sha256, CHUNKSTORE_DELTA_MAX_DEPTH, raw);
+    return chunk_get_depth(rd->cs, rd, sha256, CHUNKSTORE_DELTA_MAX_DEPTH, false, raw);
+}
+
+bool chunkstore_reader_get_base(ChunkReader *rd, const uint8_t sha256[SHA256_LEN], Buf *raw)
+{
+    return chunk_get_depth(rd->cs, rd, sha256, CHUNKSTORE_DELTA_MAX_DEPTH, true, raw);
 }

@@ -15,6 +15,10 @@
  *    "read": "guided", "guided-since-full": 2, "full-read-time": 1795590000.0,
  *    "data-checksums": true,             (these four optional: absent = a full
  *                                         read, checksums unknown)
+ *    "full-read-reason": "--full",       (optional, a full read: why)
+ *    "files-guided": 553, "read-whole": {"new file": 3, ...},
+ *                                        (optional, a guided read: relation files
+ *                                         read where changed, and read whole by reason)
  *    "tablespaces": [{"oid": 16384, "location": "/srv/ts1"}],
  *    "files": [{"path": "base/1/1259", "mode": 33152, "size": 8192,
  *               "mtime": 1795597100.0, "chunks": [["<64 hex>", 8192], ...]},
@@ -131,6 +135,16 @@ static json_t *manifest_to_json(const Manifest *m)
     json_object_set_new(o, "full-read-time", json_real(m->full_read_time));
     if (m->data_checksums >= 0)
         json_object_set_new(o, "data-checksums", json_boolean(m->data_checksums));
+    if (!m->guided && m->full_read_reason)
+        json_object_set_new(o, "full-read-reason", json_string(m->full_read_reason));
+    if (m->guided) {
+        json_object_set_new(o, "files-guided", json_integer((json_int_t)m->files_guided));
+        json_t *rw = json_object();
+        for (size_t i = 0; i < m->nread_whole; i++)
+            json_object_set_new(rw, m->read_whole[i].name,
+                                json_integer((json_int_t)m->read_whole[i].n));
+        json_object_set_new(o, "read-whole", rw);
+    }
     json_t *ts = json_array();
     for (size_t i = 0; i < m->ntablespaces; i++)
         json_array_append_new(ts, json_pack("{s:I,s:s}", "oid", (json_int_t)m->tablespaces[i].oid,
@@ -291,6 +305,23 @@ static void read_mode_from_json(json_t *o, Manifest *m)
     m->full_read_time = json_is_number(v) ? json_number_value(v) : m->start_time;
     v = json_object_get(o, "data-checksums");
     m->data_checksums = json_is_boolean(v) ? json_is_true(v) : -1;
+    v = json_object_get(o, "full-read-reason");
+    m->full_read_reason = json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+    v = json_object_get(o, "files-guided");
+    m->files_guided =
+        json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+    v = json_object_get(o, "read-whole");
+    if (!json_is_object(v) || json_object_size(v) == 0)
+        return;
+    m->read_whole = xcalloc(json_object_size(v), sizeof(ManifestCount));
+    const char *key;
+    json_t *n;
+    json_object_foreach(v, key, n)
+    {
+        if (json_is_integer(n) && json_integer_value(n) > 0)
+            m->read_whole[m->nread_whole++] =
+                (ManifestCount){xstrdup(key), (uint64_t)json_integer_value(n)};
+    }
 }
 
 static bool manifest_from_json(json_t *o, Manifest *m)
@@ -465,6 +496,10 @@ void manifest_free(Manifest *m)
     free(m->source_node);
     free(m->backup_label);
     free(m->tablespace_map);
+    free(m->full_read_reason);
+    for (size_t i = 0; i < m->nread_whole; i++)
+        free(m->read_whole[i].name);
+    free(m->read_whole);
     for (size_t i = 0; i < m->ntablespaces; i++)
         free(m->tablespaces[i].location);
     free(m->tablespaces);

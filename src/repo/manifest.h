@@ -55,6 +55,12 @@ typedef struct {
     char *location; /* the directory the pg_tblspc/<oid> symlink pointed to */
 } ManifestTablespace;
 
+/* A named count (the files a guided backup read whole, by reason). */
+typedef struct {
+    char *name;
+    uint64_t n;
+} ManifestCount;
+
 typedef struct {
     char *id;          /* "YYYYMMDDTHHMMSSZ" */
     char *source_node; /* "standby" or "primary" */
@@ -76,6 +82,10 @@ typedef struct {
     uint32_t guided_since_full; /* "guided-since-full": guided backups since the last full read */
     double full_read_time;      /* "full-read-time": start time of the last full read */
     int data_checksums;         /* "data-checksums": 0, 1; -1 unknown */
+    char *full_read_reason;    /* "full-read-reason": why not guided; NULL when guided or unknown */
+    uint64_t files_guided;     /* "files-guided": relation files read only where changed */
+    ManifestCount *read_whole; /* "read-whole": {"<reason>": files}, files a guided backup */
+    size_t nread_whole;        /*   read whole anyway (guide.h's reasons) */
     ManifestTablespace *tablespaces;
     size_t ntablespaces;
     ManifestFile *files; /* sorted by path */

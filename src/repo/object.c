@@ -140,7 +140,9 @@ bool obj_encode_keyed(Codec codec, int level, const void *raw, size_t len, const
     size_t start = out->len;
     buf_reserve(out, hlen);
     out->len += hlen;
-    bool ok = compress_buf(codec, level, raw, len, out);
+    /* invariant 7: zstd frames carry their content's checksum */
+    bool ok = codec == CODEC_ZSTD ? compress_zstd_checksummed(level, raw, len, out)
+                                  : compress_buf(codec, level, raw, len, out);
     if (threaded)
         pthread_join(hasher, NULL);
     if (sha_out)
@@ -297,14 +299,21 @@ bool obj_decode(const void *data, size_t len, Buf *raw, ObjHeader *hdr_out)
     return obj_decode_keyed(data, len, NULL, raw, hdr_out);
 }
 
-/* Decompress a checked payload into raw and verify the checksum of the content. */
-static bool obj_finish(const ObjHeader *h, const uint8_t *payload, const ObjKeys *keys, Buf *raw)
+/*
+ * Decompress a checked payload into raw and verify the checksum of the
+ * content; light: not when the payload vouches for itself (invariant 7).
+ */
+static bool obj_finish(const ObjHeader *h, const uint8_t *payload, const ObjKeys *keys, bool light,
+                       Buf *raw)
 {
     size_t start = raw->len;
     buf_reserve(raw, h->raw_len + 1); /* + 1: a valid pointer even for empty content */
     if (!decompress_buf(h->codec, payload, h->stored_len, raw->data + start, h->raw_len))
         return err_context("object payload");
-    if (h->flags & OBJ_FLAG_PAYLOAD_SUM) {
+    if ((h->flags & OBJ_FLAG_PAYLOAD_SUM) ||
+        (light &&
+         ((h->flags & OBJ_FLAG_ENCRYPTED) ||
+          (h->codec == CODEC_ZSTD && compress_zstd_all_checksummed(payload, h->stored_len))))) {
         raw->len = start + h->raw_len;
         return true;
     }
@@ -319,8 +328,23 @@ static bool obj_finish(const ObjHeader *h, const uint8_t *payload, const ObjKeys
     return true;
 }
 
+static bool obj_decode_mode(const void *data, size_t len, const ObjKeys *keys, bool light, Buf *raw,
+                            ObjHeader *hdr_out);
+
 bool obj_decode_keyed(const void *data, size_t len, const ObjKeys *keys, Buf *raw,
                       ObjHeader *hdr_out)
+{
+    return obj_decode_mode(data, len, keys, false, raw, hdr_out);
+}
+
+bool obj_decode_light(const void *data, size_t len, const ObjKeys *keys, Buf *raw,
+                      ObjHeader *hdr_out)
+{
+    return obj_decode_mode(data, len, keys, true, raw, hdr_out);
+}
+
+static bool obj_decode_mode(const void *data, size_t len, const ObjKeys *keys, bool light, Buf *raw,
+                            ObjHeader *hdr_out)
 {
     ObjHeader h;
     if (!obj_check_payload(data, len, &h))
@@ -334,7 +358,7 @@ bool obj_decode_keyed(const void *data, size_t len, const ObjKeys *keys, Buf *ra
               err_context("object payload"));
         payload = plain.data;
     }
-    ok = ok && obj_finish(&h, payload, h.flags & OBJ_FLAG_ENCRYPTED ? keys : NULL, raw);
+    ok = ok && obj_finish(&h, payload, h.flags & OBJ_FLAG_ENCRYPTED ? keys : NULL, light, raw);
     buf_free(&plain);
     if (ok && hdr_out)
         *hdr_out = h;

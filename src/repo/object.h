@@ -46,6 +46,12 @@
  *  6. Nonces are 96 random bits (getrandom), so a key must not encrypt more
  *     than 2^32 objects (NIST SP 800-38D, 8.3); data keys are per backup and
  *     per WAL period (keyring.h), each far below that.
+ *  7. Every zstd payload carries zstd's checksum of its content (XXH64) in
+ *     each frame (objects written before this rule may not). A reader that
+ *     only builds other content from an object, which is then named by its
+ *     own hash (a delta's base, chunkstore.h), may decode it with
+ *     obj_decode_light(): the frame checksum, or the GCM tag when encrypted,
+ *     stands for the SHA-256, which is not computed again.
  */
 #ifndef DD_REPO_OBJECT_H
 #define DD_REPO_OBJECT_H
@@ -128,6 +134,14 @@ DD_MUST_CHECK bool obj_encode_keyed(Codec codec, int level, const void *raw, siz
 
 /* As obj_decode, for an object that may be encrypted (keys may be NULL: then it must not be). */
 DD_MUST_CHECK bool obj_decode_keyed(const void *data, size_t len, const ObjKeys *keys, Buf *raw,
+                                    ObjHeader *hdr_out);
+
+/*
+ * As obj_decode_keyed, but the content's checksum is not recomputed when the
+ * payload vouches for itself (invariant 7: zstd frames with their checksum,
+ * or an encrypted payload, whose tag was checked); else as obj_decode_keyed.
+ */
+DD_MUST_CHECK bool obj_decode_light(const void *data, size_t len, const ObjKeys *keys, Buf *raw,
                                     ObjHeader *hdr_out);
 
 /* Parse and check the header (invariant 4); does not look at the payload. */

@@ -29,6 +29,10 @@ void catalog_free(Catalog *c)
     for (size_t i = 0; i < c->nbackups; i++) {
         free(c->backups[i].id);
         free(c->backups[i].source_node);
+        free(c->backups[i].full_read_reason);
+        for (size_t k = 0; k < c->backups[i].nread_whole; k++)
+            free(c->backups[i].read_whole[k].name);
+        free(c->backups[i].read_whole);
     }
     free(c->backups);
     free(c->wb);

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/mem.h"
+#include "repo/manifest.h"
 #include "repo/repo.h"
 #include "restore/window.h"
 
@@ -31,6 +32,13 @@ typedef struct {
     double duration;
     size_t nfiles;
     size_t ntablespaces;
+    /* how relation files were read (manifest.h, backup/guide.h) */
+    bool guided;
+    char *full_read_reason;    /* a full read: why ("" when the manifest does not say) */
+    uint64_t files_guided;     /* guided: relation files read only where changed */
+    uint64_t files_read_whole; /* guided: relation files read whole, the sum of read_whole */
+    ManifestCount *read_whole; /* by reason */
+    size_t nread_whole;
 } CatalogBackup;
 
 typedef struct {

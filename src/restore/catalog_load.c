@@ -44,7 +44,16 @@ static bool load_backups(Repo *repo, Catalog *c)
             .duration = m->duration,
             .nfiles = m->nfiles,
             .ntablespaces = m->ntablespaces,
+            .guided = m->guided,
+            .full_read_reason = xstrdup(m->full_read_reason ? m->full_read_reason : ""),
+            .files_guided = m->files_guided,
+            .read_whole = m->read_whole,
+            .nread_whole = m->nread_whole,
         };
+        for (size_t k = 0; k < m->nread_whole; k++)
+            c->backups[c->nbackups - 1].files_read_whole += m->read_whole[k].n;
+        m->read_whole = NULL; /* now the catalog's */
+        m->nread_whole = 0;
         manifest_free(m);
     }
     strlist_free(&ids);

@@ -138,7 +138,12 @@ bool health_collect(Repo *repo, const Catalog *c, const char *primary, Health *h
         h->have_backup = true;
         snprintf(h->last_backup_id, sizeof(h->last_backup_id), "%s", b->id);
         h->last_backup_time = b->stop_time;
+        h->last_backup_guided = b->guided;
+        h->last_backup_files_whole = b->files_read_whole;
     }
+    for (size_t i = c->nbackups; i-- > 0 && h->last_full_read_time == 0;)
+        if (!c->backups[i].guided)
+            h->last_full_read_time = c->backups[i].stop_time;
     const Window *w = &c->window;
     h->wal_gaps = w->ngaps;
     for (size_t i = 0; i < w->nruns; i++) {
@@ -171,6 +176,12 @@ json_t *health_to_json(const Health *h)
                         h->have_backup ? json_string(h->last_backup_id) : json_null());
     json_object_set_new(o, "last_backup_age_s",
                         h->have_backup ? json_real(h->now - h->last_backup_time) : json_null());
+    json_object_set_new(o, "last_backup_read",
+                        h->have_backup ? json_string(h->last_backup_guided ? "guided" : "full")
+                                       : json_null());
+    json_object_set_new(o, "last_full_read_age_s",
+                        h->last_full_read_time > 0 ? json_real(h->now - h->last_full_read_time)
+                                                   : json_null());
     json_object_set_new(o, "last_segment",
                         h->have_segment ? json_string(h->last_segment) : json_null());
     json_object_set_new(o, "last_segment_age_s",
@@ -209,6 +220,19 @@ void health_render_prometheus(const Health *h, Buf *out)
     if (h->have_backup)
         metric(out, "drydock_last_backup_timestamp_seconds", "gauge",
                "When the newest backup ended (Unix time).", h->last_backup_time);
+    if (h->have_backup) {
+        metric(out, "drydock_last_backup_guided", "gauge",
+               "1 when the newest backup read only what the WAL says changed, 0 when it read "
+               "every file whole.",
+               h->last_backup_guided ? 1 : 0);
+        metric(out, "drydock_last_backup_files_read_whole", "gauge",
+               "Relation files the newest (guided) backup read whole anyway.",
+               (double)h->last_backup_files_whole);
+    }
+    if (h->last_full_read_time > 0)
+        metric(out, "drydock_last_full_read_timestamp_seconds", "gauge",
+               "When the newest backup that read every file whole ended (Unix time).",
+               h->last_full_read_time);
     if (h->have_segment && h->last_segment_time > 0)
         metric(out, "drydock_last_archived_timestamp_seconds", "gauge",
                "When the newest WAL segment was archived (Unix time).", h->last_segment_time);

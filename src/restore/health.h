@@ -30,7 +30,10 @@ typedef struct {
     size_t backups_damaged; /* manifests that do not load */
     bool have_backup;
     char last_backup_id[32];
-    double last_backup_time; /* stop time of the newest backup */
+    double last_backup_time;          /* stop time of the newest backup */
+    bool last_backup_guided;          /* read guided by the WAL (backup/guide.h) */
+    uint64_t last_backup_files_whole; /* guided: relation files read whole anyway */
+    double last_full_read_time;       /* stop time of the newest backup read whole; 0: none */
 
     bool have_segment;        /* at least one WAL segment is archived */
     char last_segment[32];    /* the newest, by timeline then number */

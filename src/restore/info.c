@@ -32,6 +32,29 @@ static void lsn_text(uint64_t lsn, char *out, size_t len)
     target_format_lsn(lsn, out, len);
 }
 
+/* "  read     ..." : guided or full, and the files read whole and why. */
+static void text_read_mode(const CatalogBackup *b, Buf *out)
+{
+    const char *why = b->full_read_reason ? b->full_read_reason : "";
+    if (!b->guided) {
+        buf_printf(out, "  read     every file whole%s%s%s\n", why[0] ? " (" : "", why,
+                   why[0] ? ")" : "");
+        return;
+    }
+    if (b->files_guided == 0 && b->nread_whole == 0) { /* a manifest that does not say more */
+        buf_append_str(out, "  read     guided by the WAL\n");
+        return;
+    }
+    buf_printf(out,
+               "  read     guided by the WAL: %" PRIu64
+               " relation files read where changed, %" PRIu64 " read whole",
+               b->files_guided, b->files_read_whole);
+    for (size_t k = 0; k < b->nread_whole; k++)
+        buf_printf(out, "%s%s %" PRIu64, k == 0 ? " (" : ", ", b->read_whole[k].name,
+                   b->read_whole[k].n);
+    buf_append_str(out, b->nread_whole ? ")\n" : "\n");
+}
+
 static void text_backup(const Catalog *c, size_t i, Buf *out)
 {
     const CatalogBackup *b = &c->backups[i];
@@ -49,6 +72,7 @@ static void text_backup(const Catalog *c, size_t i, Buf *out)
     buf_printf(out, "  stop     %s  LSN %s\n", t1, l1);
     buf_printf(out, "  size     %s logical, %s new, %s stored; %zu files; took %.1f s\n", sz[0],
                sz[1], sz[2], b->nfiles, b->duration);
+    text_read_mode(b, out);
     if (r->restorable) {
         char t2[64], l2[32];
         time_format(r->reach_time, t2, sizeof(t2));
@@ -141,6 +165,17 @@ static json_t *json_backup(const Catalog *c, size_t i)
     json_object_set_new(o, "duration", json_real(b->duration));
     json_object_set_new(o, "files", json_integer((json_int_t)b->nfiles));
     json_object_set_new(o, "tablespaces", json_integer((json_int_t)b->ntablespaces));
+    json_object_set_new(o, "read", json_string(b->guided ? "guided" : "full"));
+    json_object_set_new(o, "full_read_reason",
+                        b->guided ? json_null()
+                                  : json_string(b->full_read_reason ? b->full_read_reason : ""));
+    json_object_set_new(o, "files_guided", json_integer((json_int_t)b->files_guided));
+    json_object_set_new(o, "files_read_whole", json_integer((json_int_t)b->files_read_whole));
+    json_t *why = json_object();
+    for (size_t k = 0; k < b->nread_whole; k++)
+        json_object_set_new(why, b->read_whole[k].name,
+                            json_integer((json_int_t)b->read_whole[k].n));
+    json_object_set_new(o, "read_whole_because", why);
     json_object_set_new(o, "restorable", json_boolean(r->restorable));
     json_object_set_new(o, "reach_time", r->restorable ? j_time(r->reach_time) : json_null());
     json_object_set_new(o, "reach_lsn", r->restorable ? j_lsn(r->reach_lsn) : json_null());

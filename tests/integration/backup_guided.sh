@@ -7,7 +7,9 @@
 # and a full-read backup of the same quiet point are restored and recovered
 # to the same end of the archive: every relation file is equal byte for byte
 # and pg_dumpall prints the same. Then a summary gap makes the next backup
-# read everything whole and say why.
+# read everything whole and say why. The same for a guided backup of the
+# standby (the default source) against a full read of the standby. info and
+# metrics show how each backup read.
 source "$(dirname "$0")/lib.sh"
 
 pg_primary p
@@ -72,41 +74,115 @@ wait_for "WAL archived" 60 dd check --quiet
 
 # 4. Restore both, recover both to the same restore point and pause there
 #    (read-only: nothing but replay writes), dump, stop, compare the files.
-restore_to() { # NAME ID
+restore_to() { # NAME ID [RESTORE-POINT]
     local port
     port=$(free_port)
     as_pg mkdir -p "$T/ts_$1"
     dd restore --dest "$T/$1" --port "$port" --backup "$2" --tablespace-map "ts=$T/ts_$1" \
-        --target-name same_point --target-action pause >"$T/$1.out" 2>&1 ||
+        --target-name "${3:-same_point}" --target-action pause >"$T/$1.out" 2>&1 ||
         { fail "restore $1: $(tail -1 "$T/$1.out")"; return 1; }
     register_cluster "$1" "$T/$1" "$port"
     pg_start "$1" && wait_for "$1 paused at the restore point" 120 \
         sql_is "$1" paused "select pg_get_wal_replay_pause_state()"
 }
-if restore_to guided "$G" && restore_to full "$F"; then
-    check_eq "both replayed to the same LSN" "$(psql_q guided 'select pg_last_wal_replay_lsn()')" \
-        "$(psql_q full 'select pg_last_wal_replay_lsn()')"
+# compare_restores GUIDED FULL: both recovered to the same point print the same
+# dump and hold the same relation files, byte for byte (both are stopped).
+compare_restores() {
+    local g=$1 f=$2 c diffs=0 n=0
+    check_eq "$g and $f replayed to the same LSN" "$(psql_q "$g" 'select pg_last_wal_replay_lsn()')" \
+        "$(psql_q "$f" 'select pg_last_wal_replay_lsn()')"
     # (the dump's random \restrict key and the mapped tablespace directory differ by design)
-    for c in guided full; do
+    for c in "$g" "$f"; do
         as_pg "$PGBIN/pg_dumpall" -h 127.0.0.1 -p "${PG_PORT[$c]}" -U postgres |
             sed -E '/^\\(un)?restrict /d; s|/ts_'"$c"'|/ts_X|' >"$T/$c.sql"
     done
-    diff "$T/guided.sql" "$T/full.sql" | head -10 | sed 's/^/# /'
-    check "pg_dumpall prints the same" cmp -s "$T/guided.sql" "$T/full.sql"
-    check "the dump holds the load" grep -q "COPY public.pgbench_history" "$T/guided.sql"
-    pg_stop guided && pg_stop full
-    diffs=0 n=0
-    while read -r f; do
+    diff "$T/$g.sql" "$T/$f.sql" | head -10 | sed 's/^/# /'
+    check "$g: pg_dumpall prints the same" cmp -s "$T/$g.sql" "$T/$f.sql"
+    check "$g: the dump holds the load" grep -q "COPY public.pgbench_history" "$T/$g.sql"
+    pg_stop "$g" && pg_stop "$f"
+    while read -r c; do
         n=$((n + 1))
-        cmp -s "$T/guided/$f" "$T/full/$f" || { diffs=$((diffs + 1)); note "differs: $f"; }
-    done < <(cd "$T/full" && find base global pg_tblspc/ -type f -regex '.*/[0-9]+\(_[a-z]+\)?\(\.[0-9]+\)?' | sort)
-    check "hundreds of relation files compared ($n)" test "$n" -gt 500
-    check_eq "every relation file is equal byte for byte" 0 "$diffs"
-    check "the same relation files exist" diff <(cd "$T/full" && find base global pg_tblspc/ -type f | sort) \
-        <(cd "$T/guided" && find base global pg_tblspc/ -type f | sort)
+        cmp -s "$T/$g/$c" "$T/$f/$c" || { diffs=$((diffs + 1)); note "differs: $c"; }
+    done < <(cd "$T/$f" && find base global pg_tblspc/ -type f -regex '.*/[0-9]+\(_[a-z]+\)?\(\.[0-9]+\)?' | sort)
+    check "$g: hundreds of relation files compared ($n)" test "$n" -gt 500
+    check_eq "$g: every relation file is equal byte for byte" 0 "$diffs"
+    check "$g: the same relation files exist" diff <(cd "$T/$f" && find base global pg_tblspc/ -type f | sort) \
+        <(cd "$T/$g" && find base global pg_tblspc/ -type f | sort)
+}
+if restore_to guided "$G" && restore_to full "$F"; then
+    compare_restores guided full
 else
     fail "both restores started"
 fi
+
+# 4b. The same from the standby, the default source: a standby (its tablespace
+#     mapped: one host), a full read of it, a mixed load, a guided backup of
+#     the standby and a full read of the same quiet point, both restored and
+#     compared. Both guided and full come from the same node: a primary's
+#     pages may hold hint bits it set without WAL that its standby lacks.
+as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "${PG_PORT[p]}" -U postgres -D "$T/s" -X stream -c fast -R \
+    -T "$T/ts_src=$T/ts_standby" >"$T/s.basebackup.log" 2>&1 || cat "$T/s.basebackup.log"
+PG_PORT[s]=$(free_port)
+PG_DATA[s]=$T/s
+sed -i "s/^port = .*/port = ${PG_PORT[s]}/" "$T/s/postgresql.conf"
+write_config
+pg_start s
+wait_for "standby streaming" 60 sql_is p t "select count(*) >= 1 from pg_stat_replication where state = 'streaming'"
+dd backup --full --json >"$T/s1.json" 2>"$T/s1.err"
+check_eq "a full read of the standby (the default source)" "standby full" \
+    "$(grep '"type":"summary"' "$T/s1.json" | jq -r '.source + " " + .read')"
+backup_pgbench p -c 2 -j 1 -t 25 -n >>"$T/load.log" 2>&1
+psql_q p "create database copied2 template template1 strategy file_copy"
+psql_q p "truncate victim; insert into victim values (44)"
+psql_q p "vacuum full pgbench_tellers"
+psql_q p "create table moving2 tablespace ts as select generate_series(1, 3000) as a"
+psql_q p "create index on pgbench_accounts (abalance)"
+psql_q p "update pgbench_accounts set abalance = abalance + 1 where aid % 97 = 0"
+psql_q p "checkpoint"
+dd backup --json >"$T/s2.json" 2>"$T/s2.err"
+check "guided backup of the standby succeeds" test $? -eq 0
+ssum=$(grep '"type":"summary"' "$T/s2.json")
+note "standby guided: $(jq -c '{duration, copy_seconds, wal_wait_seconds, source, read, full_read_reason, wal_segments, changed_blocks, files_guided, files_read_whole, chunks_reused, chunks_rebuilt, bytes_read, bytes_logical}' <<<"$ssum")"
+check_eq "it is from the standby, guided" "standby guided" "$(jq -r '.source + " " + .read' <<<"$ssum")"
+check "it rebuilt chunks from changed pages and reused others" \
+    jq -e '.chunks_rebuilt > 0 and .chunks_reused > 0' <<<"$ssum" >/dev/null
+check "the copied database was read whole" \
+    jq -e '.read_whole_because["database copied, created or dropped"] > 0' <<<"$ssum" >/dev/null
+GS=$(jq -r .id <<<"$ssum")
+dd backup --full --json >"$T/s3.json" 2>"$T/s3.err"
+check "--full of the standby at the same point succeeds" test $? -eq 0
+FS=$(grep '"type":"summary"' "$T/s3.json" | jq -r .id)
+# nothing changed since: the floor of a guided backup of the standby
+dd backup --json >"$T/s4.json" 2>"$T/s4.err"
+s4=$(grep '"type":"summary"' "$T/s4.json")
+note "standby guided, nothing changed: $(jq -c '{duration, copy_seconds, wal_wait_seconds, bytes_read, chunks_rebuilt, files_read_whole}' <<<"$s4")"
+check "with nothing changed it rebuilds no chunk" jq -e '.read == "guided" and .chunks_rebuilt == 0' <<<"$s4" >/dev/null
+psql_q p "select pg_create_restore_point('standby_point')" >/dev/null
+psql_q p "checkpoint; select pg_switch_wal()" >/dev/null
+wait_for "WAL archived" 60 dd check --quiet
+if restore_to sguided "$GS" standby_point && restore_to sfull "$FS" standby_point; then
+    compare_restores sguided sfull
+else
+    fail "both restores of the standby's backups started"
+fi
+
+# 4c. info and metrics say how each backup read.
+dd info >"$T/info.txt" 2>&1
+check "info: the guided backup of the standby read guided, files read whole and why" \
+    grep -qE "read     guided by the WAL: [0-9]+ relation files read where changed, [0-9]+ read whole \(.*database copied" "$T/info.txt"
+check "info: --full says why it read whole" grep -q "read     every file whole (--full)" "$T/info.txt"
+dd info --json >"$T/info.json"
+check_eq "info --json: read and the reason, per backup" "guided null full --full" \
+    "$(jq -r --arg g "$GS" --arg f "$FS" '.backups[] | select(.id == $g or .id == $f) | "\(.read) \(.full_read_reason)"' "$T/info.json" | tr '\n' ' ' | sed 's/ $//')"
+check "info --json: files read whole, by reason" jq -e --arg g "$GS" '.backups[] | select(.id == $g) |
+    .files_read_whole > 0 and .read_whole_because["free space or visibility map"] > 0' "$T/info.json" >/dev/null
+dd metrics >"$T/metrics.prom"
+check_eq "metrics: the newest backup read guided" 1 \
+    "$(awk '$1 == "drydock_last_backup_guided" {print $2}' "$T/metrics.prom")"
+check "metrics: when the last full read ended" grep -q "^drydock_last_full_read_timestamp_seconds " "$T/metrics.prom"
+pg_stop s
+unset 'PG_PORT[s]'
+write_config # the tests below read the primary
 
 # 5. A gap: a segment archived without a summary (another tool, or a deleted
 #    one) makes the next backup read everything whole, and say why.

@@ -422,6 +422,9 @@ static void test_delta(void **state)
     assert_int_equal(raw.len, LEN);
     assert_memory_equal(raw.data, next, LEN);
     assert_int_equal(chunkstore_reader_opens(rd), 2);
+    raw.len = 0; /* read as a base (codec checksums, object.h invariant 7): the same bytes */
+    assert_true(chunkstore_reader_get_base(rd, sn, &raw));
+    assert_memory_equal(raw.data, next, LEN);
     chunkstore_reader_free(rd);
     /* gc with only the delta live keeps its base */
     ChunkGcStats gs;
@@ -457,6 +460,11 @@ static void test_delta(void **state)
     assert_false(chunkstore_get(cs, sn, &raw));
     assert_int_equal(err_code(), DD_EXIT_CORRUPT);
     assert_non_null(strstr(err_message(), "its base chunk"));
+    rd = chunkstore_reader_new(cs); /* and read as a base, the frame checksum finds it */
+    raw.len = 0;
+    assert_false(chunkstore_reader_get_base(rd, sn, &raw));
+    assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    chunkstore_reader_free(rd);
     buf_free(&raw);
     store_close(repo, cs);
 }

@@ -35,6 +35,7 @@ static Manifest *sample(const char *id)
     m->bytes_new = 100;
     m->bytes_stored = 50;
     m->duration = 3.25;
+    m->full_read_reason = xstrdup("no previous backup");
     m->ntablespaces = 1;
     m->tablespaces = xcalloc(1, sizeof(ManifestTablespace));
     m->tablespaces[0].oid = 16384;
@@ -92,7 +93,32 @@ static void test_round_trip(void **state)
     assert_int_equal(l->files[1].nchunks, 2);
     assert_memory_equal(l->files[1].chunks[1].sha256, m->files[1].chunks[1].sha256, SHA256_LEN);
     assert_true(l->files[0].mode == (S_IFDIR | 0700));
+    assert_false(l->guided);
+    assert_string_equal(l->full_read_reason, "no previous backup");
+    assert_int_equal(l->nread_whole, 0);
     manifest_free(l);
+    /* a guided one: files read where changed, and read whole by reason */
+    Manifest *g = sample("20261125T100000Z");
+    ManifestCount whole[] = {{"created", 3}, {"free space or visibility map", 238}};
+    g->guided = true;
+    g->files_guided = 553;
+    g->read_whole = whole;
+    g->nread_whole = 2;
+    assert_true(manifest_save(repo, g));
+    g->read_whole = NULL;
+    g->nread_whole = 0;
+    assert_true(manifest_load(repo, "20261125T100000Z", &l));
+    assert_true(l->guided && l->full_read_reason == NULL);
+    assert_int_equal(l->files_guided, 553);
+    assert_int_equal(l->nread_whole, 2);
+    uint64_t n = 0;
+    for (size_t i = 0; i < l->nread_whole; i++)
+        n += strcmp(l->read_whole[i].name, "created") == 0 ? l->read_whole[i].n * 1000
+                                                           : l->read_whole[i].n;
+    assert_int_equal(n, 3238);
+    manifest_free(l);
+    manifest_free(g);
+    assert_true(manifest_remove(repo, "20261125T100000Z"));
 
     assert_true(manifest_remove(repo, "20261125T080000Z"));
     assert_true(manifest_list(repo, &ids));

@@ -315,6 +315,45 @@ static void test_zstd_claimed_size_bounded(void **state)
     buf_free(&raw);
 }
 
+/*
+ * Invariant 7: a zstd object carries its frame checksum, so a light decode
+ * (a delta's base) finds damage to the payload without the SHA-256; a
+ * header whose SHA-256 alone is wrong passes it but not a full decode;
+ * without a frame checksum (lz4) the light decode still hashes.
+ */
+static void test_light_decode(void **state)
+{
+    (void)state;
+    enum { LEN = 131072 };
+    uint8_t *raw = malloc(LEN);
+    for (size_t i = 0; i < LEN; i++) /* compressible by both codecs */
+        raw[i] = (uint8_t)("drydock pages "[i % 14] + (i / 4096) % 3);
+    const struct {
+        Codec codec;
+        bool light_trusts_codec;
+    } cases[] = {{CODEC_ZSTD, true}, {CODEC_LZ4, false}};
+    for (size_t i = 0; i < 2; i++) {
+        Buf obj = {0}, out = {0};
+        assert_true(obj_encode(cases[i].codec, 1, raw, LEN, NULL, NULL, &obj));
+        assert_true(obj.data[5] == cases[i].codec); /* compressible: not stored as is */
+        assert_true(obj_decode_light(obj.data, obj.len, NULL, &out, NULL));
+        assert_memory_equal(out.data, raw, LEN);
+        obj.data[24] ^= 1; /* the header's SHA-256 */
+        out.len = 0;
+        assert_false(obj_decode_keyed(obj.data, obj.len, NULL, &out, NULL));
+        out.len = 0;
+        assert_int_equal(obj_decode_light(obj.data, obj.len, NULL, &out, NULL),
+                         cases[i].light_trusts_codec);
+        obj.data[24] ^= 1;
+        obj.data[obj.len - 20] ^= 0x10; /* the payload */
+        out.len = 0;
+        assert_false(obj_decode_light(obj.data, obj.len, NULL, &out, NULL));
+        buf_free(&obj);
+        buf_free(&out);
+    }
+    free(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_named_damage_detected),
         cmocka_unit_test(test_payload_sum_needs_zstd),
         cmocka_unit_test(test_zstd_claimed_size_bounded),
+        cmocka_unit_test(test_light_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

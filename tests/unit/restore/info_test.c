@@ -24,6 +24,8 @@
 #define AT(n) (T0 + 60.0 * (double)(n))
 
 /* Segments 1-5 and 8-9 on timeline 1 (6 and 7 missing); backups in 2-3 and 6-7. */
+static ManifestCount whole[] = {{"free space or visibility map", 238}, {"created", 3}};
+
 static void build(Catalog *c)
 {
     memset(c, 0, sizeof(*c));
@@ -54,7 +56,14 @@ static void build(Catalog *c)
                                     13107200,
                                     1.25,
                                     1201,
-                                    0};
+                                    0,
+                                    true,
+                                    NULL,
+                                    553,
+                                    241,
+                                    whole,
+                                    2};
+    c->backups[0].full_read_reason = "no previous backup";
     WindowSegment segs[7];
     size_t n = 0;
     for (unsigned s = 1; s <= 9; s++)
@@ -76,12 +85,15 @@ static const char expected_text[] =
     "  start    2026-11-25 06:01:10.000+00  LSN 0/2000028\n"
     "  stop     2026-11-25 06:02:55.000+00  LSN 0/3000100\n"
     "  size     1.50 GiB logical, 1.50 GiB new, 384 MiB stored; 1200 files; took 4.5 s\n"
+    "  read     every file whole (no previous backup)\n"
     "  reaches  2026-11-25 06:05:00.000+00  LSN 0/6000000 (timeline 1)\n"
     "\n"
     "backup 20261125T060510Z  from primary, timeline 1\n"
     "  start    2026-11-25 06:05:10.000+00  LSN 0/6000028\n"
     "  stop     2026-11-25 06:06:55.000+00  LSN 0/7000100\n"
     "  size     1.50 GiB logical, 50.0 MiB new, 12.5 MiB stored; 1201 files; took 1.2 s\n"
+    "  read     guided by the WAL: 553 relation files read where changed, 241 read whole "
+    "(free space or visibility map 238, created 3)\n"
     "  NOT RESTORABLE: WAL segment 000000010000000000000006 is missing from the archive\n"
     "\n"
     "recoverable window\n"
@@ -129,6 +141,16 @@ static void test_json(void **state)
     assert_true(json_is_null(json_object_get(b1, "reach_lsn")));
     assert_string_equal(json_string_value(json_object_get(b1, "missing_segment")),
                         "000000010000000000000006");
+    assert_string_equal(json_string_value(json_object_get(b0, "read")), "full");
+    assert_string_equal(json_string_value(json_object_get(b0, "full_read_reason")),
+                        "no previous backup");
+    assert_string_equal(json_string_value(json_object_get(b1, "read")), "guided");
+    assert_true(json_is_null(json_object_get(b1, "full_read_reason")));
+    assert_int_equal(json_integer_value(json_object_get(b1, "files_guided")), 553);
+    assert_int_equal(json_integer_value(json_object_get(b1, "files_read_whole")), 241);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(b1, "read_whole_because"), "created")),
+        3);
     json_t *w = json_object_get(root, "window");
     assert_string_equal(json_string_value(json_object_get(w, "earliest_lsn")), "0/3000100");
     assert_string_equal(json_string_value(json_object_get(w, "latest_lsn")), "0/6000000");
