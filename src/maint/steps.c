@@ -13,8 +13,11 @@
  *              green data directory as a streaming standby   remove the directory
  *              of the current primary, on the green port,
  *              the settings changes as --set (a rehearsal:
- *              archive_mode = off, tablespaces under the
- *              scratch directory), then the file changes
+ *              archive_mode = off, hot_standby_feedback =
+ *              on and max_standby_*_delay = -1 so that its
+ *              replay never cancels a query inspecting it,
+ *              tablespaces under the scratch directory),
+ *              then the file changes
  *              copied in
  *   offline    pg_checksums needs a cluster shut down        stop a server there
  *              cleanly: start it, catch up, stop it          (pg_checksums stopped
@@ -350,7 +353,9 @@ static bool step_backup(MaintCtx *ctx)
 
 /* --- restore ---------------------------------------------------------------- */
 
-/* The --set list: every setting change, and archive off for a throwaway clone. */
+/* The --set list: every setting change; a throwaway clone also archives nothing, and replays
+ * WAL from the live primary without cancelling the queries that inspect it (the verify step's,
+ * a user's looking at it): under a write load its replay conflicts with them otherwise. */
 static void restore_sets(const MaintCtx *ctx, StrList *sets)
 {
     for (size_t i = 0; i < ctx->mf->nchanges; i++) {
@@ -358,8 +363,12 @@ static void restore_sets(const MaintCtx *ctx, StrList *sets)
         if (c->type == MCHANGE_SET && c->kind != MKIND_IMPOSSIBLE)
             strlist_push_owned(sets, xasprintf("%s=%s", c->name, c->value));
     }
-    if (ctx->rehearsal)
+    if (ctx->rehearsal) {
         strlist_push(sets, "archive_mode=off");
+        strlist_push(sets, "hot_standby_feedback=on");
+        strlist_push(sets, "max_standby_streaming_delay=-1");
+        strlist_push(sets, "max_standby_archive_delay=-1");
+    }
 }
 
 /* Where the tablespaces go: mf's map for a run, under the scratch directory for a rehearsal. */
