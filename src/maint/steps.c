@@ -28,7 +28,10 @@
  *              standby-data, streaming from it, following    directory
  *              the promotion (recovery_target_timeline =
  *              latest), started on standby-port
+ *   apply-reload  a reload-only plan's changes on the live     the files put back
+ *              nodes (reload.c)                              (reload.c)
  *   verify     every change in effect (steps_verify.c)       -
+ *              (reload-only: on the live nodes, reload.c)
  *
  * Rates recorded: restore-write, startup, shutdown, checksum, wal-replay,
  * basebackup, preflight, verify, promote.
@@ -51,9 +54,11 @@
 #include "backup/backup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
 #include "maint/pgtool.h"
+#include "maint/reload.h"
 #include "maint/sizes.h"
 #include "maint/steps_int.h"
 #include "pg/datadir.h"
@@ -523,6 +528,8 @@ static bool step_offline(MaintCtx *ctx)
     if (!mode)
         return true;
     double up = 0, down = 0;
+    if (ctx->on_created)
+        ctx->on_created(ctx, PSTEP_OFFLINE, MCREATED_SERVER, ctx->green_data, ctx->green_port);
     /* pg_checksums wants a clean shutdown: a restored directory was never started. Catching
      * up first leaves the start step only what the primary writes meanwhile. */
     if (!steps_server_start(ctx, ctx->green_data, &up) ||
@@ -531,6 +538,7 @@ static bool step_offline(MaintCtx *ctx)
         return false;
     steps_rate(ctx, RATE_STARTUP, 1, up);
     steps_rate(ctx, RATE_SHUTDOWN, 1, down);
+    testpoint_pause("maint-offline-checksums"); /* caught up and stopped, not rewritten */
     return offline_checksums(ctx, mode);
 }
 
@@ -544,6 +552,8 @@ static bool step_offline_undo(MaintCtx *ctx)
 
 static bool step_verify(MaintCtx *ctx)
 {
+    if (ctx->plan && ctx->plan->reload_only)
+        return reload_verify(ctx);
     double t0 = time_mono();
     char *ci = steps_conninfo(ctx, ctx->green_port);
     PGconn *c = pg_connect(ci, "green primary");
@@ -561,6 +571,7 @@ static bool step_verify(MaintCtx *ctx)
 
 static const MaintStep maint_steps[] = {
     {PSTEP_PREFLIGHT, step_preflight, NULL},
+    {PSTEP_APPLY_RELOAD, reload_apply, reload_undo},
     {PSTEP_BACKUP, step_backup, NULL},
     {PSTEP_RESTORE, step_restore, step_restore_undo},
     {PSTEP_OFFLINE, step_offline, step_offline_undo},
