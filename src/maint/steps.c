@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,8 +225,73 @@ static bool steps_rm_rf(const char *path)
     return true;
 }
 
+/* Whether argv (NUL-separated, n bytes) is a pg_basebackup or pg_checksums writing into dir. */
+static bool steps_is_writer(const char *argv, size_t n, const char *dir)
+{
+    const char *base = strrchr(argv, '/');
+    base = base ? base + 1 : argv;
+    if (strcmp(base, "pg_basebackup") != 0 && strcmp(base, "pg_checksums") != 0)
+        return false;
+    char *eq = xasprintf("--pgdata=%s", dir);
+    bool hit = false;
+    const char *prev = "";
+    for (const char *a = argv; !hit && a < argv + n; a += strlen(a) + 1) {
+        hit = strcmp(a, eq) == 0 ||
+              (strcmp(a, dir) == 0 && (strcmp(prev, "-D") == 0 || strcmp(prev, "--pgdata") == 0));
+        prev = a;
+    }
+    free(eq);
+    return hit;
+}
+
+/* Whether pid is gone (or a zombie: dead, waiting for init to reap it). */
+static bool steps_pid_gone(pid_t pid)
+{
+    char path[64], stat[256] = "";
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    bool got = fgets(stat, sizeof(stat), f) != NULL;
+    fclose(f);
+    const char *close = got ? strrchr(stat, ')') : NULL;
+    return close && (close[2] == 'Z' || close[2] == 'X');
+}
+
+void steps_kill_writers(const char *dir)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    pid_t killed[16];
+    int nkilled = 0;
+    while (d && (de = readdir(d)) && nkilled < 16) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == getpid())
+            continue;
+        char path[64], argv[4096];
+        snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(argv, 1, sizeof(argv) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        argv[n] = '\0';
+        if (n && steps_is_writer(argv, n, dir) && kill((pid_t)pid, SIGKILL) == 0) {
+            log_warn("stopped %s (pid %ld), left writing into \"%s\" by a run that died", argv, pid,
+                     dir);
+            killed[nkilled++] = (pid_t)pid;
+        }
+    }
+    if (d)
+        closedir(d);
+    for (int i = 0; i < nkilled; i++)
+        for (int t = 0; t < 500 && !steps_pid_gone(killed[i]); t++)
+            time_sleep(0.01);
+}
+
 bool steps_remove_tree(MaintCtx *ctx, const char *dir)
 {
+    steps_kill_writers(dir);
     /* Tablespaces live behind pg_tblspc symlinks: a rehearsal's are under its scratch. */
     char *tbl = xasprintf("%s/pg_tblspc", dir);
     DIR *d = ctx->scratch ? opendir(tbl) : NULL;
@@ -544,6 +610,7 @@ static bool step_offline(MaintCtx *ctx)
 
 static bool step_offline_undo(MaintCtx *ctx)
 {
+    steps_kill_writers(ctx->green_data);
     double s;
     return steps_server_stop(ctx, ctx->green_data, "fast", &s);
 }
