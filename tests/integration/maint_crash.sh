@@ -87,7 +87,7 @@ now() { date +%s.%N; }
 start() {
     local verb=$1 point=$2 args=(maint "$1")
     [ "$verb" = run ] && args+=("$T/maint.conf")
-    rm -f "$T/go"
+    rm -f "$T/go" "$T/err" # not an earlier run's "pausing at" line
     DRYDOCK_TEST_PAUSE_AT=$point DRYDOCK_TEST_RESUME_FILE=$T/go \
         runuser -u postgres -- "$DRYDOCK" --config "$CONF" "${args[@]}" >"$T/out" 2>"$T/err" &
     RUNNER=$!

@@ -56,6 +56,7 @@ RUNNERS="^$DRYDOCK --config $CONF maint (run|resume)"
 killed_at() {
     local args=(maint "$1")
     [ "$1" = run ] && args+=("$T/maint.conf")
+    rm -f "$T/err" # not an earlier run's "pausing at" line
     DRYDOCK_TEST_PAUSE_AT=$2 runuser -u postgres -- "$DRYDOCK" --config "$CONF" "${args[@]}" \
         >"$T/out" 2>"$T/err" &
     local runner=$!
