@@ -785,7 +785,11 @@ bool maint_finish(const Config *cfg, const MaintRunOpts *o, MaintRunResult *r)
         err_hint("\"drydock maint status\" says what to do");
         ok = false;
     }
-    ok = ok && maint_finish_remove(cfg, m.j, &m.jr, o->json ? NULL : o->out) &&
+    /* A reload-only run changed the live nodes in place: there is no old primary to remove. */
+    json_t *plan = ok ? json_loads(m.jr.plan_json ? m.jr.plan_json : "{}", 0, NULL) : NULL;
+    bool reload = json_is_true(json_object_get(plan, "reload_only"));
+    json_decref(plan);
+    ok = ok && (reload || maint_finish_remove(cfg, m.j, &m.jr, o->json ? NULL : o->out)) &&
          (rolled || journal_run_set(m.j, r->run, JRUN_FINISHED, -1));
     r->outcome = !ok ? "failed" : rolled ? "rolled back" : "finished";
     mr_close(&m);
