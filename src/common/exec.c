@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ typedef struct {
     gid_t gid;
     gid_t groups[EXEC_MAX_GROUPS];
     int ngroups;
-    int log_fd; /* detach: where the output goes */
+    int log_fd;   /* detach: where the output goes */
+    pid_t parent; /* attached: our pid, which the child must not outlive */
 } ExecPrep;
 
 /* The tail: the last line that is not blank, built as the output streams by. */
@@ -208,6 +210,11 @@ static void exec_child(const ExecOpts *o, const ExecPrep *p, int out, int keep)
         dprintf(2, "could not switch to user \"%s\": %s\n", o->user, strerror(e));
         _exit(127);
     }
+    /* An attached child dies with us (after the user switch, which clears the setting): a
+     * pg_checksums or pg_basebackup left running by a drydock killed -9 would race the next
+     * run that redoes its step. */
+    if (keep < 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent))
+        _exit(127);
     execve(p->path, (char *const *)o->argv, p->envp);
     int e = errno;
     if (keep >= 0) {
@@ -401,7 +408,8 @@ bool exec_run(const ExecOpts *o, ExecResult *r)
 {
     memset(r, 0, sizeof(*r));
     ExecPrep p;
-    bool ok = exec_prep(o, &p) && (o->detach ? exec_detached(o, &p, r) : exec_attached(o, &p, r));
+    bool ok = exec_prep(o, &p) && (p.parent = getpid(), true) &&
+              (o->detach ? exec_detached(o, &p, r) : exec_attached(o, &p, r));
     exec_prep_free(&p);
     return ok;
 }

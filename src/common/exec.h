@@ -18,6 +18,8 @@
  *     root, user is ignored: the child runs as we do.
  *   - With a timeout the child leads its own process group; on expiry the
  *     group is killed (SIGKILL) and the run fails with DD_EXIT_TIMEOUT.
+ *   - An attached child (not detach) is killed (SIGKILL) when we die, even
+ *     by kill -9: no step is ever redone while its first try still runs.
  *   - No descriptor of ours (libpq, curl or proxy sockets, the repository
  *     lock) lives on in the child: everything above stderr is closed.
  *   - detach starts a long-lived process and returns at once: it is moved

@@ -45,6 +45,7 @@ typedef struct {
     Repo *repo;
     MaintCtx ctx;
     char *green_ci, *green_standby_ci;
+    char *saved_dir; /* a reload-only run's copies (reload.h) */
     bool journal_broken;
     StatusNotifier *notify; /* status/notify.h: never blocks a step; failures are logged */
     char *standby_restore;  /* the green standby's restore_command, cleared for the switch */
@@ -138,6 +139,7 @@ static void mr_close(Mr *m)
     repo_close(m->repo);
     free(m->green_ci);
     free(m->green_standby_ci);
+    free(m->saved_dir);
     free(m->standby_restore);
     free(m->before_primary.conninfo);
     free(m->before_primary.data);
@@ -164,6 +166,10 @@ static void mr_ctx(Mr *m)
                         .on_created = mr_on_created,
                         .arg = m,
                         .interrupted = &mr_interrupted};
+    char *dir = config_state_dir(m->cfg);
+    m->saved_dir = xasprintf("%s/maint-%lld-before", dir, (long long)m->r->run);
+    m->ctx.saved_dir = m->saved_dir;
+    free(dir);
     m->green_ci = steps_conninfo(&m->ctx, mf->green_port);
     m->green_standby_ci =
         mf->green_standby_data ? steps_conninfo(&m->ctx, mf->green_standby_port) : NULL;
@@ -326,6 +332,47 @@ static bool mr_standby_archive_back(Mr *m)
     return ok || err_context("putting the new standby's restore_command back");
 }
 
+/* The switchover's options; *self and *conf are the caller's to free. */
+static SwitchoverOpts mr_sw_opts(Mr *m, char **self, char **conf)
+{
+    const MaintFile *mf = &m->r->mf;
+    *self = realpath("/proc/self/exe", NULL);
+    *conf = realpath(m->cfg->file, NULL);
+    return (SwitchoverOpts){.primary = m->before_primary.conninfo,
+                            .primary_data = m->before_primary.data,
+                            .target = m->green_ci,
+                            .target_data = mf->green_data,
+                            .bin = m->cfg->bin,
+                            .proxy = proxy_ctl_options(m->cfg),
+                            .max_lag = 16u * 1024 * 1024,
+                            .pause_timeout =
+                                mf->pause_timeout ? mf->pause_timeout : m->cfg->proxy_pause_timeout,
+                            .poll_interval = 0.005,
+                            .drydock_path = *self ? *self : "drydock",
+                            .config_path = *conf ? *conf : m->cfg->file,
+                            .on_step = mr_sw_step,
+                            .arg = m};
+}
+
+/* The roles once the green primary is promoted: it and its standby, the old primary retired. */
+static bool mr_record_switched(Mr *m)
+{
+    TopologyNode green = {m->green_ci, m->r->mf.green_data};
+    TopologyNode sby = {m->green_standby_ci, m->r->mf.green_standby_data};
+    return mr_record(m, "switched", &green, sby.conninfo ? &sby : NULL, &m->before_primary);
+}
+
+/* A run that died in the switchover after the promotion: the roles, then the proxy. */
+static bool mr_adopt_switch(Mr *m)
+{
+    char *self, *conf;
+    SwitchoverOpts so = mr_sw_opts(m, &self, &conf);
+    bool ok = mr_record_switched(m) && switchover_adopt(&so);
+    free(self);
+    free(conf);
+    return ok;
+}
+
 static bool mr_switchover(Mr *m)
 {
     const MaintFile *mf = &m->r->mf;
@@ -335,21 +382,8 @@ static bool mr_switchover(Mr *m)
     TopologyNode green = {m->green_ci, mf->green_data};
     if (!mr_record(m, "green ready", &m->before_primary, &green, NULL))
         return false;
-    char *self = realpath("/proc/self/exe", NULL), *conf = realpath(m->cfg->file, NULL);
-    SwitchoverOpts so = {.primary = m->before_primary.conninfo,
-                         .primary_data = m->before_primary.data,
-                         .target = m->green_ci,
-                         .target_data = mf->green_data,
-                         .bin = m->cfg->bin,
-                         .proxy = proxy_ctl_options(m->cfg),
-                         .max_lag = 16u * 1024 * 1024,
-                         .pause_timeout =
-                             mf->pause_timeout ? mf->pause_timeout : m->cfg->proxy_pause_timeout,
-                         .poll_interval = 0.005,
-                         .drydock_path = self ? self : "drydock",
-                         .config_path = conf ? conf : m->cfg->file,
-                         .on_step = mr_sw_step,
-                         .arg = m};
+    char *self, *conf;
+    SwitchoverOpts so = mr_sw_opts(m, &self, &conf);
     SwitchoverReport rep;
     bool ok = switchover_run(&so, &rep);
     m->r->hold_ms = rep.hold_ms;
@@ -360,8 +394,7 @@ static bool mr_switchover(Mr *m)
     free(conf);
     if (promoted) {
         ErrSaved saved = err_save();
-        TopologyNode sby = {m->green_standby_ci, mf->green_standby_data};
-        if (!mr_record(m, "switched", &green, sby.conninfo ? &sby : NULL, &m->before_primary))
+        if (!mr_record_switched(m))
             log_warn("%s", err_message());
         (void)err_restore(&saved);
     } else if (!ok) {
@@ -397,11 +430,14 @@ static bool mr_sql_after(Mr *m)
     }
     buf_append_str(&sql, "COMMIT;\n");
     buf_append(&sql, "", 1);
-    PGconn *c = pg_connect(m->green_ci, "new primary");
+    bool live = m->r->plan.reload_only; /* no new primary: the live one */
+    PGconn *c = pg_connect(live ? m->before_primary.conninfo : m->green_ci,
+                           live ? "primary" : "new primary");
     bool ok = c && pg_exec_script(c, (const char *)sql.data);
     pg_disconnect(c);
     buf_free(&sql);
-    return ok || err_context("running the sql-after files on the new primary");
+    return ok ||
+           err_context("running the sql-after files on the %s", live ? "primary" : "new primary");
 }
 
 static bool mr_old_primary(Mr *m)
@@ -558,6 +594,7 @@ static bool mr_steps(Mr *m)
                 int64_t seq;
                 if (!journal_step_begin(m->j, m->r->run, plan_step_name(id), JACT_DO, 0, 0, 0,
                                         &seq) ||
+                    !mr_adopt_switch(m) ||
                     !journal_step_end(m->j, m->r->run, seq, true, "promoted before the crash") ||
                     !journal_run_set(m->j, m->r->run, JRUN_SWITCHED, -1))
                     return false;
@@ -611,9 +648,6 @@ static bool mr_load_plan(Mr *m, const char *file, bool refuse_errors)
         err_hint("\"drydock maint plan %s\" lists them", file);
         return false;
     }
-    if (m->r->plan.reload_only)
-        return err_set(DD_EXIT_PLAN, "a reload-only maintenance is not carried out by maint run "
-                                     "yet: apply it with ALTER SYSTEM and pg_reload_conf()");
     return true;
 }
 
@@ -751,7 +785,11 @@ bool maint_finish(const Config *cfg, const MaintRunOpts *o, MaintRunResult *r)
         err_hint("\"drydock maint status\" says what to do");
         ok = false;
     }
-    ok = ok && maint_finish_remove(cfg, m.j, &m.jr, o->json ? NULL : o->out) &&
+    /* A reload-only run changed the live nodes in place: there is no old primary to remove. */
+    json_t *plan = ok ? json_loads(m.jr.plan_json ? m.jr.plan_json : "{}", 0, NULL) : NULL;
+    bool reload = json_is_true(json_object_get(plan, "reload_only"));
+    json_decref(plan);
+    ok = ok && (reload || maint_finish_remove(cfg, m.j, &m.jr, o->json ? NULL : o->out)) &&
          (rolled || journal_run_set(m.j, r->run, JRUN_FINISHED, -1));
     r->outcome = !ok ? "failed" : rolled ? "rolled back" : "finished";
     mr_close(&m);

@@ -34,12 +34,23 @@
  *
  * Resume: each step done stays done; a step cut short (RUNNING, FAILED,
  * UNDOING, UNDO_FAILED) is undone then done again; a switchover cut short is
- * not redone: if the green primary was promoted the run goes on from there
- * (SWITCHED), otherwise it is retried. Abort refuses once the green primary
- * has been promoted ("maint rollback").
+ * not redone: if the green primary was promoted the run records the new
+ * roles, points the proxy at it and ends any hold (switchover_adopt: the
+ * dead run's lease may have fenced the proxy) and goes on from there
+ * (SWITCHED); otherwise it is retried. Abort refuses once the green primary
+ * has been promoted ("maint rollback"). A child program (pg_checksums,
+ * pg_basebackup, pg_ctl) dies with the run (common/exec.h), so that no
+ * step is redone while its first try still runs.
+ *
+ * A reload-only plan (plan.h) runs apply-reload and verify on the live
+ * nodes (maint/reload.h), and sql-after on the live primary.
  *
  * Test points (common/testpoint.h): "maint-STEP" (e.g. "maint-start"), once
- * the step is journalled as started and before it does anything.
+ * the step is journalled as started and before it does anything; inside
+ * steps: "maint-offline-checksums" (caught up and stopped, pg_checksums not
+ * started), "maint-start-catch-up" (started, not caught up), the backup's
+ * ("copy", ...), the restore's ("restore-write") and the switchover's.
+ * tests/integration/maint_crash.sh kills a run at each of them.
  */
 #ifndef DD_MAINT_RUN_H
 #define DD_MAINT_RUN_H

@@ -13,8 +13,11 @@
  *              green data directory as a streaming standby   remove the directory
  *              of the current primary, on the green port,
  *              the settings changes as --set (a rehearsal:
- *              archive_mode = off, tablespaces under the
- *              scratch directory), then the file changes
+ *              archive_mode = off, hot_standby_feedback =
+ *              on and max_standby_*_delay = -1 so that its
+ *              replay never cancels a query inspecting it,
+ *              tablespaces under the scratch directory),
+ *              then the file changes
  *              copied in
  *   offline    pg_checksums needs a cluster shut down        stop a server there
  *              cleanly: start it, catch up, stop it          (pg_checksums stopped
@@ -25,7 +28,10 @@
  *              standby-data, streaming from it, following    directory
  *              the promotion (recovery_target_timeline =
  *              latest), started on standby-port
+ *   apply-reload  a reload-only plan's changes on the live     the files put back
+ *              nodes (reload.c)                              (reload.c)
  *   verify     every change in effect (steps_verify.c)       -
+ *              (reload-only: on the live nodes, reload.c)
  *
  * Rates recorded: restore-write, startup, shutdown, checksum, wal-replay,
  * basebackup, preflight, verify, promote.
@@ -39,6 +45,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +55,11 @@
 #include "backup/backup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
 #include "maint/pgtool.h"
+#include "maint/reload.h"
 #include "maint/sizes.h"
 #include "maint/steps_int.h"
 #include "pg/datadir.h"
@@ -208,6 +217,70 @@ static bool steps_rm_rf(const char *path)
     return true;
 }
 
+/* Whether argv (NUL-separated, n bytes) is a pg_basebackup or pg_checksums writing into dir. */
+static bool steps_is_writer(const char *argv, size_t n, const char *dir)
+{
+    const char *base = strrchr(argv, '/');
+    base = base ? base + 1 : argv;
+    if (strcmp(base, "pg_basebackup") != 0 && strcmp(base, "pg_checksums") != 0)
+        return false;
+    char *eq = xasprintf("--pgdata=%s", dir);
+    bool hit = false;
+    const char *prev = "";
+    for (const char *a = argv; !hit && a < argv + n; a += strlen(a) + 1) {
+        hit = strcmp(a, eq) == 0 ||
+              (strcmp(a, dir) == 0 && (strcmp(prev, "-D") == 0 || strcmp(prev, "--pgdata") == 0));
+        prev = a;
+    }
+    free(eq);
+    return hit;
+}
+
+/* Whether pid is gone (or a zombie: dead, waiting for init to reap it). */
+static bool steps_pid_gone(pid_t pid)
+{
+    char path[64], stat[256] = "";
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    bool got = fgets(stat, sizeof(stat), f) != NULL;
+    fclose(f);
+    const char *close = got ? strrchr(stat, ')') : NULL;
+    return close && (close[2] == 'Z' || close[2] == 'X');
+}
+
+void steps_kill_writers(const char *dir)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    pid_t killed[16];
+    int nkilled = 0;
+    while (d && (de = readdir(d)) && nkilled < 16) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == getpid())
+            continue;
+        char path[64], argv[4096];
+        snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(argv, 1, sizeof(argv) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        argv[n] = '\0';
+        if (n && steps_is_writer(argv, n, dir) && kill((pid_t)pid, SIGKILL) == 0) {
+            log_warn("stopped %s (pid %ld), left writing into \"%s\" by a run that died", argv, pid,
+                     dir);
+            killed[nkilled++] = (pid_t)pid;
+        }
+    }
+    if (d)
+        closedir(d);
+    for (int i = 0; i < nkilled; i++)
+        for (int t = 0; t < 500 && !steps_pid_gone(killed[i]); t++)
+            time_sleep(0.01);
+}
+
 void steps_tablespaces(const char *dir, StrList *names, StrList *targets)
 {
     char *tbl = xasprintf("%s/pg_tblspc", dir);
@@ -231,6 +304,7 @@ void steps_tablespaces(const char *dir, StrList *names, StrList *targets)
 
 bool steps_remove_tree(MaintCtx *ctx, const char *dir)
 {
+    steps_kill_writers(dir);
     /* Tablespaces live behind pg_tblspc symlinks: a rehearsal's are under its scratch. */
     StrList names = {0}, targets = {0};
     if (ctx->scratch)
@@ -354,7 +428,9 @@ static bool step_backup(MaintCtx *ctx)
 
 /* --- restore ---------------------------------------------------------------- */
 
-/* The --set list: every setting change, and archive off for a throwaway clone. */
+/* The --set list: every setting change; a throwaway clone also archives nothing, and replays
+ * WAL from the live primary without cancelling the queries that inspect it (the verify step's,
+ * a user's looking at it): under a write load its replay conflicts with them otherwise. */
 static void restore_sets(const MaintCtx *ctx, StrList *sets)
 {
     for (size_t i = 0; i < ctx->mf->nchanges; i++) {
@@ -362,8 +438,12 @@ static void restore_sets(const MaintCtx *ctx, StrList *sets)
         if (c->type == MCHANGE_SET && c->kind != MKIND_IMPOSSIBLE)
             strlist_push_owned(sets, xasprintf("%s=%s", c->name, c->value));
     }
-    if (ctx->rehearsal)
+    if (ctx->rehearsal) {
         strlist_push(sets, "archive_mode=off");
+        strlist_push(sets, "hot_standby_feedback=on");
+        strlist_push(sets, "max_standby_streaming_delay=-1");
+        strlist_push(sets, "max_standby_archive_delay=-1");
+    }
 }
 
 /* Where the tablespaces go: mf's map for a run, under the scratch directory for a rehearsal. */
@@ -518,6 +598,8 @@ static bool step_offline(MaintCtx *ctx)
     if (!mode)
         return true;
     double up = 0, down = 0;
+    if (ctx->on_created)
+        ctx->on_created(ctx, PSTEP_OFFLINE, MCREATED_SERVER, ctx->green_data, ctx->green_port);
     /* pg_checksums wants a clean shutdown: a restored directory was never started. Catching
      * up first leaves the start step only what the primary writes meanwhile. */
     if (!steps_server_start(ctx, ctx->green_data, &up) ||
@@ -526,11 +608,13 @@ static bool step_offline(MaintCtx *ctx)
         return false;
     steps_rate(ctx, RATE_STARTUP, 1, up);
     steps_rate(ctx, RATE_SHUTDOWN, 1, down);
+    testpoint_pause("maint-offline-checksums"); /* caught up and stopped, not rewritten */
     return offline_checksums(ctx, mode);
 }
 
 static bool step_offline_undo(MaintCtx *ctx)
 {
+    steps_kill_writers(ctx->green_data);
     double s;
     return steps_server_stop(ctx, ctx->green_data, "fast", &s);
 }
@@ -539,6 +623,8 @@ static bool step_offline_undo(MaintCtx *ctx)
 
 static bool step_verify(MaintCtx *ctx)
 {
+    if (ctx->plan && ctx->plan->reload_only)
+        return reload_verify(ctx);
     double t0 = time_mono();
     char *ci = steps_conninfo(ctx, ctx->green_port);
     PGconn *c = pg_connect(ci, "green primary");
@@ -556,6 +642,7 @@ static bool step_verify(MaintCtx *ctx)
 
 static const MaintStep maint_steps[] = {
     {PSTEP_PREFLIGHT, step_preflight, NULL},
+    {PSTEP_APPLY_RELOAD, reload_apply, reload_undo},
     {PSTEP_BACKUP, step_backup, NULL},
     {PSTEP_RESTORE, step_restore, step_restore_undo},
     {PSTEP_OFFLINE, step_offline, step_offline_undo},

@@ -67,6 +67,11 @@ struct MaintCtx {
     const char *scratch;
     /* When set to non-zero (by a signal handler), waits stop and the step fails. */
     volatile sig_atomic_t *interrupted;
+
+    /* A reload-only run (reload.h): where it keeps the files it changes, as they were. */
+    const char *saved_dir;
+    /* What verify calls the server it checks; NULL: "green primary". */
+    const char *verify_node;
 };
 
 typedef struct {

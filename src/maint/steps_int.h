@@ -40,6 +40,13 @@ void steps_tablespaces(const char *dir, StrList *names, StrList *targets);
 
 /* Remove dir and what is under it; its tablespaces too when they are under ctx->scratch. */
 DD_MUST_CHECK bool steps_remove_tree(MaintCtx *ctx, const char *dir);
+/*
+ * SIGKILL every pg_basebackup or pg_checksums still writing into dir (a run
+ * killed -9 leaves the WAL streamer that pg_basebackup forks: exec.h's
+ * parent-death signal reaches only the program drydock started), and wait
+ * until they are gone. steps_remove_tree() does it first.
+ */
+void steps_kill_writers(const char *dir);
 
 /* As root, give dir and what is under it to the live clusters' owner (PostgreSQL refuses root). */
 DD_MUST_CHECK bool steps_chown_tree(const MaintCtx *ctx, const char *dir);

@@ -18,6 +18,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "maint/fence.h"
 #include "maint/pgtool.h"
@@ -95,6 +96,7 @@ bool step_start(MaintCtx *ctx)
     if (!steps_server_start(ctx, ctx->green_data, &up))
         return false;
     steps_rate(ctx, RATE_STARTUP, 1, up);
+    testpoint_pause("maint-start-catch-up"); /* started, not caught up */
     return steps_catch_up(ctx, ctx->green_port, "green primary");
 }
 

@@ -1,6 +1,7 @@
 /*
  * steps_verify.c - the verify step: every change of the maintenance file is
- * in effect on the green primary, asked of the server itself:
+ * in effect on the green primary (or, for a reload-only plan, on the node
+ * ctx->verify_node names: reload.c), asked of the server itself:
  *
  *   set = NAME = VALUE     pg_settings: the value, compared in the setting's
  *                          base unit ("256MB" = 32768 × 8kB), booleans and
@@ -25,7 +26,7 @@
 #include "maint/pgsetting.h"
 #include "maint/steps_int.h"
 
-static bool verify_setting(PGconn *g, const MaintChange *c)
+static bool verify_setting(PGconn *g, const MaintChange *c, const char *node)
 {
     const char *params[] = {c->name};
     PGresult *r = pg_query(g,
@@ -38,18 +39,18 @@ static bool verify_setting(PGconn *g, const MaintChange *c)
     char want[256];
     pgsetting_unquote(c->value, want, sizeof(want));
     if (!ok)
-        err_set(DD_EXIT_FAIL, "the green primary has no setting \"%s\"", c->name);
+        err_set(DD_EXIT_FAIL, "the %s has no setting \"%s\"", node, c->name);
     else if (!pgsetting_matches(want, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
                                 PQgetvalue(r, 0, 2)))
-        ok = err_set(DD_EXIT_FAIL, "%s is %s on the green primary, not %s", c->name,
-                     PQgetvalue(r, 0, 4), want);
+        ok = err_set(DD_EXIT_FAIL, "%s is %s on the %s, not %s", c->name, PQgetvalue(r, 0, 4), node,
+                     want);
     else if (strcmp(PQgetvalue(r, 0, 3), "t") == 0)
-        ok = err_set(DD_EXIT_FAIL, "%s on the green primary is pending a restart", c->name);
+        ok = err_set(DD_EXIT_FAIL, "%s on the %s is pending a restart", c->name, node);
     PQclear(r);
     return ok;
 }
 
-static bool verify_checksums(PGconn *g, const MaintChange *c)
+static bool verify_checksums(PGconn *g, const MaintChange *c, const char *node)
 {
     char *v = pg_query_value(g, "SHOW data_checksums", 0, NULL);
     if (!v)
@@ -57,7 +58,7 @@ static bool verify_checksums(PGconn *g, const MaintChange *c)
     const char *want = strcmp(c->value, "disable") == 0 ? "off" : "on";
     bool ok = strcmp(v, want) == 0;
     if (!ok)
-        err_set(DD_EXIT_FAIL, "data_checksums is %s on the green primary, not %s", v, want);
+        err_set(DD_EXIT_FAIL, "data_checksums is %s on the %s, not %s", v, node, want);
     free(v);
     return ok;
 }
@@ -82,7 +83,7 @@ static long verify_rule_lines(const Buf *text)
 
 /* The server reads the new file: its path setting names it and its view has every rule. */
 static bool verify_rules(PGconn *g, const char *path_setting, const char *view, const char *path,
-                         long want)
+                         long want, const char *node)
 {
     char sql[160], real_have[PATH_MAX], real_want[PATH_MAX];
     snprintf(sql, sizeof(sql), "SHOW %s", path_setting);
@@ -92,8 +93,7 @@ static bool verify_rules(PGconn *g, const char *path_setting, const char *view, 
     bool ok =
         realpath(have, real_have) && realpath(path, real_want) && strcmp(real_have, real_want) == 0;
     if (!ok)
-        err_set(DD_EXIT_FAIL, "the green primary reads %s \"%s\", not \"%s\"", path_setting, have,
-                path);
+        err_set(DD_EXIT_FAIL, "the %s reads %s \"%s\", not \"%s\"", node, path_setting, have, path);
     free(have);
     snprintf(sql, sizeof(sql), "SELECT count(*), count(error) FROM %s", view);
     PGresult *r = ok ? pg_query(g, sql, 0, NULL) : NULL;
@@ -101,27 +101,27 @@ static bool verify_rules(PGconn *g, const char *path_setting, const char *view, 
         return false;
     if (ok && (atol(PQgetvalue(r, 0, 0)) != want || atol(PQgetvalue(r, 0, 1)) != 0))
         ok = err_set(DD_EXIT_FAIL,
-                     "%s on the green primary has %s rules (%s in error), not the %ld "
+                     "%s on the %s has %s rules (%s in error), not the %ld "
                      "of \"%s\"",
-                     view, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), want, path);
+                     view, node, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), want, path);
     PQclear(r);
     return ok;
 }
 
-static bool verify_file(MaintCtx *ctx, PGconn *g, const MaintChange *c)
+static bool verify_file(MaintCtx *ctx, PGconn *g, const MaintChange *c, const char *node)
 {
     char *dest = xasprintf("%s/%s", ctx->green_data, c->name);
     Buf want = {0}, have = {0};
     bool f1 = false, f2 = false;
     bool ok = fs_read_file(c->value, &want, &f1) && fs_read_file(dest, &have, &f2);
     if (ok && (!f1 || !f2 || want.len != have.len || memcmp(want.data, have.data, want.len) != 0))
-        ok = err_set(DD_EXIT_FAIL, "\"%s\" on the green primary is not a copy of \"%s\"", dest,
-                     c->value);
-    if (ok && strcmp(c->name, "pg_hba.conf") == 0)
-        ok = verify_rules(g, "hba_file", "pg_hba_file_rules", dest, verify_rule_lines(&want));
-    else if (ok && strcmp(c->name, "pg_ident.conf") == 0)
         ok =
-            verify_rules(g, "ident_file", "pg_ident_file_mappings", dest, verify_rule_lines(&want));
+            err_set(DD_EXIT_FAIL, "\"%s\" on the %s is not a copy of \"%s\"", dest, node, c->value);
+    if (ok && strcmp(c->name, "pg_hba.conf") == 0)
+        ok = verify_rules(g, "hba_file", "pg_hba_file_rules", dest, verify_rule_lines(&want), node);
+    else if (ok && strcmp(c->name, "pg_ident.conf") == 0)
+        ok = verify_rules(g, "ident_file", "pg_ident_file_mappings", dest, verify_rule_lines(&want),
+                          node);
     buf_free(&want);
     buf_free(&have);
     free(dest);
@@ -130,19 +130,19 @@ static bool verify_file(MaintCtx *ctx, PGconn *g, const MaintChange *c)
 
 bool steps_verify_changes(MaintCtx *ctx, PGconn *g)
 {
+    const char *node = ctx->verify_node ? ctx->verify_node : "green primary";
     for (size_t i = 0; i < ctx->mf->nchanges; i++) {
         const MaintChange *c = &ctx->mf->changes[i];
         bool ok = true;
         if (c->type == MCHANGE_SET && c->kind != MKIND_IMPOSSIBLE)
-            ok = verify_setting(g, c);
+            ok = verify_setting(g, c, node);
         else if (c->type == MCHANGE_CHECKSUMS)
-            ok = verify_checksums(g, c);
+            ok = verify_checksums(g, c, node);
         else if (c->type == MCHANGE_FILE)
-            ok = verify_file(ctx, g, c);
+            ok = verify_file(ctx, g, c, node);
         if (!ok) {
-            err_hint("the change of line %d of \"%s\" is not in effect: see the green server's "
-                     "log",
-                     c->line, ctx->mf->file ? ctx->mf->file : "the maintenance file");
+            err_hint("the change of line %d of \"%s\" is not in effect: see the %s's log", c->line,
+                     ctx->mf->file ? ctx->mf->file : "the maintenance file", node);
             return false;
         }
     }

@@ -205,6 +205,13 @@ static bool sw_check_proxy(Sw *s, int *sessions)
     ProxyStatus st;
     if (!(s->api = proxy_ctl_open(&s->o->proxy)) || !proxy_ctl_status(s->api, &st))
         return false;
+    /* A pause whose holder died (a switchover killed -9, retried at once) ends with its lease. */
+    for (double until = time_mono() + SW_LEASE + 1.0; st.paused && time_mono() < until;) {
+        proxy_status_free(&st);
+        time_sleep(0.1);
+        if (!proxy_ctl_status(s->api, &st))
+            return false;
+    }
     bool ok = false;
     if (st.paused) {
         err_set(DD_EXIT_CONFLICT, "the proxy at \"%s\" is paused already",
@@ -765,6 +772,38 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
     pg_disconnect(s.tgt);
     proxy_ctl_close(s.api);
     return ok;
+}
+
+/* --- after a switchover that died ------------------------------------------ */
+
+bool switchover_adopt(const SwitchoverOpts *o)
+{
+    ProxyCtl *api = proxy_ctl_open(&o->proxy);
+    ProxyStatus st = {0};
+    bool ok = api && proxy_ctl_status(api, &st);
+    bool on_target = ok && switchover_same_server(st.server, o->target);
+    bool paused = ok && st.paused;
+    if (ok && !paused && !on_target) {
+        ProxyPauseReply pr;
+        ok = paused = proxy_ctl_pause(api, o->pause_timeout, false, &pr);
+    }
+    ProxySwitchReply sr;
+    if (ok && !on_target)
+        ok = proxy_ctl_switch(api, o->target, 30.0, &sr);
+    double ms = 0;
+    if (ok && paused) {
+        ok = proxy_ctl_resume(api, &ms);
+    } else if (!ok && paused && !st.paused) { /* our own pause is never left behind */
+        ErrSaved saved = err_save();
+        if (!proxy_ctl_resume(api, &ms))
+            log_warn("the proxy could not be resumed: %s", err_message());
+        (void)err_restore(&saved);
+    }
+    if (ok)
+        log_info("the proxy points at the promoted target%s", paused ? " and runs again" : "");
+    proxy_status_free(&st);
+    proxy_ctl_close(api);
+    return ok || err_context("pointing the proxy at the promoted target");
 }
 
 /* --- comparing conninfos ------------------------------------------------- */

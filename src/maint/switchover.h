@@ -121,6 +121,16 @@ struct SwitchoverOpts {
 DD_MUST_CHECK bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r);
 
 /*
+ * After a switchover that died once o->target was promoted (maint resume):
+ * point the proxy at the target and end any hold. The proxy may still be
+ * held under the dead holder's lease, fenced by its expiry (paused, refusing
+ * sessions), or running on the old primary (an operator resumed it): paused,
+ * it is switched (unless it points at the target) and resumed; running on
+ * another server, it is paused (o->pause_timeout), switched and resumed.
+ */
+DD_MUST_CHECK bool switchover_adopt(const SwitchoverOpts *o);
+
+/*
  * Whether two conninfos name the same server: same port (default 5432) and
  * host, where localhost, 127.0.0.1 and ::1 are one host. Passwords and other
  * keys are ignored; redacted conninfos compare like the real ones.

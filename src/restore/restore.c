@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/testpoint.h"
 #include "common/timeutil.h"
 #include "common/workers.h"
 #include "repo/chunkstore.h"
@@ -109,7 +110,11 @@ static bool worker_item(Workers *w, size_t i, void *local, void *arg)
 {
     Job *j = arg;
     Worker *wk = local;
-    return unit_restore(j, w, wk->rd, &j->units[i], &wk->raw, &wk->disk);
+    if (!unit_restore(j, w, wk->rd, &j->units[i], &wk->raw, &wk->disk))
+        return false;
+    if (i == j->nunits / 2)
+        testpoint_pause("restore-write"); /* half the files written, the rest not */
+    return true;
 }
 
 static void *worker_new(void *arg)

@@ -22,6 +22,9 @@
  * The destination is left incomplete when a step fails after 2; running the
  * same restore again with delta finishes it.
  *
+ * Test point (common/testpoint.h): "restore-write", once the unit halfway
+ * through step 4 is written.
+ *
  * Exit codes: 2 for a destination or tablespace location refused (not
  * empty, a server running, not a directory) and bad options; 4 for a target
  * no backup reaches or missing WAL; 10 for a damaged chunk (the message

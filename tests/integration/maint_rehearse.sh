@@ -91,6 +91,8 @@ check_eq "the clone has the primary's data" 500000 "$(psql_q clone 'select count
 check_eq "the clone's standby follows it across the promotion" streaming \
     "$(psql_q clone 'select state from pg_stat_replication')"
 check_eq "the clone's standby is in recovery" t "$(psql_q clone_standby 'select pg_is_in_recovery()')"
+check_eq "the clones' replay never cancels a query inspecting them" "on|-1|-1" \
+    "$(psql_q clone_standby "select current_setting('hot_standby_feedback') || '|' || current_setting('max_standby_streaming_delay') || '|' || current_setting('max_standby_archive_delay')")"
 
 rm -f "$T/wait"
 wait "$REH"

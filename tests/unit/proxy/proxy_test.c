@@ -478,6 +478,50 @@ static void test_lease_expires_after_promotion(void **state)
     buf_free(&m);
 }
 
+/*
+ * Fenced by a lease that ran out after "promoting", the other way out (the
+ * one maint resume takes, switchover_adopt): /switch to the promoted server,
+ * then /resume; new sessions then go there.
+ */
+static void test_lease_fence_switch_then_resume(void **state)
+{
+    Rig *r = *state;
+    assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
+    assert_int_equal(proxy_lease(r->p, 0.05, true), PROXY_DONE);
+    send_msg(r->client, 'Q', "select 2");
+    expect_fatal(r, r->client, "57P01");
+    assert_true(r->p->fenced);
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
+
+    int port2;
+    int listen2 = listen_any(&port2);
+    char conninfo[64], port_text[16];
+    snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d", port2);
+    snprintf(port_text, sizeof(port_text), "port=%d", port2);
+    assert_true(proxy_target_init(&r->p->allowed[r->p->nallowed++], conninfo));
+    ProxyResult sw = proxy_switch(r->p, conninfo, NULL, NULL);
+    assert_true(sw == PROXY_STARTED || sw == PROXY_DONE); /* no session held: nothing to move */
+    spin(r, 10);
+    double ms;
+    assert_int_equal(proxy_resume(r->p, &ms), PROXY_DONE);
+    assert_false(r->p->fenced);
+    assert_int_equal(r->p->phase, PROXY_RUNNING);
+    assert_non_null(strstr(r->p->target.redacted, port_text));
+
+    int second = connect_proxy(r);
+    Buf b = {0};
+    const char *names[] = {"user", "database"}, *values[] = {"bob", "db"};
+    proto_startup_message(&b, 2, names, values);
+    send_all(second, &b);
+    spin(r, 20);
+    int server2 = accept(listen2, NULL, NULL); /* the new session goes to the new server */
+    assert_true(server2 >= 0);
+    close(server2);
+    close(second);
+    close(listen2);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +532,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_max_clients, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_lease_needs_pause, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_lease_expires_before_promotion, rig_setup,
+                                        rig_teardown),
+        cmocka_unit_test_setup_teardown(test_lease_fence_switch_then_resume, rig_setup,
                                         rig_teardown),
         cmocka_unit_test_setup_teardown(test_lease_expires_after_promotion, rig_setup,
                                         rig_teardown),
