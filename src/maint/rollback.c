@@ -318,6 +318,25 @@ static bool rb_record(Rb *b, const char *what, const TopologyNode *pri, const To
     return topology_record(b->cfg, event, pri, sby, retired);
 }
 
+/* The switch back: from the green primary to the old one, through the proxy. */
+static SwitchoverOpts rb_sw_opts(Rb *b)
+{
+    return (SwitchoverOpts){.primary = b->green_ci,
+                            .primary_data = b->mf.green_data,
+                            .target = b->old_ci,
+                            .target_data = b->old_data,
+                            .bin = b->cfg->bin,
+                            .proxy = proxy_ctl_options(b->cfg),
+                            .max_lag = 16u * 1024 * 1024,
+                            .pause_timeout = b->mf.pause_timeout ? b->mf.pause_timeout
+                                                                 : b->cfg->proxy_pause_timeout,
+                            .poll_interval = 0.005,
+                            .drydock_path = b->self,
+                            .config_path = b->conf,
+                            .on_step = rb_sw_step,
+                            .arg = b};
+}
+
 static bool rb_switch(Rb *b)
 {
     TopologyNode green = {b->green_ci, (char *)b->mf.green_data};
@@ -330,20 +349,7 @@ static bool rb_switch(Rb *b)
     pg_disconnect(c);
     if (!ok || !rb_record(b, "old primary follows", &green, &old, NULL))
         return false;
-    SwitchoverOpts so = {.primary = b->green_ci,
-                         .primary_data = b->mf.green_data,
-                         .target = b->old_ci,
-                         .target_data = b->old_data,
-                         .bin = b->cfg->bin,
-                         .proxy = proxy_ctl_options(b->cfg),
-                         .max_lag = 16u * 1024 * 1024,
-                         .pause_timeout = b->mf.pause_timeout ? b->mf.pause_timeout
-                                                              : b->cfg->proxy_pause_timeout,
-                         .poll_interval = 0.005,
-                         .drydock_path = b->self,
-                         .config_path = b->conf,
-                         .on_step = rb_sw_step,
-                         .arg = b};
+    SwitchoverOpts so = rb_sw_opts(b);
     SwitchoverReport rep;
     ok = switchover_run(&so, &rep);
     b->r->hold_ms = rep.hold_ms;
@@ -489,6 +495,13 @@ static bool rb_redo_clean(Rb *b, RollbackStepId id)
 }
 
 /* A switch that died once the old primary was promoted is done. */
+/* The proxy may still be held or fenced by the dead run's lease: point it at the old primary. */
+static bool rb_adopt(Rb *b)
+{
+    SwitchoverOpts so = rb_sw_opts(b);
+    return switchover_adopt(&so);
+}
+
 static bool rb_switch_done(Rb *b)
 {
     int64_t seq;
@@ -497,7 +510,7 @@ static bool rb_switch_done(Rb *b)
     return journal_step_begin(b->j, b->r->run, rollback_step_name(RSTEP_SWITCH), JACT_DO, 0, 0, 0,
                               &seq) &&
            journal_step_end(b->j, b->r->run, seq, true, "promoted before the crash") &&
-           rb_record(b, "switched back", &old, NULL, &green);
+           rb_record(b, "switched back", &old, NULL, &green) && rb_adopt(b);
 }
 
 static bool rb_steps(Rb *b)
