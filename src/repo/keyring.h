@@ -14,7 +14,9 @@
  *         -> the name key keys the checksums that name chunks (HMAC-SHA256)
  *
  * Layout under the repository, generation G being the current one:
- *   keys/current          {"generation":G, "rotations":[{"generation":g,"at":T},...]}
+ *   keys/current          {"generation":G, "id":hex, "rotations":[{"generation":g,"at":T},...]}
+ *                         id: 16 random bytes, new with each generation, so that
+ *                         the text changes with every rotation (keycache.h)
  *   keys/g<G>/kdf         {"kdf":"scrypt","n":..,"r":..,"p":..,"salt":hex,"check":hex}
  *                         check = a wrap of 32 zero bytes: proves the passphrase
  *   keys/g<G>/name        the name key, wrapped
@@ -33,6 +35,8 @@
  *     is created while keys are rewrapped.
  *  4. A wrong passphrase is told apart from damage: it fails the check, and
  *     the error names the key source.
+ *  5. A data key is created with an exclusive put: two processes starting
+ *     the same WAL period agree on one key (the loser reads the winner's).
  */
 #ifndef DD_REPO_KEYRING_H
 #define DD_REPO_KEYRING_H
@@ -62,6 +66,14 @@ void keysource_describe(const KeySource *src, char *out, size_t len);
 DD_MUST_CHECK bool keyring_create(Storage *s, const KeySource *src);
 /* Derive the KEK and check it (invariant 4). */
 DD_MUST_CHECK bool keyring_open(Storage *s, const KeySource *src, Keyring **out);
+/*
+ * As keyring_open, with the host-side cache at cache_path (keycache.h; NULL:
+ * none): when it matches keys/current, no scrypt and no key file is read;
+ * otherwise the keys are derived and the cache written. Data keys unwrapped
+ * or created later are added to it.
+ */
+DD_MUST_CHECK bool keyring_open_cached(Storage *s, const KeySource *src, const char *cache_path,
+                                       Keyring **out);
 void keyring_close(Keyring *kr);
 
 /* Make the data key called name the one new objects are written with, creating it if new. */

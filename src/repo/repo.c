@@ -11,6 +11,7 @@
 
 #include "common/timeutil.h"
 #include "pg/wal.h"
+#include "repo/keycache.h"
 #include "repo/object.h"
 
 struct Repo {
@@ -142,7 +143,16 @@ static bool repo_cipher_open(Repo *repo, const Config *cfg, const char *cipher)
     if (!encrypted)
         return true;
     KeySource src = repo_key_source(cfg);
-    return cipher_config_check(cfg) && keyring_open(repo->storage, &src, &repo->keyring);
+    char *cache = NULL;
+    if (!cfg->cipher_key_cache || strcmp(cfg->cipher_key_cache, "off") != 0) {
+        char *dir = config_state_dir(cfg);
+        cache = keycache_path(dir, repo->path);
+        free(dir);
+    }
+    bool ok =
+        cipher_config_check(cfg) && keyring_open_cached(repo->storage, &src, cache, &repo->keyring);
+    free(cache);
+    return ok;
 }
 
 static bool repo_meta_parse(Repo *repo, const Config *cfg, const Buf *raw)
