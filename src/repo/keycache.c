@@ -89,7 +89,8 @@ static KeyCacheResult read_checked(const char *path, Buf *out)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? KEYCACHE_MISS : KEYCACHE_REFUSED; /* ELOOP: a symlink */
+        /* Absent, or another user's directory: none of ours. ELOOP: a symlink. */
+        return errno == ENOENT || errno == EACCES ? KEYCACHE_MISS : KEYCACHE_REFUSED;
     struct stat st;
     KeyCacheResult r = KEYCACHE_HIT;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||

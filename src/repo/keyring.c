@@ -4,6 +4,7 @@
 #include "repo/keyring.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -35,7 +36,7 @@ struct Keyring {
     pthread_mutex_t mu;          /* guards kc */
     KeyCache kc;                 /* the data keys unwrapped so far (kc.keys) */
     char *cache_path;            /* keycache.h; NULL: no host-side cache */
-    uint8_t current[SHA256_LEN]; /* SHA-256 of keys/current as opened */
+    uint8_t current[SHA256_LEN]; /* SHA-256 of the source and keys/current as opened */
     bool cacheable;              /* keys/current has an id (keycache.h invariant 1) */
 };
 
@@ -374,6 +375,28 @@ static bool lookup(void *ctx, const uint8_t id[OBJ_KEY_ID_LEN], uint8_t key[KEY_
     return ok;
 }
 
+/*
+ * The passphrase source as the cache is bound to it (keycache.h invariant
+ * 1): a file's path, identity, size, mode and change time (so that another
+ * file, an edited or a loosened one makes the cache miss and the usual
+ * checks run), a command's text. False when the file cannot be stat'ed.
+ */
+static bool source_fingerprint(const KeySource *src, Buf *out)
+{
+    struct stat st;
+    if (!src->pass_file) {
+        buf_printf(out, "command %s", src->pass_command ? src->pass_command : "");
+        return true;
+    }
+    if (stat(src->pass_file, &st) != 0)
+        return false;
+    buf_printf(out, "file %s %ju %ju %jd %o %jd.%09ld %jd.%09ld", src->pass_file,
+               (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+               (unsigned)st.st_mode, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+               (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    return true;
+}
+
 /* Derive the KEK of the current generation from the passphrase, check it, unwrap the name key. */
 static bool derive(Keyring *kr, const KeySource *src)
 {
@@ -407,14 +430,22 @@ bool keyring_open_cached(Storage *s, const KeySource *src, const char *cache_pat
     pthread_mutex_init(&kr->mu, NULL);
     kr->cache_path = cache_path ? xstrdup(cache_path) : NULL;
     keysource_describe(src, kr->source, sizeof(kr->source));
-    json_t *cur = get_json(s, "keys/current", kr->current);
+    uint8_t cur_sha[SHA256_LEN];
+    json_t *cur = get_json(s, "keys/current", cur_sha);
     json_int_t gen = 0;
     bool ok = cur && json_unpack(cur, "{s:I}", "generation", &gen) == 0;
     if (cur && !ok)
         err_set(DD_EXIT_CORRUPT, "key file \"%s/keys/current\" lacks its generation",
                 storage_root(s));
     kr->gen = (int)gen;
-    kr->cacheable = cur && json_is_string(json_object_get(cur, "id"));
+    Buf id = {0};
+    kr->cacheable =
+        cur && json_is_string(json_object_get(cur, "id")) && source_fingerprint(src, &id);
+    if (kr->cacheable) { /* what the cache must have been derived under */
+        buf_append(&id, cur_sha, SHA256_LEN);
+        sha256(id.data, id.len, kr->current);
+    }
+    buf_free(&id);
     json_decref(cur);
     /* One GET of keys/current, then either the cache or scrypt and the key files. */
     if (ok && !cache_open(kr) && (ok = derive(kr, src)))

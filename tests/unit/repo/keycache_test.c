@@ -196,70 +196,80 @@ static void decodes(Keyring *kr, const Buf *obj)
     const ObjKeys *keys = NULL;
     Buf out = {0};
     assert_true(keyring_obj_keys(kr, false, &keys));
-    assert_true(obj_decode_keyed(obj->data, obj->len, keys, &out, NULL));
+    if (!obj_decode_keyed(obj->data, obj->len, keys, &out, NULL))
+        fail_msg("%s", err_message());
     assert_int_equal(out.len, 7);
     buf_free(&out);
+}
+
+/* Hide (or bring back) the key files of generation 1: an open that still works used the cache. */
+static void hide_keys(bool hide)
+{
+    char keys[160], away[160];
+    snprintf(keys, sizeof(keys), "%s/kr1/keys/g1", root);
+    snprintf(away, sizeof(away), "%s/kr1-keys-away", root);
+    assert_int_equal(hide ? rename(keys, away) : rename(away, keys), 0);
 }
 
 static void test_keyring_uses_cache(void **state)
 {
     (void)state;
-    char pass[160], cache[160];
+    char pass[160], pass_b[160], cache[160];
     snprintf(pass, sizeof(pass), "%s/pass", root);
+    snprintf(pass_b, sizeof(pass_b), "%s/pass-b", root);
     snprintf(cache, sizeof(cache), "%s/state/keycache/r1", root);
     write_pass(pass, "cache me if you can\n");
+    write_pass(pass_b, "cache me if you can\n");
     Storage *s = open_dir("kr1");
-    KeySource src = {.pass_file = pass};
+    KeySource src = {.pass_file = pass}, same_text = {.pass_file = pass_b};
     Keyring *kr = NULL;
-    Buf obj = {0};
+    Buf obj = {0}, again = {0}, b = {0};
     assert_true(keyring_create(s, &src));
     assert_true(keyring_open_cached(s, &src, cache, &kr));
     encode(kr, &obj); /* creates the data key, adds it to the cache */
     keyring_close(kr);
 
-    /* No passphrase and no key files needed now: everything comes from the cache. */
-    assert_int_equal(rename(pass, "/tmp/drydock-keycache-test-moved"), 0);
-    char saved[200];
-    snprintf(saved, sizeof(saved), "%s/kr1-keys", root);
-    char keysdir[200];
-    snprintf(keysdir, sizeof(keysdir), "%s/kr1/keys/g1", root);
-    assert_int_equal(rename(keysdir, saved), 0);
+    /* No kdf, name or data key file read: everything comes from the cache. */
+    hide_keys(true);
     assert_true(keyring_open_cached(s, &src, cache, &kr));
     decodes(kr, &obj);
-    Buf again = {0};
     encode(kr, &again); /* the period's key, from the cache */
     decodes(kr, &again);
     keyring_close(kr);
-    assert_int_equal(rename(saved, keysdir), 0);
-    assert_int_equal(rename("/tmp/drydock-keycache-test-moved", pass), 0);
-
-    /* Damaged or loose: not used (a wrong passphrase proves it), then replaced. */
-    KeySource wrong = {.pass_command = "echo not the passphrase"};
-    assert_int_equal(chmod(cache, 0644), 0);
-    assert_false(keyring_open_cached(s, &wrong, cache, &kr));
-    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    /* Another pass file, even with the same passphrase: not answered from the cache. */
+    assert_false(keyring_open_cached(s, &same_text, cache, &kr));
+    assert_int_equal(err_code(), DD_EXIT_REPO); /* it needed keys/g1/kdf */
     err_clear();
+
+    /* Loose, then damaged: not used (the hidden key files prove it), then replaced whole. */
+    assert_int_equal(chmod(cache, 0644), 0);
+    assert_false(keyring_open_cached(s, &src, cache, &kr));
+    err_clear();
+    hide_keys(false);
     assert_true(keyring_open_cached(s, &src, cache, &kr));
     keyring_close(kr);
     struct stat st;
     assert_int_equal(stat(cache, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
-    Buf b = {0};
     bool found = false;
     assert_true(fs_read_file(cache, &b, &found) && found);
     b.data[b.len / 2] ^= 0x20;
     assert_true(fs_replace_file(cache, b.data, b.len, 0600, false));
-    buf_free(&b);
-    assert_false(keyring_open_cached(s, &wrong, cache, &kr));
+    hide_keys(true);
+    assert_false(keyring_open_cached(s, &src, cache, &kr));
     err_clear();
+    hide_keys(false);
     assert_true(keyring_open_cached(s, &src, cache, &kr));
+    decodes(kr, &obj); /* reads the data key again, into the new cache */
+    keyring_close(kr);
+    hide_keys(true);
+    assert_true(keyring_open_cached(s, &src, cache, &kr)); /* whole again: a hit */
     decodes(kr, &obj);
     keyring_close(kr);
-    assert_true(keyring_open_cached(s, &wrong, cache, &kr)); /* whole again: a hit */
-    keyring_close(kr);
+    hide_keys(false);
 
     /* A rotation from another host (no cache there): this host's cache is stale, and the
-     * old passphrase it would have stood for is refused. */
+     * old passphrase it stood for is refused (fail closed). */
     KeySource two = {.pass_command = "echo the new passphrase"};
     size_t n = 0;
     int gen = 0;
@@ -279,6 +289,7 @@ static void test_keyring_uses_cache(void **state)
     assert_true(keyring_rekey(kr, &src, &n, &gen));
     keyring_close(kr);
     assert_int_equal(access(cache, F_OK), -1);
+    buf_free(&b);
     buf_free(&obj);
     buf_free(&again);
     storage_free(s);
