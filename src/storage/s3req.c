@@ -401,7 +401,8 @@ bool s3req_send(const S3Client *c, const S3Req *r, S3Resp *resp)
     for (int attempt = 0;; attempt++) {
         memset(resp, 0, sizeof(*resp));
         body->len = body_start;
-        int rc = send_once(c, r, url, resp, body);
+        int rc = c->transport ? c->transport(c->transport_ctx, r, resp, body)
+                              : send_once(c, r, url, resp, body);
         Buf errbody = {body->data + body_start, body->len - body_start, 0};
         if (rc == CURLE_OK && resp->status >= 300)
             read_error_body(resp, &errbody);
