@@ -7,15 +7,20 @@
 #   - a restore of the latest backup to a new directory;
 # each unencrypted and encrypted (drydock aes-256-gcm, pgBackRest
 # aes-256-cbc), RUNS times, the tools alternating which goes first; every
-# run is printed, then the ratios of the medians.
+# run is printed with the load average, then the ratios of the medians.
+# Each tool has its own archive: during a tool's phase archive_command is
+# that tool's alone, and the phase starts once the archiver is idle, so that
+# neither tool's backup waits on the other's pushes.
+# drydock's key cache (src/repo/keycache.h) lives in a state-dir of the
+# bench's own, as on a host with [cluster] state-dir set.
 # pgBackRest speaks S3 only over https: both tools go through one TLS
 # terminator in front of Swift (s3tool.py tls), and both verify its
 # certificate. Same codec and level (zstd 3), same process count (JOBS).
-#   SCALE=10 RUNS=3 SEGMENTS=8 JOBS=2 bench/s3.sh
+#   SCALE=20 RUNS=3 SEGMENTS=16 JOBS=2 bench/s3.sh
 source "$(dirname "$0")/../tests/integration/lib.sh"
-SCALE=${SCALE:-10}
+SCALE=${SCALE:-20}
 RUNS=${RUNS:-3}
-SEGMENTS=${SEGMENTS:-8}
+SEGMENTS=${SEGMENTS:-16}
 JOBS=${JOBS:-$(nproc)}
 # shared/ sits beside the checkout (here and in CI's fresh clone).
 SWIFT=${SWIFT_S3_LOCAL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/tools/swift-s3-local}
@@ -53,9 +58,9 @@ chmod 600 "$CRED" "$T/cipher.pass"
 dd_conf() {
     local extra=()
     [ "$1" = enc ] && extra=("cipher = aes-256-gcm" "cipher-pass-file = $T/cipher.pass")
-    lib_write_config "[repository]" "type = s3" "s3-endpoint = https://127.0.0.1:$TLSPORT" \
-        "s3-bucket = $BUCKET" "s3-region = $S3_REGION" "s3-prefix = $2" \
-        "s3-credentials-file = $CRED" "s3-ca-file = $T/tls.crt" "${extra[@]}"
+    lib_write_config "state-dir = $T/dd-state" "[repository]" "type = s3" \
+        "s3-endpoint = https://127.0.0.1:$TLSPORT" "s3-bucket = $BUCKET" "s3-region = $S3_REGION" \
+        "s3-prefix = $2" "s3-credentials-file = $CRED" "s3-ca-file = $T/tls.crt" "${extra[@]}"
 }
 eval "$(declare -f write_config | sed '1s/write_config/lib_write_config/')"
 write_config() { dd_conf "${DD_MODE:-plain}" "${DD_PREFIX:-dd-setup}"; }
@@ -92,15 +97,27 @@ psql_q p "checkpoint; select pg_switch_wal()" >/dev/null
 wait_for "segments" 120 bash -c "[ \$(ls $T/segs | grep -cE '^[0-9A-F]{24}\$') -ge $SEGMENTS ]" ||
     { echo "too few segments"; exit 1; }
 mapfile -t SEGS < <(ls "$T/segs" | grep -E '^[0-9A-F]{24}$' | sort | head -n "$SEGMENTS")
-psql_q p "alter system set archive_command = '$DRYDOCK --config $T/dd-cur.conf wal-push %p && pgbackrest --config=$T/br-cur.conf --stanza=bench archive-push %p'" >/dev/null
-psql_q p "select pg_reload_conf()" >/dev/null
 size=$(psql_q p "select pg_database_size('postgres')")
 echo "cluster: pgbench scale $SCALE, $((size / 1048576)) MiB; $SEGMENTS segments; jobs $JOBS; $RUNS runs"
+
+# archive_to TOOL: archive_command feeds TOOL's current repository alone; returns once every
+# segment before now is archived (by whichever command was set), so the phase starts idle.
+archive_to() {
+    local cmd
+    if [ "$1" = dd ]; then cmd="$DRYDOCK --config $T/dd-cur.conf wal-push %p"
+    else cmd="pgbackrest --config=$T/br-cur.conf --stanza=bench archive-push %p"; fi
+    psql_q p "alter system set archive_command = '$cmd'" >/dev/null
+    psql_q p "select pg_reload_conf()" >/dev/null
+    psql_q p "select pg_switch_wal()" >/dev/null
+    wait_for "an idle archiver" 300 bash -c "! ls ${PG_DATA[p]}/pg_wal/archive_status | grep -q ready" ||
+        { echo "the archiver did not catch up"; exit 1; }
+}
 
 # One run of one tool in one mode: fresh repository (prefix), push, full, next, restore.
 declare -A R
 run_drydock() { # MODE RUN
     local m=$1 r=$2 start
+    archive_to dd
     start=$(date +%s.%N)
     for s in "${SEGS[@]}"; do dd wal-push "$T/segs/$s" 2>/dev/null || { echo "wal-push $s failed"; exit 1; }; done
     R[dd,$m,$r,push]=$(secs "$start")
@@ -120,6 +137,7 @@ run_drydock() { # MODE RUN
 }
 run_pgbackrest() { # MODE RUN
     local m=$1 r=$2 start before
+    archive_to br
     start=$(date +%s.%N)
     for s in "${SEGS[@]}"; do br archive-push "$T/segs/$s" >/dev/null || { echo "archive-push $s failed"; exit 1; }; done
     R[br,$m,$r,push]=$(secs "$start")
@@ -139,10 +157,8 @@ run_pgbackrest() { # MODE RUN
     rm -rf "$T/br-restore"
 }
 
-# Both tools archive in every run (archive_command feeds the current repositories).
 for ((r = 1; r <= RUNS; r++)); do
     for m in plain enc; do
-        # Both repositories first, so that archive_command works for both from here on.
         DD_MODE=$m DD_PREFIX=dd-$m-$r write_config
         cp "$CONF" "$T/dd-cur.conf"
         br_conf "$m" "br-$m-$r"
@@ -151,11 +167,12 @@ for ((r = 1; r <= RUNS; r++)); do
         dd repo-create >/dev/null 2>&1 || { echo "drydock repo-create failed"; exit 1; }
         br stanza-create >/dev/null || { echo "pgbackrest stanza-create failed"; exit 1; }
         if (( r % 2 )); then run_drydock $m $r; run_pgbackrest $m $r; else run_pgbackrest $m $r; run_drydock $m $r; fi
+        load=$(cut -d' ' -f1-3 /proc/loadavg)
         for t in dd br; do
-            printf 'run %d %-5s %-10s push %6.2fs  full %6.2fs %11s B  next %6.2fs %10s B  restore %6.2fs\n' \
+            printf 'run %d %-5s %-10s push %6.2fs  full %6.2fs %11s B  next %6.2fs %10s B  restore %6.2fs  load %s\n' \
                 "$r" "$m" "$([ $t = dd ] && echo drydock || echo pgBackRest)" "${R[$t,$m,$r,push]}" \
                 "${R[$t,$m,$r,full]}" "${R[$t,$m,$r,fullb]}" "${R[$t,$m,$r,next]}" \
-                "${R[$t,$m,$r,nextb]}" "${R[$t,$m,$r,restore]}"
+                "${R[$t,$m,$r,nextb]}" "${R[$t,$m,$r,restore]}" "$load"
         done
     done
 done
