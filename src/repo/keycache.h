@@ -13,7 +13,7 @@
  * Format (text, one field a line, written whole by a rename):
  *   drydock-keycache 1
  *   current <64 hex>       what they were derived under: SHA-256 of the
- *                          passphrase source's fingerprint and of keys/current
+ *                          passphrase source's fingerprint and keys/current's id
  *   generation <G>
  *   kek <64 hex>           the key-encryption key of generation G
  *   name <64 hex>          the name key
@@ -21,14 +21,16 @@
  *   mac <64 hex>           HMAC-SHA256 under kek of every byte before this line
  *
  * Invariants:
- *  1. The cache is used only when keys/current is byte for byte the one it
- *     was derived under, and the passphrase source is the same: the same
- *     command text, or the same file (path, inode, size, mode, change time).
- *     keys/current carries a random id per generation (keyring.h), and a
- *     rotation rewrites it: after repo-rekey, on any host, every cache
- *     misses and the keys are derived again from the passphrase (a stale
- *     cache fails closed: an old passphrase then fails its check). Another,
- *     edited or loosened pass file also misses, and gets the usual checks.
+ *  1. The cache is used only for the keys/current id it was derived under,
+ *     and the same passphrase source: the same command text, or the same
+ *     file (path, inode, size, mode, change time). keys/current carries a
+ *     random id per generation (keyring.h), which drydock.repo repeats
+ *     (repo.h): a push compares it with the metadata it reads anyway, and
+ *     reads keys/current itself before the KEK is next used (a new data
+ *     key). After repo-rekey, on any host, every cache misses and the keys
+ *     are derived again from the passphrase (a stale cache fails closed: an
+ *     old passphrase then fails its check). Another, edited or loosened pass
+ *     file also misses, and gets the usual checks.
  *  2. A file that is not 0600, not a regular file, or not owned by this user
  *     is refused (its keys may have been read or planted); one that fails its
  *     MAC or does not parse is damaged. Either way it is ignored and

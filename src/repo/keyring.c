@@ -33,11 +33,14 @@ struct Keyring {
     uint8_t kek[KEY_LEN];
     char source[300];
     ObjKeys keys;
-    pthread_mutex_t mu;          /* guards kc */
-    KeyCache kc;                 /* the data keys unwrapped so far (kc.keys) */
-    char *cache_path;            /* keycache.h; NULL: no host-side cache */
-    uint8_t current[SHA256_LEN]; /* SHA-256 of the source and keys/current as opened */
-    bool cacheable;              /* keys/current has an id (keycache.h invariant 1) */
+    pthread_mutex_t mu;             /* guards kc */
+    KeyCache kc;                    /* the data keys unwrapped so far (kc.keys) */
+    char *cache_path;               /* keycache.h; NULL: no host-side cache */
+    uint8_t current[SHA256_LEN];    /* the cache's key: SHA-256 of the source and the id */
+    bool cacheable;                 /* keys/current has an id (keycache.h invariant 1) */
+    char id[KEYRING_ID_LEN + 1];    /* keys/current's id as this keyring knows it */
+    bool verified;                  /* id and gen were read from keys/current, not a hint */
+    char *pass_file, *pass_command; /* the source, to derive again (see verify_current) */
 };
 
 void keysource_describe(const KeySource *src, char *out, size_t len)
@@ -233,11 +236,12 @@ static bool write_kdf(Storage *s, int gen, const KeySource *src, uint8_t kek[KEY
     return ok;
 }
 
-static bool write_current(Storage *s, int gen, json_t *rotations)
+/* keys/current for generation gen, with a new random id (out: KEYRING_ID_LEN + 1). */
+static bool write_current(Storage *s, int gen, json_t *rotations, char *id)
 {
-    char at[64], id[33];
+    char at[64];
     time_format(time_wall(), at, sizeof(at));
-    rand_hex(id, 16); /* keycache.h invariant 1: this text is new with each generation */
+    rand_hex(id, KEYRING_ID_LEN / 2); /* keycache.h invariant 1: new with each generation */
     json_array_append_new(rotations, json_pack("{s:i, s:s}", "generation", gen, "at", at));
     json_t *j = json_pack("{s:i, s:s, s:O}", "generation", gen, "id", id, "rotations", rotations);
     char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(1));
@@ -258,13 +262,13 @@ static bool put_wrapped(Storage *s, int gen, const uint8_t kek[KEY_LEN], const c
     return ok;
 }
 
-bool keyring_create(Storage *s, const KeySource *src)
+bool keyring_create(Storage *s, const KeySource *src, char *id)
 {
     uint8_t kek[KEY_LEN], name[KEY_LEN];
     rand_bytes(name, sizeof(name));
     json_t *rot = json_array();
     bool ok = write_kdf(s, 1, src, kek) && put_wrapped(s, 1, kek, "name", name) &&
-              write_current(s, 1, rot);
+              write_current(s, 1, rot, id);
     json_decref(rot);
     memset(kek, 0, sizeof(kek));
     memset(name, 0, sizeof(name));
@@ -326,10 +330,11 @@ static bool cache_open(Keyring *kr)
         log_warn("key cache \"%s\" is damaged: not used, replaced", kr->cache_path);
     else
         log_debug("key cache \"%s\": %s", kr->cache_path, keycache_result_name(r));
-    if (r != KEYCACHE_HIT || kc.generation != kr->gen) {
+    if (r != KEYCACHE_HIT || (kr->verified && kc.generation != kr->gen)) {
         keycache_clear(&kc);
         return false;
     }
+    kr->gen = kc.generation;
     memcpy(kr->kek, kc.kek, KEY_LEN);
     memcpy(kr->keys.name_key, kc.name, KEY_LEN);
     kr->kc = kc;
@@ -354,6 +359,8 @@ static void cache_add(Keyring *kr, const uint8_t id[OBJ_KEY_ID_LEN], const uint8
 
 /* ---- open, keys ---- */
 
+static bool verify_current(Keyring *kr);
+
 static bool lookup(void *ctx, const uint8_t id[OBJ_KEY_ID_LEN], uint8_t key[KEY_LEN])
 {
     Keyring *kr = ctx;
@@ -365,7 +372,7 @@ static bool lookup(void *ctx, const uint8_t id[OBJ_KEY_ID_LEN], uint8_t key[KEY_
     char file[2 * OBJ_KEY_ID_LEN + 1];
     to_hex(id, OBJ_KEY_ID_LEN, file);
     bool found = false;
-    bool ok = load_wrapped(kr, file, key, &found);
+    bool ok = verify_current(kr) && load_wrapped(kr, file, key, &found);
     if (ok && !found)
         ok = err_set(DD_EXIT_CORRUPT, "data key %s of an object is not in \"%s/keys/g%d\"", file,
                      storage_root(kr->s), kr->gen);
@@ -423,33 +430,93 @@ static bool derive(Keyring *kr, const KeySource *src)
     return ok;
 }
 
-bool keyring_open_cached(Storage *s, const KeySource *src, const char *cache_path, Keyring **out)
+/* kr->current from the source's fingerprint and id; false (no cache) when the file is gone. */
+static bool cache_key(Keyring *kr, const char *id)
+{
+    KeySource src = {kr->pass_file, kr->pass_command};
+    Buf b = {0};
+    kr->cacheable = kr->cache_path && id && id[0] && source_fingerprint(&src, &b);
+    if (kr->cacheable) {
+        buf_printf(&b, "\n%s", id);
+        sha256(b.data, b.len, kr->current);
+    }
+    buf_free(&b);
+    return kr->cacheable;
+}
+
+/* Read keys/current: kr->gen, kr->id; the keyring is then verified. */
+static bool read_current(Keyring *kr)
+{
+    json_t *cur = get_json(kr->s, "keys/current", NULL);
+    json_int_t gen = 0;
+    const char *id = NULL;
+    bool ok = cur && json_unpack(cur, "{s:I}", "generation", &gen) == 0 && gen > 0;
+    if (cur && !ok)
+        err_set(DD_EXIT_CORRUPT, "key file \"%s/keys/current\" lacks its generation",
+                storage_root(kr->s));
+    if (ok) {
+        kr->gen = (int)gen;
+        id = json_string_value(json_object_get(cur, "id"));
+        snprintf(kr->id, sizeof(kr->id), "%s", id && strlen(id) == KEYRING_ID_LEN ? id : "");
+        kr->verified = true;
+    }
+    json_decref(cur);
+    return ok;
+}
+
+/* Derive the keys from the passphrase, forget the data keys of before, write the cache. */
+static bool derive_fresh(Keyring *kr)
+{
+    KeySource src = {kr->pass_file, kr->pass_command};
+    keycache_clear(&kr->kc);
+    if (!derive(kr, &src))
+        return false;
+    if (cache_key(kr, kr->id))
+        cache_save(kr);
+    return true;
+}
+
+/*
+ * Before the KEK is used (a data key read from or added to the bucket, a
+ * rotation), a keyring opened on a hint reads keys/current: if another
+ * generation is current, the cached keys are dropped and derived again from
+ * the passphrase, which fails if it is the rotated-out one (keycache.h
+ * invariant 1). Called with kr->mu held or before threads start.
+ */
+static bool verify_current(Keyring *kr)
+{
+    if (kr->verified)
+        return true;
+    int gen = kr->gen;
+    char id[KEYRING_ID_LEN + 1];
+    memcpy(id, kr->id, sizeof(id));
+    if (!read_current(kr))
+        return false;
+    if (kr->gen == gen && strcmp(kr->id, id) == 0)
+        return true;
+    log_debug("keys/current changed since the key cache was written: deriving the keys again");
+    return derive_fresh(kr);
+}
+
+bool keyring_open_cached(Storage *s, const KeySource *src, const char *cache_path, const char *hint,
+                         Keyring **out)
 {
     Keyring *kr = xcalloc(1, sizeof(*kr));
     kr->s = s;
     pthread_mutex_init(&kr->mu, NULL);
     kr->cache_path = cache_path ? xstrdup(cache_path) : NULL;
+    kr->pass_file = src->pass_file ? xstrdup(src->pass_file) : NULL;
+    kr->pass_command = src->pass_command ? xstrdup(src->pass_command) : NULL;
     keysource_describe(src, kr->source, sizeof(kr->source));
-    uint8_t cur_sha[SHA256_LEN];
-    json_t *cur = get_json(s, "keys/current", cur_sha);
-    json_int_t gen = 0;
-    bool ok = cur && json_unpack(cur, "{s:I}", "generation", &gen) == 0;
-    if (cur && !ok)
-        err_set(DD_EXIT_CORRUPT, "key file \"%s/keys/current\" lacks its generation",
-                storage_root(s));
-    kr->gen = (int)gen;
-    Buf id = {0};
-    kr->cacheable =
-        cur && json_is_string(json_object_get(cur, "id")) && source_fingerprint(src, &id);
-    if (kr->cacheable) { /* what the cache must have been derived under */
-        buf_append(&id, cur_sha, SHA256_LEN);
-        sha256(id.data, id.len, kr->current);
+    bool ok = true;
+    /* The repository's metadata names the current id: on a hit no key object is read. */
+    if (hint && strlen(hint) == KEYRING_ID_LEN && cache_key(kr, hint) && cache_open(kr)) {
+        snprintf(kr->id, sizeof(kr->id), "%s", hint);
+    } else {
+        ok = read_current(kr);
+        if (ok && (!cache_key(kr, kr->id) || !cache_open(kr)))
+            ok = derive_fresh(kr);
     }
-    buf_free(&id);
-    json_decref(cur);
-    /* One GET of keys/current, then either the cache or scrypt and the key files. */
-    if (ok && !cache_open(kr) && (ok = derive(kr, src)))
-        cache_save(kr);
     kr->keys.lookup = lookup;
     kr->keys.ctx = kr;
     if (!ok) {
@@ -460,9 +527,14 @@ bool keyring_open_cached(Storage *s, const KeySource *src, const char *cache_pat
     return true;
 }
 
+const char *keyring_id(const Keyring *kr)
+{
+    return kr->id;
+}
+
 bool keyring_open(Storage *s, const KeySource *src, Keyring **out)
 {
-    return keyring_open_cached(s, src, NULL, out);
+    return keyring_open_cached(s, src, NULL, NULL, out);
 }
 
 void keyring_close(Keyring *kr)
@@ -471,6 +543,8 @@ void keyring_close(Keyring *kr)
         return;
     keycache_clear(&kr->kc);
     free(kr->cache_path);
+    free(kr->pass_file);
+    free(kr->pass_command);
     pthread_mutex_destroy(&kr->mu);
     OPENSSL_cleanse(kr, sizeof(*kr));
     free(kr);
@@ -517,7 +591,7 @@ bool keyring_use(Keyring *kr, const char *name)
     to_hex(id, OBJ_KEY_ID_LEN, file);
     pthread_mutex_lock(&kr->mu);
     bool ok = cache_find(kr, id, key);
-    if (!ok && (ok = load_or_create(kr, file, key)))
+    if (!ok && (ok = verify_current(kr) && load_or_create(kr, file, key)))
         cache_add(kr, id, key);
     pthread_mutex_unlock(&kr->mu);
     if (ok) {
@@ -548,6 +622,8 @@ bool keyring_obj_keys(Keyring *kr, bool for_write, const ObjKeys **out)
 
 bool keyring_rekey(Keyring *kr, const KeySource *new_src, size_t *rewrapped, int *generation)
 {
+    if (!verify_current(kr))
+        return false;
     int next = kr->gen + 1;
     uint8_t kek[KEY_LEN], key[KEY_LEN];
     char *dir = xasprintf("keys/g%d", kr->gen);
@@ -569,10 +645,12 @@ bool keyring_rekey(Keyring *kr, const KeySource *new_src, size_t *rewrapped, int
         *rewrapped += found;
     }
     /* Invariant 2: the switch, then the old generation goes. */
-    ok = ok && write_current(kr->s, next, rot) && storage_remove_many(kr->s, &old);
+    char id[KEYRING_ID_LEN + 1];
+    ok = ok && write_current(kr->s, next, rot, id) && storage_remove_many(kr->s, &old);
     if (ok) {
         memcpy(kr->kek, kek, KEY_LEN);
         kr->gen = next;
+        memcpy(kr->id, id, sizeof(id));
         *generation = next;
         /* This host's cache is of the old generation: gone now, and on other hosts it
          * misses, keys/current having changed (keycache.h invariant 1). */

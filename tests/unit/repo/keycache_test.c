@@ -24,6 +24,7 @@
 #include "repo/keyring.h"
 
 static char root[64];
+static char kid[KEYRING_ID_LEN + 1];
 
 static int setup(void **state)
 {
@@ -224,29 +225,29 @@ static void test_keyring_uses_cache(void **state)
     KeySource src = {.pass_file = pass}, same_text = {.pass_file = pass_b};
     Keyring *kr = NULL;
     Buf obj = {0}, again = {0}, b = {0};
-    assert_true(keyring_create(s, &src));
-    assert_true(keyring_open_cached(s, &src, cache, &kr));
+    assert_true(keyring_create(s, &src, kid));
+    assert_true(keyring_open_cached(s, &src, cache, NULL, &kr));
     encode(kr, &obj); /* creates the data key, adds it to the cache */
     keyring_close(kr);
 
     /* No kdf, name or data key file read: everything comes from the cache. */
     hide_keys(true);
-    assert_true(keyring_open_cached(s, &src, cache, &kr));
+    assert_true(keyring_open_cached(s, &src, cache, NULL, &kr));
     decodes(kr, &obj);
     encode(kr, &again); /* the period's key, from the cache */
     decodes(kr, &again);
     keyring_close(kr);
     /* Another pass file, even with the same passphrase: not answered from the cache. */
-    assert_false(keyring_open_cached(s, &same_text, cache, &kr));
+    assert_false(keyring_open_cached(s, &same_text, cache, NULL, &kr));
     assert_int_equal(err_code(), DD_EXIT_REPO); /* it needed keys/g1/kdf */
     err_clear();
 
     /* Loose, then damaged: not used (the hidden key files prove it), then replaced whole. */
     assert_int_equal(chmod(cache, 0644), 0);
-    assert_false(keyring_open_cached(s, &src, cache, &kr));
+    assert_false(keyring_open_cached(s, &src, cache, NULL, &kr));
     err_clear();
     hide_keys(false);
-    assert_true(keyring_open_cached(s, &src, cache, &kr));
+    assert_true(keyring_open_cached(s, &src, cache, NULL, &kr));
     keyring_close(kr);
     struct stat st;
     assert_int_equal(stat(cache, &st), 0);
@@ -256,14 +257,14 @@ static void test_keyring_uses_cache(void **state)
     b.data[b.len / 2] ^= 0x20;
     assert_true(fs_replace_file(cache, b.data, b.len, 0600, false));
     hide_keys(true);
-    assert_false(keyring_open_cached(s, &src, cache, &kr));
+    assert_false(keyring_open_cached(s, &src, cache, NULL, &kr));
     err_clear();
     hide_keys(false);
-    assert_true(keyring_open_cached(s, &src, cache, &kr));
+    assert_true(keyring_open_cached(s, &src, cache, NULL, &kr));
     decodes(kr, &obj); /* reads the data key again, into the new cache */
     keyring_close(kr);
     hide_keys(true);
-    assert_true(keyring_open_cached(s, &src, cache, &kr)); /* whole again: a hit */
+    assert_true(keyring_open_cached(s, &src, cache, NULL, &kr)); /* whole again: a hit */
     decodes(kr, &obj);
     keyring_close(kr);
     hide_keys(false);
@@ -276,16 +277,16 @@ static void test_keyring_uses_cache(void **state)
     assert_true(keyring_open(s, &src, &kr));
     assert_true(keyring_rekey(kr, &two, &n, &gen));
     keyring_close(kr);
-    assert_false(keyring_open_cached(s, &src, cache, &kr));
+    assert_false(keyring_open_cached(s, &src, cache, NULL, &kr));
     assert_int_equal(err_code(), DD_EXIT_CONFIG);
     assert_non_null(strstr(err_message(), "does not unlock"));
     err_clear();
-    assert_true(keyring_open_cached(s, &two, cache, &kr));
+    assert_true(keyring_open_cached(s, &two, cache, NULL, &kr));
     decodes(kr, &obj);
     keyring_close(kr);
 
     /* A rotation on this host removes its cache at once. */
-    assert_true(keyring_open_cached(s, &two, cache, &kr));
+    assert_true(keyring_open_cached(s, &two, cache, NULL, &kr));
     assert_true(keyring_rekey(kr, &src, &n, &gen));
     keyring_close(kr);
     assert_int_equal(access(cache, F_OK), -1);
@@ -295,12 +296,89 @@ static void test_keyring_uses_cache(void **state)
     storage_free(s);
 }
 
+/* Move a repository file away and back (the hint path must not read it). */
+static void hide(const char *rel, bool away)
+{
+    char a[200], b[200];
+    snprintf(a, sizeof(a), "%s/kr2/%s", root, rel);
+    snprintf(b, sizeof(b), "%s/kr2-away", root);
+    assert_int_equal(away ? rename(a, b) : rename(b, a), 0);
+}
+
+static void test_keyring_hint(void **state)
+{
+    (void)state;
+    char pass[160], cache[160];
+    snprintf(pass, sizeof(pass), "%s/pass2", root);
+    snprintf(cache, sizeof(cache), "%s/state/keycache/r2", root);
+    write_pass(pass, "hinted\n");
+    Storage *s = open_dir("kr2");
+    KeySource src = {.pass_file = pass}, two = {.pass_command = "echo rotated"};
+    char id[KEYRING_ID_LEN + 1];
+    Keyring *kr = NULL;
+    Buf obj = {0}, b = {0};
+    assert_true(keyring_create(s, &src, id));
+    assert_int_equal(strlen(id), KEYRING_ID_LEN);
+    assert_true(keyring_open_cached(s, &src, cache, id, &kr)); /* a miss: derives, writes */
+    assert_string_equal(keyring_id(kr), id);
+    encode(kr, &obj);
+    keyring_close(kr);
+
+    /* With the hint and a warm cache, not even keys/current is read. */
+    hide("keys", true);
+    assert_true(keyring_open_cached(s, &src, cache, id, &kr));
+    decodes(kr, &obj);
+    encode(kr, &b); /* the cached period key */
+    /* A data key the cache lacks needs the KEK: keys/current is read first (here: gone). */
+    assert_false(keyring_use(kr, "wal-2"));
+    assert_int_equal(err_code(), DD_EXIT_REPO);
+    assert_non_null(strstr(err_message(), "keys/current"));
+    err_clear();
+    keyring_close(kr);
+    hide("keys", false);
+
+    /* A stale hint (drydock.repo not yet rewritten after a rotation elsewhere): the
+     * cached data keys still read, but the next KEK use finds keys/current changed and
+     * derives again, which the old passphrase cannot: fail closed. */
+    size_t n = 0;
+    int gen = 0;
+    assert_true(keyring_open(s, &src, &kr));
+    assert_true(keyring_rekey(kr, &two, &n, &gen));
+    char id2[KEYRING_ID_LEN + 1];
+    snprintf(id2, sizeof(id2), "%s", keyring_id(kr));
+    assert_string_not_equal(id, id2);
+    keyring_close(kr);
+    assert_true(keyring_open_cached(s, &src, cache, id, &kr));
+    decodes(kr, &obj);
+    assert_false(keyring_use(kr, "wal-3"));
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    assert_non_null(strstr(err_message(), "does not unlock"));
+    err_clear();
+    keyring_close(kr);
+    /* The new hint misses the old cache: derived from the new passphrase, then a hit. */
+    assert_false(keyring_open_cached(s, &src, cache, id2, &kr));
+    err_clear();
+    assert_true(keyring_open_cached(s, &two, cache, id2, &kr));
+    assert_true(keyring_use(kr, "wal-3"));
+    decodes(kr, &obj); /* the derivation dropped the cached data keys: read again */
+    keyring_close(kr);
+    hide("keys", true);
+    assert_true(keyring_open_cached(s, &two, cache, id2, &kr));
+    decodes(kr, &obj);
+    keyring_close(kr);
+    hide("keys", false);
+    buf_free(&obj);
+    buf_free(&b);
+    storage_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_and_stale),
         cmocka_unit_test(test_refused_and_damaged),
         cmocka_unit_test(test_keyring_uses_cache),
+        cmocka_unit_test(test_keyring_hint),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
