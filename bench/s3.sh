@@ -130,6 +130,11 @@ run_drydock() { # MODE RUN
     dd backup --jobs "$JOBS" --json >"$T/dd-next.json" 2>"$T/dd.err" || { cat "$T/dd.err"; exit 1; }
     R[dd,$m,$r,next]=$(secs "$start")
     R[dd,$m,$r,nextb]=$(grep '"type":"summary"' "$T/dd-next.json" | jq -r .bytes_stored)
+    # Where the backups' time went (copy, waiting for the last WAL), for the report.
+    for b in full next; do
+        R[dd,$m,$r,${b}parts]=$(grep '"type":"summary"' "$T/dd-$b.json" |
+            jq -r '"copy \(.copy_seconds) s, wal-wait \(.wal_wait_seconds) s"')
+    done
     start=$(date +%s.%N)
     dd restore --dest "$T/dd-restore" --quiet || { echo "drydock restore failed"; exit 1; }
     R[dd,$m,$r,restore]=$(secs "$start")
@@ -174,6 +179,7 @@ for ((r = 1; r <= RUNS; r++)); do
                 "${R[$t,$m,$r,full]}" "${R[$t,$m,$r,fullb]}" "${R[$t,$m,$r,next]}" \
                 "${R[$t,$m,$r,nextb]}" "${R[$t,$m,$r,restore]}" "$load"
         done
+        printf '      drydock full: %s; next: %s\n' "${R[dd,$m,$r,fullparts]}" "${R[dd,$m,$r,nextparts]}"
     done
 done
 
