@@ -197,16 +197,13 @@ static bool get_text(Storage *s, const char *path, char **out, bool *found)
     return true;
 }
 
-/* path as JSON; sha (may be NULL) gets the SHA-256 of its text. */
-static json_t *get_json(Storage *s, const char *path, uint8_t *sha)
+static json_t *get_json(Storage *s, const char *path)
 {
     char *text = NULL;
     bool found = false;
     if (!get_text(s, path, &text, &found))
         return NULL;
     json_t *j = found ? json_loads(text, 0, NULL) : NULL;
-    if (j && sha)
-        sha256(text, strlen(text), sha);
     free(text);
     if (!j)
         err_set(found ? DD_EXIT_CORRUPT : DD_EXIT_REPO, "key file \"%s/%s\" is %s", storage_root(s),
@@ -412,7 +409,7 @@ static bool derive(Keyring *kr, const KeySource *src)
     const char *salt_hex = NULL, *check = NULL;
     uint8_t salt[SALT_LEN], zero[KEY_LEN];
     char *path = xasprintf("keys/g%d/kdf", kr->gen);
-    bool ok = (kdf = get_json(kr->s, path, NULL)) != NULL;
+    bool ok = (kdf = get_json(kr->s, path)) != NULL;
     if (ok && (json_unpack(kdf, "{s:I, s:I, s:I, s:s, s:s}", "n", &n, "r", &r, "p", &p, "salt",
                            &salt_hex, "check", &check) != 0 ||
                !from_hex(salt_hex, salt, SALT_LEN) || n < 2 || n > (1 << 22) || r < 1 || r > 64 ||
@@ -447,7 +444,7 @@ static bool cache_key(Keyring *kr, const char *id)
 /* Read keys/current: kr->gen, kr->id; the keyring is then verified. */
 static bool read_current(Keyring *kr)
 {
-    json_t *cur = get_json(kr->s, "keys/current", NULL);
+    json_t *cur = get_json(kr->s, "keys/current");
     json_int_t gen = 0;
     const char *id = NULL;
     bool ok = cur && json_unpack(cur, "{s:I}", "generation", &gen) == 0 && gen > 0;
@@ -628,7 +625,7 @@ bool keyring_rekey(Keyring *kr, const KeySource *new_src, size_t *rewrapped, int
     uint8_t kek[KEY_LEN], key[KEY_LEN];
     char *dir = xasprintf("keys/g%d", kr->gen);
     StrList files = {0}, old = {0};
-    json_t *cur = get_json(kr->s, "keys/current", NULL);
+    json_t *cur = get_json(kr->s, "keys/current");
     json_t *rot = cur ? json_object_get(cur, "rotations") : NULL;
     bool ok = rot && json_is_array(rot) && storage_list(kr->s, dir, &files) &&
               write_kdf(kr->s, next, new_src, kek);
