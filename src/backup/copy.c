@@ -51,6 +51,12 @@ typedef struct {
     size_t nbad;
 } Copy;
 
+/* A worker's own: its read buffer and its reader of delta bases. */
+typedef struct {
+    uint8_t *buf;
+    ChunkReader *bases;
+} CopyLocal;
+
 static void copy_bad_page(Copy *c, const DatadirEntry *e, uint32_t blkno, uint16_t stored,
                           uint16_t computed)
 {
@@ -134,7 +140,8 @@ static bool copy_reuse(Copy *c, const DatadirEntry *e, const ManifestFile *prev,
 }
 
 /* Copy one unit; w (NULL on the calling thread) says when another worker failed. */
-static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
+/* bases: the worker's reader of delta bases (chunkstore_put_delta_with), or NULL. */
+static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf, ChunkReader *bases)
 {
     const DatadirEntry *e = &c->dl->entries[u->file];
     const ManifestFile *prev = copy_prev_file(c, e->path);
@@ -168,7 +175,7 @@ static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
         uint64_t stored = 0;
         uint32_t ci = u->first + i;
         const uint8_t *base = prev && ci < prev->nchunks ? prev->chunks[ci].sha256 : NULL;
-        ok = chunkstore_put_delta(c->cs, mc->sha256, buf, got, base, &stored);
+        ok = chunkstore_put_delta_with(c->cs, bases, mc->sha256, buf, got, base, &stored);
         if (ok && stored > 0) {
             atomic_fetch_add(&c->chunks_new, 1);
             atomic_fetch_add(&c->bytes_new, got);
@@ -187,7 +194,8 @@ static bool copy_unit(Copy *c, Workers *w, const Unit *u, uint8_t *buf)
 static bool copy_item(Workers *w, size_t i, void *buf, void *arg)
 {
     Copy *c = arg;
-    if (!copy_unit(c, w, &c->units[i], buf))
+    CopyLocal *l = buf;
+    if (!copy_unit(c, w, &c->units[i], l->buf, l->bases))
         return false;
     /* halfway through the copy, reused chunks (guided backups) counting as copied */
     uint64_t done = atomic_load(&c->bytes_read) + atomic_load(&c->bytes_reused);
@@ -198,13 +206,20 @@ static bool copy_item(Workers *w, size_t i, void *buf, void *arg)
 
 static void *copy_buf_new(void *arg)
 {
-    return xmalloc(((Copy *)arg)->opts.chunk_size);
+    Copy *c = arg;
+    CopyLocal *l = xcalloc(1, sizeof(*l));
+    l->buf = xmalloc(c->opts.chunk_size);
+    l->bases = chunkstore_reader_new(c->cs);
+    return l;
 }
 
 static void copy_buf_free(void *buf, void *arg)
 {
     (void)arg;
-    free(buf);
+    CopyLocal *l = buf;
+    chunkstore_reader_free(l->bases);
+    free(l->buf);
+    free(l);
 }
 
 /* Split the files into units and size the chunk slots. */
@@ -301,7 +316,7 @@ bool backup_copy(const DatadirList *dl, ChunkStore *cs, BackupCopyOpts opts, Bac
      */
     if (ok && c->has_control) {
         uint8_t *buf = xmalloc(c->opts.chunk_size);
-        ok = copy_unit(c, NULL, &c->control, buf);
+        ok = copy_unit(c, NULL, &c->control, buf, NULL);
         free(buf);
     }
     if (ok) {

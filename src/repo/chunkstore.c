@@ -559,8 +559,8 @@ static bool delta_build(const uint8_t *raw, size_t len, const Buf *base, const u
 }
 
 /* Try to express raw as a delta against base; fills tmpl and payload when it pays. */
-static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint8_t *base,
-                      ChunkIndexEntry *tmpl, Buf *payload)
+static void delta_try(ChunkStore *cs, ChunkReader *rd, const uint8_t *raw, size_t len,
+                      const uint8_t *base, ChunkIndexEntry *tmpl, Buf *payload)
 {
     ChunkIndexEntry be;
     char pack[CHUNKSTORE_PACK_NAME_LEN + 1];
@@ -568,7 +568,8 @@ static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint
         !chunkstore_int_lookup(cs, base, &be, pack) || be.depth >= CHUNKSTORE_DELTA_MAX_DEPTH)
         return;
     Buf braw = {0};
-    if (!chunkstore_int_read(cs, pack, &be, &braw)) {
+    if (!(rd ? chunkstore_int_read_with(rd, pack, &be, &braw)
+             : chunkstore_int_read(cs, pack, &be, &braw))) {
         err_clear(); /* an unreadable base: store the chunk whole */
     } else if (delta_build(raw, len, &braw, base, payload)) {
         tmpl->kind = CHUNK_DELTA;
@@ -589,6 +590,12 @@ bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void
 bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
                           size_t len, const uint8_t *base, uint64_t *stored)
 {
+    return chunkstore_put_delta_with(cs, NULL, sha256, raw, len, base, stored);
+}
+
+bool chunkstore_put_delta_with(ChunkStore *cs, ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
+                               const void *raw, size_t len, const uint8_t *base, uint64_t *stored)
+{
     *stored = 0;
     uint32_t fi = 0;
     pthread_mutex_lock(&cs->lock);
@@ -600,7 +607,7 @@ bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], cons
     memcpy(tmpl.sha256, sha256, SHA256_LEN);
     Buf payload = {0};
     if (base)
-        delta_try(cs, raw, len, base, &tmpl, &payload);
+        delta_try(cs, rd, raw, len, base, &tmpl, &payload);
     Buf obj = {0};
     const ObjKeys *keys = NULL;
     bool ok = repo_obj_keys(cs->repo, true, &keys);
