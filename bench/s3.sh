@@ -28,6 +28,14 @@ S3TOOL=$(dirname "$0")/../tests/integration/s3tool.py
 BUCKET=bench
 
 secs() { echo "$(date +%s.%N) - $1" | bc; }
+# cpu_mark VAR: the CPU seconds (user + system) of this shell's finished children, into VAR.
+# drydock's CPU time is a steadier measure of the encryption's cost than wall time on a
+# loaded host (commands run in the foreground, so their time is counted when they end).
+cpu_mark() {
+    times >"$T/cpu.times"
+    printf -v "$1" '%s' "$(tail -1 "$T/cpu.times" | awk '{ s = 0; for (i = 1; i <= 2; i++) {
+        split($i, a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] } print s }')"
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { echo "scale=3; $1 / $2" | bc; }
 
@@ -116,28 +124,39 @@ archive_to() {
 # One run of one tool in one mode: fresh repository (prefix), push, full, next, restore.
 declare -A R
 run_drydock() { # MODE RUN
-    local m=$1 r=$2 start
+    local m=$1 r=$2 start c0 c1
     archive_to dd
+    cpu_mark c0
     start=$(date +%s.%N)
     for s in "${SEGS[@]}"; do dd wal-push "$T/segs/$s" 2>/dev/null || { echo "wal-push $s failed"; exit 1; }; done
     R[dd,$m,$r,push]=$(secs "$start")
+    cpu_mark c1
+    R[dd,$m,$r,pushcpu]=$(echo "$c1 - $c0" | bc)
     start=$(date +%s.%N)
     dd backup --jobs "$JOBS" --json >"$T/dd-full.json" 2>"$T/dd.err" || { cat "$T/dd.err"; exit 1; }
     R[dd,$m,$r,full]=$(secs "$start")
+    cpu_mark c0
+    R[dd,$m,$r,fullcpu]=$(echo "$c0 - $c1" | bc)
     R[dd,$m,$r,fullb]=$(grep '"type":"summary"' "$T/dd-full.json" | jq -r .bytes_stored)
     backup_pgbench p -n -t 2000 >/dev/null 2>&1
+    cpu_mark c0
     start=$(date +%s.%N)
     dd backup --jobs "$JOBS" --json >"$T/dd-next.json" 2>"$T/dd.err" || { cat "$T/dd.err"; exit 1; }
     R[dd,$m,$r,next]=$(secs "$start")
+    cpu_mark c1
+    R[dd,$m,$r,nextcpu]=$(echo "$c1 - $c0" | bc)
     R[dd,$m,$r,nextb]=$(grep '"type":"summary"' "$T/dd-next.json" | jq -r .bytes_stored)
     # Where the backups' time went (copy, waiting for the last WAL), for the report.
     for b in full next; do
         R[dd,$m,$r,${b}parts]=$(grep '"type":"summary"' "$T/dd-$b.json" |
             jq -r '"copy \(.copy_seconds) s, wal-wait \(.wal_wait_seconds) s"')
     done
+    cpu_mark c1
     start=$(date +%s.%N)
     dd restore --dest "$T/dd-restore" --quiet || { echo "drydock restore failed"; exit 1; }
     R[dd,$m,$r,restore]=$(secs "$start")
+    cpu_mark c0
+    R[dd,$m,$r,restorecpu]=$(echo "$c0 - $c1" | bc)
     rm -rf "$T/dd-restore"
 }
 run_pgbackrest() { # MODE RUN
@@ -180,6 +199,8 @@ for ((r = 1; r <= RUNS; r++)); do
                 "${R[$t,$m,$r,nextb]}" "${R[$t,$m,$r,restore]}" "$load"
         done
         printf '      drydock full: %s; next: %s\n' "${R[dd,$m,$r,fullparts]}" "${R[dd,$m,$r,nextparts]}"
+        printf '      drydock CPU: push %s s, full %s s, next %s s, restore %s s\n' "${R[dd,$m,$r,pushcpu]}" \
+            "${R[dd,$m,$r,fullcpu]}" "${R[dd,$m,$r,nextcpu]}" "${R[dd,$m,$r,restorecpu]}"
     done
 done
 
@@ -198,4 +219,10 @@ for f in push full next restore; do
     p=() e=()
     for ((r = 1; r <= RUNS; r++)); do p+=("${R[dd,plain,$r,$f]}"); e+=("${R[dd,enc,$r,$f]}"); done
     printf '  %-8s %s (goal < 1.10)\n' "$f" "$(ratio "$(median "${e[@]}")" "$(median "${p[@]}")")"
+done
+echo "encryption cost in drydock's CPU time, enc/plain of the medians:"
+for f in push full next restore; do
+    p=() e=()
+    for ((r = 1; r <= RUNS; r++)); do p+=("${R[dd,plain,$r,${f}cpu]}"); e+=("${R[dd,enc,$r,${f}cpu]}"); done
+    printf '  %-8s %s\n' "$f" "$(ratio "$(median "${e[@]}")" "$(median "${p[@]}")")"
 done
