@@ -187,8 +187,8 @@ static bool copy_store(Copy *c, CopyLocal *l, ManifestChunk *mc, size_t got,
     uint64_t stored = 0;
     bool ok = have_base ? chunkstore_put_delta_from(c->cs, mc->sha256, l->buf, got, base->sha256,
                                                     l->base.data, l->base.len, &stored)
-                        : chunkstore_put_delta(c->cs, mc->sha256, l->buf, got,
-                                               base ? base->sha256 : NULL, &stored);
+                        : chunkstore_put_delta_with(c->cs, l->rd, mc->sha256, l->buf, got,
+                                                    base ? base->sha256 : NULL, &stored);
     if (ok && stored > 0) {
         atomic_fetch_add(&c->chunks_new, 1);
         atomic_fetch_add(&c->bytes_new, got);

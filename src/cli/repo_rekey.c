@@ -63,7 +63,7 @@ int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv)
     }
     ok = ok && repo_lock_wait(repo, REPO_LOCK_ARCHIVE, "repo-rekey", 60, &archive) &&
          repo_lock(repo, REPO_LOCK_BACKUP, "repo-rekey", &backup) &&
-         keyring_rekey(repo_keyring(repo), &src, &n, &gen);
+         repo_rekey(repo, &src, &n, &gen);
     repo_lock_release(backup);
     repo_lock_release(archive);
     if (ok) {

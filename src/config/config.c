@@ -94,6 +94,7 @@ static const ConfigKey config_keys[] = {
     CHOICE_KEY("repository", "cipher", cipher, "none", "none|aes-256-gcm"),
     PATH_KEY("repository", "cipher-pass-file", cipher_pass_file, NULL),
     STR_KEY("repository", "cipher-pass-command", cipher_pass_command, NULL),
+    CHOICE_KEY("repository", "cipher-key-cache", cipher_key_cache, "on", "on|off"),
 
     STR_KEY("cluster", "primary", primary, NULL),
     PATH_KEY("cluster", "primary-data", primary_data, NULL),

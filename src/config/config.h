@@ -46,6 +46,7 @@ typedef struct {
     int archive_queue_max; /* MiB of WAL waiting before wal-push drops (walbacklog.h); 0: never */
     char *cipher;          /* "none" | "aes-256-gcm": set at repo-create */
     char *cipher_pass_file, *cipher_pass_command;
+    char *cipher_key_cache; /* "on" | "off": the host-side key cache (repo/keycache.h) */
 
     /* [cluster] */
     char *primary;      /* libpq conninfo */

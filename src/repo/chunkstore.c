@@ -560,10 +560,11 @@ static bool delta_build(const uint8_t *raw, size_t len, const Buf *base, const u
 
 /*
  * Try to express raw as a delta against base; fills tmpl and payload when it
- * pays. base_raw: the base's content when the caller has it, else NULL.
+ * pays. base_raw: the base's content when the caller has it, else NULL (read
+ * with rd, the caller's reader, when it has one).
  */
-static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint8_t *base,
-                      const Buf *base_raw, ChunkIndexEntry *tmpl, Buf *payload)
+static void delta_try(ChunkStore *cs, ChunkReader *rd, const uint8_t *raw, size_t len,
+                      const uint8_t *base, const Buf *base_raw, ChunkIndexEntry *tmpl, Buf *payload)
 {
     ChunkIndexEntry be;
     char pack[CHUNKSTORE_PACK_NAME_LEN + 1];
@@ -571,7 +572,8 @@ static void delta_try(ChunkStore *cs, const uint8_t *raw, size_t len, const uint
         !chunkstore_int_lookup(cs, base, &be, pack) || be.depth >= CHUNKSTORE_DELTA_MAX_DEPTH)
         return;
     Buf braw = {0};
-    if (!base_raw && !chunkstore_int_read(cs, pack, &be, &braw)) {
+    if (!base_raw && !(rd ? chunkstore_int_read_with(rd, pack, &be, &braw)
+                          : chunkstore_int_read(cs, pack, &be, &braw))) {
         err_clear(); /* an unreadable base: store the chunk whole */
     } else if (delta_build(raw, len, base_raw ? base_raw : &braw, base, payload)) {
         tmpl->kind = CHUNK_DELTA;
@@ -592,12 +594,29 @@ bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void
 bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
                           size_t len, const uint8_t *base, uint64_t *stored)
 {
-    return chunkstore_put_delta_from(cs, sha256, raw, len, base, NULL, 0, stored);
+    return chunkstore_put_delta_with(cs, NULL, sha256, raw, len, base, stored);
+}
+
+static bool put_delta(ChunkStore *cs, ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
+                      const void *raw, size_t len, const uint8_t *base, const void *base_raw,
+                      size_t base_len, uint64_t *stored);
+
+bool chunkstore_put_delta_with(ChunkStore *cs, ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
+                               const void *raw, size_t len, const uint8_t *base, uint64_t *stored)
+{
+    return put_delta(cs, rd, sha256, raw, len, base, NULL, 0, stored);
 }
 
 bool chunkstore_put_delta_from(ChunkStore *cs, const uint8_t sha256[SHA256_LEN], const void *raw,
                                size_t len, const uint8_t *base, const void *base_raw,
                                size_t base_len, uint64_t *stored)
+{
+    return put_delta(cs, NULL, sha256, raw, len, base, base_raw, base_len, stored);
+}
+
+static bool put_delta(ChunkStore *cs, ChunkReader *rd, const uint8_t sha256[SHA256_LEN],
+                      const void *raw, size_t len, const uint8_t *base, const void *base_raw,
+                      size_t base_len, uint64_t *stored)
 {
     *stored = 0;
     uint32_t fi = 0;
@@ -611,7 +630,7 @@ bool chunkstore_put_delta_from(ChunkStore *cs, const uint8_t sha256[SHA256_LEN],
     Buf payload = {0};
     Buf braw = {.data = (uint8_t *)base_raw, .len = base_len};
     if (base)
-        delta_try(cs, raw, len, base, base_raw ? &braw : NULL, &tmpl, &payload);
+        delta_try(cs, rd, raw, len, base, base_raw ? &braw : NULL, &tmpl, &payload);
     Buf obj = {0};
     const ObjKeys *keys = NULL;
     bool ok = repo_obj_keys(cs->repo, true, &keys);

@@ -106,6 +106,14 @@ DD_MUST_CHECK bool chunkstore_put(ChunkStore *cs, const uint8_t sha256[SHA256_LE
 DD_MUST_CHECK bool chunkstore_put_delta(ChunkStore *cs, const uint8_t sha256[SHA256_LEN],
                                         const void *raw, size_t len, const uint8_t *base,
                                         uint64_t *stored);
+/*
+ * Like chunkstore_put_delta(), reading the base through rd (a reader of the
+ * calling thread, or NULL): its packs stay open and, in a bucket, a run of
+ * bases from one pack costs a few windowed GETs instead of two per base.
+ */
+DD_MUST_CHECK bool chunkstore_put_delta_with(ChunkStore *cs, ChunkReader *rd,
+                                             const uint8_t sha256[SHA256_LEN], const void *raw,
+                                             size_t len, const uint8_t *base, uint64_t *stored);
 
 /*
  * chunkstore_put_delta() with the base's raw content already at hand

@@ -14,7 +14,9 @@
  *         -> the name key keys the checksums that name chunks (HMAC-SHA256)
  *
  * Layout under the repository, generation G being the current one:
- *   keys/current          {"generation":G, "rotations":[{"generation":g,"at":T},...]}
+ *   keys/current          {"generation":G, "id":hex, "rotations":[{"generation":g,"at":T},...]}
+ *                         id: 16 random bytes, new with each generation, so that
+ *                         the text changes with every rotation (keycache.h)
  *   keys/g<G>/kdf         {"kdf":"scrypt","n":..,"r":..,"p":..,"salt":hex,"check":hex}
  *                         check = a wrap of 32 zero bytes: proves the passphrase
  *   keys/g<G>/name        the name key, wrapped
@@ -33,6 +35,8 @@
  *     is created while keys are rewrapped.
  *  4. A wrong passphrase is told apart from damage: it fails the check, and
  *     the error names the key source.
+ *  5. A data key is created with an exclusive put: two processes starting
+ *     the same WAL period agree on one key (the loser reads the winner's).
  */
 #ifndef DD_REPO_KEYRING_H
 #define DD_REPO_KEYRING_H
@@ -46,6 +50,7 @@
 #define KEYRING_SCRYPT_N 32768
 #define KEYRING_SCRYPT_R 8
 #define KEYRING_SCRYPT_P 1
+#define KEYRING_ID_LEN   32 /* hex digits of keys/current's id */
 
 /* Where the passphrase comes from: exactly one of the two. */
 typedef struct {
@@ -58,10 +63,24 @@ typedef struct Keyring Keyring;
 /* "cipher-pass-file \"PATH\"" or "cipher-pass-command \"CMD\"", for messages. */
 void keysource_describe(const KeySource *src, char *out, size_t len);
 
-/* Create generation 1 with a new name key (repo-create). */
-DD_MUST_CHECK bool keyring_create(Storage *s, const KeySource *src);
+/* Create generation 1 with a new name key (repo-create); id (KEYRING_ID_LEN + 1) gets its id. */
+DD_MUST_CHECK bool keyring_create(Storage *s, const KeySource *src, char *id);
 /* Derive the KEK and check it (invariant 4). */
 DD_MUST_CHECK bool keyring_open(Storage *s, const KeySource *src, Keyring **out);
+/*
+ * As keyring_open, with the host-side cache at cache_path (keycache.h; NULL:
+ * none). hint is the id of keys/current as the repository's metadata names
+ * it (repo.h), or NULL. With a hint and a cache of that id and source, no
+ * key object is read and no scrypt runs; keys/current is read (and the keys
+ * derived again if it changed) only before the KEK is next needed: a data
+ * key not in the cache, a rotation. Without, keys/current is read first,
+ * then the cache or scrypt. Data keys unwrapped or created are added to the
+ * cache.
+ */
+DD_MUST_CHECK bool keyring_open_cached(Storage *s, const KeySource *src, const char *cache_path,
+                                       const char *hint, Keyring **out);
+/* The id of keys/current as kr knows it ("" for a repository made before ids). */
+const char *keyring_id(const Keyring *kr);
 void keyring_close(Keyring *kr);
 
 /* Make the data key called name the one new objects are written with, creating it if new. */

@@ -11,6 +11,7 @@
 
 #include "common/timeutil.h"
 #include "pg/wal.h"
+#include "repo/keycache.h"
 #include "repo/object.h"
 
 struct Repo {
@@ -105,26 +106,28 @@ bool repo_create(const Config *cfg, RepoCreateOpts opts)
         json_pack("{s:i, s:s, s:i, s:i, s:s}", "format", REPO_FORMAT, "system-identifier", sysid,
                   "wal-segment-size", (json_int_t)opts.wal_seg_size, "pg-version",
                   (json_int_t)opts.pg_version, "created", created);
-    if (cipher_on(cfg))
-        json_object_set_new(meta, "cipher", json_string("aes-256-gcm"));
     KeySource src = repo_key_source(cfg);
+    char keys_id[KEYRING_ID_LEN + 1] = "";
+    /* The keys first: a repository exists once its metadata does. */
+    bool ok = cipher_config_check(cfg) && storage_root_create(s) &&
+              (!cipher_on(cfg) || keyring_create(s, &src, keys_id));
+    if (cipher_on(cfg)) {
+        json_object_set_new(meta, "cipher", json_string("aes-256-gcm"));
+        json_object_set_new(meta, "keys", json_string(keys_id));
+    }
     char *text = json_dumps(meta, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(meta);
     Buf obj = {0};
-    /* The keys first: a repository exists once its metadata does. */
-    bool ok =
-        cipher_config_check(cfg) && storage_root_create(s) &&
-        (!cipher_on(cfg) || keyring_create(s, &src)) &&
-        obj_encode(CODEC_NONE, 0, text, strlen(text), NULL, NULL, &obj) &&
-        storage_put(s, REPO_META_FILE, obj.data, obj.len, (StoragePutOpts){.exclusive = true});
+    ok = ok && obj_encode(CODEC_NONE, 0, text, strlen(text), NULL, NULL, &obj) &&
+         storage_put(s, REPO_META_FILE, obj.data, obj.len, (StoragePutOpts){.exclusive = true});
     free(text);
     storage_free(s);
     buf_free(&obj);
     return ok;
 }
 
-/* The metadata's cipher against the configuration's; opens the keyring. */
-static bool repo_cipher_open(Repo *repo, const Config *cfg, const char *cipher)
+/* The metadata's cipher against the configuration's; opens the keyring (hint: its "keys"). */
+static bool repo_cipher_open(Repo *repo, const Config *cfg, const char *cipher, const char *hint)
 {
     bool encrypted = cipher && strcmp(cipher, "aes-256-gcm") == 0;
     if (cipher && !encrypted)
@@ -142,7 +145,16 @@ static bool repo_cipher_open(Repo *repo, const Config *cfg, const char *cipher)
     if (!encrypted)
         return true;
     KeySource src = repo_key_source(cfg);
-    return cipher_config_check(cfg) && keyring_open(repo->storage, &src, &repo->keyring);
+    char *cache = NULL;
+    if (!cfg->cipher_key_cache || strcmp(cfg->cipher_key_cache, "off") != 0) {
+        char *dir = config_state_dir(cfg);
+        cache = keycache_path(dir, repo->path);
+        free(dir);
+    }
+    bool ok = cipher_config_check(cfg) &&
+              keyring_open_cached(repo->storage, &src, cache, hint, &repo->keyring);
+    free(cache);
+    return ok;
 }
 
 static bool repo_meta_parse(Repo *repo, const Config *cfg, const Buf *raw)
@@ -179,7 +191,7 @@ static bool repo_meta_parse(Repo *repo, const Config *cfg, const Buf *raw)
                        repo->path, REPO_META_FILE);
     }
     const char *cipher = json_string_value(json_object_get(meta, "cipher"));
-    ok = repo_cipher_open(repo, cfg, cipher);
+    ok = repo_cipher_open(repo, cfg, cipher, json_string_value(json_object_get(meta, "keys")));
     json_decref(meta);
     return ok;
 }
@@ -273,6 +285,35 @@ bool repo_use_key(Repo *repo, const char *name)
 Keyring *repo_keyring(Repo *repo)
 {
     return repo->keyring;
+}
+
+/* Invariant 1: drydock.repo again, with "keys" the keyring's id now. */
+static bool repo_meta_set_keys(Repo *repo)
+{
+    Buf raw = {0}, obj = {0};
+    bool found = false;
+    json_t *meta = NULL;
+    bool ok = repo_object_get(repo, REPO_META_FILE, &raw, &found);
+    if (ok && !(found && (meta = json_loadb((const char *)raw.data, raw.len, 0, NULL))))
+        ok = err_set(DD_EXIT_CORRUPT, "repository metadata \"%s/%s\" is missing or not JSON",
+                     repo->path, REPO_META_FILE);
+    char *text = NULL;
+    if (ok) {
+        json_object_set_new(meta, "keys", json_string(keyring_id(repo->keyring)));
+        text = json_dumps(meta, JSON_INDENT(2) | JSON_SORT_KEYS);
+        ok = obj_encode(CODEC_NONE, 0, text, strlen(text), NULL, NULL, &obj) &&
+             storage_put(repo->storage, REPO_META_FILE, obj.data, obj.len, (StoragePutOpts){0});
+    }
+    free(text);
+    json_decref(meta);
+    buf_free(&raw);
+    buf_free(&obj);
+    return ok;
+}
+
+bool repo_rekey(Repo *repo, const KeySource *src, size_t *rewrapped, int *generation)
+{
+    return keyring_rekey(repo->keyring, src, rewrapped, generation) && repo_meta_set_keys(repo);
 }
 
 bool repo_object_get(Repo *repo, const char *path, Buf *raw, bool *found)

@@ -6,8 +6,10 @@
  *   drydock.repo            object (object.h) holding JSON metadata:
  *                           {"format":1, "system-identifier":"<u64>",
  *                            "wal-segment-size":16777216, "pg-version":150000,
- *                            "created":"<timestamp>", "cipher":"aes-256-gcm"}
- *                           (cipher absent: not encrypted); never encrypted
+ *                            "created":"<timestamp>", "cipher":"aes-256-gcm",
+ *                            "keys":"<32 hex>"}
+ *                           (cipher absent: not encrypted; keys: the id of
+ *                           keys/current, keyring.h); never encrypted
  *   keys/                   an encrypted repository's keys (keyring.h)
  *   locks/...               the storage's locks (lock.h, storage.h); not objects
  *   wal/<TTTTTTTTXXXXXXXX>/<segment name>   one object per archived segment,
@@ -16,7 +18,11 @@
  *   packs/, backups/        chunk packs and manifests (backup layer)
  *
  * Invariants:
- *  1. drydock.repo is written once, by repo-create, and never changes.
+ *  1. drydock.repo is written by repo-create; afterwards only its "keys"
+ *     changes, when repo-rekey has switched keys/current (the object is
+ *     replaced whole). "keys" is a hint, for the key cache (keycache.h):
+ *     a stale one (a rotation interrupted before it) costs a derivation,
+ *     never a wrong key, since keys/current is read before the KEK is used.
  *  2. Only drydock writes here, always through storage/ (atomic, durable).
  *  3. Every object verifies on read (object.h); a failure names the object.
  *  4. In an encrypted repository every object but drydock.repo and keys/ is
@@ -75,6 +81,12 @@ DD_MUST_CHECK bool repo_obj_keys(Repo *repo, bool for_write, const ObjKeys **out
 DD_MUST_CHECK bool repo_use_key(Repo *repo, const char *name);
 /* The keyring of an encrypted repository, or NULL. */
 Keyring *repo_keyring(Repo *repo);
+/*
+ * Rotate the key-encryption key (keyring_rekey), then record the new
+ * keys/current id in drydock.repo (invariant 1). The caller holds the
+ * archive and backup locks.
+ */
+DD_MUST_CHECK bool repo_rekey(Repo *repo, const KeySource *src, size_t *rewrapped, int *generation);
 /* Where the configuration says the passphrase comes from. */
 KeySource repo_key_source(const Config *cfg);
 const char *repo_path(const Repo *repo);

@@ -197,16 +197,11 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
      * Invariant 1. The common case is a new file: encode it (two halves
      * compressed side by side, object.h invariant 3) and store it
      * exclusively. A file already there, a retry after a crash or a race
-     * with another pusher, is compared with the segment byte for byte.
+     * with another pusher, is compared with the segment byte for byte once
+     * the exclusive put refuses it (no existence check first: on S3 the
+     * exclusive put makes that check itself, and one request is a tenth of
+     * a push).
      */
-    bool exists = false;
-    if (!(ok = storage_exists(repo_storage(repo), path, &exists)))
-        goto done;
-    if (exists) {
-        if ((ok = same_as_archived(repo, path, name, &data)))
-            *result = WAL_PUSH_ALREADY;
-        goto done;
-    }
     /* Encrypted: one data key per WAL period (keyring.h), so per 256 segments. */
     char key[32];
     snprintf(key, sizeof(key), "wal-%.16s", name);

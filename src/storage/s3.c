@@ -132,13 +132,14 @@ static bool s3_write_append(StorageWrite *sw, const void *data, size_t len)
     S3Write *w = (S3Write *)sw;
     const uint8_t *p = data;
     while (len > 0) {
+        /* A full part goes once more bytes come: an object of exactly one part is one PUT. */
+        if (w->buf.len == S3_PART_SIZE && !s3_send_part(w))
+            return false;
         size_t room = S3_PART_SIZE - w->buf.len;
         size_t n = len < room ? len : room;
         buf_append(&w->buf, p, n);
         p += n;
         len -= n;
-        if (w->buf.len == S3_PART_SIZE && !s3_send_part(w))
-            return false;
     }
     return true;
 }

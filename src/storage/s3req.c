@@ -401,7 +401,12 @@ bool s3req_send(const S3Client *c, const S3Req *r, S3Resp *resp)
     for (int attempt = 0;; attempt++) {
         memset(resp, 0, sizeof(*resp));
         body->len = body_start;
-        int rc = send_once(c, r, url, resp, body);
+        double sent = time_mono();
+        int rc = c->transport ? c->transport(c->transport_ctx, r, resp, body)
+                              : send_once(c, r, url, resp, body);
+        log_debug("S3 %s %s%s%s: %ld in %.1f ms", r->method, r->key ? r->key : "",
+                  r->query ? "?" : "", r->query ? r->query : "", resp->status,
+                  (time_mono() - sent) * 1000);
         Buf errbody = {body->data + body_start, body->len - body_start, 0};
         if (rc == CURLE_OK && resp->status >= 300)
             read_error_body(resp, &errbody);

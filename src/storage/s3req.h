@@ -31,6 +31,16 @@
 #define S3REQ_BACKOFF_BASE 0.1
 #define S3REQ_BACKOFF_CAP  5.0
 
+typedef struct S3Req S3Req;
+typedef struct S3Resp S3Resp;
+
+/*
+ * What sends one request (a test's fake: tests/unit/storage/s3write_test.c):
+ * fills resp (status, etag...) and appends the answer's body to body.
+ * Returns a CURLcode (0: an answer came), as libcurl would.
+ */
+typedef int (*S3Transport)(void *ctx, const S3Req *r, S3Resp *resp, Buf *body);
+
 typedef struct {
     char *base;   /* scheme://host[:port][/bucket] : every URL starts with it */
     char *prefix; /* "" or "some/prefix/": prepended to every key */
@@ -39,10 +49,12 @@ typedef struct {
     char *access_key, *secret_key, *session_token;
     char *ca_file;
     bool no_verify_tls;
-    double retry_timeout; /* seconds */
+    double retry_timeout;  /* seconds */
+    S3Transport transport; /* NULL: libcurl */
+    void *transport_ctx;
 } S3Client;
 
-typedef struct {
+struct S3Req {
     const char *method;
     const char *key;   /* relative to the prefix; NULL: the bucket itself */
     const char *query; /* canonical (sorted, encoded) query string, or NULL */
@@ -52,9 +64,9 @@ typedef struct {
     bool range;                 /* ask for bytes [range_off, range_off + range_len) */
     uint64_t range_off, range_len;
     Buf *out; /* the response body is appended here (NULL: kept only for errors) */
-} S3Req;
+};
 
-typedef struct {
+struct S3Resp {
     long status;
     char etag[128];
     uint64_t total;       /* the object's size: Content-Range's total, else Content-Length */
@@ -62,7 +74,7 @@ typedef struct {
     double last_modified; /* Last-Modified (0 if none) */
     char code[64];        /* an error reply's <Code> */
     char message[256];    /* and its <Message> */
-} S3Resp;
+};
 
 /* Fill c from cfg: endpoint, credentials (file, or the AWS_* environment). DD_EXIT_CONFIG. */
 DD_MUST_CHECK bool s3req_client_init(S3Client *c, const StorageConfig *cfg);

@@ -59,7 +59,7 @@ chmod 600 "$PASS"
 # Every config this test writes points at the bucket (S3_VIA: another endpoint).
 eval "$(declare -f write_config | sed '1s/write_config/lib_write_config/')"
 write_config() {
-    lib_write_config "$@" "[repository]" "type = s3" "s3-endpoint = ${S3_VIA:-$S3_ENDPOINT}" \
+    lib_write_config "state-dir = $T/state" "$@" "[repository]" "type = s3" "s3-endpoint = ${S3_VIA:-$S3_ENDPOINT}" \
         "s3-bucket = $BUCKET" "s3-region = $S3_REGION" "s3-prefix = ${S3_PREFIX:-$PREFIX}" \
         "s3-credentials-file = $CRED" "s3-lock-lease = 6" "s3-retry-timeout = 240" \
         "cipher = aes-256-gcm" "cipher-pass-file = $PASS"

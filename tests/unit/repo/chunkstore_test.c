@@ -485,6 +485,45 @@ static void make_noise(uint8_t *buf, size_t len, uint64_t seed)
  * delta left without its base is absent. Failed before the fix: the dead
  * delta kept its base, so the base's pack (nothing in it needed) stayed.
  */
+/* Deltas against several bases of one pack, through one reader: the pack is opened once
+ * (copy.c's workers; on S3 that is a few windowed GETs instead of two per base). */
+static void test_delta_bases_through_reader(void **state)
+{
+    (void)state;
+    Repo *repo;
+    ChunkStore *cs;
+    store_open(&repo, &cs);
+    enum { LEN = 8 * 8192, N = 6 };
+    static uint8_t base[N][LEN], next[LEN];
+    uint8_t sb[N][SHA256_LEN], sn[SHA256_LEN];
+    uint64_t stored;
+    for (int k = 0; k < N; k++) {
+        for (size_t i = 0; i < LEN; i++)
+            base[k][i] = (uint8_t)(i * 31 + (i >> 9) * 7 + (size_t)k * 101);
+        sha256(base[k], LEN, sb[k]);
+        assert_true(chunkstore_put(cs, sb[k], base[k], LEN, &stored));
+    }
+    assert_true(chunkstore_flush(cs));
+    uint64_t deltas = chunkstore_delta_count(cs);
+    ChunkReader *rd = chunkstore_reader_new(cs);
+    for (int k = 0; k < N; k++) {
+        memcpy(next, base[k], LEN);
+        next[2 * 8192 + 7] ^= 0x5a;
+        sha256(next, LEN, sn);
+        assert_true(chunkstore_put_delta_with(cs, rd, sn, next, LEN, sb[k], &stored));
+        assert_true(stored > 0 && stored < 8192 + 200); /* a delta */
+    }
+    assert_int_equal(chunkstore_delta_count(cs) - deltas, N);
+    assert_int_equal(chunkstore_reader_opens(rd), 1);
+    chunkstore_reader_free(rd);
+    assert_true(chunkstore_flush(cs));
+    Buf raw = {0};
+    assert_true(chunkstore_get(cs, sn, &raw)); /* the last one reads back whole */
+    assert_memory_equal(raw.data, next, LEN);
+    buf_free(&raw);
+    store_close(repo, cs);
+}
+
 static void test_gc_dead_delta_frees_base(void **state)
 {
     (void)state;
@@ -636,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_reader_cache),
         cmocka_unit_test(test_reader_damage),
         cmocka_unit_test(test_reader_threads),
+        cmocka_unit_test(test_delta_bases_through_reader),
     };
     return cmocka_run_group_tests(tests, testrepo_setup, testrepo_teardown);
 }

@@ -22,6 +22,7 @@
 
 static char root[64];
 static char pass1[128], pass2[128];
+static char kid[KEYRING_ID_LEN + 1];
 
 static void write_pass(const char *path, const char *text, mode_t mode)
 {
@@ -68,7 +69,7 @@ static void test_objects_round_trip(void **state)
     (void)state;
     Storage *s = open_dir("r1");
     KeySource src = {.pass_file = pass1};
-    assert_true(keyring_create(s, &src));
+    assert_true(keyring_create(s, &src, kid));
     Keyring *kr = NULL;
     assert_true(keyring_open(s, &src, &kr));
     assert_true(keyring_use(kr, "backup-1"));
@@ -112,7 +113,7 @@ static void test_every_flipped_bit(void **state)
     KeySource src = {.pass_file = pass1};
     Keyring *kr = NULL;
     const ObjKeys *keys = NULL;
-    assert_true(keyring_create(s, &src) && keyring_open(s, &src, &kr));
+    assert_true(keyring_create(s, &src, kid) && keyring_open(s, &src, &kr));
     assert_true(keyring_obj_keys(kr, true, &keys));
     const char raw[] = "a WAL record or a page of a table: 0123456789abcdef";
     Buf obj = {0};
@@ -140,7 +141,7 @@ static void test_wrong_pass_and_rotation(void **state)
     KeySource one = {.pass_file = pass1}, two = {.pass_file = pass2};
     Keyring *kr = NULL;
     const ObjKeys *keys = NULL;
-    assert_true(keyring_create(s, &one));
+    assert_true(keyring_create(s, &one, kid));
     assert_false(keyring_open(s, &two, &kr));
     assert_int_equal(err_code(), DD_EXIT_CONFIG);
     char want[256];
@@ -190,13 +191,13 @@ static void test_pass_sources(void **state)
     snprintf(loose, sizeof(loose), "%s/loose", root);
     write_pass(loose, "pw\n", 0644);
     KeySource bad = {.pass_file = loose};
-    assert_false(keyring_create(s, &bad));
+    assert_false(keyring_create(s, &bad, kid));
     assert_int_equal(err_code(), DD_EXIT_CONFIG);
     assert_non_null(strstr(err_message(), "has mode 0644, expected 0600"));
     err_clear();
     KeySource cmd = {.pass_command = "echo from-a-vault"};
     Keyring *kr = NULL;
-    assert_true(keyring_create(s, &cmd));
+    assert_true(keyring_create(s, &cmd, kid));
     assert_true(keyring_open(s, &cmd, &kr));
     keyring_close(kr);
     KeySource failing = {.pass_command = "exit 3"};
