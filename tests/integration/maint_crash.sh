@@ -79,8 +79,8 @@ LOAD=$!
 PIDS+=("$LOAD")
 
 RUNNERS="^$DRYDOCK --config $CONF maint (run|resume)"
-proxy_port() { curl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
-proxy_paused() { curl -sf "http://127.0.0.1:$APORT/status" | jq -r .paused; }
+proxy_port() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
+proxy_paused() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .paused; }
 now() { date +%s.%N; }
 
 # start VERB POINT: "maint VERB" (run FILE, or resume) stopping at test point POINT.
