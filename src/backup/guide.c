@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "common/fsutil.h"
+#include "common/timeutil.h"
 #include "common/log.h"
 #include "pg/wal.h"
 #include "repo/walsum.h"
@@ -141,6 +142,16 @@ static bool load_summary(Repo *repo, const GuideOpts *o, const char *name, WalSu
     }
     buf_free(&data);
     free(path);
+    /*
+     * wal-push stores a summary just after its segment (walarchive.c): one
+     * archived a moment ago may have it in flight. Wait a second for it
+     * before calling it a gap.
+     */
+    for (int i = 0; !*found && i < 20; i++) {
+        time_sleep(0.05);
+        if (!walsum_load(repo, name, s, found))
+            return false;
+    }
     return true;
 }
 
