@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 
 #include "common/fsutil.h"
-#include "common/timeutil.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "pg/wal.h"
 #include "repo/walsum.h"
 
