@@ -19,6 +19,7 @@
 #include "common/timeutil.h"
 #include "config/topology.h"
 #include "maint/fence.h"
+#include "maint/swquiet.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
 #include "pg/node.h"
@@ -47,6 +48,7 @@ typedef struct {
     pthread_t lease_thread;
     bool lease_running;
     atomic_bool lease_stop;
+    SwQuiet quiet; /* the target's recovery_end_command, cleared until the end */
 } Sw;
 
 static void sw_begin(Sw *s, SwitchoverStepId id)
@@ -250,7 +252,10 @@ static bool sw_checks(Sw *s)
         !pg_exec(s->pri, "SET synchronous_commit = local") ||
         !(s->tgt = pg_connect(s->o->target, "target")) ||
         !sw_check_primary(s, sysid, sizeof(sysid)) || !sw_check_target(s, sysid) ||
-        !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions) || !sw_wait_near(s))
+        !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions))
+        return sw_fail(s, SW_STEP_CHECKS);
+    swquiet_begin(&s->quiet, s->tgt); /* while the target nears the primary */
+    if (!sw_wait_near(s))
         return sw_fail(s, SW_STEP_CHECKS);
     sw_ok(s, SW_STEP_CHECKS,
           "target streams from the primary, %" PRIu64 " bytes behind; proxy clients: %d", lag,
@@ -755,6 +760,7 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
         r->outcome = SW_OUTCOME_DONE;
     else if (!aborted) /* the checks or the fence */
         sw_abort(&s, switchover_failed_step(r), maybe);
+    swquiet_end(&s.quiet, o->target, r->promoted, o->target_data, o->drydock_path);
     if (r->promoted && o->topology) {
         ErrSaved saved = err_save();
         sw_record_topology(&s, ok);

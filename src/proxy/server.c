@@ -120,10 +120,20 @@ static void server_drained_cb(Io *io, void *arg)
     }
 }
 
+/* A switch's connection reached PHASE: at debug level, ms since the switch began. */
+static void server_switch_trace(const Server *srv, const char *phase)
+{
+    const Session *s = srv->session;
+    if (srv == s->next_server && log_level() >= LOG_DEBUG)
+        log_debug("session %u: switch: %s after %.1f ms", s->id, phase,
+                  proxy_ms_since(s->proxy->switch_started));
+}
+
 /* Connected: ask for TLS first when server-tls-mode wants it, else start up. */
 static void server_connected(Server *srv)
 {
     const Tls *t = &srv->session->proxy->tls;
+    server_switch_trace(srv, "TCP connected");
     if (t->server_mode == TLS_SERVER_DISABLE) {
         send_startup(srv);
         return;
@@ -340,8 +350,10 @@ static void server_startup_done(Server *srv)
         server_send(srv, &b);
         buf_free(&b);
         srv->phase = SERVER_REPLAY;
+        server_switch_trace(srv, "authenticated, re-preparing");
         return;
     }
+    server_switch_trace(srv, "ready");
     srv->phase = SERVER_READY;
     event_free(srv->timer); /* its deadline is met: the memory goes with it */
     srv->timer = NULL;
