@@ -13,8 +13,7 @@
 
 #define SWQUIET_CLEANUP " wal-fetch --cleanup"
 
-/* Whether v is the command drydock restore writes (restore/recovery.c), and nothing more. */
-static bool swquiet_is_ours(const char *v)
+bool swquiet_is_ours(const char *v)
 {
     size_t n = strlen(v), m = strlen(SWQUIET_CLEANUP);
     return n > m && strcmp(v + n - m, SWQUIET_CLEANUP) == 0 && strstr(v, "drydock") != NULL &&

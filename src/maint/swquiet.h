@@ -24,6 +24,13 @@ typedef struct {
     char *saved; /* the value cleared; NULL: nothing was */
 } SwQuiet;
 
+/*
+ * Whether a recovery_end_command is the one drydock restore writes
+ * (restore/recovery.c: DRYDOCK [--config FILE] wal-fetch --cleanup, words
+ * maybe shell-quoted) and nothing more: no other command chained to it.
+ */
+bool swquiet_is_ours(const char *value);
+
 /* Best effort: a failure is logged at debug level and leaves things as they were. */
 void swquiet_begin(SwQuiet *q, PGconn *target);
 
