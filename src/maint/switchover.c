@@ -29,6 +29,7 @@
 #define SW_PROXY_RETRIES   3           /* transport failures retried while clients are held */
 #define SW_NEAR_LAG        (64 * 1024) /* bytes: the target is "nearly caught up" */
 #define SW_NEAR_WAIT       30.0        /* seconds to wait for that before pausing all the same */
+#define SW_NEAR_POLL       0.01        /* seconds between those polls (no client is held yet) */
 #define SW_LEASE           2.0         /* seconds of the pause's lease (proxy.c) */
 #define SW_ABORT_GRACE     3.0 /* seconds the rollback's proxy calls get past the deadline */
 
@@ -290,7 +291,7 @@ static bool sw_wait_near(Sw *s)
             return false;
         if (bytes <= SW_NEAR_LAG || time_mono() > give_up)
             return true;
-        time_sleep(s->o->poll_interval);
+        time_sleep(SW_NEAR_POLL);
     }
 }
 
@@ -352,8 +353,20 @@ static bool sw_pause(Sw *s)
     }
     s->paused = true;
     s->r->held = rep.held;
-    sw_ok(s, SW_STEP_PAUSE, "%d sessions held at a transaction boundary (proxy waited %.1f ms)",
-          rep.held, rep.wait_ms);
+    /*
+     * The sessions' connections to the target are opened now, while the
+     * target catches up and promotes, not after: the switch takes them over.
+     * Best effort: without them the switch connects as before.
+     */
+    int opened = 0;
+    if (!proxy_ctl_preconnect(s->api, s->o->target, &opened)) {
+        log_debug("connecting the held sessions ahead to the target: %s", err_message());
+        err_clear();
+    }
+    sw_ok(s, SW_STEP_PAUSE,
+          "%d sessions held at a transaction boundary (proxy waited %.1f ms); %d connecting "
+          "ahead to the target",
+          rep.held, rep.wait_ms, opened);
     return true;
 }
 
