@@ -125,5 +125,8 @@ check_eq "the target is still a standby" t "$(psql_q s 'select pg_is_in_recovery
 check_eq "clients keep working on the old primary" 1 "$(via_proxy "insert into swlog (client) values (-2) returning 1")"
 check_eq "their rows are on t" 2 "$(psql_q t 'select count(*) from swlog where client < 0')"
 psql_q s "select pg_wal_replay_resume()" >/dev/null
+# The demotion gave s drydock's restore_command; the switchover cleared it for its hold (swquiet.h).
+check_eq "the target's restore_command is drydock's again after the abort" " wal-fetch %f %p" \
+    "$(psql_q s "select right(current_setting('restore_command'), 16)")"
 
 finish

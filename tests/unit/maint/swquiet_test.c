@@ -26,6 +26,11 @@ static const struct {
     {"drydock --config $HOME/d.conf wal-fetch --cleanup", false},
     {"/usr/local/bin/archive-done.sh", false},
     {"/usr/bin/drydock wal-fetch --cleanup --verbose", false},
+    {"/usr/bin/drydock --config /etc/drydock.conf wal-fetch %f %p", true},
+    {"'/usr/bin/drydock' wal-fetch %f %p", true},
+    {"cp /archive/%f %p", false},
+    {"/usr/bin/drydock wal-fetch %f %p || cp /archive/%f %p", false},
+    {"/usr/bin/drydock wal-fetch %f", false},
 };
 
 static void test_is_ours(void **state)
