@@ -51,6 +51,10 @@ CONF
     printf 'round %2d: clients held %7.1f ms (maintenance %.1f s predicted)\n' "$i" "$hold" \
         "$(jq -r .predicted_s "$T/m$i.json")"
     grep -oE '(pause|catchup|promote|switch|resume) +[0-9.]+ ms' "$T/m$i.err" | tr -s ' ' | paste -sd, | sed 's/^/          /'
+    # The proxy's own view of the switch (8 sessions reconnected), and the host's load.
+    printf '          proxy: %s; load %s\n' \
+        "$(grep -oE 'done in [0-9.]+ ms: [0-9]+ sessions moved, [0-9]+ failed' "$T/proxy.log" | tail -1)" \
+        "$(cut -d' ' -f1-3 /proc/loadavg)"
     dd maint finish >/dev/null 2>&1
     # The old primary is stopped by the run; its standby follows nobody now.
     as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[$prev_standby]}" -m immediate stop >/dev/null 2>&1

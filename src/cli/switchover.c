@@ -163,7 +163,7 @@ static bool fill_from_config(const Config *cfg, SwitchoverArgs *a, char **paths)
     o->proxy = proxy_ctl_options(cfg);
     if (!o->pause_timeout)
         o->pause_timeout = cfg->proxy_pause_timeout;
-    o->poll_interval = 0.005;
+    o->poll_interval = 0.002;
     paths[0] = realpath("/proc/self/exe", NULL);
     paths[1] = cfg->file ? realpath(cfg->file, NULL) : NULL;
     o->drydock_path = paths[0] ? paths[0] : "drydock";

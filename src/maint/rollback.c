@@ -330,7 +330,7 @@ static SwitchoverOpts rb_sw_opts(Rb *b)
                             .max_lag = 16u * 1024 * 1024,
                             .pause_timeout = b->mf.pause_timeout ? b->mf.pause_timeout
                                                                  : b->cfg->proxy_pause_timeout,
-                            .poll_interval = 0.005,
+                            .poll_interval = 0.002,
                             .drydock_path = b->self,
                             .config_path = b->conf,
                             .on_step = rb_sw_step,

@@ -347,7 +347,7 @@ static SwitchoverOpts mr_sw_opts(Mr *m, char **self, char **conf)
                             .max_lag = 16u * 1024 * 1024,
                             .pause_timeout =
                                 mf->pause_timeout ? mf->pause_timeout : m->cfg->proxy_pause_timeout,
-                            .poll_interval = 0.005,
+                            .poll_interval = 0.002,
                             .drydock_path = *self ? *self : "drydock",
                             .config_path = *conf ? *conf : m->cfg->file,
                             .on_step = mr_sw_step,

@@ -19,6 +19,7 @@
 #include "common/timeutil.h"
 #include "config/topology.h"
 #include "maint/fence.h"
+#include "maint/swquiet.h"
 #include "pg/conn.h"
 #include "pg/libpq.h"
 #include "pg/node.h"
@@ -28,6 +29,7 @@
 #define SW_PROXY_RETRIES   3           /* transport failures retried while clients are held */
 #define SW_NEAR_LAG        (64 * 1024) /* bytes: the target is "nearly caught up" */
 #define SW_NEAR_WAIT       30.0        /* seconds to wait for that before pausing all the same */
+#define SW_NEAR_POLL       0.01        /* seconds between those polls (no client is held yet) */
 #define SW_LEASE           2.0         /* seconds of the pause's lease (proxy.c) */
 #define SW_ABORT_GRACE     3.0 /* seconds the rollback's proxy calls get past the deadline */
 
@@ -47,6 +49,7 @@ typedef struct {
     pthread_t lease_thread;
     bool lease_running;
     atomic_bool lease_stop;
+    SwQuiet quiet; /* the target's recovery_end_command, cleared until the end */
 } Sw;
 
 static void sw_begin(Sw *s, SwitchoverStepId id)
@@ -257,7 +260,10 @@ static bool sw_checks(Sw *s)
         !pg_exec(s->pri, "SET synchronous_commit = local") ||
         !(s->tgt = pg_connect(s->o->target, "target")) ||
         !sw_check_primary(s, sysid, sizeof(sysid)) || !sw_check_target(s, sysid) ||
-        !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions) || !sw_wait_near(s))
+        !sw_check_lag(s, &lag) || !sw_check_proxy(s, &sessions))
+        return sw_fail(s, SW_STEP_CHECKS);
+    swquiet_begin(&s->quiet, s->tgt); /* while the target nears the primary */
+    if (!sw_wait_near(s))
         return sw_fail(s, SW_STEP_CHECKS);
     sw_ok(s, SW_STEP_CHECKS,
           "target streams from the primary, %" PRIu64 " bytes behind; proxy clients: %d", lag,
@@ -292,7 +298,7 @@ static bool sw_wait_near(Sw *s)
             return false;
         if (bytes <= SW_NEAR_LAG || time_mono() > give_up)
             return true;
-        time_sleep(s->o->poll_interval);
+        time_sleep(SW_NEAR_POLL);
     }
 }
 
@@ -354,8 +360,20 @@ static bool sw_pause(Sw *s)
     }
     s->paused = true;
     s->r->held = rep.held;
-    sw_ok(s, SW_STEP_PAUSE, "%d sessions held at a transaction boundary (proxy waited %.1f ms)",
-          rep.held, rep.wait_ms);
+    /*
+     * The sessions' connections to the target are opened now, while the
+     * target catches up and promotes, not after: the switch takes them over.
+     * Best effort: without them the switch connects as before.
+     */
+    int opened = 0;
+    if (!proxy_ctl_preconnect(s->api, s->o->target, &opened)) {
+        log_debug("connecting the held sessions ahead to the target: %s", err_message());
+        err_clear();
+    }
+    sw_ok(s, SW_STEP_PAUSE,
+          "%d sessions held at a transaction boundary (proxy waited %.1f ms); %d connecting "
+          "ahead to the target",
+          rep.held, rep.wait_ms, opened);
     return true;
 }
 
@@ -762,6 +780,7 @@ bool switchover_run(const SwitchoverOpts *o, SwitchoverReport *r)
         r->outcome = SW_OUTCOME_DONE;
     else if (!aborted) /* the checks or the fence */
         sw_abort(&s, switchover_failed_step(r), maybe);
+    swquiet_end(&s.quiet, o->target, r->promoted, o->target_data, o->drydock_path);
     if (r->promoted && o->topology) {
         ErrSaved saved = err_save();
         sw_record_topology(&s, ok);

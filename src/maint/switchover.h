@@ -32,8 +32,11 @@
  * Everything that can be done before the pause is (connections opened,
  * checks made, the switch request built), and the checks end by waiting
  * until the target is nearly caught up (64 kB), so that the pause covers the
- * last bytes only. While clients are held the polls run every poll_interval
- * (5 ms), and every query and proxy call has one deadline, pause_timeout
+ * last bytes only; drydock's own recovery_end_command is cleared on the
+ * target meanwhile and run after the hold (swquiet.h). While clients are
+ * held the polls run every poll_interval (2 ms: half an interval is lost on
+ * average per wait, and 5 ms cost 2-3 ms of hold in each of catchup and
+ * promote), and every query and proxy call has one deadline, pause_timeout
  * after the pause was sent (pg_query_until: a hung server cannot hold the
  * clients past it); the pause has a lease, renewed by a thread of its own
  * until the deadline, and the proxy is told "promoting" before the

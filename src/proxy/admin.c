@@ -17,6 +17,8 @@
  *   POST /switch  {"server":"<conninfo>"} -> 200 {"switched","failed","switch_ms"}; 409
  *                 unless paused; 403 for a server the configuration does not name
  *                 {"server":..., "check":true} -> 200 {"allowed":true} or 403: a dry run
+ *                 {"server":..., "prepare":true} -> 200 {"opened":N}; 409 unless paused:
+ *                 connections opened ahead, taken by a later /switch there (preconnect.c)
  *   bad body: 400 {"error"}; no token: 401; refused: 403; not JSON: 415;
  *   unknown path: 404; wrong method: 405.
  *
@@ -251,6 +253,18 @@ static void handle_switch(HttpdReq *req, void *arg)
         json_decref(body);
         if (rc == PROXY_DONE)
             httpd_reply_json(req, 200, json_pack("{s:b}", "allowed", true));
+        else
+            httpd_reply_error(req, rc == PROXY_ERR_SERVER ? 400 : 403, "%s", err_message());
+        return;
+    }
+    if (json_is_true(json_object_get(body, "prepare"))) {
+        int opened = 0;
+        ProxyResult rc = proxy_preconnect(p, server, &opened);
+        json_decref(body);
+        if (rc == PROXY_DONE)
+            httpd_reply_json(req, 200, json_pack("{s:i}", "opened", opened));
+        else if (rc == PROXY_ERR_BUSY || rc == PROXY_ERR_NOT_PAUSED)
+            httpd_reply_error(req, 409, "the proxy is not paused (or is pausing or switching)");
         else
             httpd_reply_error(req, rc == PROXY_ERR_SERVER ? 400 : 403, "%s", err_message());
         return;

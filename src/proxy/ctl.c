@@ -444,6 +444,22 @@ bool proxy_ctl_switch(ProxyCtl *c, const char *conninfo, double timeout_s, Proxy
            proxy_ctl_parse_switch(c->last_status, c->last_body, out);
 }
 
+bool proxy_ctl_preconnect(ProxyCtl *c, const char *conninfo, int *opened)
+{
+    json_t *req = json_pack("{s:s,s:b}", "server", conninfo, "prepare", true);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    *opened = 0;
+    bool ok = ctl_call(c, "POST", "/switch", body, PROXY_CTL_TIMEOUT);
+    free(body);
+    json_t *root = ok ? ctl_reply(c->last_status, c->last_body, "POST /switch (prepare)") : NULL;
+    if (!root)
+        return false;
+    *opened = (int)json_integer_value(json_object_get(root, "opened"));
+    json_decref(root);
+    return true;
+}
+
 bool proxy_ctl_switch_check(ProxyCtl *c, const char *conninfo)
 {
     json_t *req = json_pack("{s:s,s:b}", "server", conninfo, "check", true);

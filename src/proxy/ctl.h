@@ -94,6 +94,12 @@ DD_MUST_CHECK bool proxy_ctl_resume(ProxyCtl *c, double *paused_ms);
 DD_MUST_CHECK bool proxy_ctl_switch(ProxyCtl *c, const char *conninfo, double timeout_s,
                                     ProxySwitchReply *out);
 /*
+ * POST /switch {"prepare": true}: while paused, the proxy opens its held
+ * sessions' connections to conninfo ahead of the switch (proxy/preconnect.c);
+ * *opened says how many.
+ */
+DD_MUST_CHECK bool proxy_ctl_preconnect(ProxyCtl *c, const char *conninfo, int *opened);
+/*
  * POST /switch {"check": true}: whether the proxy would accept conninfo as
  * a switch target (a server its configuration names). Changes nothing;
  * false with the proxy's reason (DD_EXIT_CONFIG for 403) otherwise.

@@ -174,6 +174,10 @@ struct Proxy {
     ProxyCounters stats_prev;  /* the counters at the last summary */
     double stats_at;           /* time_mono() of the last summary */
 
+    /* connections opened ahead of a switch (preconnect.c) */
+    ServerTarget pre_target;
+    bool has_pre;
+
     /* switch */
     double switch_started;
     int switch_ok, switch_failed;
@@ -192,6 +196,15 @@ void proxy_check_pause(Proxy *p);
 void proxy_session_start_server(Session *s);
 /* target.c */
 bool proxy_target_init(ServerTarget *t, const char *conninfo);
+
+/* preconnect.c */
+ProxyResult proxy_preconnect(Proxy *p, const char *conninfo, int *opened);
+void proxy_pre_drop(Proxy *p);
+/* For proxy_switch: hand s its pre-opened connection when it was opened to t; true when taken. */
+bool proxy_pre_take(Proxy *p, Session *s, const ServerTarget *t);
+/* Callbacks from server.c for a pre-opened connection; true when srv was one. */
+bool proxy_pre_ready(Session *s, struct Server *srv);
+bool proxy_pre_failed(Session *s, struct Server *srv, const char *message);
 void proxy_target_free(ServerTarget *t);
 /* The servers /switch may go to: those named at start, then the configuration file now. */
 void proxy_allowed_init(Proxy *p);

@@ -129,7 +129,8 @@ void proxy_session_close(Session *s, const char *why)
     }
     server_free(s->server);
     server_free(s->next_server);
-    s->server = s->next_server = NULL;
+    server_free(s->pre_server);
+    s->server = s->next_server = s->pre_server = NULL;
     if (s->client) {
         /* Flush what is queued (an error message) before the socket closes. */
         io_free(s->client); /* after one last try to send what is queued (an error) */
@@ -187,6 +188,8 @@ void proxy_session_start_server(Session *s)
 void proxy_server_ready(Session *s, Server *srv)
 {
     Proxy *p = s->proxy;
+    if (proxy_pre_ready(s, srv))
+        return; /* idle until a switch takes it */
     if (srv == s->next_server) {
         server_free(s->server);
         s->server = srv;
@@ -215,6 +218,8 @@ void proxy_server_ready(Session *s, Server *srv)
 void proxy_server_failed(Session *s, Server *srv, const char *sqlstate, const char *message)
 {
     Proxy *p = s->proxy;
+    if (proxy_pre_failed(s, srv, message))
+        return; /* a switch connects this session afresh */
     p->counters.server_errors++;
     if (srv == s->next_server) {
         log_warn("session %u: could not connect to the new server: %s", s->id, message);
@@ -325,6 +330,7 @@ void proxy_check_pause(Proxy *p)
 static void release(Proxy *p)
 {
     proxy_histogram_observe(&p->holds, time_mono() - p->pause_started);
+    proxy_pre_drop(p);
     proxy_set_phase(p, PROXY_RUNNING);
     evtimer_del(p->pause_timer);
     if (p->lease_timer)
@@ -523,6 +529,8 @@ ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void 
         if (s->state != SESSION_HELD)
             continue;
         s->switch_failed = false;
+        if (proxy_pre_take(p, s, &p->target))
+            continue; /* opened ahead (preconnect.c) */
         if (!s->server)
             continue; /* connects to the new server on resume */
         Server *srv = server_connect(s, &p->target);
@@ -534,6 +542,7 @@ ProxyResult proxy_switch(Proxy *p, const char *conninfo, ProxySwitchCb cb, void 
         s->next_server = srv;
         session_set_state(s, SESSION_SWITCHING);
     }
+    proxy_pre_drop(p); /* any left were opened elsewhere */
     check_switch(p);
     return PROXY_STARTED;
 }

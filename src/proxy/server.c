@@ -98,12 +98,13 @@ static void server_read_cb(Io *io, void *arg)
     Server *srv = arg;
     Session *s = srv->session; /* stays allocated until the reaper runs */
     if (srv->phase == SERVER_READY) {
-        server_pump(s);
+        if (srv != s->pre_server) /* one opened ahead is left unread until a switch takes it */
+            server_pump(s);
         return;
     }
     server_handshake(srv);
     /* srv may be gone (failed) or have moved on (ready, pumped): find it again. */
-    if (s->server == srv || s->next_server == srv)
+    if (s->server == srv || s->next_server == srv || s->pre_server == srv)
         io_consumed(srv->io);
 }
 
@@ -119,10 +120,20 @@ static void server_drained_cb(Io *io, void *arg)
     }
 }
 
+/* A switch's connection reached PHASE: at debug level, ms since the switch began. */
+static void server_switch_trace(const Server *srv, const char *phase)
+{
+    const Session *s = srv->session;
+    if ((srv == s->next_server || srv == s->pre_server) && log_level() >= LOG_DEBUG)
+        log_debug("session %u: switch: %s after %.1f ms", s->id, phase,
+                  proxy_ms_since(s->proxy->switch_started));
+}
+
 /* Connected: ask for TLS first when server-tls-mode wants it, else start up. */
 static void server_connected(Server *srv)
 {
     const Tls *t = &srv->session->proxy->tls;
+    server_switch_trace(srv, "TCP connected");
     if (t->server_mode == TLS_SERVER_DISABLE) {
         send_startup(srv);
         return;
@@ -189,7 +200,8 @@ static void server_event_cb(Io *io, IoEvent what, void *arg)
         return;
     }
     if (srv->phase == SERVER_READY) {
-        proxy_server_lost(srv->session, "server closed the connection unexpectedly");
+        if (!proxy_pre_failed(srv->session, srv, "server closed the connection"))
+            proxy_server_lost(srv->session, "server closed the connection unexpectedly");
         return;
     }
     server_fail(srv, "08006", "could not connect to server: %s",
@@ -339,8 +351,10 @@ static void server_startup_done(Server *srv)
         server_send(srv, &b);
         buf_free(&b);
         srv->phase = SERVER_REPLAY;
+        server_switch_trace(srv, "authenticated, re-preparing");
         return;
     }
+    server_switch_trace(srv, "ready");
     srv->phase = SERVER_READY;
     event_free(srv->timer); /* its deadline is met: the memory goes with it */
     srv->timer = NULL;

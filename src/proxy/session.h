@@ -95,6 +95,8 @@ struct Session {
     /* server side */
     struct Server *server;      /* NULL while none */
     struct Server *next_server; /* the one being set up by a switch */
+    struct Server *pre_server;  /* opened ahead of a switch (preconnect.c) */
+    bool pre_ready;             /* pre_server is authenticated and idle */
     bool switch_failed;         /* its switch failed: error and close on resume */
 
     /* protocol tracking */

@@ -144,6 +144,10 @@ check_eq "every transaction pgbench counted is on the new primary" "$((rows_befo
     "$(psql_q green 'select count(*) from runlog')"
 
 check_eq "the new primary is out of recovery" f "$(psql_q green 'select pg_is_in_recovery()')"
+# The switchover cleared the green's recovery_end_command for its hold (swquiet.h), put it back and ran it.
+check_eq "its recovery_end_command is drydock's again" t \
+    "$(psql_q green "select current_setting('recovery_end_command') like '% wal-fetch --cleanup'")"
+check "its WAL prefetch spool is gone" test ! -e "$T/green/pg_wal/drydock-spool"
 check_eq "it has data checksums" on "$(psql_q green 'show data_checksums')"
 check_eq "it has the new shared_buffers" 96MB "$(psql_q green 'show shared_buffers')"
 check_eq "it has the new max_connections" 150 "$(psql_q green 'show max_connections')"

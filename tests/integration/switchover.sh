@@ -54,6 +54,8 @@ check "pgbench committed transactions (${n1:-none})" test "${n1:-0}" -gt 100
 check_eq "every transaction pgbench counted is in the new primary" "$n1" "$(psql_q s 'select count(*) from swlog')"
 check "the switchover reported how long clients were held" grep -qE '^clients held: [0-9.]+ ms' "$T/sw1.out"
 check "the pause step held the sessions" grep -qE '^  pause .* sessions held' "$T/sw1.out"
+check "the held sessions connected ahead to the target (preconnect.c)" \
+    grep -qE '^  pause .*; [1-9][0-9]* connecting ahead to the target' "$T/sw1.out"
 check "it names the new primary" grep -q "the primary is now: .*port=${PG_PORT[s]}" "$T/sw1.out"
 check_eq "the new primary is out of recovery" f "$(psql_q s 'select pg_is_in_recovery()')"
 as_pg "$PGBIN/pg_ctl" -D "${PG_DATA[p]}" status >/dev/null 2>&1
@@ -123,5 +125,8 @@ check_eq "the target is still a standby" t "$(psql_q s 'select pg_is_in_recovery
 check_eq "clients keep working on the old primary" 1 "$(via_proxy "insert into swlog (client) values (-2) returning 1")"
 check_eq "their rows are on t" 2 "$(psql_q t 'select count(*) from swlog where client < 0')"
 psql_q s "select pg_wal_replay_resume()" >/dev/null
+# The demotion gave s drydock's restore_command; the switchover cleared it for its hold (swquiet.h).
+check_eq "the target's restore_command is drydock's again after the abort" " wal-fetch %f %p" \
+    "$(psql_q s "select right(current_setting('restore_command'), 16)")"
 
 finish

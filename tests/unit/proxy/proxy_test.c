@@ -353,6 +353,87 @@ static void test_switch(void **state)
     buf_free(&m);
 }
 
+/* Pause, then a second fake server that the configuration names; its accepted socket. */
+static int paused_with_second(Rig *r, int *listen2, char *conninfo, size_t len)
+{
+    assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
+    spin(r, 5);
+    assert_int_equal(r->p->phase, PROXY_PAUSED);
+    int port2;
+    *listen2 = listen_any(&port2);
+    snprintf(conninfo, len, "host=127.0.0.1 port=%d", port2);
+    assert_true(proxy_target_init(&r->p->allowed[r->p->nallowed++], conninfo));
+    int opened = -1;
+    assert_int_equal(proxy_preconnect(r->p, conninfo, &opened), PROXY_DONE);
+    assert_int_equal(opened, 1);
+    spin(r, 10);
+    int server2 = accept(*listen2, NULL, NULL);
+    assert_true(server2 >= 0);
+    uint8_t head[256];
+    ProtoStartup st;
+    ssize_t n = recv(server2, head, sizeof(head), 0);
+    assert_true(n > 8 && proto_startup_parse(head, (size_t)n, &st));
+    assert_string_equal(st.user, "alice");
+    Buf b = {0};
+    proto_auth(&b, 0, NULL, 0);
+    proto_backend_key(&b, 778, 1);
+    proto_ready(&b, 'I');
+    send_all(server2, &b);
+    buf_free(&b);
+    spin(r, 10);
+    return server2;
+}
+
+/*
+ * Connecting ahead (preconnect.c): while paused the held session gets its
+ * connection to the next server, and keeps its current one; the switch
+ * there takes it over at once, and the client's next query goes to it.
+ */
+static void test_preconnect_switch(void **state)
+{
+    Rig *r = *state;
+    int listen2;
+    char conninfo[64];
+    int server2 = paused_with_second(r, &listen2, conninfo, sizeof(conninfo));
+    assert_true(r->p->sessions->pre_ready);
+    assert_int_equal(r->p->switch_ok, 0);
+    assert_true(quiet(r, r->server)); /* the current connection is kept */
+    assert_int_equal(proxy_switch(r->p, conninfo, NULL, NULL), PROXY_STARTED);
+    assert_int_equal(r->p->phase, PROXY_PAUSED); /* done at once */
+    assert_int_equal(r->p->switch_ok, 1);
+    Buf m = {0};
+    assert_int_equal(read_msg(r, r->server, &m), 'X'); /* the old connection is terminated */
+    double ms;
+    assert_int_equal(proxy_resume(r->p, &ms), PROXY_DONE);
+    send_msg(r->client, 'Q', "select 4");
+    assert_int_equal(read_msg(r, server2, &m), 'Q');
+    close(server2);
+    close(listen2);
+    buf_free(&m);
+}
+
+/* A resume without a switch closes what was opened ahead; clients stay on their server. */
+static void test_preconnect_resume(void **state)
+{
+    Rig *r = *state;
+    int listen2;
+    char conninfo[64];
+    int server2 = paused_with_second(r, &listen2, conninfo, sizeof(conninfo));
+    double ms;
+    assert_int_equal(proxy_resume(r->p, &ms), PROXY_DONE);
+    Buf m = {0};
+    assert_int_equal(read_msg(r, server2, &m), 'X');
+    assert_null(r->p->sessions->pre_server);
+    send_msg(r->client, 'Q', "select 5");
+    assert_int_equal(read_msg(r, r->server, &m), 'Q');
+    /* Not paused: nothing is opened ahead. */
+    int opened = -1;
+    assert_int_equal(proxy_preconnect(r->p, conninfo, &opened), PROXY_ERR_NOT_PAUSED);
+    close(server2);
+    close(listen2);
+    buf_free(&m);
+}
+
 /* The server going away gives the client FATAL 08006 and ends the session. */
 static void test_server_lost(void **state)
 {
@@ -528,6 +609,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forwarding, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_pause_extended, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_switch, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_preconnect_switch, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_preconnect_resume, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_server_lost, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_max_clients, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_lease_needs_pause, rig_setup, rig_teardown),
