@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -10,6 +11,8 @@
 #include "restore/catalog.h"
 #include "restore/health.h"
 #include "restore/info.h"
+#include "repo/walrecvstat.h"
+#include "common/timeutil.h"
 
 static const char info_help[] =
     "usage: drydock info [--json]\n\n"
@@ -18,7 +21,23 @@ static const char info_help[] =
     "earliest and latest points a restore can reach, and any gap in the archived\n"
     "WAL. --json prints one JSON object (its fields are in README.md), with a\n"
     "\"health\" member: the newest backup's age, the archive's lag behind the\n"
-    "primary, the archiver's failures, the last verify, the repository's size.\n";
+    "primary, the archiver's failures, the last verify, the repository's size;\n"
+    "and, when drydock wal-receive runs here (its default spool), its position and\n"
+    "lag (\"wal_receive\" in --json).\n";
+
+/* wal-receive's status (repo/walrecvstat.h), when its default spool has one. */
+static bool info_wal_receive(const Config *cfg, WalRecvStat *st)
+{
+    char *spool = walrecvstat_default_spool(cfg);
+    bool found = false;
+    if (!walrecvstat_read(spool, st, &found)) {
+        log_warn("%s", err_message());
+        err_clear();
+        found = false;
+    }
+    free(spool);
+    return found;
+}
 
 int cli_cmd_info(CliContext *ctx, int argc, char **argv)
 {
@@ -56,10 +75,18 @@ int cli_cmd_info(CliContext *ctx, int argc, char **argv)
         repo_close(repo);
         return rc;
     }
-    if (json)
-        info_render_json_with(&cat, health_to_json(&h), &out);
-    else
+    WalRecvStat st;
+    bool recv = info_wal_receive(cfg, &st);
+    if (json) {
+        json_t *health = health_to_json(&h);
+        if (recv)
+            json_object_set_new(health, "wal_receive", walrecvstat_to_json(&st, time_wall()));
+        info_render_json_with(&cat, health, &out);
+    } else {
         info_render_text(&cat, &out);
+        if (recv)
+            walrecvstat_render_text(&st, time_wall(), &out);
+    }
     fwrite(out.data, 1, out.len, stdout);
     buf_free(&out);
     catalog_free(&cat);
