@@ -40,6 +40,8 @@ typedef struct {
     int fd;            /* the open .partial, or -1 */
     uint64_t fd_segno;
     char archived[64];
+    bool push_due; /* something waits in the spool: push_pending() again */
+    double next_push;
     const char *state;
     double next_status, status_written;
 } Recv;
@@ -78,6 +80,12 @@ static void status_write(Recv *r)
 /* Take the spool's lock (walrecv.h); DD_EXIT_LOCKED naming nothing more than the spool. */
 static bool spool_lock(const char *spool, int *fd_out)
 {
+    char *parent = xstrdup(spool), *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = '\0';
+        (void)mkdir(parent, 0750); /* the state directory, on a first run; errors show below */
+    }
+    free(parent);
     if (mkdir(spool, 0750) != 0 && errno != EEXIST)
         return err_errno("could not create the wal-receive spool \"%s\"", spool);
     char *path = xasprintf("%s/lock", spool);
@@ -100,14 +108,49 @@ static bool spool_lock(const char *spool, int *fd_out)
     return ok;
 }
 
-/* Push one file of the spool (walrecv.h invariant 3); the archive lock is held for it only. */
-static bool push_file(Recv *r, const char *name)
+/*
+ * Push one file of the spool (walrecv.h invariant 3). archive_command pushes
+ * the same segment at the same moment, and wal-push fails at once on a held
+ * archive lock (PostgreSQL counts that as a failed archive_command). So:
+ * a file the archive already holds is only compared (walarchive_push reads
+ * and writes nothing then; no lock needed); a new one waits
+ * WALRECV_PUSH_GRACE seconds for archive_command to store it, then is
+ * stored under the lock taken without waiting: a busy lock leaves it for
+ * the next try (PUSH_GRACE). PUSH_NOW skips the grace (on stop);
+ * PUSH_WAIT also waits for the lock (history files, --flush-partial).
+ * *left is set when the file stays in the spool for later.
+ */
+#define WALRECV_PUSH_GRACE 5.0
+
+typedef enum { PUSH_GRACE, PUSH_NOW, PUSH_WAIT } PushMode;
+
+static bool push_file(Recv *r, const char *name, PushMode mode, bool *left)
 {
     char *path = spool_file(r, name);
     RepoLock *lock = NULL;
     WalPushResult res;
-    bool ok = repo_lock_wait(r->repo, REPO_LOCK_ARCHIVE, "wal-receive", 60, &lock) &&
-              walarchive_push(r->repo, path, &res);
+    bool exists = false, ok = walarchive_exists(r->repo, name, &exists);
+    struct stat st;
+    *left = false;
+    if (ok && !exists && mode == PUSH_GRACE && stat(path, &st) == 0 &&
+        time_wall() - (double)st.st_mtime < WALRECV_PUSH_GRACE) {
+        *left = true;
+        free(path);
+        return true;
+    }
+    if (ok && !exists)
+        ok = mode == PUSH_WAIT
+                 ? repo_lock_wait(r->repo, REPO_LOCK_ARCHIVE, "wal-receive", 60, &lock)
+                 : repo_lock(r->repo, REPO_LOCK_ARCHIVE, "wal-receive", &lock);
+    if (!ok && err_code() == DD_EXIT_LOCKED && mode != PUSH_WAIT) {
+        log_debug("%s waits: %s", name, err_message());
+        err_clear();
+        *left = true;
+        free(path);
+        return true;
+    }
+    if (ok)
+        ok = walarchive_push(r->repo, path, &res);
     repo_lock_release(lock);
     if (ok) {
         log_debug("%s %s", res == WAL_PUSH_ALREADY ? "already archived:" : "archived", name);
@@ -147,15 +190,21 @@ static bool spool_list(const Recv *r, WalFileKind kind, StrList *out)
     return true;
 }
 
-/* Push what waits in the spool: history files first, then segments in order. */
-static bool push_pending(Recv *r)
+/*
+ * Push what waits in the spool: history files first, then segments in
+ * order, stopping at the first that must wait. r->push_due tells the
+ * stream loop to try again while something waits.
+ */
+static bool push_pending(Recv *r, PushMode mode)
 {
     StrList hist = {0}, segs = {0};
     bool ok = spool_list(r, WAL_FILE_HISTORY, &hist) && spool_list(r, WAL_FILE_SEGMENT, &segs);
-    for (size_t i = 0; ok && i < hist.len; i++)
-        ok = push_file(r, hist.items[i]);
-    for (size_t i = 0; ok && i < segs.len; i++)
-        ok = push_file(r, segs.items[i]);
+    bool left = false;
+    for (size_t i = 0; ok && !left && i < hist.len; i++)
+        ok = push_file(r, hist.items[i], PUSH_WAIT, &left);
+    for (size_t i = 0; ok && !left && i < segs.len; i++)
+        ok = push_file(r, segs.items[i], mode, &left);
+    r->push_due = !ok || left;
     strlist_free(&hist);
     strlist_free(&segs);
     return ok;
@@ -218,10 +267,7 @@ static bool segment_complete(Recv *r)
     if (!ok)
         return false;
     r->flushed = r->pos;
-    if (!push_pending(r)) {
-        log_warn("could not archive %s yet: %s (it waits in the spool)", name, err_message());
-        err_clear();
-    }
+    r->push_due = true; /* after WALRECV_PUSH_GRACE, by the stream loop */
     return true;
 }
 
@@ -361,10 +407,12 @@ static bool history_ensure(Recv *r, PGconn *conn, uint32_t tli)
         return true;
     char *got = NULL;
     Buf content = {0};
+    bool left = false;
     bool ok = replconn_timeline_history(conn, tli, &got, &content);
     char *path = ok ? spool_file(r, name) : NULL;
     if (ok)
-        ok = fs_write_file(path, content.data, content.len, 0600) && push_file(r, name);
+        ok = fs_write_file(path, content.data, content.len, 0600) &&
+             push_file(r, name, PUSH_WAIT, &left);
     free(path);
     free(got);
     buf_free(&content);
@@ -435,6 +483,13 @@ static bool stream_loop(Recv *r, PGconn *conn)
         if (*r->stop)
             return stream_stop(r, conn);
         double now = time_mono();
+        if (r->push_due && now >= r->next_push) {
+            r->next_push = now + 1;
+            if (!push_pending(r, PUSH_GRACE)) {
+                log_warn("could not archive from the spool yet: %s (retrying)", err_message());
+                err_clear();
+            }
+        }
         if (now >= r->next_status) {
             if (!send_status(r, conn, true))
                 return false;
@@ -443,6 +498,8 @@ static bool stream_loop(Recv *r, PGconn *conn)
         /* Synchronous: drain what is there, then fsync and report at once. */
         bool pending = r->o->synchronous && r->pos > r->reported;
         double wait = pending ? 0 : r->next_status - now;
+        if (r->push_due && r->next_push - now < wait)
+            wait = r->next_push - now;
         char *buf = NULL;
         int len = 0;
         ReplRecv what;
@@ -525,7 +582,7 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
     bool ok = true;
     double backoff = 1;
     while (ok && !*stop) {
-        if (!push_pending(&r)) {
+        if (!push_pending(&r, PUSH_GRACE)) {
             log_warn("could not archive what waits in the spool: %s", err_message());
             err_clear();
         }
@@ -557,8 +614,20 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
             ok = false;
         close(r.fd);
     }
+    /* What completed during the grace goes now (archive_command has had its chance). */
+    if (ok && !push_pending(&r, PUSH_NOW)) {
+        log_warn("could not archive what waits in the spool: %s (pushed at the next start)",
+                 err_message());
+        err_clear();
+    }
     r.state = "stopped";
     status_write(&r);
+    if (ok) {
+        char at[24];
+        pg_lsn_format(r.flushed, at, sizeof(at));
+        log_info("stopped; WAL up to %s on timeline %" PRIu32 " is durable in the spool", at,
+                 r.tli);
+    }
     close(r.lock_fd);
     return ok;
 }
@@ -592,7 +661,8 @@ bool walrecv_flush_partial(Repo *repo, const char *spool, char *pushed, size_t p
     char name[64];
     if (!spool_lock(spool, &r.lock_fd))
         return false;
-    bool ok = newest_partial(&r, name, sizeof(name));
+    /* Complete segments still in the spool come first: the archive needs them too. */
+    bool ok = push_pending(&r, PUSH_WAIT) && newest_partial(&r, name, sizeof(name));
     if (!ok || name[0] == '\0') {
         close(r.lock_fd);
         return ok;
