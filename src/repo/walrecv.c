@@ -186,7 +186,8 @@ static bool spool_list(const Recv *r, WalFileKind kind, StrList *out)
             strlist_push(out, e->d_name);
     }
     closedir(d);
-    qsort(out->items, out->len, sizeof(char *), cmp_str);
+    if (out->len > 1)
+        qsort(out->items, out->len, sizeof(char *), cmp_str);
     return true;
 }
 
