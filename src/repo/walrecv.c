@@ -623,7 +623,7 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
     }
     r.state = "stopped";
     status_write(&r);
-    if (ok) {
+    if (ok && r.have_pos) {
         char at[24];
         pg_lsn_format(r.flushed, at, sizeof(at));
         log_info("stopped; WAL up to %s on timeline %" PRIu32 " is durable in the spool", at,

@@ -46,7 +46,7 @@ static bool parse_line(const char *key, const char *val, WalRecvStat *s)
     if (strcmp(key, "timeline") == 0) {
         unsigned long t = strtoul(val, &end, 10);
         s->timeline = (uint32_t)t;
-        return errno == 0 && *end == '\0' && t > 0 && t <= UINT32_MAX;
+        return errno == 0 && *end == '\0' && t <= UINT32_MAX; /* 0: none yet */
     }
     if (strcmp(key, "updated") == 0) {
         s->updated = strtod(val, &end);

@@ -10,7 +10,7 @@
  *   state streaming             streaming | connecting | stopped
  *   synchronous yes             yes | no (--synchronous)
  *   slot drydock                the replication slot
- *   timeline 1                  the timeline being received
+ *   timeline 1                  the timeline being received (0: not known yet)
  *   write 0/3000148             LSN written to the spool
  *   flush 0/3000148             LSN fsynced in the spool (reported to the server)
  *   server 0/3000148            the server's end of WAL, as last heard
