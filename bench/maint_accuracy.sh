@@ -45,6 +45,16 @@ load_start() {
 }
 load_stop() { pkill -P "$LOAD" 2>/dev/null; kill "$LOAD" 2>/dev/null; wait "$LOAD" 2>/dev/null; }
 
+# Both rounds start alike: the writeback of what came before (pgbench -i, the
+# backup) finished, and, as root, the page cache dropped. Otherwise round 1's
+# small cluster runs from memory and round 2 pays for round 1's dirty pages,
+# which no estimate from sizes and rates can predict.
+settle() {
+    sync
+    [ "$(id -u)" = 0 ] && echo 3 >/proc/sys/vm/drop_caches
+    return 0
+}
+
 # round SCALE OUT: initialise at SCALE, back up, rehearse under load; the last JSON line in OUT.
 round() {
     as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -i -s "$1" -q postgres >/dev/null 2>&1 ||
@@ -52,8 +62,10 @@ round() {
     psql_q p "checkpoint" >/dev/null
     echo "# scale $1: $(psql_q p "select pg_size_pretty(pg_database_size('postgres'))"), load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     # The plan's prediction of the backup, then the backup: a step a rehearsal does not run.
+    settle
     dd --quiet maint plan "$T/maint.conf" --json >"$T/$2.plan.json" 2>/dev/null
     dd --quiet backup --json | tail -n 1 >"$T/$2.backup.json" || die "drydock backup failed"
+    settle
     load_start
     dd --quiet maint rehearse "$T/maint.conf" --json 2>"$T/$2.err" | tail -n 1 >"$T/$2.json"
     load_stop

@@ -77,6 +77,9 @@ int cli_maint_status(CliContext *ctx, int argc, char **argv);
 int cli_maint_resume(CliContext *ctx, int argc, char **argv);
 int cli_maint_abort(CliContext *ctx, int argc, char **argv);
 int cli_maint_finish(CliContext *ctx, int argc, char **argv);
+int cli_maint_rollback(CliContext *ctx, int argc, char **argv);
+/* maint rollback's work and report (also "maint resume" of a rollback under way). */
+int cli_maint_rollback_do(const Config *cfg, bool json);
 int cli_cmd_repo_copy(CliContext *ctx, int argc, char **argv);
 int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv);
 

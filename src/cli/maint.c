@@ -1,6 +1,6 @@
 /*
  * maint.c - "drydock maint SUB": plan, rehearse, run, status, resume, abort,
- * finish. This file only dispatches; each subcommand has its own
+ * rollback, finish. This file only dispatches; each subcommand has its own
  * file (cli/maint_plan.c, ...) and the work lives in maint/.
  */
 #include <stdio.h>
@@ -20,6 +20,8 @@ static const struct {
     {"status", cli_maint_status, "the current or last maintenance, and what can be done from here"},
     {"resume", cli_maint_resume, "continue a maintenance whose run died"},
     {"abort", cli_maint_abort, "undo a maintenance that has not switched yet"},
+    {"rollback", cli_maint_rollback,
+     "after the switch: back to a cluster with the old configuration"},
     {"finish", cli_maint_finish, "end a maintenance: remove the old primary kept for rollback"},
 };
 #define N_MAINT (sizeof(maint_commands) / sizeof(maint_commands[0]))

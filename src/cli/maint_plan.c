@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "maint/mfile.h"
 #include "maint/plan.h"
+#include "maint/runpost.h"
 
 static const char maint_plan_help[] =
     "usage: drydock maint plan FILE [--json]\n\n"
@@ -19,7 +20,9 @@ static const char maint_plan_help[] =
     "pg_settings (reload, restart, offline, post-switch, impossible), measures the\n"
     "cluster, predicts every step's duration from the rates measured on this\n"
     "repository, and checks the plan against the live clusters and the repository.\n"
-    "Nothing is changed.\n\n"
+    "Nothing is changed, except that with a [status] section the status page gets\n"
+    "the maintenance as Scheduled, with its window and the predicted duration (once:\n"
+    "planning it again keeps the open one).\n\n"
     "  --json   print one JSON object (steps, predicted_s, predicted_hold_ms,\n"
     "           rollback, findings, changes); README.md describes it\n\n"
     "Exit 12 when a finding is an error (the plan is refused; \"maint run\" would\n"
@@ -75,6 +78,10 @@ int cli_maint_plan(CliContext *ctx, int argc, char **argv)
                 n);
         err_hint("fix what the findings name and plan again");
         rc = cli_fail();
+    } else if (cfg->status_store) {
+        int64_t id = runpost_scheduled(cfg, &mf, &plan); /* warns itself on failure */
+        if (id)
+            fprintf(stderr, "status page: maintenance %lld is scheduled\n", (long long)id);
     }
     plan_free(&plan);
     mfile_free(&mf);

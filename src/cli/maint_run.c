@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "maint/rollback.h"
 #include "maint/run.h"
 
 static const char maint_run_help[] =
@@ -20,8 +21,10 @@ static const char maint_run_help[] =
     "        switchover under the proxy, sql-after, the old primary stopped and kept,\n"
     "        a first backup of the new primary. Ctrl-C before the switch undoes it.\n"
     "resume  continues the last run after a crash: a step cut short is undone, redone\n"
+    "        (a rollback under way: continues the rollback)\n"
     "abort   undoes the last run's steps, newest first (before the switch only)\n"
-    "finish  ends a completed run (the old primary is no longer kept for rollback)\n\n"
+    "finish  ends a completed run: removes the old primary's data directory kept for\n"
+    "        rollback; after a rollback, removes the directories the run created\n\n"
     "  --json   one JSON object: the plan's (README \"maint plan\") with actual_s and ok\n"
     "           per step, outcome and hold_ms\n";
 
@@ -72,6 +75,8 @@ static int maint_run_cmd(CliContext *ctx, int argc, char **argv, const char *nam
     const Config *cfg = cli_config(ctx);
     if (!cfg)
         return DD_EXIT_CONFIG;
+    if (strcmp(name, "maint resume") == 0 && maint_rollback_pending(cfg))
+        return cli_maint_rollback_do(cfg, json); /* a rollback under way: maint/rollback.h */
     MaintRunOpts o = {.json = json, .out = stdout};
     MaintRunResult r;
     bool ok = run                                 ? maint_run(cfg, argv[optind], &o, &r)

@@ -83,10 +83,15 @@ static json_t *ms_roles(const Config *cfg, json_t **history)
 }
 
 /* What each command would do from the run's state (words for people). */
-static void ms_next(const JournalRun *r, const char **resume, const char **abort_,
+static void ms_next(const JournalRun *r, json_t *plan, const char **resume, const char **abort_,
                     const char **rollback)
 {
     *resume = *abort_ = *rollback = "nothing to do";
+    /* The plan's words (maint/rollback.h carries them out); they live as long as plan. */
+    const char *mechanism =
+        json_string_value(json_object_get(json_object_get(plan, "rollback"), "mechanism"));
+    if (!mechanism || !mechanism[0])
+        mechanism = "switch back to a cluster with the old configuration";
     switch (r->state) {
     case JRUN_RUNNING:
     case JRUN_FAILED:
@@ -97,14 +102,15 @@ static void ms_next(const JournalRun *r, const char **resume, const char **abort
     case JRUN_SWITCHED:
         *resume = "finish the steps after the switch";
         *abort_ = "too late: the traffic is on the new primary (use rollback)";
-        *rollback = "switch back to a cluster with the old configuration";
+        *rollback = mechanism;
         break;
     case JRUN_COMPLETED:
-        *rollback = "switch back to a cluster with the old configuration";
+        *rollback = mechanism;
         *abort_ = "too late (use rollback, or maint finish)";
         break;
     case JRUN_ROLLING_BACK:
-        *resume = "continue the rollback";
+        *resume = *rollback = "continue the rollback";
+        *abort_ = "too late: the rollback is under way";
         break;
     default:
         break;
@@ -129,16 +135,19 @@ static json_t *ms_run(const JournalRun *r)
                                r->created[i].step, "what", r->created[i].what, "port",
                                r->created[i].port, "removed", r->created[i].removed));
     const char *resume, *abort_, *rollback;
-    ms_next(r, &resume, &abort_, &rollback);
+    json_t *plan = json_loads(r->plan_json ? r->plan_json : "{}", 0, NULL);
+    ms_next(r, plan, &resume, &abort_, &rollback);
     char when[48];
     time_format(r->started, when, sizeof(when));
-    return json_pack(
+    json_t *out = json_pack(
         "{s:I,s:s,s:s,s:s,s:s,s:i,s:o,s:o,s:o,s:o}", "id", (json_int_t)r->id, "title",
         r->title ? r->title : "", "file", r->file, "state", journal_run_state_name(r->state),
         "started", when, "pid", r->pid, "hold_ms",
         r->hold_ms >= 0 ? json_real(r->hold_ms) : json_null(), "steps", steps, "created", created,
         "next",
         json_pack("{s:s,s:s,s:s}", "resume", resume, "abort", abort_, "rollback", rollback));
+    json_decref(plan);
+    return out;
 }
 
 static void ms_print(json_t *o)

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "maint/runreport.h"
 #include "status/lifecycle.h"
 #include "status/postmortem.h"
 #include "status/server.h"
@@ -41,8 +42,10 @@ static const char status_help[] =
     "scheduled -> in_progress -> verifying -> completed (update --status S moves it; an\n"
     "update without --status is an Update); an incident goes investigating, identified,\n"
     "monitoring -> resolved. TIME: 2026-11-30T22:00:00Z, now, or +30m / +2h / +1d.\n"
-    "postmortem prints a Markdown draft (with --report, the --json output of \"drydock\n"
-    "maint run\", each step predicted vs actual); publish attaches the edited file.\n"
+    "postmortem prints a Markdown draft: the page's timeline and, from the maintenance\n"
+    "journal of the run that posted it (or --report, the --json output of \"drydock\n"
+    "maint run\"), what drydock did, each step predicted vs actual, the client hold,\n"
+    "what failed and where the time went; publish attaches the edited file.\n"
     "webhooks lists the deliveries and their errors; --deliver sends what is due now.\n"
     "Exit codes: 0 done, 1 unknown id, 2 usage or bad input, 3 configuration,\n"
     "7 store I/O, 9 not allowed by the lifecycle (e.g. an update after completed).\n";
@@ -245,6 +248,9 @@ static int cmd_postmortem(StatusStore *st, const Config *cfg, int64_t id, Status
             err_hint("give the --json output of \"drydock maint run\"");
             return cli_fail();
         }
+    } else if (!runreport_load(cfg, id, &report)) { /* the run that posted it, if any */
+        log_warn("%s; the draft has the page's record only", err_message());
+        err_clear();
     }
     Buf b = {0};
     bool ok = postmortem_draft(&e, cfg->status_time_zone, report, status_now(), &b);

@@ -141,6 +141,32 @@ static void tp_node_set(TopologyNode *dst, const TopologyNode *src)
     dst->data = src && src->data ? xstrdup(src->data) : NULL;
 }
 
+/* Whether a and b name one node: the same data directory, or the same conninfo without one. */
+static bool tp_same_node(const TopologyNode *a, const TopologyNode *b)
+{
+    if (!a || !b || !a->conninfo || !b->conninfo)
+        return false;
+    if (a->data && b->data)
+        return strcmp(a->data, b->data) == 0;
+    return strcmp(a->conninfo, b->conninfo) == 0;
+}
+
+/* A retired node that holds a role again (a rollback switched back to it) is no longer retired. */
+static void tp_unretire(Topology *t)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < t->nretired; i++) {
+        if (tp_same_node(&t->retired[i], &t->primary) ||
+            tp_same_node(&t->retired[i], &t->standby)) {
+            free(t->retired[i].conninfo);
+            free(t->retired[i].data);
+            continue;
+        }
+        t->retired[keep++] = t->retired[i];
+    }
+    t->nretired = keep;
+}
+
 bool topology_record(const Config *cfg, const char *event, const TopologyNode *primary,
                      const TopologyNode *standby, const TopologyNode *retired)
 {
@@ -160,6 +186,7 @@ bool topology_record(const Config *cfg, const char *event, const TopologyNode *p
     tp_replace(&t.seen_standby, cfg->file_standby);
     tp_node_set(&t.primary, primary);
     tp_node_set(&t.standby, standby);
+    tp_unretire(&t);
     if (retired && retired->conninfo) {
         t.retired = xrealloc(t.retired, (t.nretired + 1) * sizeof(*t.retired));
         memset(&t.retired[t.nretired], 0, sizeof(t.retired[0]));

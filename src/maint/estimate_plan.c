@@ -25,6 +25,16 @@
  *   first-backup  as backup, reading data_bytes and storing all of it when
  *                 data checksums change (every page differs), else the WAL
  *                 written meanwhile
+ *
+ * The rollback (plan.h's RollbackStepId), step by step, summed:
+ *   rollback-backup    as backup, reading and storing data_bytes
+ *   rollback-restore   data_bytes at restore-write
+ *   rollback-offline   startup + shutdown (pg_checksums --disable: pg_control only)
+ *   rollback-start     startup
+ *   rollback-follow    startup (the rewind copies what changed: little)
+ *   rollback-switch    preflight + hold + shutdown (the new primary fenced)
+ *   rollback-settings  verify (fixed)
+ *   rollback-green     shutdown
  */
 #include <math.h>
 #include <stdio.h>
@@ -171,31 +181,71 @@ static bool est_one(Repo *repo, Plan *p, PlanStepId id, const double *t)
     }
 }
 
-/* How a rollback would go, and how long: rewind and switch back, or rebuild. */
+/* One rollback step's estimate (the steps are in plan.h, the rule in rollback_rebuild()). */
+static bool est_rollback_step(Repo *repo, Plan *p, RollbackStepId id, Estimate *e)
+{
+    double data = (double)p->sizes.data_bytes;
+    switch (id) {
+    case RSTEP_BACKUP: /* every page when checksums changed; conservative otherwise too */
+        return est_backup(repo, data, data, e);
+    case RSTEP_RESTORE:
+        return est_sum(repo, e, RATE_RESTORE_WRITE, data, "restore");
+    case RSTEP_OFFLINE: /* pg_checksums --disable rewrites pg_control only */
+        return est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
+               est_sum(repo, e, RATE_SHUTDOWN, 1, "shutdown");
+    case RSTEP_START:
+        return est_sum(repo, e, RATE_STARTUP, 1, "start as a standby");
+    case RSTEP_FOLLOW:
+        return est_sum(repo, e, RATE_STARTUP, 1, "rewind and start as a standby");
+    case RSTEP_SWITCH: {
+        Estimate hold;
+        return est_hold(repo, &hold) && est_sum(repo, e, RATE_PREFLIGHT, 1, "checks") &&
+               (est_add(e, &hold), true) && est_sum(repo, e, RATE_SHUTDOWN, 1, "fence");
+    }
+    case RSTEP_SETTINGS:
+        return est_sum(repo, e, RATE_VERIFY, 1, "reload");
+    case RSTEP_GREEN:
+        return est_sum(repo, e, RATE_SHUTDOWN, 1, "shutdown");
+    default:
+        return true;
+    }
+}
+
+/*
+ * How a rollback would go (maint/rollback.h carries it out), and how long:
+ * rewind the old primary and switch back, or rebuild it and switch back.
+ */
 static bool est_rollback(Repo *repo, Plan *p)
 {
     Estimate *e = &p->rollback;
     memset(e, 0, sizeof(*e));
-    double data = (double)p->sizes.data_bytes;
-    if (changes_checksums(p)) {
-        if (!p->rollback_mechanism[0])
-            snprintf(p->rollback_mechanism, sizeof(p->rollback_mechanism),
-                     "data checksums change, so the old primary cannot be rewound: it is rebuilt "
-                     "from a fresh backup of the new primary, then switched back to");
-        Estimate b;
-        if (!est_backup(repo, data, data, &b))
-            return false;
-        est_add(e, &b);
-        return est_sum(repo, e, RATE_RESTORE_WRITE, data, "restore") &&
-               est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
-               est_sum(repo, e, RATE_PROMOTE, 1, "switch back");
-    }
+    bool checksums = changes_checksums(p);
+    bool rebuild = rollback_rebuild(checksums, p->sizes.primary_rewindable);
+    p->rollback_rebuild = rebuild;
     if (!p->rollback_mechanism[0])
-        snprintf(p->rollback_mechanism, sizeof(p->rollback_mechanism),
-                 "the old primary is rewound (pg_rewind) to follow the new one, then the "
-                 "switchover is done the other way");
-    return est_sum(repo, e, RATE_STARTUP, 1, "start as a standby") &&
-           est_sum(repo, e, RATE_PROMOTE, 1, "switch back");
+        snprintf(p->rollback_mechanism, sizeof(p->rollback_mechanism), "%s",
+                 !rebuild ? "the old primary is rewound (pg_rewind) to follow the new one, "
+                            "keeping its own settings, then the switchover is done the other way"
+                 : checksums
+                     ? "data checksums change, so the old primary cannot be rewound: it is "
+                       "rebuilt from a fresh backup of the new primary with its old settings "
+                       "(its directory kept aside), then switched back to"
+                     : "the old primary has neither data checksums nor wal_log_hints, so it "
+                       "cannot be rewound: it is rebuilt from a fresh backup of the new primary "
+                       "with its old settings (its directory kept aside), then switched back to");
+    for (int i = 0; i < RSTEP__COUNT; i++) {
+        RollbackStepId id = (RollbackStepId)i;
+        bool on = id == RSTEP_SWITCH || id == RSTEP_SETTINGS || id == RSTEP_GREEN ||
+                  (rebuild && (id == RSTEP_BACKUP || id == RSTEP_RESTORE || id == RSTEP_START)) ||
+                  (rebuild && checksums && id == RSTEP_OFFLINE) || (!rebuild && id == RSTEP_FOLLOW);
+        p->rollback_steps[i].enabled = on;
+        memset(&p->rollback_steps[i].est, 0, sizeof(Estimate));
+        if (on && !est_rollback_step(repo, p, id, &p->rollback_steps[i].est))
+            return false;
+        if (on)
+            est_add(e, &p->rollback_steps[i].est);
+    }
+    return true;
 }
 
 bool estimate_plan(Repo *repo, Plan *p)

@@ -181,7 +181,8 @@ bool fence_demote(const FenceOpts *o, char *detail, size_t len)
     bool rewound = false;
     RecoveryOpts ro = {.drydock_path = o->drydock_path,
                        .config_path = o->config_path,
-                       .standby_of = o->new_primary};
+                       .standby_of = o->new_primary,
+                       .sets = o->sets};
     /* Written twice: pg_rewind reads restore_command from it, then replaces the files. */
     bool ok = fence_stop(o, detail, len) && fence_conf_keep(o->datadir, saved, found, false) &&
               recovery_write(o->datadir, &ro) && fence_rewind(o, &rewound) &&

@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "common/mem.h"
 
 typedef struct {
     const char *bin;          /* PostgreSQL binaries */
@@ -40,6 +41,7 @@ typedef struct {
     const char *new_primary;  /* conninfo of the new primary (demote) */
     const char *drydock_path; /* absolute, for restore_command (demote) */
     const char *config_path;  /* absolute, for restore_command (demote) */
+    const StrList *sets;      /* demote: "name=value" settings after the recovery block, or NULL */
 } FenceOpts;
 
 /* Whether bin holds pg_ctl (and pg_rewind) and datadir looks like a data directory. */

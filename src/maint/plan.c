@@ -29,6 +29,35 @@ const char *plan_step_name(PlanStepId id)
     return (unsigned)id < PSTEP__COUNT ? names[id] : "unknown";
 }
 
+const char *rollback_step_name(RollbackStepId id)
+{
+    static const char *const names[RSTEP__COUNT] = {
+        [RSTEP_BACKUP] = "rollback-backup",     [RSTEP_RESTORE] = "rollback-restore",
+        [RSTEP_OFFLINE] = "rollback-offline",   [RSTEP_START] = "rollback-start",
+        [RSTEP_FOLLOW] = "rollback-follow",     [RSTEP_SWITCH] = "rollback-switch",
+        [RSTEP_SETTINGS] = "rollback-settings", [RSTEP_GREEN] = "rollback-green",
+    };
+    return (unsigned)id < RSTEP__COUNT ? names[id] : "unknown";
+}
+
+bool rollback_rebuild(bool checksums_change, bool old_primary_rewindable)
+{
+    return checksums_change || !old_primary_rewindable;
+}
+
+/* Whether pg_rewind accepts the primary as a target: data checksums or wal_log_hints. */
+static bool plan_rewindable(PGconn *primary)
+{
+    char *v = pg_query_value(primary,
+                             "SELECT current_setting('data_checksums') = 'on' OR "
+                             "current_setting('wal_log_hints') = 'on'",
+                             0, NULL);
+    bool yes = v && v[0] == 't';
+    free(v);
+    err_clear();
+    return yes;
+}
+
 void plan_add_finding(Plan *p, FindingSeverity sev, const char *code, const char *message,
                       const char *hint)
 {
@@ -127,7 +156,8 @@ bool plan_build(const Config *cfg, MaintFile *mf, Plan *out)
     SizesOpts so = {.primary = cfg->primary,
                     .primary_data = cfg->primary_data,
                     .standby = standby ? cfg->standby : NULL};
-    if (!sizes_measure(&so, repo, &out->sizes) || !estimate_plan(repo, out))
+    if (!sizes_measure(&so, repo, &out->sizes) ||
+        (out->sizes.primary_rewindable = plan_rewindable(primary), !estimate_plan(repo, out)))
         goto done;
     LintCtx lc = {.cfg = cfg,
                   .mf = mf,

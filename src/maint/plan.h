@@ -30,7 +30,9 @@
  *    "steps":[{"name","predicted_s","low_s","high_s","basis","low_confidence",
  *              "enabled"[, "actual_s","ok"]}],
  *    "predicted_s":..., "low_s":..., "high_s":..., "predicted_hold_ms":...,
- *    "rollback":{"mechanism":..., "predicted_s":..., "low_s":..., "high_s":...},
+ *    "rollback":{"mechanism":..., "rebuild":bool, "predicted_s":..., "low_s":..., "high_s":...,
+ *                "steps":[{"name","predicted_s","low_s","high_s","basis","low_confidence",
+ *                          "enabled"}]},
  *    "findings":[{"severity":"error"|"warning","code","message","hint"}]}
  * A rehearsal or a run adds "actual_s" and "ok" to each step it ran, and a
  * run adds "outcome" and "hold_ms".
@@ -67,6 +69,36 @@ typedef enum {
 /* "preflight", "apply-reload", "backup", ... (the JSON "name"). */
 const char *plan_step_name(PlanStepId id);
 
+/*
+ * The steps of "maint rollback" (maint/rollback.h), in order. Which run
+ * depends on the mechanism, chosen by one rule (rollback_rebuild()):
+ *   rewind   follow, switch, settings, green
+ *   rebuild  backup, restore, [offline: checksums changed], start, switch,
+ *            settings, green
+ */
+typedef enum {
+    RSTEP_BACKUP = 0, /* a fresh backup of the new primary (from its standby) */
+    RSTEP_RESTORE,    /* the old primary's directory kept aside, the backup restored there */
+    RSTEP_OFFLINE,    /* pg_checksums back to the old setting, on a clean shutdown */
+    RSTEP_START,      /* started as a standby of the new primary, streaming */
+    RSTEP_FOLLOW,     /* pg_rewind, started as a standby of the new primary, streaming */
+    RSTEP_SWITCH,     /* the switchover back (maint/switchover.h) */
+    RSTEP_SETTINGS,   /* the old postgresql.auto.conf back, reloaded */
+    RSTEP_GREEN,      /* the green standby stopped (the green primary: by the switch) */
+    RSTEP__COUNT
+} RollbackStepId;
+
+/* "rollback-backup", ... (the journal's and the JSON's "name"). */
+const char *rollback_step_name(RollbackStepId id);
+
+/*
+ * The rule: rebuild when the maintenance changes data checksums (pg_rewind
+ * would copy the new primary's pg_control, checksums and all, over pages
+ * that have none) or when the old primary has neither data checksums nor
+ * wal_log_hints (pg_rewind refuses it); else rewind.
+ */
+bool rollback_rebuild(bool checksums_change, bool old_primary_rewindable);
+
 typedef struct {
     double predicted_s, low_s, high_s;
     bool low_confidence; /* a default rate: no history on this repository */
@@ -101,6 +133,7 @@ typedef struct {
     double wal_rate;           /* WAL bytes per second now */
     uint64_t standby_lag;      /* the standby's replay lag, bytes */
     bool have_backup;          /* a backup exists in the repository */
+    bool primary_rewindable;   /* data_checksums or wal_log_hints on the primary */
 } PlanSizes;
 
 typedef struct {
@@ -111,7 +144,12 @@ typedef struct {
     double predicted_s, low_s, high_s;
     double predicted_hold_ms;
     char rollback_mechanism[256];
-    Estimate rollback;
+    Estimate rollback; /* the sum of the enabled rollback_steps */
+    bool rollback_rebuild;
+    struct {
+        bool enabled;
+        Estimate est;
+    } rollback_steps[RSTEP__COUNT];
     Finding *findings;
     size_t nfindings;
 } Plan;

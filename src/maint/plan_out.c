@@ -55,6 +55,15 @@ json_t *plan_to_json(const Plan *p)
     json_object_set_new(o, "predicted_hold_ms", json_real(p->predicted_hold_ms));
     json_t *rb = estimate_json(&p->rollback);
     json_object_set_new(rb, "mechanism", json_string(p->rollback_mechanism));
+    json_object_set_new(rb, "rebuild", json_boolean(p->rollback_rebuild));
+    json_t *rsteps = json_array();
+    for (int i = 0; i < RSTEP__COUNT; i++) {
+        json_t *j = estimate_json(&p->rollback_steps[i].est);
+        json_object_set_new(j, "name", json_string(rollback_step_name((RollbackStepId)i)));
+        json_object_set_new(j, "enabled", json_boolean(p->rollback_steps[i].enabled));
+        json_array_append_new(rsteps, j);
+    }
+    json_object_set_new(rb, "steps", rsteps);
     json_object_set_new(o, "rollback", rb);
     json_t *findings = json_array();
     for (size_t i = 0; i < p->nfindings; i++) {

@@ -18,6 +18,8 @@
 #include "config/topology.h"
 #include "maint/fence.h"
 #include "maint/journal.h"
+#include "maint/finish.h"
+#include "maint/runpost.h"
 #include "maint/steps.h"
 #include "maint/steps_int.h"
 #include "maint/switchover.h"
@@ -47,6 +49,7 @@ typedef struct {
     StatusNotifier *notify; /* status/notify.h: never blocks a step; failures are logged */
     char *standby_restore;  /* the green standby's restore_command, cleared for the switch */
     int64_t status_id;
+    int64_t late_after; /* an ETA past it posts (mr_notify_late) */
     /* the roles before the run (restored by an abort) */
     TopologyNode before_primary, before_standby;
 } Mr;
@@ -108,27 +111,20 @@ static void mr_notify(Mr *m, MrNotifyFn fn)
     }
 }
 
-/* Scheduled (with the window, or now + the prediction) and In progress. */
+/* The maintenance "maint plan" posted as Scheduled (or Scheduled now), then In progress. */
 static void mr_notify_start(Mr *m)
 {
-    const MaintFile *mf = &m->r->mf;
-    const Plan *p = &m->r->plan;
-    int64_t start = mf->window_start > 0 ? (int64_t)mf->window_start : (int64_t)time_wall();
-    int64_t len = mf->window_length > 0 ? (int64_t)mf->window_length : (int64_t)(p->high_s + 60);
-    StatusNotifyPlan sp = {.title = mf->title ? mf->title : "Database maintenance",
-                           .description = mf->description,
-                           .window_start = start,
-                           .window_end = start + len,
-                           .predicted_s = p->predicted_s,
-                           .low_s = p->low_s,
-                           .high_s = p->high_s};
-    if (!m->notify || !status_notify_scheduled(m->notify, &sp, &m->status_id) ||
+    StatusTexts texts;
+    StatusNotifyPlan sp;
+    runpost_plan(&m->r->mf, &m->r->plan, &texts, &sp);
+    if (!m->notify || !status_notify_adopt(m->notify, &sp, &m->status_id) ||
         !journal_run_status_id(m->j, m->r->run, m->status_id)) {
         if (m->notify)
             log_warn("status page: %s", err_message());
         err_clear();
         return;
     }
+    m->late_after = (int64_t)(time_wall() + m->r->plan.high_s);
     mr_notify(m, status_notify_in_progress);
 }
 
@@ -214,6 +210,26 @@ static double mr_remaining(const Plan *p, PlanStepId from)
         if (p->steps[i].enabled && !p->steps[i].ran)
             s += p->steps[i].est.predicted_s;
     return s;
+}
+
+/*
+ * Step id ran past its range: an Update with the new ETA, but only when that
+ * moves the end past the range announced (late_after: the start + the plan's
+ * high bound), then each further minute (the page's precision): a step late
+ * by a second in a run on time says nothing to the people affected.
+ */
+static void mr_notify_late(Mr *m, PlanStepId id)
+{
+    int64_t eta = (int64_t)(time_wall() + mr_remaining(&m->r->plan, id));
+    if (!m->late_after) /* resumed: from the run's first start */
+        m->late_after = (int64_t)(m->jr.started + m->r->plan.high_s);
+    if (!m->notify || !m->status_id || eta <= m->late_after)
+        return;
+    m->late_after = eta + 60;
+    if (!status_notify_late(m->notify, m->status_id, eta)) {
+        log_warn("status page: %s", err_message());
+        err_clear();
+    }
 }
 
 static void mr_progress(Mr *m, PlanStepId id, const char *what)
@@ -469,8 +485,8 @@ static bool mr_do(Mr *m, PlanStepId id)
     mr_progress(m, id, "start");
     char point[64];
     snprintf(point, sizeof(point), "maint-%s", plan_step_name(id));
-    testpoint_pause(point); /* journalled as started, nothing done yet */
-    double t0 = time_mono();
+    double t0 = time_mono(); /* a pause here counts: a test makes the step late with it */
+    testpoint_pause(point);  /* journalled as started, nothing done yet */
     bool ok = !mr_interrupted && mr_call(m, id) && !m->journal_broken;
     if (!ok && mr_interrupted && err_code() == DD_EXIT_OK)
         err_set(DD_EXIT_FAIL, "interrupted during %s", plan_step_name(id));
@@ -478,13 +494,8 @@ static bool mr_do(Mr *m, PlanStepId id)
     s->ok = ok;
     s->actual_s = time_mono() - t0;
     mr_progress(m, id, "end");
-    if (ok && s->actual_s > s->est.high_s && m->notify && m->status_id) {
-        int64_t eta = (int64_t)(time_wall() + mr_remaining(&m->r->plan, id));
-        if (!status_notify_late(m->notify, m->status_id, eta)) {
-            log_warn("status page: %s", err_message());
-            err_clear();
-        }
-    }
+    if (ok && s->actual_s > s->est.high_s)
+        mr_notify_late(m, id);
     if (ok && id == PSTEP_SWITCHOVER)
         mr_notify(m, status_notify_verifying);
     ErrSaved saved = err_save();
@@ -666,7 +677,8 @@ static bool mr_last(Mr *m, const char *verb, bool after_switch_ok)
         err_hint("\"drydock maint status\" shows the last one");
         return false;
     }
-    bool switched = m->jr.state == JRUN_SWITCHED || m->jr.state == JRUN_COMPLETED;
+    bool switched = m->jr.state == JRUN_SWITCHED || m->jr.state == JRUN_COMPLETED ||
+                    m->jr.state == JRUN_ROLLING_BACK;
     if (switched && !after_switch_ok) {
         err_set(DD_EXIT_CONFLICT, "maintenance #%lld has switched: it cannot be aborted",
                 (long long)m->jr.id);
@@ -731,15 +743,17 @@ bool maint_finish(const Config *cfg, const MaintRunOpts *o, MaintRunResult *r)
     Mr m;
     bool ok = mr_open(&m, cfg, "maint finish", o, r) && journal_load(m.j, 0, &m.jr);
     r->run = m.jr.id;
-    if (ok && m.jr.state != JRUN_COMPLETED) {
+    bool rolled = ok && m.jr.state == JRUN_ROLLED_BACK; /* maint/rollback.h */
+    if (ok && m.jr.state != JRUN_COMPLETED && !rolled) {
         err_set(DD_EXIT_CONFLICT, "there is no completed maintenance to finish%s%s",
                 m.jr.id ? ": the last one is " : "",
                 m.jr.id ? journal_run_state_name(m.jr.state) : "");
         err_hint("\"drydock maint status\" says what to do");
         ok = false;
     }
-    ok = ok && journal_run_set(m.j, r->run, JRUN_FINISHED, -1);
-    r->outcome = ok ? "finished" : "failed";
+    ok = ok && maint_finish_remove(cfg, m.j, &m.jr, o->json ? NULL : o->out) &&
+         (rolled || journal_run_set(m.j, r->run, JRUN_FINISHED, -1));
+    r->outcome = !ok ? "failed" : rolled ? "rolled back" : "finished";
     mr_close(&m);
     return ok;
 }

@@ -166,8 +166,12 @@ bool status_notify_scheduled(StatusNotifier *n, const StatusNotifyPlan *p, int64
     n->high_s = p->high_s;
     if (!n->st)
         return true;
-    char *body = status_texts_expand(p->description ? p->description : TEXT(n, scheduled), n->zone,
-                                     n->start, n->end, n->predicted_s, n->low_s, n->high_s, 0);
+    /* The window and the prediction always; the file's description after them. */
+    char *text = xasprintf("%s%s%s", TEXT(n, scheduled), p->description ? "\n\n" : "",
+                           p->description ? p->description : "");
+    char *body = status_texts_expand(text, n->zone, n->start, n->end, n->predicted_s, n->low_s,
+                                     n->high_s, 0);
+    free(text);
     StatusNew sn = {.kind = STATUS_MAINTENANCE,
                     .title = p->title,
                     .body = body,

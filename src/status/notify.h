@@ -75,7 +75,7 @@ bool status_notify_enabled(const StatusNotifier *n);
 
 typedef struct {
     const char *title;                 /* [maintenance] title: what the page shows */
-    const char *description;           /* replaces the Scheduled text when set */
+    const char *description;           /* a paragraph after the Scheduled text, when set */
     int64_t window_start, window_end;  /* UTC seconds; end > start */
     double predicted_s, low_s, high_s; /* the plan's prediction and its range */
     const char *const *components;     /* affected; none = every configured component */

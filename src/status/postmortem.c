@@ -202,6 +202,86 @@ static void where_time_went(Buf *b, const Step *s, size_t n, double total)
     buf_append_str(b, "\n");
 }
 
+/* The journal's rows (report "events"), oldest first: what the tool did, when. */
+static void journal_events(Buf *b, const json_t *events, const char *zone)
+{
+    buf_printf(b,
+               "## What drydock did (from the journal, %s)\n\n"
+               "| Started | Step | Action | Result | Took |\n|---|---|---|---|---|\n",
+               zone);
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        const char *state = json_string_value(json_object_get(ev, "state"));
+        buf_append_str(b, "| ");
+        at(b, (int64_t)json_number_value(json_object_get(ev, "at")), zone);
+        buf_append_str(b, " | ");
+        cell(b, json_string_value(json_object_get(ev, "step")));
+        buf_append_str(b, " | ");
+        cell(b, json_string_value(json_object_get(ev, "action")));
+        buf_append_str(b, " | ");
+        buf_append_str(b, !state                          ? "-"
+                          : strcmp(state, "started") == 0 ? "**never ended** (the process died)"
+                          : strcmp(state, "failed") == 0  ? "**failed**"
+                                                          : "done");
+        buf_append_str(b, " | ");
+        if (json_object_get(ev, "took_s"))
+            dur(b, json_number_value(json_object_get(ev, "took_s")));
+        else
+            buf_append_str(b, "-");
+        buf_append_str(b, " |\n");
+    }
+    buf_append_str(b, "\n");
+}
+
+/* What went wrong, from the journal: failed rows with their error, rows never ended. */
+static bool journal_failures(Buf *b, const json_t *events)
+{
+    bool any = false;
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        const char *state = json_string_value(json_object_get(ev, "state"));
+        bool undo = json_is_string(json_object_get(ev, "action")) &&
+                    strcmp(json_string_value(json_object_get(ev, "action")), "undo") == 0;
+        if (!state || strcmp(state, "done") == 0)
+            continue;
+        buf_printf(b, "- %s of step ", undo ? "Undoing" : "Doing");
+        cell(b, json_string_value(json_object_get(ev, "step")));
+        if (strcmp(state, "failed") == 0) {
+            buf_append_str(b, " failed: ");
+            cell(b, json_string_value(json_object_get(ev, "detail")));
+            buf_append_str(b, "\n");
+        } else
+            buf_append_str(b, " never ended: the process stopped (killed, or the host went "
+                              "down) and a later command took over.\n");
+        any = true;
+    }
+    return any;
+}
+
+/* The run's wall time against its steps': what was spent between them. */
+static void run_total(Buf *b, const json_t *report, double steps_s)
+{
+    double started = json_number_value(json_object_get(report, "started"));
+    double ended = json_number_value(json_object_get(report, "ended"));
+    if (started <= 0 || ended <= started)
+        return;
+    buf_append_str(b, "From the first step to the end the run took ");
+    dur(b, ended - started);
+    buf_append_str(b, "; its steps, ");
+    dur(b, steps_s);
+    if (ended - started - steps_s >= 1) {
+        buf_append_str(b, "; the rest, ");
+        dur(b, ended - started - steps_s);
+        buf_append_str(b, ", went between steps (undoing, waiting for an operator to resume or "
+                          "abort)");
+    }
+    buf_append_str(b, ".\n\n");
+}
+
 static void hold_and_failures(Buf *b, const json_t *report, const Step *s, size_t n)
 {
     buf_append_str(b, "## Client hold\n\n");
@@ -221,6 +301,14 @@ static void hold_and_failures(Buf *b, const json_t *report, const Step *s, size_
         buf_append_str(b, "_The run report does not say; fill in from the proxy's log._\n\n");
     }
     buf_append_str(b, "## What went wrong\n\n");
+    const json_t *events = json_object_get(report, "events");
+    if (json_is_array(events)) {
+        bool any = journal_failures(b, events);
+        buf_append_str(b, any ? "\n"
+                              : "_Nothing failed in the journal. Describe anything else that "
+                                "went wrong._\n\n");
+        return;
+    }
     bool any = false;
     for (size_t i = 0; i < n; i++)
         if (s[i].ran && !s[i].ok) {
@@ -246,7 +334,10 @@ bool postmortem_draft(const StatusEvent *e, const char *zone, const json_t *repo
     buf_printf(b,
                " from the status page's record%s. Edit it, then publish it with "
                "`drydock status publish %lld FILE`._\n\n",
-               report ? " and the run report" : "", (long long)e->id);
+               !report                             ? ""
+               : json_object_get(report, "events") ? " and the maintenance journal"
+                                                   : " and the run report",
+               (long long)e->id);
     summary(b, e, zone);
     timeline(b, e, zone);
     const char *outcome = report ? json_string_value(json_object_get(report, "outcome")) : NULL;
@@ -254,8 +345,11 @@ bool postmortem_draft(const StatusEvent *e, const char *zone, const json_t *repo
         buf_printf(b, "The run ended with outcome \"%s\".\n\n", outcome);
     if (report) {
         double tp, ta;
+        if (json_is_array(json_object_get(report, "events")))
+            journal_events(b, json_object_get(report, "events"), zone);
         steps_table(b, steps, n, &tp, &ta);
         where_time_went(b, steps, n, ta);
+        run_total(b, report, ta);
         hold_and_failures(b, report, steps, n);
     } else {
         buf_append_str(b, "## Steps\n\n_No run report given: add one with --report FILE (the "

@@ -10,6 +10,10 @@ check_eq "make demo's script exits 0" 0 "$rc"
 check "every step passed" grep -q '^demo: all steps passed' "$out"
 check "the report shows no failed transaction" grep -qE '^pgbench: .* 0 failed, 0 rounds with errors' "$out"
 check "the dropped table came back" grep -qE 'accident holds [1-9][0-9]* rows on the restored cluster' "$out"
+check "the demo serves the status page and prints its address" \
+    grep -qE '^    status page  http://127\.0\.0\.1:[0-9]+/ ' "$out"
+check "the page had the demo's maintenance, posted by itself from Scheduled to Completed" \
+    grep -qE '^    status page: "More shared buffers" completed: scheduled, in_progress, (in_progress, )*verifying, completed$' "$out"
 
 # A failing step makes the demo exit non-zero with the step named, and it
 # still stops what it started: here drydock itself fails at the first step.

@@ -162,5 +162,7 @@ check "check works right after, against the new primary" dd check
 check "backup works right after" dd backup
 check "maint finish" dd maint finish
 check_eq "maint status: finished" finished "$(state)"
+check "maint finish removed the old primary's directory" test ! -e "${PG_DATA[p]}"
+check "and nothing of the new cluster" test -f "$T/green/PG_VERSION" -a -f "$T/green-standby/PG_VERSION"
 
 finish

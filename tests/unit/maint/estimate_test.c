@@ -179,6 +179,7 @@ static void test_plan(void **state)
     p.sizes.data_bytes = 2000000000;
     p.sizes.wal_since_backup = 500000000;
     p.sizes.wal_rate = 50e6; /* half the replay rate: catch-up takes twice as long */
+    p.sizes.primary_rewindable = true;
     p.steps[PSTEP_RESTORE].enabled = true;
     p.steps[PSTEP_START].enabled = true;
     p.steps[PSTEP_SWITCHOVER].enabled = true;
@@ -231,6 +232,55 @@ static void test_plan_offline(void **state)
         fail_msg("basis \"%s\": the rate is not 100 MB/s", basis);
 }
 
+/* The rollback: one rule, the steps it enables, and a total that is their sum. */
+static void test_rollback_steps(void **state)
+{
+    (void)state;
+    record(RATE_RESTORE_WRITE, 1e9, 10, 0, "rehearsal");
+    record(RATE_STARTUP, 1, 1, 0, "rehearsal");
+    record(RATE_SHUTDOWN, 1, 2, 0, "rehearsal");
+    static const struct {
+        bool checksums, rewindable, rebuild;
+        const char *steps, *words;
+    } cases[] = {
+        {false, true, false, "follow switch settings green", "rewound"},
+        {false, false, true, "backup restore start switch settings green", "wal_log_hints"},
+        {true, true, true, "backup restore offline start switch settings green", "checksums"},
+        {true, false, true, "backup restore offline start switch settings green", "checksums"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(rollback_rebuild(cases[i].checksums, cases[i].rewindable),
+                         cases[i].rebuild);
+        MaintChange ch = {.type = MCHANGE_CHECKSUMS, .name = "data_checksums", .value = "enable"};
+        MaintFile mf = {.changes = &ch, .nchanges = cases[i].checksums ? 1 : 0};
+        Plan p = {.mf = &mf};
+        p.sizes.data_bytes = 1000000000;
+        p.sizes.primary_rewindable = cases[i].rewindable;
+        assert_true(estimate_plan(repo, &p));
+        assert_int_equal(p.rollback_rebuild, cases[i].rebuild);
+        assert_non_null(strstr(p.rollback_mechanism, cases[i].words));
+        char names[256] = "";
+        double sum = 0;
+        for (int k = 0; k < RSTEP__COUNT; k++) {
+            if (!p.rollback_steps[k].enabled)
+                continue;
+            const char *n = rollback_step_name((RollbackStepId)k) + strlen("rollback-");
+            snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                     names[0] ? " " : "", n);
+            sum += p.rollback_steps[k].est.predicted_s;
+        }
+        assert_string_equal(names, cases[i].steps);
+        assert_true(sum > p.rollback.predicted_s - 1e-9 && sum < p.rollback.predicted_s + 1e-9);
+    }
+    /* The rebuild restores the whole directory: 1 GB at 100 MB/s. */
+    MaintFile mf = {0};
+    Plan p = {.mf = &mf};
+    p.sizes.data_bytes = 1000000000;
+    assert_true(estimate_plan(repo, &p));
+    double restore = p.rollback_steps[RSTEP_RESTORE].est.predicted_s;
+    assert_true(restore > 9.99 && restore < 10.01);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_offline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_steps, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -258,6 +258,7 @@ static void test_config_and_notify(void **state)
                              .predicted_s = 3600,
                              .low_s = 2400,
                              .high_s = 5400,
+                             .description = "Orders may wait a second.",
                              .texts = &texts};
     int64_t id, again, other;
     assert_true(status_notify_scheduled(n, &plan, &id));
@@ -293,6 +294,8 @@ static void test_config_and_notify(void **state)
     assert_non_null(strstr(e.updates[4].body, "between Tue 01 Dec 2026, 00:00 CET and Tue 01 "
                                               "Dec 2026, 01:00 CET"));
     assert_non_null(strstr(e.updates[4].body, "about 1 h (between 40 min and 1 h 30 min)"));
+    /* The file's description follows the window and the prediction, as a paragraph. */
+    assert_non_null(strstr(e.updates[4].body, "say so here.\n\nOrders may wait a second."));
     assert_null(strstr(e.updates[4].body, "LSN"));
     assert_int_equal(e.eta, 1796086800);
 
