@@ -578,6 +578,16 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
               .stop = stop,
               .fd = -1,
               .state = "connecting"};
+    /*
+     * A writer must be the repository's owner (run as root it would write
+     * what that owner cannot replace): the archive lock says so at once,
+     * not at the first complete segment. A lock busy with wal-push is fine.
+     */
+    RepoLock *probe = NULL;
+    if (!repo_lock(repo, REPO_LOCK_ARCHIVE, "wal-receive", &probe) && err_code() != DD_EXIT_LOCKED)
+        return false;
+    repo_lock_release(probe);
+    err_clear();
     if (!spool_lock(opts->spool, &r.lock_fd))
         return false;
     bool ok = true;

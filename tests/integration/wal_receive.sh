@@ -70,6 +70,9 @@ check_error "a second receiver on the same spool is refused" 5 'spool .* is in u
     dd wal-receive
 check_error "--flush-partial is refused while a receiver runs on the spool" 5 'spool .* is in use by another wal-receive' \
     dd wal-receive --flush-partial
+check_error "run as root it refuses at once: the repository belongs to postgres" 7 \
+    'repository .* belongs to postgres, and this command would write it as root' \
+    "$DRYDOCK" --config "$CONF" wal-receive --spool "$T/root-spool"
 check_error "a bad slot name is a usage error" 2 '--slot must be 1 to 63' dd wal-receive --slot 'Bad-Name'
 
 # --- (c) the slot advances; pg_wal stays bounded ------------------------------
