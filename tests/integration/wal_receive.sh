@@ -134,7 +134,8 @@ note "asynchronous: the row committed just before the kill is $( [ "$(psql_q b "
 pg_stop b immediate
 
 # --- (a) synchronous: an acknowledged commit survives kill -9 of the primary --
-pg_start p 2>/dev/null # after kill -9: "another server might be running"
+# After kill -9 the old backends may hold the shared memory a moment longer: retry.
+wait_for "p to restart after kill -9" 60 pg_start p
 psql_q p "alter system set synchronous_standby_names = 'drydock_wal_receive'"
 psql_q p "alter system set synchronous_commit = 'remote_write'"
 psql_q p "select pg_reload_conf()" >/dev/null
@@ -160,7 +161,7 @@ check_eq "PITR without --partial: the commit is not there" 0 "$(psql_q a2 "selec
 pg_stop a2 immediate
 
 # --- (e) a promotion is followed onto the new timeline -----------------------
-pg_start p 2>/dev/null
+wait_for "p to restart after kill -9" 60 pg_start p
 psql_q p "alter system reset synchronous_standby_names"
 psql_q p "select pg_reload_conf()" >/dev/null
 pg_standby s p
