@@ -74,6 +74,7 @@ typedef int (*CliCommandFn)(CliContext *ctx, int argc, char **argv);
 int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv);
 int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv);
 int cli_cmd_wal_fetch(CliContext *ctx, int argc, char **argv);
+int cli_cmd_wal_receive(CliContext *ctx, int argc, char **argv);
 int cli_cmd_check(CliContext *ctx, int argc, char **argv);
 int cli_cmd_backup(CliContext *ctx, int argc, char **argv);
 int cli_cmd_info(CliContext *ctx, int argc, char **argv);

@@ -3,10 +3,13 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timeutil.h"
+#include "repo/walrecvstat.h"
 #include "restore/health.h"
 #include "restore/info.h"
 
@@ -17,7 +20,23 @@ static const char info_help[] =
     "earliest and latest points a restore can reach, and any gap in the archived\n"
     "WAL. --json prints one JSON object (its fields are in README.md), with a\n"
     "\"health\" member: the newest backup's age, the archive's lag behind the\n"
-    "primary, the archiver's failures, the last verify, the repository's size.\n";
+    "primary, the archiver's failures, the last verify, the repository's size;\n"
+    "and, when drydock wal-receive runs here (its default spool), its position and\n"
+    "lag (\"wal_receive\" in --json).\n";
+
+/* wal-receive's status (repo/walrecvstat.h), when its default spool has one. */
+static bool info_wal_receive(const Config *cfg, WalRecvStat *st)
+{
+    char *spool = walrecvstat_default_spool(cfg);
+    bool found = false;
+    if (!walrecvstat_read(spool, st, &found)) {
+        log_warn("%s", err_message());
+        err_clear();
+        found = false;
+    }
+    free(spool);
+    return found;
+}
 
 int cli_cmd_info(CliContext *ctx, int argc, char **argv)
 {
@@ -47,10 +66,18 @@ int cli_cmd_info(CliContext *ctx, int argc, char **argv)
         cli_close_catalog(&cc);
         return rc;
     }
-    if (json)
-        info_render_json_with(&cc.cat, health_to_json(&h), &out);
-    else
+    WalRecvStat st;
+    bool recv = info_wal_receive(cc.cfg, &st);
+    if (json) {
+        json_t *health = health_to_json(&h);
+        if (recv)
+            json_object_set_new(health, "wal_receive", walrecvstat_to_json(&st, time_wall()));
+        info_render_json_with(&cc.cat, health, &out);
+    } else {
         info_render_text(&cc.cat, &out);
+        if (recv)
+            walrecvstat_render_text(&st, time_wall(), &out);
+    }
     fwrite(out.data, 1, out.len, stdout);
     buf_free(&out);
     cli_close_catalog(&cc);

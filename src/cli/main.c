@@ -25,6 +25,8 @@ static const CliCommand commands[] = {
      "archive one WAL file (archive_command = 'drydock wal-push %p')"},
     {"wal-fetch", cli_cmd_wal_fetch,
      "restore one WAL file (restore_command = 'drydock wal-fetch %f %p')"},
+    {"wal-receive", cli_cmd_wal_receive,
+     "stream WAL from the primary into the archive (a service)"},
     {"check", cli_cmd_check, "prove that archiving works end to end"},
     {"backup", cli_cmd_backup, "take a block-incremental backup, from the standby by default"},
     {"info", cli_cmd_info, "list backups and the recoverable window"},

@@ -4,19 +4,24 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "common/fsutil.h"
 #include "restore/health.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "repo/walrecvstat.h"
 
 static const char metrics_help[] =
     "usage: drydock metrics [--output FILE]\n\n"
     "Prints the repository's health in Prometheus' text format: backups and the\n"
     "newest one's time, the last archived segment's time, WAL gaps, the archive's\n"
     "lag behind the primary and the archiver's failures (when the primary answers),\n"
-    "the repository's size and the last verify's result. With --output the file is\n"
+    "the repository's size and the last verify's result, and wal-receive's position\n"
+    "and lag when it runs here. With --output the file is\n"
     "replaced atomically (mode 0644), as node_exporter's textfile collector needs:\n"
     "  drydock metrics --output /var/lib/node_exporter/textfile/drydock.prom\n";
 
@@ -50,6 +55,15 @@ int cli_cmd_metrics(CliContext *ctx, int argc, char **argv)
         return cli_fail();
     Buf out = {0};
     health_render_prometheus(&h, &out);
+    char *spool = walrecvstat_default_spool(cc.cfg);
+    WalRecvStat st;
+    bool found = false;
+    if (walrecvstat_read(spool, &st, &found) && found)
+        walrecvstat_render_prometheus(&st, time_wall(), &out);
+    else if (!found && err_code() != DD_EXIT_OK)
+        log_warn("%s", err_message());
+    err_clear();
+    free(spool);
     if (output)
         ok = fs_write_file(output, out.data, out.len, 0644);
     else

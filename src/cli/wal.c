@@ -34,7 +34,14 @@ static const char wal_fetch_help[] =
     "into pg_wal/drydock-spool/; later fetches are served from there, verified.\n\n"
     "usage: drydock wal-fetch --cleanup\n\n"
     "Recovery has ended: waits for a running prefetch, then removes\n"
-    "pg_wal/drydock-spool/. drydock restore sets it as recovery_end_command.\n";
+    "pg_wal/drydock-spool/. drydock restore sets it as recovery_end_command.\n\n"
+    "usage: drydock wal-fetch --partial NAME DEST\n\n"
+    "As above, and a segment that is not archived is served from NAME.partial when\n"
+    "the archive holds one (what \"drydock wal-receive --flush-partial\" archives when\n"
+    "the primary is lost): recovery then replays up to the last byte received.\n";
+
+/* wal-fetch --partial (wal_fetch_help). */
+static bool wal_fetch_partial;
 
 /*
  * Both commands take --help and positional arguments; wal-fetch also takes
@@ -44,8 +51,10 @@ static int wal_parse(int argc, char **argv, const char *help, int nargs, const c
                      bool *cleanup)
 {
     static const struct option push_opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
-    static const struct option fetch_opts[] = {
-        {"help", no_argument, NULL, 'h'}, {"cleanup", no_argument, NULL, 'c'}, {0}};
+    static const struct option fetch_opts[] = {{"help", no_argument, NULL, 'h'},
+                                               {"cleanup", no_argument, NULL, 'c'},
+                                               {"partial", no_argument, NULL, 'P'},
+                                               {0}};
     const struct option *longopts = cleanup ? fetch_opts : push_opts;
     int c;
     optind = 1;
@@ -54,6 +63,10 @@ static int wal_parse(int argc, char **argv, const char *help, int nargs, const c
         if (c == 'h') {
             fputs(help, stdout);
             return -1;
+        }
+        if (c == 'P' && cleanup) {
+            wal_fetch_partial = true;
+            continue;
         }
         if (c == 'c') {
             *cleanup = true;
@@ -134,6 +147,24 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
  * there, else from the archive; a segment that came from either starts (or
  * tops up) the prefetch of the ones after it.
  */
+/*
+ * With --partial, a segment that is not archived is looked for as
+ * NAME.partial (wal-receive --flush-partial); *found says whether either was.
+ */
+static bool wal_fetch_archived(Repo *repo, const char *name, const char *dest, bool *found)
+{
+    if (!walarchive_fetch(repo, name, dest, found))
+        return false;
+    if (*found || !wal_fetch_partial || strlen(name) != WAL_NAME_LEN)
+        return true;
+    char *partial = xasprintf("%s.partial", name);
+    bool ok = walarchive_fetch(repo, partial, dest, found);
+    if (ok && *found)
+        log_info("restored %s from %s (a zero-filled unfinished segment)", name, partial);
+    free(partial);
+    return ok;
+}
+
 static int wal_fetch_one(Repo *repo, const char *name, const char *dest)
 {
     bool spool = walspool_applies(name), served = false, found = false;
@@ -144,7 +175,7 @@ static int wal_fetch_one(Repo *repo, const char *name, const char *dest)
     }
     if (served) {
         log_debug("restored %s from the prefetch spool", name);
-    } else if (!walarchive_fetch(repo, name, dest, &found)) {
+    } else if (!wal_fetch_archived(repo, name, dest, &found)) {
         return cli_fail();
     } else if (!found) {
         log_debug("%s is not in the archive", name);

@@ -23,7 +23,9 @@
     X(PQexec)                                                                                      \
     X(PQexecParams)                                                                                \
     X(PQfinish)                                                                                    \
+    X(PQflush)                                                                                     \
     X(PQfreemem)                                                                                   \
+    X(PQgetCopyData)                                                                               \
     X(PQgetResult)                                                                                 \
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
@@ -33,6 +35,8 @@
     X(PQntuples)                                                                                   \
     X(PQparameterStatus)                                                                           \
     X(PQport)                                                                                      \
+    X(PQputCopyData)                                                                               \
+    X(PQputCopyEnd)                                                                                \
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
     X(PQsendQueryParams)                                                                           \
@@ -63,7 +67,9 @@ void *libpq_fn(int i);
 #define PQexec               LIBPQ_CALL(PQexec)
 #define PQexecParams         LIBPQ_CALL(PQexecParams)
 #define PQfinish             LIBPQ_CALL(PQfinish)
+#define PQflush              LIBPQ_CALL(PQflush)
 #define PQfreemem            LIBPQ_CALL(PQfreemem)
+#define PQgetCopyData        LIBPQ_CALL(PQgetCopyData)
 #define PQgetResult          LIBPQ_CALL(PQgetResult)
 #define PQgetisnull          LIBPQ_CALL(PQgetisnull)
 #define PQgetvalue           LIBPQ_CALL(PQgetvalue)
@@ -73,6 +79,8 @@ void *libpq_fn(int i);
 #define PQntuples            LIBPQ_CALL(PQntuples)
 #define PQparameterStatus    LIBPQ_CALL(PQparameterStatus)
 #define PQport               LIBPQ_CALL(PQport)
+#define PQputCopyData        LIBPQ_CALL(PQputCopyData)
+#define PQputCopyEnd         LIBPQ_CALL(PQputCopyEnd)
 #define PQresultErrorMessage LIBPQ_CALL(PQresultErrorMessage)
 #define PQresultStatus       LIBPQ_CALL(PQresultStatus)
 #define PQsendQueryParams    LIBPQ_CALL(PQsendQueryParams)

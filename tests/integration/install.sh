@@ -14,6 +14,7 @@ check "make install succeeds" test $? -eq 0
 for f in bin/drydock share/man/man1/drydock.1 lib/systemd/system/drydock-proxy.service \
     lib/systemd/system/drydock-backup.service lib/systemd/system/drydock-backup.timer \
     lib/systemd/system/drydock-verify.service lib/systemd/system/drydock-verify.timer \
+    lib/systemd/system/drydock-wal-receive.service \
     share/bash-completion/completions/drydock etc/logrotate.d/drydock share/doc/drydock/LICENSE; do
     check "installed $f" test -s "$P/$f"
 done
