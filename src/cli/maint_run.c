@@ -14,7 +14,8 @@
 
 static const char maint_run_help[] =
     "usage: drydock maint run FILE [--json]\n"
-    "       drydock maint resume|abort|finish [--json]\n\n"
+    "       drydock maint resume|abort|finish [--json]\n"
+    "       drydock maint finish --expired [--json]\n\n"
     "run     plans FILE (an error finding refuses it, exit 12, nothing changed), then\n"
     "        carries every step out on the live clusters, journalled in the state\n"
     "        directory: backup, restore, offline, start, standby, verify, the\n"
@@ -24,7 +25,9 @@ static const char maint_run_help[] =
     "        (a rollback under way: continues the rollback)\n"
     "abort   undoes the last run's steps, newest first (before the switch only)\n"
     "finish  ends a completed run: removes the old primary's data directory kept for\n"
-    "        rollback; after a rollback, removes the directories the run created\n\n"
+    "        rollback; after a rollback, removes the directories the run created\n"
+    "        --expired: only once the file's keep-old-primary has passed since the\n"
+    "        run ended (for a timer); otherwise says until when, and keeps it\n\n"
     "  --json   one JSON object: the plan's (README \"maint plan\") with actual_s and ok\n"
     "           per step, outcome and hold_ms\n";
 
@@ -51,9 +54,11 @@ static void print_report(const MaintRunResult *r)
 
 static int maint_run_cmd(CliContext *ctx, int argc, char **argv, const char *name)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
-    bool json = false;
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+                                             {"expired", no_argument, NULL, 'e'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
+    bool json = false, expired = false;
     int c;
     optind = 1;
     opterr = 0;
@@ -62,9 +67,12 @@ static int maint_run_cmd(CliContext *ctx, int argc, char **argv, const char *nam
             fputs(maint_run_help, stdout);
             return DD_EXIT_OK;
         }
-        if (c != 'j')
+        if (c == 'e' && strcmp(name, "maint finish") == 0)
+            expired = true;
+        else if (c != 'j')
             return cli_bad_option(name, longopts, argv);
-        json = true;
+        else
+            json = true;
     }
     bool run = strcmp(name, "maint run") == 0;
     if (run && optind != argc - 1)
@@ -77,7 +85,7 @@ static int maint_run_cmd(CliContext *ctx, int argc, char **argv, const char *nam
         return DD_EXIT_CONFIG;
     if (strcmp(name, "maint resume") == 0 && maint_rollback_pending(cfg))
         return cli_maint_rollback_do(cfg, json); /* a rollback under way: maint/rollback.h */
-    MaintRunOpts o = {.json = json, .out = stdout};
+    MaintRunOpts o = {.json = json, .out = stdout, .expired_only = expired};
     MaintRunResult r;
     bool ok = run                                 ? maint_run(cfg, argv[optind], &o, &r)
               : strcmp(name, "maint resume") == 0 ? maint_resume(cfg, &o, &r)

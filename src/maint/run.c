@@ -772,6 +772,39 @@ bool maint_abort(const Config *cfg, const MaintRunOpts *o, MaintRunResult *r)
     return ok;
 }
 
+/*
+ * maint finish --expired: whether the run ended more than the file's
+ * keep-old-primary ago. No keep-old-primary, or an unreadable file: kept
+ * (an operator's "maint finish" is the way then), said on o->out.
+ */
+static bool mr_finish_due(Mr *m, const MaintRunOpts *o)
+{
+    MaintFile mf;
+    double keep = 0;
+    if (m->jr.file && mfile_load(m->jr.file, &mf)) {
+        keep = mf.keep_old_primary;
+        mfile_free(&mf);
+    } else {
+        log_warn("%s", err_message());
+        err_clear();
+    }
+    double due = m->jr.ended + keep;
+    if (keep > 0 && time_wall() >= due)
+        return true;
+    if (o->out && !o->json) {
+        char when[64] = "";
+        time_t t = (time_t)due;
+        struct tm tm;
+        if (keep > 0 && localtime_r(&t, &tm))
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+        fprintf(o->out,
+                keep > 0 ? "kept for rollback until %s (keep-old-primary)\n"
+                         : "kept: the maintenance file sets no keep-old-primary%s\n",
+                when);
+    }
+    return false;
+}
+
 bool maint_finish(const Config *cfg, const MaintRunOpts *o, MaintRunResult *r)
 {
     Mr m;
@@ -784,6 +817,11 @@ bool maint_finish(const Config *cfg, const MaintRunOpts *o, MaintRunResult *r)
                 m.jr.id ? journal_run_state_name(m.jr.state) : "");
         err_hint("\"drydock maint status\" says what to do");
         ok = false;
+    }
+    if (ok && o->expired_only && !mr_finish_due(&m, o)) {
+        r->outcome = "kept";
+        mr_close(&m);
+        return true;
     }
     /* A reload-only run changed the live nodes in place: there is no old primary to remove. */
     json_t *plan = ok ? json_loads(m.jr.plan_json ? m.jr.plan_json : "{}", 0, NULL) : NULL;

@@ -63,8 +63,9 @@
 #include "maint/plan.h"
 
 typedef struct {
-    bool json; /* no progress lines on stdout (the caller prints JSON) */
-    FILE *out; /* progress lines (stdout); NULL: none */
+    bool json;         /* no progress lines on stdout (the caller prints JSON) */
+    FILE *out;         /* progress lines (stdout); NULL: none */
+    bool expired_only; /* maint finish --expired: only once the file's keep-old-primary passed */
 } MaintRunOpts;
 
 typedef struct {

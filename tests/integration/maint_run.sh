@@ -164,6 +164,14 @@ check_eq "the configuration file is untouched" "$conf_before" "$(md5sum <"$CONF"
 check_eq "maint status: completed" completed "$(state)"
 check "check works right after, against the new primary" dd check
 check "backup works right after" dd backup
+# keep-old-primary: "maint finish --expired" (for a timer) keeps the old primary until it passed.
+check "maint finish --expired: no keep-old-primary, so kept" \
+    sh -c "runuser -u postgres -- $DRYDOCK --config $CONF maint finish --expired | grep -q 'sets no keep-old-primary'"
+sed -i 's/^pause-timeout = 10$/pause-timeout = 10\nkeep-old-primary = 1d/' "$T/maint.conf"
+check "maint finish --expired: keep-old-primary = 1d, kept until tomorrow" \
+    sh -c "runuser -u postgres -- $DRYDOCK --config $CONF maint finish --expired | grep -q 'kept for rollback until'"
+check "... the old primary's directory is still there" test -f "${PG_DATA[p]}/PG_VERSION"
+check_eq "... and the run is still completed" completed "$(state)"
 check "maint finish" dd maint finish
 check_eq "maint status: finished" finished "$(state)"
 check "maint finish removed the old primary's directory" test ! -e "${PG_DATA[p]}"
