@@ -146,7 +146,9 @@ check_eq "one switch counted" 1 "$(sed -n 's/^drydock_proxy_switches_total //p' 
 check "sessions are counted by state" grep -qE '^drydock_proxy_sessions\{state="active"\} [0-9]+$' "$T/metrics.1"
 check "bytes are counted" grep -qE '^drydock_proxy_bytes_total\{direction="out"\} [1-9]' "$T/metrics.1"
 check_eq "the client sessions after the switch are on TLS to the new primary" "t" "$(pq "select ssl from pg_stat_ssl where pid = pg_backend_pid()")"
-wait_for "the probe of the new primary" 15 bash -c "curl -s $API/primary | grep -q 'port=${PG_PORT[s]}'"
+# The proxy switches while the promotion ends: its first probe may still see
+# recovery; the next one (probe interval) sees the role.
+wait_for "the probe of the new primary" 15 bash -c "curl -s $API/primary | grep 'port=${PG_PORT[s]}' | grep -q '\"role\":\"primary\"'"
 check_eq "/primary: 200 on the new primary" 200 "$(code GET /primary)"
 
 # --- HTTPS, and a non-loopback listen with TLS and the token --------------------------------
