@@ -11,6 +11,7 @@
 #define DD_CLI_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "common/error.h"
@@ -100,6 +101,8 @@ int cli_maint_finish(CliContext *ctx, int argc, char **argv);
 int cli_maint_rollback(CliContext *ctx, int argc, char **argv);
 /* maint rollback's work and report (also "maint resume" of a rollback under way). */
 int cli_maint_rollback_do(const Config *cfg, bool json);
+/* The report of a maint command as one JSON line, with "error" and "hint" when !ok; frees out. */
+void cli_maint_print_json(json_t *out, bool ok);
 int cli_cmd_repo_copy(CliContext *ctx, int argc, char **argv);
 int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv);
 

@@ -56,15 +56,7 @@ int cli_maint_rollback_do(const Config *cfg, bool json)
     MaintRollbackResult r;
     bool ok = maint_rollback(cfg, &o, &r);
     if (json) {
-        json_t *out = maint_rollback_json(&r);
-        if (!ok) {
-            json_object_set_new(out, "error", json_string(err_message()));
-            json_object_set_new(out, "hint", json_string(err_hint_text()));
-        }
-        char *text = json_dumps(out, JSON_COMPACT);
-        printf("%s\n", text);
-        free(text);
-        json_decref(out);
+        cli_maint_print_json(maint_rollback_json(&r), ok);
     } else {
         print_report(&r);
     }

@@ -52,6 +52,18 @@ static void print_report(const MaintRunResult *r)
     printf("maintenance #%lld: %s\n", (long long)r->run, r->outcome ? r->outcome : "failed");
 }
 
+void cli_maint_print_json(json_t *out, bool ok)
+{
+    if (!ok) {
+        json_object_set_new(out, "error", json_string(err_message()));
+        json_object_set_new(out, "hint", json_string(err_hint_text()));
+    }
+    char *text = json_dumps(out, JSON_COMPACT);
+    printf("%s\n", text);
+    free(text);
+    json_decref(out);
+}
+
 static int maint_run_cmd(CliContext *ctx, int argc, char **argv, const char *name)
 {
     static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
@@ -92,15 +104,7 @@ static int maint_run_cmd(CliContext *ctx, int argc, char **argv, const char *nam
               : strcmp(name, "maint abort") == 0  ? maint_abort(cfg, &o, &r)
                                                   : maint_finish(cfg, &o, &r);
     if (json) {
-        json_t *out = maint_run_json(&r);
-        if (!ok) {
-            json_object_set_new(out, "error", json_string(err_message()));
-            json_object_set_new(out, "hint", json_string(err_hint_text()));
-        }
-        char *text = json_dumps(out, JSON_COMPACT);
-        printf("%s\n", text);
-        free(text);
-        json_decref(out);
+        cli_maint_print_json(maint_run_json(&r), ok);
     } else {
         print_report(&r);
     }
