@@ -226,7 +226,8 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
             c += seg + (c[seg] == '|');
         }
         if (!match) {
-            snprintf(why, len, "expected one of %s, got \"%s\"", k->choices, value);
+            snprintf(why, len, "expected one of %s, got \"%s\"", k->choices,
+                     esc(value, e, sizeof(e)));
             return false;
         }
         free(*(char **)field);
@@ -245,7 +246,7 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
         else if (strcmp(value, "syslog") == 0)
             *(LogDestination *)field = LOG_DEST_SYSLOG;
         else {
-            snprintf(why, len, "expected stderr or syslog, got \"%s\"", value);
+            snprintf(why, len, "expected stderr or syslog, got \"%s\"", esc(value, e, sizeof(e)));
             return false;
         }
         return true;
