@@ -97,10 +97,13 @@ as_pg() { runuser -u postgres -- "$@"; }
 # write "command dd" for that one.)
 dd() { runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@"; }
 
+# A port nothing listens on. tests/run gives each script it runs at the same
+# time a slot of its own (TEST_SLOT of TEST_SLOTS), and each slot its own
+# share of 20000-49999, so that two scripts never pick the same port.
 free_port() {
-    local port
+    local port span=$((30000 / ${TEST_SLOTS:-1}))
     while :; do
-        port=$((20000 + RANDOM % 30000))
+        port=$((20000 + ${TEST_SLOT:-0} * span + RANDOM % span))
         if ! ss -Htan | awk '{print $4}' | grep -qE "[:.]$port\$"; then
             echo "$port"
             return
