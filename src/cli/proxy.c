@@ -67,7 +67,7 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
         .admin_tls_cert_file = cfg->proxy_admin_tls_cert_file,
         .admin_tls_key_file = cfg->proxy_admin_tls_key_file,
         .switch_servers = {cfg->proxy_server, cfg->primary, cfg->standby, NULL},
-        .probe_interval = 5.0,
+        .probe_interval = cfg->proxy_probe_interval,
         .config_file = cfg->file,
     };
     Proxy *p = proxy_new(&opt);
