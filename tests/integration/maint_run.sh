@@ -172,9 +172,13 @@ check "maint finish --expired: keep-old-primary = 1d, kept until tomorrow" \
     sh -c "runuser -u postgres -- $DRYDOCK --config $CONF maint finish --expired | grep -q 'kept for rollback until'"
 check "... the old primary's directory is still there" test -f "${PG_DATA[p]}/PG_VERSION"
 check_eq "... and the run is still completed" completed "$(state)"
+retired() { dd maint status --json | jq -r '[.roles[] | select(.role == "retired") | .data] | join(" ")'; }
+check_eq "maint status: the old primary is retired, kept for rollback" "${PG_DATA[p]}" "$(retired)"
 check "maint finish" dd maint finish
 check_eq "maint status: finished" finished "$(state)"
 check "maint finish removed the old primary's directory" test ! -e "${PG_DATA[p]}"
+check_eq "maint status: no retired node left" "" "$(retired)"
+check "... and its text says nothing is kept for rollback" bash -c "! runuser -u postgres -- $DRYDOCK --config $CONF maint status | grep -q 'kept for rollback'"
 check "and nothing of the new cluster" test -f "$T/green/PG_VERSION" -a -f "$T/green-standby/PG_VERSION"
 
 finish
