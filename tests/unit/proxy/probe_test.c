@@ -24,18 +24,7 @@
 
 #include "proxy/internal.h"
 #include "proxy/proto.h"
-
-static int listen_any(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 16), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
+#include "unit/proxytest.h"
 
 /* Run the proxy's loop for about ms milliseconds. */
 static void spin(Proxy *p, int ms)
@@ -112,33 +101,12 @@ static void answer_probe(Proxy *p, int lfd, const char *hs)
 static void test_reprobe_after_switch(void **state)
 {
     (void)state;
-    int sport, lport, aport;
+    int sport, lport;
     int lfd = listen_any(&sport);
     assert_int_equal(fcntl(lfd, F_SETFL, O_NONBLOCK), 0);
-    close(listen_any(&lport));
-    close(listen_any(&aport));
-    char listen[32], admin[32], server[64];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", lport);
-    snprintf(admin, sizeof(admin), "127.0.0.1:%d", aport);
+    char server[64];
     snprintf(server, sizeof(server), "host=127.0.0.1 port=%d user=alice", sport);
-    char token[] = "/tmp/drydock-probe-test-token.XXXXXX";
-    int tfd = mkstemp(token);
-    assert_true(tfd >= 0);
-    assert_int_equal(write(tfd, "0123456789abcdef0123\n", 21), 21);
-    close(tfd);
-    ProxyOptions opt = {.listen = listen,
-                        .admin = admin,
-                        .auth = AUTH_TRUST,
-                        .credentials = "/nonexistent/credentials",
-                        .server = server,
-                        .login_timeout = 5,
-                        .pause_timeout = 5,
-                        .max_clients = 2,
-                        .admin_token_file = token,
-                        .probe_interval = 3600};
-    Proxy *p = proxy_new(&opt);
-    unlink(token);
-    assert_non_null(p);
+    Proxy *p = proxytest_new(server, 3600, &lport);
 
     /* The first probe, at start: a standby. Nothing more without a switch. */
     answer_probe(p, lfd, "on");
