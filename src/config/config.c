@@ -133,6 +133,7 @@ static const ConfigKey config_keys[] = {
     PATH_KEY("proxy", "admin-tls-cert-file", proxy_admin_tls_cert_file, NULL),
     PATH_KEY("proxy", "admin-tls-key-file", proxy_admin_tls_key_file, NULL),
     PATH_KEY("proxy", "admin-tls-ca-file", proxy_admin_tls_ca_file, NULL),
+    INT_KEY("proxy", "probe-interval", proxy_probe_interval, "5", 1, 86400),
 
     ADDR_KEY("status", "listen", status_listen, "127.0.0.1:8080"),
     PATH_KEY("status", "store", status_store, NULL),

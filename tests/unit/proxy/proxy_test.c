@@ -24,6 +24,7 @@
 
 #include "proxy/internal.h"
 #include "proxy/proto.h"
+#include "unit/proxytest.h"
 
 typedef struct {
     Proxy *p;
@@ -31,25 +32,6 @@ typedef struct {
     int server_listen;
     int client, server; /* the fake client's and the fake server's sockets */
 } Rig;
-
-static int listen_any(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 16), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
-static int free_port(void)
-{
-    int port;
-    close(listen_any(&port));
-    return port;
-}
 
 /* Run the proxy's loop for about ms milliseconds. */
 static void spin(Rig *r, int ms)
@@ -127,29 +109,10 @@ static int rig_setup(void **state)
     memset(&r, 0, sizeof(r));
     int sport;
     r.server_listen = listen_any(&sport);
-    char listen[32], admin[32], server[64];
-    int lport = free_port();
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", lport);
-    snprintf(admin, sizeof(admin), "127.0.0.1:%d", free_port());
+    char server[64];
     snprintf(server, sizeof(server), "host=127.0.0.1 port=%d", sport);
-    /* The admin token is mandatory; mkstemp makes the file 0600. */
-    char token[] = "/tmp/drydock-proxy-test-token.XXXXXX";
-    int tfd = mkstemp(token);
-    assert_true(tfd >= 0);
-    assert_int_equal(write(tfd, "0123456789abcdef0123\n", 21), 21);
-    close(tfd);
-    ProxyOptions opt = {.listen = listen,
-                        .admin = admin,
-                        .auth = AUTH_TRUST,
-                        .credentials = "/nonexistent/credentials",
-                        .server = server,
-                        .login_timeout = 5,
-                        .pause_timeout = 5,
-                        .max_clients = 2,
-                        .admin_token_file = token};
-    r.p = proxy_new(&opt);
-    unlink(token);
-    assert_non_null(r.p);
+    int lport;
+    r.p = proxytest_new(server, 0, &lport);
 
     /* client: startup */
     r.lport = lport;
