@@ -467,17 +467,19 @@ static void test_lease_expires_before_promotion(void **state)
     Rig *r = *state;
     Buf m = {0};
     assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
-    assert_int_equal(proxy_lease(r->p, 0.1, false), PROXY_DONE);
+    /* A lease of 1 s, renewed every 100 ms for longer than the lease. (It was
+     * 0.1 s, and a loaded machine stalled one spin past it while renewing.) */
+    assert_int_equal(proxy_lease(r->p, 1.0, false), PROXY_DONE);
     spin(r, 5);
     assert_int_equal(r->p->phase, PROXY_PAUSED);
     send_msg(r->client, 'Q', "select 2");
-    for (int i = 0; i < 6; i++) { /* 300 ms, renewed every 50 */
-        spin(r, 20);
+    for (int i = 0; i < 15; i++) { /* 1.5 s, renewed every 100 ms */
+        spin(r, 100);
         assert_int_equal(proxy_lease(r->p, 0, false), PROXY_DONE);
     }
     assert_int_equal(r->p->phase, PROXY_PAUSED);
     assert_true(quiet(r, r->server)); /* still held */
-    spin(r, 150);                     /* no renewal: the lease runs out */
+    spin(r, 1200);                    /* no renewal: the lease runs out */
     assert_int_equal(r->p->phase, PROXY_RUNNING);
     assert_int_equal(read_msg(r, r->server, &m), 'Q'); /* resumed on the same server */
     assert_string_equal((char *)m.data + 5, "select 2");
