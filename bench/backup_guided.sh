@@ -12,6 +12,7 @@ source "$(dirname "$0")/../tests/integration/lib.sh"
 SCALE=${SCALE:-100}
 JOBS=${JOBS:-$(nproc)}
 CHUNK_KIB=${CHUNK_KIB:-128}
+PERF=${PERF:-} # a file: the guided backup runs under `perf record -g -o $PERF`
 
 secs() { echo "$(date +%s.%N) - $1" | bc; }
 
@@ -62,7 +63,15 @@ psql_q p "checkpoint" >/dev/null
 size=$(psql_q p "select sum(pg_database_size(oid)) from pg_database")
 echo "cluster: pgbench scale $SCALE, $((size / 1048576)) MiB, pgbench_accounts $pages pages, ~1 % of them updated; jobs $JOBS, $(nproc) cores, drydock chunks $CHUNK_KIB KiB"
 
+if [ -n "$PERF" ]; then
+    dd() { runuser -u postgres -- perf record -q -g -o "$T/perf.data" "$DRYDOCK" --config "$CONF" "$@"; }
+fi
 dd_backup guided
+if [ -n "$PERF" ]; then
+    unset -f dd
+    dd() { runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@"; }
+    cp "$T/perf.data" "$PERF"
+fi
 G_SECS=$DD_SECS G_READ=$DD_READ G_MODE=$DD_MODE
 dd_backup full --full
 F_SECS=$DD_SECS F_READ=$DD_READ

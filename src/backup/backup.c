@@ -4,6 +4,7 @@
 #include "backup/backup.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,8 +171,11 @@ static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, 
         progress_phase(opts->progress, "copy", dl->total_bytes);
     double t0 = time_mono();
     const BackupSourceInfo *si = backup_source_info(src);
+    log_debug("walked the data directory: %zu entries", dl->n);
     Manifest *prev = backup_load_prev(repo, sum->chunk_size);
+    log_debug("previous backup loaded: %.3f s", time_mono() - t0);
     BackupGuide *guide = backup_open_guide(cfg, repo, src, opts, prev, sum);
+    log_debug("WAL guide ready: %.3f s", time_mono() - t0);
     BackupCopyOpts co = {.jobs = sum->jobs,
                          .chunk_size = sum->chunk_size,
                          .check_pages = si->data_checksums,
@@ -179,13 +183,59 @@ static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, 
                          .progress = opts->progress,
                          .prev = prev,
                          .guide = guide};
-    bool ok = backup_copy(dl, cs, co, cr) && chunkstore_flush(cs);
+    bool ok = backup_copy(dl, cs, co, cr);
+    log_debug("copied: %.3f s", time_mono() - t0);
     backup_guide_free(guide);
     manifest_free(prev);
-    sum->chunks_delta = chunkstore_delta_count(cs);
     if (opts->progress)
         progress_end_phase(opts->progress);
     sum->copy_seconds = time_mono() - t0;
+    return ok;
+}
+
+typedef struct {
+    ChunkStore *cs;
+    bool ok;
+    ErrSaved err;
+} Flush;
+
+static void *backup_flush_thread(void *arg)
+{
+    Flush *f = arg;
+    f->ok = chunkstore_flush(f->cs);
+    if (!f->ok)
+        f->err = err_save();
+    return NULL;
+}
+
+/*
+ * Stop the backup and wait for its WAL while the packs are committed (an
+ * fsync or an upload): only the manifest must come after both (chunkstore.h
+ * invariant 1).
+ */
+static bool backup_stop_and_flush(const Config *cfg, BackupSource *src, Repo *repo, ChunkStore *cs,
+                                  const BackupOpts *opts, BackupSummary *sum)
+{
+    Flush f = {.cs = cs};
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, backup_flush_thread, &f) == 0;
+    if (!threaded)
+        backup_flush_thread(&f);
+    bool ok = backup_source_stop(src);
+    if (ok) {
+        double t0 = time_mono();
+        if (opts->progress)
+            progress_phase(opts->progress, "wal-wait", 0);
+        testpoint_pause("wal-wait");
+        ok = backup_source_wait_archive(src, repo, cfg->archive_timeout);
+        sum->wal_wait_seconds = time_mono() - t0;
+    }
+    if (threaded)
+        pthread_join(th, NULL);
+    log_debug("stopped, WAL archived, packs committed");
+    sum->chunks_delta = chunkstore_delta_count(cs);
+    if (!f.ok)
+        return err_restore(&f.err);
     return ok;
 }
 
@@ -206,20 +256,14 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
         snprintf(key, sizeof(key), "backup-%s", sum->id);
         ok = repo_use_key(repo, key);
     }
+    log_debug("source and store open: %.3f s", time_mono() - started);
     if (ok) {
         snprintf(sum->node, sizeof(sum->node), "%s", backup_source_node(src));
         char label[64];
         snprintf(label, sizeof(label), "drydock %s", sum->id);
         ok = backup_source_start(src, label, cfg->archive_timeout) &&
-             backup_copy_phase(cfg, src, repo, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
-    }
-    if (ok) {
-        double t0 = time_mono();
-        if (opts->progress)
-            progress_phase(opts->progress, "wal-wait", 0);
-        testpoint_pause("wal-wait");
-        ok = backup_source_wait_archive(src, repo, cfg->archive_timeout);
-        sum->wal_wait_seconds = time_mono() - t0;
+             backup_copy_phase(cfg, src, repo, cs, opts, sum, &dl, &cr) &&
+             backup_stop_and_flush(cfg, src, repo, cs, opts, sum);
     }
     if (ok) {
         backup_fill_summary(sum, backup_source_info(src), &cr);
@@ -228,6 +272,7 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
         ok = repo_lock_check(lock) &&
              backup_save_manifest(repo, backup_source_info(src), &dl, &cr, sum, started);
     }
+    log_debug("manifest saved: %.3f s since the start", time_mono() - started);
     if (ok && cr.bad_pages > 0)
         log_warn("%" PRIu64 " page(s) failed their checksum in backup %s (listed above)",
                  cr.bad_pages, sum->id);
