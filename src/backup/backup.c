@@ -161,8 +161,8 @@ static Manifest *backup_load_prev(Repo *repo, uint32_t chunk_size)
 
 /* Copy phase: walk, copy, commit packs. */
 static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, ChunkStore *cs,
-                              const BackupOpts *opts, BackupSummary *sum, DatadirList *dl,
-                              BackupCopyResult *cr)
+                              Manifest *prev, const BackupOpts *opts, BackupSummary *sum,
+                              DatadirList *dl, BackupCopyResult *cr)
 {
     testpoint_pause("started");
     if (!datadir_walk(backup_source_datadir(src), dl))
@@ -172,8 +172,6 @@ static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, 
     double t0 = time_mono();
     const BackupSourceInfo *si = backup_source_info(src);
     log_debug("walked the data directory: %zu entries", dl->n);
-    Manifest *prev = backup_load_prev(repo, sum->chunk_size);
-    log_debug("previous backup loaded: %.3f s", time_mono() - t0);
     BackupGuide *guide = backup_open_guide(cfg, repo, src, opts, prev, sum);
     log_debug("WAL guide ready: %.3f s", time_mono() - t0);
     BackupCopyOpts co = {.jobs = sum->jobs,
@@ -186,11 +184,50 @@ static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, 
     bool ok = backup_copy(dl, cs, co, cr);
     log_debug("copied: %.3f s", time_mono() - t0);
     backup_guide_free(guide);
-    manifest_free(prev);
     if (opts->progress)
         progress_end_phase(opts->progress);
     sum->copy_seconds = time_mono() - t0;
     return ok;
+}
+
+/* The chunk store and the previous backup, opened while the backup starts. */
+typedef struct {
+    Repo *repo;
+    uint32_t chunk_size;
+    ChunkStore *cs;
+    Manifest *prev;
+    bool ok;
+    ErrSaved err;
+} Prep;
+
+static void *backup_prep_thread(void *arg)
+{
+    Prep *p = arg;
+    p->ok = chunkstore_open(p->repo, &p->cs);
+    if (p->ok)
+        p->prev = backup_load_prev(p->repo, p->chunk_size);
+    else
+        p->err = err_save();
+    return NULL;
+}
+
+/*
+ * pg_backup_start (a checkpoint; from a standby also the wait for its
+ * replay) while the chunk indexes and the previous manifest are read: the
+ * repository is only read until the copy.
+ */
+static bool backup_start_and_prep(BackupSource *src, const char *label, int timeout, Prep *p)
+{
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, backup_prep_thread, p) == 0;
+    if (!threaded)
+        backup_prep_thread(p);
+    bool ok = backup_source_start(src, label, timeout);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (ok && !p->ok)
+        return err_restore(&p->err);
+    return ok && p->ok;
 }
 
 typedef struct {
@@ -249,22 +286,25 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
     ChunkStore *cs = NULL;
     DatadirList dl = {0};
     BackupCopyResult cr = {0};
-    bool ok = backup_source_open(cfg, repo, from_standby, &src) && chunkstore_open(repo, &cs) &&
+    Prep prep = {.repo = repo, .chunk_size = sum->chunk_size};
+    bool ok = backup_source_open(cfg, repo, from_standby, &src) &&
               backup_make_id(repo, time_wall(), sum->id, sizeof(sum->id));
     if (ok) { /* encrypted: a data key of its own (keyring.h) */
         char key[48];
         snprintf(key, sizeof(key), "backup-%s", sum->id);
         ok = repo_use_key(repo, key);
     }
-    log_debug("source and store open: %.3f s", time_mono() - started);
     if (ok) {
         snprintf(sum->node, sizeof(sum->node), "%s", backup_source_node(src));
         char label[64];
         snprintf(label, sizeof(label), "drydock %s", sum->id);
-        ok = backup_source_start(src, label, cfg->archive_timeout) &&
-             backup_copy_phase(cfg, src, repo, cs, opts, sum, &dl, &cr) &&
+        ok = backup_start_and_prep(src, label, cfg->archive_timeout, &prep);
+        cs = prep.cs;
+        log_debug("started, store and previous backup open: %.3f s", time_mono() - started);
+        ok = ok && backup_copy_phase(cfg, src, repo, cs, prep.prev, opts, sum, &dl, &cr) &&
              backup_stop_and_flush(cfg, src, repo, cs, opts, sum);
     }
+    manifest_free(prep.prev);
     if (ok) {
         backup_fill_summary(sum, backup_source_info(src), &cr);
         testpoint_pause("manifest");
@@ -272,7 +312,7 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
         ok = repo_lock_check(lock) &&
              backup_save_manifest(repo, backup_source_info(src), &dl, &cr, sum, started);
     }
-    log_debug("manifest saved: %.3f s since the start", time_mono() - started);
+    log_debug("finished: %.3f s since the start", time_mono() - started);
     if (ok && cr.bad_pages > 0)
         log_warn("%" PRIu64 " page(s) failed their checksum in backup %s (listed above)",
                  cr.bad_pages, sum->id);

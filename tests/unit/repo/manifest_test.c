@@ -135,8 +135,8 @@ static bool save_v1(Repo *repo, const Manifest *m)
 {
     char *text = manifest_json(m);
     char *path = xasprintf("backups/%s.manifest", m->id);
-    bool ok = text && repo_object_put(repo, path, text, strlen(text),
-                                      (StoragePutOpts){.exclusive = true});
+    bool ok = text &&
+              repo_object_put(repo, path, text, strlen(text), (StoragePutOpts){.exclusive = true});
     free(path);
     free(text);
     return ok;
@@ -349,12 +349,9 @@ static void test_structure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_missing),
-        cmocka_unit_test(test_corrupt),
-        cmocka_unit_test(test_structure),
-        cmocka_unit_test(test_formats),
-        cmocka_unit_test(test_binary_truncated),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_corrupt),    cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_formats),    cmocka_unit_test(test_binary_truncated),
     };
     return cmocka_run_group_tests(tests, testrepo_setup, testrepo_teardown);
 }
