@@ -8,16 +8,15 @@
  */
 #include "backup/guide.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/wal.h"
