@@ -70,6 +70,11 @@ round() {
     dd --quiet maint rehearse "$T/maint.conf" --json 2>"$T/$2.err" | tail -n 1 >"$T/$2.json"
     load_stop
     [ "$(jq -r .ok "$T/$2.json" 2>/dev/null)" = true ] || die "rehearsal failed: $(tail -1 "$T/$2.err")"
+    # KEEP=DIR keeps the raw reports and the rates for a closer look.
+    if [ -n "${KEEP:-}" ]; then
+        mkdir -p "$KEEP" && cp "$T/$2.json" "$T/$2.plan.json" "$T/$2.backup.json" "$KEEP/"
+        dd debug object rates.json >"$KEEP/$2.rates.json" 2>/dev/null
+    fi
 }
 
 table() {

@@ -121,6 +121,26 @@ static void standby_ts_args(MaintCtx *ctx, StrList *args)
     strlist_free(&targets);
 }
 
+/*
+ * The fixed part of a pg_basebackup: its checkpoint (a restartpoint on the
+ * green primary, still a standby), which flushes what replay dirtied and
+ * does not grow with the cluster. Done first and timed apart, so that the
+ * copy's own checkpoint finds nothing left to do; 0 when it fails (the copy
+ * then checkpoints itself).
+ */
+static double standby_checkpoint(MaintCtx *ctx)
+{
+    char *ci = steps_conninfo(ctx, ctx->green_port);
+    double t0 = time_mono();
+    PGconn *g = pg_connect(ci, "green primary");
+    free(ci);
+    bool ok = g && pg_exec(g, "CHECKPOINT");
+    pg_disconnect(g);
+    if (!ok)
+        err_clear();
+    return ok ? time_mono() - t0 : 0;
+}
+
 static bool standby_basebackup(MaintCtx *ctx)
 {
     char *password = NULL;
@@ -136,15 +156,17 @@ static bool standby_basebackup(MaintCtx *ctx)
     standby_ts_args(ctx, &args);
     strlist_push_owned(&args, NULL);
     Buf out = {0};
-    double t0 = time_mono();
+    WriteWatch w;
+    write_watch_start(&w, ctx->green_standby_data);
+    double fixed = standby_checkpoint(ctx);
     bool ok = pgtool_must(args.items,
                           &(PgToolOpts){.password = password, .owner_of = ctx->green_standby_data},
                           "copying the green primary for its standby", &out);
-    double secs = time_mono() - t0;
     if (ok) {
         DatadirList l = {0};
         if (datadir_walk(ctx->green_standby_data, &l))
-            steps_rate(ctx, RATE_BASEBACKUP, (double)l.total_bytes, secs);
+            rates_record_write(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run",
+                               RATE_BASEBACKUP, &w, (double)l.total_bytes, fixed);
         err_clear();
         datadir_list_free(&l);
     }
@@ -183,7 +205,7 @@ static bool standby_wait_streaming(MaintCtx *ctx)
     PGconn *g = pg_connect(ci, "green primary");
     free(ci);
     bool ok = g != NULL, streaming = false;
-    double deadline = time_mono() + 120;
+    double t0 = time_mono(), deadline = t0 + 120;
     while (ok && !streaming && time_mono() < deadline && !steps_interrupted(ctx)) {
         char *v = pg_query_value(
             g, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", 0, NULL);
@@ -194,6 +216,8 @@ static bool standby_wait_streaming(MaintCtx *ctx)
             time_sleep(POLL);
     }
     pg_disconnect(g);
+    if (ok && streaming)
+        steps_rate(ctx, RATE_STREAMING, 1, time_mono() - t0);
     if (ok && !streaming)
         ok = err_set(DD_EXIT_TIMEOUT, "the green standby \"%s\" is not streaming after 120 s",
                      ctx->green_standby_data);
