@@ -56,8 +56,8 @@ typedef struct {
     RateKind kind;
     double size;
     double seconds;
-    double fixed;  /* of seconds, the part that does not grow with size; 0: none measured */
-    double budget; /* a write's dirty-page budget when it ran (bytes); 0: unknown */
+    double fixed;    /* of seconds, the part that does not grow with size; 0: none measured */
+    double budget;   /* a write's dirty-page budget when it ran (bytes); 0: unknown */
     double when;     /* seconds since the epoch */
     char source[48]; /* "backup 20261130T100200Z", "rehearsal", "maint run" */
 } RateSample;

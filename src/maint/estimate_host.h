@@ -20,9 +20,9 @@
 #include <stdint.h>
 
 typedef struct {
-    double ratio, background_ratio;          /* percent (vm.dirty_ratio, ..._background_ratio) */
-    double bytes, background_bytes;          /* 0: the ratio applies */
-    double mem_available, dirty, writeback;  /* bytes, from /proc/meminfo */
+    double ratio, background_ratio;         /* percent (vm.dirty_ratio, ..._background_ratio) */
+    double bytes, background_bytes;         /* 0: the ratio applies */
+    double mem_available, dirty, writeback; /* bytes, from /proc/meminfo */
 } HostVm;
 
 /* From the texts of /proc/meminfo and the four sysctls (NULL: absent, the
@@ -39,8 +39,8 @@ double host_dirty_budget(const HostVm *vm);
 /* The counters of the block device holding a path. */
 typedef struct {
     bool ok;
-    double written;  /* bytes written */
-    double busy_s;   /* seconds the device had I/O in flight (io_ticks) */
+    double written; /* bytes written */
+    double busy_s;  /* seconds the device had I/O in flight (io_ticks) */
 } DiskStat;
 
 /* Parse the line of /proc/diskstats for major:minor from its text. */
@@ -51,7 +51,7 @@ void host_diskstat_read(const char *path, DiskStat *out);
 /* A write measured from its start: time, budget, and the disk's counters. */
 typedef struct {
     double t0;
-    double budget;   /* host_dirty_budget() at the start; 0: unknown */
+    double budget; /* host_dirty_budget() at the start; 0: unknown */
     DiskStat disk0;
     const char *path;
 } WriteWatch;

@@ -587,8 +587,8 @@ static bool offline_checksums(MaintCtx *ctx, const char *mode)
     if (ok && !already) {
         DatadirList l = {0};
         if (datadir_walk(ctx->green_data, &l))
-            rates_record_write(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run",
-                               RATE_CHECKSUM, &w, (double)l.total_bytes, 0);
+            rates_record_write(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run", RATE_CHECKSUM,
+                               &w, (double)l.total_bytes, 0);
         err_clear();
         datadir_list_free(&l);
     }
