@@ -261,10 +261,10 @@ static void fmt_bytes(double b, char *out, size_t len)
         u++;
     }
     snprintf(out, len,
-             u == 0    ? "%.0f %s"
-             : b < 10  ? "%.2f %s"
-             : b < 100 ? "%.1f %s"
-                       : "%.0f %s",
+             u == 0      ? "%.0f %s"
+             : b < 9.995 ? "%.2f %s"
+             : b < 99.95 ? "%.1f %s"
+                         : "%.0f %s",
              b, units[u]);
 }
 
@@ -397,6 +397,7 @@ typedef struct {
     double disk_spb; /* seconds per byte past the budget; 0: unknown */
     double budget;   /* bytes; 0: no budget model */
     size_t fitted;   /* samples the line was fitted over; 0: the fixed part as measured */
+    size_t learned;  /* writes past their budget disk_spb was learned from; 0: measured */
 } Model;
 
 static double model_within(const Model *m, double size)
@@ -421,10 +422,45 @@ static double sample_spb(const Sample *s, double disk_spb)
     return in > 0 ? in / s->budget : all;
 }
 
+/*
+ * The disk's seconds per byte as the kind's own history shows it: its writes
+ * past their budget, less their bytes within it at the rate of its writes
+ * that stayed within theirs. This is the pace the kernel held the writer
+ * to, which the disk's counters do not show on a host whose disk is a
+ * cache (a virtual machine's). 0 when the history does not hold both.
+ */
+static double learned_disk_spb(const Sample *s, size_t n, size_t *count)
+{
+    double sw_in = 0, spb_in = 0, sw = 0, spb = 0;
+    *count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].budget > 0 && s[i].size <= s[i].budget) {
+            sw_in += s[i].w;
+            spb_in += s[i].w * (s[i].seconds - s[i].fixed) / s[i].size;
+        }
+    if (!(sw_in > 0))
+        return 0;
+    spb_in /= sw_in;
+    for (size_t i = 0; i < n; i++) {
+        if (!(s[i].budget > 0) || s[i].size <= s[i].budget)
+            continue;
+        double past = s[i].seconds - s[i].fixed - s[i].budget * spb_in;
+        if (past > 0) {
+            sw += s[i].w;
+            spb += s[i].w * past / (s[i].size - s[i].budget);
+            (*count)++;
+        }
+    }
+    return sw > 0 ? spb / sw : 0;
+}
+
 static Model model_build(bool writes, const Sample *s, size_t n, double size, double disk_spb,
                          double budget)
 {
-    Model m = {.disk_spb = writes ? disk_spb : 0, .budget = writes && disk_spb > 0 ? budget : 0};
+    Model m = {0};
+    double learned = writes ? learned_disk_spb(s, n, &m.learned) : 0;
+    m.disk_spb = learned > 0 ? learned : writes ? disk_spb : 0;
+    m.budget = m.disk_spb > 0 ? budget : 0;
     double sw = 0, a = 0, b = 0;
     bool past = false; /* a sample, or the size predicted, past its budget */
     for (size_t i = 0; i < n; i++) {
@@ -449,7 +485,7 @@ static Model model_build(bool writes, const Sample *s, size_t n, double size, do
 static void estimate_basis(RateKind kind, double size, const char *what, const Sample *top,
                            size_t n, const Model *m, Estimate *e)
 {
-    char b[24], r[24], t[24], lo[24], hi[24], when[24], more[32] = "", fx[64] = "", past[96] = "";
+    char b[24], r[24], t[24], lo[24], hi[24], when[24], more[32] = "", fx[64] = "", past[160] = "";
     estimate_format_seconds(e->predicted_s, t, sizeof(t));
     estimate_format_seconds(e->low_s, lo, sizeof(lo));
     estimate_format_seconds(e->high_s, hi, sizeof(hi));
@@ -472,8 +508,15 @@ static void estimate_basis(RateKind kind, double size, const char *what, const S
         char pb[24], pr[24];
         fmt_bytes(size - in, pb, sizeof(pb));
         fmt_bytes(1 / m->disk_spb, pr, sizeof(pr));
-        snprintf(past, sizeof(past), " within the dirty-page budget + %s at %s/s of the disk", pb,
-                 pr);
+        if (m->learned)
+            snprintf(past, sizeof(past),
+                     " within the dirty-page budget + %s at %s/s past it (learned from %zu "
+                     "write%s past it)",
+                     pb, pr, m->learned, m->learned > 1 ? "s" : "");
+        else
+            snprintf(past, sizeof(past),
+                     " within the dirty-page budget + %s at %s/s of the disk (its rate while busy)",
+                     pb, pr);
     }
     snprintf(e->basis, sizeof(e->basis),
              "%s: %s%s at %s/s%s, rate measured by the %s on %s%s → %s, range %s–%s", what, fx, b,

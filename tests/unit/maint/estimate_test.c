@@ -301,7 +301,7 @@ static void test_model(void **state)
         Rec disk;      /* a disk-write measurement; size 0: none */
         double budget; /* the host's now; 0: unknown */
         double size, predicted, fixed;
-        const char *words; /* in the basis; NULL: none of "fixed" or "budget" */
+        const char *words; /* in the basis; NULL: no "budget" (a fixed part is always shown) */
     } cases[] = {
         {"measured fixed part, not multiplied",
          RATE_RESTORE_WRITE,
@@ -348,7 +348,25 @@ static void test_model(void **state)
          41,
          1,
          "restore: 1.0 s fixed (measured) + 2.00 GB at 100 MB/s within the dirty-page budget + "
-         "1.00 GB at 50.0 MB/s of the disk"},
+         "1.00 GB at 50.0 MB/s of the disk (its rate while busy)"},
+        {"the pace past the budget learned from a write past it, over the disk's counters",
+         RATE_RESTORE_WRITE,
+         {{1e9, 11, 1, 4e9}, {3e9, 41, 1, 2e9}},
+         {1e9, 1, 0, 0},
+         2e9,
+         4e9,
+         61,
+         1,
+         "+ 2.00 GB at 50.0 MB/s past it (learned from 1 write past it)"},
+        {"a write past its budget alone teaches nothing: no knee",
+         RATE_RESTORE_WRITE,
+         {{3e9, 31, 1, 2e9}},
+         {0, 0, 0, 0},
+         2e9,
+         6e9,
+         61,
+         1,
+         NULL},
         {"within the budget: the disk does not matter",
          RATE_CHECKSUM,
          {{1e9, 10, 0, 4e9}},
@@ -428,9 +446,10 @@ static void test_model(void **state)
             fail_msg("%s: predicted %.3f s (fixed %.3f), expected %.3f (fixed %.3f); basis \"%s\"",
                      cases[i].name, e.predicted_s, e.fixed_s, cases[i].predicted, cases[i].fixed,
                      e.basis);
-        if (cases[i].words ? !strstr(e.basis, cases[i].words)
-                           : strstr(e.basis, "fixed") || strstr(e.basis, "budget"))
+        if (cases[i].words ? !strstr(e.basis, cases[i].words) : strstr(e.basis, "budget") != NULL)
             fail_msg("%s: basis \"%s\"", cases[i].name, e.basis);
+        if ((cases[i].fixed > 0) != (strstr(e.basis, " s fixed (") != NULL))
+            fail_msg("%s: basis \"%s\" and the fixed part", cases[i].name, e.basis);
         assert_true(e.low_s < e.predicted_s && e.high_s > e.predicted_s);
     }
 }
