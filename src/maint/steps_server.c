@@ -8,7 +8,8 @@
  * record may end just before a page header the primary counts). Under write
  * load the primary never stops, so "equal now" would never come. The
  * replay rate is recorded only when the green server started with a backlog
- * (STEPS_MIN_BACKLOG): otherwise it measures the primary's write rate.
+ * (STEPS_MIN_BACKLOG): otherwise it measures the primary's write rate. Half
+ * a poll of each catch-up is recorded as its fixed part (estimate.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -81,8 +82,20 @@ bool steps_catch_up(MaintCtx *ctx, int port, const char *what)
     /* Without a backlog the replay only follows the primary: that says nothing of its speed. */
     /* The last poll found it done up to a poll late: count half a poll less. */
     double secs = fmax(time_mono() - t0 - POLL / 2, POLL);
-    if (ok && replay > start && backlog >= STEPS_MIN_BACKLOG)
-        steps_rate(ctx, RATE_WAL_REPLAY, (double)(replay - start), secs);
+    /* Half a poll of it is the wait for the next poll, whatever the WAL: a fixed part. So
+     * a small backlog gives a rate of at most its size per half a poll (never too high). */
+    if (ok && replay > start && backlog >= STEPS_MIN_BACKLOG && ctx->repo) {
+        RateSample s = {.kind = RATE_WAL_REPLAY,
+                        .size = (double)(replay - start),
+                        .seconds = secs,
+                        .fixed = POLL / 2,
+                        .when = time_wall()};
+        snprintf(s.source, sizeof(s.source), "%s", ctx->rehearsal ? "rehearsal" : "maint run");
+        if (!rates_record(ctx->repo, &s)) {
+            log_warn("could not record the wal-replay rate: %s", err_message());
+            err_clear();
+        }
+    }
     pg_disconnect(p);
     pg_disconnect(g);
     return ok;
