@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/testpoint.h"
 #include "common/timeutil.h"
+#include "maint/estimate_watch.h"
 #include "maint/fence.h"
 #include "maint/pgtool.h"
 #include "maint/steps_int.h"
@@ -134,26 +135,6 @@ static void standby_ts_args(MaintCtx *ctx, StrList *args)
     strlist_free(&targets);
 }
 
-/*
- * The fixed part of a pg_basebackup: its checkpoint (a restartpoint on the
- * green primary, still a standby), which flushes what replay dirtied and
- * does not grow with the cluster. Done first and timed apart, so that the
- * copy's own checkpoint finds nothing left to do; 0 when it fails (the copy
- * then checkpoints itself).
- */
-static double standby_checkpoint(MaintCtx *ctx)
-{
-    char *ci = steps_conninfo(ctx, ctx->green_port);
-    double t0 = time_mono();
-    PGconn *g = pg_connect(ci, "green primary");
-    free(ci);
-    bool ok = g && pg_exec(g, "CHECKPOINT");
-    pg_disconnect(g);
-    if (!ok)
-        err_clear();
-    return ok ? time_mono() - t0 : 0;
-}
-
 static bool standby_basebackup(MaintCtx *ctx)
 {
     char *password = NULL;
@@ -169,12 +150,15 @@ static bool standby_basebackup(MaintCtx *ctx)
     standby_ts_args(ctx, &args);
     strlist_push_owned(&args, NULL);
     Buf out = {0};
+    /* The copy's fixed part: all but the time its server spent streaming the files. */
     WriteWatch w;
     write_watch_start(&w, ctx->green_standby_data);
-    double fixed = standby_checkpoint(ctx);
+    PhaseWatch *phases = phase_watch_start(green);
     bool ok = pgtool_must(args.items,
                           &(PgToolOpts){.password = password, .owner_of = ctx->green_standby_data},
                           "copying the green primary for its standby", &out);
+    double streaming = phase_watch_stop(phases);
+    double fixed = streaming > 0 ? time_mono() - w.t0 - streaming : 0;
     if (ok) {
         DatadirList l = {0};
         if (datadir_walk(ctx->green_standby_data, &l))
