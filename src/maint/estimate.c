@@ -11,7 +11,12 @@
  *             "startup":[{"size":1,"seconds":1.2,"when":...,"source":"rehearsal"}], ...}}
  *
  * size is in bytes (or 1 for the fixed kinds: a number of seconds per
- * operation); when is seconds since the epoch (UTC).
+ * operation); when is seconds since the epoch (UTC). Optional members:
+ * "fixed", the seconds of the measurement that do not grow with size (the
+ * set-up measured inside the step; absent: none measured), and "budget", the
+ * host's dirty-page budget in bytes when a write ran (estimate_host.h).
+ * Kind "disk-write" holds the bytes the disk under the clusters wrote and
+ * the seconds it was busy while a write step ran.
  *
  * Invariants:
  *  1. Each kind's list is oldest first and holds at most RATES_KEEP samples.
@@ -28,11 +33,16 @@
  *    halves every RATES_HALF_LIFE days and with each newer sample of the kind
  *    (×0.8 per rank), and closeness = 1 / (1 + ln(S/size_i)²): a rate
  *    measured at a size near S counts more than one measured far from it;
- *  - bytes kinds: the duration is S × (the weighted mean of seconds per
- *    byte): a size grown since the rate was measured scales the duration;
- *    when the samples span sizes (the largest ≥ 1.5 × the smallest) a
- *    weighted line seconds = a + b × size is fitted instead, so that a fixed
- *    overhead (a checkpoint, an fsync of the directory) is not multiplied;
+ *  - bytes kinds: the duration is F + S × (the weighted mean of seconds per
+ *    byte of the part that grows), F the weighted mean of the measured
+ *    fixed parts: a size grown since the rate was measured scales only the
+ *    part that grows; when the samples span sizes (the largest ≥ 1.5 × the
+ *    smallest) and none ran past its budget, a weighted line seconds =
+ *    a + b × size is fitted instead (F = a);
+ *  - kinds that write, with a known budget B now and a slower pace past it:
+ *    F + min(S, B) × (seconds per byte within) + (S − B) × (seconds per byte
+ *    past), the pace past learned from the kind's samples past their own
+ *    budget (learned_disk_spb), else the disk's rate while busy;
  *  - fixed kinds: the weighted mean of the seconds;
  *  - the range is the prediction ± the weighted spread of the samples, at
  *    least ±15 %, wider by 10 % when S is more than twice any sample's size;
