@@ -11,7 +11,9 @@
 # are the machine's at the time they were measured: on a machine shared
 # with other work, a round that ran under more load than the other misses
 # by that much (the load average is printed with each round).
+# Then the rates each round measured, kind by kind (fixed part, budget).
 #   SCALE=30 bench/maint_accuracy.sh      (SCALE=5 for a quick run)
+#   KEEP=DIR keeps each round's JSON reports and the rates object in DIR.
 source "$(dirname "$0")/../tests/integration/lib.sh"
 SCALE=${SCALE:-30}
 RATE=${RATE:-100} # transactions per second of the write load
@@ -70,6 +72,11 @@ round() {
     dd --quiet maint rehearse "$T/maint.conf" --json 2>"$T/$2.err" | tail -n 1 >"$T/$2.json"
     load_stop
     [ "$(jq -r .ok "$T/$2.json" 2>/dev/null)" = true ] || die "rehearsal failed: $(tail -1 "$T/$2.err")"
+    # KEEP=DIR keeps the raw reports and the rates for a closer look.
+    if [ -n "${KEEP:-}" ]; then
+        mkdir -p "$KEEP" && cp "$T/$2.json" "$T/$2.plan.json" "$T/$2.backup.json" "$KEEP/"
+        dd debug object rates.json >"$KEEP/$2.rates.json" 2>/dev/null
+    fi
 }
 
 table() {
@@ -101,3 +108,15 @@ if [ -n "$P" ] && [ -n "$A" ]; then
         printf "backup      %.1f s predicted, %.1f s actual, %+.0f %% %s\n", p, a, e,
                (a < 2 && p < 2) ? "(under 2 s)" : (e <= 25 && e >= -25) ? "within 25 %" : "MISSED" }'
 fi
+# What each round measured, kind by kind: a rate that moved between the
+# rounds by more than 25 % makes a 25 % prediction impossible, whatever the
+# model (fixed = the part measured as not growing with size; budget = the
+# host's dirty-page budget the write ran under).
+echo "rates measured (MB/s of the part that grows with size; the last two of each kind):"
+dd debug object rates.json 2>/dev/null | jq -r '
+  .rates | to_entries[] | select(.key | test("restore-write|checksum|basebackup|wal-replay|backup-read")) |
+  .key as $k | (.value[-2:])[] |
+  [$k, "\(.size / 1e6 | round) MB", "\(.seconds * 100 | round / 100) s",
+   "fixed \((.fixed // 0) * 100 | round / 100) s",
+   "\(.size / (.seconds - (.fixed // 0)) / 1e6 | round) MB/s",
+   (if .budget then "budget \(.budget / 1e6 | round) MB" else "" end)] | @tsv' | column -t -s $'\t'

@@ -185,7 +185,7 @@ int cli_cmd_restore(CliContext *ctx, int argc, char **argv)
         if (rc == DD_EXIT_OK && !a.o.delta) {
             char src[48];
             snprintf(src, sizeof(src), "restore of backup %s", r.backup_id);
-            rates_record_restore(repo, src, r.bytes_written, r.duration);
+            rates_record_restore(repo, src, r.bytes_written, r.duration, r.duration - r.copy_s);
         }
     }
     progress_free(p);

@@ -11,7 +11,12 @@
  *             "startup":[{"size":1,"seconds":1.2,"when":...,"source":"rehearsal"}], ...}}
  *
  * size is in bytes (or 1 for the fixed kinds: a number of seconds per
- * operation); when is seconds since the epoch (UTC).
+ * operation); when is seconds since the epoch (UTC). Optional members:
+ * "fixed", the seconds of the measurement that do not grow with size (the
+ * set-up measured inside the step; absent: none measured), and "budget", the
+ * host's dirty-page budget in bytes when a write ran (estimate_host.h).
+ * Kind "disk-write" holds the bytes the disk under the clusters wrote and
+ * the seconds it was busy while a write step ran.
  *
  * Invariants:
  *  1. Each kind's list is oldest first and holds at most RATES_KEEP samples.
@@ -28,11 +33,16 @@
  *    halves every RATES_HALF_LIFE days and with each newer sample of the kind
  *    (×0.8 per rank), and closeness = 1 / (1 + ln(S/size_i)²): a rate
  *    measured at a size near S counts more than one measured far from it;
- *  - bytes kinds: the duration is S × (the weighted mean of seconds per
- *    byte): a size grown since the rate was measured scales the duration;
- *    when the samples span sizes (the largest ≥ 1.5 × the smallest) a
- *    weighted line seconds = a + b × size is fitted instead, so that a fixed
- *    overhead (a checkpoint, an fsync of the directory) is not multiplied;
+ *  - bytes kinds: the duration is F + S × (the weighted mean of seconds per
+ *    byte of the part that grows), F the weighted mean of the measured
+ *    fixed parts: a size grown since the rate was measured scales only the
+ *    part that grows; when the samples span sizes (the largest ≥ 1.5 × the
+ *    smallest) and none ran past its budget, a weighted line seconds =
+ *    a + b × size is fitted instead (F = a);
+ *  - kinds that write, with a known budget B now and a slower pace past it:
+ *    F + min(S, B) × (seconds per byte within) + (S − B) × (seconds per byte
+ *    past), the pace past learned from the kind's samples past their own
+ *    budget (learned_disk_spb), else the disk's rate while busy;
  *  - fixed kinds: the weighted mean of the seconds;
  *  - the range is the prediction ± the weighted spread of the samples, at
  *    least ±15 %, wider by 10 % when S is more than twice any sample's size;
@@ -64,21 +74,24 @@
 static const struct {
     const char *name;
     bool fixed;
+    bool writes;     /* its bytes are written to the clusters' disk (the dirty-page budget) */
     double fallback; /* bytes per second, or seconds for a fixed kind */
     const char *what;
 } rate_kinds[RATE__COUNT] = {
-    [RATE_BACKUP_READ] = {"backup-read", false, 40e6, "read by a backup"},
-    [RATE_BACKUP_STORE] = {"backup-store", false, 20e6, "stored by a backup"},
-    [RATE_RESTORE_WRITE] = {"restore-write", false, 40e6, "written by a restore"},
-    [RATE_WAL_REPLAY] = {"wal-replay", false, 10e6, "of WAL replayed"},
-    [RATE_CHECKSUM] = {"checksum", false, 40e6, "rewritten by pg_checksums"},
-    [RATE_STARTUP] = {"startup", true, 10.0, "start-up"},
-    [RATE_PROMOTE] = {"promote", true, 5.0, "promotion"},
-    [RATE_HOLD] = {"hold", true, 2.0, "client hold"},
-    [RATE_BASEBACKUP] = {"basebackup", false, 40e6, "copied by pg_basebackup"},
-    [RATE_PREFLIGHT] = {"preflight", true, 2.0, "preflight"},
-    [RATE_VERIFY] = {"verify", true, 2.0, "verification"},
-    [RATE_SHUTDOWN] = {"shutdown", true, 10.0, "clean shutdown"},
+    [RATE_BACKUP_READ] = {"backup-read", false, false, 40e6, "read by a backup"},
+    [RATE_BACKUP_STORE] = {"backup-store", false, false, 20e6, "stored by a backup"},
+    [RATE_RESTORE_WRITE] = {"restore-write", false, true, 40e6, "written by a restore"},
+    [RATE_WAL_REPLAY] = {"wal-replay", false, false, 10e6, "of WAL replayed"},
+    [RATE_CHECKSUM] = {"checksum", false, true, 40e6, "rewritten by pg_checksums"},
+    [RATE_STARTUP] = {"startup", true, false, 10.0, "start-up"},
+    [RATE_PROMOTE] = {"promote", true, false, 5.0, "promotion"},
+    [RATE_HOLD] = {"hold", true, false, 2.0, "client hold"},
+    [RATE_BASEBACKUP] = {"basebackup", false, true, 40e6, "copied by pg_basebackup"},
+    [RATE_PREFLIGHT] = {"preflight", true, false, 2.0, "preflight"},
+    [RATE_VERIFY] = {"verify", true, false, 2.0, "verification"},
+    [RATE_SHUTDOWN] = {"shutdown", true, false, 10.0, "clean shutdown"},
+    [RATE_DISK_WRITE] = {"disk-write", false, false, 100e6, "written by the disk"},
+    [RATE_STREAMING] = {"streaming", true, false, 1.0, "wait for streaming"},
 };
 
 const char *rate_kind_name(RateKind k)
@@ -166,9 +179,13 @@ bool rates_record(Repo *repo, const RateSample *s)
             list = json_array();
             json_object_set_new(rates, rate_kinds[s->kind].name, list);
         }
-        json_array_append_new(
-            list, json_pack("{s:f, s:f, s:f, s:s}", "size", s->size, "seconds", s->seconds, "when",
-                            s->when > 0 ? s->when : time_wall(), "source", s->source));
+        json_t *e = json_pack("{s:f, s:f, s:f, s:s}", "size", s->size, "seconds", s->seconds,
+                              "when", s->when > 0 ? s->when : time_wall(), "source", s->source);
+        if (s->fixed > 0)
+            json_object_set_new(e, "fixed", json_real(fmin(s->fixed, s->seconds)));
+        if (s->budget > 0)
+            json_object_set_new(e, "budget", json_real(s->budget));
+        json_array_append_new(list, e);
         while (json_array_size(list) > RATES_KEEP)
             json_array_remove(list, 0);
         char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -184,11 +201,16 @@ bool rates_record(Repo *repo, const RateSample *s)
 
 /* Record one sample; a failure is a warning (the operation itself succeeded). */
 static void rates_record_quiet(Repo *repo, RateKind kind, double size, double seconds,
-                               const char *source)
+                               const char *source, double fixed, double budget)
 {
     if (!repo || !(size > 0) || !(seconds > 0))
         return;
-    RateSample s = {.kind = kind, .size = size, .seconds = seconds, .when = time_wall()};
+    RateSample s = {.kind = kind,
+                    .size = size,
+                    .seconds = seconds,
+                    .fixed = fixed,
+                    .budget = budget,
+                    .when = time_wall()};
     snprintf(s.source, sizeof(s.source), "%s", source);
     if (!rates_record(repo, &s)) {
         log_warn("could not record the %s rate: %s", rate_kind_name(kind), err_message());
@@ -201,21 +223,41 @@ void rates_record_backup(Repo *repo, const char *source, const char *id, uint64_
 {
     char src[48];
     snprintf(src, sizeof(src), "%s %s", source, id ? id : "");
-    rates_record_quiet(repo, RATE_BACKUP_READ, (double)bytes_read, seconds, src);
+    rates_record_quiet(repo, RATE_BACKUP_READ, (double)bytes_read, seconds, src, 0, 0);
     /* A backup that found little new says nothing of the store rate: its time was reading. */
     if (bytes_new >= bytes_read / 2)
-        rates_record_quiet(repo, RATE_BACKUP_STORE, (double)bytes_new, seconds, src);
+        rates_record_quiet(repo, RATE_BACKUP_STORE, (double)bytes_new, seconds, src, 0, 0);
 }
 
-void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds)
+void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds,
+                          double fixed)
 {
-    rates_record_quiet(repo, RATE_RESTORE_WRITE, (double)bytes, seconds, source);
+    rates_record_quiet(repo, RATE_RESTORE_WRITE, (double)bytes, seconds, source, fixed, 0);
+}
+
+/* Below this, a disk's counters say more about other writers than about this one. */
+#define DISK_MIN_BYTES (64.0 * 1024 * 1024)
+
+void rates_record_write(Repo *repo, const char *source, RateKind kind, const WriteWatch *w,
+                        double bytes, double fixed)
+{
+    double secs = time_mono() - w->t0;
+    rates_record_quiet(repo, kind, bytes, secs, source, fixed, w->budget);
+    DiskStat d1;
+    host_diskstat_read(w->path, &d1);
+    if (!w->disk0.ok || !d1.ok)
+        return;
+    double written = d1.written - w->disk0.written, busy = d1.busy_s - w->disk0.busy_s;
+    log_debug("%s: %.0f bytes in %.3f s; the disk wrote %.0f bytes in %.3f s busy (budget %.0f)",
+              rate_kind_name(kind), bytes, secs, written, busy, w->budget);
+    if (written >= DISK_MIN_BYTES && busy > 0)
+        rates_record_quiet(repo, RATE_DISK_WRITE, written, busy, source, 0, 0);
 }
 
 /* --- prediction ----------------------------------------------------------- */
 
 typedef struct {
-    double size, seconds, when, w;
+    double size, seconds, fixed, budget, when, w;
     const char *source;
 } Sample;
 
@@ -229,10 +271,10 @@ static void fmt_bytes(double b, char *out, size_t len)
         u++;
     }
     snprintf(out, len,
-             u == 0    ? "%.0f %s"
-             : b < 10  ? "%.2f %s"
-             : b < 100 ? "%.1f %s"
-                       : "%.0f %s",
+             u == 0      ? "%.0f %s"
+             : b < 9.995 ? "%.2f %s"
+             : b < 99.95 ? "%.1f %s"
+                         : "%.0f %s",
              b, units[u]);
 }
 
@@ -265,10 +307,14 @@ static size_t samples_weigh(json_t *list, bool fixed, double size, double now, S
         json_t *e = json_array_get(list, i);
         Sample s = {.size = json_number_value(json_object_get(e, "size")),
                     .seconds = json_number_value(json_object_get(e, "seconds")),
+                    .fixed = json_number_value(json_object_get(e, "fixed")),
+                    .budget = json_number_value(json_object_get(e, "budget")),
                     .when = json_number_value(json_object_get(e, "when")),
                     .source = json_string_value(json_object_get(e, "source"))};
         if (!(s.size > 0) || !(s.seconds > 0))
             continue; /* invariant 2; a hand-edited object */
+        /* A fixed part of (nearly) the whole says nothing of the rate: keep a tenth for it. */
+        s.fixed = fmin(fmax(s.fixed, 0), 0.9 * s.seconds);
         double age_days = fmax(0, now - s.when) / 86400;
         double rank = (double)(total - 1 - i); /* 0 for the newest */
         s.w = pow(0.5, age_days / RATES_HALF_LIFE) * pow(0.8, rank);
@@ -330,6 +376,7 @@ static void estimate_default(RateKind kind, double size, const char *what, Estim
     char b[24], r[24], t[24];
     double rate = rate_kinds[kind].fallback;
     e->predicted_s = rate_kind_fixed(kind) ? rate : size / rate;
+    e->fixed_s = rate_kind_fixed(kind) ? e->predicted_s : 0;
     e->low_s = e->predicted_s * 0.5;
     e->high_s = e->predicted_s * 3;
     e->low_confidence = true;
@@ -349,11 +396,106 @@ static void estimate_default(RateKind kind, double size, const char *what, Estim
              what, b, r, t);
 }
 
+/*
+ * The model of a kind that moves bytes: fixed + the bytes within the budget
+ * at spb seconds a byte + the bytes past it at disk_spb (when the disk is
+ * the slower of the two).
+ */
+typedef struct {
+    double fixed;    /* seconds */
+    double spb;      /* seconds per byte (within the budget) */
+    double disk_spb; /* seconds per byte past the budget; 0: unknown */
+    double budget;   /* bytes; 0: no budget model */
+    size_t fitted;   /* samples the line was fitted over; 0: the fixed part as measured */
+    size_t learned;  /* writes past their budget disk_spb was learned from; 0: measured */
+} Model;
+
+static double model_within(const Model *m, double size)
+{
+    return m->budget > 0 && m->disk_spb > m->spb ? fmin(size, m->budget) : size;
+}
+
+static double model_predict(const Model *m, double size)
+{
+    double in = model_within(m, size);
+    return m->fixed + in * m->spb + (size - in) * m->disk_spb;
+}
+
+/* A sample's seconds per byte within its budget: its bytes past the budget
+ * took disk_spb each (when the disk was the slower), the rest went free. */
+static double sample_spb(const Sample *s, double disk_spb)
+{
+    double var = s->seconds - s->fixed, all = var / s->size;
+    if (!(disk_spb > all) || !(s->budget > 0) || s->size <= s->budget)
+        return all;
+    double in = var - (s->size - s->budget) * disk_spb;
+    return in > 0 ? in / s->budget : all;
+}
+
+/*
+ * The disk's seconds per byte as the kind's own history shows it: its writes
+ * past their budget, less their bytes within it at the rate of its writes
+ * that stayed within theirs. This is the pace the kernel held the writer
+ * to, which the disk's counters do not show on a host whose disk is a
+ * cache (a virtual machine's). 0 when the history does not hold both.
+ */
+static double learned_disk_spb(const Sample *s, size_t n, size_t *count)
+{
+    double sw_in = 0, spb_in = 0, sw = 0, spb = 0;
+    *count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].budget > 0 && s[i].size <= s[i].budget) {
+            sw_in += s[i].w;
+            spb_in += s[i].w * (s[i].seconds - s[i].fixed) / s[i].size;
+        }
+    if (!(sw_in > 0))
+        return 0;
+    spb_in /= sw_in;
+    for (size_t i = 0; i < n; i++) {
+        if (!(s[i].budget > 0) || s[i].size <= s[i].budget)
+            continue;
+        double past = s[i].seconds - s[i].fixed - s[i].budget * spb_in;
+        if (past > 0) {
+            sw += s[i].w;
+            spb += s[i].w * past / (s[i].size - s[i].budget);
+            (*count)++;
+        }
+    }
+    return sw > 0 ? spb / sw : 0;
+}
+
+static Model model_build(bool writes, const Sample *s, size_t n, double size, double disk_spb,
+                         double budget)
+{
+    Model m = {0};
+    double learned = writes ? learned_disk_spb(s, n, &m.learned) : 0;
+    m.disk_spb = learned > 0 ? learned : writes ? disk_spb : 0;
+    m.budget = m.disk_spb > 0 ? budget : 0;
+    double sw = 0, a = 0, b = 0;
+    bool past = false; /* a sample, or the size predicted, past its budget */
+    for (size_t i = 0; i < n; i++) {
+        sw += s[i].w;
+        m.fixed += s[i].w * s[i].fixed;
+        m.spb += s[i].w * sample_spb(&s[i], m.disk_spb);
+        past |= m.budget > 0 && s[i].budget > 0 && s[i].size > s[i].budget;
+    }
+    m.fixed /= sw;
+    m.spb /= sw;
+    past |= m.budget > 0 && size > m.budget;
+    /* Two sizes or more in one regime: the line through them says the fixed part. */
+    if (!past && samples_fit_line(s, n, &a, &b)) {
+        m.fixed = a;
+        m.spb = b;
+        m.fitted = n;
+    }
+    return m;
+}
+
 /* The basis in words, from the sample that weighs most. */
 static void estimate_basis(RateKind kind, double size, const char *what, const Sample *top,
-                           size_t n, Estimate *e)
+                           size_t n, const Model *m, Estimate *e)
 {
-    char b[24], r[24], t[24], lo[24], hi[24], when[24], more[32] = "";
+    char b[24], r[24], t[24], lo[24], hi[24], when[24], more[32] = "", fx[64] = "", past[160] = "";
     estimate_format_seconds(e->predicted_s, t, sizeof(t));
     estimate_format_seconds(e->low_s, lo, sizeof(lo));
     estimate_format_seconds(e->high_s, hi, sizeof(hi));
@@ -365,38 +507,92 @@ static void estimate_basis(RateKind kind, double size, const char *what, const S
                  what, top->source, when, more, t, lo, hi);
         return;
     }
-    fmt_bytes(size, b, sizeof(b));
-    fmt_bytes(e->predicted_s > 0 ? size / e->predicted_s : 0, r, sizeof(r));
+    if (m->fitted)
+        snprintf(fx, sizeof(fx), "%.1f s fixed (fitted over %zu sizes) + ", m->fixed, m->fitted);
+    else if (m->fixed > 0)
+        snprintf(fx, sizeof(fx), "%.1f s fixed (measured) + ", m->fixed);
+    double in = model_within(m, size);
+    fmt_bytes(in, b, sizeof(b));
+    fmt_bytes(m->spb > 0 ? 1 / m->spb : 0, r, sizeof(r));
+    if (in < size) {
+        char pb[24], pr[24];
+        fmt_bytes(size - in, pb, sizeof(pb));
+        fmt_bytes(1 / m->disk_spb, pr, sizeof(pr));
+        if (m->learned)
+            snprintf(past, sizeof(past),
+                     " within the dirty-page budget + %s at %s/s past it (learned from %zu "
+                     "write%s past it)",
+                     pb, pr, m->learned, m->learned > 1 ? "s" : "");
+        else
+            snprintf(past, sizeof(past),
+                     " within the dirty-page budget + %s at %s/s of the disk (its rate while busy)",
+                     pb, pr);
+    }
     snprintf(e->basis, sizeof(e->basis),
-             "%s: %s at %s/s, rate measured by the %s on %s%s → %s, range %s–%s", what, b, r,
-             top->source, when, more, t, lo, hi);
+             "%s: %s%s at %s/s%s, rate measured by the %s on %s%s → %s, range %s–%s", what, fx, b,
+             r, past, top->source, when, more, t, lo, hi);
 }
 
 /* The prediction from weighted samples (n > 0). */
 static void estimate_from(RateKind kind, double size, const char *what, Sample *s, size_t n,
-                          Estimate *e)
+                          double disk_spb, double budget, Estimate *e)
 {
     bool fixed = rate_kind_fixed(kind);
-    double sw = 0, per = 0, nearest = INFINITY, a = 0, b = 0;
+    double sw = 0, per = 0, nearest = INFINITY;
     const Sample *top = &s[0];
     for (size_t i = 0; i < n; i++) {
         sw += s[i].w;
-        per += s[i].w * (fixed ? s[i].seconds : s[i].seconds / s[i].size);
+        per += s[i].w * s[i].seconds;
         nearest = fmin(nearest, fabs(log(size / s[i].size)));
         if (s[i].w > top->w)
             top = &s[i];
     }
-    if (!fixed && samples_fit_line(s, n, &a, &b))
-        e->predicted_s = a + b * size;
-    else
-        e->predicted_s = fixed ? per / sw : size * per / sw;
+    Model m = {0};
+    if (fixed) {
+        e->predicted_s = e->fixed_s = per / sw;
+    } else {
+        m = model_build(rate_kinds[kind].writes, s, n, size, disk_spb, budget);
+        e->predicted_s = model_predict(&m, size);
+        e->fixed_s = m.fixed;
+    }
     double spread = fmax(0.15, samples_spread(s, n, fixed));
     if (!fixed && nearest > log(2.0))
         spread += 0.10;
     e->low_s = e->predicted_s * fmax(0.1, 1 - spread);
     e->high_s = e->predicted_s * (1 + spread);
     e->low_confidence = false;
-    estimate_basis(kind, size, what, top, n, e);
+    estimate_basis(kind, size, what, top, n, &m, e);
+}
+
+/* --- the host ------------------------------------------------------------- */
+
+static double budget_override = -1;
+
+void estimate_set_budget(double budget)
+{
+    budget_override = budget;
+}
+
+static double budget_now(void)
+{
+    HostVm vm;
+    if (budget_override >= 0)
+        return budget_override;
+    return host_vm_read(&vm) ? host_dirty_budget(&vm) : 0;
+}
+
+/* The disk's seconds per byte, weighted by recency only; 0 without a measurement. */
+static double disk_spb_of(json_t *root, double now)
+{
+    json_t *list = json_object_get(json_object_get(root, "rates"), "disk-write");
+    Sample s[RATES_KEEP];
+    size_t n = json_is_array(list) ? samples_weigh(list, true, 0, now, s) : 0;
+    double sw = 0, spb = 0;
+    for (size_t i = 0; i < n; i++) {
+        sw += s[i].w;
+        spb += s[i].w * s[i].seconds / s[i].size;
+    }
+    return sw > 0 ? spb / sw : 0;
 }
 
 bool estimate_step(Repo *repo, RateKind kind, double size, const char *what, Estimate *e)
@@ -416,12 +612,14 @@ bool estimate_step(Repo *repo, RateKind kind, double size, const char *what, Est
     json_t *list =
         root ? json_object_get(json_object_get(root, "rates"), rate_kinds[kind].name) : NULL;
     Sample s[RATES_KEEP];
-    size_t n =
-        json_is_array(list) ? samples_weigh(list, rate_kind_fixed(kind), size, time_wall(), s) : 0;
+    double now = time_wall();
+    size_t n = json_is_array(list) ? samples_weigh(list, rate_kind_fixed(kind), size, now, s) : 0;
     if (n == 0)
         estimate_default(kind, size, what, e);
+    else if (rate_kinds[kind].writes)
+        estimate_from(kind, size, what, s, n, disk_spb_of(root, now), budget_now(), e);
     else
-        estimate_from(kind, size, what, s, n, e);
+        estimate_from(kind, size, what, s, n, 0, 0, e);
     json_decref(root);
     return true;
 }

@@ -9,6 +9,13 @@
  * conservative default, marks the estimate low_confidence and says so in its
  * basis. Fixed costs (start-up, promotion) are rates of kind "seconds per
  * operation" (size 1).
+ *
+ * A step that moves bytes takes a fixed part (set-up: opening the
+ * repository, a checkpoint) plus its bytes at a rate: the prediction is
+ * fixed + bytes ÷ rate, the fixed part fitted over the history when it
+ * holds two sizes, else as measured inside the step. The kinds that write
+ * know the host's dirty-page budget (estimate_host.h): bytes past it go at
+ * the disk's rate, measured while the writes ran (kind disk-write).
  */
 #ifndef DD_MAINT_ESTIMATE_H
 #define DD_MAINT_ESTIMATE_H
@@ -18,6 +25,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "maint/estimate_host.h"
 #include "maint/plan.h"
 #include "repo/repo.h"
 
@@ -34,6 +42,8 @@ typedef enum {
     RATE_PREFLIGHT,       /* seconds of a preflight (fixed) */
     RATE_VERIFY,          /* seconds to verify the changes on a cluster (fixed) */
     RATE_SHUTDOWN,        /* seconds to stop a cluster cleanly (fixed) */
+    RATE_DISK_WRITE,      /* bytes the disk under the clusters writes per busy second */
+    RATE_STREAMING,       /* seconds for a new standby to stream once started (fixed) */
     RATE__COUNT
 } RateKind;
 
@@ -46,6 +56,8 @@ typedef struct {
     RateKind kind;
     double size;
     double seconds;
+    double fixed;    /* of seconds, the part that does not grow with size; 0: none measured */
+    double budget;   /* a write's dirty-page budget when it ran (bytes); 0: unknown */
     double when;     /* seconds since the epoch */
     char source[48]; /* "backup 20261130T100200Z", "rehearsal", "maint run" */
 } RateSample;
@@ -74,11 +86,22 @@ void estimate_totals(Plan *p);
  */
 DD_MUST_CHECK bool estimate_plan(Repo *repo, Plan *p);
 
+/* A write of bytes watched since w (estimate_host.h): its sample of kind,
+ * with its fixed part (0: none measured) and the budget, and the disk's rate. */
+void rates_record_write(Repo *repo, const char *source, RateKind kind, const WriteWatch *w,
+                        double bytes, double fixed);
+
+/* For the tests: the host's dirty-page budget (bytes) the predictions use
+ * instead of the one read from /proc; < 0: read it again. */
+void estimate_set_budget(double budget);
+
 /* What a backup and a restore measured, recorded as rates (backup-read and
- * -store; restore-write); source names the operation. A failure is only a warning:
+ * -store; restore-write, with its fixed part, 0 when not measured);
+ * source names the operation. A failure is only a warning:
  * the operation itself succeeded. */
 void rates_record_backup(Repo *repo, const char *source, const char *id, uint64_t bytes_read,
                          uint64_t bytes_new, double seconds);
-void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds);
+void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds,
+                          double fixed);
 
 #endif

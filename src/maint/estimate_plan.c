@@ -17,7 +17,8 @@
  *                 while the primary writes wal_rate more: W / (R − wal_rate)
  *   start         startup + catch-up of W (no offline step), or of what the
  *                 primary wrote during the offline step
- *   standby       data_bytes at basebackup + startup
+ *   standby       data_bytes at basebackup + startup + the wait until it
+ *                 streams
  *   verify        verify (fixed)
  *   switchover    preflight + hold (the hold: measured holds, else promotions)
  *   sql-after     a fixed allowance of 1 s
@@ -46,6 +47,7 @@
 static void est_add(Estimate *acc, const Estimate *e)
 {
     acc->predicted_s += e->predicted_s;
+    acc->fixed_s += e->fixed_s;
     acc->low_s += e->low_s;
     acc->high_s += e->high_s;
     acc->low_confidence |= e->low_confidence;
@@ -156,7 +158,8 @@ static bool est_one(Repo *repo, Plan *p, PlanStepId id, const double *t)
     }
     case PSTEP_STANDBY:
         return est_sum(repo, e, RATE_BASEBACKUP, data, "pg_basebackup") &&
-               est_sum(repo, e, RATE_STARTUP, 1, "start-up");
+               est_sum(repo, e, RATE_STARTUP, 1, "start-up") &&
+               est_sum(repo, e, RATE_STREAMING, 1, "streaming");
     case PSTEP_SWITCHOVER: {
         Estimate hold;
         if (!est_hold(repo, &hold))

@@ -101,8 +101,9 @@ bool rollback_rebuild(bool checksums_change, bool old_primary_rewindable);
 
 typedef struct {
     double predicted_s, low_s, high_s;
+    double fixed_s;      /* of predicted_s, the part that does not grow with the sizes */
     bool low_confidence; /* a default rate: no history on this repository */
-    char basis[320];     /* "1.52 GB at 410 MB/s, measured by the restore of ... → 3.7 s" */
+    char basis[640];     /* "1.52 GB at 410 MB/s, measured by the restore of ... → 3.7 s" */
 } Estimate;
 
 typedef struct {

@@ -16,8 +16,9 @@ static json_t *json_str_or_null(const char *s)
 
 static json_t *estimate_json(const Estimate *e)
 {
-    return json_pack("{s:f, s:f, s:f, s:s, s:b}", "predicted_s", e->predicted_s, "low_s", e->low_s,
-                     "high_s", e->high_s, "basis", e->basis, "low_confidence", e->low_confidence);
+    return json_pack("{s:f, s:f, s:f, s:f, s:s, s:b}", "predicted_s", e->predicted_s, "low_s",
+                     e->low_s, "high_s", e->high_s, "fixed_s", e->fixed_s, "basis", e->basis,
+                     "low_confidence", e->low_confidence);
 }
 
 json_t *plan_to_json(const Plan *p)

@@ -222,7 +222,8 @@ static bool rb_restore(Rb *b)
     bool ok = restore_run(b->repo, &ro, &res) && rb_copy_conf(b->aside, b->old_data) &&
               recovery_write(b->old_data, &rec) && steps_chown_tree(&b->ctx, b->old_data);
     if (ok)
-        rates_record_restore(b->repo, "maint rollback", res.bytes_written, res.duration);
+        rates_record_restore(b->repo, "maint rollback", res.bytes_written, res.duration,
+                             res.duration - res.copy_s);
     tsmap_free(&map);
     return ok;
 }

@@ -540,11 +540,15 @@ static bool step_restore(MaintCtx *ctx)
                      .config_path = conf,
                      .progress = ctx->progress};
     RestoreResult r;
+    WriteWatch w;
+    write_watch_start(&w, ctx->green_data);
     bool ok = restore_tsmap(ctx, &map) && restore_run(ctx->repo, &o, &r) && restore_files(ctx) &&
               steps_chown_tree(ctx, ctx->green_data);
+    /* The fixed part: all the step did but copy the bytes (the repository, the layout). */
     if (ok)
-        rates_record_restore(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run", r.bytes_written,
-                             r.duration);
+        rates_record_write(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run",
+                           RATE_RESTORE_WRITE, &w, (double)r.bytes_written,
+                           time_mono() - w.t0 - r.copy_s);
     tsmap_free(&map);
     strlist_free(&sets);
     return ok;
@@ -573,9 +577,9 @@ static bool offline_checksums(MaintCtx *ctx, const char *mode)
     char *argv[] = {tool, (char *)mode, "-D", (char *)ctx->green_data, NULL};
     Buf out = {0};
     int status = 0;
-    double t0 = time_mono();
+    WriteWatch w;
+    write_watch_start(&w, ctx->green_data);
     bool ok = pgtool_run(argv, &(PgToolOpts){.owner_of = ctx->green_data}, &out, &status);
-    double secs = time_mono() - t0;
     bool already = ok && status != 0 && strstr((char *)out.data, "already");
     if (ok && status != 0 && !already)
         ok = pgtool_must(argv, &(PgToolOpts){.owner_of = ctx->green_data},
@@ -583,7 +587,8 @@ static bool offline_checksums(MaintCtx *ctx, const char *mode)
     if (ok && !already) {
         DatadirList l = {0};
         if (datadir_walk(ctx->green_data, &l))
-            steps_rate(ctx, RATE_CHECKSUM, (double)l.total_bytes, secs);
+            rates_record_write(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run", RATE_CHECKSUM,
+                               &w, (double)l.total_bytes, 0);
         err_clear();
         datadir_list_free(&l);
     }

@@ -16,7 +16,7 @@
 /* Seconds a catch-up may go without any replay progress before it fails. */
 #define STEPS_STALL_TIMEOUT 120.0
 /* WAL a catch-up must start behind by for its replay rate to be recorded. */
-#define STEPS_MIN_BACKLOG (4u << 20)
+#define STEPS_MIN_BACKLOG (256u << 10)
 
 /* Record a measured rate with the step's source ("rehearsal" or "maint run"). */
 void steps_rate(MaintCtx *ctx, RateKind kind, double size, double seconds);

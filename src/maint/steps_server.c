@@ -8,7 +8,8 @@
  * record may end just before a page header the primary counts). Under write
  * load the primary never stops, so "equal now" would never come. The
  * replay rate is recorded only when the green server started with a backlog
- * (STEPS_MIN_BACKLOG): otherwise it measures the primary's write rate.
+ * (STEPS_MIN_BACKLOG): otherwise it measures the primary's write rate. Half
+ * a poll of each catch-up is recorded as its fixed part (estimate.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "common/log.h"
 #include "common/testpoint.h"
 #include "common/timeutil.h"
+#include "maint/estimate_watch.h"
 #include "maint/fence.h"
 #include "maint/pgtool.h"
 #include "maint/steps_int.h"
@@ -81,8 +83,20 @@ bool steps_catch_up(MaintCtx *ctx, int port, const char *what)
     /* Without a backlog the replay only follows the primary: that says nothing of its speed. */
     /* The last poll found it done up to a poll late: count half a poll less. */
     double secs = fmax(time_mono() - t0 - POLL / 2, POLL);
-    if (ok && replay > start && backlog >= STEPS_MIN_BACKLOG)
-        steps_rate(ctx, RATE_WAL_REPLAY, (double)(replay - start), secs);
+    /* Half a poll of it is the wait for the next poll, whatever the WAL: a fixed part. So
+     * a small backlog gives a rate of at most its size per half a poll (never too high). */
+    if (ok && replay > start && backlog >= STEPS_MIN_BACKLOG && ctx->repo) {
+        RateSample s = {.kind = RATE_WAL_REPLAY,
+                        .size = (double)(replay - start),
+                        .seconds = secs,
+                        .fixed = POLL / 2,
+                        .when = time_wall()};
+        snprintf(s.source, sizeof(s.source), "%s", ctx->rehearsal ? "rehearsal" : "maint run");
+        if (!rates_record(ctx->repo, &s)) {
+            log_warn("could not record the wal-replay rate: %s", err_message());
+            err_clear();
+        }
+    }
     pg_disconnect(p);
     pg_disconnect(g);
     return ok;
@@ -136,15 +150,20 @@ static bool standby_basebackup(MaintCtx *ctx)
     standby_ts_args(ctx, &args);
     strlist_push_owned(&args, NULL);
     Buf out = {0};
-    double t0 = time_mono();
+    /* The copy's fixed part: all but the time its server spent streaming the files. */
+    WriteWatch w;
+    write_watch_start(&w, ctx->green_standby_data);
+    PhaseWatch *phases = phase_watch_start(green);
     bool ok = pgtool_must(args.items,
                           &(PgToolOpts){.password = password, .owner_of = ctx->green_standby_data},
                           "copying the green primary for its standby", &out);
-    double secs = time_mono() - t0;
+    double streaming = phase_watch_stop(phases);
+    double fixed = streaming > 0 ? time_mono() - w.t0 - streaming : 0;
     if (ok) {
         DatadirList l = {0};
         if (datadir_walk(ctx->green_standby_data, &l))
-            steps_rate(ctx, RATE_BASEBACKUP, (double)l.total_bytes, secs);
+            rates_record_write(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run",
+                               RATE_BASEBACKUP, &w, (double)l.total_bytes, fixed);
         err_clear();
         datadir_list_free(&l);
     }
@@ -183,7 +202,7 @@ static bool standby_wait_streaming(MaintCtx *ctx)
     PGconn *g = pg_connect(ci, "green primary");
     free(ci);
     bool ok = g != NULL, streaming = false;
-    double deadline = time_mono() + 120;
+    double t0 = time_mono(), deadline = t0 + 120;
     while (ok && !streaming && time_mono() < deadline && !steps_interrupted(ctx)) {
         char *v = pg_query_value(
             g, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", 0, NULL);
@@ -194,6 +213,8 @@ static bool standby_wait_streaming(MaintCtx *ctx)
             time_sleep(POLL);
     }
     pg_disconnect(g);
+    if (ok && streaming)
+        steps_rate(ctx, RATE_STREAMING, 1, time_mono() - t0);
     if (ok && !streaming)
         ok = err_set(DD_EXIT_TIMEOUT, "the green standby \"%s\" is not streaming after 120 s",
                      ctx->green_standby_data);

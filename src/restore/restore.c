@@ -354,6 +354,7 @@ static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m
     double t1 = time_mono();
     ok = ok && run_workers(o, m, cs, out);
     double t2 = time_mono();
+    out->copy_s = t2 - t1;
     ok = ok && write_control_files(o, m, tsloc, timeline) && dest_finish(&d);
     if (ok)
         log_debug("layout %.3f s, files %.3f s, control files and sync %.3f s", t1 - t0, t2 - t1,

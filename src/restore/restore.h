@@ -69,6 +69,7 @@ typedef struct {
     uint64_t bytes_total;   /* logical size of the backup */
     uint64_t bytes_written; /* bytes written to files */
     double duration;        /* seconds */
+    double copy_s;          /* of duration, the seconds copying the files' bytes */
     int jobs;
 } RestoreResult;
 

@@ -138,6 +138,8 @@ for kind in restore-write checksum startup shutdown wal-replay basebackup promot
     check "rates: $kind recorded" test "$(echo "$RATES" | jq -r ".rates[\"$kind\"] | length")" -ge 1
 done
 check_eq "rates: the rehearsal's are named so" rehearsal "$(echo "$RATES" | jq -r '.rates.checksum[-1].source')"
+check "rates: the restore's fixed part (all but the copy) and the host's dirty-page budget are kept" \
+    test "$(echo "$RATES" | jq '.rates["restore-write"][-1] | (.fixed > 0 and .fixed < .seconds and .budget > 0)')" = true
 
 # A second rehearsal predicts from them.
 dd maint rehearse "$T/maint.conf" --json 2>"$T/rehearse2.err" | tail -n 1 >"$T/final2.json"
@@ -145,6 +147,8 @@ check_eq "a second rehearsal succeeds" true "$(jq -r .ok "$T/final2.json")"
 check_eq "its checksum rewrite is predicted from a measured rate" false \
     "$(jq -r '.steps[] | select(.name == "offline") | .low_confidence' "$T/final2.json")"
 check "its basis says what measured it" grep -q 'rate measured by the rehearsal on' "$T/final2.json"
+check "its restore is a fixed part plus bytes at a rate, both shown" \
+    test "$(jq '.steps[] | select(.name == "restore") | (.fixed_s > 0 and .fixed_s < .predicted_s and (.basis | test("s fixed \\((measured|fitted over [0-9]+ sizes)\\) \\+ ")))' "$T/final2.json")" = true
 
 # An interrupt: the clones are removed all the same.
 touch "$T/wait"

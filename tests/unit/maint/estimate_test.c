@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,205 @@ static void test_rollback_steps(void **state)
     assert_true(restore > 9.99 && restore < 10.01);
 }
 
+/*
+ * The model: fixed + bytes ÷ rate, the fixed part measured or fitted, and
+ * for the kinds that write, the bytes past the dirty-page budget at the
+ * disk's rate when the disk is the slower.
+ */
+typedef struct {
+    double size, seconds, fixed, budget;
+} Rec;
+
+static void test_model(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        RateKind kind;
+        Rec recs[3];   /* size 0 ends */
+        Rec disk;      /* a disk-write measurement; size 0: none */
+        double budget; /* the host's now; 0: unknown */
+        double size, predicted, fixed;
+        const char *words; /* in the basis; NULL: no "budget" (a fixed part is always shown) */
+    } cases[] = {
+        {"measured fixed part, not multiplied",
+         RATE_RESTORE_WRITE,
+         {{1e9, 11, 1, 0}},
+         {0, 0, 0, 0},
+         0,
+         3e9,
+         31,
+         1,
+         "restore: 1.0 s fixed (measured) + 3.00 GB at 100 MB/s, rate measured by the "},
+        {"no fixed part measured: bytes × seconds per byte",
+         RATE_RESTORE_WRITE,
+         {{1e9, 10, 0, 0}},
+         {0, 0, 0, 0},
+         0,
+         3e9,
+         30,
+         0,
+         NULL},
+        {"two sizes: the line through them",
+         RATE_BASEBACKUP,
+         {{1e9, 11, 0, 0}, {3e9, 31, 0, 0}},
+         {0, 0, 0, 0},
+         0,
+         6e9,
+         61,
+         1,
+         "1.0 s fixed (fitted over 2 sizes) + 6.00 GB at 100 MB/s"},
+        {"the fitted line wins over a measured fixed part",
+         RATE_BASEBACKUP,
+         {{1e9, 12, 0.1, 0}, {3e9, 32, 0.1, 0}},
+         {0, 0, 0, 0},
+         0,
+         2e9,
+         22,
+         2,
+         "2.0 s fixed (fitted over 2 sizes)"},
+        {"past the budget at the disk's rate",
+         RATE_RESTORE_WRITE,
+         {{1e9, 11, 1, 4e9}},
+         {1e9, 20, 0, 0},
+         2e9,
+         3e9,
+         41,
+         1,
+         "restore: 1.0 s fixed (measured) + 2.00 GB at 100 MB/s within the dirty-page budget + "
+         "1.00 GB at 50.0 MB/s of the disk (its rate while busy)"},
+        {"the pace past the budget learned from a write past it, over the disk's counters",
+         RATE_RESTORE_WRITE,
+         {{1e9, 11, 1, 4e9}, {3e9, 41, 1, 2e9}},
+         {1e9, 1, 0, 0},
+         2e9,
+         4e9,
+         61,
+         1,
+         "+ 2.00 GB at 50.0 MB/s past it (learned from 1 write past it)"},
+        {"a write past its budget alone teaches nothing: no knee",
+         RATE_RESTORE_WRITE,
+         {{3e9, 31, 1, 2e9}},
+         {0, 0, 0, 0},
+         2e9,
+         6e9,
+         61,
+         1,
+         NULL},
+        {"within the budget: the disk does not matter",
+         RATE_CHECKSUM,
+         {{1e9, 10, 0, 4e9}},
+         {1e9, 20, 0, 0},
+         4e9,
+         3e9,
+         30,
+         0,
+         NULL},
+        {"a disk faster than the writes: no knee",
+         RATE_RESTORE_WRITE,
+         {{1e9, 11, 1, 4e9}},
+         {1e9, 1, 0, 0},
+         2e9,
+         3e9,
+         31,
+         1,
+         "1.0 s fixed (measured) + 3.00 GB at 100 MB/s, rate"},
+        {"a sample past its budget: its bytes within it went free",
+         RATE_RESTORE_WRITE,
+         {{3e9, 41, 1, 2e9}},
+         {1e9, 20, 0, 0},
+         2e9,
+         1e9,
+         11,
+         1,
+         "1.0 s fixed (measured) + 1.00 GB at 100 MB/s, rate"},
+        {"no budget known: no knee",
+         RATE_RESTORE_WRITE,
+         {{1e9, 11, 1, 0}},
+         {1e9, 20, 0, 0},
+         0,
+         3e9,
+         31,
+         1,
+         "1.0 s fixed (measured) + 3.00 GB at 100 MB/s, rate"},
+        {"a kind that does not write ignores the budget",
+         RATE_WAL_REPLAY,
+         {{1e9, 10, 0, 0}},
+         {1e9, 20, 0, 0},
+         1e8,
+         3e9,
+         30,
+         0,
+         NULL},
+        {"a fixed part of the whole keeps a tenth for the rate",
+         RATE_RESTORE_WRITE,
+         {{1e9, 10, 50, 0}},
+         {0, 0, 0, 0},
+         0,
+         2e9,
+         11,
+         9,
+         "9.0 s fixed (measured) + 2.00 GB at 1.00 GB/s"},
+    };
+    const char *empty = "{\"format\":1,\"rates\":{}}";
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_true(repo_object_put(repo, "rates.json", empty, strlen(empty), (StoragePutOpts){0}));
+        for (const Rec *r = cases[i].recs; r->size > 0; r++) {
+            RateSample s = {.kind = cases[i].kind,
+                            .size = r->size,
+                            .seconds = r->seconds,
+                            .fixed = r->fixed,
+                            .budget = r->budget,
+                            .when = time_wall()};
+            snprintf(s.source, sizeof(s.source), "rehearsal");
+            assert_true(rates_record(repo, &s));
+        }
+        if (cases[i].disk.size > 0)
+            record(RATE_DISK_WRITE, cases[i].disk.size, cases[i].disk.seconds, 0, "rehearsal");
+        estimate_set_budget(cases[i].budget);
+        Estimate e;
+        assert_true(estimate_step(repo, cases[i].kind, cases[i].size, "restore", &e));
+        estimate_set_budget(-1);
+        if (!(fabs(e.predicted_s - cases[i].predicted) < 0.01) ||
+            !(fabs(e.fixed_s - cases[i].fixed) < 0.01))
+            fail_msg("%s: predicted %.3f s (fixed %.3f), expected %.3f (fixed %.3f); basis \"%s\"",
+                     cases[i].name, e.predicted_s, e.fixed_s, cases[i].predicted, cases[i].fixed,
+                     e.basis);
+        if (cases[i].words ? !strstr(e.basis, cases[i].words) : strstr(e.basis, "budget") != NULL)
+            fail_msg("%s: basis \"%s\"", cases[i].name, e.basis);
+        if ((cases[i].fixed > 0) != (strstr(e.basis, " s fixed (") != NULL))
+            fail_msg("%s: basis \"%s\" and the fixed part", cases[i].name, e.basis);
+        assert_true(e.low_s < e.predicted_s && e.high_s > e.predicted_s);
+    }
+}
+
+/* What a restore's write records: its fixed part and budget; the disk's rate apart. */
+static void test_record_write(void **state)
+{
+    (void)state;
+    WriteWatch w = {.t0 = time_mono() - 2, .budget = 3e9, .path = "/proc/self/status"};
+    rates_record_write(repo, "rehearsal", RATE_RESTORE_WRITE, &w, 1e9, 0.5);
+    rates_record_restore(repo, "restore of backup X", 1000000000, 3, 0.25);
+    Buf raw = {0};
+    bool found = false;
+    assert_true(repo_object_get(repo, "rates.json", &raw, &found));
+    buf_append(&raw, "", 1);
+    json_error_t jerr;
+    json_t *root = json_loads((char *)raw.data, 0, &jerr);
+    buf_free(&raw);
+    json_t *list = json_object_get(json_object_get(root, "rates"), "restore-write");
+    assert_int_equal(json_array_size(list), 2);
+    json_t *a = json_array_get(list, 0), *b = json_array_get(list, 1);
+    assert_true(json_number_value(json_object_get(a, "seconds")) >= 2);
+    assert_true(json_number_value(json_object_get(a, "fixed")) == 0.5);
+    assert_true(json_number_value(json_object_get(a, "budget")) == 3e9);
+    assert_true(json_number_value(json_object_get(b, "fixed")) == 0.25);
+    assert_null(json_object_get(b, "budget")); /* not known: not written */
+    /* No device under /proc: no disk measurement. */
+    assert_null(json_object_get(json_object_get(root, "rates"), "disk-write"));
+    json_decref(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +494,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_write, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
