@@ -75,6 +75,8 @@ bool repo_storage_config(const Config *cfg, StorageConfig *out)
     out->s3.no_verify_tls = cfg->s3_verify_tls && strcmp(cfg->s3_verify_tls, "no") == 0;
     out->s3.retry_timeout = cfg->s3_retry_timeout;
     out->s3.lock_lease = cfg->s3_lock_lease;
+    /* config_state_dir()'s answer for a bucket, without allocating it */
+    out->s3.state_dir = cfg->state_dir ? cfg->state_dir : "/var/lib/drydock/state";
     return true;
 }
 
@@ -280,6 +282,11 @@ bool repo_obj_keys(Repo *repo, bool for_write, const ObjKeys **out)
 bool repo_use_key(Repo *repo, const char *name)
 {
     return !repo->keyring || keyring_use(repo->keyring, name);
+}
+
+bool repo_key_needs_storage(Repo *repo, const char *name)
+{
+    return repo->keyring && !keyring_has(repo->keyring, name);
 }
 
 Keyring *repo_keyring(Repo *repo)

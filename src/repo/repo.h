@@ -79,6 +79,8 @@ Storage *repo_storage(Repo *repo);
  */
 DD_MUST_CHECK bool repo_obj_keys(Repo *repo, bool for_write, const ObjKeys **out);
 DD_MUST_CHECK bool repo_use_key(Repo *repo, const char *name);
+/* Would repo_use_key(name) touch the storage? false when not encrypted or the key is cached. */
+bool repo_key_needs_storage(Repo *repo, const char *name);
 /* The keyring of an encrypted repository, or NULL. */
 Keyring *repo_keyring(Repo *repo);
 /*

@@ -27,6 +27,11 @@ char *walarchive_path(const WalFileName *n, const char *name)
     return xasprintf("wal/%.16s/%s", name, name);
 }
 
+void walarchive_key_name(const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "wal-%.16s", name);
+}
+
 /*
  * A WAL file mapped read-only: a segment is 16 MiB that is hashed and
  * compressed once, so mapping it saves copying it and faulting in a buffer.
@@ -204,7 +209,7 @@ bool walarchive_push(Repo *repo, const char *src_path, WalPushResult *result)
      */
     /* Encrypted: one data key per WAL period (keyring.h), so per 256 segments. */
     char key[32];
-    snprintf(key, sizeof(key), "wal-%.16s", name);
+    walarchive_key_name(name, key, sizeof(key));
     const ObjKeys *keys = NULL;
     ok = repo_use_key(repo, key) && repo_obj_keys(repo, true, &keys);
     if (ok && keys)

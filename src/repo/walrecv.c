@@ -23,6 +23,7 @@
 #include "pg/wal.h"
 #include "repo/lock.h"
 #include "repo/walarchive.h"
+#include "repo/walpush.h"
 #include "repo/walrecvstat.h"
 
 typedef struct {
@@ -109,39 +110,30 @@ static bool spool_lock(const char *spool, int *fd_out)
 }
 
 /*
- * Push one file of the spool (walrecv.h invariant 3). archive_command pushes
- * the same segment at the same moment, and wal-push fails at once on a held
- * archive lock (PostgreSQL counts that as a failed archive_command). So:
- * a file the archive already holds is only compared (walarchive_push reads
- * and writes nothing then; no lock needed); a new one waits
- * WALRECV_PUSH_GRACE seconds for archive_command to store it, then is
- * stored under the lock taken without waiting: a busy lock leaves it for
- * the next try (PUSH_GRACE). PUSH_NOW skips the grace (on stop);
- * PUSH_WAIT also waits for the lock (history files, --flush-partial).
- * *left is set when the file stays in the spool for later.
+ * Push one file of the spool (walrecv.h invariant 3), as wal-push does
+ * (walpush.h), beside archive_command pushing the same segment: a file the
+ * archive already holds is only compared (no lock needed); where a push
+ * takes the archive lock, the stream loop tries it once (PUSH_TRY: busy
+ * leaves the file for the next try a second later, and archive_command's
+ * wal-push waits for it), history files, a stop and --flush-partial wait
+ * for it (PUSH_WAIT). *left is set when the file stays in the spool.
+ * A completed segment goes at once: wal-push waits for a held lock
+ * (walpush.h), so archive_command needs no head start.
  */
-#define WALRECV_PUSH_GRACE 5.0
-
-typedef enum { PUSH_GRACE, PUSH_NOW, PUSH_WAIT } PushMode;
+typedef enum { PUSH_TRY, PUSH_WAIT } PushMode;
 
 static bool push_file(Recv *r, const char *name, PushMode mode, bool *left)
 {
     char *path = spool_file(r, name);
     RepoLock *lock = NULL;
     WalPushResult res;
-    bool exists = false, ok = walarchive_exists(r->repo, name, &exists);
-    struct stat st;
+    bool need = walpush_needs_lock(r->repo, name), exists = false, ok = true;
     *left = false;
-    if (ok && !exists && mode == PUSH_GRACE && stat(path, &st) == 0 &&
-        time_wall() - (double)st.st_mtime < WALRECV_PUSH_GRACE) {
-        *left = true;
-        free(path);
-        return true;
-    }
-    if (ok && !exists)
-        ok = mode == PUSH_WAIT
-                 ? repo_lock_wait(r->repo, REPO_LOCK_ARCHIVE, "wal-receive", 60, &lock)
-                 : repo_lock(r->repo, REPO_LOCK_ARCHIVE, "wal-receive", &lock);
+    if (need)
+        ok = walarchive_exists(r->repo, name, &exists);
+    if (ok && need && !exists)
+        ok = repo_lock_wait(r->repo, REPO_LOCK_ARCHIVE, "wal-receive", mode == PUSH_WAIT ? 60 : 0,
+                            &lock);
     if (!ok && err_code() == DD_EXIT_LOCKED && mode != PUSH_WAIT) {
         log_debug("%s waits: %s", name, err_message());
         err_clear();
@@ -268,7 +260,8 @@ static bool segment_complete(Recv *r)
     if (!ok)
         return false;
     r->flushed = r->pos;
-    r->push_due = true; /* after WALRECV_PUSH_GRACE, by the stream loop */
+    r->push_due = true; /* at once, by the stream loop */
+    r->next_push = 0;
     return true;
 }
 
@@ -486,7 +479,7 @@ static bool stream_loop(Recv *r, PGconn *conn)
         double now = time_mono();
         if (r->push_due && now >= r->next_push) {
             r->next_push = now + 1;
-            if (!push_pending(r, PUSH_GRACE)) {
+            if (!push_pending(r, PUSH_TRY)) {
                 log_warn("could not archive from the spool yet: %s (retrying)", err_message());
                 err_clear();
             }
@@ -593,7 +586,7 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
     bool ok = true;
     double backoff = 1;
     while (ok && !*stop) {
-        if (!push_pending(&r, PUSH_GRACE)) {
+        if (!push_pending(&r, PUSH_TRY)) {
             log_warn("could not archive what waits in the spool: %s", err_message());
             err_clear();
         }
@@ -625,8 +618,8 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
             ok = false;
         close(r.fd);
     }
-    /* What completed during the grace goes now (archive_command has had its chance). */
-    if (ok && !push_pending(&r, PUSH_NOW)) {
+    /* What is left goes now (a busy lock leaves it for the next start). */
+    if (ok && !push_pending(&r, PUSH_TRY)) {
         log_warn("could not archive what waits in the spool: %s (pushed at the next start)",
                  err_message());
         err_clear();
