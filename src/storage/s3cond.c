@@ -59,14 +59,16 @@ static S3Cond cache_read(const char *path)
     return c;
 }
 
-static void cache_write(const char *path, S3Cond c)
+/* Into STATE-DIR/s3-caps/ (both made 0700 if missing); a failure only costs a probe next time. */
+static void cache_write(const S3Storage *s, const char *path, S3Cond c)
 {
     if (!path)
         return;
     char *dir = xstrdup(path);
     *strrchr(dir, '/') = '\0';
     const char *text = c == S3_COND_YES ? "conditional-put yes\n" : "conditional-put no\n";
-    if ((mkdir(dir, 0700) != 0 && errno != EEXIST) ||
+    if ((mkdir(s->state_dir, 0700) != 0 && errno != EEXIST) ||
+        (mkdir(dir, 0700) != 0 && errno != EEXIST) ||
         !fs_replace_file(path, text, strlen(text), 0600, false)) {
         log_debug("could not remember the S3 service's answer in \"%s\"", path);
         err_clear();
@@ -121,7 +123,7 @@ bool s3_cond_put(Storage *st)
         if (s->cond != S3_COND_UNKNOWN) {
             log_debug("S3 service at %s %s conditional PUTs", s->client.base,
                       s->cond == S3_COND_YES ? "honours" : "does not honour");
-            cache_write(path, s->cond);
+            cache_write(s, path, s->cond);
         }
     }
     free(path);
