@@ -131,7 +131,7 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
         return DD_EXIT_CONFIG;
     Repo *repo = NULL;
     WalPushResult result;
-    if (!repo_open(cfg, &repo) ||
+    if (!repo_open_for_push(cfg, &repo) ||
         !walpush_file(repo, argv[optind], "wal-push", WALPUSH_LOCK_WAIT, &result)) {
         rc = wal_push_over_queue(cfg, argv[optind]) ? DD_EXIT_OK : cli_fail();
     } else {

@@ -12,6 +12,7 @@
 #include "common/timeutil.h"
 #include "pg/wal.h"
 #include "repo/keycache.h"
+#include "repo/metacache.h"
 #include "repo/object.h"
 
 struct Repo {
@@ -198,7 +199,32 @@ static bool repo_meta_parse(Repo *repo, const Config *cfg, const Buf *raw)
     return ok;
 }
 
+static bool repo_open_with(const Config *cfg, double meta_age, Repo **out);
+
 bool repo_open(const Config *cfg, Repo **out)
+{
+    return repo_open_with(cfg, 0, out);
+}
+
+bool repo_open_for_push(const Config *cfg, Repo **out)
+{
+    return repo_open_with(cfg, METACACHE_MAX_AGE, out);
+}
+
+/* The metadata's bytes: from this host's copy (metacache.h) when allowed, else read (and kept). */
+static bool meta_read(Repo *repo, const Config *cfg, double meta_age, Buf *raw, bool *found)
+{
+    bool cached = meta_age > 0 && storage_remote(repo->storage);
+    if (cached && metacache_get(cfg, repo->path, meta_age, raw))
+        return *found = true;
+    if (!repo_object_get(repo, REPO_META_FILE, raw, found))
+        return false;
+    if (cached && *found)
+        metacache_put(cfg, repo->path, raw);
+    return true;
+}
+
+static bool repo_open_with(const Config *cfg, double meta_age, Repo **out)
 {
     Storage *storage = NULL;
     if (!repo_storage_open(cfg, &storage))
@@ -210,7 +236,7 @@ bool repo_open(const Config *cfg, Repo **out)
     repo->level = cfg->compress_level;
     Buf raw = {0};
     bool found = false;
-    bool ok = repo_object_get(repo, REPO_META_FILE, &raw, &found);
+    bool ok = meta_read(repo, cfg, meta_age, &raw, &found);
     bool exists = true, empty;
     if (ok && !found && storage_root_state(repo->storage, &exists, &empty)) {
         if (!exists)

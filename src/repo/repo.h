@@ -67,6 +67,12 @@ DD_MUST_CHECK bool repo_create(const Config *cfg, RepoCreateOpts opts);
  * command opens it, once, and hands the Repo to the modules it calls.
  */
 DD_MUST_CHECK bool repo_open(const Config *cfg, Repo **out);
+/*
+ * As repo_open, for wal-push (one process per segment): in a bucket, the metadata
+ * comes from this host's copy while it is younger than METACACHE_MAX_AGE
+ * (metacache.h says what that can miss), saving a request per push.
+ */
+DD_MUST_CHECK bool repo_open_for_push(const Config *cfg, Repo **out);
 void repo_close(Repo *repo);
 
 Storage *repo_storage(Repo *repo);
