@@ -11,9 +11,13 @@
  * Invariants:
  *  1. What the copy can miss for at most its max age: a repository deleted
  *     and created again under the same root for another cluster, whose
- *     segments the push would then not refuse by system identifier. (A
- *     rotation of the keys is no such case: the push reads keys/current
- *     before it uses the key-encryption key, keyring.h.)
+ *     segments the push would then not refuse by system identifier; and a
+ *     key rotation, in that a push whose WAL period's data key is in the
+ *     key cache goes on with it (it is among the keys rotated, so nothing
+ *     is lost) for up to that minute after repo-rekey ends, instead of
+ *     failing at once on the rotated-out passphrase. A push that needs the
+ *     key-encryption key reads keys/current first (keyring.h) and fails
+ *     closed as before.
  *  2. The copy is the metadata's bytes as read, parsed and checked again by
  *     each use; a copy that cannot be read or parsed is read from the
  *     bucket again, and a failure to write it only costs that request.
