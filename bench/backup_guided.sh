@@ -12,6 +12,7 @@ source "$(dirname "$0")/../tests/integration/lib.sh"
 SCALE=${SCALE:-100}
 JOBS=${JOBS:-$(nproc)}
 CHUNK_KIB=${CHUNK_KIB:-128}
+PERF=${PERF:-} # a file: the guided backup runs under `perf record -g -o $PERF`
 
 secs() { echo "$(date +%s.%N) - $1" | bc; }
 
@@ -39,6 +40,7 @@ dd_backup() {
     DD_READ=$(jq -r .bytes_read <<<"$s")
     DD_LOGICAL=$(jq -r .bytes_logical <<<"$s")
     DD_MODE=$(jq -r '.read + (if .full_read_reason != "" then " (" + .full_read_reason + ")" else "" end)' <<<"$s")
+    DD_PHASES=$(jq -r '"in the process \(.duration) s: copy \(.copy_seconds) s (\(.chunks_rebuilt) chunks rebuilt, \(.chunks_reused) reused), WAL wait \(.wal_wait_seconds) s"' <<<"$s")
 }
 br_backup() { # TYPE: sets BR_SECS and BR_READ
     local start
@@ -62,14 +64,23 @@ psql_q p "checkpoint" >/dev/null
 size=$(psql_q p "select sum(pg_database_size(oid)) from pg_database")
 echo "cluster: pgbench scale $SCALE, $((size / 1048576)) MiB, pgbench_accounts $pages pages, ~1 % of them updated; jobs $JOBS, $(nproc) cores, drydock chunks $CHUNK_KIB KiB"
 
+if [ -n "$PERF" ]; then
+    dd() { runuser -u postgres -- perf record -q -g -o "$T/perf.data" "$DRYDOCK" --config "$CONF" "$@"; }
+fi
 dd_backup guided
-G_SECS=$DD_SECS G_READ=$DD_READ G_MODE=$DD_MODE
+if [ -n "$PERF" ]; then
+    unset -f dd
+    dd() { runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@"; }
+    cp "$T/perf.data" "$PERF"
+fi
+G_SECS=$DD_SECS G_READ=$DD_READ G_MODE=$DD_MODE G_PHASES=$DD_PHASES
 dd_backup full --full
 F_SECS=$DD_SECS F_READ=$DD_READ
 br_backup incr
 
 pct() { echo "scale=2; 100 * $1 / $2" | bc; }
 printf '%-34s %9s s  %13s bytes read (%s %% of %s)\n' "drydock WAL-guided [$G_MODE]" "$G_SECS" "$G_READ" "$(pct "$G_READ" "$DD_LOGICAL")" "$DD_LOGICAL"
+echo "  (guided: $G_PHASES)"
 printf '%-34s %9s s  %13s bytes read (%s %%)\n' "drydock --full" "$F_SECS" "$F_READ" "$(pct "$F_READ" "$DD_LOGICAL")"
 printf '%-34s %9s s  %13s bytes read (%s %%)\n' "pgBackRest --type=incr" "$BR_SECS" "$BR_READ" "$(pct "$BR_READ" "$DD_LOGICAL")"
 echo "guided / pgBackRest incr time: $(echo "scale=3; $G_SECS / $BR_SECS" | bc)x (goal < 0.1x); guided reads $(pct "$G_READ" "$DD_LOGICAL") % (goal < 5 %)"

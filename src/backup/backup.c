@@ -4,6 +4,7 @@
 #include "backup/backup.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,8 +161,8 @@ static Manifest *backup_load_prev(Repo *repo, uint32_t chunk_size)
 
 /* Copy phase: walk, copy, commit packs. */
 static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, ChunkStore *cs,
-                              const BackupOpts *opts, BackupSummary *sum, DatadirList *dl,
-                              BackupCopyResult *cr)
+                              Manifest *prev, const BackupOpts *opts, BackupSummary *sum,
+                              DatadirList *dl, BackupCopyResult *cr)
 {
     testpoint_pause("started");
     if (!datadir_walk(backup_source_datadir(src), dl))
@@ -170,8 +171,9 @@ static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, 
         progress_phase(opts->progress, "copy", dl->total_bytes);
     double t0 = time_mono();
     const BackupSourceInfo *si = backup_source_info(src);
-    Manifest *prev = backup_load_prev(repo, sum->chunk_size);
+    log_debug("walked the data directory: %zu entries", dl->n);
     BackupGuide *guide = backup_open_guide(cfg, repo, src, opts, prev, sum);
+    log_debug("WAL guide ready: %.3f s", time_mono() - t0);
     BackupCopyOpts co = {.jobs = sum->jobs,
                          .chunk_size = sum->chunk_size,
                          .check_pages = si->data_checksums,
@@ -179,13 +181,98 @@ static bool backup_copy_phase(const Config *cfg, BackupSource *src, Repo *repo, 
                          .progress = opts->progress,
                          .prev = prev,
                          .guide = guide};
-    bool ok = backup_copy(dl, cs, co, cr) && chunkstore_flush(cs);
+    bool ok = backup_copy(dl, cs, co, cr);
+    log_debug("copied: %.3f s", time_mono() - t0);
     backup_guide_free(guide);
-    manifest_free(prev);
-    sum->chunks_delta = chunkstore_delta_count(cs);
     if (opts->progress)
         progress_end_phase(opts->progress);
     sum->copy_seconds = time_mono() - t0;
+    return ok;
+}
+
+/* The chunk store and the previous backup, opened while the backup starts. */
+typedef struct {
+    Repo *repo;
+    uint32_t chunk_size;
+    ChunkStore *cs;
+    Manifest *prev;
+    bool ok;
+    ErrSaved err;
+} Prep;
+
+static void *backup_prep_thread(void *arg)
+{
+    Prep *p = arg;
+    p->ok = chunkstore_open(p->repo, &p->cs);
+    if (p->ok)
+        p->prev = backup_load_prev(p->repo, p->chunk_size);
+    else
+        p->err = err_save();
+    return NULL;
+}
+
+/*
+ * pg_backup_start (a checkpoint; from a standby also the wait for its
+ * replay) while the chunk indexes and the previous manifest are read: the
+ * repository is only read until the copy.
+ */
+static bool backup_start_and_prep(BackupSource *src, const char *label, int timeout, Prep *p)
+{
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, backup_prep_thread, p) == 0;
+    if (!threaded)
+        backup_prep_thread(p);
+    bool ok = backup_source_start(src, label, timeout);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (ok && !p->ok)
+        return err_restore(&p->err);
+    return ok && p->ok;
+}
+
+typedef struct {
+    ChunkStore *cs;
+    bool ok;
+    ErrSaved err;
+} Flush;
+
+static void *backup_flush_thread(void *arg)
+{
+    Flush *f = arg;
+    f->ok = chunkstore_flush(f->cs);
+    if (!f->ok)
+        f->err = err_save();
+    return NULL;
+}
+
+/*
+ * Stop the backup and wait for its WAL while the packs are committed (an
+ * fsync or an upload): only the manifest must come after both (chunkstore.h
+ * invariant 1).
+ */
+static bool backup_stop_and_flush(const Config *cfg, BackupSource *src, Repo *repo, ChunkStore *cs,
+                                  const BackupOpts *opts, BackupSummary *sum)
+{
+    Flush f = {.cs = cs};
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, backup_flush_thread, &f) == 0;
+    if (!threaded)
+        backup_flush_thread(&f);
+    bool ok = backup_source_stop(src);
+    if (ok) {
+        double t0 = time_mono();
+        if (opts->progress)
+            progress_phase(opts->progress, "wal-wait", 0);
+        testpoint_pause("wal-wait");
+        ok = backup_source_wait_archive(src, repo, cfg->archive_timeout);
+        sum->wal_wait_seconds = time_mono() - t0;
+    }
+    if (threaded)
+        pthread_join(th, NULL);
+    log_debug("stopped, WAL archived, packs committed");
+    sum->chunks_delta = chunkstore_delta_count(cs);
+    if (!f.ok)
+        return err_restore(&f.err);
     return ok;
 }
 
@@ -199,7 +286,8 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
     ChunkStore *cs = NULL;
     DatadirList dl = {0};
     BackupCopyResult cr = {0};
-    bool ok = backup_source_open(cfg, repo, from_standby, &src) && chunkstore_open(repo, &cs) &&
+    Prep prep = {.repo = repo, .chunk_size = sum->chunk_size};
+    bool ok = backup_source_open(cfg, repo, from_standby, &src) &&
               backup_make_id(repo, time_wall(), sum->id, sizeof(sum->id));
     if (ok) { /* encrypted: a data key of its own (keyring.h) */
         char key[48];
@@ -210,17 +298,13 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
         snprintf(sum->node, sizeof(sum->node), "%s", backup_source_node(src));
         char label[64];
         snprintf(label, sizeof(label), "drydock %s", sum->id);
-        ok = backup_source_start(src, label, cfg->archive_timeout) &&
-             backup_copy_phase(cfg, src, repo, cs, opts, sum, &dl, &cr) && backup_source_stop(src);
+        ok = backup_start_and_prep(src, label, cfg->archive_timeout, &prep);
+        cs = prep.cs;
+        log_debug("started, store and previous backup open: %.3f s", time_mono() - started);
+        ok = ok && backup_copy_phase(cfg, src, repo, cs, prep.prev, opts, sum, &dl, &cr) &&
+             backup_stop_and_flush(cfg, src, repo, cs, opts, sum);
     }
-    if (ok) {
-        double t0 = time_mono();
-        if (opts->progress)
-            progress_phase(opts->progress, "wal-wait", 0);
-        testpoint_pause("wal-wait");
-        ok = backup_source_wait_archive(src, repo, cfg->archive_timeout);
-        sum->wal_wait_seconds = time_mono() - t0;
-    }
+    manifest_free(prep.prev);
     if (ok) {
         backup_fill_summary(sum, backup_source_info(src), &cr);
         testpoint_pause("manifest");
@@ -228,6 +312,7 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
         ok = repo_lock_check(lock) &&
              backup_save_manifest(repo, backup_source_info(src), &dl, &cr, sum, started);
     }
+    log_debug("finished: %.3f s since the start", time_mono() - started);
     if (ok && cr.bad_pages > 0)
         log_warn("%" PRIu64 " page(s) failed their checksum in backup %s (listed above)",
                  cr.bad_pages, sum->id);

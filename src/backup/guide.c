@@ -8,13 +8,15 @@
  */
 #include "backup/guide.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/wal.h"
@@ -123,35 +125,63 @@ void backup_guide_merge(BackupGuide *g, const WalSum *s)
     }
 }
 
-/* A segment's summary from the archive, else from pg_wal (not archived yet). */
-static bool load_summary(Repo *repo, const GuideOpts *o, const char *name, WalSum *s, bool *found)
+/*
+ * Summarise pg_wal's copy of a segment, mapped rather than read: the decoder
+ * stops at the end of the WAL written so far (or at a switch), and only the
+ * pages it reaches are read. upto (0: all): only the first upto bytes, for
+ * the segment of this backup's start, whose records before the start are
+ * all the guide needs. *found=false when the file is missing or unreadable.
+ */
+static void summarise_pg_wal(const char *path, size_t upto, uint32_t seg_size, uint32_t tli,
+                             WalSum *s, bool *found)
 {
+    *found = false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return;
+    *found = walsum_from_segment(map, upto && upto < len ? upto : len, seg_size, tli, s);
+    if (!*found)
+        err_clear();
+    munmap(map, len);
+}
+
+/* A segment's summary from the archive, else from pg_wal (not archived yet). */
+static bool load_summary(Repo *repo, const GuideOpts *o, uint64_t segno, const char *name,
+                         WalSum *s, bool *found)
+{
+    double t0 = time_mono();
     if (!walsum_load(repo, name, s, found))
         return false;
-    if (*found || !o->datadir)
-        return true;
-    char *path = xasprintf("%s/pg_wal/%s", o->datadir, name);
-    Buf data = {0};
-    if (!fs_read_file(path, &data, found)) {
-        err_clear();
-        *found = false;
+    if (!*found && o->datadir) {
+        uint32_t seg_size = repo_wal_seg_size(repo);
+        size_t upto = 0;
+        if (segno == o->start_lsn / seg_size) /* up to the end of the start's page */
+            upto = (size_t)(o->start_lsn % seg_size / PG_BLCKSZ + 1) * PG_BLCKSZ;
+        char *path = xasprintf("%s/pg_wal/%s", o->datadir, name);
+        summarise_pg_wal(path, upto, seg_size, o->tli, s, found);
+        free(path);
     }
-    if (*found && !walsum_from_segment(data.data, data.len, repo_wal_seg_size(repo), o->tli, s)) {
-        err_clear();
-        *found = false;
-    }
-    buf_free(&data);
-    free(path);
     /*
      * wal-push stores a summary just after its segment (walarchive.c): one
      * archived a moment ago may have it in flight. Wait a second for it
      * before calling it a gap.
      */
-    for (int i = 0; !*found && i < 20; i++) {
-        time_sleep(0.05);
+    for (int i = 0; !*found && i < 100; i++) {
+        time_sleep(0.01);
         if (!walsum_load(repo, name, s, found))
             return false;
     }
+    log_debug("summary of WAL segment %s: %s in %.3f s", name, *found ? "found" : "missing",
+              time_mono() - t0);
     return true;
 }
 
@@ -193,7 +223,7 @@ static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why
         wal_segment_name(o->tli, segno, seg_size, name);
         WalSum s;
         bool found = false;
-        if (!load_summary(repo, o, name, &s, &found)) {
+        if (!load_summary(repo, o, segno, name, &s, &found)) {
             snprintf(why, whylen, "the summary of WAL segment %s cannot be read: %s", name,
                      err_message());
             err_clear();

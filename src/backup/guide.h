@@ -20,7 +20,9 @@
  * which PostgreSQL sets again when it needs them.
  *
  * Segments of the current range that are not archived yet are summarised from
- * the data directory's pg_wal. The free space map is not WAL-logged, and heap
+ * the data directory's pg_wal (mapped, not read: the decoder stops where the
+ * WAL written so far ends, and for this backup's start segment after the
+ * start's page). The free space map is not WAL-logged, and heap
  * records clear visibility map bits without referencing the map's block: both
  * forks are always read whole (they are small: a map page covers 256 MiB or
  * more of heap).

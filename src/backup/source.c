@@ -247,8 +247,10 @@ bool backup_source_wait_archive(BackupSource *src, Repo *repo, int timeout)
     uint64_t last = wal_segno_of_lsn(src->info.stop_lsn, seg_size, true);
     if (last < first)
         last = first;
-    double deadline = time_mono() + timeout;
-    double nap = 0.005; /* the archiver takes tens of ms: look soon, then less often */
+    double begin = time_mono(), deadline = begin + timeout;
+    /* The archiver takes tens of ms: look often for a second (a guided backup
+     * takes well under one), then less often. */
+    double nap = 0.002;
     char name[32];
     for (uint64_t seg = first; seg <= last;) {
         wal_segment_name(src->info.tli, seg, seg_size, name);
@@ -269,7 +271,8 @@ bool backup_source_wait_archive(BackupSource *src, Repo *repo, int timeout)
             return false;
         }
         time_sleep(nap);
-        nap = nap * 2 < 0.1 ? nap * 2 : 0.1;
+        double cap = time_mono() - begin < 1.0 ? 0.01 : 0.1;
+        nap = nap * 2 < cap ? nap * 2 : cap;
     }
     return true;
 }

@@ -135,6 +135,24 @@ static int debug_object(Repo *repo, const char *path, const DebugFlags *f)
     return rc;
 }
 
+/* A binary (format 2) manifest's content replaced by its format 1 JSON; JSON left as is. */
+static bool debug_manifest_as_json(Buf *raw, const char *id)
+{
+    if (raw->len > 0 && raw->data[0] == '{')
+        return true;
+    Manifest *m = NULL;
+    if (!manifest_parse((const char *)raw->data, raw->len, 0, &m))
+        return err_context("the manifest of backup \"%s\"", id);
+    char *text = manifest_json(m);
+    manifest_free(m);
+    if (!text)
+        return false;
+    raw->len = 0;
+    buf_append(raw, text, strlen(text));
+    free(text);
+    return true;
+}
+
 static int debug_manifest(Repo *repo, const char *id, const DebugFlags *f)
 {
     char *path = xasprintf("%s/%s.manifest", MANIFEST_DIR, id);
@@ -148,6 +166,8 @@ static int debug_manifest(Repo *repo, const char *id, const DebugFlags *f)
             err_set(DD_EXIT_USAGE, "backup \"%s\" does not exist", id);
         if (!found)
             err_hint("\"drydock info\" lists the backups");
+        rc = cli_fail();
+    } else if (!debug_manifest_as_json(&raw, id)) {
         rc = cli_fail();
     } else if (f->json) {
         rc = debug_write(raw.data, raw.len);

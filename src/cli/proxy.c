@@ -14,10 +14,10 @@ static const char proxy_help[] =
     "usage: drydock proxy\n\n"
     "Runs the PostgreSQL traffic proxy in the foreground, logging to stderr, with\n"
     "the [proxy] section of the configuration: listen, admin, auth, credentials,\n"
-    "server, login-timeout, pause-timeout, max-clients, and its TLS (client-tls-*,\n"
-    "server-tls-*), server-auth and admin-* keys. SIGTERM or SIGINT stop it\n"
-    "(clients get FATAL 57P01); SIGHUP reloads the credentials file and the TLS\n"
-    "certificates without dropping sessions.\n"
+    "server, login-timeout, pause-timeout, max-clients, probe-interval, and its TLS\n"
+    "(client-tls-*, server-tls-*), server-auth and admin-* keys. SIGTERM or SIGINT\n"
+    "stop it (clients get FATAL 57P01); SIGHUP reloads the credentials file and\n"
+    "the TLS certificates without dropping sessions.\n"
     "[proxy] admin-token-file is mandatory: without it the proxy does not start\n"
     "(exit 3); \"drydock proxy-ctl token-create FILE\" makes one.\n"
     "\"drydock proxy-ctl\" pauses, resumes and switches it.\n";
@@ -67,7 +67,7 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
         .admin_tls_cert_file = cfg->proxy_admin_tls_cert_file,
         .admin_tls_key_file = cfg->proxy_admin_tls_key_file,
         .switch_servers = {cfg->proxy_server, cfg->primary, cfg->standby, NULL},
-        .probe_interval = 5.0,
+        .probe_interval = cfg->proxy_probe_interval,
         .config_file = cfg->file,
     };
     Proxy *p = proxy_new(&opt);

@@ -133,6 +133,7 @@ static const ConfigKey config_keys[] = {
     PATH_KEY("proxy", "admin-tls-cert-file", proxy_admin_tls_cert_file, NULL),
     PATH_KEY("proxy", "admin-tls-key-file", proxy_admin_tls_key_file, NULL),
     PATH_KEY("proxy", "admin-tls-ca-file", proxy_admin_tls_ca_file, NULL),
+    INT_KEY("proxy", "probe-interval", proxy_probe_interval, "5", 1, 86400),
 
     ADDR_KEY("status", "listen", status_listen, "127.0.0.1:8080"),
     PATH_KEY("status", "store", status_store, NULL),
@@ -226,7 +227,8 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
             c += seg + (c[seg] == '|');
         }
         if (!match) {
-            snprintf(why, len, "expected one of %s, got \"%s\"", k->choices, value);
+            snprintf(why, len, "expected one of %s, got \"%s\"", k->choices,
+                     esc(value, e, sizeof(e)));
             return false;
         }
         free(*(char **)field);
@@ -245,7 +247,7 @@ static bool set_value(const ConfigKey *k, Config *cfg, const char *value, char *
         else if (strcmp(value, "syslog") == 0)
             *(LogDestination *)field = LOG_DEST_SYSLOG;
         else {
-            snprintf(why, len, "expected stderr or syslog, got \"%s\"", value);
+            snprintf(why, len, "expected stderr or syslog, got \"%s\"", esc(value, e, sizeof(e)));
             return false;
         }
         return true;

@@ -80,6 +80,7 @@ typedef struct {
     char *proxy_admin_read_auth;  /* token | none: whether GET needs the token */
     char *proxy_admin_socket;     /* Unix socket of the admin API */
     char *proxy_admin_tls_cert_file, *proxy_admin_tls_key_file, *proxy_admin_tls_ca_file;
+    int proxy_probe_interval; /* seconds between probes of the server's role (health endpoints) */
 
     /* [status] (README "Status page") */
     char *status_listen;              /* host:port of "drydock status serve" (loopback) */

@@ -167,6 +167,19 @@ static void tp_unretire(Topology *t)
     t->nretired = keep;
 }
 
+/* Write t as dir/topology.json, atomically and durably. */
+static bool tp_save(const char *dir, const Topology *t)
+{
+    json_t *root = tp_json(t);
+    char *text = json_dumps(root, JSON_INDENT(1));
+    json_decref(root);
+    char *path = xasprintf("%s/topology.json", dir);
+    bool ok = fs_replace_file(path, text, strlen(text), 0600, true);
+    free(path);
+    free(text);
+    return ok;
+}
+
 bool topology_record(const Config *cfg, const char *event, const TopologyNode *primary,
                      const TopologyNode *standby, const TopologyNode *retired)
 {
@@ -199,14 +212,34 @@ bool topology_record(const Config *cfg, const char *event, const TopologyNode *p
         .primary = xstrdup(primary->conninfo),
         .standby = standby && standby->conninfo ? xstrdup(standby->conninfo) : NULL,
     };
-    json_t *root = tp_json(&t);
-    char *text = json_dumps(root, JSON_INDENT(1));
-    json_decref(root);
-    char *path = xasprintf("%s/topology.json", dir);
-    bool ok = fs_replace_file(path, text, strlen(text), 0600, true);
-    free(path);
+    bool ok = tp_save(dir, &t);
     free(dir);
-    free(text);
+    topology_free(&t);
+    return ok;
+}
+
+bool topology_forget_retired(const Config *cfg, const char *data)
+{
+    Topology t;
+    bool found;
+    char *dir = config_state_dir(cfg);
+    if (!topology_load(dir, &t, &found)) {
+        free(dir);
+        return false;
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < t.nretired; i++) {
+        if (t.retired[i].data && strcmp(t.retired[i].data, data) == 0) {
+            free(t.retired[i].conninfo);
+            free(t.retired[i].data);
+            continue;
+        }
+        t.retired[keep++] = t.retired[i];
+    }
+    bool changed = keep != t.nretired;
+    t.nretired = keep;
+    bool ok = !changed || tp_save(dir, &t);
+    free(dir);
     topology_free(&t);
     return ok;
 }

@@ -68,6 +68,13 @@ DD_MUST_CHECK bool topology_record(const Config *cfg, const char *event,
                                    const TopologyNode *primary, const TopologyNode *standby,
                                    const TopologyNode *retired);
 
+/*
+ * The retired node whose data directory is data was removed ("maint
+ * finish"): drop it from the record; the roles and history are unchanged.
+ * No record, or no such node: nothing to do.
+ */
+DD_MUST_CHECK bool topology_forget_retired(const Config *cfg, const char *data);
+
 /* Lay the recorded roles over cfg (config_load() calls it); *applied says whether it did. */
 DD_MUST_CHECK bool topology_apply(Config *cfg, bool *applied);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config/topology.h"
 #include "maint/steps_int.h"
 
 static bool finish_remove_dir(const Config *cfg, const char *dir, FILE *out)
@@ -42,7 +43,8 @@ bool maint_finish_remove(const Config *cfg, Journal *j, const JournalRun *jr, FI
         json_t *plan = json_loads(jr->plan_json ? jr->plan_json : "{}", 0, NULL);
         const char *old = json_string_value(
             json_object_get(json_object_get(plan, "roles_before"), "primary_data"));
-        bool ok = !old || finish_remove_dir(cfg, old, out);
+        /* Removed: "maint status" no longer shows it as kept for rollback. */
+        bool ok = !old || (finish_remove_dir(cfg, old, out) && topology_forget_retired(cfg, old));
         json_decref(plan);
         return ok;
     }

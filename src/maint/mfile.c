@@ -624,8 +624,9 @@ static bool mfile_parse(MParse *st, const char *text, size_t len)
         snprintf(st->hint, sizeof(st->hint), "a line is a [section], a key = value or a ; comment");
     }
     if (r.status != INIFILE_OK) {
-        err_set(DD_EXIT_CONFIG, "maintenance file \"%s\", line %d: %s", st->name, r.lineno,
-                st->error);
+        char shown[4 * sizeof(st->error)]; /* what the file says, escaped, never raw */
+        inifile_escape(st->error, sizeof(st->error), shown, sizeof(shown));
+        err_set(DD_EXIT_CONFIG, "maintenance file \"%s\", line %d: %s", st->name, r.lineno, shown);
         if (st->hint[0])
             err_hint("%s", st->hint);
         mfile_free(st->mf);

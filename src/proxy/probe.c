@@ -7,6 +7,13 @@
  * and closes. It uses the current server's conninfo, the password the
  * credentials file holds for its user when that is a plaintext one, and
  * the TLS settings of the server leg.
+ *
+ * The proxy switches while the new primary's promotion ends, so the probe
+ * right after a switch may still see recovery. Until a probe sees a
+ * primary, it probes again after 50 ms, doubling up to 1 s, for at most
+ * REPROBE_WINDOW seconds after the switch (a switch to a server that stays a
+ * standby costs a few probes, then the interval takes over): /primary does
+ * not answer 503 for a whole interval after a switchover.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +29,33 @@ typedef struct Probe {
     PGconn *conn;
     struct event *io;    /* the connection's socket, one shot */
     struct event *timer; /* the next probe */
+    struct event *again; /* one shot: probe again soon after a switch */
+    double switched_at;  /* time_mono() of the last switch; 0: none pending */
+    double again_delay;  /* seconds before the next probe again */
 } Probe;
+
+#define REPROBE_FIRST  0.05 /* seconds */
+#define REPROBE_MAX    1.0
+#define REPROBE_WINDOW 30.0
+
+static struct timeval probe_tv(double s)
+{
+    return (struct timeval){(time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6)};
+}
+
+/* After a switch, a probe that did not see a primary is made again soon. */
+static void probe_after_switch(Probe *pr, ProxyRole role)
+{
+    if (pr->switched_at == 0)
+        return;
+    if (role == PROXY_ROLE_PRIMARY || time_mono() - pr->switched_at > REPROBE_WINDOW) {
+        pr->switched_at = 0;
+        return;
+    }
+    struct timeval tv = probe_tv(pr->again_delay);
+    event_add(pr->again, &tv);
+    pr->again_delay = pr->again_delay * 2 > REPROBE_MAX ? REPROBE_MAX : pr->again_delay * 2;
+}
 
 static void probe_end(Probe *pr, ProxyRole role, const char *error)
 {
@@ -44,6 +77,7 @@ static void probe_end(Probe *pr, ProxyRole role, const char *error)
     }
     PQfinish(pr->conn);
     pr->conn = NULL;
+    probe_after_switch(pr, role);
 }
 
 static void probe_poll(evutil_socket_t fd, short what, void *arg);
@@ -145,17 +179,34 @@ void proxy_probe_start(Proxy *p)
     Probe *pr = xcalloc(1, sizeof(Probe));
     pr->p = p;
     pr->timer = event_new(p->base, -1, EV_PERSIST, probe_timer_cb, pr);
-    double iv = p->opt.probe_interval;
-    struct timeval tv = {(time_t)iv, (suseconds_t)((iv - (double)(time_t)iv) * 1e6)};
+    pr->again = event_new(p->base, -1, 0, probe_timer_cb, pr);
+    struct timeval tv = probe_tv(p->opt.probe_interval);
     event_add(pr->timer, &tv);
     p->probe = pr;
     event_active(pr->timer, EV_TIMEOUT, 0); /* the first one at once, from the loop */
 }
 
+/*
+ * After a switch: a probe still in flight went to the old server, so it is
+ * dropped and a new one starts; it and the ones after it probe again soon
+ * while the new server is not yet seen as a primary (probe_after_switch).
+ */
 void proxy_probe_now(Proxy *p)
 {
-    if (p->probe && !p->probe->conn)
-        event_active(p->probe->timer, EV_TIMEOUT, 0);
+    Probe *pr = p->probe;
+    if (!pr)
+        return;
+    if (pr->conn) {
+        if (pr->io)
+            event_free(pr->io);
+        pr->io = NULL;
+        PQfinish(pr->conn);
+        pr->conn = NULL;
+    }
+    event_del(pr->again);
+    pr->switched_at = time_mono();
+    pr->again_delay = REPROBE_FIRST;
+    event_active(pr->timer, EV_TIMEOUT, 0);
 }
 
 void proxy_probe_free(Proxy *p)
@@ -168,6 +219,7 @@ void proxy_probe_free(Proxy *p)
     if (pr->conn)
         PQfinish(pr->conn);
     event_free(pr->timer);
+    event_free(pr->again);
     free(pr);
     p->probe = NULL;
 }

@@ -1,7 +1,8 @@
 /*
  * manifest.h - a backup's manifest: the one object that makes a backup exist.
  *
- * Stored as a JSON object (object.h envelope) at backups/<id>.manifest,
+ * Stored as an object (object.h envelope; format 2 binary, format 1 JSON
+ * still read: manifest.c) at backups/<id>.manifest,
  * written last, after every chunk it references is in a committed pack and
  * the WAL from its start to its stop LSN is archived. Its id is the UTC start
  * time, "YYYYMMDDTHHMMSSZ", so ids sort in time order.
@@ -108,11 +109,15 @@ DD_MUST_CHECK bool manifest_save(Repo *repo, const Manifest *m);
 DD_MUST_CHECK bool manifest_remove(Repo *repo, const char *id);
 
 /*
- * Parse a manifest's JSON text and check it (every invariant the loader
- * checks but the id's match with the object's name); system_id 0 skips the
- * cluster check. For the loader and the fuzzer.
+ * Parse a manifest object's raw content, either format (manifest.c), and
+ * check it (every invariant the loader checks but the id's match with the
+ * object's name); system_id 0 skips the cluster check. For the loader, the
+ * fuzzer and "debug manifest".
  */
-DD_MUST_CHECK bool manifest_parse(const char *json, size_t len, uint64_t system_id, Manifest **out);
+DD_MUST_CHECK bool manifest_parse(const char *data, size_t len, uint64_t system_id, Manifest **out);
+
+/* m as a format 1 JSON document (caller frees; NULL and an error when it fails). */
+char *manifest_json(const Manifest *m);
 
 void manifest_free(Manifest *m);
 

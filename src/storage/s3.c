@@ -38,6 +38,7 @@
 #include <openssl/evp.h>
 
 #include "common/mem.h"
+#include "common/testpoint.h"
 #include "storage/s3_int.h"
 #include "storage/s3xml.h"
 
@@ -126,6 +127,8 @@ static bool s3_send_part(S3Write *w)
         strlist_push(&w->etags, resp.etag);
     w->buf.len = 0;
     buf_free(&q);
+    if (ok)
+        testpoint_pause("s3-part-stored"); /* a multipart upload is open */
     return ok;
 }
 

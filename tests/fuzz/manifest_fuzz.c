@@ -8,7 +8,8 @@
  * up, nothing under a regular file, a sane LSN range) or a false with one
  * message; never a crash, a leak or an out-of-bounds read. The input is also
  * tried as the value of "files" and "stop-lsn" in an otherwise valid manifest,
- * where most mutations would otherwise die at the JSON syntax.
+ * where most mutations would otherwise die at the JSON syntax, and as the
+ * binary file list of a format 2 manifest (manifest.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -60,9 +61,32 @@ static void manifest_fuzz_one(const char *json, size_t len)
     err_clear();
 }
 
+/* The input as the file records of a format 2 manifest with a valid header. */
+static void manifest_fuzz_binary(const uint8_t *data, size_t size)
+{
+    static const char head[] =
+        "{\"format\": 2, \"id\": \"20261125T090000Z\", \"source-node\": \"standby\", "
+        "\"system-identifier\": \"42\", \"pg-version\": 150004, \"timeline\": 1, "
+        "\"start-lsn\": \"0/5000028\", \"stop-lsn\": \"0/5000138\", \"start-time\": 1.0, "
+        "\"stop-time\": 2.0, \"backup-label\": \"x\", \"tablespace-map\": \"\", "
+        "\"chunk-size\": 131072, \"bytes-logical\": 0, \"bytes-new\": 0, \"bytes-stored\": 0, "
+        "\"duration\": 1.0, \"tablespaces\": []}";
+    size_t hlen = sizeof(head) - 1, n = 12 + hlen + size;
+    uint8_t *doc = xmalloc(n);
+    memcpy(doc, "DDMF\2\0\0\0", 8);
+    for (int i = 0; i < 4; i++)
+        doc[8 + i] = (uint8_t)(hlen >> (8 * i));
+    memcpy(doc + 12, head, hlen);
+    if (size)
+        memcpy(doc + 12 + hlen, data, size);
+    manifest_fuzz_one((const char *)doc, n);
+    free(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     manifest_fuzz_one((const char *)data, size);
+    manifest_fuzz_binary(data, size);
     /* the input as the file list */
     char *doc = xasprintf("%s%.*s}", manifest_head, (int)size, (const char *)data);
     manifest_fuzz_one(doc, strlen(doc));

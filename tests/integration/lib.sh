@@ -97,10 +97,13 @@ as_pg() { runuser -u postgres -- "$@"; }
 # write "command dd" for that one.)
 dd() { runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@"; }
 
+# A port nothing listens on. tests/run gives each script it runs at the same
+# time a slot of its own (TEST_SLOT of TEST_SLOTS), and each slot its own
+# share of 20000-49999, so that two scripts never pick the same port.
 free_port() {
-    local port
+    local port span=$((30000 / ${TEST_SLOTS:-1}))
     while :; do
-        port=$((20000 + RANDOM % 30000))
+        port=$((20000 + ${TEST_SLOT:-0} * span + RANDOM % span))
         if ! ss -Htan | awk '{print $4}' | grep -qE "[:.]$port\$"; then
             echo "$port"
             return
@@ -389,4 +392,64 @@ tls_ca() {
     done
     chown -R postgres:postgres "$dir"
     chmod 600 "$dir"/*.key
+}
+
+# --- maint run and rollback (maint_run, maint_rollback, maint_rollback_rewind)
+
+# maint_setup TITLE [enable-checksums] [green-standby]: primary p (initialised
+# without data checksums when the maintenance enables them) and its standby
+# s, the repository with pgbench's tables (scale 2) and a backup, drydock
+# proxy (switchover_proxy_start); $T/maint.conf, a maintenance titled TITLE
+# that raises shared_buffers and max_connections and replaces pg_hba.conf
+# with $T/new_hba.conf (a "run_marker" reject line), and enables checksums,
+# into green $T/green on GPORT (with a green standby $T/green-standby on
+# GSPORT), the green clusters registered; table runlog and $T/insert.sql.
+# Then: load NAME SECONDS (pgbench -c 8 -j 2 -R 400 through the proxy in the
+# background, BENCH_PID), processed NAME, failed_tx NAME, proxy_port, state.
+maint_setup() {
+    local title=$1 checksums=0 gstandby=0 a
+    shift
+    for a in "$@"; do
+        case $a in
+        enable-checksums) checksums=1 ;;
+        green-standby) gstandby=1 ;;
+        *) note "maint_setup: unknown option $a"; exit 1 ;;
+        esac
+    done
+    if [ $checksums = 1 ]; then PG_CHECKSUMS= pg_primary p; else pg_primary p; fi
+    pg_standby s p
+    dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
+    backup_pgbench p -i -s 2 -q >/dev/null 2>&1
+    switchover_proxy_start
+    dd backup >/dev/null 2>&1 || { note "backup failed"; exit 1; }
+    printf '%s\n' "# drydock maint test" "local   all   all                 trust" \
+        "host    all   run_marker   127.0.0.1/32 reject" "host    all   all   127.0.0.1/32 trust" \
+        "host    replication   all   127.0.0.1/32 trust" >"$T/new_hba.conf"
+    GPORT=$(free_port)
+    GSPORT=$(free_port)
+    {
+        printf '%s\n' "[maintenance]" "title = $title" "pause-timeout = 10" "" "[green]" \
+            "data = $T/green" "port = $GPORT"
+        [ $gstandby = 1 ] && printf '%s\n' "standby-data = $T/green-standby" "standby-port = $GSPORT"
+        printf '%s\n' "" "[change]" "set = shared_buffers = 96MB" "set = max_connections = 150" \
+            "file = pg_hba.conf = $T/new_hba.conf"
+        [ $checksums = 1 ] && echo "data-checksums = enable"
+    } >"$T/maint.conf"
+    chown postgres "$T/new_hba.conf" "$T/maint.conf"
+    register_cluster green "$T/green" "$GPORT"
+    [ $gstandby = 1 ] && register_cluster green_standby "$T/green-standby" "$GSPORT"
+    psql_q p "create table runlog (id bigserial primary key, client int)"
+    echo 'INSERT INTO runlog (client) VALUES (:client_id);' >"$T/insert.sql"
+    chown postgres "$T/insert.sql"
+    # The helpers (defined here: only the maint tests have them).
+    load() { # NAME SECONDS: pgbench -c 8 -j 2 through the proxy, in the background
+        as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -R 400 -T "$2" \
+            -f "$T/insert.sql" postgres >"$T/$1.out" 2>&1 &
+        BENCH_PID=$!
+        PIDS+=("$BENCH_PID")
+    }
+    processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
+    failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
+    proxy_port() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
+    state() { dd maint status --json | jq -r '.maintenance.state'; }
 }

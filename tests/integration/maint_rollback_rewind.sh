@@ -12,63 +12,16 @@
 # status page shows the rollback as a maintenance of its own, completed.
 source "$(dirname "$0")/lib.sh"
 
-pg_primary p
-pg_standby s p
-dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
-backup_pgbench p -i -s 2 -q >/dev/null 2>&1
-switchover_proxy_start
+maint_setup "More buffers and connections"
 SPORT=$(free_port)
 write_config "${PROXY_INI[@]}" "[status]" "listen = 127.0.0.1:$SPORT" "store = $T/status.db" \
     "title = Acme status" "components = Database"
 dd status serve 2>"$T/serve.log" &
 PIDS+=($!)
 wait_for "status page up" 20 curl -sf "http://127.0.0.1:$SPORT/api/v2/status.json" || { cat "$T/serve.log"; exit 1; }
-dd backup >/dev/null 2>&1 || { note "backup failed"; exit 1; }
 conf_before=$(md5sum <"$CONF")
 hba_before=$(md5sum <"${PG_DATA[p]}/pg_hba.conf")
 auto_before=$(md5sum <"${PG_DATA[p]}/postgresql.auto.conf")
-
-cat >"$T/new_hba.conf" <<'HBA'
-# drydock maint rollback test
-local   all              all                       trust
-host    all              run_marker       127.0.0.1/32 reject
-host    all              all              127.0.0.1/32 trust
-host    replication      all              127.0.0.1/32 trust
-HBA
-GPORT=$(free_port)
-GSPORT=$(free_port)
-cat >"$T/maint.conf" <<CONF
-[maintenance]
-title = More buffers and connections
-pause-timeout = 10
-
-[green]
-data = $T/green
-port = $GPORT
-
-[change]
-set = shared_buffers = 96MB
-set = max_connections = 150
-file = pg_hba.conf = $T/new_hba.conf
-CONF
-chown postgres "$T/new_hba.conf" "$T/maint.conf"
-register_cluster green "$T/green" "$GPORT"
-
-psql_q p "create table runlog (id bigserial primary key, client int)"
-cat >"$T/insert.sql" <<'SQL'
-INSERT INTO runlog (client) VALUES (:client_id);
-SQL
-chown postgres "$T/insert.sql"
-load() { # NAME SECONDS: pgbench -c 8 -j 2 through the proxy, in the background
-    as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -R 400 -T "$2" \
-        -f "$T/insert.sql" postgres >"$T/$1.out" 2>&1 &
-    BENCH_PID=$!
-    PIDS+=("$BENCH_PID")
-}
-processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-proxy_port() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
-state() { dd maint status --json | jq -r '.maintenance.state'; }
 
 dd maint plan --json "$T/maint.conf" >"$T/plan.json"
 check_eq "the plan: the rollback rewinds" false "$(jq -r .rollback.rebuild "$T/plan.json")"

@@ -16,58 +16,8 @@
 #      and check work right after.
 source "$(dirname "$0")/lib.sh"
 
-PG_CHECKSUMS= pg_primary p
-pg_standby s p
-dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
-backup_pgbench p -i -s 2 -q >/dev/null 2>&1
-switchover_proxy_start
-dd backup >/dev/null 2>&1 || { note "backup failed"; exit 1; }
+maint_setup "Enable data checksums, more buffers and connections" enable-checksums green-standby
 conf_before=$(md5sum <"$CONF")
-
-cat >"$T/new_hba.conf" <<'HBA'
-# drydock maint run test
-local   all              all                       trust
-host    all              run_marker       127.0.0.1/32 reject
-host    all              all              127.0.0.1/32 trust
-host    replication      all              127.0.0.1/32 trust
-HBA
-GPORT=$(free_port)
-GSPORT=$(free_port)
-cat >"$T/maint.conf" <<CONF
-[maintenance]
-title = Enable data checksums, more buffers and connections
-pause-timeout = 10
-
-[green]
-data = $T/green
-port = $GPORT
-standby-data = $T/green-standby
-standby-port = $GSPORT
-
-[change]
-set = shared_buffers = 96MB
-set = max_connections = 150
-file = pg_hba.conf = $T/new_hba.conf
-data-checksums = enable
-CONF
-chown postgres "$T/new_hba.conf" "$T/maint.conf"
-register_cluster green "$T/green" "$GPORT"
-register_cluster green_standby "$T/green-standby" "$GSPORT"
-
-psql_q p "create table runlog (id bigserial primary key, client int)"
-cat >"$T/insert.sql" <<'SQL'
-INSERT INTO runlog (client) VALUES (:client_id);
-SQL
-chown postgres "$T/insert.sql"
-load() { # NAME SECONDS: pgbench -c 8 -j 2 through the proxy, in the background
-    as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -R 400 -T "$2" \
-        -f "$T/insert.sql" postgres >"$T/$1.out" 2>&1 &
-    BENCH_PID=$!
-    PIDS+=("$BENCH_PID")
-}
-processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-state() { dd maint status --json | jq -r '.maintenance.state'; }
 step_state() { dd maint status --json | jq -r --arg s "$1" '.maintenance.steps[] | select(.name == $s) | .state'; }
 
 # run_until POINT: maint run stopped at test point POINT, then killed -9.
@@ -172,9 +122,13 @@ check "maint finish --expired: keep-old-primary = 1d, kept until tomorrow" \
     sh -c "runuser -u postgres -- $DRYDOCK --config $CONF maint finish --expired | grep -q 'kept for rollback until'"
 check "... the old primary's directory is still there" test -f "${PG_DATA[p]}/PG_VERSION"
 check_eq "... and the run is still completed" completed "$(state)"
+retired() { dd maint status --json | jq -r '[.roles[] | select(.role == "retired") | .data] | join(" ")'; }
+check_eq "maint status: the old primary is retired, kept for rollback" "${PG_DATA[p]}" "$(retired)"
 check "maint finish" dd maint finish
 check_eq "maint status: finished" finished "$(state)"
 check "maint finish removed the old primary's directory" test ! -e "${PG_DATA[p]}"
+check_eq "maint status: no retired node left" "" "$(retired)"
+check "... and its text says nothing is kept for rollback" bash -c "! runuser -u postgres -- $DRYDOCK --config $CONF maint status | grep -q 'kept for rollback'"
 check "and nothing of the new cluster" test -f "$T/green/PG_VERSION" -a -f "$T/green-standby/PG_VERSION"
 
 finish

@@ -6,7 +6,7 @@
 # server the configuration does not name (403), the Unix socket with peer
 # credentials, a proxy without an admin token file and a non-loopback
 # listen without TLS refused at start, the admin certificate reloaded on
-# SIGHUP, proxy-ctl token-create; /metrics parsed by promtool while pgbench over TLS runs through
+# SIGHUP (an HTTPS session open across it keeps working), proxy-ctl token-create; /metrics parsed by promtool while pgbench over TLS runs through
 # "drydock switchover" with no failed transaction, the pause histogram
 # moved; /health, /primary, /replica as load balancers read them.
 source "$(dirname "$0")/lib.sh"
@@ -43,7 +43,7 @@ TOKEN=$(cat "$T/token")
 PROXY_INI=("[proxy]" "listen = 127.0.0.1:$LPORT" "admin = 127.0.0.1:$APORT" "credentials = $T/creds"
     "pause-timeout = 10" "client-tls-mode = require" "client-tls-cert-file = $TLS/proxy.crt"
     "client-tls-key-file = $TLS/proxy.key" "server-tls-mode = verify-full" "server-tls-ca-file = $TLS/ca.crt"
-    "admin-token-file = $T/token" "admin-socket = $T/admin.sock")
+    "admin-token-file = $T/token" "admin-socket = $T/admin.sock" "probe-interval = 3600")
 write_config "${PROXY_INI[@]}"
 setpriv --reuid=postgres --regid=postgres --init-groups "$DRYDOCK" --config "$CONF" proxy 2>"$T/proxy.log" &
 PROXY_PID=$!
@@ -147,9 +147,10 @@ check "sessions are counted by state" grep -qE '^drydock_proxy_sessions\{state="
 check "bytes are counted" grep -qE '^drydock_proxy_bytes_total\{direction="out"\} [1-9]' "$T/metrics.1"
 check_eq "the client sessions after the switch are on TLS to the new primary" "t" "$(pq "select ssl from pg_stat_ssl where pid = pg_backend_pid()")"
 # The proxy switches while the promotion ends: its first probe may still see
-# recovery; the next one (probe interval) sees the role.
+# recovery. The probe interval is an hour here, so only the proxy's re-probe
+# after a switch can show the new primary's role.
 wait_for "the probe of the new primary" 15 bash -c "curl -s $API/primary | grep 'port=${PG_PORT[s]}' | grep -q '\"role\":\"primary\"'"
-check_eq "/primary: 200 on the new primary" 200 "$(code GET /primary)"
+check_eq "/primary: 200 on the new primary, well before the probe interval" 200 "$(code GET /primary)"
 
 # --- HTTPS, and a non-loopback listen with TLS and the token --------------------------------
 kill -TERM "$PROXY_PID"
@@ -176,19 +177,51 @@ admin_serial() {
     openssl s_client -connect "127.0.0.1:$AP2" -CAfile "$TLS/ca.crt" </dev/null 2>/dev/null | openssl x509 -noout -serial
 }
 check_eq "the admin listener presents its first certificate" "$(openssl x509 -noout -serial -in "$TLS/admin.crt")" "$(admin_serial)"
+# A client that keeps one HTTPS connection open across both reloads: a GET
+# before, after the good one (T/go.1) and after the broken one (T/go.2);
+# it prints each status, whether the connection stayed the same, and the
+# SHA-256 of the certificate that connection was given.
+python3 - "$AP2" "$TLS/ca.crt" "$T" >"$T/open-session.out" 2>&1 <<'PY' &
+import hashlib, http.client, os, ssl, sys, time
+port, ca, t = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = http.client.HTTPSConnection("127.0.0.1", port, timeout=30,
+                                context=ssl.create_default_context(cafile=ca))
+out = []
+for step in ("", "go.1", "go.2"):
+    end = time.time() + 60
+    while step and not os.path.exists(os.path.join(t, step)) and time.time() < end:
+        time.sleep(0.05)
+    c.request("GET", "/health")
+    r = c.getresponse()
+    r.read()
+    out.append(str(r.status))
+    if not step:
+        sock = c.sock
+        open(os.path.join(t, "open-session.ready"), "w").close()
+print(" ".join(out), "same" if c.sock is sock else "reconnected",
+      hashlib.sha256(sock.getpeercert(binary_form=True)).hexdigest())
+PY
+SESSION_PID=$!
+wait_for "the open HTTPS session" 20 test -e "$T/open-session.ready"
 cp -p "$TLS/admin2.crt" "$TLS/live.crt"
 cp -p "$TLS/admin2.key" "$TLS/live.key"
 kill -HUP "$PROXY_PID"
 wait_for "the admin certificate reloaded" 10 grep -q "admin API certificate reloaded" "$T/proxy2.log"
+touch "$T/go.1"
 check_eq "after SIGHUP the admin listener presents the new certificate" \
     "$(openssl x509 -noout -serial -in "$TLS/admin2.crt")" "$(admin_serial)"
 echo broken >"$TLS/live.key"
 kill -HUP "$PROXY_PID"
 wait_for "the failed admin reload" 10 grep -q "admin API certificate not reloaded" "$T/proxy2.log"
+touch "$T/go.2"
 check_eq "a broken admin key on reload keeps the previous certificate" \
     "$(openssl x509 -noout -serial -in "$TLS/admin2.crt")" "$(admin_serial)"
 check_eq "... and HTTPS still answers" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS/ca.crt" "https://127.0.0.1:$AP2/health")"
+wait "$SESSION_PID"
+check_eq "an HTTPS session open across both reloads answers on the same connection, with its first certificate" \
+    "200 200 200 same $(openssl x509 -in "$TLS/admin.crt" -outform DER | sha256sum | cut -d' ' -f1)" \
+    "$(cat "$T/open-session.out")"
 
 # --- refused at start ------------------------------------------------------------------------
 kill -TERM "$PROXY_PID"

@@ -183,10 +183,14 @@ write_config
 psql_q p "create table noise2 as select g, md5(random()::text) || md5(random()::text) as v from generate_series(1, 500000) g"
 psql_q p "select pg_switch_wal()" >/dev/null
 wait_for "standby caught up" 60 sql_is p t "select replay_lsn >= pg_current_wal_lsn() from pg_stat_replication"
-runuser -u postgres -- "$DRYDOCK" --config "$CONF" backup --quiet >/dev/null 2>"$T/b3.err" &
+# The backup pauses once it has stored a part (a test point): the kill comes
+# with an upload open however fast the endpoint is.
+DRYDOCK_TEST_PAUSE_AT=s3-part-stored runuser -u postgres -- "$DRYDOCK" --config "$CONF" backup --quiet \
+    >/dev/null 2>"$T/b3.err" &
 B3PID=$!
 PIDS+=("$B3PID")
-check "a multipart upload is open" wait_for "an upload" 120 uploading
+wait_for "the backup to store a part" 120 grep -q "pausing at s3-part-stored" "$T/b3.err"
+check "a multipart upload is open" wait_for "an upload" 30 uploading
 pkill -9 -P "$B3PID" 2>/dev/null
 kill -9 "$B3PID" 2>/dev/null
 wait "$B3PID" 2>/dev/null

@@ -173,6 +173,10 @@ static void test_truthful_errors(void **state)
          "[repository]\ncompress = \xc2\x9b\xc3\xa9\n",
          "configuration file \"t.conf\", line 2: key \"compress\" in [repository]: expected "
          "zstd, lz4 or none, got \"\\xC2\\x9B\xc3\xa9\""},
+        {"a choice with a tab and a stray byte is escaped (fuzz config)",
+         "[repository]\ntype = a\t\xff\n",
+         "configuration file \"t.conf\", line 2: key \"type\" in [repository]: expected "
+         "one of posix|s3, got \"a\\x09\\xFF\""},
         {"an unclosed section", "[cluster\nprimary = a\n",
          "configuration file \"t.conf\", line 1: expected \"[section]\" or \"key = value\""},
     };

@@ -78,6 +78,28 @@ static void test_overlay_rules(void **state)
     assert_string_equal(t.standby.data, "/d1");
     topology_free(&t);
 
+    /* maint finish removed a retired node: it alone leaves the record. */
+    load(&cfg, "port=1", "port=2", NULL);
+    TopologyNode green = {"port=3", "/d3"}, green_sb = {"port=4", "/d4"};
+    assert_true(topology_record(&cfg, "maint run #1", &green, &green_sb, &pri));
+    assert_true(topology_forget_retired(&cfg, "/elsewhere")); /* not retired: nothing to do */
+    assert_true(topology_load(dir, &t, &found));
+    assert_int_equal(t.nretired, 1);
+    assert_string_equal(t.retired[0].data, "/d2");
+    topology_free(&t);
+    assert_true(topology_forget_retired(&cfg, "/d2"));
+    config_free(&cfg);
+    assert_true(topology_load(dir, &t, &found));
+    assert_int_equal(t.nretired, 0);
+    assert_int_equal(t.nhistory, 2);
+    assert_string_equal(t.primary.data, "/d3");
+    assert_string_equal(t.standby.data, "/d4");
+    assert_string_equal(t.seen_primary, "port=1");
+    topology_free(&t);
+    load(&cfg, "port=1", "port=2", NULL);
+    assert_string_equal(cfg.primary, "port=3"); /* the overlay still applies */
+    config_free(&cfg);
+
     /* A damaged file is an error naming it, not a silent fallback. */
     char path[128];
     snprintf(path, sizeof(path), "%s/topology.json", dir);

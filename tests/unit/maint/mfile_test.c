@@ -174,6 +174,10 @@ static void test_errors(void **state)
          "maintenance file \"m.ini\", line 3: key \"window-length\" in [maintenance]: expected a "
          "duration such as 90s, 30min, 2h or 7d (at most 366d), got \"1w\"",
          NULL},
+        {"a tab and a stray byte are shown escaped", HEAD "window-length = 1\th\xff\n",
+         "maintenance file \"m.ini\", line 3: key \"window-length\" in [maintenance]: expected a "
+         "duration such as 90s, 30min, 2h or 7d (at most 366d), got \"1\\x09h\\xFF\"",
+         NULL},
         {"length negative", HEAD "window-length = -1h\n",
          "maintenance file \"m.ini\", line 3: key \"window-length\" in [maintenance]: expected a "
          "duration such as 90s, 30min, 2h or 7d (at most 366d), got \"-1h\"",

@@ -24,6 +24,7 @@
 
 #include "proxy/internal.h"
 #include "proxy/proto.h"
+#include "unit/proxytest.h"
 
 typedef struct {
     Proxy *p;
@@ -31,25 +32,6 @@ typedef struct {
     int server_listen;
     int client, server; /* the fake client's and the fake server's sockets */
 } Rig;
-
-static int listen_any(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 16), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
-static int free_port(void)
-{
-    int port;
-    close(listen_any(&port));
-    return port;
-}
 
 /* Run the proxy's loop for about ms milliseconds. */
 static void spin(Rig *r, int ms)
@@ -127,29 +109,10 @@ static int rig_setup(void **state)
     memset(&r, 0, sizeof(r));
     int sport;
     r.server_listen = listen_any(&sport);
-    char listen[32], admin[32], server[64];
-    int lport = free_port();
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", lport);
-    snprintf(admin, sizeof(admin), "127.0.0.1:%d", free_port());
+    char server[64];
     snprintf(server, sizeof(server), "host=127.0.0.1 port=%d", sport);
-    /* The admin token is mandatory; mkstemp makes the file 0600. */
-    char token[] = "/tmp/drydock-proxy-test-token.XXXXXX";
-    int tfd = mkstemp(token);
-    assert_true(tfd >= 0);
-    assert_int_equal(write(tfd, "0123456789abcdef0123\n", 21), 21);
-    close(tfd);
-    ProxyOptions opt = {.listen = listen,
-                        .admin = admin,
-                        .auth = AUTH_TRUST,
-                        .credentials = "/nonexistent/credentials",
-                        .server = server,
-                        .login_timeout = 5,
-                        .pause_timeout = 5,
-                        .max_clients = 2,
-                        .admin_token_file = token};
-    r.p = proxy_new(&opt);
-    unlink(token);
-    assert_non_null(r.p);
+    int lport;
+    r.p = proxytest_new(server, 0, &lport);
 
     /* client: startup */
     r.lport = lport;
@@ -504,17 +467,19 @@ static void test_lease_expires_before_promotion(void **state)
     Rig *r = *state;
     Buf m = {0};
     assert_int_equal(proxy_pause(r->p, 5, false, NULL, NULL), PROXY_STARTED);
-    assert_int_equal(proxy_lease(r->p, 0.1, false), PROXY_DONE);
+    /* A lease of 1 s, renewed every 100 ms for longer than the lease. (It was
+     * 0.1 s, and a loaded machine stalled one spin past it while renewing.) */
+    assert_int_equal(proxy_lease(r->p, 1.0, false), PROXY_DONE);
     spin(r, 5);
     assert_int_equal(r->p->phase, PROXY_PAUSED);
     send_msg(r->client, 'Q', "select 2");
-    for (int i = 0; i < 6; i++) { /* 300 ms, renewed every 50 */
-        spin(r, 20);
+    for (int i = 0; i < 15; i++) { /* 1.5 s, renewed every 100 ms */
+        spin(r, 100);
         assert_int_equal(proxy_lease(r->p, 0, false), PROXY_DONE);
     }
     assert_int_equal(r->p->phase, PROXY_PAUSED);
     assert_true(quiet(r, r->server)); /* still held */
-    spin(r, 150);                     /* no renewal: the lease runs out */
+    spin(r, 1200);                    /* no renewal: the lease runs out */
     assert_int_equal(r->p->phase, PROXY_RUNNING);
     assert_int_equal(read_msg(r, r->server, &m), 'Q'); /* resumed on the same server */
     assert_string_equal((char *)m.data + 5, "select 2");

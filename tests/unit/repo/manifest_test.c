@@ -1,6 +1,7 @@
 /*
  * manifest_test.c - manifests: round trip, listing, missing and damaged
- * manifests, structural checks (chunk sums, paths, order).
+ * manifests, structural checks (chunk sums, paths, order) in both formats
+ * (2, binary, written; 1, JSON, still read), a truncated binary one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,6 +130,86 @@ static void test_round_trip(void **state)
     repo_close(repo);
 }
 
+/* Store m as format 1 JSON, as drydock wrote it before format 2. */
+static bool save_v1(Repo *repo, const Manifest *m)
+{
+    char *text = manifest_json(m);
+    char *path = xasprintf("backups/%s.manifest", m->id);
+    bool ok = text &&
+              repo_object_put(repo, path, text, strlen(text), (StoragePutOpts){.exclusive = true});
+    free(path);
+    free(text);
+    return ok;
+}
+
+static bool save_v2(Repo *repo, const Manifest *m)
+{
+    return manifest_save(repo, m);
+}
+
+typedef bool (*SaveFn)(Repo *repo, const Manifest *m);
+static const SaveFn savers[] = {save_v2, save_v1};
+
+/* Both formats load to the same manifest (compared through its format 1 JSON). */
+static void test_formats(void **state)
+{
+    (void)state;
+    Repo *repo;
+    assert_true(repo_open(&cfg, &repo));
+    Manifest *m1 = sample("20261126T010000Z"), *m2 = sample("20261126T020000Z");
+    assert_true(save_v1(repo, m1));
+    Manifest *l1 = NULL, *l2 = NULL;
+    assert_true(manifest_load(repo, "20261126T010000Z", &l1));
+    assert_true(save_v2(repo, m2));
+    assert_true(manifest_load(repo, "20261126T020000Z", &l2));
+    free(l2->id);
+    l2->id = xstrdup(l1->id);
+    char *j1 = manifest_json(l1), *j2 = manifest_json(l2), *j0 = manifest_json(m1);
+    assert_string_equal(j1, j2);
+    assert_string_equal(j0, j2);
+    assert_true(l2->files[1].mtime == 1795597101.5);
+    free(j0);
+    free(j1);
+    free(j2);
+    manifest_free(l1);
+    manifest_free(l2);
+    manifest_free(m1);
+    manifest_free(m2);
+    repo_close(repo);
+}
+
+/* A binary manifest cut anywhere, or with a byte too many, is refused whole. */
+static void test_binary_truncated(void **state)
+{
+    (void)state;
+    Repo *repo;
+    assert_true(repo_open(&cfg, &repo));
+    Manifest *m = sample("20261126T030000Z");
+    assert_true(manifest_save(repo, m));
+    Buf raw = {0};
+    bool found = false;
+    assert_true(repo_object_get(repo, "backups/20261126T030000Z.manifest", &raw, &found) && found);
+    assert_memory_equal(raw.data, "DDMF", 4);
+    Manifest *l = NULL;
+    assert_true(manifest_parse((const char *)raw.data, raw.len, 42, &l));
+    manifest_free(l);
+    for (size_t cut = 8; cut < raw.len; cut++) {
+        l = NULL;
+        if (manifest_parse((const char *)raw.data, cut, 42, &l))
+            fail_msg("cut at %zu of %zu: loaded", cut, raw.len);
+        assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+    }
+    buf_append(&raw, "", 1);
+    assert_false(manifest_parse((const char *)raw.data, raw.len, 42, &l));
+    assert_string_equal(err_message(), "1 bytes follow its file list");
+    raw.data[4] = 3; /* format 3 */
+    assert_false(manifest_parse((const char *)raw.data, raw.len, 42, &l));
+    assert_int_equal(err_code(), DD_EXIT_REPO);
+    buf_free(&raw);
+    manifest_free(m);
+    repo_close(repo);
+}
+
 static void test_missing(void **state)
 {
     (void)state;
@@ -247,30 +328,30 @@ static void test_structure(void **state)
     };
     Repo *repo;
     assert_true(repo_open(&cfg, &repo));
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char id[32];
-        snprintf(id, sizeof(id), "202611%02zuT000000Z", i + 10);
-        Manifest *m = sample(id);
-        cases[i].spoil(m);
-        assert_true(manifest_save(repo, m));
-        Manifest *l = NULL;
-        if (manifest_load(repo, id, &l))
-            fail_msg("%s: loaded", cases[i].title);
-        if (!strstr(err_message(), cases[i].message))
-            fail_msg("%s: got \"%s\"", cases[i].title, err_message());
-        assert_int_equal(err_code(), DD_EXIT_CORRUPT);
-        manifest_free(m);
-    }
+    for (size_t fmt = 0; fmt < 2; fmt++)
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            char id[32];
+            snprintf(id, sizeof(id), "2026%02zu%02zuT000000Z", fmt + 10, i + 10);
+            Manifest *m = sample(id);
+            cases[i].spoil(m);
+            assert_true(savers[fmt](repo, m));
+            Manifest *l = NULL;
+            if (manifest_load(repo, id, &l))
+                fail_msg("%s (format %zu): loaded", cases[i].title, 2 - fmt);
+            if (!strstr(err_message(), cases[i].message))
+                fail_msg("%s (format %zu): got \"%s\"", cases[i].title, 2 - fmt, err_message());
+            assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+            manifest_free(m);
+        }
     repo_close(repo);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_missing),
-        cmocka_unit_test(test_corrupt),
-        cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_corrupt),    cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_formats),    cmocka_unit_test(test_binary_truncated),
     };
     return cmocka_run_group_tests(tests, testrepo_setup, testrepo_teardown);
 }
