@@ -22,13 +22,16 @@ psql_q p "checkpoint; select pg_switch_wal()" >/dev/null
 wait_for "segments collected" 120 bash -c "[ \$(ls $T/segs | wc -l) -ge $SEGMENTS ]" ||
     { echo "only $(ls "$T/segs" | wc -l) of $SEGMENTS segments were archived"; exit 1; }
 mapfile -t segs < <(ls "$T/segs" | grep -E '^[0-9A-F]{24}$' | sort | head -n "$SEGMENTS")
+# pgbench -i leaves about a GiB of dirty pages: write them out now, so that
+# no tool's pushes (drydock's always come first) wait behind them.
+sync
 n=${#segs[@]}
 echo "segments: $n real WAL segments of 16 MiB from pgbench -i -s $scale"
 
 # drydock, with WAL summaries (as configured) and without (DRYDOCK_WALSUM=off,
 # to measure their cost), each into an empty archive. The order alternates
 # from run to run (WAL_ORDER=sum-first|nosum-first): the first push of a run
-# meets the disk still busy with pgbench's writes.
+# met the disk still busy with pgbench's writes before the sync above.
 dd repo-create >/dev/null 2>&1
 push_all() { # VAR=VALUE: seconds to push every segment, as postgres
     local start s

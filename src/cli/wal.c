@@ -10,10 +10,10 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
-#include "repo/lock.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
 #include "repo/walbacklog.h"
+#include "repo/walpush.h"
 #include "repo/walspool.h"
 
 static const char wal_push_help[] =
@@ -21,7 +21,10 @@ static const char wal_push_help[] =
     "Archives one WAL segment, .partial, .backup or .history file. For PostgreSQL:\n"
     "  archive_command = 'drydock --config FILE wal-push %p'\n"
     "Pushing a file that is already archived with the same content succeeds; with\n"
-    "other content it fails (exit 9) and the archive is left as it was.\n";
+    "other content it fails (exit 9) and the archive is left as it was.\n"
+    "A repository lock held by another process (wal-receive pushing, repo-rekey,\n"
+    "repo-copy) is waited for, up to 10 s, then the push fails (exit 5). In an S3\n"
+    "bucket a push takes no lock unless it needs a new data key (encrypted).\n";
 
 static const char wal_fetch_help[] =
     "usage: drydock wal-fetch NAME DEST\n\n"
@@ -127,17 +130,15 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
     if (!cfg)
         return DD_EXIT_CONFIG;
     Repo *repo = NULL;
-    RepoLock *lock = NULL;
     WalPushResult result;
-    if (!repo_open(cfg, &repo) || !repo_lock(repo, REPO_LOCK_ARCHIVE, "wal-push", &lock) ||
-        !walarchive_push(repo, argv[optind], &result)) {
+    if (!repo_open_for_push(cfg, &repo) ||
+        !walpush_file(repo, argv[optind], "wal-push", WALPUSH_LOCK_WAIT, &result)) {
         rc = wal_push_over_queue(cfg, argv[optind]) ? DD_EXIT_OK : cli_fail();
     } else {
         log_debug("%s %s", result == WAL_PUSH_ALREADY ? "already archived:" : "archived",
                   argv[optind]);
         rc = DD_EXIT_OK;
     }
-    repo_lock_release(lock);
     repo_close(repo);
     return rc;
 }

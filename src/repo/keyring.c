@@ -580,6 +580,17 @@ static bool load_or_create(Keyring *kr, const char *file, uint8_t key[KEY_LEN])
     return ok;
 }
 
+bool keyring_has(Keyring *kr, const char *name)
+{
+    uint8_t id[OBJ_KEY_ID_LEN], key[KEY_LEN];
+    key_id(name, id);
+    pthread_mutex_lock(&kr->mu);
+    bool hit = cache_find(kr, id, key);
+    pthread_mutex_unlock(&kr->mu);
+    OPENSSL_cleanse(key, sizeof(key));
+    return hit;
+}
+
 bool keyring_use(Keyring *kr, const char *name)
 {
     uint8_t id[OBJ_KEY_ID_LEN], key[KEY_LEN];

@@ -85,6 +85,8 @@ void keyring_close(Keyring *kr);
 
 /* Make the data key called name the one new objects are written with, creating it if new. */
 DD_MUST_CHECK bool keyring_use(Keyring *kr, const char *name);
+/* Is the data key called name in the key cache, so that keyring_use reads and writes nothing? */
+bool keyring_has(Keyring *kr, const char *name);
 /* The keys as the object layer takes them; a write key is chosen ("default-<YYYYMM>") if none was.
  */
 DD_MUST_CHECK bool keyring_obj_keys(Keyring *kr, bool for_write, const ObjKeys **out);

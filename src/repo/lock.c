@@ -62,14 +62,15 @@ bool repo_lock(Repo *repo, RepoLockKind kind, const char *command, RepoLock **ou
 bool repo_lock_wait(Repo *repo, RepoLockKind kind, const char *command, double timeout,
                     RepoLock **out)
 {
-    double t0 = time_mono();
+    double t0 = time_mono(), pause = 0.01;
     for (;;) {
         if (repo_lock(repo, kind, command, out))
             return true;
-        if (err_code() != DD_EXIT_LOCKED || time_mono() - t0 > timeout)
+        if (err_code() != DD_EXIT_LOCKED || time_mono() - t0 + pause > timeout)
             return false;
         err_clear();
-        time_sleep(0.25);
+        time_sleep(pause);
+        pause = pause * 2 < 0.25 ? pause * 2 : 0.25;
     }
 }
 

@@ -8,7 +8,7 @@
  * owner text is "pid N on host H (drydock COMMAND, since T)"; a loser fails
  * at once (DD_EXIT_LOCKED) with that text.
  *
- * Kinds: archive (wal-push), backup (backup, expire), and chunks: expire
+ * Kinds: archive (wal-push, when walpush.h says), backup (backup, expire), and chunks: expire
  * holds it alone while it removes manifests and chunks; restore and verify
  * share it (REPO_LOCK_CHUNKS_SHARED), so that what they read cannot be
  * collected under them. A shared holder does not name itself (there may be
@@ -37,8 +37,9 @@ DD_MUST_CHECK bool repo_lock(Repo *repo, RepoLockKind kind, const char *command,
 
 /*
  * As repo_lock, but a lock that is taken is tried again for up to timeout
- * seconds: for commands that run beside a working archiver (repo-copy,
- * repo-rekey), whose wal-push holds the archive lock for a moment at a time.
+ * seconds (every 10 ms at first, growing to every 250 ms): for commands that
+ * run beside a working archiver (repo-copy, repo-rekey, wal-push itself:
+ * walpush.h), whose wal-push holds the archive lock for a moment at a time.
  */
 DD_MUST_CHECK bool repo_lock_wait(Repo *repo, RepoLockKind kind, const char *command,
                                   double timeout, RepoLock **out);

@@ -101,14 +101,63 @@ static bool obj_open(const uint8_t *data, const ObjHeader *h, const ObjKeys *key
 typedef struct {
     const void *data;
     size_t len;
+    const ObjKeys *keys; /* the keyed content id (obj_content_id), else SHA-256 */
     uint8_t digest[SHA256_LEN];
 } HashJob;
 
 static void *hash_job_run(void *arg)
 {
     HashJob *job = arg;
-    sha256(job->data, job->len, job->digest);
+    if (job->keys)
+        obj_content_id(job->keys, job->data, job->len, job->digest);
+    else
+        sha256(job->data, job->len, job->digest);
     return NULL;
+}
+
+/* Content this large is compressed as two zstd frames, side by side. */
+#define OBJ_SPLIT_MIN (4u << 20)
+
+typedef struct {
+    int level;
+    const uint8_t *src;
+    size_t len;
+    Buf out;
+    bool ok;
+    ErrSaved err; /* the error slot is per thread */
+} FrameJob;
+
+static void *frame_job_run(void *arg)
+{
+    FrameJob *job = arg;
+    job->ok = compress_zstd_checksummed(job->level, job->src, job->len, &job->out);
+    if (!job->ok)
+        job->err = err_save();
+    return NULL;
+}
+
+/*
+ * zstd frames of raw appended to out: one, or for content of OBJ_SPLIT_MIN
+ * and more two, the second half (from a page boundary) compressed on a
+ * second thread while this one compresses the first.
+ */
+static bool zstd_halves(int level, const void *raw, size_t len, Buf *out)
+{
+    size_t half = len >= OBJ_SPLIT_MIN ? (len / 2) & ~(size_t)8191 : len;
+    FrameJob second = {.level = level, .src = (const uint8_t *)raw + half, .len = len - half};
+    pthread_t th;
+    bool threaded = half < len && pthread_create(&th, NULL, frame_job_run, &second) == 0;
+    bool ok = compress_zstd_checksummed(level, raw, half, out);
+    if (threaded)
+        pthread_join(th, NULL);
+    else if (half < len && ok)
+        frame_job_run(&second);
+    if (ok && half < len && !second.ok)
+        ok = err_restore(&second.err);
+    if (ok)
+        buf_append(out, second.out.data, second.out.len);
+    buf_free(&second.out);
+    return ok;
 }
 
 bool obj_encode(Codec codec, int level, const void *raw, size_t len, const uint8_t *sha,
@@ -125,23 +174,21 @@ bool obj_encode_keyed(Codec codec, int level, const void *raw, size_t len, const
      * Large content (a WAL segment) is hashed on a second thread while this
      * one compresses: the two take about as long, so the pair takes half.
      */
-    HashJob job = {.data = raw, .len = len};
+    HashJob job = {.data = raw, .len = len, .keys = keys};
     pthread_t hasher;
     bool threaded = false;
     if (sha)
         memcpy(job.digest, sha, SHA256_LEN);
-    else if (keys)
-        obj_content_id(keys, raw, len, job.digest);
     else if (codec != CODEC_NONE && len >= OBJ_PARALLEL_HASH_MIN)
         threaded = pthread_create(&hasher, NULL, hash_job_run, &job) == 0;
-    if (!sha && !keys && !threaded)
+    if (!sha && !threaded)
         hash_job_run(&job);
 
     size_t start = out->len;
     buf_reserve(out, hlen);
     out->len += hlen;
     /* invariant 7: zstd frames carry their content's checksum */
-    bool ok = codec == CODEC_ZSTD ? compress_zstd_checksummed(level, raw, len, out)
+    bool ok = codec == CODEC_ZSTD ? zstd_halves(level, raw, len, out)
                                   : compress_buf(codec, level, raw, len, out);
     if (threaded)
         pthread_join(hasher, NULL);
@@ -166,52 +213,15 @@ bool obj_encode_keyed(Codec codec, int level, const void *raw, size_t len, const
     return true;
 }
 
-/* Content this large is compressed as two zstd frames, side by side. */
-#define OBJ_SPLIT_MIN (4u << 20)
-
-typedef struct {
-    int level;
-    const uint8_t *src;
-    size_t len;
-    Buf out;
-    bool ok;
-    ErrSaved err; /* the error slot is per thread */
-} FrameJob;
-
-static void *frame_job_run(void *arg)
-{
-    FrameJob *job = arg;
-    job->ok = compress_zstd_checksummed(job->level, job->src, job->len, &job->out);
-    if (!job->ok)
-        job->err = err_save();
-    return NULL;
-}
-
 bool obj_encode_named(Codec codec, int level, const void *raw, size_t len, Buf *out)
 {
     if (codec != CODEC_ZSTD)
         return obj_encode(codec, level, raw, len, NULL, NULL, out);
-    /*
-     * The second half (from a page boundary) goes to a second thread while
-     * this one compresses the first; frames concatenate into one payload.
-     */
-    size_t half = len >= OBJ_SPLIT_MIN ? (len / 2) & ~(size_t)8191 : len;
-    FrameJob second = {.level = level, .src = (const uint8_t *)raw + half, .len = len - half};
-    pthread_t th;
-    bool threaded = half < len && pthread_create(&th, NULL, frame_job_run, &second) == 0;
+    /* Two frames side by side for a segment (zstd_halves); they concatenate into one payload. */
     size_t start = out->len;
     buf_reserve(out, OBJ_HEADER_LEN);
     out->len += OBJ_HEADER_LEN;
-    bool ok = compress_zstd_checksummed(level, raw, half, out);
-    if (threaded)
-        pthread_join(th, NULL);
-    else if (half < len && ok)
-        frame_job_run(&second);
-    if (ok && half < len && !second.ok)
-        ok = err_restore(&second.err);
-    if (ok)
-        buf_append(out, second.out.data, second.out.len);
-    buf_free(&second.out);
+    bool ok = zstd_halves(level, raw, len, out);
     if (!ok) {
         out->len = start;
         return false;

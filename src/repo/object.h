@@ -110,7 +110,9 @@ typedef struct {
 /*
  * Append header + compressed payload of raw to out. If sha is not NULL it is
  * the caller's SHA-256 of raw (saves hashing twice); if sha_out is not NULL
- * the hash is returned there.
+ * the hash is returned there. Content of 4 MiB and more (a WAL segment) is
+ * hashed on a second thread, and with zstd compressed as two frames (two
+ * halves, on two threads), as obj_encode_named does.
  */
 DD_MUST_CHECK bool obj_encode(Codec codec, int level, const void *raw, size_t len,
                               const uint8_t *sha, uint8_t *sha_out, Buf *out);

@@ -12,6 +12,7 @@
 #include "common/timeutil.h"
 #include "pg/wal.h"
 #include "repo/keycache.h"
+#include "repo/metacache.h"
 #include "repo/object.h"
 
 struct Repo {
@@ -75,6 +76,8 @@ bool repo_storage_config(const Config *cfg, StorageConfig *out)
     out->s3.no_verify_tls = cfg->s3_verify_tls && strcmp(cfg->s3_verify_tls, "no") == 0;
     out->s3.retry_timeout = cfg->s3_retry_timeout;
     out->s3.lock_lease = cfg->s3_lock_lease;
+    /* config_state_dir()'s answer for a bucket, without allocating it */
+    out->s3.state_dir = cfg->state_dir ? cfg->state_dir : "/var/lib/drydock/state";
     return true;
 }
 
@@ -196,7 +199,32 @@ static bool repo_meta_parse(Repo *repo, const Config *cfg, const Buf *raw)
     return ok;
 }
 
+static bool repo_open_with(const Config *cfg, double meta_age, Repo **out);
+
 bool repo_open(const Config *cfg, Repo **out)
+{
+    return repo_open_with(cfg, 0, out);
+}
+
+bool repo_open_for_push(const Config *cfg, Repo **out)
+{
+    return repo_open_with(cfg, METACACHE_MAX_AGE, out);
+}
+
+/* The metadata's bytes: from this host's copy (metacache.h) when allowed, else read (and kept). */
+static bool meta_read(Repo *repo, const Config *cfg, double meta_age, Buf *raw, bool *found)
+{
+    bool cached = meta_age > 0 && storage_remote(repo->storage);
+    if (cached && metacache_get(cfg, repo->path, meta_age, raw))
+        return *found = true;
+    if (!repo_object_get(repo, REPO_META_FILE, raw, found))
+        return false;
+    if (cached && *found)
+        metacache_put(cfg, repo->path, raw);
+    return true;
+}
+
+static bool repo_open_with(const Config *cfg, double meta_age, Repo **out)
 {
     Storage *storage = NULL;
     if (!repo_storage_open(cfg, &storage))
@@ -208,7 +236,7 @@ bool repo_open(const Config *cfg, Repo **out)
     repo->level = cfg->compress_level;
     Buf raw = {0};
     bool found = false;
-    bool ok = repo_object_get(repo, REPO_META_FILE, &raw, &found);
+    bool ok = meta_read(repo, cfg, meta_age, &raw, &found);
     bool exists = true, empty;
     if (ok && !found && storage_root_state(repo->storage, &exists, &empty)) {
         if (!exists)
@@ -280,6 +308,11 @@ bool repo_obj_keys(Repo *repo, bool for_write, const ObjKeys **out)
 bool repo_use_key(Repo *repo, const char *name)
 {
     return !repo->keyring || keyring_use(repo->keyring, name);
+}
+
+bool repo_key_needs_storage(Repo *repo, const char *name)
+{
+    return repo->keyring && !keyring_has(repo->keyring, name);
 }
 
 Keyring *repo_keyring(Repo *repo)

@@ -67,6 +67,12 @@ DD_MUST_CHECK bool repo_create(const Config *cfg, RepoCreateOpts opts);
  * command opens it, once, and hands the Repo to the modules it calls.
  */
 DD_MUST_CHECK bool repo_open(const Config *cfg, Repo **out);
+/*
+ * As repo_open, for wal-push (one process per segment): in a bucket, the metadata
+ * comes from this host's copy while it is younger than METACACHE_MAX_AGE
+ * (metacache.h says what that can miss), saving a request per push.
+ */
+DD_MUST_CHECK bool repo_open_for_push(const Config *cfg, Repo **out);
 void repo_close(Repo *repo);
 
 Storage *repo_storage(Repo *repo);
@@ -79,6 +85,8 @@ Storage *repo_storage(Repo *repo);
  */
 DD_MUST_CHECK bool repo_obj_keys(Repo *repo, bool for_write, const ObjKeys **out);
 DD_MUST_CHECK bool repo_use_key(Repo *repo, const char *name);
+/* Would repo_use_key(name) touch the storage? false when not encrypted or the key is cached. */
+bool repo_key_needs_storage(Repo *repo, const char *name);
 /* The keyring of an encrypted repository, or NULL. */
 Keyring *repo_keyring(Repo *repo);
 /*

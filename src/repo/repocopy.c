@@ -86,6 +86,25 @@ static bool copy_wal(Copy *c)
     return ok;
 }
 
+/*
+ * In a bucket, wal-push takes no archive lock (walpush.h), so segments may
+ * arrive while the copy runs: a second pass, last, takes those (the others
+ * are skipped, and not counted twice). What arrives after it stays in the
+ * source, as with a directory's lock, until archive_command points at the
+ * destination.
+ */
+static bool copy_wal_again(Copy *c)
+{
+    if (!storage_remote(c->from))
+        return true;
+    RepoCopyResult before = *c->out;
+    bool ok = copy_wal(c);
+    uint64_t seen = c->out->objects - before.objects, skipped = c->out->skipped - before.skipped;
+    c->out->objects = before.objects + (seen - skipped);
+    c->out->skipped = before.skipped;
+    return ok;
+}
+
 /* An encrypted repository's keys (keyring.h): every generation, then keys/current. */
 static bool copy_keys(Copy *c)
 {
@@ -139,7 +158,7 @@ bool repo_copy(Repo *src, const Config *dst_cfg, RepoCopyResult *out)
     /* The keys, packs before their indexes, the WAL, the manifests, the metadata last. */
     ok = ok && copy_keys(&c) && copy_dir(&c, CHUNKSTORE_PACK_DIR, ".pack") &&
          copy_dir(&c, CHUNKSTORE_PACK_DIR, ".index") && copy_wal(&c) &&
-         copy_dir(&c, MANIFEST_DIR, "") && copy_object(&c, REPO_META_FILE);
+         copy_dir(&c, MANIFEST_DIR, "") && copy_wal_again(&c) && copy_object(&c, REPO_META_FILE);
     repo_lock_release(backup);
     repo_lock_release(archive);
     storage_free(c.to);

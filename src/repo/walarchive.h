@@ -17,6 +17,7 @@
 #define DD_REPO_WALARCHIVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -41,6 +42,9 @@ DD_MUST_CHECK bool walarchive_fetch(Repo *repo, const char *name, const char *de
  */
 DD_MUST_CHECK bool walarchive_check_side(Repo *repo, const WalFileName *wn, const char *name,
                                          const void *data, size_t len);
+
+/* The data key a WAL file is encrypted with: one per WAL period (256 segments); out >= 32. */
+void walarchive_key_name(const char *name, char *out, size_t len);
 
 /* The repository path of a WAL file name (caller frees). */
 char *walarchive_path(const WalFileName *n, const char *name);

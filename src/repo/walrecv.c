@@ -23,6 +23,8 @@
 #include "pg/wal.h"
 #include "repo/lock.h"
 #include "repo/walarchive.h"
+#include "repo/walpush.h"
+#include "repo/walrecvpush.h"
 #include "repo/walrecvstat.h"
 
 typedef struct {
@@ -39,9 +41,7 @@ typedef struct {
     uint64_t server;   /* the server's end of WAL, as last heard */
     int fd;            /* the open .partial, or -1 */
     uint64_t fd_segno;
-    char archived[64];
-    bool push_due; /* something waits in the spool: push_pending() again */
-    double next_push;
+    WalRecvPusher *pusher; /* completed files into the archive (walrecvpush.h) */
     const char *state;
     double next_status, status_written;
 } Recv;
@@ -69,7 +69,8 @@ static void status_write(Recv *r)
                      .updated = time_wall()};
     snprintf(s.state, sizeof(s.state), "%s", r->state);
     snprintf(s.slot, sizeof(s.slot), "%s", r->o->slot);
-    snprintf(s.archived, sizeof(s.archived), "%s", r->archived);
+    if (r->pusher)
+        walrecvpush_archived(r->pusher, s.archived, sizeof(s.archived));
     if (!walrecvstat_write(r->o->spool, &s)) {
         log_warn("could not write the wal-receive status: %s", err_message());
         err_clear();
@@ -105,109 +106,6 @@ static bool spool_lock(const char *spool, int *fd_out)
         close(fd);
     free(path);
     *fd_out = ok ? fd : -1;
-    return ok;
-}
-
-/*
- * Push one file of the spool (walrecv.h invariant 3). archive_command pushes
- * the same segment at the same moment, and wal-push fails at once on a held
- * archive lock (PostgreSQL counts that as a failed archive_command). So:
- * a file the archive already holds is only compared (walarchive_push reads
- * and writes nothing then; no lock needed); a new one waits
- * WALRECV_PUSH_GRACE seconds for archive_command to store it, then is
- * stored under the lock taken without waiting: a busy lock leaves it for
- * the next try (PUSH_GRACE). PUSH_NOW skips the grace (on stop);
- * PUSH_WAIT also waits for the lock (history files, --flush-partial).
- * *left is set when the file stays in the spool for later.
- */
-#define WALRECV_PUSH_GRACE 5.0
-
-typedef enum { PUSH_GRACE, PUSH_NOW, PUSH_WAIT } PushMode;
-
-static bool push_file(Recv *r, const char *name, PushMode mode, bool *left)
-{
-    char *path = spool_file(r, name);
-    RepoLock *lock = NULL;
-    WalPushResult res;
-    bool exists = false, ok = walarchive_exists(r->repo, name, &exists);
-    struct stat st;
-    *left = false;
-    if (ok && !exists && mode == PUSH_GRACE && stat(path, &st) == 0 &&
-        time_wall() - (double)st.st_mtime < WALRECV_PUSH_GRACE) {
-        *left = true;
-        free(path);
-        return true;
-    }
-    if (ok && !exists)
-        ok = mode == PUSH_WAIT
-                 ? repo_lock_wait(r->repo, REPO_LOCK_ARCHIVE, "wal-receive", 60, &lock)
-                 : repo_lock(r->repo, REPO_LOCK_ARCHIVE, "wal-receive", &lock);
-    if (!ok && err_code() == DD_EXIT_LOCKED && mode != PUSH_WAIT) {
-        log_debug("%s waits: %s", name, err_message());
-        err_clear();
-        *left = true;
-        free(path);
-        return true;
-    }
-    if (ok)
-        ok = walarchive_push(r->repo, path, &res);
-    repo_lock_release(lock);
-    if (ok) {
-        log_debug("%s %s", res == WAL_PUSH_ALREADY ? "already archived:" : "archived", name);
-        ok = fs_remove(path);
-        if (strlen(name) == WAL_NAME_LEN)
-            snprintf(r->archived, sizeof(r->archived), "%s", name);
-    }
-    free(path);
-    return ok;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Names in the spool of one kind, sorted (segments sort by timeline, then position). */
-static bool spool_list(const Recv *r, WalFileKind kind, StrList *out)
-{
-    DIR *d = opendir(r->o->spool);
-    if (!d)
-        return err_errno("could not open the wal-receive spool \"%s\"", r->o->spool);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        WalFileName wn;
-        if (e->d_name[0] == '.' || fs_is_temp_name(e->d_name))
-            continue;
-        if (!wal_name_parse(e->d_name, &wn)) {
-            err_clear();
-            continue;
-        }
-        if (wn.kind == kind)
-            strlist_push(out, e->d_name);
-    }
-    closedir(d);
-    if (out->len > 1)
-        qsort(out->items, out->len, sizeof(char *), cmp_str);
-    return true;
-}
-
-/*
- * Push what waits in the spool: history files first, then segments in
- * order, stopping at the first that must wait. r->push_due tells the
- * stream loop to try again while something waits.
- */
-static bool push_pending(Recv *r, PushMode mode)
-{
-    StrList hist = {0}, segs = {0};
-    bool ok = spool_list(r, WAL_FILE_HISTORY, &hist) && spool_list(r, WAL_FILE_SEGMENT, &segs);
-    bool left = false;
-    for (size_t i = 0; ok && !left && i < hist.len; i++)
-        ok = push_file(r, hist.items[i], PUSH_WAIT, &left);
-    for (size_t i = 0; ok && !left && i < segs.len; i++)
-        ok = push_file(r, segs.items[i], mode, &left);
-    r->push_due = !ok || left;
-    strlist_free(&hist);
-    strlist_free(&segs);
     return ok;
 }
 
@@ -268,7 +166,7 @@ static bool segment_complete(Recv *r)
     if (!ok)
         return false;
     r->flushed = r->pos;
-    r->push_due = true; /* after WALRECV_PUSH_GRACE, by the stream loop */
+    walrecvpush_kick(r->pusher); /* pushed at once, on the pusher's thread */
     return true;
 }
 
@@ -368,7 +266,8 @@ static bool start_from_archive(Recv *r, PGconn *conn, const ReplIdentity *id, ui
 static bool choose_start(Recv *r, PGconn *conn, const ReplIdentity *id, uint64_t slot_lsn)
 {
     StrList parts = {0}, segs = {0};
-    bool ok = spool_list(r, WAL_FILE_PARTIAL, &parts) && spool_list(r, WAL_FILE_SEGMENT, &segs);
+    bool ok = walrecvpush_list(r->o->spool, WAL_FILE_PARTIAL, &parts) &&
+              walrecvpush_list(r->o->spool, WAL_FILE_SEGMENT, &segs);
     WalFileName wn;
     uint64_t best = 0;
     bool found = false;
@@ -413,7 +312,7 @@ static bool history_ensure(Recv *r, PGconn *conn, uint32_t tli)
     char *path = ok ? spool_file(r, name) : NULL;
     if (ok)
         ok = fs_write_file(path, content.data, content.len, 0600) &&
-             push_file(r, name, PUSH_WAIT, &left);
+             walrecvpush_file(r->pusher, name, PUSH_WAIT, &left);
     free(path);
     free(got);
     buf_free(&content);
@@ -484,13 +383,6 @@ static bool stream_loop(Recv *r, PGconn *conn)
         if (*r->stop)
             return stream_stop(r, conn);
         double now = time_mono();
-        if (r->push_due && now >= r->next_push) {
-            r->next_push = now + 1;
-            if (!push_pending(r, PUSH_GRACE)) {
-                log_warn("could not archive from the spool yet: %s (retrying)", err_message());
-                err_clear();
-            }
-        }
         if (now >= r->next_status) {
             if (!send_status(r, conn, true))
                 return false;
@@ -499,8 +391,6 @@ static bool stream_loop(Recv *r, PGconn *conn)
         /* Synchronous: drain what is there, then fsync and report at once. */
         bool pending = r->o->synchronous && r->pos > r->reported;
         double wait = pending ? 0 : r->next_status - now;
-        if (r->push_due && r->next_push - now < wait)
-            wait = r->next_push - now;
         char *buf = NULL;
         int len = 0;
         ReplRecv what;
@@ -590,13 +480,10 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
     err_clear();
     if (!spool_lock(opts->spool, &r.lock_fd))
         return false;
-    bool ok = true;
+    r.pusher = walrecvpush_new(repo, opts->spool);
+    bool ok = walrecvpush_start(r.pusher); /* it pushes what waits in the spool first */
     double backoff = 1;
     while (ok && !*stop) {
-        if (!push_pending(&r, PUSH_GRACE)) {
-            log_warn("could not archive what waits in the spool: %s", err_message());
-            err_clear();
-        }
         r.state = "connecting";
         status_write(&r);
         bool streamed = false, done = false;
@@ -625,8 +512,10 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
             ok = false;
         close(r.fd);
     }
-    /* What completed during the grace goes now (archive_command has had its chance). */
-    if (ok && !push_pending(&r, PUSH_NOW)) {
+    /* What is left goes now (a busy lock leaves it for the next start). */
+    walrecvpush_stop(r.pusher);
+    bool left = false;
+    if (ok && !walrecvpush_pending(r.pusher, PUSH_TRY, &left)) {
         log_warn("could not archive what waits in the spool: %s (pushed at the next start)",
                  err_message());
         err_clear();
@@ -639,6 +528,7 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
         log_info("stopped; WAL up to %s on timeline %" PRIu32 " is durable in the spool", at,
                  r.tli);
     }
+    walrecvpush_free(r.pusher);
     close(r.lock_fd);
     return ok;
 }
@@ -647,7 +537,7 @@ bool walrecv_run(Repo *repo, const WalRecvOpts *opts, volatile sig_atomic_t *sto
 static bool newest_partial(Recv *r, char *name, size_t len)
 {
     StrList parts = {0};
-    bool ok = spool_list(r, WAL_FILE_PARTIAL, &parts);
+    bool ok = walrecvpush_list(r->o->spool, WAL_FILE_PARTIAL, &parts);
     uint64_t best = 0;
     name[0] = '\0';
     for (size_t i = 0; ok && i < parts.len; i++) {
@@ -673,7 +563,11 @@ bool walrecv_flush_partial(Repo *repo, const char *spool, char *pushed, size_t p
     if (!spool_lock(spool, &r.lock_fd))
         return false;
     /* Complete segments still in the spool come first: the archive needs them too. */
-    bool ok = push_pending(&r, PUSH_WAIT) && newest_partial(&r, name, sizeof(name));
+    WalRecvPusher *pusher = walrecvpush_new(repo, spool);
+    bool left = false;
+    bool ok =
+        walrecvpush_pending(pusher, PUSH_WAIT, &left) && newest_partial(&r, name, sizeof(name));
+    walrecvpush_free(pusher);
     if (!ok || name[0] == '\0') {
         close(r.lock_fd);
         return ok;
@@ -694,12 +588,9 @@ bool walrecv_flush_partial(Repo *repo, const char *spool, char *pushed, size_t p
         data.len = r.seg_size;
         ok = fs_write_file(dst, data.data, data.len, 0600);
     }
-    RepoLock *lock = NULL;
     WalPushResult res;
     if (ok)
-        ok = repo_lock_wait(repo, REPO_LOCK_ARCHIVE, "wal-receive --flush-partial", 60, &lock) &&
-             walarchive_push(repo, dst, &res);
-    repo_lock_release(lock);
+        ok = walpush_file(repo, dst, "wal-receive --flush-partial", 60, &res);
     if (ok)
         snprintf(pushed, pushed_len, "%s", name);
     unlink(dst);

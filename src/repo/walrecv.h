@@ -24,9 +24,10 @@
  *     the pushed segment identical to the one archive_command pushes. (At
  *     most one segment is sent again per reconnect.)
  *  3. A complete segment is fsynced, renamed from .partial (directory
- *     fsynced), then pushed; it leaves the spool only once the archive
- *     holds it (stored now, or already there with the same bytes, e.g.
- *     pushed by archive_command).
+ *     fsynced), then pushed at once on the pusher's thread
+ *     (walrecvpush.h), so that receiving never waits for a push; it leaves
+ *     the spool only once the archive holds it (stored now, or already
+ *     there with the same bytes, e.g. pushed by archive_command).
  *  4. Where it resumes: the start of the spool's newest .partial, or the
  *     segment after its newest complete segment;
  *     else the segment after the archive's newest one on the server's

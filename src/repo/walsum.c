@@ -30,8 +30,12 @@
  *  4. Flag "unknown" is set exactly when an event of kind WALREC_EV_UNKNOWN
  *     is present: the segment holds a record the decoder cannot vouch for.
  *  5. Events are in LSN order; the bytes end exactly after the last varint.
- *  6. A summary is written after its segment and never replaced; an absent
- *     summary means "nothing is known" (a gap), never "nothing changed".
+ *  6. A summary is written after its segment and never replaced by other
+ *     content; an absent summary means "nothing is known" (a gap), never
+ *     "nothing changed". Where an exclusive put costs a request of its own
+ *     (a bucket without conditional PUTs), wal-push's put is a plain one:
+ *     the push has just proved the archived segment equal to the one
+ *     summarised, so what it would replace says the same.
  *     wal-push writes it without fsync (it costs as much as the segment's
  *     own): after a crash it may be missing or torn, which the object's
  *     checksum reveals, and either is a gap.
@@ -427,8 +431,9 @@ bool walsum_finish(WalSumJob *j, bool store)
         err_restore(&j->err), err_context("summarising WAL segment \"%s\"", j->name);
     if (ok && store) {
         char *path = walsum_path(j->name);
+        bool excl = storage_exclusive_atomic(repo_storage(j->repo));
         ok = repo_object_put(j->repo, path, j->raw.data, j->raw.len,
-                             (StoragePutOpts){.exclusive = true, .not_durable = true});
+                             (StoragePutOpts){.exclusive = excl, .not_durable = true});
         if (!ok && err_code() == DD_EXIT_CONFLICT)
             err_clear(), ok = true; /* invariant 6: a summary of the same segment is there */
         free(path);

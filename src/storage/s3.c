@@ -13,11 +13,13 @@
  *  3. No temporary objects exist (invariant 3): an unfinished multipart
  *     upload is not an object, is never listed or read, and
  *     storage_remove_orphans() aborts those older than the caller says.
- *  4. An exclusive put checks that the key is absent (HEAD) before it
- *     commits. S3 (and Swift) have no create-if-absent that every service
- *     honours, so two writers racing on one key could both succeed; the
- *     repository's locks keep writers of one kind apart, and the names that
- *     are put exclusively (manifests, WAL) are each written by one of them.
+ *  4. An exclusive put of one PUT's size is a conditional PUT
+ *     (If-None-Match: *) where the service honours it (s3cond.c): one
+ *     request, and of two writers racing on one key exactly one wins. Else,
+ *     and for a multipart upload, it checks that the key is absent (HEAD)
+ *     before it commits, so two writers racing on one key could both
+ *     succeed: the repository's locks keep writers of one kind apart where
+ *     that matters (repo/walpush.h says when a WAL push goes without).
  *  5. Reads: a read opens with a GET of the first S3_OPEN_WINDOW bytes
  *     (the whole of a small object; little wasted when the caller wants one
  *     chunk of a pack), then reads on in ranged GETs of S3_READ_WINDOW that
@@ -221,6 +223,16 @@ static bool s3_write_commit(StorageWrite *sw, StoragePutOpts opts)
     S3Write *w = (S3Write *)sw;
     bool ok = true, exists = false;
     S3Resp resp;
+    if (opts.exclusive && !w->upload_id && s3_cond_put(&w->s->base)) {
+        ok = s3_put_if_absent(w->s, w->key, w->buf.data, w->buf.len, &resp);
+        if (ok && resp.status == 412)
+            ok = err_set(DD_EXIT_CONFLICT, "object \"%s%s\" already exists in bucket \"%s\"",
+                         w->s->client.prefix, w->key, w->s->client.bucket);
+        else if (ok && resp.status != 200)
+            ok = s3req_fail(&w->s->client, &resp, "store", w->key);
+        s3_write_free(w);
+        return ok;
+    }
     if (opts.exclusive && (ok = s3_head(w->s, w->key, &exists, &resp)) && exists)
         ok = err_set(DD_EXIT_CONFLICT, "object \"%s%s\" already exists in bucket \"%s\"",
                      w->s->client.prefix, w->key, w->s->client.bucket);
@@ -662,6 +674,7 @@ static void s3_free(Storage *st)
 {
     S3Storage *s = (S3Storage *)st;
     s3req_client_free(&s->client);
+    free(s->state_dir);
     free(s->base.root);
     free(s);
 }
@@ -689,6 +702,8 @@ static const StorageDriver s3_driver = {
     .lock = s3_lock,
     .lock_check = s3_lock_check,
     .unlock = s3_unlock,
+    .exclusive_atomic = s3_cond_put,
+    .remote = true,
 };
 
 bool storage_s3_open(const StorageConfig *cfg, Storage **out)
@@ -702,6 +717,7 @@ bool storage_s3_open(const StorageConfig *cfg, Storage **out)
     s->base.driver = &s3_driver;
     s->base.root = storage_config_name(cfg);
     s->lock_lease = cfg->s3.lock_lease > 0 ? cfg->s3.lock_lease : 60;
+    s->state_dir = cfg->s3.state_dir ? xstrdup(cfg->s3.state_dir) : NULL;
     *out = &s->base;
     return true;
 }

@@ -202,6 +202,8 @@ bool s3req_retryable(int curl_code, long status, const char *code)
     default:
         return false; /* TLS verification, bad URL, out of memory: retrying changes nothing */
     }
+    if (status == 501)
+        return false; /* NotImplemented: an answer (a conditional PUT on Swift: s3cond.c) */
     if (status >= 500 || status == 429)
         return true;
     return code && (strcmp(code, "SlowDown") == 0 || strcmp(code, "RequestTimeout") == 0 ||

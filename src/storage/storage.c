@@ -204,3 +204,13 @@ void storage_unlock(StorageLock *l)
     if (l)
         l->driver->unlock(l);
 }
+
+bool storage_exclusive_atomic(Storage *s)
+{
+    return !s->driver->exclusive_atomic || s->driver->exclusive_atomic(s);
+}
+
+bool storage_remote(const Storage *s)
+{
+    return s->driver->remote;
+}

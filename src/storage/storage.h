@@ -45,6 +45,7 @@ typedef struct {
         bool no_verify_tls;           /* off only when asked */
         double retry_timeout;         /* seconds of retries before a request fails; 0: 60 */
         double lock_lease;            /* seconds a lock lives without renewal; 0: 60 */
+        const char *state_dir; /* where s3cond.c caches what the service honours; NULL: none */
     } s3;
 } StorageConfig;
 
@@ -85,6 +86,9 @@ typedef struct {
                  bool *busy, char *holder, size_t holder_len);
     bool (*lock_check)(StorageLock *l);
     void (*unlock)(StorageLock *l);
+    /* Does an exclusive put settle a race by itself? NULL: yes (posix: link(2)). */
+    bool (*exclusive_atomic)(Storage *s);
+    bool remote; /* each call crosses a network (s3): a lock costs requests */
 } StorageDriver;
 
 /* What every Storage and StorageLock start with; drivers embed it first. */
@@ -134,6 +138,16 @@ const char *storage_lock_hint(const Storage *s);
 /* Is the lock still ours? false + error when its lease was lost (s3); posix: always. */
 DD_MUST_CHECK bool storage_lock_check(StorageLock *l);
 void storage_unlock(StorageLock *l);
+
+/*
+ * Does an exclusive put settle a race between two writers of one name by
+ * itself (exactly one wins, the other gets DD_EXIT_CONFLICT)? posix: yes;
+ * s3: when the service honours If-None-Match (s3cond.c finds out once and
+ * remembers). Never fails: a service that cannot be asked is a "no".
+ */
+bool storage_exclusive_atomic(Storage *s);
+/* Is each call a network round trip (s3), so that a lock costs requests? */
+bool storage_remote(const Storage *s);
 
 /* Whole-object helpers. put is atomic and durable; parents are created. */
 DD_MUST_CHECK bool storage_put(Storage *s, const char *path, const void *data, size_t len,

@@ -135,14 +135,20 @@ check_error "an option given without its value" 2 "option \"--jobs\" needs a val
 check_error "an option value out of range" 2 "--jobs expects a number from 1 to 256" dd backup --jobs 0
 
 # --- a second writer --------------------------------------------------------
+# wal-push waits up to 10 s for a held archive lock (walpush.h), then fails.
 cp "$T/src/$seg" "$T/src/$seg.held"
-DRYDOCK_TEST_LOCK_HOLD=5 runuser -u postgres -- env DRYDOCK_TEST_LOCK_HOLD=5 "$DRYDOCK" --config "$CONF" \
-    wal-push "$T/src/$seg" 2>/dev/null &
-holder=$!
-wait_for "lock taken" 10 grep -q "pid $holder\|pid" "$REPO/locks/archive.lock"
-sleep 0.5
-check_error "a second writer fails at once naming the holder" 5 "locked for archive by pid [0-9]+ on host .*wal-push" \
-    dd wal-push "$T/src/$seg"
+hold_push() { # SECONDS: a wal-push holding the archive lock that long, in the background
+    runuser -u postgres -- env DRYDOCK_TEST_LOCK_HOLD=$1 "$DRYDOCK" --config "$CONF" \
+        wal-push "$T/src/$seg" 2>/dev/null &
+    holder=$!
+    wait_for "lock taken" 10 lock_held "$REPO/locks/archive.lock"
+}
+hold_push 14
+check_error "a second writer waits 10 s, then fails naming the holder" 5 \
+    "locked for archive by pid [0-9]+ on host .*wal-push" dd wal-push "$T/src/$seg"
+check "the holder itself succeeded" wait "$holder"
+hold_push 3
+check "a second writer waits for a lock held 3 s, then succeeds" dd wal-push "$T/src/$seg"
 wait "$holder"
 check "after the holder exits the lock is free" dd wal-push "$T/src/$seg"
 

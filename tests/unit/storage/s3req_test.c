@@ -45,6 +45,7 @@ static void test_retry_policy(void **state)
         {"403 signature", CURLE_OK, 403, "SignatureDoesNotMatch", false},
         {"404 missing", CURLE_OK, 404, "NoSuchKey", false},
         {"412 changed", CURLE_OK, 412, "PreconditionFailed", false},
+        {"501 NotImplemented (a conditional PUT on Swift)", CURLE_OK, 501, "NotImplemented", false},
         {"400 bad request", CURLE_OK, 400, "InvalidArgument", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
