@@ -11,18 +11,22 @@
  *
  * The script, one connection at a time (fakepq_reset() between cases):
  *   status, error, host, port   PQstatus, PQerrorMessage, PQhost, PQport
- *   exec[]                      the results of PQexec, in order (FAKEPQ_NULL_RESULT:
+ *   exec[]                      the results of PQexec and PQexecParams, in order
+ *                               (FAKEPQ_NULL_RESULT:
  *                               PQexec returns NULL, as libpq does out of memory);
  *                               past the end, a PGRES_FATAL_ERROR result
  *   copy[]                      what PQgetCopyData returns, in order: data
  *                               (len > 0), -1 (end of copy), -2 (error), 0
  *                               (nothing yet); past the end, 0
  *   results[]                   what PQgetResult returns, in order, then NULL
+ *   send_ok, busy               PQsendQueryParams's answer; how many times PQisBusy
+ *                               says busy before it says not (-1: always)
  *   consume_ok                  PQconsumeInput's answer
  *   put_rc, flush_rc, end_rc    PQputCopyData, PQflush, PQputCopyEnd answers
  *   bad_after_result            PQstatus turns CONNECTION_BAD after the first
  *                               PQgetResult
- * and what the code did: the SQL it ran (sql[]), the parameters it connected
+ * and what the code did: the SQL it ran (sql[], with " | param" for each
+ * parameter of PQexecParams and PQsendQueryParams), the parameters it connected
  * with, the bytes it sent with PQputCopyData, the notice processor it set,
  * and how many results and connections it left unfreed (open_results,
  * open_conns: both 0 at the end of a correct run).
@@ -44,7 +48,7 @@
 typedef struct {
     ExecStatusType status;
     int ntuples, nfields;
-    const char *values[4]; /* row 0; NULL is SQL NULL */
+    const char *values[8]; /* row 0; NULL is SQL NULL */
     const char *error;     /* PQresultErrorMessage */
 } FakeResult;
 
@@ -65,7 +69,7 @@ static struct {
     int n_copy, next_copy;
     FakeResult results[FAKEPQ_MAX];
     int n_results, next_result;
-    int consume_ok, put_rc, flush_rc, end_rc;
+    int consume_ok, put_rc, flush_rc, end_rc, send_ok, busy;
     int bad_after_result;
     /* what the code did */
     char sql[FAKEPQ_MAX][256];
@@ -98,6 +102,7 @@ static void fakepq_reset(void)
     fakepq.consume_ok = 1;
     fakepq.put_rc = 1;
     fakepq.end_rc = 1;
+    fakepq.send_ok = 1;
     if (pipe(fakepq.pipe) != 0)
         abort();
 }
@@ -168,15 +173,68 @@ static PQnoticeProcessor fake_PQsetNoticeProcessor(PGconn *c, PQnoticeProcessor 
     return old;
 }
 
-static PGresult *fake_PQexec(PGconn *c, const char *sql)
+static void fakepq_record(const char *sql, int nparams, const char *const *params)
 {
-    (void)c;
-    if (fakepq.n_sql < FAKEPQ_MAX)
-        snprintf(fakepq.sql[fakepq.n_sql++], sizeof(fakepq.sql[0]), "%s", sql);
+    if (fakepq.n_sql >= FAKEPQ_MAX)
+        return;
+    char *q = fakepq.sql[fakepq.n_sql++];
+    snprintf(q, sizeof(fakepq.sql[0]), "%s", sql);
+    for (int i = 0; i < nparams; i++) {
+        size_t used = strlen(q);
+        snprintf(q + used, sizeof(fakepq.sql[0]) - used, " | %s", params[i] ? params[i] : "NULL");
+    }
+}
+
+/* The next scripted result of PQexec or PQexecParams. */
+static PGresult *fakepq_next_exec(void)
+{
     if (fakepq.next_exec >= fakepq.n_exec)
         return fakepq_result(&(FakeResult){PGRES_FATAL_ERROR, 0, 0, {0}, "no more script\n"});
     const FakeResult *r = &fakepq.exec[fakepq.next_exec++];
     return r->status == FAKEPQ_NULL_RESULT ? NULL : fakepq_result(r);
+}
+
+static PGresult *fake_PQexec(PGconn *c, const char *sql)
+{
+    (void)c;
+    fakepq_record(sql, 0, NULL);
+    return fakepq_next_exec();
+}
+
+static PGresult *fake_PQexecParams(PGconn *c, const char *sql, int nparams, const Oid *types,
+                                   const char *const *params, const int *lengths,
+                                   const int *formats, int result_format)
+{
+    (void)c;
+    (void)types;
+    (void)lengths;
+    (void)formats;
+    (void)result_format;
+    fakepq_record(sql, nparams, params);
+    return fakepq_next_exec();
+}
+
+static int fake_PQsendQueryParams(PGconn *c, const char *sql, int nparams, const Oid *types,
+                                  const char *const *params, const int *lengths, const int *formats,
+                                  int result_format)
+{
+    (void)c;
+    (void)types;
+    (void)lengths;
+    (void)formats;
+    (void)result_format;
+    fakepq_record(sql, nparams, params);
+    return fakepq.send_ok;
+}
+
+static int fake_PQisBusy(PGconn *c)
+{
+    (void)c;
+    if (fakepq.busy == 0)
+        return 0;
+    if (fakepq.busy > 0)
+        fakepq.busy--;
+    return 1;
 }
 
 static void fake_PQclear(PGresult *res)
@@ -211,7 +269,7 @@ static int fake_PQnfields(const PGresult *res)
 static char *fake_PQgetvalue(const PGresult *res, int row, int col)
 {
     const FakeResult *r = (const FakeResult *)res;
-    if (row != 0 || col < 0 || col >= 4 || col >= r->nfields)
+    if (row != 0 || col < 0 || col >= 8 || col >= r->nfields)
         abort(); /* the code read outside the row it was given */
     return (char *)(r->values[col] ? r->values[col] : "");
 }
@@ -219,7 +277,7 @@ static char *fake_PQgetvalue(const PGresult *res, int row, int col)
 static int fake_PQgetisnull(const PGresult *res, int row, int col)
 {
     const FakeResult *r = (const FakeResult *)res;
-    if (row != 0 || col < 0 || col >= 4 || col >= r->nfields)
+    if (row != 0 || col < 0 || col >= 8 || col >= r->nfields)
         abort();
     return r->values[col] == NULL;
 }
@@ -320,6 +378,9 @@ void *libpq_fn(int i)
         FAKEPQ_CASE(PQport)
         FAKEPQ_CASE(PQsetNoticeProcessor)
         FAKEPQ_CASE(PQexec)
+        FAKEPQ_CASE(PQexecParams)
+        FAKEPQ_CASE(PQsendQueryParams)
+        FAKEPQ_CASE(PQisBusy)
         FAKEPQ_CASE(PQclear)
         FAKEPQ_CASE(PQresultStatus)
         FAKEPQ_CASE(PQresultErrorMessage)
