@@ -88,7 +88,7 @@ static struct {
 
 #define FAKEPQ_CONN ((PGconn *)&fakepq_conn_token)
 
-static void fakepq_reset(void)
+static inline void fakepq_reset(void)
 {
     if (fakepq.pipe[0] > 0) {
         close(fakepq.pipe[0]);
@@ -107,7 +107,7 @@ static void fakepq_reset(void)
         abort();
 }
 
-static void fakepq_readable(void)
+static inline void fakepq_readable(void)
 {
     if (write(fakepq.pipe[1], "x", 1) != 1)
         abort();
