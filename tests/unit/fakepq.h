@@ -43,7 +43,7 @@
 
 #include "pg/libpq.h"
 
-#define FAKEPQ_MAX 8
+#define FAKEPQ_MAX 16
 
 typedef struct {
     ExecStatusType status;
