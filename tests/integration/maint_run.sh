@@ -49,8 +49,10 @@ set = shared_buffers = 96MB
 set = max_connections = 150
 file = pg_hba.conf = $T/new_hba.conf
 data-checksums = enable
+sql-after = $T/after.sql
 CONF
-chown postgres "$T/new_hba.conf" "$T/maint.conf"
+echo "CREATE TABLE sql_after_marker AS SELECT 1 AS x;" >"$T/after.sql"
+chown postgres "$T/new_hba.conf" "$T/maint.conf" "$T/after.sql"
 register_cluster green "$T/green" "$GPORT"
 register_cluster green_standby "$T/green-standby" "$GSPORT"
 
@@ -131,7 +133,7 @@ hold=$(jq -r .hold_ms "$T/resume.json")
 note "clients held ${hold} ms at the switch"
 check "JSON: a hold was measured" test "$(jq -r '.hold_ms > 0' "$T/resume.json")" = true
 check_eq "JSON: every step ran or was done before, and succeeded" \
-    "preflight backup restore offline start standby verify switchover old-primary first-backup" \
+    "preflight backup restore offline start standby verify switchover sql-after old-primary first-backup" \
     "$(jq -r '[.steps[] | select(.enabled and .ok) | .name] | join(" ")' "$T/resume.json")"
 wait $BENCH_PID
 rc=$?
@@ -151,6 +153,7 @@ check "its WAL prefetch spool is gone" test ! -e "$T/green/pg_wal/drydock-spool"
 check_eq "it has data checksums" on "$(psql_q green 'show data_checksums')"
 check_eq "it has the new shared_buffers" 96MB "$(psql_q green 'show shared_buffers')"
 check_eq "it has the new max_connections" 150 "$(psql_q green 'show max_connections')"
+check_eq "the sql-after file ran on it, after the switch" 1 "$(psql_q green 'select x from sql_after_marker')"
 check_eq "it reads the new pg_hba.conf" "{run_marker}|reject" \
     "$(psql_q green "select user_name, auth_method from pg_hba_file_rules where 'run_marker' = any(user_name)")"
 check_eq "its standby streams from it" streaming "$(psql_q green 'select state from pg_stat_replication')"
