@@ -18,6 +18,10 @@ source "$(dirname "$0")/lib.sh"
 
 maint_setup "Enable data checksums, more buffers and connections" enable-checksums green-standby
 conf_before=$(md5sum <"$CONF")
+# The [change] section is the file's last: a sql-after file joins it.
+echo "CREATE TABLE sql_after_marker AS SELECT 1 AS x;" >"$T/after.sql"
+echo "sql-after = $T/after.sql" >>"$T/maint.conf"
+chown postgres "$T/after.sql"
 step_state() { dd maint status --json | jq -r --arg s "$1" '.maintenance.steps[] | select(.name == $s) | .state'; }
 
 # run_until POINT: maint run stopped at test point POINT, then killed -9.
@@ -81,7 +85,7 @@ hold=$(jq -r .hold_ms "$T/resume.json")
 note "clients held ${hold} ms at the switch"
 check "JSON: a hold was measured" test "$(jq -r '.hold_ms > 0' "$T/resume.json")" = true
 check_eq "JSON: every step ran or was done before, and succeeded" \
-    "preflight backup restore offline start standby verify switchover old-primary first-backup" \
+    "preflight backup restore offline start standby verify switchover sql-after old-primary first-backup" \
     "$(jq -r '[.steps[] | select(.enabled and .ok) | .name] | join(" ")' "$T/resume.json")"
 wait $BENCH_PID
 rc=$?
@@ -101,6 +105,7 @@ check "its WAL prefetch spool is gone" test ! -e "$T/green/pg_wal/drydock-spool"
 check_eq "it has data checksums" on "$(psql_q green 'show data_checksums')"
 check_eq "it has the new shared_buffers" 96MB "$(psql_q green 'show shared_buffers')"
 check_eq "it has the new max_connections" 150 "$(psql_q green 'show max_connections')"
+check_eq "the sql-after file ran on it, after the switch" 1 "$(psql_q green 'select x from sql_after_marker')"
 check_eq "it reads the new pg_hba.conf" "{run_marker}|reject" \
     "$(psql_q green "select user_name, auth_method from pg_hba_file_rules where 'run_marker' = any(user_name)")"
 check_eq "its standby streams from it" streaming "$(psql_q green 'select state from pg_stat_replication')"

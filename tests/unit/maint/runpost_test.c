@@ -114,11 +114,49 @@ static void test_rollback_posts(void **state)
     status_event_free(&e);
 }
 
+/* A status page that fails is a warning: the maintenance goes on, with the ids it had. */
+static void test_failures_are_warnings(void **state)
+{
+    (void)state;
+    MaintFile mf = {.title = "Checksums"};
+    Plan p = {.predicted_s = 60, .low_s = 40, .high_s = 90};
+    int64_t id = runpost_scheduled(&cfg, &mf, &p);
+    assert_true(id > 0);
+
+    /* A maintenance the page does not have: kept as it was. */
+    assert_int_equal(runpost_rollback_start(&cfg, id + 1000, "Checksums"), id + 1000);
+    runpost_rollback_end(&cfg, id + 1000, false);
+    assert_int_equal(err_code(), DD_EXIT_OK);
+    StatusEvent e = event(id);
+    assert_string_equal(e.status, "scheduled"); /* nothing posted to another one */
+    status_event_free(&e);
+
+    /* No maintenance on the page: nothing to post to. */
+    assert_int_equal(runpost_rollback_start(&cfg, 0, "Checksums"), 0);
+    runpost_rollback_end(&cfg, 0, true);
+
+    /* A store that cannot be opened. */
+    Config broken = {0};
+    char text[256];
+    snprintf(text, sizeof(text), "[status]\nstore = %s/no/such/dir/status.db\ntime-zone = UTC\n",
+             dir);
+    assert_true(config_parse_string(text, "broken.conf", &broken));
+    assert_int_equal(runpost_scheduled(&broken, &mf, &p), 0);
+    assert_int_equal(runpost_rollback_start(&broken, id, "Checksums"), id);
+    runpost_rollback_end(&broken, id, true);
+    assert_int_equal(err_code(), DD_EXIT_OK);
+    config_free(&broken);
+    e = event(id);
+    assert_string_equal(e.status, "scheduled");
+    status_event_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_posts_scheduled_once),
         cmocka_unit_test(test_rollback_posts),
+        cmocka_unit_test(test_failures_are_warnings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

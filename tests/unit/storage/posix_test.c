@@ -203,12 +203,46 @@ static void test_root_state(void **state)
     storage_free(s);
 }
 
+/* What cannot be opened, created or locked is one error naming it. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    Storage *s = NULL;
+    assert_false(storage_open(&(StorageConfig){.type = (StorageType)7, .path = root}, &s));
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    assert_string_equal(err_message(), "unknown storage type 7");
+    err_clear();
+
+    /* A root under a regular file cannot be created. */
+    char file[128], dir[160], want[256];
+    snprintf(file, sizeof(file), "%s/plain", root);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(dir, sizeof(dir), "%s/repo", file);
+    s = open_posix(dir);
+    assert_false(storage_root_create(s));
+    snprintf(want, sizeof(want), "could not create directory \"%s\": Not a directory", dir);
+    assert_string_equal(err_message(), want);
+    err_clear();
+    /* Nor locked by a writer: the repository's owner cannot be known. */
+    StorageLock *l = NULL;
+    bool busy = true;
+    char holder[64];
+    assert_false(storage_lock(s, "k", false, "owner A", &l, &busy, holder, sizeof(holder)));
+    assert_null(l);
+    snprintf(want, sizeof(want), "could not stat repository \"%s\": Not a directory", dir);
+    assert_string_equal(err_message(), want);
+    err_clear();
+    storage_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_list),   cmocka_unit_test(test_read_only_dir),
         cmocka_unit_test(test_remove_orphans), cmocka_unit_test(test_locks),
-        cmocka_unit_test(test_root_state),
+        cmocka_unit_test(test_root_state),     cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
