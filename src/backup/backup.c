@@ -141,7 +141,10 @@ static BackupGuide *backup_open_guide(const Config *cfg, Repo *repo, BackupSourc
     return g;
 }
 
-/* The newest backup with this chunk size, for delta bases; NULL when none or unreadable. */
+/*
+ * The newest backup, for delta bases, if it has this chunk size (0: any);
+ * NULL when none or unreadable.
+ */
 static Manifest *backup_load_prev(Repo *repo, uint32_t chunk_size)
 {
     StrList ids = {0};
@@ -152,7 +155,7 @@ static Manifest *backup_load_prev(Repo *repo, uint32_t chunk_size)
                  err_message());
     err_clear();
     strlist_free(&ids);
-    if (m && m->chunk_size != chunk_size) {
+    if (m && chunk_size && m->chunk_size != chunk_size) {
         manifest_free(m);
         m = NULL;
     }
@@ -300,6 +303,8 @@ static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, cons
         snprintf(label, sizeof(label), "drydock %s", sum->id);
         ok = backup_start_and_prep(src, label, cfg->archive_timeout, &prep);
         cs = prep.cs;
+        if (!sum->chunk_size) /* not given: the previous backup's, so it guides this one */
+            sum->chunk_size = prep.prev ? prep.prev->chunk_size : BACKUP_CHUNK_SIZE_DEFAULT;
         log_debug("started, store and previous backup open: %.3f s", time_mono() - started);
         ok = ok && backup_copy_phase(cfg, src, repo, cs, prep.prev, opts, sum, &dl, &cr) &&
              backup_stop_and_flush(cfg, src, repo, cs, opts, sum);
@@ -329,7 +334,7 @@ bool backup_run(const Config *cfg, Repo *repo, const BackupOpts *opts, BackupSum
     out->jobs = opts->jobs > 0 ? opts->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (out->jobs < 1)
         out->jobs = 1;
-    out->chunk_size = opts->chunk_size ? opts->chunk_size : BACKUP_CHUNK_SIZE_DEFAULT;
+    out->chunk_size = opts->chunk_size; /* 0: decided once the previous backup is read */
     RepoLock *lock = NULL;
     bool ok = repo_lock(repo, REPO_LOCK_BACKUP, "backup", &lock) &&
               backup_with_lock(cfg, repo, lock, opts, out);

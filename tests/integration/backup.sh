@@ -26,6 +26,7 @@ check "backup from the standby succeeds" test $? -eq 0
 check "it reports the standby's lag" grep -qE "standby is streaming; replay is [0-9]+ bytes behind" "$T/b1.err"
 sum1=$(grep '"type":"summary"' "$T/b1.json")
 check "--json lines all parse" jq -e . "$T/b1.json" >/dev/null
+check_eq "a new repository's chunks are 32 KiB" 32768 "$(jq -r .chunk_size <<<"$sum1")"
 check "--json has progress lines" grep -q '"type":"progress","phase":"copy"' "$T/b1.json"
 for f in id source bytes_read bytes_new bytes_stored duration read_rate store_rate; do
     check "summary has $f" jq -e "has(\"$f\")" <<<"$sum1" >/dev/null

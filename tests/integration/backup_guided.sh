@@ -23,8 +23,9 @@ psql_q p "create table doomed (a int); insert into doomed select generate_series
 psql_q p "create table moving (a int); insert into moving select generate_series(1, 5000)"
 psql_q p "checkpoint; select pg_switch_wal()" >/dev/null
 
-# 1. The first backup has no previous one: everything is read.
-dd backup --from primary --json >"$T/b1.json" 2>"$T/b1.err"
+# 1. The first backup has no previous one: everything is read. (64 KiB
+#    chunks: the backups after it keep them.)
+dd backup --from primary --chunk-size 64 --json >"$T/b1.json" 2>"$T/b1.err"
 check "first backup succeeds" test $? -eq 0
 sum1=$(grep '"type":"summary"' "$T/b1.json")
 check_eq "first backup reads whole" full "$(jq -r .read <<<"$sum1")"
@@ -50,6 +51,7 @@ check "guided backup succeeds" test $? -eq 0
 sum2=$(grep '"type":"summary"' "$T/b2.json")
 note "guided: $(jq -c '{read, full_read_reason, wal_segments, changed_blocks, files_guided, files_read_whole, read_whole_because, bytes_read, bytes_logical}' <<<"$sum2")"
 check_eq "second backup is guided" guided "$(jq -r .read <<<"$sum2")"
+check_eq "it kept the previous backup's chunk size" 65536 "$(jq -r .chunk_size <<<"$sum2")"
 check "it read under half of the cluster" \
     test "$(( $(jq -r .bytes_read <<<"$sum2") * 2 ))" -lt "$(jq -r .bytes_logical <<<"$sum2")"
 check "files of the copied database were read whole" \
