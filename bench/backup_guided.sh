@@ -5,13 +5,14 @@
 # bytes read (drydock: its summary's bytes_read; pgBackRest: the size of the
 # files its incremental copied, "delta" in its info). Goals: guided reads
 # under 5 % of the cluster and takes under 0.1x pgBackRest's incremental.
-# A changed block makes its whole chunk read: with 128 KiB chunks (16 pages)
-# 1 % of pages spread evenly touch ~15 % of chunks; CHUNK_KIB=8 reads pages.
-#   SCALE=100 JOBS=2 CHUNK_KIB=128 bench/backup_guided.sh
+# Only changed pages are read, but every chunk holding one is rebuilt (hash,
+# base, delta): 32 KiB chunks (the default) rebuild 4 pages a change,
+# CHUNK_KIB=128 sixteen.
+#   SCALE=100 JOBS=2 CHUNK_KIB=32 bench/backup_guided.sh
 source "$(dirname "$0")/../tests/integration/lib.sh"
 SCALE=${SCALE:-100}
 JOBS=${JOBS:-$(nproc)}
-CHUNK_KIB=${CHUNK_KIB:-128}
+CHUNK_KIB=${CHUNK_KIB:-32}
 PERF=${PERF:-} # a file: the guided backup runs under `perf record -g -o $PERF`
 
 secs() { echo "$(date +%s.%N) - $1" | bc; }
