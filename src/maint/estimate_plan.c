@@ -5,8 +5,12 @@
  *
  *   preflight     preflight (fixed)
  *   apply-reload  verify (fixed)
- *   backup        the longer of backup_read at backup-read and backup_store
- *                 at backup-store (a backup reads and stores at once)
+ *   backup        guided (sizes.h backup_guided): wal_since_backup at
+ *                 backup-guided (the whole backup; recorded from guided
+ *                 backups only); else a full read: the longer of
+ *                 backup_read (data_bytes) at backup-read and backup_store
+ *                 at backup-store (a backup reads and stores at once;
+ *                 both recorded from full reads only)
  *   restore       data_bytes at restore-write
  *   offline       startup + catch-up + shutdown + data_bytes at checksum
  *                 (the cluster must have shut down cleanly before
@@ -140,6 +144,9 @@ static bool est_one(Repo *repo, Plan *p, PlanStepId id, const double *t)
     case PSTEP_VERIFY:
         return est_sum(repo, e, RATE_VERIFY, 1, "verification");
     case PSTEP_BACKUP:
+        if (z->backup_guided)
+            return est_sum(repo, e, RATE_BACKUP_GUIDED, fmax((double)z->wal_since_backup, 1),
+                           "guided");
         return est_backup(repo, (double)z->backup_read, (double)z->backup_store, e);
     case PSTEP_RESTORE:
         return est_sum(repo, e, RATE_RESTORE_WRITE, data, "restore");
