@@ -541,19 +541,23 @@ static void test_plan_backup(void **state)
     (void)state;
     static const struct {
         const char *name;
-        bool history, guided;
+        int history; /* 0: none, 1: a full read and a guided one, 2: a full read only */
+        bool guided;
         double wal, data;
         double lo, hi; /* predicted seconds */
         bool low_confidence;
         const char *basis;
     } rows[] = {
-        {"guided, 200 MB of WAL at 200 MB/s", true, true, 200e6, 1.5e9, 0.99, 1.01, false,
+        {"guided, 200 MB of WAL at 200 MB/s", 1, true, 200e6, 1.5e9, 0.99, 1.01, false,
          "guided: 200 MB of WAL since the last backup at 200 MB/s, rate measured by the backup "
          "20261130T100100Z"},
-        {"full read at the full reads' 60 MB/s", true, false, 200e6, 1.5e9, 24.9, 25.1, false,
+        {"full read at the full reads' 60 MB/s", 1, false, 200e6, 1.5e9, 24.9, 25.1, false,
          "read: 1.50 GB at 60.0 MB/s, rate measured by the backup 20261130T100000Z"},
-        {"guided, no guided history: the default", false, true, 400e6, 1.5e9, 9.9, 10.1, true,
+        {"guided, no history: the default", 0, true, 400e6, 1.5e9, 9.9, 10.1, true,
          "guided: 400 MB of WAL since the last backup at 40.0 MB/s, a default rate"},
+        {"guided, only full reads: the changed pages at the full-read rate", 2, true, 300e6, 1.5e9,
+         4.99, 5.01, true,
+         "guided (no guided backup measured yet): the changed pages, at most: 300 MB at 60.0 MB/s"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         print_message("%s\n", rows[i].name);
@@ -570,7 +574,8 @@ static void test_plan_backup(void **state)
                                     .bytes_new = 31000000,
                                     .duration = 0.5};
             rates_record_backup_span(repo, "backup", &full, 0);
-            rates_record_backup_span(repo, "backup", &guided, 100000000);
+            if (rows[i].history == 1)
+                rates_record_backup_span(repo, "backup", &guided, 100000000);
         }
         MaintFile mf = {0};
         Plan p = {.mf = &mf};
