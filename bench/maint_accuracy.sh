@@ -114,7 +114,7 @@ fi
 # host's dirty-page budget the write ran under).
 echo "rates measured (MB/s of the part that grows with size; the last two of each kind):"
 dd debug object rates.json 2>/dev/null | jq -r '
-  .rates | to_entries[] | select(.key | test("restore-write|checksum|basebackup|wal-replay|backup-read")) |
+  .rates | to_entries[] | select(.key | test("restore-write|checksum|basebackup|wal-replay|backup-read|backup-guided")) |
   .key as $k | (.value[-2:])[] |
   [$k, "\(.size / 1e6 | round) MB", "\(.seconds * 100 | round / 100) s",
    "fixed \((.fixed // 0) * 100 | round / 100) s",

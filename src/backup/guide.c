@@ -185,8 +185,7 @@ static bool load_summary(Repo *repo, const GuideOpts *o, uint64_t segno, const c
     return true;
 }
 
-/* Why the previous backup cannot guide this one; NULL when it can. */
-static const char *guide_refusal(const GuideOpts *o, char *buf, size_t len)
+const char *backup_guide_refusal(const GuideOpts *o, char *buf, size_t len)
 {
     const Manifest *p = o->prev;
     if (o->full)
@@ -250,7 +249,7 @@ static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why
 
 BackupGuide *backup_guide_open(Repo *repo, const GuideOpts *o, char *why, size_t whylen)
 {
-    const char *refusal = guide_refusal(o, why, whylen);
+    const char *refusal = backup_guide_refusal(o, why, whylen);
     if (refusal) {
         if (refusal != why)
             snprintf(why, whylen, "%s", refusal);

@@ -75,6 +75,11 @@ typedef struct {
  * ...). Never fails: anything that stops a guide is a full read.
  */
 BackupGuide *backup_guide_open(Repo *repo, const GuideOpts *opts, char *why, size_t whylen);
+
+/* Why opts->prev cannot guide a backup, judged without the WAL summaries
+ * (buf may hold the words); NULL when it can as far as that goes. A plan
+ * predicts a backup's read from it (maint/sizes.h). */
+const char *backup_guide_refusal(const GuideOpts *opts, char *buf, size_t len);
 void backup_guide_free(BackupGuide *g);
 
 /*

@@ -160,7 +160,7 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
     backup_print(&sum, json, progress);
     progress_free(progress);
     /* The rates the next maintenance plan predicts from (a failure is only a warning). */
-    rates_record_backup(repo, "backup", sum.id, sum.bytes_read, sum.bytes_new, sum.duration);
+    rates_record_backup(repo, "backup", &sum);
     repo_close(repo);
     return DD_EXIT_OK;
 }

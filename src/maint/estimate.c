@@ -16,7 +16,11 @@
  * set-up measured inside the step; absent: none measured), and "budget", the
  * host's dirty-page budget in bytes when a write ran (estimate_host.h).
  * Kind "disk-write" holds the bytes the disk under the clusters wrote and
- * the seconds it was busy while a write step ran.
+ * the seconds it was busy while a write step ran. Kind "backup-guided"
+ * (optional, newer: older readers keep it untouched, invariant 4) holds
+ * WAL-guided backups: size the WAL from the previous backup's start LSN to
+ * theirs, seconds the whole backup; "backup-read" and "backup-store" hold
+ * full reads only (a guided backup reads the changed pages alone).
  *
  * Invariants:
  *  1. Each kind's list is oldest first and holds at most RATES_KEEP samples.
@@ -64,6 +68,7 @@
 #include "common/mem.h"
 #include "common/timeutil.h"
 #include "repo/lock.h"
+#include "repo/manifest.h"
 
 #define RATES_FILE      "rates.json"
 #define RATES_FORMAT    1
@@ -77,6 +82,7 @@ static const struct {
     bool writes;     /* its bytes are written to the clusters' disk (the dirty-page budget) */
     double fallback; /* bytes per second, or seconds for a fixed kind */
     const char *what;
+    const char *of; /* said after the size in a basis ("" or NULL: nothing) */
 } rate_kinds[RATE__COUNT] = {
     [RATE_BACKUP_READ] = {"backup-read", false, false, 40e6, "read by a backup"},
     [RATE_BACKUP_STORE] = {"backup-store", false, false, 20e6, "stored by a backup"},
@@ -92,6 +98,8 @@ static const struct {
     [RATE_SHUTDOWN] = {"shutdown", true, false, 10.0, "clean shutdown"},
     [RATE_DISK_WRITE] = {"disk-write", false, false, 100e6, "written by the disk"},
     [RATE_STREAMING] = {"streaming", true, false, 1.0, "wait for streaming"},
+    [RATE_BACKUP_GUIDED] = {"backup-guided", false, false, 40e6, "followed by a guided backup",
+                            " of WAL since the last backup"},
 };
 
 const char *rate_kind_name(RateKind k)
@@ -218,15 +226,52 @@ static void rates_record_quiet(Repo *repo, RateKind kind, double size, double se
     }
 }
 
-void rates_record_backup(Repo *repo, const char *source, const char *id, uint64_t bytes_read,
-                         uint64_t bytes_new, double seconds)
+void rates_record_backup_span(Repo *repo, const char *source, const BackupSummary *sum,
+                              uint64_t wal_span)
 {
     char src[48];
-    snprintf(src, sizeof(src), "%s %s", source, id ? id : "");
-    rates_record_quiet(repo, RATE_BACKUP_READ, (double)bytes_read, seconds, src, 0, 0);
+    snprintf(src, sizeof(src), "%s %s", source, sum->id);
+    if (sum->guided) {
+        if (wal_span > 0)
+            rates_record_quiet(repo, RATE_BACKUP_GUIDED, (double)wal_span, sum->duration, src, 0,
+                               0);
+        else
+            log_debug("backup %s: the WAL it followed is unknown; no guided rate recorded",
+                      sum->id);
+        return;
+    }
+    rates_record_quiet(repo, RATE_BACKUP_READ, (double)sum->bytes_read, sum->duration, src, 0, 0);
     /* A backup that found little new says nothing of the store rate: its time was reading. */
-    if (bytes_new >= bytes_read / 2)
-        rates_record_quiet(repo, RATE_BACKUP_STORE, (double)bytes_new, seconds, src, 0, 0);
+    if (sum->bytes_new >= sum->bytes_read / 2)
+        rates_record_quiet(repo, RATE_BACKUP_STORE, (double)sum->bytes_new, sum->duration, src, 0,
+                           0);
+}
+
+/* The WAL from the start of the backup before id to start (0: unknown). */
+static uint64_t backup_wal_span(Repo *repo, const char *id, uint64_t start)
+{
+    StrList ids = {0};
+    uint64_t span = 0;
+    if (manifest_list(repo, &ids)) {
+        for (size_t i = 1; i < ids.len; i++) {
+            Manifest *m = NULL;
+            if (strcmp(ids.items[i], id) != 0 || !manifest_load(repo, ids.items[i - 1], &m))
+                continue;
+            span = start > m->start_lsn ? start - m->start_lsn : 0;
+            manifest_free(m);
+        }
+    }
+    err_clear();
+    strlist_free(&ids);
+    return span;
+}
+
+void rates_record_backup(Repo *repo, const char *source, const BackupSummary *sum)
+{
+    if (!repo)
+        return;
+    uint64_t span = sum->guided ? backup_wal_span(repo, sum->id, sum->start_lsn) : 0;
+    rates_record_backup_span(repo, source, sum, span);
 }
 
 void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds,
@@ -371,6 +416,12 @@ static double samples_spread(const Sample *s, size_t n, bool fixed)
     return mean > 0 ? sqrt(var / sw) / mean : 0;
 }
 
+/* What the size of kind is of, after it in a basis ("" for most). */
+static const char *kind_of(RateKind kind)
+{
+    return rate_kinds[kind].of ? rate_kinds[kind].of : "";
+}
+
 static void estimate_default(RateKind kind, double size, const char *what, Estimate *e)
 {
     char b[24], r[24], t[24];
@@ -391,9 +442,9 @@ static void estimate_default(RateKind kind, double size, const char *what, Estim
     fmt_bytes(size, b, sizeof(b));
     fmt_bytes(rate, r, sizeof(r));
     snprintf(e->basis, sizeof(e->basis),
-             "%s: %s at %s/s, a default rate (none measured on this repository yet: low "
+             "%s: %s%s at %s/s, a default rate (none measured on this repository yet: low "
              "confidence; rehearse to measure it) → %s",
-             what, b, r, t);
+             what, b, kind_of(kind), r, t);
 }
 
 /*
@@ -529,8 +580,8 @@ static void estimate_basis(RateKind kind, double size, const char *what, const S
                      pb, pr);
     }
     snprintf(e->basis, sizeof(e->basis),
-             "%s: %s%s at %s/s%s, rate measured by the %s on %s%s → %s, range %s–%s", what, fx, b,
-             r, past, top->source, when, more, t, lo, hi);
+             "%s: %s%s%s at %s/s%s, rate measured by the %s on %s%s → %s, range %s–%s", what, fx, b,
+             kind_of(kind), r, past, top->source, when, more, t, lo, hi);
 }
 
 /* The prediction from weighted samples (n > 0). */

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backup/backup.h"
 #include "common/error.h"
 #include "maint/estimate_host.h"
 #include "maint/plan.h"
@@ -44,6 +45,8 @@ typedef enum {
     RATE_SHUTDOWN,        /* seconds to stop a cluster cleanly (fixed) */
     RATE_DISK_WRITE,      /* bytes the disk under the clusters writes per busy second */
     RATE_STREAMING,       /* seconds for a new standby to stream once started (fixed) */
+    RATE_BACKUP_GUIDED,   /* a WAL-guided backup: WAL bytes since the previous backup's start
+                             (what it follows) per second of the whole backup */
     RATE__COUNT
 } RateKind;
 
@@ -95,12 +98,18 @@ void rates_record_write(Repo *repo, const char *source, RateKind kind, const Wri
  * instead of the one read from /proc; < 0: read it again. */
 void estimate_set_budget(double budget);
 
-/* What a backup and a restore measured, recorded as rates (backup-read and
- * -store; restore-write, with its fixed part, 0 when not measured);
- * source names the operation. A failure is only a warning:
- * the operation itself succeeded. */
-void rates_record_backup(Repo *repo, const char *source, const char *id, uint64_t bytes_read,
-                         uint64_t bytes_new, double seconds);
+/* What a backup and a restore measured, recorded as rates; source names the
+ * operation. A failure is only a warning: the operation itself succeeded.
+ * A full read records backup-read and backup-store; a WAL-guided one only
+ * backup-guided, sized by the WAL from the previous backup's start LSN (the
+ * backup before sum's in the repository) to sum's: its time follows the
+ * changed pages, and neither says anything of a full read's rates.
+ * rates_record_backup_span is the same with that span given (0: unknown,
+ * nothing recorded for a guided backup). restore-write: with its fixed part,
+ * 0 when not measured. */
+void rates_record_backup(Repo *repo, const char *source, const BackupSummary *sum);
+void rates_record_backup_span(Repo *repo, const char *source, const BackupSummary *sum,
+                              uint64_t wal_span);
 void rates_record_restore(Repo *repo, const char *source, uint64_t bytes, double seconds,
                           double fixed);
 

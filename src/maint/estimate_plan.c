@@ -5,8 +5,14 @@
  *
  *   preflight     preflight (fixed)
  *   apply-reload  verify (fixed)
- *   backup        the longer of backup_read at backup-read and backup_store
- *                 at backup-store (a backup reads and stores at once)
+ *   backup        guided (sizes.h backup_guided): wal_since_backup at
+ *                 backup-guided (the whole backup; recorded from guided
+ *                 backups only), or before any guided backup was
+ *                 measured, backup_store at backup-read (low confidence);
+ *                 else a full read: the longer of
+ *                 backup_read (data_bytes) at backup-read and backup_store
+ *                 at backup-store (a backup reads and stores at once;
+ *                 both recorded from full reads only)
  *   restore       data_bytes at restore-write
  *   offline       startup + catch-up + shutdown + data_bytes at checksum
  *                 (the cluster must have shut down cleanly before
@@ -77,6 +83,30 @@ static bool est_backup(Repo *repo, double read, double store, Estimate *out)
     return true;
 }
 
+/*
+ * A guided backup: the WAL since the last backup at backup-guided; with no
+ * guided backup measured yet, the pages it names (backup_store: at most the
+ * WAL, at most the cluster) at the full-read rate when that was measured,
+ * else the default.
+ */
+static bool est_guided(Repo *repo, const PlanSizes *z, Estimate *out)
+{
+    if (!estimate_step(repo, RATE_BACKUP_GUIDED, fmax((double)z->wal_since_backup, 1), "guided",
+                       out))
+        return false;
+    if (!out->low_confidence)
+        return true;
+    Estimate r;
+    if (!estimate_step(repo, RATE_BACKUP_READ, fmax((double)z->backup_store, 1),
+                       "guided (no guided backup measured yet): the changed pages, at most", &r))
+        return false;
+    if (!r.low_confidence) {
+        *out = r;
+        out->low_confidence = true; /* a bound from another kind's rate */
+    }
+    return true;
+}
+
 /* Catching up W bytes of WAL while the primary writes wal_rate more each second. */
 static bool est_catchup(Repo *repo, double wal, double wal_rate, Estimate *out)
 {
@@ -140,6 +170,8 @@ static bool est_one(Repo *repo, Plan *p, PlanStepId id, const double *t)
     case PSTEP_VERIFY:
         return est_sum(repo, e, RATE_VERIFY, 1, "verification");
     case PSTEP_BACKUP:
+        if (z->backup_guided)
+            return est_guided(repo, z, e);
         return est_backup(repo, (double)z->backup_read, (double)z->backup_store, e);
     case PSTEP_RESTORE:
         return est_sum(repo, e, RATE_RESTORE_WRITE, data, "restore");

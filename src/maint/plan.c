@@ -155,7 +155,9 @@ bool plan_build(const Config *cfg, MaintFile *mf, Plan *out)
     /* The standby's lag only when it answers: a standby down is a finding, not a failure. */
     SizesOpts so = {.primary = cfg->primary,
                     .primary_data = cfg->primary_data,
-                    .standby = standby ? cfg->standby : NULL};
+                    .standby = standby ? cfg->standby : NULL,
+                    .full_every = (uint32_t)cfg->backup_full_every,
+                    .full_days = cfg->backup_full_days};
     if (!sizes_measure(&so, repo, &out->sizes) ||
         (out->sizes.primary_rewindable = plan_rewindable(primary), !estimate_plan(repo, out)))
         goto done;

@@ -135,6 +135,9 @@ typedef struct {
     uint64_t standby_lag;      /* the standby's replay lag, bytes */
     bool have_backup;          /* a backup exists in the repository */
     bool primary_rewindable;   /* data_checksums or wal_log_hints on the primary */
+    bool backup_guided;        /* the next backup can follow the WAL (backup/guide.h) */
+    /* When it cannot, why it reads every file whole ("" when it can). */
+    char backup_full_reason[160];
 } PlanSizes;
 
 typedef struct {

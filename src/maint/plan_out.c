@@ -183,8 +183,14 @@ void plan_print(const Plan *p, FILE *out)
         info_format_bytes(p->sizes.data_bytes, data, sizeof(data));
         info_format_bytes(p->sizes.backup_store, store, sizeof(store));
         info_format_bytes((uint64_t)p->sizes.wal_rate, wal, sizeof(wal));
-        fprintf(out, "measured now: cluster %s, next backup stores %s, WAL %s/s\n", data, store,
-                wal);
+        char reads[200];
+        if (p->sizes.backup_guided)
+            snprintf(reads, sizeof(reads), "follows the WAL since the last backup (guided)");
+        else
+            snprintf(reads, sizeof(reads), "reads every file (%s)",
+                     p->sizes.backup_full_reason[0] ? p->sizes.backup_full_reason : "a full read");
+        fprintf(out, "measured now: cluster %s, next backup %s and stores %s, WAL %s/s\n", data,
+                reads, store, wal);
     }
     print_findings(p, out);
 }

@@ -144,8 +144,7 @@ static bool rb_backup(Rb *b)
         &nc, b->repo, &(BackupOpts){.from = nc.standby ? BACKUP_FROM_STANDBY : BACKUP_FROM_PRIMARY},
         &sum);
     if (ok)
-        rates_record_backup(b->repo, "maint rollback", sum.id, sum.bytes_read, sum.bytes_new,
-                            sum.duration);
+        rates_record_backup(b->repo, "maint rollback", &sum);
     config_free(&nc);
     return ok;
 }

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup/copy.h"
+#include "backup/guide.h"
+#include "common/log.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
 #include "pg/conn.h"
@@ -30,6 +33,11 @@ bool sizes_newest_backup(Repo *repo, SizesBackup *out)
             out->start_lsn = m->start_lsn;
             out->bytes_logical = m->bytes_logical;
             out->ntablespaces = (uint32_t)m->ntablespaces;
+            out->tli = m->tli;
+            out->chunk_size = m->chunk_size;
+            out->guided_since_full = m->guided_since_full;
+            out->data_checksums = m->data_checksums;
+            out->full_read_time = m->full_read_time;
             manifest_free(m);
         }
     }
@@ -83,6 +91,46 @@ static bool sizes_standby_lag(const char *standby, uint64_t primary_lsn, uint64_
     return ok;
 }
 
+/*
+ * Whether the next backup (at the default chunk size) can follow the WAL
+ * since last. A timeline or data-checksum state drydock cannot read is
+ * taken as last's (logged): the backup itself decides, this only predicts.
+ */
+static void sizes_guided(PGconn *c, const SizesOpts *o, const SizesBackup *last, PlanSizes *out)
+{
+    char *tli = pg_query_value(c, "SELECT timeline_id FROM pg_control_checkpoint()", 0, NULL);
+    if (!tli) {
+        log_debug("the primary's timeline: %s", err_message());
+        err_clear();
+    }
+    char *sums = pg_query_value(c, "SELECT current_setting('data_checksums')", 0, NULL);
+    if (!sums) {
+        log_debug("the primary's data checksums: %s", err_message());
+        err_clear();
+    }
+    Manifest prev = {.tli = last->tli,
+                     .start_lsn = last->start_lsn,
+                     .chunk_size = last->chunk_size,
+                     .guided_since_full = last->guided_since_full,
+                     .full_read_time = last->full_read_time,
+                     .data_checksums = last->data_checksums};
+    GuideOpts g = {.prev = last->id[0] ? &prev : NULL,
+                   .tli = tli ? (uint32_t)strtoul(tli, NULL, 10) : last->tli,
+                   .start_lsn = UINT64_MAX, /* the next backup starts later than now */
+                   .data_checksums = sums ? strcmp(sums, "on") == 0 : last->data_checksums > 0,
+                   .full_every = o->full_every,
+                   .full_days = o->full_days,
+                   .now = time_wall()};
+    char buf[sizeof(out->backup_full_reason)];
+    const char *why = g.prev && last->chunk_size != BACKUP_CHUNK_SIZE_DEFAULT
+                          ? "the newest backup has another chunk size"
+                          : backup_guide_refusal(&g, buf, sizeof(buf));
+    out->backup_guided = why == NULL;
+    snprintf(out->backup_full_reason, sizeof(out->backup_full_reason), "%s", why ? why : "");
+    free(tli);
+    free(sums);
+}
+
 bool sizes_measure(const SizesOpts *o, Repo *repo, PlanSizes *out)
 {
     memset(out, 0, sizeof(*out));
@@ -94,6 +142,7 @@ bool sizes_measure(const SizesOpts *o, Repo *repo, PlanSizes *out)
     if (!p)
         return false;
     uint64_t lsn0 = 0, lsn1 = 0;
+    sizes_guided(p, o, &last, out);
     double interval = o->interval > 0 ? o->interval : 1.0;
     double t0 = time_mono();
     bool ok = sizes_lsn(p, "SELECT pg_current_wal_lsn()", &lsn0) &&
@@ -109,7 +158,6 @@ bool sizes_measure(const SizesOpts *o, Repo *repo, PlanSizes *out)
     if (!ok)
         return false;
     out->wal_rate = dt > 0 && lsn1 > lsn0 ? (double)(lsn1 - lsn0) / dt : 0;
-    out->backup_read = out->data_bytes;
     if (out->have_backup) {
         out->wal_since_backup = lsn1 > last.start_lsn ? lsn1 - last.start_lsn : 0;
         out->backup_store =
@@ -117,6 +165,7 @@ bool sizes_measure(const SizesOpts *o, Repo *repo, PlanSizes *out)
     } else {
         out->backup_store = out->data_bytes;
     }
+    out->backup_read = out->backup_guided ? out->backup_store : out->data_bytes;
     if (o->standby && !sizes_standby_lag(o->standby, lsn1, &out->standby_lag))
         return err_context("measuring the standby's lag");
     return true;

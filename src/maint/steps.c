@@ -421,8 +421,7 @@ static bool step_backup(MaintCtx *ctx)
     if (!backup_run(ctx->cfg, ctx->repo,
                     &(BackupOpts){.from = BACKUP_FROM_STANDBY, .progress = ctx->progress}, &sum))
         return false;
-    rates_record_backup(ctx->repo, "maint run", sum.id, sum.bytes_read, sum.bytes_new,
-                        sum.duration);
+    rates_record_backup(ctx->repo, "maint run", &sum);
     return true;
 }
 

@@ -122,12 +122,21 @@ check "a backup from the standby" dd backup --quiet
 plan full
 expect_finding "after a backup: no no-backup finding" full no-backup ""
 expect_finding "after a backup: no full-backup finding" full full-backup ""
+# The next backup can follow the WAL: predicted from the changes since the last backup, not
+# the cluster; while no guided backup has been measured, at the full read's rate.
+check "after a backup: the next one is predicted as guided, by the changes since it" jq_true \
+    '.steps[] | select(.name == "backup") | (.basis | test("^guided \\(no guided backup measured yet\\): the changed pages, at most: .* rate measured by the backup")) and .low_confidence' "$T/full.json"
+dd maint plan "$T/full.ini" >"$T/full.txt" 2>&1
+check "the text plan says the next backup follows the WAL" grep -q "next backup follows the WAL since the last backup (guided)" "$T/full.txt"
 
 # --- the next backup would store the whole cluster --------------------------------
 as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
 plan full
 expect_finding "much WAL since the backup: full-backup" full full-backup warning
 check "a second backup" dd backup --quiet
+plan full
+check "after a guided backup: the next is predicted from its measured rate" jq_true \
+    '.steps[] | select(.name == "backup") | (.basis | test("^guided: .* of WAL since the last backup at .* rate measured by the backup [0-9T]+Z")) and (.low_confidence | not)' "$T/full.json"
 
 # --- impossible changes -------------------------------------------------------
 CHANGES="set = max_connections = 50"

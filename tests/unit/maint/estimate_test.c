@@ -481,6 +481,120 @@ static void test_record_write(void **state)
     json_decref(root);
 }
 
+/* The samples of kind in rates.json (0 when none). */
+static size_t kind_samples(const char *kind)
+{
+    Buf raw = {0};
+    bool found = false;
+    assert_true(repo_object_get(repo, "rates.json", &raw, &found));
+    if (!found) {
+        buf_free(&raw);
+        return 0;
+    }
+    buf_append(&raw, "", 1);
+    json_error_t jerr;
+    json_t *root = json_loads((char *)raw.data, 0, &jerr);
+    buf_free(&raw);
+    assert_non_null(root);
+    size_t n = json_array_size(json_object_get(json_object_get(root, "rates"), kind));
+    json_decref(root);
+    return n;
+}
+
+/* A full read records backup-read (and -store); a guided one only backup-guided, by its span. */
+static void test_record_backup(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        bool guided, lookup; /* lookup: rates_record_backup (no manifests: span unknown) */
+        double read, new_, span, seconds;
+        size_t full_read, store, guided_n; /* samples of each kind after the row */
+    } rows[] = {
+        {"full read, all new", false, false, 1.5e9, 1.5e9, 0, 25, 1, 1, 0},
+        {"guided: its span only", true, false, 31e6, 31e6, 100e6, 0.5, 1, 1, 1},
+        {"guided, span unknown: nothing", true, false, 31e6, 31e6, 0, 0.5, 1, 1, 1},
+        {"guided, no previous manifest: nothing", true, true, 31e6, 31e6, 0, 0.5, 1, 1, 1},
+        {"full read, little new: no store", false, true, 1.5e9, 1e6, 0, 20, 2, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        BackupSummary sum = {.guided = rows[i].guided,
+                             .bytes_read = (uint64_t)rows[i].read,
+                             .bytes_new = (uint64_t)rows[i].new_,
+                             .duration = rows[i].seconds,
+                             .start_lsn = 0x5000000};
+        snprintf(sum.id, sizeof(sum.id), "20261130T10%04zuZ", i);
+        if (rows[i].lookup)
+            rates_record_backup(repo, "backup", &sum);
+        else
+            rates_record_backup_span(repo, "backup", &sum, (uint64_t)rows[i].span);
+        print_message("%s\n", rows[i].name);
+        assert_int_equal(kind_samples("backup-read"), rows[i].full_read);
+        assert_int_equal(kind_samples("backup-store"), rows[i].store);
+        assert_int_equal(kind_samples("backup-guided"), rows[i].guided_n);
+    }
+}
+
+/* The backup step: guided from the WAL since the last backup, else a full read from full reads. */
+static void test_plan_backup(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int history; /* 0: none, 1: a full read and a guided one, 2: a full read only */
+        bool guided;
+        double wal, data;
+        double lo, hi; /* predicted seconds */
+        bool low_confidence;
+        const char *basis;
+    } rows[] = {
+        {"guided, 200 MB of WAL at 200 MB/s", 1, true, 200e6, 1.5e9, 0.99, 1.01, false,
+         "guided: 200 MB of WAL since the last backup at 200 MB/s, rate measured by the backup "
+         "20261130T100100Z"},
+        {"full read at the full reads' 60 MB/s", 1, false, 200e6, 1.5e9, 24.9, 25.1, false,
+         "read: 1.50 GB at 60.0 MB/s, rate measured by the backup 20261130T100000Z"},
+        {"guided, no history: the default", 0, true, 400e6, 1.5e9, 9.9, 10.1, true,
+         "guided: 400 MB of WAL since the last backup at 40.0 MB/s, a default rate"},
+        {"guided, only full reads: the changed pages at the full-read rate", 2, true, 300e6, 1.5e9,
+         4.99, 5.01, true,
+         "guided (no guided backup measured yet): the changed pages, at most: 300 MB at 60.0 MB/s"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        print_message("%s\n", rows[i].name);
+        const char *empty = "{\"format\":1,\"rates\":{}}";
+        assert_true(repo_object_put(repo, "rates.json", empty, strlen(empty), (StoragePutOpts){0}));
+        if (rows[i].history) {
+            BackupSummary full = {.id = "20261130T100000Z",
+                                  .bytes_read = 1500000000,
+                                  .bytes_new = 1500000000,
+                                  .duration = 25};
+            BackupSummary guided = {.id = "20261130T100100Z",
+                                    .guided = true,
+                                    .bytes_read = 31000000,
+                                    .bytes_new = 31000000,
+                                    .duration = 0.5};
+            rates_record_backup_span(repo, "backup", &full, 0);
+            if (rows[i].history == 1)
+                rates_record_backup_span(repo, "backup", &guided, 100000000);
+        }
+        MaintFile mf = {0};
+        Plan p = {.mf = &mf};
+        p.sizes.data_bytes = (uint64_t)rows[i].data;
+        p.sizes.wal_since_backup = (uint64_t)rows[i].wal;
+        p.sizes.backup_store = (uint64_t)rows[i].wal;
+        p.sizes.backup_read = rows[i].guided ? p.sizes.backup_store : p.sizes.data_bytes;
+        p.sizes.backup_guided = rows[i].guided;
+        p.sizes.have_backup = true;
+        p.steps[PSTEP_BACKUP].enabled = true;
+        assert_true(estimate_plan(repo, &p));
+        const Estimate *e = &p.steps[PSTEP_BACKUP].est;
+        print_message("  %.2f s: %s\n", e->predicted_s, e->basis);
+        assert_true(e->predicted_s > rows[i].lo && e->predicted_s < rows[i].hi);
+        assert_int_equal(e->low_confidence, rows[i].low_confidence);
+        assert_non_null(strstr(e->basis, rows[i].basis));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +610,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_backup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_backup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
