@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backup/copy.h"
 #include "backup/guide.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -92,12 +91,17 @@ static bool sizes_standby_lag(const char *standby, uint64_t primary_lsn, uint64_
 }
 
 /*
- * Whether the next backup (at the default chunk size) can follow the WAL
- * since last. A timeline or data-checksum state drydock cannot read is
+ * Whether the next backup can follow the WAL since last (it takes last's
+ * chunk size, backup.h). A timeline or data-checksum state drydock cannot read is
  * taken as last's (logged): the backup itself decides, this only predicts.
  */
 static void sizes_guided(PGconn *c, const SizesOpts *o, const SizesBackup *last, PlanSizes *out)
 {
+    if (!last->id[0]) { /* nothing to follow: asked nothing */
+        out->backup_guided = false;
+        snprintf(out->backup_full_reason, sizeof(out->backup_full_reason), "no previous backup");
+        return;
+    }
     char *tli = pg_query_value(c, "SELECT timeline_id FROM pg_control_checkpoint()", 0, NULL);
     if (!tli) {
         log_debug("the primary's timeline: %s", err_message());
@@ -114,7 +118,7 @@ static void sizes_guided(PGconn *c, const SizesOpts *o, const SizesBackup *last,
                      .guided_since_full = last->guided_since_full,
                      .full_read_time = last->full_read_time,
                      .data_checksums = last->data_checksums};
-    GuideOpts g = {.prev = last->id[0] ? &prev : NULL,
+    GuideOpts g = {.prev = &prev,
                    .tli = tli ? (uint32_t)strtoul(tli, NULL, 10) : last->tli,
                    .start_lsn = UINT64_MAX, /* the next backup starts later than now */
                    .data_checksums = sums ? strcmp(sums, "on") == 0 : last->data_checksums > 0,
@@ -122,9 +126,7 @@ static void sizes_guided(PGconn *c, const SizesOpts *o, const SizesBackup *last,
                    .full_days = o->full_days,
                    .now = time_wall()};
     char buf[sizeof(out->backup_full_reason)];
-    const char *why = g.prev && last->chunk_size != BACKUP_CHUNK_SIZE_DEFAULT
-                          ? "the newest backup has another chunk size"
-                          : backup_guide_refusal(&g, buf, sizeof(buf));
+    const char *why = backup_guide_refusal(&g, buf, sizeof(buf));
     out->backup_guided = why == NULL;
     snprintf(out->backup_full_reason, sizeof(out->backup_full_reason), "%s", why ? why : "");
     free(tli);
