@@ -402,4 +402,44 @@ void *libpq_fn(int i)
     }
 }
 
+/*
+ * For a cmocka test that included <cmocka.h> first: a scripted row of n
+ * values or a failure with its message; fixtures that start each test with
+ * a fresh script and check that it left nothing open; an expected error.
+ */
+#ifdef cmocka_unit_test
+#define FAKEPQ_ROW(n, ...)                                                                         \
+    {                                                                                              \
+        PGRES_TUPLES_OK, 1, (n), {__VA_ARGS__}, NULL                                               \
+    }
+#define FAKEPQ_FAIL(msg)                                                                           \
+    {                                                                                              \
+        PGRES_FATAL_ERROR, 0, 0, {0}, (msg)                                                        \
+    }
+
+static inline int fakepq_setup(void **state)
+{
+    (void)state;
+    fakepq_reset();
+    err_clear();
+    return 0;
+}
+
+static inline int fakepq_teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(fakepq.open_results, 0);
+    assert_int_equal(fakepq.open_conns, 0);
+    return 0;
+}
+
+static inline void fakepq_expect_error(bool ok, DdExit code, const char *message)
+{
+    assert_false(ok);
+    if (err_code() != code || strcmp(err_message(), message) != 0)
+        fail_msg("error %d [%s], expected %d [%s]", err_code(), err_message(), code, message);
+    err_clear();
+}
+#endif
+
 #endif

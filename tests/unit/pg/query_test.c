@@ -18,38 +18,8 @@
 #include "pg/node.h"
 #include "unit/fakepq.h"
 
-#define ROW(n, ...)                                                                                \
-    {                                                                                              \
-        PGRES_TUPLES_OK, 1, (n), {__VA_ARGS__}, NULL                                               \
-    }
-#define FAIL(msg)                                                                                  \
-    {                                                                                              \
-        PGRES_FATAL_ERROR, 0, 0, {0}, (msg)                                                        \
-    }
-
-static void expect_error(bool ok, DdExit code, const char *message)
-{
-    assert_false(ok);
-    if (err_code() != code || strcmp(err_message(), message) != 0)
-        fail_msg("error %d [%s], expected %d [%s]", err_code(), err_message(), code, message);
-    err_clear();
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    fakepq_reset();
-    err_clear();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(fakepq.open_results, 0);
-    assert_int_equal(fakepq.open_conns, 0);
-    return 0;
-}
+#define ROW  FAKEPQ_ROW
+#define FAIL FAKEPQ_FAIL
 
 static void test_connect(void **state)
 {
@@ -86,12 +56,13 @@ static void test_query(void **state)
     fakepq.error = "server closed the connection unexpectedly\n";
     fakepq.port = NULL;
 
-    expect_error(pg_exec(FAKEPQ_CONN, "SELECT * FROM x"), DD_EXIT_PG,
-                 "query failed on server \"db1:?\": ERROR:  relation \"x\" does not exist");
-    expect_error(pg_exec(FAKEPQ_CONN, "SELECT 1"), DD_EXIT_PG,
-                 "query failed on server \"db1:?\": server closed the connection unexpectedly");
+    fakepq_expect_error(pg_exec(FAKEPQ_CONN, "SELECT * FROM x"), DD_EXIT_PG,
+                        "query failed on server \"db1:?\": ERROR:  relation \"x\" does not exist");
+    fakepq_expect_error(
+        pg_exec(FAKEPQ_CONN, "SELECT 1"), DD_EXIT_PG,
+        "query failed on server \"db1:?\": server closed the connection unexpectedly");
     char *v = pg_query_value(FAKEPQ_CONN, "SELECT 1 WHERE false", 0, NULL);
-    expect_error(v != NULL, DD_EXIT_PG, "query returned no rows: SELECT 1 WHERE false");
+    fakepq_expect_error(v != NULL, DD_EXIT_PG, "query returned no rows: SELECT 1 WHERE false");
     v = pg_query_value(FAKEPQ_CONN, "SELECT NULL", 0, NULL);
     assert_string_equal(v, ""); /* NULL reads as empty */
     free(v);
@@ -109,9 +80,10 @@ static void test_exec_script(void **state)
     fakepq.exec[fakepq.n_exec++] = (FakeResult){FAKEPQ_NULL_RESULT, 0, 0, {0}, NULL};
     fakepq.error = "out of memory\n";
     assert_true(pg_exec_script(FAKEPQ_CONN, "-- nothing"));
-    expect_error(pg_exec_script(FAKEPQ_CONN, "x;"), DD_EXIT_PG,
-                 "script failed: ERROR:  syntax error at or near \"x\"");
-    expect_error(pg_exec_script(FAKEPQ_CONN, "y;"), DD_EXIT_PG, "script failed: out of memory");
+    fakepq_expect_error(pg_exec_script(FAKEPQ_CONN, "x;"), DD_EXIT_PG,
+                        "script failed: ERROR:  syntax error at or near \"x\"");
+    fakepq_expect_error(pg_exec_script(FAKEPQ_CONN, "y;"), DD_EXIT_PG,
+                        "script failed: out of memory");
 }
 
 static void test_query_until(void **state)
@@ -136,7 +108,8 @@ static void test_query_until(void **state)
     fakepq.send_ok = 0;
     fakepq.error = "no connection to the server\n";
     r = pg_query_until(FAKEPQ_CONN, "primary", time_mono() + 60, "SELECT 1", 0, NULL);
-    expect_error(r != NULL, DD_EXIT_PG, "query on the primary failed: no connection to the server");
+    fakepq_expect_error(r != NULL, DD_EXIT_PG,
+                        "query on the primary failed: no connection to the server");
 
     /* No answer before the deadline (a server that hangs). */
     fakepq_reset();
@@ -157,27 +130,27 @@ static void test_query_until(void **state)
     fakepq.error = "server closed the connection unexpectedly\n";
     fakepq_readable();
     r = pg_query_until(FAKEPQ_CONN, "primary", time_mono() + 60, "SELECT 1", 0, NULL);
-    expect_error(r != NULL, DD_EXIT_PG,
-                 "query on the primary failed: server closed the connection unexpectedly");
+    fakepq_expect_error(r != NULL, DD_EXIT_PG,
+                        "query on the primary failed: server closed the connection unexpectedly");
 
     /* A server error; no result at all. */
     fakepq_reset();
     fakepq.results[fakepq.n_results++] =
         (FakeResult)FAIL("ERROR:  canceling statement due to statement timeout\n");
     r = pg_query_until(FAKEPQ_CONN, "primary", time_mono() + 60, "SELECT 1", 0, NULL);
-    expect_error(r != NULL, DD_EXIT_PG,
-                 "query on the primary failed: ERROR:  canceling statement due to statement "
-                 "timeout");
+    fakepq_expect_error(r != NULL, DD_EXIT_PG,
+                        "query on the primary failed: ERROR:  canceling statement due to statement "
+                        "timeout");
     fakepq.error = "lost synchronization with server\n";
     r = pg_query_until(FAKEPQ_CONN, "primary", time_mono() + 60, "SELECT 1", 0, NULL);
-    expect_error(r != NULL, DD_EXIT_PG,
-                 "query on the primary failed: lost synchronization with server");
+    fakepq_expect_error(r != NULL, DD_EXIT_PG,
+                        "query on the primary failed: lost synchronization with server");
 
     /* The one-value form: no rows; a value. */
     fakepq_reset();
     fakepq.results[fakepq.n_results++] = (FakeResult){PGRES_TUPLES_OK, 0, 1, {0}, NULL};
     char *v = pg_query_value_until(FAKEPQ_CONN, "standby", time_mono() + 60, "SELECT x", 0, NULL);
-    expect_error(v != NULL, DD_EXIT_PG, "query on the standby returned no rows: SELECT x");
+    fakepq_expect_error(v != NULL, DD_EXIT_PG, "query on the standby returned no rows: SELECT x");
     fakepq_reset();
     fakepq.results[fakepq.n_results++] = (FakeResult)ROW(1, "0/3000000");
     v = pg_query_value_until(FAKEPQ_CONN, "standby", time_mono() + 60, "SELECT x", 0, NULL);
@@ -204,22 +177,23 @@ static void test_node_identify(void **state)
     fakepq.exec[fakepq.n_exec++] = (FakeResult){PGRES_TUPLES_OK, 2, 7, {0}, NULL};
     fakepq.exec[fakepq.n_exec++] =
         (FakeResult)FAIL("ERROR:  permission denied for function pg_control_system\n");
-    expect_error(pg_node_identify(FAKEPQ_CONN, &n), DD_EXIT_PG,
-                 "query returned 2 rows, expected one");
+    fakepq_expect_error(pg_node_identify(FAKEPQ_CONN, &n), DD_EXIT_PG,
+                        "query returned 2 rows, expected one");
     assert_true(n.system_id == 0);
-    expect_error(pg_node_identify(FAKEPQ_CONN, &n), DD_EXIT_PG,
-                 "query failed on server \"db1:5432\": ERROR:  permission denied for function "
-                 "pg_control_system");
+    fakepq_expect_error(
+        pg_node_identify(FAKEPQ_CONN, &n), DD_EXIT_PG,
+        "query failed on server \"db1:5432\": ERROR:  permission denied for function "
+        "pg_control_system");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_query, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exec_script, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_query_until, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_node_identify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_query, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_exec_script, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_query_until, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_node_identify, fakepq_setup, fakepq_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,34 +24,7 @@
     {                                                                                              \
         (s), 1, (n), {__VA_ARGS__}, NULL                                                           \
     }
-#define FAIL(msg)                                                                                  \
-    {                                                                                              \
-        PGRES_FATAL_ERROR, 0, 0, {0}, (msg)                                                        \
-    }
-
-static void expect_error(bool ok, DdExit code, const char *message)
-{
-    assert_false(ok);
-    if (err_code() != code || strcmp(err_message(), message) != 0)
-        fail_msg("error %d [%s], expected %d [%s]", err_code(), err_message(), code, message);
-    err_clear();
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    fakepq_reset();
-    err_clear();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(fakepq.open_results, 0);
-    assert_int_equal(fakepq.open_conns, 0);
-    return 0;
-}
+#define FAIL FAKEPQ_FAIL
 
 static void test_open_refused(void **state)
 {
@@ -226,9 +199,9 @@ static void test_slot_create(void **state)
     assert_string_equal(fakepq.sql[0], "CREATE_REPLICATION_SLOT s1 PHYSICAL RESERVE_WAL");
     fakepq.exec[fakepq.n_exec++] =
         (FakeResult)FAIL("ERROR:  replication slot \"s1\" already exists\n");
-    expect_error(replconn_slot_create(FAKEPQ_CONN, "s1"), DD_EXIT_PG,
-                 "replication from \"db1:5432\" failed (CREATE_REPLICATION_SLOT): ERROR:  "
-                 "replication slot \"s1\" already exists");
+    fakepq_expect_error(replconn_slot_create(FAKEPQ_CONN, "s1"), DD_EXIT_PG,
+                        "replication from \"db1:5432\" failed (CREATE_REPLICATION_SLOT): ERROR:  "
+                        "replication slot \"s1\" already exists");
 }
 
 static void test_timeline_history(void **state)
@@ -248,12 +221,14 @@ static void test_timeline_history(void **state)
 
     fakepq.exec[fakepq.n_exec++] =
         (FakeResult)FAIL("ERROR:  could not open file \"pg_wal/00000009.history\"\n");
-    expect_error(replconn_timeline_history(FAKEPQ_CONN, 9, &name, &content), DD_EXIT_PG,
-                 "replication from \"db1:5432\" failed (TIMELINE_HISTORY): ERROR:  could not "
-                 "open file \"pg_wal/00000009.history\"");
+    fakepq_expect_error(
+        replconn_timeline_history(FAKEPQ_CONN, 9, &name, &content), DD_EXIT_PG,
+        "replication from \"db1:5432\" failed (TIMELINE_HISTORY): ERROR:  could not "
+        "open file \"pg_wal/00000009.history\"");
     fakepq.exec[fakepq.n_exec++] = (FakeResult)ROW(PGRES_TUPLES_OK, 1, "00000003.history");
-    expect_error(replconn_timeline_history(FAKEPQ_CONN, 3, &name, &content), DD_EXIT_PROTOCOL,
-                 "TIMELINE_HISTORY returned 1 rows of 1 fields, expected 1 row of 2");
+    fakepq_expect_error(replconn_timeline_history(FAKEPQ_CONN, 3, &name, &content),
+                        DD_EXIT_PROTOCOL,
+                        "TIMELINE_HISTORY returned 1 rows of 1 fields, expected 1 row of 2");
     buf_free(&content);
 }
 
@@ -265,14 +240,15 @@ static void test_start(void **state)
     assert_string_equal(fakepq.sql[0], "START_REPLICATION SLOT s1 PHYSICAL 2/3000000 TIMELINE 2");
     fakepq.exec[fakepq.n_exec++] = (FakeResult)FAIL(
         "ERROR:  requested starting point 2/3000000 is ahead of the WAL flush position\n");
-    expect_error(replconn_start(FAKEPQ_CONN, "s1", 0x203000000ull, 2), DD_EXIT_PG,
-                 "replication from \"db1:5432\" failed (START_REPLICATION): ERROR:  requested "
-                 "starting point 2/3000000 is ahead of the WAL flush position");
+    fakepq_expect_error(
+        replconn_start(FAKEPQ_CONN, "s1", 0x203000000ull, 2), DD_EXIT_PG,
+        "replication from \"db1:5432\" failed (START_REPLICATION): ERROR:  requested "
+        "starting point 2/3000000 is ahead of the WAL flush position");
     /* A server that answers with rows instead of entering CopyBoth. */
     fakepq.host = NULL;
     fakepq.exec[fakepq.n_exec++] = (FakeResult)ROW(PGRES_TUPLES_OK, 1, "x");
-    expect_error(replconn_start(FAKEPQ_CONN, "s1", 0, 1), DD_EXIT_PG,
-                 "replication from \"?:5432\" failed (START_REPLICATION): ");
+    fakepq_expect_error(replconn_start(FAKEPQ_CONN, "s1", 0, 1), DD_EXIT_PG,
+                        "replication from \"?:5432\" failed (START_REPLICATION): ");
 }
 
 static void test_receive(void **state)
@@ -314,17 +290,18 @@ static void test_receive(void **state)
     fakepq.error = "server closed the connection unexpectedly\n";
     fakepq.consume_ok = 0;
     fakepq_readable();
-    expect_error(replconn_receive(FAKEPQ_CONN, 60, &buf, &len, &what), DD_EXIT_PG,
-                 "replication from \"db1:5432\" failed (receiving WAL): server closed the "
-                 "connection unexpectedly");
+    fakepq_expect_error(replconn_receive(FAKEPQ_CONN, 60, &buf, &len, &what), DD_EXIT_PG,
+                        "replication from \"db1:5432\" failed (receiving WAL): server closed the "
+                        "connection unexpectedly");
 
     /* A copy error. */
     fakepq_reset();
     fakepq.error = "ERROR:  requested WAL segment has already been removed\n";
     fakepq.copy[fakepq.n_copy++] = (FakeCopy){-2, NULL};
-    expect_error(replconn_receive(FAKEPQ_CONN, 60, &buf, &len, &what), DD_EXIT_PG,
-                 "replication from \"db1:5432\" failed (receiving WAL): ERROR:  requested WAL "
-                 "segment has already been removed");
+    fakepq_expect_error(
+        replconn_receive(FAKEPQ_CONN, 60, &buf, &len, &what), DD_EXIT_PG,
+        "replication from \"db1:5432\" failed (receiving WAL): ERROR:  requested WAL "
+        "segment has already been removed");
 }
 
 static uint64_t be64(const unsigned char *p)
@@ -348,14 +325,14 @@ static void test_send_status(void **state)
 
     fakepq.put_rc = -1;
     fakepq.error = "SSL SYSCALL error: EOF detected\n";
-    expect_error(replconn_send_status(FAKEPQ_CONN, 1, 1, false), DD_EXIT_PG,
-                 "replication from \"db1:5432\" failed (sending the standby status): SSL "
-                 "SYSCALL error: EOF detected");
+    fakepq_expect_error(replconn_send_status(FAKEPQ_CONN, 1, 1, false), DD_EXIT_PG,
+                        "replication from \"db1:5432\" failed (sending the standby status): SSL "
+                        "SYSCALL error: EOF detected");
     fakepq.put_rc = 1;
     fakepq.flush_rc = -1;
-    expect_error(replconn_send_status(FAKEPQ_CONN, 1, 1, false), DD_EXIT_PG,
-                 "replication from \"db1:5432\" failed (sending the standby status): SSL "
-                 "SYSCALL error: EOF detected");
+    fakepq_expect_error(replconn_send_status(FAKEPQ_CONN, 1, 1, false), DD_EXIT_PG,
+                        "replication from \"db1:5432\" failed (sending the standby status): SSL "
+                        "SYSCALL error: EOF detected");
 }
 
 typedef struct {
@@ -517,18 +494,18 @@ static void test_slot_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_bad_conninfo, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_identify, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slot_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slot_create, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeline_history, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_receive, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_end, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slot_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_refused, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_open_bad_conninfo, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_open, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_identify, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_slot_read, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_slot_create, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_timeline_history, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_start, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_receive, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_send_status, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_end, fakepq_setup, fakepq_teardown),
+        cmocka_unit_test_setup_teardown(test_slot_names, fakepq_setup, fakepq_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
