@@ -453,3 +453,40 @@ maint_setup() {
     proxy_port() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
     state() { dd maint status --json | jq -r '.maintenance.state'; }
 }
+
+# --- a real S3 endpoint ----------------------------------------------------
+
+SWIFT=${SWIFT_S3_LOCAL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/tools/swift-s3-local}
+
+# s3_endpoint: swift-s3-local in $T/swift (S3DIR) on S3PORT, its
+# S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY and S3_REGION exported, stopped
+# when the script exits; the script ends (one failure) if it cannot start.
+s3_endpoint() {
+    S3DIR=$T/swift
+    while :; do # the proxy's port and the three after it must be free
+        S3PORT=$(free_port)
+        ss -Htan | awk '{print $4}' | grep -qE "[:.]($((S3PORT + 1))|$((S3PORT + 2))|$((S3PORT + 3)))\$" || break
+    done
+    trap 'rc=$?; s3_stop; (exit $rc); cleanup' EXIT
+    if ! s3_start; then
+        fail "swift-s3-local started: $(tail -3 "$T/s3.start.log" | tr '\n' '|')"
+        finish
+        exit 1
+    fi
+    set -a
+    . "$T/s3.env"
+    set +a
+}
+s3_stop() { "$SWIFT" stop "$S3DIR" >/dev/null 2>&1; }
+# Swift on a loaded host sometimes fails its first restart (a server slow to
+# come back): stop what is left and try again, as an operator would.
+s3_start() {
+    local i
+    for i in 1 2 3; do
+        "$SWIFT" start "$S3DIR" "$S3PORT" >"$T/s3.env" 2>"$T/s3.start.log" && return 0
+        note "swift-s3-local start failed (try $i): $(tail -1 "$T/s3.start.log")"
+        s3_stop
+        sleep 2
+    done
+    return 1
+}

@@ -12,37 +12,10 @@
 source "$(dirname "$0")/lib.sh"
 
 # shared/ sits beside the checkout (here and in CI's fresh clone).
-SWIFT=${SWIFT_S3_LOCAL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/tools/swift-s3-local}
 S3TOOL=$(dirname "$0")/s3tool.py
-S3DIR=$T/swift
 BUCKET=drydock-test
 PREFIX=cluster1
-while :; do # the proxy's port and the three after it must be free
-    S3PORT=$(free_port)
-    ss -Htan | awk '{print $4}' | grep -qE "[:.]($((S3PORT + 1))|$((S3PORT + 2))|$((S3PORT + 3)))\$" || break
-done
-s3_stop() { "$SWIFT" stop "$S3DIR" >/dev/null 2>&1; }
-# Swift on a loaded host sometimes fails its first restart (a server slow to
-# come back): stop what is left and try again, as an operator would.
-s3_start() {
-    local i
-    for i in 1 2 3; do
-        "$SWIFT" start "$S3DIR" "$S3PORT" >"$T/s3.env" 2>"$T/s3.start.log" && return 0
-        note "swift-s3-local start failed (try $i): $(tail -1 "$T/s3.start.log")"
-        s3_stop
-        sleep 2
-    done
-    return 1
-}
-trap 'rc=$?; s3_stop; (exit $rc); cleanup' EXIT
-if ! s3_start; then
-    fail "swift-s3-local started: $(tail -3 "$T/s3.start.log" | tr '\n' '|')"
-    finish
-    exit 1
-fi
-set -a
-. "$T/s3.env"
-set +a
+s3_endpoint
 s3() { python3 "$S3TOOL" "$@"; }
 
 # Credentials in a 0600 file the postgres user reads.
