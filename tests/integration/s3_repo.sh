@@ -190,17 +190,21 @@ check "the loser named the holder" grep -qhE "is locked for backup by pid [0-9]+
 DIRCONF=$T/dir.conf
 sed -e "s|^type = s3|type = posix|" -e "s|^path = .*|path = $T/moved|" "$CONF" >"$DIRCONF"
 chown postgres:postgres "$DIRCONF"
-# The archiver first pushes what it still has (a push that failed while the
-# endpoint was down is retried up to a minute later): the second copy must
-# then find nothing new.
-no_ready() { ! ls "${PG_DATA[p]}"/pg_wal/archive_status/ | grep -q '\.ready$'; }
-wait_for "the archiver to catch up" 120 no_ready
-check "repo-copy from the bucket to a directory, verified" dd repo-copy --to "$DIRCONF"
+runuser -u postgres -- "$DRYDOCK" --config "$CONF" repo-copy --to "$DIRCONF" >"$T/copy1.out" 2>&1
+rc=$?
+cat "$T/copy1.out"
+check_eq "repo-copy from the bucket to a directory, verified" 0 "$rc"
 check_eq "the directory lists the same backups" "$(dd info --json | jq -c '[.backups[].id]')" \
     "$(runuser -u postgres -- "$DRYDOCK" --config "$DIRCONF" info --json | jq -c '[.backups[].id]')"
 runuser -u postgres -- "$DRYDOCK" --config "$CONF" repo-copy --to "$DIRCONF" >"$T/copy2.out" 2>&1
 cat "$T/copy2.out"
-check "a second run finds everything there" grep -q 'copied 0 object' "$T/copy2.out"
+# A second run copies nothing the first one copied. (It may copy WAL that
+# the first did not see: a segment pushed since, or one that Swift's
+# container listing, updated asynchronously, did not show yet.)
+copied1=$(sed -n 's/.*copied \([0-9]*\) object.*, \([0-9]*\) already there.*/\1 \2/p' "$T/copy1.out")
+there2=$(sed -n 's/.*copied [0-9]* object.*, \([0-9]*\) already there.*/\1/p' "$T/copy2.out")
+check "a second run finds everything the first copied there ($copied1 then $there2 there)" \
+    test -n "$there2" -a "$there2" -ge "$(echo $copied1 | awk '{print $1 + $2}')"
 sed "s|^s3-prefix = .*|s3-prefix = moved|" "$CONF" >"$T/moved.conf"
 chown postgres:postgres "$T/moved.conf"
 check "repo-copy from the directory to another prefix, verified" \
