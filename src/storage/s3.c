@@ -25,7 +25,10 @@
  *     chunk of a pack), then reads on in ranged GETs of S3_READ_WINDOW that
  *     carry If-Match with the first answer's ETag, so an object replaced
  *     mid-read fails (412) instead of mixing two versions. A read_at is one
- *     ranged GET, or a window's worth when it follows the previous one.
+ *     ranged GET, or a window's worth when it starts at most S3_READ_GAP
+ *     past where the previous one ended (a pack read forward, even with
+ *     gaps: a guided backup reads the bases of the changed chunks of a file,
+ *     in order, and one GET each cost it most of its time on Swift).
  *  6. Listing is ListObjectsV2 with '/' as delimiter, page after page.
  */
 #include "storage/s3.h"
@@ -45,6 +48,7 @@
 #define S3_PART_SIZE   (16u << 20)
 #define S3_OPEN_WINDOW (256u << 10)
 #define S3_READ_WINDOW (8u << 20)
+#define S3_READ_GAP    (1u << 20)
 
 typedef struct {
     const StorageDriver *driver; /* first: see storage.c */
@@ -340,15 +344,16 @@ static bool s3_read(StorageRead *sr, void *buf, size_t len, size_t *got)
 }
 
 /*
- * A read_at that continues where the last one ended (verify, a restore
- * reading a pack's chunks in order) refills the window from there, so that a
- * pack read in order costs one GET per S3_READ_WINDOW; one that jumps gets
+ * A read_at that goes on forward from where the last one ended, at most
+ * S3_READ_GAP on (verify or a restore reading a pack's chunks in order, a
+ * guided backup its bases), refills the window from there, so that a pack
+ * read forward costs one GET per S3_READ_WINDOW; one that jumps gets
  * exactly its range.
  */
 static bool s3_read_at(StorageRead *sr, uint64_t offset, void *buf, size_t len)
 {
     S3Read *r = (S3Read *)sr;
-    bool sequential = offset == r->last_end;
+    bool sequential = offset >= r->last_end && offset - r->last_end <= S3_READ_GAP;
     r->last_end = offset + len;
     if (offset >= r->window_off && offset + len <= r->window_off + r->window.len) {
         memcpy(buf, r->window.data + (offset - r->window_off), len);
