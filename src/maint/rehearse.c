@@ -17,6 +17,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/rand.h"
 #include "common/timeutil.h"
 #include "maint/estimate.h"
 #include "maint/pgtool.h"
@@ -28,6 +29,9 @@
 static const PlanStepId rehearsed[] = {PSTEP_PREFLIGHT, PSTEP_RESTORE, PSTEP_OFFLINE,   PSTEP_START,
                                        PSTEP_STANDBY,   PSTEP_VERIFY,  PSTEP_SWITCHOVER};
 #define N_REHEARSED (sizeof(rehearsed) / sizeof(rehearsed[0]))
+
+/* How many ports below the ephemeral range the clones' ports are picked from. */
+#define REHEARSE_PORT_SPAN 2000
 
 static volatile sig_atomic_t rehearse_interrupted;
 
@@ -51,21 +55,46 @@ static void rehearse_signals(bool install, struct sigaction old[3])
     }
 }
 
-/* A loopback port nobody listens on now. */
+/* The low end of the kernel's ephemeral range, where outgoing connections take their ports. */
+static int rehearse_ephemeral_low(void)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    int low = 0;
+    if (!f || fscanf(f, "%d", &low) != 1 || low < 1024 + REHEARSE_PORT_SPAN)
+        low = 32768;
+    if (f)
+        fclose(f);
+    return low;
+}
+
+/*
+ * A loopback port nobody listens on now, picked at random from the span just
+ * below the ephemeral range. The clone binds it minutes later, after the
+ * restore: a port the kernel hands out (bind to port 0) could meanwhile be
+ * taken as the local end of any outgoing connection on the host.
+ */
 static bool rehearse_free_port(int *port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-              getsockname(fd, (struct sockaddr *)&a, &len) == 0;
-    if (!ok)
-        err_errno("could not find a free loopback port");
-    else
-        *port = ntohs(a.sin_port);
-    if (fd >= 0)
+    int low = rehearse_ephemeral_low() - REHEARSE_PORT_SPAN;
+    for (int i = 0; i < 200; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return err_errno("could not open a socket to find a free loopback port");
+        int p = low + (int)(rand_u32() % REHEARSE_PORT_SPAN);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)p),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
         close(fd);
-    return ok;
+        if (ok) {
+            *port = p;
+            return true;
+        }
+    }
+    err_set(DD_EXIT_FAIL, "no free loopback port for the rehearsal's clones in %d-%d", low,
+            low + REHEARSE_PORT_SPAN - 1);
+    err_hint("200 random picks were all in use; stop what listens there, then run it again");
+    return false;
 }
 
 /* The scratch directory (rule 3), owned by the clusters' owner when we are root. */

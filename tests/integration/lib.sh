@@ -99,11 +99,14 @@ dd() { runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@"; }
 
 # A port nothing listens on. tests/run gives each script it runs at the same
 # time a slot of its own (TEST_SLOT of TEST_SLOTS), and each slot its own
-# share of 20000-49999, so that two scripts never pick the same port.
+# share of 10000-29999, so that two scripts never pick the same port. The
+# range stays below the kernel's ephemeral ports (32768 and up), which any
+# outgoing connection may take, and below the 2000 ports a rehearsal picks
+# its clones' ports from.
 free_port() {
-    local port span=$((30000 / ${TEST_SLOTS:-1}))
+    local port span=$((20000 / ${TEST_SLOTS:-1}))
     while :; do
-        port=$((20000 + ${TEST_SLOT:-0} * span + RANDOM % span))
+        port=$((10000 + ${TEST_SLOT:-0} * span + RANDOM % span))
         if ! ss -Htan | awk '{print $4}' | grep -qE "[:.]$port\$"; then
             echo "$port"
             return

@@ -144,6 +144,8 @@ check "rates: the restore's fixed part (all but the copy) and the host's dirty-p
 # A second rehearsal predicts from them.
 dd maint rehearse "$T/maint.conf" --json 2>"$T/rehearse2.err" | tail -n 1 >"$T/final2.json"
 check_eq "a second rehearsal succeeds" true "$(jq -r .ok "$T/final2.json")"
+[ "$(jq -r .ok "$T/final2.json")" = true ] ||
+    note "its error: $(jq -r .error "$T/final2.json"); stderr: $(tail -c 600 "$T/rehearse2.err" | tr '\n' '|')"
 check_eq "its checksum rewrite is predicted from a measured rate" false \
     "$(jq -r '.steps[] | select(.name == "offline") | .low_confidence' "$T/final2.json")"
 check "its basis says what measured it" grep -q 'rate measured by the rehearsal on' "$T/final2.json"
