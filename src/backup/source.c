@@ -56,8 +56,17 @@ static bool src_identify(PGconn *conn, const char *node, Repo *repo, BackupSourc
     return true;
 }
 
-/* The standby must be streaming; say how far behind it is. */
-static bool src_check_streaming(BackupSource *src)
+/*
+ * How long a backup waits for the standby's WAL receiver. A standby whose
+ * receiver stopped (the primary recycled WAL it had not sent yet, the
+ * primary restarted) reads the archive and retries every
+ * wal_retrieve_retry_interval, 5 s by default: twice that is a blip.
+ */
+#define SRC_STREAM_WAIT 10.0
+
+/* One look at the standby: its WAL receiver's status, replay LSN and replay age. */
+static bool src_standby_state(BackupSource *src, char *status, size_t len, uint64_t *replay,
+                              double *age)
 {
     PGresult *res = pg_query(src->session,
                              "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), "
@@ -67,19 +76,39 @@ static bool src_check_streaming(BackupSource *src)
                              0, NULL);
     if (!res)
         return err_context("on the standby");
-    char status[64];
-    snprintf(status, sizeof(status), "%s", PQgetvalue(res, 0, 0));
-    uint64_t replay = 0;
-    pg_lsn_parse(PQgetvalue(res, 0, 1), &replay);
-    double age = PQgetvalue(res, 0, 2)[0] ? strtod(PQgetvalue(res, 0, 2), NULL) : -1;
+    snprintf(status, len, "%s", PQgetvalue(res, 0, 0));
+    *replay = 0;
+    pg_lsn_parse(PQgetvalue(res, 0, 1), replay);
+    *age = PQgetvalue(res, 0, 2)[0] ? strtod(PQgetvalue(res, 0, 2), NULL) : -1;
     PQclear(res);
-    if (strcmp(status, "streaming") != 0) {
-        err_set(DD_EXIT_PG, "the standby is not streaming from the primary (WAL receiver: %s)",
-                status);
-        err_hint("check primary_conninfo and the standby's log, or back up the primary with "
-                 "\"--from primary\"");
-        return false;
+    return true;
+}
+
+/* The standby must be streaming (within SRC_STREAM_WAIT); say how far behind it is. */
+static bool src_check_streaming(BackupSource *src)
+{
+    char status[64];
+    uint64_t replay = 0;
+    double age = -1, t0 = time_mono();
+    bool logged = false;
+    while (src_standby_state(src, status, sizeof(status), &replay, &age) &&
+           strcmp(status, "streaming") != 0) {
+        if (time_mono() - t0 >= SRC_STREAM_WAIT) {
+            err_set(DD_EXIT_PG,
+                    "the standby is not streaming from the primary (WAL receiver: %s, for %.0f s)",
+                    status, SRC_STREAM_WAIT);
+            err_hint("check primary_conninfo and the standby's log, or back up the primary with "
+                     "\"--from primary\"");
+            return false;
+        }
+        if (!logged)
+            log_debug("waiting up to %.0f s for the standby's WAL receiver (now: %s)",
+                      SRC_STREAM_WAIT, status);
+        logged = true;
+        time_sleep(0.5);
     }
+    if (strcmp(status, "streaming") != 0)
+        return false;
     char *cur = pg_query_value(src->primary, "SELECT pg_current_wal_lsn()::text", 0, NULL);
     uint64_t primary_lsn = 0;
     if (!cur || !pg_lsn_parse(cur, &primary_lsn)) {

@@ -98,8 +98,22 @@ check_error "a standby that does not stream is refused" 6 'the standby is not st
 psql_q s "alter system set primary_conninfo = '${conninfo//\'/\'\'}'" && psql_q s "select pg_reload_conf()" >/dev/null
 wait_for "standby streaming again" 60 sql_is s streaming "select status from pg_stat_wal_receiver"
 
+# A WAL receiver that reconnects within the backup's wait (10 s) is waited
+# for: a backup started while it was down succeeds. (The standby retries
+# every wal_retrieve_retry_interval: 1 s here.)
+psql_q s "alter system set wal_retrieve_retry_interval = '1s'" && psql_q s "select pg_reload_conf()" >/dev/null
+psql_q s "alter system set primary_conninfo = 'host=127.0.0.1 port=1 connect_timeout=1'" &&
+    psql_q s "select pg_reload_conf()" >/dev/null
+wait_for "WAL receiver gone" 30 sql_is s 0 "select count(*) from pg_stat_wal_receiver where status = 'streaming'"
+dd --verbose backup >/dev/null 2>"$T/b5.err" &
+bpid=$!
+wait_for "the backup waiting for the WAL receiver" 30 grep -q "waiting up to 10 s for the standby's WAL receiver" "$T/b5.err"
+psql_q s "alter system set primary_conninfo = '${conninfo//\'/\'\'}'" && psql_q s "select pg_reload_conf()" >/dev/null
+wait "$bpid"
+check_eq "a backup waits for a WAL receiver that reconnects, and succeeds" 0 $?
+check "it said what it waited for" grep -q "waiting up to 10 s for the standby's WAL receiver" "$T/b5.err"
+
 # 6. expire keeps the newest backup, and verify still passes.
-dd backup --from primary >/dev/null 2>&1
 nb=$(ls "$REPO/backups" | wc -l)
 check "five backups before expire" test "$nb" -eq 5
 check_error "expire needs exactly one retention option" 2 'give exactly one of --keep-backups' \
