@@ -62,6 +62,14 @@ round() {
     as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -i -s "$1" -q postgres >/dev/null 2>&1 ||
         die "pgbench -i failed"
     psql_q p "checkpoint" >/dev/null
+    # pgbench -i writes WAL faster than a slot-less standby may take it: its
+    # WAL receiver can stop and the standby read the archive for a while.
+    # The backup (from the standby) wants it streaming and caught up.
+    local lsn
+    lsn=$(psql_q p "select pg_current_wal_lsn()")
+    wait_for "the standby streaming, past $lsn" 600 sql_is p t \
+        "select count(*) >= 1 from pg_stat_replication where state = 'streaming' and replay_lsn >= '$lsn'" ||
+        die "the standby did not catch up"
     echo "# scale $1: $(psql_q p "select pg_size_pretty(pg_database_size('postgres'))"), load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     # The plan's prediction of the backup, then the backup: a step a rehearsal does not run.
     settle
