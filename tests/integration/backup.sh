@@ -25,24 +25,24 @@ dd backup --json >"$T/b1.json" 2>"$T/b1.err"
 check "backup from the standby succeeds" test $? -eq 0
 check "it reports the standby's lag" grep -qE "standby is streaming; replay is [0-9]+ bytes behind" "$T/b1.err"
 sum1=$(grep '"type":"summary"' "$T/b1.json")
-check "--json lines all parse" jq -e . "$T/b1.json" >/dev/null
+check "--json lines all parse" jq_ok . "$T/b1.json"
 check_eq "a new repository's chunks are 32 KiB" 32768 "$(jq -r .chunk_size <<<"$sum1")"
 check "--json has progress lines" grep -q '"type":"progress","phase":"copy"' "$T/b1.json"
 for f in id source bytes_read bytes_new bytes_stored duration read_rate store_rate; do
-    check "summary has $f" jq -e "has(\"$f\")" <<<"$sum1" >/dev/null
+    check "summary has $f" jq_ok "has(\"$f\")" <<<"$sum1"
 done
 id1=$(jq -r .id <<<"$sum1")
 check_eq "source is the standby" standby "$(jq -r .source <<<"$sum1")"
 check "pages were checksum-verified" test "$(jq -r .pages_checked <<<"$sum1")" -gt 1000
 check_eq "no bad pages" 0 "$(jq -r .bad_pages <<<"$sum1")"
 m1=$(backup_manifest_json "$id1")
-check "manifest lists pg_control" jq -e '.files[] | select(.path == "global/pg_control")' <<<"$m1" >/dev/null
+check "manifest lists pg_control" jq_ok '.files[] | select(.path == "global/pg_control")' <<<"$m1"
 acc=$(psql_q p "select pg_relation_filepath('pgbench_accounts')")
-check "manifest lists pgbench_accounts ($acc)" jq -e ".files[] | select(.path == \"$acc\" and .size > 0)" <<<"$m1" >/dev/null
+check "manifest lists pgbench_accounts ($acc)" jq_ok ".files[] | select(.path == \"$acc\" and .size > 0)" <<<"$m1"
 check "manifest keeps pg_wal empty" test "$(jq '[.files[] | select(.path | startswith("pg_wal/"))] | length' <<<"$m1")" = 1
 check "manifest leaves out standby.signal and postmaster.pid" \
     test "$(jq '[.files[] | select(.path == "standby.signal" or .path == "postmaster.pid")] | length' <<<"$m1")" = 0
-check "backup_label is recorded" jq -e '.["backup-label"] | contains("BACKUP FROM: standby")' <<<"$m1" >/dev/null
+check "backup_label is recorded" jq_ok '.["backup-label"] | contains("BACKUP FROM: standby")' <<<"$m1"
 
 # 2. More writes, then a second backup stores a small fraction of the first.
 backup_pgbench p -c 2 -j 1 -t 25 -n >"$T/more.log" 2>&1
@@ -148,8 +148,8 @@ check_eq "the tablespace and its location are recorded" "$tsoid $T/ts1" \
     "$(jq -r '.tablespaces[] | "\(.oid) \(.location)"' <<<"$m9")"
 tsfile=$(psql_q p "select pg_relation_filepath('in_ts1')")
 check "its files are listed through pg_tblspc ($tsfile)" \
-    jq -e ".files[] | select(.path == \"$tsfile\" and .size > 0)" <<<"$m9" >/dev/null
-check "tablespace_map is recorded" jq -e ".[\"tablespace-map\"] | contains(\"$T/ts1\")" <<<"$m9" >/dev/null
+    jq_ok ".files[] | select(.path == \"$tsfile\" and .size > 0)" <<<"$m9"
+check "tablespace_map is recorded" jq_ok ".[\"tablespace-map\"] | contains(\"$T/ts1\")" <<<"$m9"
 
 # 9. A full repository file system: one line, exit 7.
 if [ "$SMALL_FS" = 1 ]; then

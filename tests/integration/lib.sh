@@ -63,6 +63,11 @@ check() {
     if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
 
+# jq_ok FILTER [FILE]: true when jq -e finds FILTER true in FILE (or stdin),
+# quietly. For check: "check DESC jq -e ... >/dev/null" would swallow the
+# check's own ok line with jq's output.
+jq_ok() { jq -e "$@" >/dev/null; }
+
 # check_eq DESC EXPECTED ACTUAL
 check_eq() {
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (expected '$2', got '$3')"; fi
