@@ -16,8 +16,10 @@
  * puts keep the HEAD-then-PUT of s3.c. The verdict is remembered in
  * STATE-DIR/s3-caps/<first 16 hex of the SHA-256 of the bucket's URL>, a
  * 0600 file holding "conditional-put yes\n" or "conditional-put no\n", so
- * the three requests are made once per host and service. Removing the file
- * asks again (after a service upgrade).
+ * the three requests are made once a day per host and service: a verdict
+ * older than S3_COND_TTL is asked again, so that a service upgraded to
+ * honour it, or one put behind a front that no longer does, is found out
+ * within a day. Removing the file asks at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +32,11 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/rand.h"
+#include "common/timeutil.h"
 #include "storage/s3_int.h"
+
+/* How long a remembered verdict holds. */
+#define S3_COND_TTL (24 * 3600.0)
 
 static char *cache_path(const S3Storage *s)
 {
@@ -48,7 +54,10 @@ static S3Cond cache_read(const char *path)
     Buf b = {0};
     bool found = false;
     S3Cond c = S3_COND_UNKNOWN;
-    if (path && fs_read_file(path, &b, &found) && found) {
+    struct stat st;
+    if (!path || stat(path, &st) != 0 || time_wall() - (double)st.st_mtime > S3_COND_TTL)
+        return c;
+    if (fs_read_file(path, &b, &found) && found) {
         if (b.len == 20 && memcmp(b.data, "conditional-put yes\n", 20) == 0)
             c = S3_COND_YES;
         else if (b.len == 19 && memcmp(b.data, "conditional-put no\n", 19) == 0)

@@ -104,6 +104,11 @@ S2b=$(seg)
 touch -d '2 minutes ago' "$T"/state-swift/repo-meta/*
 check "a push with a copy of the metadata older than 60 s" pushv swift "$S2b"
 check "reads drydock.repo again" grep -qx "S3 GET drydock.repo" "$T/req.log"
+caps=$(ls "$T"/state-swift/s3-caps/*)
+echo "conditional-put yes" >"$caps"
+touch -d '2 days ago' "$caps"
+check "a push with a remembered verdict older than a day" pushv swift "$(seg)"
+check_eq "asks the service again: the stale yes becomes Swift's no" "conditional-put no" "$(cat "$caps")"
 
 S3=$(seg)
 ddc swift wal-push "$S3" 2>"$T/same1.err" &
