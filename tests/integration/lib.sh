@@ -141,7 +141,7 @@ write_config() {
         echo "[repository]"
         echo "path = $REPO"
         echo "compress = ${COMPRESS:-zstd}"
-        echo "archive-timeout = 60"
+        echo "archive-timeout = ${ARCHIVE_TIMEOUT:-60}"
         echo "[cluster]"
         if [ -n "${PG_PORT[p]:-}" ]; then
             echo "primary = host=127.0.0.1 port=${PG_PORT[p]} user=postgres dbname=postgres"

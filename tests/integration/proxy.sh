@@ -217,12 +217,23 @@ as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -c 2 -T 3 postgres >
 bench=$!
 sleep 1
 pm=$(head -1 "${PG_DATA[s]}/postmaster.pid")
+kids=$(pgrep -P "$pm" | tr '\n' ' ')
 kill -9 "$pm"
 pkill -9 -P "$pm"
 wait $victim
 wait $bench
+# Every killed process gone (or a zombie): a backend still exiting holds the
+# shared memory, and the restart would refuse it. Once the postmaster is
+# dead its children are no longer its children, so they are named by pid.
+server_gone() {
+    local p
+    for p in $pm $kids; do
+        ps -o stat= -p "$p" | grep -qv Z && return 1
+    done
+    return 0
+}
+wait_for "the killed server's processes to go" 60 server_gone
 # (the dead postmaster may linger as a zombie here: its lock file would stop the restart)
-wait_for "the killed server's processes to go" 10 bash -c "! pgrep -P $pm >/dev/null"
 rm -f "${PG_DATA[s]}/postmaster.pid" "$T/.s.PGSQL.${PG_PORT[s]}.lock"
 check "clients of a killed server get 08006" grep -q "08006" "$T/kill.err"
 check "the proxy survived the server's death" kill -0 "$PROXY_PID"

@@ -30,6 +30,9 @@ chown postgres:postgres "$PASS"
 chmod 600 "$PASS"
 
 # Every config this test writes points at the bucket (S3_VIA: another endpoint).
+# A backup across an outage of the endpoint waits for the archiver, which
+# retries a failed push only so often: 60 s is too short on a loaded host.
+ARCHIVE_TIMEOUT=300
 eval "$(declare -f write_config | sed '1s/write_config/lib_write_config/')"
 write_config() {
     lib_write_config "state-dir = $T/state" "$@" "[repository]" "type = s3" "s3-endpoint = ${S3_VIA:-$S3_ENDPOINT}" \
