@@ -84,6 +84,15 @@ round() {
     as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -i -s "$1" -q postgres >/dev/null 2>&1 ||
         die "pgbench -i failed"
     psql_q p "checkpoint" >/dev/null
+    # The backup reads the standby: after pgbench -i's burst of WAL its WAL
+    # receiver may be reconnecting (the backup refuses a standby that does
+    # not stream), so wait until it streams again and has replayed the checkpoint.
+    wait_for "the standby streaming" 120 sql_is s t \
+        "select status = 'streaming' from pg_stat_wal_receiver" || die "the standby does not stream"
+    local lsn
+    lsn=$(psql_q p "select pg_current_wal_lsn()")
+    wait_for "the standby replaying the checkpoint" 300 sql_is s t \
+        "select pg_last_wal_replay_lsn() >= '$lsn'" || die "the standby does not replay"
     echo "# scale $1: $(psql_q p "select pg_size_pretty(pg_database_size('postgres'))"), load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     # The plan's prediction of the backup, then the backup: a step a rehearsal does not run.
     settle
