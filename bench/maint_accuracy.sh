@@ -12,6 +12,9 @@
 # with other work, a round that ran under more load than the other misses
 # by that much (the load average is printed with each round).
 # Then the rates each round measured, kind by kind (fixed part, budget).
+# Each round says how much of its rehearsal's time some task waited for a
+# CPU and for I/O (/proc/pressure): a round that waited much more than the
+# other ran on a busier machine.
 #   SCALE=30 bench/maint_accuracy.sh      (SCALE=5 for a quick run)
 #   KEEP=DIR keeps each round's JSON reports and the rates object in DIR.
 source "$(dirname "$0")/../tests/integration/lib.sh"
@@ -57,19 +60,39 @@ settle() {
     return 0
 }
 
+# What the host's other work took from the rehearsal: the share of its time
+# some task waited for a CPU, and for I/O (/proc/pressure, Linux 4.20+).
+# The load average alone does not say it: it counts the waiting, not for
+# how long. The same figures in two rounds make their rates comparable.
+pressure_total() { awk '/^some/ { sub("total=", "", $5); print $5 }' "/proc/pressure/$1" 2>/dev/null; }
+pressure_start() {
+    P_T0=$(date +%s%N) P_CPU0=$(pressure_total cpu) P_IO0=$(pressure_total io)
+}
+pressure_stop() {
+    local t1 cpu1 io1
+    t1=$(date +%s%N) cpu1=$(pressure_total cpu) io1=$(pressure_total io)
+    if [ -n "$P_CPU0" ] && [ -n "$cpu1" ]; then
+        PRESSURE=$(awk -v dt=$(((t1 - P_T0) / 1000)) -v c=$((cpu1 - P_CPU0)) -v i=$((io1 - P_IO0)) \
+            'BEGIN { printf "some task waited for a CPU %.0f %% and for I/O %.0f %% of its %.1f s", 100 * c / dt, 100 * i / dt, dt / 1e6 }')
+    else
+        PRESSURE="no /proc/pressure"
+    fi
+}
+
 # round SCALE OUT: initialise at SCALE, back up, rehearse under load; the last JSON line in OUT.
 round() {
     as_pg "$PGBIN/pgbench" -h "$T" -p "${PG_PORT[p]}" -U postgres -i -s "$1" -q postgres >/dev/null 2>&1 ||
         die "pgbench -i failed"
     psql_q p "checkpoint" >/dev/null
-    # pgbench -i writes WAL faster than a slot-less standby may take it: its
-    # WAL receiver can stop and the standby read the archive for a while.
-    # The backup (from the standby) wants it streaming and caught up.
+    # The backup reads the standby: after pgbench -i's burst of WAL its WAL
+    # receiver may be reconnecting (the backup refuses a standby that does
+    # not stream), so wait until it streams again and has replayed the checkpoint.
+    wait_for "the standby streaming" 120 sql_is s t \
+        "select status = 'streaming' from pg_stat_wal_receiver" || die "the standby does not stream"
     local lsn
     lsn=$(psql_q p "select pg_current_wal_lsn()")
-    wait_for "the standby streaming, past $lsn" 600 sql_is p t \
-        "select count(*) >= 1 from pg_stat_replication where state = 'streaming' and replay_lsn >= '$lsn'" ||
-        die "the standby did not catch up"
+    wait_for "the standby replaying the checkpoint" 300 sql_is s t \
+        "select pg_last_wal_replay_lsn() >= '$lsn'" || die "the standby does not replay"
     echo "# scale $1: $(psql_q p "select pg_size_pretty(pg_database_size('postgres'))"), load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     # The plan's prediction of the backup, then the backup: a step a rehearsal does not run.
     settle
@@ -77,8 +100,11 @@ round() {
     dd --quiet backup --json | tail -n 1 >"$T/$2.backup.json" || die "drydock backup failed"
     settle
     load_start
+    pressure_start
     dd --quiet maint rehearse "$T/maint.conf" --json 2>"$T/$2.err" | tail -n 1 >"$T/$2.json"
+    pressure_stop
     load_stop
+    echo "# rehearsal at scale $1: load average $(cut -d' ' -f1-3 /proc/loadavg) after it; $PRESSURE"
     [ "$(jq -r .ok "$T/$2.json" 2>/dev/null)" = true ] || die "rehearsal failed: $(tail -1 "$T/$2.err")"
     # KEEP=DIR keeps the raw reports and the rates for a closer look.
     if [ -n "${KEEP:-}" ]; then

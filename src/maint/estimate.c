@@ -43,11 +43,15 @@
  *    part that grows; when the samples span sizes (the largest ≥ 1.5 × the
  *    smallest) and none ran past its budget, a weighted line seconds =
  *    a + b × size is fitted instead (F = a);
+ *  - from 3 samples of a kind on, each weighted mean (seconds per byte,
+ *    fixed part, a fixed kind's seconds) is a weighted median instead: one
+ *    measurement slowed (or sped) by other work on a shared host is not
+ *    carried into every prediction;
  *  - kinds that write, with a known budget B now and a slower pace past it:
  *    F + min(S, B) × (seconds per byte within) + (S − B) × (seconds per byte
  *    past), the pace past learned from the kind's samples past their own
  *    budget (learned_disk_spb), else the disk's rate while busy;
- *  - fixed kinds: the weighted mean of the seconds;
+ *  - fixed kinds: the weighted mean (median, from 3) of the seconds;
  *  - the range is the prediction ± the weighted spread of the samples, at
  *    least ±15 %, wider by 10 % when S is more than twice any sample's size;
  *  - no sample: a conservative default rate, low_confidence, a range of
@@ -515,6 +519,42 @@ static double learned_disk_spb(const Sample *s, size_t n, size_t *count)
     return sw > 0 ? spb / sw : 0;
 }
 
+typedef struct {
+    double v, w;
+} Weighed;
+
+static int weighed_cmp(const void *a, const void *b)
+{
+    double x = ((const Weighed *)a)->v, y = ((const Weighed *)b)->v;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The weighted mean of v, or from MEDIAN_FROM values on their weighted
+ * median: on a shared host one slow (or quick) measurement among several
+ * of a kind is noise, and a mean would carry a share of it into every
+ * prediction. v is reordered.
+ */
+#define MEDIAN_FROM 3
+static double weighed_center(Weighed *v, size_t n)
+{
+    double sw = 0, sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        sw += v[i].w;
+        sum += v[i].w * v[i].v;
+    }
+    if (n < MEDIAN_FROM || !(sw > 0))
+        return sw > 0 ? sum / sw : 0;
+    qsort(v, n, sizeof(*v), weighed_cmp);
+    double cum = 0;
+    for (size_t i = 0; i < n; i++) {
+        cum += v[i].w;
+        if (cum >= sw / 2)
+            return v[i].v;
+    }
+    return v[n - 1].v;
+}
+
 static Model model_build(bool writes, const Sample *s, size_t n, double size, double disk_spb,
                          double budget)
 {
@@ -522,16 +562,16 @@ static Model model_build(bool writes, const Sample *s, size_t n, double size, do
     double learned = writes ? learned_disk_spb(s, n, &m.learned) : 0;
     m.disk_spb = learned > 0 ? learned : writes ? disk_spb : 0;
     m.budget = m.disk_spb > 0 ? budget : 0;
-    double sw = 0, a = 0, b = 0;
+    double a = 0, b = 0;
     bool past = false; /* a sample, or the size predicted, past its budget */
+    Weighed fx[RATES_KEEP], spb[RATES_KEEP];
     for (size_t i = 0; i < n; i++) {
-        sw += s[i].w;
-        m.fixed += s[i].w * s[i].fixed;
-        m.spb += s[i].w * sample_spb(&s[i], m.disk_spb);
+        fx[i] = (Weighed){s[i].fixed, s[i].w};
+        spb[i] = (Weighed){sample_spb(&s[i], m.disk_spb), s[i].w};
         past |= m.budget > 0 && s[i].budget > 0 && s[i].size > s[i].budget;
     }
-    m.fixed /= sw;
-    m.spb /= sw;
+    m.fixed = weighed_center(fx, n);
+    m.spb = weighed_center(spb, n);
     past |= m.budget > 0 && size > m.budget;
     /* Two sizes or more in one regime: the line through them says the fixed part. */
     if (!past && samples_fit_line(s, n, &a, &b)) {
@@ -589,18 +629,18 @@ static void estimate_from(RateKind kind, double size, const char *what, Sample *
                           double disk_spb, double budget, Estimate *e)
 {
     bool fixed = rate_kind_fixed(kind);
-    double sw = 0, per = 0, nearest = INFINITY;
+    double nearest = INFINITY;
     const Sample *top = &s[0];
+    Weighed per[RATES_KEEP];
     for (size_t i = 0; i < n; i++) {
-        sw += s[i].w;
-        per += s[i].w * s[i].seconds;
+        per[i] = (Weighed){s[i].seconds, s[i].w};
         nearest = fmin(nearest, fabs(log(size / s[i].size)));
         if (s[i].w > top->w)
             top = &s[i];
     }
     Model m = {0};
     if (fixed) {
-        e->predicted_s = e->fixed_s = per / sw;
+        e->predicted_s = e->fixed_s = weighed_center(per, n);
     } else {
         m = model_build(rate_kinds[kind].writes, s, n, size, disk_spb, budget);
         e->predicted_s = model_predict(&m, size);

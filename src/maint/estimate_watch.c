@@ -1,12 +1,14 @@
 /*
- * estimate_watch.c - a pg_basebackup's streaming phase timed from its server
- * (see estimate_watch.h).
+ * estimate_watch.c - a pg_basebackup's phases timed from its server, and a
+ * start's replay (see estimate_watch.h).
  */
 #include "maint/estimate_watch.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/mem.h"
 #include "common/timeutil.h"
@@ -16,7 +18,7 @@ struct PhaseWatch {
     pthread_t thread;
     char *conninfo;
     atomic_bool stop;
-    double first, last; /* time_mono() of the first and last poll that saw the phase */
+    PhaseTimes seen;
 };
 
 static void *watch_main(void *arg)
@@ -25,13 +27,17 @@ static void *watch_main(void *arg)
     const char *keys[] = {"dbname", NULL}, *values[] = {w->conninfo, NULL};
     PGconn *c = PQconnectdbParams(keys, values, 1);
     while (PQstatus(c) == CONNECTION_OK && !atomic_load(&w->stop)) {
-        PGresult *r = PQexec(c, "SELECT 1 FROM pg_stat_progress_basebackup "
-                                "WHERE phase = 'streaming database files'");
+        PGresult *r = PQexec(c, "SELECT phase = 'streaming database files' "
+                                "FROM pg_stat_progress_basebackup");
         bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         if (ok && PQntuples(r) > 0) {
-            w->last = time_mono();
-            if (!(w->first > 0))
-                w->first = w->last;
+            double now = time_mono();
+            w->seen.end = now;
+            if (PQgetvalue(r, 0, 0)[0] == 't') {
+                w->seen.last = now;
+                if (!(w->seen.first > 0))
+                    w->seen.first = now;
+            }
         }
         PQclear(r);
         if (!ok)
@@ -55,15 +61,42 @@ PhaseWatch *phase_watch_start(const char *conninfo)
     return w;
 }
 
-double phase_watch_stop(PhaseWatch *w)
+PhaseTimes phase_watch_stop(PhaseWatch *w)
 {
+    PhaseTimes seen = {0};
     if (!w)
-        return 0;
+        return seen;
     atomic_store(&w->stop, true);
     pthread_join(w->thread, NULL);
-    /* Seen from its first poll to its last: up to a poll more on either side. */
-    double s = w->first > 0 ? w->last - w->first + PHASE_WATCH_POLL : 0;
+    if (w->seen.first > 0)
+        seen = w->seen;
     free(w->conninfo);
     free(w);
-    return s;
+    return seen;
+}
+
+double phase_fixed(const PhaseTimes *p, double t0, double t1)
+{
+    if (!(p->first > 0) || !(p->last >= p->first) || !(t1 > t0))
+        return 0;
+    /* Seen from its first poll to its last: up to a poll more on either side. */
+    double streaming = p->last - p->first + PHASE_WATCH_POLL;
+    double end = fmax(p->end, p->last);
+    double tail = fmax(0, t1 - end - PHASE_WATCH_POLL / 2);
+    return fmax(0, t1 - t0 - streaming - tail);
+}
+
+bool replay_sample(const ReplayRun *r, double min_wal, RateSample *out)
+{
+    memset(out, 0, sizeof(*out));
+    bool from_redo = r->redo > 0 && r->redo <= r->first;
+    uint64_t from = from_redo ? r->redo : r->first;
+    if (r->last <= from || (double)(r->last - from) < min_wal)
+        return false;
+    double beyond = from_redo ? fmax(0, r->up_s - fmax(r->startup_fixed, 0)) : 0;
+    out->kind = RATE_WAL_REPLAY;
+    out->size = (double)(r->last - from);
+    out->seconds = fmax(r->catchup_s, r->poll_s) + beyond;
+    out->fixed = r->poll_s / 2;
+    return out->seconds > 0;
 }

@@ -607,7 +607,7 @@ static bool step_offline(MaintCtx *ctx)
     /* pg_checksums wants a clean shutdown: a restored directory was never started. Catching
      * up first leaves the start step only what the primary writes meanwhile. */
     if (!steps_server_start(ctx, ctx->green_data, &up) ||
-        !steps_catch_up(ctx, ctx->green_port, "green primary") ||
+        !steps_catch_up(ctx, ctx->green_port, "green primary", up) ||
         !steps_server_stop(ctx, ctx->green_data, "fast", &down))
         return false;
     steps_rate(ctx, RATE_STARTUP, 1, up);

@@ -15,7 +15,7 @@
 
 /* Seconds a catch-up may go without any replay progress before it fails. */
 #define STEPS_STALL_TIMEOUT 120.0
-/* WAL a catch-up must start behind by for its replay rate to be recorded. */
+/* WAL a start and catch-up must replay for its replay rate to be recorded. */
 #define STEPS_MIN_BACKLOG (256u << 10)
 
 /* Record a measured rate with the step's source ("rehearsal" or "maint run"). */
@@ -54,8 +54,9 @@ DD_MUST_CHECK bool steps_chown_tree(const MaintCtx *ctx, const char *dir);
 /* Whether an interrupt asked the step to stop (then the error is set). */
 bool steps_interrupted(MaintCtx *ctx);
 
-/* Poll until the server at port replays up to the primary's flush LSN; replay rate recorded. */
-DD_MUST_CHECK bool steps_catch_up(MaintCtx *ctx, int port, const char *what);
+/* Poll until the server at port, started up seconds ago (pg_ctl start -w), replays up to the
+ * primary's flush LSN; replay rate recorded (steps_server.c). */
+DD_MUST_CHECK bool steps_catch_up(MaintCtx *ctx, int port, const char *what, double up);
 
 /* The verify step's checks (steps_verify.c). */
 DD_MUST_CHECK bool steps_verify_changes(MaintCtx *ctx, PGconn *green);

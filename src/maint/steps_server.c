@@ -6,10 +6,15 @@
  * Caught up means: the green server has replayed up to the primary's flush
  * LSN read at the previous poll (POLL apart; within one WAL page, since a
  * record may end just before a page header the primary counts). Under write
- * load the primary never stops, so "equal now" would never come. The
- * replay rate is recorded only when the green server started with a backlog
- * (STEPS_MIN_BACKLOG): otherwise it measures the primary's write rate. Half
- * a poll of each catch-up is recorded as its fixed part (estimate.h).
+ * load the primary never stops, so "equal now" would never come.
+ *
+ * The replay rate (estimate_watch.h replay_sample): a green server replays
+ * from the redo LSN of its checkpoint (the backup's, or after a clean stop
+ * of a standby the primary's last checkpoint's), most of it while starting,
+ * before it accepts connections; so the WAL counted is from that redo LSN
+ * (pg_control_checkpoint(), read at the first connection) to caught up, and
+ * the time the catch-up plus what the start took beyond the start-ups
+ * measured before it. Half a poll of each catch-up is its fixed part.
  */
 #include <math.h>
 #include <stdio.h>
@@ -51,18 +56,48 @@ static bool catch_up_poll(PGconn *p, PGconn *g, uint64_t *prev, uint64_t *replay
     return true;
 }
 
-bool steps_catch_up(MaintCtx *ctx, int port, const char *what)
+/* A start-up's fixed part as the history has it before this start; 0: none measured. */
+static double startup_before(MaintCtx *ctx)
+{
+    Estimate e;
+    if (!ctx->repo || !estimate_step(ctx->repo, RATE_STARTUP, 1, "start-up", &e)) {
+        err_clear();
+        return 0;
+    }
+    return e.low_confidence ? 0 : e.predicted_s;
+}
+
+/* Record the replay rate of a start that took up seconds and its catch-up (see the top). */
+static void catch_up_record(MaintCtx *ctx, ReplayRun *run)
+{
+    RateSample s;
+    if (!ctx->repo || !replay_sample(run, STEPS_MIN_BACKLOG, &s))
+        return;
+    s.when = time_wall();
+    snprintf(s.source, sizeof(s.source), "%s", ctx->rehearsal ? "rehearsal" : "maint run");
+    log_debug("wal-replay: %.0f bytes from the redo LSN in %.3f s (start %.3f s, usual %.3f s)",
+              s.size, s.seconds, run->up_s, run->startup_fixed);
+    if (!rates_record(ctx->repo, &s)) {
+        log_warn("could not record the wal-replay rate: %s", err_message());
+        err_clear();
+    }
+}
+
+bool steps_catch_up(MaintCtx *ctx, int port, const char *what, double up)
 {
     char *ci = steps_conninfo(ctx, port);
     PGconn *g = pg_connect(ci, what);
     PGconn *p = g ? pg_connect(ctx->primary, "primary") : NULL;
     free(ci);
-    uint64_t prev = 0, start = 0, replay = 0, best = 0, backlog = 0;
+    uint64_t prev = 0, start = 0, replay = 0, best = 0, redo = 0;
     bool done = false;
     double t0 = time_mono(), progress_at = t0;
-    bool ok = p && lsn_of(g, "SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')", &start) &&
-              lsn_of(p, "SELECT pg_current_wal_flush_lsn()", &backlog);
-    backlog = backlog > start ? backlog - start : 0;
+    bool ok = p && lsn_of(g, "SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')", &start);
+    if (ok && !lsn_of(g, "SELECT redo_lsn FROM pg_control_checkpoint()", &redo)) {
+        log_debug("the %s's redo LSN: %s", what, err_message());
+        err_clear();
+        redo = 0;
+    }
     best = start;
     while (ok && !done) {
         ok = catch_up_poll(p, g, &prev, &replay, &done) && !steps_interrupted(ctx);
@@ -80,22 +115,16 @@ bool steps_catch_up(MaintCtx *ctx, int port, const char *what)
         if (ok && !done)
             time_sleep(POLL);
     }
-    /* Without a backlog the replay only follows the primary: that says nothing of its speed. */
     /* The last poll found it done up to a poll late: count half a poll less. */
-    double secs = fmax(time_mono() - t0 - POLL / 2, POLL);
-    /* Half a poll of it is the wait for the next poll, whatever the WAL: a fixed part. So
-     * a small backlog gives a rate of at most its size per half a poll (never too high). */
-    if (ok && replay > start && backlog >= STEPS_MIN_BACKLOG && ctx->repo) {
-        RateSample s = {.kind = RATE_WAL_REPLAY,
-                        .size = (double)(replay - start),
-                        .seconds = secs,
-                        .fixed = POLL / 2,
-                        .when = time_wall()};
-        snprintf(s.source, sizeof(s.source), "%s", ctx->rehearsal ? "rehearsal" : "maint run");
-        if (!rates_record(ctx->repo, &s)) {
-            log_warn("could not record the wal-replay rate: %s", err_message());
-            err_clear();
-        }
+    if (ok) {
+        ReplayRun run = {.up_s = up,
+                         .catchup_s = time_mono() - t0 - POLL / 2,
+                         .poll_s = POLL,
+                         .redo = redo,
+                         .first = start,
+                         .last = replay,
+                         .startup_fixed = startup_before(ctx)};
+        catch_up_record(ctx, &run);
     }
     pg_disconnect(p);
     pg_disconnect(g);
@@ -109,9 +138,11 @@ bool step_start(MaintCtx *ctx)
         ctx->on_created(ctx, PSTEP_START, MCREATED_SERVER, ctx->green_data, ctx->green_port);
     if (!steps_server_start(ctx, ctx->green_data, &up))
         return false;
-    steps_rate(ctx, RATE_STARTUP, 1, up);
     testpoint_pause("maint-start-catch-up"); /* started, not caught up */
-    return steps_catch_up(ctx, ctx->green_port, "green primary");
+    if (!steps_catch_up(ctx, ctx->green_port, "green primary", up))
+        return false;
+    steps_rate(ctx, RATE_STARTUP, 1, up); /* after: the catch-up weighs it against those before */
+    return true;
 }
 
 bool step_start_undo(MaintCtx *ctx)
@@ -150,15 +181,15 @@ static bool standby_basebackup(MaintCtx *ctx)
     standby_ts_args(ctx, &args);
     strlist_push_owned(&args, NULL);
     Buf out = {0};
-    /* The copy's fixed part: all but the time its server spent streaming the files. */
+    /* The copy's fixed part: all but its server streaming the files and its own sync after. */
     WriteWatch w;
     write_watch_start(&w, ctx->green_standby_data);
     PhaseWatch *phases = phase_watch_start(green);
     bool ok = pgtool_must(args.items,
                           &(PgToolOpts){.password = password, .owner_of = ctx->green_standby_data},
                           "copying the green primary for its standby", &out);
-    double streaming = phase_watch_stop(phases);
-    double fixed = streaming > 0 ? time_mono() - w.t0 - streaming : 0;
+    PhaseTimes seen = phase_watch_stop(phases);
+    double fixed = phase_fixed(&seen, w.t0, time_mono());
     if (ok) {
         DatadirList l = {0};
         if (datadir_walk(ctx->green_standby_data, &l))

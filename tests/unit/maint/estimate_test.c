@@ -124,6 +124,10 @@ static void test_fixed(void **state)
     /* weights 0.8 and 1: (1.6 + 4) / 1.8 */
     assert_true(e.predicted_s > 3.1 && e.predicted_s < 3.12);
     assert_non_null(strstr(e.basis, "start-up: measured by the rehearsal on "));
+    /* A third, slow one: from three on, the weighted median (4 s), not the mean (10 s). */
+    record(RATE_STARTUP, 1, 20, 0, "rehearsal");
+    assert_true(estimate_step(repo, RATE_STARTUP, 1, "start-up", &e));
+    assert_true(e.predicted_s > 3.99 && e.predicted_s < 4.01);
 }
 
 static void test_keep_and_refuse(void **state)
@@ -297,7 +301,7 @@ static void test_model(void **state)
     static const struct {
         const char *name;
         RateKind kind;
-        Rec recs[3];   /* size 0 ends */
+        Rec recs[4];   /* size 0 ends */
         Rec disk;      /* a disk-write measurement; size 0: none */
         double budget; /* the host's now; 0: unknown */
         double size, predicted, fixed;
@@ -421,6 +425,34 @@ static void test_model(void **state)
          11,
          9,
          "9.0 s fixed (measured) + 2.00 GB at 1.00 GB/s"},
+        /* weights 0.64, 0.8, 1 (oldest first): the median is 11 s, the mean 17 s */
+        {"three of one size: the weighted median, one slow sample left out",
+         RATE_RESTORE_WRITE,
+         {{1e9, 10, 0, 0}, {1e9, 30, 0, 0}, {1e9, 11, 0, 0}},
+         {0, 0, 0, 0},
+         0,
+         3e9,
+         33,
+         0,
+         NULL},
+        {"three of one size: the median fixed part too",
+         RATE_BASEBACKUP,
+         {{1e9, 11, 1, 0}, {1e9, 13, 3, 0}, {1e9, 11.5, 1.5, 0}},
+         {0, 0, 0, 0},
+         0,
+         2e9,
+         21.5,
+         1.5,
+         "1.5 s fixed (measured) + 2.00 GB at 100 MB/s"},
+        {"three sizes: the line through them, not the median",
+         RATE_BASEBACKUP,
+         {{1e9, 11, 0, 0}, {2e9, 21, 0, 0}, {3e9, 31, 0, 0}},
+         {0, 0, 0, 0},
+         0,
+         6e9,
+         61,
+         1,
+         "1.0 s fixed (fitted over 3 sizes)"},
     };
     const char *empty = "{\"format\":1,\"rates\":{}}";
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
