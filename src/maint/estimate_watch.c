@@ -4,22 +4,23 @@
  */
 #include "maint/estimate_watch.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "common/mem.h"
 #include "common/timeutil.h"
+#include "common/workers.h"
 #include "pg/libpq.h"
 
 struct PhaseWatch {
-    pthread_t thread;
+    WorkersBg thread;
     char *conninfo;
     atomic_bool stop;
     double first, last; /* time_mono() of the first and last poll that saw the phase */
 };
 
-static void *watch_main(void *arg)
+/* Never fails: a watch that cannot poll measures nothing. */
+static bool watch_main(void *arg)
 {
     PhaseWatch *w = arg;
     const char *keys[] = {"dbname", NULL}, *values[] = {w->conninfo, NULL};
@@ -39,7 +40,7 @@ static void *watch_main(void *arg)
         time_sleep(PHASE_WATCH_POLL);
     }
     PQfinish(c);
-    return NULL;
+    return true;
 }
 
 PhaseWatch *phase_watch_start(const char *conninfo)
@@ -47,7 +48,7 @@ PhaseWatch *phase_watch_start(const char *conninfo)
     PhaseWatch *w = xcalloc(1, sizeof(*w));
     w->conninfo = xstrdup(conninfo);
     atomic_init(&w->stop, false);
-    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+    if (!workers_bg_start(&w->thread, watch_main, w)) {
         free(w->conninfo);
         free(w);
         return NULL;
@@ -60,7 +61,7 @@ double phase_watch_stop(PhaseWatch *w)
     if (!w)
         return 0;
     atomic_store(&w->stop, true);
-    pthread_join(w->thread, NULL);
+    workers_bg_join(&w->thread, true);
     /* Seen from its first poll to its last: up to a poll more on either side. */
     double s = w->first > 0 ? w->last - w->first + PHASE_WATCH_POLL : 0;
     free(w->conninfo);
