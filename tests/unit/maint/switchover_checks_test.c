@@ -19,6 +19,7 @@
 #include "common/fsutil.h"
 #include "maint/switchover.h"
 #include "unit/fakepq.h"
+#include "unit/testdir.h"
 
 #define ROW1(v)                                                                                    \
     {                                                                                              \
@@ -185,27 +186,20 @@ static void test_checks(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/dd-sw-checks.XXXXXX");
-    assert_non_null(mkdtemp(root));
+    assert_int_equal(testdir_make(root, sizeof(root), "sw-checks"), 0);
     data = xasprintf("%s/data", root);
     bin = xasprintf("%s/bin", root);
     assert_int_equal(mkdir(data, 0700), 0);
     assert_int_equal(mkdir(bin, 0755), 0);
-    char *p = xasprintf("%s/PG_VERSION", data);
-    assert_true(fs_write_file(p, "15\n", 3, 0600));
-    free(p);
-    p = xasprintf("%s/pg_ctl", bin);
-    assert_true(fs_write_file(p, "#!/bin/sh\nexit 0\n", 17, 0755));
-    free(p);
+    testdir_put(data, "PG_VERSION", "15\n", 0600);
+    testdir_tool(bin, "pg_ctl");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testdir_remove(root), 0);
     free(data);
     free(bin);
     return 0;
