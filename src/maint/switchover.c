@@ -186,8 +186,11 @@ static bool sw_check_lag(Sw *s, uint64_t *lag)
         flush ? pg_query_value(s->tgt, "SELECT pg_last_wal_replay_lsn()", 0, NULL) : NULL;
     uint64_t f = 0, r = 0;
     bool ok = replay && pg_lsn_parse(flush, &f) && pg_lsn_parse(replay, &r);
-    if (replay && !ok)
+    if (replay && !ok) {
         err_set(DD_EXIT_PG, "the target has replayed no WAL yet");
+        err_hint("a standby that has just started replays nothing until the primary's WAL "
+                 "reaches it: wait until it streams and replays, then try again");
+    }
     free(flush);
     free(replay);
     if (!ok)
