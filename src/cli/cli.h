@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "cli/opts.h"
 #include "common/error.h"
 #include "config/config.h"
 #include "repo/repo.h"
