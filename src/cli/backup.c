@@ -139,10 +139,8 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
             break;
         }
     }
-    if (cli.rc != DD_EXIT_OK)
-        return cli_exit(cli.rc);
     int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    const Config *cfg = cli_config_opts(ctx, &cli, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
     Progress *progress = progress_new(json);

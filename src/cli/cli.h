@@ -36,6 +36,12 @@ const Config *cli_config(CliContext *ctx);
 const Config *cli_config_no_args(CliContext *ctx, int argc, char **argv, int *rc);
 
 /*
+ * The same right after a command's option loop (cli/opts.h): when the loop
+ * stopped the command (--help, a bad option), NULL with *rc its exit code.
+ */
+const Config *cli_config_opts(CliContext *ctx, const CliOpts *o, int argc, char **argv, int *rc);
+
+/*
  * The repository opened and its catalog loaded, for the commands that read
  * the backups and the archive (info, metrics). cli_open_catalog() is called
  * after getopt: it refuses a stray argument, loads the configuration, opens

@@ -44,3 +44,12 @@ int cli_opt_json(const char *command, const char *help, int argc, char **argv, b
         *json = true; /* 'j': the only other value */
     return o.rc;
 }
+
+const Config *cli_config_opts(CliContext *ctx, const CliOpts *o, int argc, char **argv, int *rc)
+{
+    if (o->rc != DD_EXIT_OK) {
+        *rc = cli_exit(o->rc);
+        return NULL;
+    }
+    return cli_config_no_args(ctx, argc, argv, rc);
+}

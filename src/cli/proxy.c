@@ -27,10 +27,8 @@ int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
     CliOpts cli = {.command = argv[0], .shortopts = "+h", .longopts = longopts, .help = proxy_help};
     cli_opt_next(&cli, argc, argv); /* --help is its only option */
-    if (cli.rc != DD_EXIT_OK)
-        return cli_exit(cli.rc);
     int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    const Config *cfg = cli_config_opts(ctx, &cli, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
     if (!config_require(cfg, "proxy", "server", cfg->proxy_server))

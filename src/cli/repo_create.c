@@ -72,10 +72,8 @@ int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv)
     while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         json = true; /* 'j': its only other option */
     }
-    if (cli.rc != DD_EXIT_OK)
-        return cli_exit(cli.rc);
     int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    const Config *cfg = cli_config_opts(ctx, &cli, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
     StorageConfig sc;
