@@ -4,7 +4,6 @@
 #include "backup/backup.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "common/log.h"
 #include "common/testpoint.h"
 #include "common/timeutil.h"
+#include "common/workers.h"
 #include "pg/conn.h"
 #include "pg/datadir.h"
 #include "repo/chunkstore.h"
@@ -199,19 +199,15 @@ typedef struct {
     uint32_t chunk_size;
     ChunkStore *cs;
     Manifest *prev;
-    bool ok;
-    ErrSaved err;
 } Prep;
 
-static void *backup_prep_thread(void *arg)
+static bool backup_prep(void *arg)
 {
     Prep *p = arg;
-    p->ok = chunkstore_open(p->repo, &p->cs);
-    if (p->ok)
-        p->prev = backup_load_prev(p->repo, p->chunk_size);
-    else
-        p->err = err_save();
-    return NULL;
+    if (!chunkstore_open(p->repo, &p->cs))
+        return false;
+    p->prev = backup_load_prev(p->repo, p->chunk_size);
+    return true;
 }
 
 /*
@@ -221,31 +217,15 @@ static void *backup_prep_thread(void *arg)
  */
 static bool backup_start_and_prep(BackupSource *src, const char *label, int timeout, Prep *p)
 {
-    pthread_t th;
-    bool threaded = pthread_create(&th, NULL, backup_prep_thread, p) == 0;
-    if (!threaded)
-        backup_prep_thread(p);
+    WorkersBg prep;
+    workers_bg_run(&prep, backup_prep, p);
     bool ok = backup_source_start(src, label, timeout);
-    if (threaded)
-        pthread_join(th, NULL);
-    if (ok && !p->ok)
-        return err_restore(&p->err);
-    return ok && p->ok;
+    return workers_bg_join(&prep, ok);
 }
 
-typedef struct {
-    ChunkStore *cs;
-    bool ok;
-    ErrSaved err;
-} Flush;
-
-static void *backup_flush_thread(void *arg)
+static bool backup_flush(void *cs)
 {
-    Flush *f = arg;
-    f->ok = chunkstore_flush(f->cs);
-    if (!f->ok)
-        f->err = err_save();
-    return NULL;
+    return chunkstore_flush(cs);
 }
 
 /*
@@ -256,11 +236,8 @@ static void *backup_flush_thread(void *arg)
 static bool backup_stop_and_flush(const Config *cfg, BackupSource *src, Repo *repo, ChunkStore *cs,
                                   const BackupOpts *opts, BackupSummary *sum)
 {
-    Flush f = {.cs = cs};
-    pthread_t th;
-    bool threaded = pthread_create(&th, NULL, backup_flush_thread, &f) == 0;
-    if (!threaded)
-        backup_flush_thread(&f);
+    WorkersBg flush;
+    workers_bg_run(&flush, backup_flush, cs);
     bool ok = backup_source_stop(src);
     if (ok) {
         double t0 = time_mono();
@@ -270,13 +247,10 @@ static bool backup_stop_and_flush(const Config *cfg, BackupSource *src, Repo *re
         ok = backup_source_wait_archive(src, repo, cfg->archive_timeout);
         sum->wal_wait_seconds = time_mono() - t0;
     }
-    if (threaded)
-        pthread_join(th, NULL);
+    bool flushed = workers_bg_join(&flush, true); /* its failure comes first */
     log_debug("stopped, WAL archived, packs committed");
     sum->chunks_delta = chunkstore_delta_count(cs);
-    if (!f.ok)
-        return err_restore(&f.err);
-    return ok;
+    return flushed && ok;
 }
 
 static bool backup_with_lock(const Config *cfg, Repo *repo, RepoLock *lock, const BackupOpts *opts,

@@ -105,14 +105,11 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
                                              {0}};
     BackupOpts opts = {0};
     bool json = false;
+    CliOpts cli = {
+        .command = argv[0], .shortopts = "hj:", .longopts = longopts, .help = backup_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         switch (c) {
-        case 'h':
-            fputs(backup_help, stdout);
-            return DD_EXIT_OK;
         case 'f':
             if (strcmp(optarg, "standby") == 0)
                 opts.from = BACKUP_FROM_STANDBY;
@@ -140,12 +137,10 @@ int cli_cmd_backup(CliContext *ctx, int argc, char **argv)
                                  "got \"%s\"",
                                  optarg);
             break;
-        default:
-            return cli_bad_option(argv[0], longopts, argv);
         }
     }
     int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    const Config *cfg = cli_config_opts(ctx, &cli, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
     Progress *progress = progress_new(json);

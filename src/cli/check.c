@@ -88,14 +88,11 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
                                              {0}};
     int timeout = -1;
     bool json = false;
+    CliOpts cli = {
+        .command = argv[0], .shortopts = "ht:", .longopts = longopts, .help = check_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "ht:", longopts, NULL)) != -1) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         switch (c) {
-        case 'h':
-            fputs(check_help, stdout);
-            return DD_EXIT_OK;
         case 'j':
             json = true;
             break;
@@ -104,12 +101,10 @@ int cli_cmd_check(CliContext *ctx, int argc, char **argv)
                 return cli_usage(
                     argv[0], "--timeout expects whole seconds from 1 to 86400, got \"%s\"", optarg);
             break;
-        default:
-            return cli_bad_option(argv[0], longopts, argv);
         }
     }
     int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    const Config *cfg = cli_config_opts(ctx, &cli, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
     if (timeout < 0)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "cli/opts.h"
 #include "common/error.h"
 #include "config/config.h"
 #include "repo/repo.h"
@@ -33,6 +34,12 @@ const Config *cli_config(CliContext *ctx);
  * or NULL with *rc set (DD_EXIT_USAGE for a stray argument, DD_EXIT_CONFIG).
  */
 const Config *cli_config_no_args(CliContext *ctx, int argc, char **argv, int *rc);
+
+/*
+ * The same right after a command's option loop (cli/opts.h): when the loop
+ * stopped the command (--help, a bad option), NULL with *rc its exit code.
+ */
+const Config *cli_config_opts(CliContext *ctx, const CliOpts *o, int argc, char **argv, int *rc);
 
 /*
  * The repository opened and its catalog loaded, for the commands that read

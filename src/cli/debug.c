@@ -54,24 +54,17 @@ static int debug_options(int argc, char **argv, DebugFlags *f)
                                              {"header", no_argument, NULL, 'H'},
                                              {"put", no_argument, NULL, 'p'},
                                              {0}};
+    CliOpts cli = {.command = "debug", .shortopts = "h", .longopts = longopts, .help = debug_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(debug_help, stdout);
-            return -1;
-        }
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         if (c == 'j')
             f->json = true;
         else if (c == 'H')
             f->header = true;
         else if (c == 'p')
             f->put = true;
-        else
-            return cli_bad_option("debug", longopts, argv);
     }
-    return DD_EXIT_OK;
+    return cli.rc;
 }
 
 static int debug_write(const void *data, size_t len)
@@ -288,7 +281,7 @@ int cli_cmd_debug(CliContext *ctx, int argc, char **argv)
     DebugFlags f = {0};
     int rc = debug_options(argc - 1, argv + 1, &f);
     if (rc != DD_EXIT_OK)
-        return rc < 0 ? DD_EXIT_OK : rc;
+        return cli_exit(rc);
     int nargs = argc - 1 - optind;
     char **args = argv + 1 + optind;
     if (nargs < debug_whats[w].min_args || nargs > debug_whats[w].max_args)

@@ -34,14 +34,10 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
                                              {0}};
     ExpireOpts opts = {0};
     bool json = false;
+    CliOpts cli = {.command = argv[0], .shortopts = "h", .longopts = longopts, .help = expire_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         switch (c) {
-        case 'h':
-            fputs(expire_help, stdout);
-            return DD_EXIT_OK;
         case 'b':
             if (!cli_parse_int(optarg, 1, 100000, &opts.keep_backups))
                 return cli_usage(
@@ -55,10 +51,10 @@ int cli_cmd_expire(CliContext *ctx, int argc, char **argv)
         case 'j':
             json = true;
             break;
-        default:
-            return cli_bad_option(argv[0], longopts, argv);
         }
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli_exit(cli.rc);
     if (optind < argc)
         return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
     if (opts.keep_backups > 0 && opts.keep_days > 0)

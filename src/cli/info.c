@@ -43,18 +43,13 @@ int cli_cmd_info(CliContext *ctx, int argc, char **argv)
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'j'}, {0}};
     bool json = false;
+    CliOpts cli = {.command = "info", .shortopts = "+", .longopts = longopts, .help = info_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(info_help, stdout);
-            return DD_EXIT_OK;
-        }
-        if (c != 'j')
-            return cli_bad_option("info", longopts, argv);
-        json = true;
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
+        json = true; /* 'j': its only other option */
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli_exit(cli.rc);
     CliCatalog cc;
     int rc = cli_open_catalog(ctx, argc, argv, &cc);
     if (rc != DD_EXIT_OK)

@@ -30,24 +30,10 @@ static const char maint_plan_help[] =
 
 int cli_maint_plan(CliContext *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     bool json = false;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(maint_plan_help, stdout);
-            return DD_EXIT_OK;
-        case 'j':
-            json = true;
-            break;
-        default:
-            return cli_bad_option("maint plan", longopts, argv);
-        }
-    }
+    int rc = cli_opt_json("maint plan", maint_plan_help, argc, argv, &json);
+    if (rc != DD_EXIT_OK)
+        return cli_exit(rc);
     if (optind != argc - 1)
         return cli_usage("maint plan", optind >= argc ? "a maintenance file is needed"
                                                       : "one maintenance file only");
@@ -69,7 +55,7 @@ int cli_maint_plan(CliContext *ctx, int argc, char **argv)
         json_decref(o);
     } else
         plan_print(&plan, stdout);
-    int rc = DD_EXIT_OK;
+    rc = DD_EXIT_OK;
     if (plan_has_errors(&plan)) {
         size_t n = 0;
         for (size_t i = 0; i < plan.nfindings; i++)

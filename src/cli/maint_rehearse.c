@@ -42,14 +42,11 @@ static int rehearse_parse(RehearseArgs *a, int argc, char **argv)
                                              {"scratch", required_argument, NULL, 's'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
+    CliOpts cli = {
+        .command = "maint rehearse", .shortopts = "h", .longopts = longopts, .help = rehearse_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         switch (c) {
-        case 'h':
-            fputs(rehearse_help, stdout);
-            return -1;
         case 'J':
             a->json = true;
             break;
@@ -62,10 +59,10 @@ static int rehearse_parse(RehearseArgs *a, int argc, char **argv)
                                  optarg);
             a->scratch = optarg;
             break;
-        default:
-            return cli_bad_option("maint rehearse", longopts, argv);
         }
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli.rc;
     if (optind + 1 != argc)
         return cli_usage("maint rehearse",
                          optind < argc ? "unexpected argument \"%s\""
@@ -152,7 +149,7 @@ int cli_maint_rehearse(CliContext *ctx, int argc, char **argv)
     RehearseArgs a = {0};
     int rc = rehearse_parse(&a, argc, argv);
     if (rc != DD_EXIT_OK)
-        return rc < 0 ? DD_EXIT_OK : rc;
+        return cli_exit(rc);
     const Config *cfg = cli_config(ctx);
     if (!cfg)
         return DD_EXIT_CONFIG;

@@ -66,21 +66,10 @@ int cli_maint_rollback_do(const Config *cfg, bool json)
 
 int cli_maint_rollback(CliContext *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     bool json = false;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(maint_rollback_help, stdout);
-            return DD_EXIT_OK;
-        }
-        if (c != 'j')
-            return cli_bad_option("maint rollback", longopts, argv);
-        json = true;
-    }
+    int rc = cli_opt_json("maint rollback", maint_rollback_help, argc, argv, &json);
+    if (rc != DD_EXIT_OK)
+        return cli_exit(rc);
     if (optind < argc)
         return cli_usage("maint rollback", "unexpected argument \"%s\"", argv[optind]);
     const Config *cfg = cli_config(ctx);

@@ -71,14 +71,10 @@ static int maint_run_cmd(CliContext *ctx, int argc, char **argv, const char *nam
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     bool json = false, expired = false;
+    CliOpts cli = {
+        .command = name, .shortopts = "hj", .longopts = longopts, .help = maint_run_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(maint_run_help, stdout);
-            return DD_EXIT_OK;
-        }
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         if (c == 'e' && strcmp(name, "maint finish") == 0)
             expired = true;
         else if (c != 'j')
@@ -86,6 +82,8 @@ static int maint_run_cmd(CliContext *ctx, int argc, char **argv, const char *nam
         else
             json = true;
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli_exit(cli.rc);
     bool run = strcmp(name, "maint run") == 0;
     if (run && optind != argc - 1)
         return cli_usage(name, optind >= argc ? "a maintenance FILE is required"

@@ -200,22 +200,10 @@ static void ms_print(json_t *o)
 
 int cli_maint_status(CliContext *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     bool json = false;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(maint_status_help, stdout);
-            return DD_EXIT_OK;
-        }
-        if (c != 'j')
-            return cli_bad_option("maint status", longopts, argv);
-        json = true;
-    }
-    int rc;
+    int rc = cli_opt_json("maint status", maint_status_help, argc, argv, &json);
+    if (rc != DD_EXIT_OK)
+        return cli_exit(rc);
     const Config *cfg = cli_config_no_args(ctx, argc, argv, &rc);
     if (!cfg)
         return rc;

@@ -30,20 +30,14 @@ int cli_cmd_metrics(CliContext *ctx, int argc, char **argv)
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *output = NULL;
+    CliOpts cli = {
+        .command = argv[0], .shortopts = "ho:", .longopts = longopts, .help = metrics_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(metrics_help, stdout);
-            return DD_EXIT_OK;
-        }
-        if (c == 'o') {
-            output = optarg;
-            continue;
-        }
-        return cli_bad_option(argv[0], longopts, argv);
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
+        output = optarg; /* 'o': its only other option */
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli_exit(cli.rc);
     CliCatalog cc;
     int rc = cli_open_catalog(ctx, argc, argv, &cc);
     if (rc != DD_EXIT_OK)

@@ -25,18 +25,10 @@ static const char proxy_help[] =
 int cli_cmd_proxy(CliContext *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(proxy_help, stdout);
-            return DD_EXIT_OK;
-        }
-        return cli_bad_option(argv[0], longopts, argv);
-    }
+    CliOpts cli = {.command = argv[0], .shortopts = "+h", .longopts = longopts, .help = proxy_help};
+    cli_opt_next(&cli, argc, argv); /* --help is its only option */
     int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    const Config *cfg = cli_config_opts(ctx, &cli, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
     if (!config_require(cfg, "proxy", "server", cfg->proxy_server))

@@ -48,15 +48,12 @@ static int parse_options(int argc, char **argv, CtlOptions *o)
                                              {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
+    CliOpts cli = {
+        .command = "proxy-ctl", .shortopts = "h", .longopts = longopts, .help = proxy_ctl_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         char *end = NULL;
         switch (c) {
-        case 'h':
-            fputs(proxy_ctl_help, stdout);
-            return -1;
         case 't':
             o->timeout = strtod(optarg, &end);
             if (!end || *end || o->timeout <= 0 || o->timeout > 86400)
@@ -72,11 +69,9 @@ static int parse_options(int argc, char **argv, CtlOptions *o)
         case 'j':
             o->json = true;
             break;
-        default:
-            return cli_bad_option("proxy-ctl", longopts, argv);
         }
     }
-    return DD_EXIT_OK;
+    return cli.rc;
 }
 
 static void print_status(json_t *o)
@@ -153,7 +148,7 @@ int cli_cmd_proxy_ctl(CliContext *ctx, int argc, char **argv)
     CtlOptions o = {0};
     int rc = parse_options(argc, argv, &o);
     if (rc != DD_EXIT_OK)
-        return rc < 0 ? DD_EXIT_OK : rc;
+        return cli_exit(rc);
     int nargs = argc - optind;
     const char *what = nargs > 0 ? argv[optind] : NULL;
     if (!what)

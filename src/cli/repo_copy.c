@@ -26,20 +26,14 @@ int cli_cmd_repo_copy(CliContext *ctx, int argc, char **argv)
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'}, {"to", required_argument, NULL, 't'}, {0}};
     const char *to = NULL;
+    CliOpts cli = {
+        .command = argv[0], .shortopts = "h", .longopts = longopts, .help = repo_copy_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(repo_copy_help, stdout);
-            return DD_EXIT_OK;
-        }
-        if (c == 't') {
-            to = optarg;
-            continue;
-        }
-        return cli_bad_option(argv[0], longopts, argv);
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
+        to = optarg; /* 't': its only other option */
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli_exit(cli.rc);
     if (!to)
         return cli_usage(argv[0], "give the destination's configuration with --to FILE");
     int cfg_rc;

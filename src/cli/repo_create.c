@@ -66,22 +66,14 @@ int cli_cmd_repo_create(CliContext *ctx, int argc, char **argv)
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     bool json = false;
+    CliOpts cli = {
+        .command = argv[0], .shortopts = "h", .longopts = longopts, .help = repo_create_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(repo_create_help, stdout);
-            return DD_EXIT_OK;
-        }
-        if (c == 'j') {
-            json = true;
-            continue;
-        }
-        return cli_bad_option(argv[0], longopts, argv);
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
+        json = true; /* 'j': its only other option */
     }
     int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    const Config *cfg = cli_config_opts(ctx, &cli, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
     StorageConfig sc;

@@ -28,21 +28,17 @@ int cli_cmd_repo_rekey(CliContext *ctx, int argc, char **argv)
                                              {"new-pass-command", required_argument, NULL, 'c'},
                                              {0}};
     KeySource src = {0};
+    CliOpts cli = {
+        .command = argv[0], .shortopts = "h", .longopts = longopts, .help = repo_rekey_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(repo_rekey_help, stdout);
-            return DD_EXIT_OK;
-        }
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         if (c == 'f')
             src.pass_file = optarg;
         else if (c == 'c')
             src.pass_command = optarg;
-        else
-            return cli_bad_option(argv[0], longopts, argv);
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli_exit(cli.rc);
     if (!src.pass_file == !src.pass_command)
         return cli_usage(argv[0], "give one of --new-pass-file PATH and --new-pass-command CMD");
     int cfg_rc;

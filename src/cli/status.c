@@ -77,16 +77,16 @@ static int parse_opts(int argc, char **argv, int first, StatusOpts *o)
                                              {"deliver", no_argument, NULL, 'd'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
-    optind = first;
-    opterr = 0;
+    CliOpts cli = {.command = "status",
+                   .shortopts = "h",
+                   .longopts = longopts,
+                   .help = status_help,
+                   .first = first};
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         char *end = NULL;
         double *num = c == 'p' ? &o->predicted : c == 'l' ? &o->low : &o->high;
         switch (c) {
-        case 'h':
-            fputs(status_help, stdout);
-            return -1;
         case 't':
             o->title = optarg;
             break;
@@ -130,11 +130,9 @@ static int parse_opts(int argc, char **argv, int first, StatusOpts *o)
             if (!end || *end || *num < 0 || *num > 1e7)
                 return cli_usage("status", "invalid \"%s\": expected seconds", optarg);
             break;
-        default:
-            return cli_bad_option("status", longopts, argv);
         }
     }
-    return DD_EXIT_OK;
+    return cli.rc;
 }
 
 /* A TIME option; DD_EXIT_USAGE naming it when malformed. */

@@ -91,14 +91,11 @@ static int parse_args(int argc, char **argv, SwitchoverArgs *a)
                                              {"ignore-patroni", no_argument, NULL, 'P'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
+    CliOpts cli = {
+        .command = argv[0], .shortopts = "h", .longopts = longopts, .help = switchover_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         switch (c) {
-        case 'h':
-            fputs(switchover_help, stdout);
-            return -1;
         case 't':
             a->o.target = optarg;
             a->to_given = true;
@@ -131,10 +128,10 @@ static int parse_args(int argc, char **argv, SwitchoverArgs *a)
                 return cli_usage(
                     argv[0], "--pause-timeout expects seconds from 1 to 3600, got \"%s\"", optarg);
             break;
-        default:
-            return cli_bad_option(argv[0], longopts, argv);
         }
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli.rc;
     if (optind < argc)
         return cli_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
     if (a->o.target_data && !a->o.target)
@@ -177,7 +174,7 @@ int cli_cmd_switchover(CliContext *ctx, int argc, char **argv)
     SwitchoverArgs a = {.o = {.max_lag = SW_DEFAULT_MAX_LAG}};
     int rc = parse_args(argc, argv, &a);
     if (rc != DD_EXIT_OK)
-        return rc < 0 ? DD_EXIT_OK : rc;
+        return cli_exit(rc);
     const Config *cfg = cli_config(ctx);
     if (!cfg)
         return DD_EXIT_CONFIG;

@@ -92,26 +92,16 @@ int cli_cmd_verify(CliContext *ctx, int argc, char **argv)
         {"data", required_argument, NULL, 'd'},   {0}};
     bool json = false, compare = false;
     const char *backup_id = NULL, *data = NULL;
+    CliOpts cli = {.command = argv[0], .shortopts = "h", .longopts = longopts, .help = verify_help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(verify_help, stdout);
-            return DD_EXIT_OK;
-        }
-        if (c == 'J' || c == 'C') {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
+        if (c == 'J' || c == 'C')
             *(c == 'J' ? &json : &compare) = true;
-            continue;
-        }
-        if (c == 'b' || c == 'd') {
+        else /* 'b' or 'd' */
             *(c == 'b' ? &backup_id : &data) = optarg;
-            continue;
-        }
-        return cli_bad_option(argv[0], longopts, argv);
     }
     int cfg_rc;
-    const Config *cfg = cli_config_no_args(ctx, argc, argv, &cfg_rc);
+    const Config *cfg = cli_config_opts(ctx, &cli, argc, argv, &cfg_rc);
     if (!cfg)
         return cfg_rc;
     if (compare)

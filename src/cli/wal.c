@@ -59,26 +59,19 @@ static int wal_parse(int argc, char **argv, const char *help, int nargs, const c
                                                {"partial", no_argument, NULL, 'P'},
                                                {0}};
     const struct option *longopts = cleanup ? fetch_opts : push_opts;
+    CliOpts cli = {.command = argv[0], .shortopts = "+h", .longopts = longopts, .help = help};
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(help, stdout);
-            return -1;
-        }
-        if (c == 'P' && cleanup) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
+        if (c == 'P') {
             wal_fetch_partial = true;
-            continue;
-        }
-        if (c == 'c') {
+        } else if (c == 'c') {
             *cleanup = true;
             nargs = 0;
             what = "no arguments with --cleanup";
-            continue;
         }
-        return cli_bad_option(argv[0], longopts, argv);
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli.rc;
     if (argc - optind != nargs)
         return cli_usage(argv[0], "expected %s, got %d argument%s", what, argc - optind,
                          argc - optind == 1 ? "" : "s");
@@ -125,7 +118,7 @@ int cli_cmd_wal_push(CliContext *ctx, int argc, char **argv)
 {
     int rc = wal_parse(argc, argv, wal_push_help, 1, "the path of one WAL file (%p)", NULL);
     if (rc != DD_EXIT_OK)
-        return rc < 0 ? DD_EXIT_OK : rc;
+        return cli_exit(rc);
     const Config *cfg = cli_config(ctx);
     if (!cfg)
         return DD_EXIT_CONFIG;
@@ -194,7 +187,7 @@ int cli_cmd_wal_fetch(CliContext *ctx, int argc, char **argv)
     bool cleanup = false;
     int rc = wal_parse(argc, argv, wal_fetch_help, 2, "NAME and DEST (%f %p)", &cleanup);
     if (rc != DD_EXIT_OK)
-        return rc < 0 ? DD_EXIT_OK : rc;
+        return cli_exit(rc);
     if (cleanup)
         return walspool_cleanup() ? DD_EXIT_OK : cli_fail();
     const Config *cfg = cli_config(ctx);

@@ -68,14 +68,11 @@ static int wal_receive_parse(int argc, char **argv, WalRecvArgs *a)
                                              {"spool", required_argument, NULL, 'p'},
                                              {"flush-partial", no_argument, NULL, 'F'},
                                              {0}};
+    CliOpts cli = {
+        .command = argv[0], .shortopts = "+h", .longopts = longopts, .help = wal_receive_help};
     int c, interval = 10;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((c = cli_opt_next(&cli, argc, argv)) != 0) {
         switch (c) {
-        case 'h':
-            fputs(wal_receive_help, stdout);
-            return -1;
         case 'y':
             a->o.synchronous = true;
             break;
@@ -99,10 +96,10 @@ static int wal_receive_parse(int argc, char **argv, WalRecvArgs *a)
         case 'F':
             a->flush_partial = true;
             break;
-        default:
-            return cli_bad_option(argv[0], longopts, argv);
         }
     }
+    if (cli.rc != DD_EXIT_OK)
+        return cli.rc;
     a->o.status_interval = interval;
     if (!replconn_slot_name_valid(a->o.slot))
         return cli_usage(argv[0], "--slot must be 1 to 63 of a-z, 0-9 and _, not \"%s\"",

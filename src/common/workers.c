@@ -81,3 +81,35 @@ size_t workers_taken(const Workers *w)
 {
     return atomic_load(&w->next);
 }
+
+static void *workers_bg_main(void *arg)
+{
+    WorkersBg *bg = arg;
+    bg->ok = bg->fn(bg->arg);
+    if (!bg->ok)
+        bg->err = err_save();
+    return NULL;
+}
+
+bool workers_bg_start(WorkersBg *bg, bool (*fn)(void *arg), void *arg)
+{
+    *bg = (WorkersBg){.fn = fn, .arg = arg};
+    bg->threaded = pthread_create(&bg->thread, NULL, workers_bg_main, bg) == 0;
+    return bg->threaded;
+}
+
+void workers_bg_run(WorkersBg *bg, bool (*fn)(void *arg), void *arg)
+{
+    if (!workers_bg_start(bg, fn, arg))
+        workers_bg_main(bg); /* no thread: the work is done here, before the caller's */
+}
+
+bool workers_bg_join(WorkersBg *bg, bool caller_ok)
+{
+    if (bg->threaded)
+        pthread_join(bg->thread, NULL);
+    bg->threaded = false;
+    if (!bg->ok && caller_ok)
+        return err_restore(&bg->err);
+    return caller_ok && bg->ok;
+}

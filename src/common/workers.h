@@ -29,6 +29,7 @@
 #ifndef DD_COMMON_WORKERS_H
 #define DD_COMMON_WORKERS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -55,5 +56,41 @@ bool workers_failed(const Workers *w);
 
 /* How many items have been taken so far (by workers; some may be past n). */
 size_t workers_taken(const Workers *w);
+
+/*
+ * One function on a thread of its own while the caller does other work, its
+ * failure carried back as the pool's is:
+ *
+ *   WorkersBg bg;
+ *   workers_bg_run(&bg, flush, cs);        // on a thread, or here and now
+ *   bool ok = stop_the_backup(...);        // meanwhile
+ *   return workers_bg_join(&bg, ok);       // ok && flush's result, one error in the slot
+ *
+ * fn returns false with the error slot set on its thread; the slot is saved
+ * there (err_save) and put into the joining thread's (err_restore).
+ * workers_bg_start() only starts a thread: false when none can start (the
+ * error slot untouched: the caller says what that means, or does without).
+ * workers_bg_run() runs fn on the calling thread when no thread can start,
+ * so that the work is done either way, one after the other. Every started or
+ * run WorkersBg is joined exactly once.
+ */
+typedef struct {
+    bool (*fn)(void *arg);
+    void *arg;
+    pthread_t thread;
+    bool threaded, ok;
+    ErrSaved err;
+} WorkersBg;
+
+DD_MUST_CHECK bool workers_bg_start(WorkersBg *bg, bool (*fn)(void *arg), void *arg);
+void workers_bg_run(WorkersBg *bg, bool (*fn)(void *arg), void *arg);
+
+/*
+ * Wait for fn to end; returns caller_ok && fn's result. The caller's own
+ * failure comes first: fn's error is put into the slot only when caller_ok
+ * is true (pass true when fn's failure should win, or when there is no
+ * other). When fn cannot fail, the result may be ignored.
+ */
+bool workers_bg_join(WorkersBg *bg, bool caller_ok);
 
 #endif

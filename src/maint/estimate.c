@@ -174,32 +174,42 @@ static void rates_keep_owner(Repo *repo)
     }
 }
 
-bool rates_record(Repo *repo, const RateSample *s)
+/* Append one sample to its kind's list in root (invariant 1). */
+static void rates_append(json_t *root, const RateSample *s)
 {
-    if (s->kind >= RATE__COUNT || !(s->size > 0) || !(s->seconds > 0) || !isfinite(s->seconds))
-        return err_set(DD_EXIT_FAIL, "refusing a %s measurement of %g in %g s",
-                       rate_kind_name(s->kind), s->size, s->seconds);
+    json_t *rates = json_object_get(root, "rates");
+    json_t *list = json_object_get(rates, rate_kinds[s->kind].name);
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(rates, rate_kinds[s->kind].name, list);
+    }
+    json_t *e = json_pack("{s:f, s:f, s:f, s:s}", "size", s->size, "seconds", s->seconds, "when",
+                          s->when > 0 ? s->when : time_wall(), "source", s->source);
+    if (s->fixed > 0)
+        json_object_set_new(e, "fixed", json_real(fmin(s->fixed, s->seconds)));
+    if (s->budget > 0)
+        json_object_set_new(e, "budget", json_real(s->budget));
+    json_array_append_new(list, e);
+    while (json_array_size(list) > RATES_KEEP)
+        json_array_remove(list, 0);
+}
+
+/* Record n samples in one read-modify-write of the object: one write, one fsync. */
+static bool rates_record_n(Repo *repo, const RateSample *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i].kind >= RATE__COUNT || !(s[i].size > 0) || !(s[i].seconds > 0) ||
+            !isfinite(s[i].seconds))
+            return err_set(DD_EXIT_FAIL, "refusing a %s measurement of %g in %g s",
+                           rate_kind_name(s[i].kind), s[i].size, s[i].seconds);
     RepoLock *lock = NULL;
     if (!rates_lock(repo, &lock))
-        return err_context("recording the %s rate", rate_kind_name(s->kind));
+        return err_context("recording the %s rate", rate_kind_name(s[0].kind));
     json_t *root = rates_load(repo);
     bool ok = root != NULL;
     if (ok) {
-        json_t *rates = json_object_get(root, "rates");
-        json_t *list = json_object_get(rates, rate_kinds[s->kind].name);
-        if (!json_is_array(list)) {
-            list = json_array();
-            json_object_set_new(rates, rate_kinds[s->kind].name, list);
-        }
-        json_t *e = json_pack("{s:f, s:f, s:f, s:s}", "size", s->size, "seconds", s->seconds,
-                              "when", s->when > 0 ? s->when : time_wall(), "source", s->source);
-        if (s->fixed > 0)
-            json_object_set_new(e, "fixed", json_real(fmin(s->fixed, s->seconds)));
-        if (s->budget > 0)
-            json_object_set_new(e, "budget", json_real(s->budget));
-        json_array_append_new(list, e);
-        while (json_array_size(list) > RATES_KEEP)
-            json_array_remove(list, 0);
+        for (size_t i = 0; i < n; i++)
+            rates_append(root, &s[i]);
         char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
         ok = repo_object_put(repo, RATES_FILE, text, strlen(text), (StoragePutOpts){0});
         free(text);
@@ -211,23 +221,44 @@ bool rates_record(Repo *repo, const RateSample *s)
     return ok;
 }
 
-/* Record one sample; a failure is a warning (the operation itself succeeded). */
+bool rates_record(Repo *repo, const RateSample *s)
+{
+    return rates_record_n(repo, s, 1);
+}
+
+/* A sample of kind, or false when there is nothing to record (size or seconds not > 0). */
+static bool rates_sample(RateSample *s, RateKind kind, double size, double seconds,
+                         const char *source, double fixed, double budget)
+{
+    if (!(size > 0) || !(seconds > 0))
+        return false;
+    *s = (RateSample){.kind = kind,
+                      .size = size,
+                      .seconds = seconds,
+                      .fixed = fixed,
+                      .budget = budget,
+                      .when = time_wall()};
+    snprintf(s->source, sizeof(s->source), "%s", source);
+    return true;
+}
+
+/* Record n samples; a failure is a warning (the operation itself succeeded). */
+static void rates_record_quiet_n(Repo *repo, const RateSample *s, size_t n)
+{
+    if (!repo || n == 0)
+        return;
+    if (!rates_record_n(repo, s, n)) {
+        log_warn("could not record the %s rate: %s", rate_kind_name(s[0].kind), err_message());
+        err_clear();
+    }
+}
+
 static void rates_record_quiet(Repo *repo, RateKind kind, double size, double seconds,
                                const char *source, double fixed, double budget)
 {
-    if (!repo || !(size > 0) || !(seconds > 0))
-        return;
-    RateSample s = {.kind = kind,
-                    .size = size,
-                    .seconds = seconds,
-                    .fixed = fixed,
-                    .budget = budget,
-                    .when = time_wall()};
-    snprintf(s.source, sizeof(s.source), "%s", source);
-    if (!rates_record(repo, &s)) {
-        log_warn("could not record the %s rate: %s", rate_kind_name(kind), err_message());
-        err_clear();
-    }
+    RateSample s;
+    if (rates_sample(&s, kind, size, seconds, source, fixed, budget))
+        rates_record_quiet_n(repo, &s, 1);
 }
 
 void rates_record_backup_span(Repo *repo, const char *source, const BackupSummary *sum,
@@ -244,11 +275,15 @@ void rates_record_backup_span(Repo *repo, const char *source, const BackupSummar
                       sum->id);
         return;
     }
-    rates_record_quiet(repo, RATE_BACKUP_READ, (double)sum->bytes_read, sum->duration, src, 0, 0);
+    /* Both samples in one write of rates.json (one fsync, not one per kind). */
+    RateSample s[2];
+    size_t n =
+        rates_sample(&s[0], RATE_BACKUP_READ, (double)sum->bytes_read, sum->duration, src, 0, 0);
     /* A backup that found little new says nothing of the store rate: its time was reading. */
     if (sum->bytes_new >= sum->bytes_read / 2)
-        rates_record_quiet(repo, RATE_BACKUP_STORE, (double)sum->bytes_new, sum->duration, src, 0,
-                           0);
+        n += rates_sample(&s[n], RATE_BACKUP_STORE, (double)sum->bytes_new, sum->duration, src, 0,
+                          0);
+    rates_record_quiet_n(repo, s, n);
 }
 
 /* The WAL from the start of the backup before id to start (0: unknown). */

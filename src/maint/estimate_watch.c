@@ -5,23 +5,24 @@
 #include "maint/estimate_watch.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/mem.h"
 #include "common/timeutil.h"
+#include "common/workers.h"
 #include "pg/libpq.h"
 
 struct PhaseWatch {
-    pthread_t thread;
+    WorkersBg thread;
     char *conninfo;
     atomic_bool stop;
     PhaseTimes seen;
 };
 
-static void *watch_main(void *arg)
+/* Never fails: a watch that cannot poll measures nothing. */
+static bool watch_main(void *arg)
 {
     PhaseWatch *w = arg;
     const char *keys[] = {"dbname", NULL}, *values[] = {w->conninfo, NULL};
@@ -45,7 +46,7 @@ static void *watch_main(void *arg)
         time_sleep(PHASE_WATCH_POLL);
     }
     PQfinish(c);
-    return NULL;
+    return true;
 }
 
 PhaseWatch *phase_watch_start(const char *conninfo)
@@ -53,7 +54,7 @@ PhaseWatch *phase_watch_start(const char *conninfo)
     PhaseWatch *w = xcalloc(1, sizeof(*w));
     w->conninfo = xstrdup(conninfo);
     atomic_init(&w->stop, false);
-    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+    if (!workers_bg_start(&w->thread, watch_main, w)) {
         free(w->conninfo);
         free(w);
         return NULL;
@@ -67,7 +68,7 @@ PhaseTimes phase_watch_stop(PhaseWatch *w)
     if (!w)
         return seen;
     atomic_store(&w->stop, true);
-    pthread_join(w->thread, NULL);
+    workers_bg_join(&w->thread, true);
     if (w->seen.first > 0)
         seen = w->seen;
     free(w->conninfo);

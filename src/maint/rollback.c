@@ -26,6 +26,7 @@
 #include "maint/steps_int.h"
 #include "maint/switchover.h"
 #include "pg/conn.h"
+#include "pg/node.h"
 #include "repo/repo.h"
 #include "restore/recovery.h"
 #include "restore/restore.h"
@@ -113,23 +114,12 @@ static bool rb_is_primary(const char *conninfo, const char *what)
 
 static bool rb_wait_streaming(Rb *b, const char *conninfo, double timeout)
 {
-    double deadline = time_mono() + timeout;
-    for (;;) {
-        char *st = rb_query(conninfo, "old primary",
-                            "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')");
-        bool streaming = st && strcmp(st, "streaming") == 0;
-        free(st);
-        if (streaming)
-            return true;
-        if (time_mono() > deadline || rb_interrupted) {
-            err_set(DD_EXIT_TIMEOUT,
-                    "the old primary does not stream from the new primary after %.0f s", timeout);
-            err_hint("see \"%s/log/drydock-start.log\"", b->old_data);
-            return false;
-        }
-        err_clear();
-        time_sleep(0.2);
-    }
+    if (pg_node_wait_streaming(conninfo, "old primary", timeout, &rb_interrupted))
+        return true;
+    err_set(DD_EXIT_TIMEOUT, "the old primary does not stream from the new primary after %.0f s",
+            timeout);
+    err_hint("see \"%s/log/drydock-start.log\"", b->old_data);
+    return false;
 }
 
 /* --- the steps --------------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #include "maint/steps_int.h"
 #include "maint/switchover.h"
 #include "pg/conn.h"
+#include "pg/node.h"
 #include "repo/repo.h"
 #include "status/notify.h"
 
@@ -450,25 +451,9 @@ static bool mr_old_primary(Mr *m)
 /* The new standby follows the promotion (a new timeline): wait until it streams again. */
 static bool mr_wait_streaming(const char *conninfo)
 {
-    double deadline = time_mono() + 60.0;
-    for (;;) {
-        PGconn *c = pg_connect(conninfo, "new standby");
-        char *st = c ? pg_query_value(c,
-                                      "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), "
-                                      "'none')",
-                                      0, NULL)
-                     : NULL;
-        bool streaming = st && strcmp(st, "streaming") == 0;
-        free(st);
-        pg_disconnect(c);
-        if (streaming)
-            return true;
-        if (time_mono() > deadline || mr_interrupted)
-            return err_set(DD_EXIT_TIMEOUT,
-                           "the new standby does not stream from the new primary after 60 s");
-        err_clear();
-        time_sleep(0.2);
-    }
+    return pg_node_wait_streaming(conninfo, "new standby", 60.0, &mr_interrupted) ||
+           err_set(DD_EXIT_TIMEOUT,
+                   "the new standby does not stream from the new primary after 60 s");
 }
 
 static bool mr_first_backup(Mr *m)

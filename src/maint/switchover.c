@@ -186,8 +186,11 @@ static bool sw_check_lag(Sw *s, uint64_t *lag)
         flush ? pg_query_value(s->tgt, "SELECT pg_last_wal_replay_lsn()", 0, NULL) : NULL;
     uint64_t f = 0, r = 0;
     bool ok = replay && pg_lsn_parse(flush, &f) && pg_lsn_parse(replay, &r);
-    if (replay && !ok)
+    if (replay && !ok) {
         err_set(DD_EXIT_PG, "the target has replayed no WAL yet");
+        err_hint("a standby that has just started replays nothing until the primary's WAL "
+                 "reaches it: wait until it streams and replays, then try again");
+    }
     free(flush);
     free(replay);
     if (!ok)
@@ -587,29 +590,14 @@ static bool sw_resume(Sw *s)
 /* Wait until the demoted primary streams from the new one. */
 static bool sw_wait_streaming(Sw *s)
 {
-    double deadline = time_mono() + SW_STREAM_TIMEOUT;
-    for (;;) {
-        PGconn *c = pg_connect(s->o->primary, "old primary");
-        char *st = c ? pg_query_value(c,
-                                      "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), "
-                                      "'none')",
-                                      0, NULL)
-                     : NULL;
-        bool streaming = st && strcmp(st, "streaming") == 0;
-        free(st);
-        pg_disconnect(c);
-        if (streaming)
-            return true;
-        if (time_mono() > deadline) {
-            err_set(DD_EXIT_TIMEOUT,
-                    "the old primary was restarted as a standby but does not stream from the "
-                    "new primary after %.0f s",
-                    SW_STREAM_TIMEOUT);
-            err_hint("see the log in \"%s/log\"", s->o->primary_data);
-            return false;
-        }
-        time_sleep(0.2);
-    }
+    if (pg_node_wait_streaming(s->o->primary, "old primary", SW_STREAM_TIMEOUT, NULL))
+        return true;
+    err_set(DD_EXIT_TIMEOUT,
+            "the old primary was restarted as a standby but does not stream from the new primary "
+            "after %.0f s",
+            SW_STREAM_TIMEOUT);
+    err_hint("see the log in \"%s/log\"", s->o->primary_data);
+    return false;
 }
 
 static bool sw_fence(Sw *s)

@@ -11,6 +11,7 @@
 #include <pg_config_manual.h>
 
 #include "common/mem.h"
+#include "common/timeutil.h"
 #include "pg/conn.h"
 
 /* One round trip; the columns in PgNode's order. */
@@ -111,4 +112,27 @@ bool pg_endpoint_same(const PgEndpoint *a, const PgEndpoint *b)
     if (endpoint_local(a->host) && endpoint_local(b->host))
         return true;
     return strcmp(a->host, b->host) == 0;
+}
+
+bool pg_node_wait_streaming(const char *conninfo, const char *what, double timeout,
+                            const volatile sig_atomic_t *stop)
+{
+    double deadline = time_mono() + timeout;
+    for (;;) {
+        PGconn *c = pg_connect(conninfo, what);
+        char *st = c ? pg_query_value(c,
+                                      "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), "
+                                      "'none')",
+                                      0, NULL)
+                     : NULL;
+        bool streaming = st && strcmp(st, "streaming") == 0;
+        free(st);
+        pg_disconnect(c);
+        err_clear(); /* a server restarting answers nothing for a while */
+        if (streaming)
+            return true;
+        if (time_mono() > deadline || (stop && *stop))
+            return false;
+        time_sleep(0.2);
+    }
 }

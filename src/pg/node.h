@@ -18,6 +18,7 @@
 #ifndef DD_PG_NODE_H
 #define DD_PG_NODE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +37,17 @@ typedef struct {
 
 /* Identify the server behind conn; false + error (the server's, DD_EXIT_PG). */
 DD_MUST_CHECK bool pg_node_identify(PGconn *conn, PgNode *out);
+
+/*
+ * Wait until the server at conninfo is a standby whose WAL receiver streams
+ * (pg_stat_wal_receiver.status), asking it every 0.2 s on a connection of
+ * its own (what names it in a connection error) for at most timeout
+ * seconds, or until *stop is set (stop NULL: never). true once it streams;
+ * false when the time is up or stop was set, with the error slot clear: the
+ * caller says what it waited for.
+ */
+bool pg_node_wait_streaming(const char *conninfo, const char *what, double timeout,
+                            const volatile sig_atomic_t *stop);
 
 /* current_setting(name) as a new string; NULL + error. */
 char *pg_node_setting(PGconn *conn, const char *name);

@@ -86,25 +86,6 @@ static bool copy_wal(Copy *c)
     return ok;
 }
 
-/*
- * In a bucket, wal-push takes no archive lock (walpush.h), so segments may
- * arrive while the copy runs: a second pass, last, takes those (the others
- * are skipped, and not counted twice). What arrives after it stays in the
- * source, as with a directory's lock, until archive_command points at the
- * destination.
- */
-static bool copy_wal_again(Copy *c)
-{
-    if (!storage_remote(c->from))
-        return true;
-    RepoCopyResult before = *c->out;
-    bool ok = copy_wal(c);
-    uint64_t seen = c->out->objects - before.objects, skipped = c->out->skipped - before.skipped;
-    c->out->objects = before.objects + (seen - skipped);
-    c->out->skipped = before.skipped;
-    return ok;
-}
-
 /* An encrypted repository's keys (keyring.h): every generation, then keys/current. */
 static bool copy_keys(Copy *c)
 {
@@ -155,10 +136,20 @@ bool repo_copy(Repo *src, const Config *dst_cfg, RepoCopyResult *out)
                       storage_root(c.from));
     ok = ok && repo_lock_wait(src, REPO_LOCK_ARCHIVE, "repo-copy", 60, &archive) &&
          repo_lock(src, REPO_LOCK_BACKUP, "repo-copy", &backup) && check_destination(&c);
-    /* The keys, packs before their indexes, the WAL, the manifests, the metadata last. */
+    /*
+     * The keys, packs before their indexes, the manifests, the WAL, the
+     * metadata last. The WAL is listed once, after the manifests: in a
+     * bucket wal-push takes no archive lock (walpush.h), so segments may
+     * arrive while the copy runs, and the later the one listing, the more
+     * it takes. What arrives after it stays in the source, as with a
+     * directory's lock, until archive_command points at the destination.
+     * (No manifest arrives meanwhile: the backup lock is held; and until
+     * the metadata is there the copy is not a repository, so the WAL after
+     * the manifests is no gap anyone can see.)
+     */
     ok = ok && copy_keys(&c) && copy_dir(&c, CHUNKSTORE_PACK_DIR, ".pack") &&
-         copy_dir(&c, CHUNKSTORE_PACK_DIR, ".index") && copy_wal(&c) &&
-         copy_dir(&c, MANIFEST_DIR, "") && copy_wal_again(&c) && copy_object(&c, REPO_META_FILE);
+         copy_dir(&c, CHUNKSTORE_PACK_DIR, ".index") && copy_dir(&c, MANIFEST_DIR, "") &&
+         copy_wal(&c) && copy_object(&c, REPO_META_FILE);
     repo_lock_release(backup);
     repo_lock_release(archive);
     storage_free(c.to);

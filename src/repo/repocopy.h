@@ -5,7 +5,7 @@
  * Objects are copied byte for byte (each carries its own checksum,
  * object.h; an encrypted one stays encrypted, and its keys go along), in
  * the order that keeps the copy consistent at every instant:
- * packs before their indexes, WAL, then manifests, and the metadata
+ * packs before their indexes, manifests, then WAL, and the metadata
  * (drydock.repo) last, so that an interrupted copy is not a repository yet
  * and a second run continues it (an object already there with the same size
  * is not sent again). The source is held with its archive and backup locks

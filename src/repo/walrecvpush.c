@@ -13,6 +13,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/workers.h"
 #include "repo/lock.h"
 #include "repo/walarchive.h"
 #include "repo/walpush.h"
@@ -23,7 +24,7 @@ struct WalRecvPusher {
     pthread_mutex_t push_mu; /* invariant 1: held for each push */
     pthread_mutex_t mu;      /* the fields below */
     pthread_cond_t cv;
-    pthread_t thread;
+    WorkersBg thread;
     bool running, stop, kicked;
     char archived[64];
 };
@@ -131,8 +132,8 @@ bool walrecvpush_pending(WalRecvPusher *p, WalRecvPushMode mode, bool *left)
     return ok;
 }
 
-/* Invariant 3. */
-static void *pusher_main(void *arg)
+/* Invariant 3. Never fails: a push that fails is retried. */
+static bool pusher_main(void *arg)
 {
     WalRecvPusher *p = arg;
     bool again = true; /* what a previous run left in the spool */
@@ -160,14 +161,14 @@ static void *pusher_main(void *arg)
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
-    return NULL;
+    return true;
 }
 
 bool walrecvpush_start(WalRecvPusher *p)
 {
     p->kicked = true;
     p->stop = false;
-    if (pthread_create(&p->thread, NULL, pusher_main, p) != 0)
+    if (!workers_bg_start(&p->thread, pusher_main, p))
         return err_set(DD_EXIT_FAIL, "could not start the wal-receive pusher thread");
     p->running = true;
     return true;
@@ -189,7 +190,7 @@ void walrecvpush_stop(WalRecvPusher *p)
     p->stop = true;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    pthread_join(p->thread, NULL);
+    workers_bg_join(&p->thread, true);
     p->running = false;
 }
 

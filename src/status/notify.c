@@ -155,15 +155,21 @@ static void keep_texts(StatusNotifier *n, const StatusTexts *t)
             dst[i] = src[i];
 }
 
-bool status_notify_scheduled(StatusNotifier *n, const StatusNotifyPlan *p, int64_t *id)
+/* The plan's texts, window and prediction, for the posts that follow. */
+static void keep_plan(StatusNotifier *n, const StatusNotifyPlan *p)
 {
-    *id = 0;
     keep_texts(n, p->texts);
     n->start = p->window_start;
     n->end = p->window_end;
     n->predicted_s = p->predicted_s;
     n->low_s = p->low_s;
     n->high_s = p->high_s;
+}
+
+bool status_notify_scheduled(StatusNotifier *n, const StatusNotifyPlan *p, int64_t *id)
+{
+    *id = 0;
+    keep_plan(n, p);
     if (!n->st)
         return true;
     /* The window and the prediction always; the file's description after them. */
@@ -196,12 +202,7 @@ bool status_notify_adopt(StatusNotifier *n, const StatusNotifyPlan *p, int64_t *
         return false;
     if (*id == 0)
         return status_notify_scheduled(n, p, id);
-    keep_texts(n, p->texts);
-    n->start = p->window_start;
-    n->end = p->window_end;
-    n->predicted_s = p->predicted_s;
-    n->low_s = p->low_s;
-    n->high_s = p->high_s;
+    keep_plan(n, p);
     return true;
 }
 

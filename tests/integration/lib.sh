@@ -411,9 +411,9 @@ tls_ca() {
 # that raises shared_buffers and max_connections and replaces pg_hba.conf
 # with $T/new_hba.conf (a "run_marker" reject line), and enables checksums,
 # into green $T/green on GPORT (with a green standby $T/green-standby on
-# GSPORT), the green clusters registered; table runlog and $T/insert.sql.
-# Then: load NAME SECONDS (pgbench -c 8 -j 2 -R 400 through the proxy in the
-# background, BENCH_PID), processed NAME, failed_tx NAME, proxy_port, state.
+# GSPORT), the green clusters registered; table runlog and $T/insert.sql
+# (load_table). Then: load NAME SECONDS (pgbench -c 8 -j 2 -R 400 through
+# the proxy in the background, BENCH_PID), proxy_port, state.
 maint_setup() {
     local title=$1 checksums=0 gstandby=0 a
     shift
@@ -446,9 +446,7 @@ maint_setup() {
     chown postgres "$T/new_hba.conf" "$T/maint.conf"
     register_cluster green "$T/green" "$GPORT"
     [ $gstandby = 1 ] && register_cluster green_standby "$T/green-standby" "$GSPORT"
-    psql_q p "create table runlog (id bigserial primary key, client int)"
-    echo 'INSERT INTO runlog (client) VALUES (:client_id);' >"$T/insert.sql"
-    chown postgres "$T/insert.sql"
+    load_table runlog
     # The helpers (defined here: only the maint tests have them).
     load() { # NAME SECONDS: pgbench -c 8 -j 2 through the proxy, in the background
         as_pg "$PGBIN/pgbench" -h 127.0.0.1 -p "$LPORT" -U postgres -n -c 8 -j 2 -R 400 -T "$2" \
@@ -456,10 +454,67 @@ maint_setup() {
         BENCH_PID=$!
         PIDS+=("$BENCH_PID")
     }
-    processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-    failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
     proxy_port() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r .server | sed -n 's/.*port=\([0-9]*\).*/\1/p'; }
     state() { dd maint status --json | jq -r '.maintenance.state'; }
+}
+
+# --- a write load, and drydock stopped at a test point (maint, switchover) ---
+
+# load_table TABLE: table TABLE (id bigserial, client int) on cluster p and
+# $T/insert.sql, one INSERT into it per transaction, for pgbench's write load
+# (-f "$T/insert.sql"); count_rows NAME counts its rows on cluster NAME;
+# processed NAME and failed_tx NAME read pgbench's summary in $T/NAME.out.
+load_table() {
+    LOAD_TABLE=$1
+    psql_q p "create table $1 (id bigserial primary key, client int)"
+    echo "INSERT INTO $1 (client) VALUES (:client_id);" >"$T/insert.sql"
+    chown postgres "$T/insert.sql"
+}
+count_rows() { psql_q "$1" "select count(*) from $LOAD_TABLE"; }
+processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
+failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
+# proxy_json KEY: KEY of the proxy's admin status (switchover_proxy_start).
+proxy_json() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
+
+# load_done NAME BEFORE CLUSTER WHERE: pgbench NAME (BENCH_PID) ends well:
+# exit 0, no failed transaction, some committed; and CLUSTER holds BEFORE
+# rows plus every transaction it counted (that check says "... is WHERE").
+load_done() {
+    wait "$BENCH_PID"
+    local rc=$? n
+    check_eq "$1: pgbench exits 0" 0 "$rc"
+    [ "$rc" -eq 0 ] || tail -20 "$T/$1.out" | sed 's/^/# /'
+    check_eq "$1: no failed transaction" 0 "$(failed_tx "$1")"
+    n=$(processed "$1")
+    check "$1: pgbench committed transactions (${n:-none})" test "${n:-0}" -gt 0
+    check_eq "$1: every transaction pgbench counted is $4" "$(($2 + ${n:-0}))" "$(count_rows "$3")"
+}
+
+# pause_at POINT SECONDS OUT ARGS...: drydock ARGS... as postgres in the
+# background (RUNNER its pid), told to stop at test point POINT
+# (common/testpoint.h; DRYDOCK_TEST_RESUME_FILE set by the caller passes
+# on); its output in OUT.out and OUT.err. True once it has stopped there,
+# within SECONDS; else false, its output shown.
+pause_at() {
+    local point=$1 secs=$2 out=$3
+    shift 3
+    DRYDOCK_TEST_PAUSE_AT=$point runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@" \
+        >"$out.out" 2>"$out.err" &
+    RUNNER=$!
+    PIDS+=("$RUNNER")
+    wait_for "drydock $1 at $point" "$secs" grep -q "pausing at $point" "$out.err" && return 0
+    sed 's/^/# /' "$out.out" "$out.err"
+    return 1
+}
+
+# kill_paused COMMAND: kill -9 the drydock COMMAND ("maint run") pause_at
+# started, and wait for it; true when no such command runs any more.
+kill_paused() {
+    local pid
+    pid=$(pgrep -f "^$DRYDOCK --config $CONF $1")
+    [ -n "$pid" ] && kill -9 $pid
+    wait "$RUNNER" 2>/dev/null
+    ! pgrep -f "^$DRYDOCK --config $CONF $1" >/dev/null
 }
 
 # --- a real S3 endpoint ----------------------------------------------------

@@ -59,18 +59,9 @@ sleep 2
 # Killed -9 once the old directory is aside and the backup restored in its place: the
 # facts would now say "rewind" (the copy has checksums, as the new primary); the journal
 # says rebuild, and the rollback goes on as it began.
-DRYDOCK_TEST_PAUSE_AT=maint-rollback-offline runuser -u postgres -- "$DRYDOCK" --config "$CONF" \
-    maint rollback >"$T/rb1.out" 2>"$T/rb1.err" &
-RUNNER=$!
-PIDS+=("$RUNNER")
-if wait_for "maint rollback at maint-rollback-offline" 120 grep -q "pausing at maint-rollback-offline" "$T/rb1.err"; then
-    pass "the rollback reaches maint-rollback-offline"
-else
-    fail "the rollback reaches maint-rollback-offline"
-    sed 's/^/# /' "$T/rb1.out" "$T/rb1.err"
-fi
-kill -9 "$(pgrep -f "^$DRYDOCK --config $CONF maint rollback")"
-wait $RUNNER 2>/dev/null
+check "the rollback reaches maint-rollback-offline" \
+    pause_at maint-rollback-offline 120 "$T/rb1" maint rollback
+kill_paused "maint rollback"
 check_eq "maint status: rolling back" "rolling back" "$(state)"
 check "the journal knows the directory kept aside" \
     grep -qx "${PG_DATA[p]}.rollback-1" <(dd maint status --json | jq -r '.maintenance.created[].what')

@@ -42,18 +42,9 @@ check_eq "pgbench during the run: no failed transaction" 0 "$(failed_tx run)"
 
 # --- the rollback, killed -9 before its switch, then resumed ---------------------
 load rollback 30
-DRYDOCK_TEST_PAUSE_AT=maint-rollback-switch runuser -u postgres -- "$DRYDOCK" --config "$CONF" \
-    maint rollback >"$T/rb1.out" 2>"$T/rb1.err" &
-RUNNER=$!
-PIDS+=("$RUNNER")
-if wait_for "maint rollback at maint-rollback-switch" 120 grep -q "pausing at maint-rollback-switch" "$T/rb1.err"; then
-    pass "the rollback reaches maint-rollback-switch"
-else
-    fail "the rollback reaches maint-rollback-switch"
-    sed 's/^/# /' "$T/rb1.out" "$T/rb1.err"
-fi
-kill -9 "$(pgrep -f "^$DRYDOCK --config $CONF maint rollback")"
-wait $RUNNER 2>/dev/null
+check "the rollback reaches maint-rollback-switch" \
+    pause_at maint-rollback-switch 120 "$T/rb1" maint rollback
+kill_paused "maint rollback"
 check_eq "maint status: rolling back" "rolling back" "$(state)"
 check_eq "maint status: the follow step is done" done \
     "$(dd maint status --json | jq -r '.maintenance.steps[] | select(.name == "rollback-follow") | .state')"

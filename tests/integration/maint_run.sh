@@ -26,18 +26,10 @@ step_state() { dd maint status --json | jq -r --arg s "$1" '.maintenance.steps[]
 
 # run_until POINT: maint run stopped at test point POINT, then killed -9.
 run_until() {
-    DRYDOCK_TEST_PAUSE_AT=$1 runuser -u postgres -- "$DRYDOCK" --config "$CONF" maint run "$T/maint.conf" \
-        >"$T/run-$1.out" 2>"$T/run-$1.err" &
-    RUNNER=$!
-    PIDS+=("$RUNNER")
-    if ! wait_for "maint run at $1" 300 grep -q "pausing at $1" "$T/run-$1.err"; then
-        sed 's/^/# /' "$T/run-$1.out" "$T/run-$1.err"
-        return 1
-    fi
+    pause_at "$1" 300 "$T/run-$1" maint run "$T/maint.conf" || return 1
     RUN_PID=$(pgrep -f "^$DRYDOCK --config $CONF maint run")
-    return 0
 }
-kill_run() { kill -9 $RUN_PID; wait $RUNNER 2>/dev/null; ! pgrep -f "^$DRYDOCK --config $CONF maint run" >/dev/null; }
+kill_run() { kill_paused "maint run"; }
 
 check "maint plan accepts the file" dd maint plan "$T/maint.conf"
 

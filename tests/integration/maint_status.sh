@@ -62,7 +62,6 @@ load() { # NAME SECONDS: pgbench -c 4 through the proxy, in the background
     BENCH_PID=$!
     PIDS+=("$BENCH_PID")
 }
-failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
 maints() { curl -sf "$URL/api/v2/scheduled-maintenances.json"; }
 # m JQ: the jq filter applied to the newest maintenance.
 m() { maints | jq -r ".scheduled_maintenances | max_by(.id) | $1"; }

@@ -31,8 +31,6 @@ pgbench_run() {
         -f "$T/insert.sql" postgres >"$T/$1.out" 2>&1 &
     BENCH_PID=$!
 }
-processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
 
 check_eq "the proxy passes PGOPTIONS on" off "$(as_pg env PGOPTIONS="-c synchronous_commit=off" "$PGBIN/psql" -h 127.0.0.1 -p "$LPORT" -U postgres -d postgres -XAtq -c "show synchronous_commit")"
 

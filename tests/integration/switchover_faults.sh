@@ -22,15 +22,8 @@ pg_standby s p
 dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
 
 switchover_proxy_start
-proxy_json() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
 swf_ctl() { dd proxy-ctl "$@" >/dev/null; } # its answer, not the TAP lines, to /dev/null
-count_rows() { psql_q "$1" "select count(*) from swlog"; }
-
-psql_q p "create table swlog (id bigserial primary key, client int)"
-cat >"$T/insert.sql" <<'SQL'
-INSERT INTO swlog (client) VALUES (:client_id);
-SQL
-chown postgres "$T/insert.sql"
+load_table swlog
 
 # swf_pgbench NAME SECONDS: the write load through the proxy, in the background.
 swf_pgbench() {
@@ -39,22 +32,11 @@ swf_pgbench() {
     BENCH_PID=$!
     PIDS+=("$BENCH_PID")
 }
-processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
 
 # swf_bench_done NAME BEFORE NEW: pgbench NAME ends well, and the new primary
 # NEW holds BEFORE rows (those of the rounds before) plus every transaction
 # pgbench NAME counted.
-swf_bench_done() {
-    wait "$BENCH_PID"
-    local rc=$? n
-    check_eq "$1: pgbench exits 0" 0 "$rc"
-    [ "$rc" -eq 0 ] || tail -20 "$T/$1.out" | sed 's/^/# /'
-    check_eq "$1: no failed transaction" 0 "$(failed_tx "$1")"
-    n=$(processed "$1")
-    check "$1: pgbench committed transactions (${n:-none})" test "${n:-0}" -gt 0
-    check_eq "$1: every transaction pgbench counted is in the new primary" "$(($2 + ${n:-0}))" "$(count_rows "$3")"
-}
+swf_bench_done() { load_done "$1" "$2" "$3" "in the new primary"; }
 
 # swf_bench_fenced NAME BEFORE NEW KILLED_AT: pgbench NAME's held clients were
 # ended by the lease with 57P01 within 4 s (lease 2 s + 2) of KILLED_AT, and
@@ -73,20 +55,11 @@ swf_bench_fenced() {
 # swf_kill_at POINT ARGS...: start a switchover that stops at test point
 # POINT, wait there until TARGET_DONE (a command) holds, then kill -9 it.
 swf_kill_at() {
-    local point=$1 err=$T/kill-$1.err pid runner; shift
-    DRYDOCK_TEST_PAUSE_AT=$point runuser -u postgres -- "$DRYDOCK" --config "$CONF" switchover "$@" \
-        >"$T/kill-$point.out" 2>"$err" &
-    runner=$!
-    PIDS+=("$runner")
-    if ! wait_for "switchover at $point" 60 grep -q "pausing at $point" "$err"; then
-        sed 's/^/# /' "$T/kill-$point.out" "$err"
-        return 1
-    fi
-    pid=$(pgrep -f "^$DRYDOCK --config $CONF switchover")
+    local point=$1
+    shift
+    pause_at "$point" 60 "$T/kill-$point" switchover "$@" || return 1
     KILLED_AT=$(date +%s.%N)
-    [ -n "$pid" ] && kill -9 $pid
-    wait "$runner" 2>/dev/null
-    ! pgrep -f "^$DRYDOCK --config $CONF switchover" >/dev/null
+    kill_paused switchover
 }
 
 # swf_name_standby NAME: the configuration names cluster NAME as the standby

@@ -19,12 +19,7 @@ pg_primary p
 pg_standby s p
 dd repo-create >/dev/null 2>&1 || { note "repo-create failed"; exit 1; }
 switchover_proxy_start
-
-psql_q p "create table swlog (id bigserial primary key, client int)"
-cat >"$T/insert.sql" <<'SQL'
-INSERT INTO swlog (client) VALUES (:client_id);
-SQL
-chown postgres "$T/insert.sql"
+load_table swlog
 
 # hang_pgbench NAME SECONDS: the write load through the proxy, each
 # transaction's latency logged in $T/NAME.log.*, in the background.
@@ -34,36 +29,20 @@ hang_pgbench() {
     BENCH_PID=$!
     PIDS+=("$BENCH_PID")
 }
-processed() { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$T/$1.out"; }
-failed_tx() { sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/$1.out"; }
 # The longest transaction of run NAME, in whole milliseconds (field 3: latency in us).
 max_latency_ms() { cat "$T/$1".log* | awk '$3 > m { m = $3 } END { print int(m / 1000) }'; }
-count_rows() { psql_q "$1" "select count(*) from swlog"; }
-proxy_json() { acurl -sf "http://127.0.0.1:$APORT/status" | jq -r ".$1"; }
 
 # hang_bench_done NAME ROWS_BEFORE: pgbench ends well and every transaction it
 # counted is on p.
-hang_bench_done() {
-    wait "$BENCH_PID"
-    local rc=$? n
-    check_eq "$1: pgbench exits 0" 0 "$rc"
-    [ "$rc" -eq 0 ] || tail -20 "$T/$1.out" | sed 's/^/# /'
-    check_eq "$1: no failed transaction" 0 "$(failed_tx "$1")"
-    n=$(processed "$1")
-    check "$1: pgbench committed transactions (${n:-none})" test "${n:-0}" -gt 0
-    check_eq "$1: every transaction pgbench counted is on the old primary" "$(($2 + ${n:-0}))" "$(count_rows p)"
-}
+hang_bench_done() { load_done "$1" "$2" p "on the old primary"; }
 
 # start_at POINT ARGS...: a switchover stopping at test point POINT until
 # $T/go exists, in the background (RUNNER its pid); true once it is there.
 start_at() {
-    local point=$1; shift
+    local point=$1
+    shift
     rm -f "$T/go"
-    DRYDOCK_TEST_PAUSE_AT=$point DRYDOCK_TEST_RESUME_FILE=$T/go runuser -u postgres -- \
-        "$DRYDOCK" --config "$CONF" switchover "$@" >"$T/$point.out" 2>"$T/$point.err" &
-    RUNNER=$!
-    PIDS+=("$RUNNER")
-    wait_for "switchover at $point" 60 grep -q "pausing at $point" "$T/$point.err"
+    DRYDOCK_TEST_RESUME_FILE=$T/go pause_at "$point" 60 "$T/$point" switchover "$@"
 }
 
 # --- 1: the primary's backend of the switchover stopped during the pause -----
@@ -103,8 +82,7 @@ hang_pgbench hang2 12
 sleep 2
 check "case 2: the switchover is paused before its catch-up" start_at switchover-catchup --pause-timeout 5
 sleep 0.5
-kill -9 $(pgrep -f "^$DRYDOCK --config $CONF switchover")
-wait "$RUNNER" 2>/dev/null
+kill_paused switchover
 check "case 2: the lease ran out and the proxy resumed by itself" \
     wait_for "the proxy resumed" 10 sh -c "curl -sf -H 'Authorization: Bearer $(cat "$T/admin.token")' http://127.0.0.1:$APORT/status | jq -e '.paused == false' >/dev/null"
 check "case 2: the proxy says why" grep -q "lease expired .* before any promotion: resuming" "$T/proxy.log"

@@ -14,6 +14,7 @@
 #include "common/mem.h"
 #include "config/config.h"
 #include "repo/repo.h"
+#include "unit/testdir.h"
 
 static char testrepo_root[64];
 static Config cfg; /* the configuration naming the repository */
@@ -21,8 +22,7 @@ static Config cfg; /* the configuration naming the repository */
 static int testrepo_setup(void **state)
 {
     (void)state;
-    snprintf(testrepo_root, sizeof(testrepo_root), "/tmp/drydock-unit-repo-XXXXXX");
-    if (!mkdtemp(testrepo_root))
+    if (testdir_make(testrepo_root, sizeof(testrepo_root), "unit-repo") != 0)
         return -1;
     char *repo = xasprintf("%s/repo", testrepo_root);
     memset(&cfg, 0, sizeof(cfg));
@@ -51,9 +51,7 @@ static int testrepo_teardown(void **state)
 {
     (void)state;
     free(cfg.repo_path);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", testrepo_root);
-    return system(cmd);
+    return testdir_remove(testrepo_root);
 }
 
 #endif

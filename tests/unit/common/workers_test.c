@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,11 +124,73 @@ static void test_save_restore(void **state)
     assert_string_equal(err_hint_text(), "wait longer");
 }
 
+/* The background function: fails with a hint when *arg is set; records its thread. */
+typedef struct {
+    bool fail;
+    pthread_t ran_on;
+} BgArg;
+
+static bool bg_fn(void *arg)
+{
+    BgArg *a = arg;
+    a->ran_on = pthread_self();
+    if (!a->fail)
+        return true;
+    err_set(DD_EXIT_IO, "the background failed");
+    err_hint("look at the background");
+    return false;
+}
+
+typedef struct {
+    const char *title;
+    bool fn_fails;
+    bool caller_ok;
+    bool ok;           /* what workers_bg_join returns */
+    const char *error; /* then in the caller's slot ("": none) */
+} BgCase;
+
+static const BgCase bg_cases[] = {
+    {"both succeed", false, true, true, ""},
+    {"the background fails: its error, code and hint", true, true, false, "the background failed"},
+    {"the caller fails: its own error stands", false, false, false, "the caller failed"},
+    {"both fail: the caller's error comes first", true, false, false, "the caller failed"},
+};
+
+static void test_background(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof(bg_cases) / sizeof(bg_cases[0]); k++) {
+        const BgCase *bc = &bg_cases[k];
+        print_message("case: %s\n", bc->title);
+        err_clear();
+        BgArg a = {.fail = bc->fn_fails};
+        WorkersBg bg;
+        assert_true(workers_bg_start(&bg, bg_fn, &a));
+        if (!bc->caller_ok)
+            err_set(DD_EXIT_PG, "the caller failed");
+        assert_int_equal(workers_bg_join(&bg, bc->caller_ok), bc->ok);
+        assert_false(pthread_equal(a.ran_on, pthread_self())); /* on a thread of its own */
+        assert_string_equal(err_message(), bc->error);
+        if (bc->fn_fails && bc->caller_ok) {
+            assert_int_equal(err_code(), DD_EXIT_IO);
+            assert_string_equal(err_hint_text(), "look at the background");
+        }
+    }
+    err_clear();
+    BgArg a = {.fail = true};
+    WorkersBg bg;
+    workers_bg_run(&bg, bg_fn, &a);
+    assert_false(workers_bg_join(&bg, true));
+    assert_string_equal(err_message(), "the background failed");
+    err_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_save_restore),
+        cmocka_unit_test(test_background),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

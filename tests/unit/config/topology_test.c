@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "config/topology.h"
+#include "unit/testdir.h"
 
 static char dir[64];
 
@@ -34,8 +35,7 @@ static void load(Config *cfg, const char *primary, const char *standby, const ch
 static void test_overlay_rules(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/dd-topology-test.XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(testdir_make(dir, sizeof(dir), "topology"), 0);
     Config cfg;
     load(&cfg, "port=1", "port=2", NULL);
     assert_string_equal(cfg.primary, "port=1"); /* nothing recorded yet */
@@ -114,9 +114,7 @@ static void test_overlay_rules(void **state)
     assert_int_equal(err_code(), DD_EXIT_CONFIG);
     assert_non_null(strstr(err_message(), "topology.json"));
     config_free(&cfg);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testdir_remove(dir), 0);
 }
 
 int main(void)

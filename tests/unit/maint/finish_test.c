@@ -23,6 +23,7 @@
 #include "common/fsutil.h"
 #include "common/mem.h"
 #include "maint/finish.h"
+#include "unit/testdir.h"
 
 static char root[64];
 static Config cfg;
@@ -60,8 +61,7 @@ static bool exists(const char *name)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/dd-finish-test.XXXXXX");
-    assert_non_null(mkdtemp(root));
+    assert_int_equal(testdir_make(root, sizeof(root), "finish"), 0);
     assert_int_equal(chmod(root, 0755), 0); /* pg_ctl may run as the directories' owner */
     memset(&cfg, 0, sizeof(cfg));
     cfg.bin = path("bin");
@@ -85,9 +85,7 @@ static int teardown(void **state)
 {
     (void)state;
     journal_close(journal);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testdir_remove(root), 0);
     free(cfg.bin);
     free(cfg.primary_data);
     free(cfg.standby_data);

@@ -20,23 +20,21 @@
 #include "common/mem.h"
 #include "maint/journal.h"
 #include "maint/runreport.h"
+#include "unit/testdir.h"
 
 static char root[64];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/dd-journal-damage.XXXXXX");
-    assert_non_null(mkdtemp(root));
+    assert_int_equal(testdir_make(root, sizeof(root), "journal-damage"), 0);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testdir_remove(root), 0);
     return 0;
 }
 

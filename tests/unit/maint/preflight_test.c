@@ -22,6 +22,7 @@
 #include "common/fsutil.h"
 #include "maint/steps.h"
 #include "unit/fakepq.h"
+#include "unit/testdir.h"
 
 #define ROW(v)                                                                                     \
     {                                                                                              \
@@ -35,27 +36,19 @@ static Plan plan;
 static MaintCtx ctx;
 static char *green, *green_sby, *bin;
 
-static void tool(const char *name)
-{
-    char *p = xasprintf("%s/%s", bin, name);
-    assert_true(fs_write_file(p, "#!/bin/sh\nexit 0\n", 17, 0755));
-    free(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
     fakepq_reset();
     err_clear();
-    snprintf(root, sizeof(root), "/tmp/dd-preflight.XXXXXX");
-    assert_non_null(mkdtemp(root));
+    assert_int_equal(testdir_make(root, sizeof(root), "preflight"), 0);
     green = xasprintf("%s/green", root);
     green_sby = xasprintf("%s/green-standby", root);
     bin = xasprintf("%s/bin", root);
     assert_int_equal(mkdir(bin, 0755), 0);
-    tool("pg_ctl");
-    tool("pg_checksums");
-    tool("pg_basebackup");
+    testdir_tool(bin, "pg_ctl");
+    testdir_tool(bin, "pg_checksums");
+    testdir_tool(bin, "pg_basebackup");
     memset(&cfg, 0, sizeof(cfg));
     cfg.bin = bin;
     memset(&mf, 0, sizeof(mf));
@@ -75,9 +68,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testdir_remove(root), 0);
     free(green);
     free(green_sby);
     free(bin);

@@ -28,6 +28,7 @@
 #include "maint/reload.h"
 #include "maint/steps_int.h"
 #include "unit/fakepq.h"
+#include "unit/testdir.h"
 
 #define ROW(n, ...)                                                                                \
     {                                                                                              \
@@ -98,8 +99,7 @@ static int setup(void **state)
     (void)state;
     fakepq_reset();
     err_clear();
-    snprintf(root, sizeof(root), "/tmp/dd-reload-test.XXXXXX");
-    assert_non_null(mkdtemp(root));
+    assert_int_equal(testdir_make(root, sizeof(root), "reload"), 0);
     primary_data = at("primary");
     standby_data = at("standby");
     saved_dir = at("saved");
@@ -145,9 +145,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testdir_remove(root), 0);
     free(primary_data);
     free(standby_data);
     free(saved_dir);

@@ -18,6 +18,7 @@
 #include "maint/runpost.h"
 #include "status/setup.h"
 #include "status/store.h"
+#include "unit/testdir.h"
 
 static char dir[64];
 static Config cfg;
@@ -25,8 +26,7 @@ static Config cfg;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/dd-runpost-test.XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(testdir_make(dir, sizeof(dir), "runpost"), 0);
     char text[256];
     snprintf(text, sizeof(text), "[status]\nstore = %s/status.db\ntime-zone = UTC\n", dir);
     assert_true(config_parse_string(text, "test.conf", &cfg));
@@ -37,9 +37,7 @@ static int teardown(void **state)
 {
     (void)state;
     config_free(&cfg);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testdir_remove(dir), 0);
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "common/fsutil.h"
 #include "repo/keycache.h"
 #include "repo/keyring.h"
+#include "unit/testdir.h"
 
 static char root[64];
 static char kid[KEYRING_ID_LEN + 1];
@@ -29,16 +30,13 @@ static char kid[KEYRING_ID_LEN + 1];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/drydock-keycache-test-XXXXXX");
-    return mkdtemp(root) ? 0 : -1;
+    return testdir_make(root, sizeof(root), "keycache");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-    return system(cmd);
+    return testdir_remove(root);
 }
 
 static void sample(KeyCache *kc, uint8_t seed)
@@ -176,12 +174,7 @@ static void write_pass(const char *path, const char *text)
 
 static Storage *open_dir(const char *name)
 {
-    char dir[128];
-    snprintf(dir, sizeof(dir), "%s/%s", root, name);
-    Storage *s = NULL;
-    assert_true(storage_open(&(StorageConfig){.type = STORAGE_POSIX, .path = dir}, &s));
-    assert_true(storage_root_create(s));
-    return s;
+    return testdir_storage(root, name);
 }
 
 /* An object under the data key "wal-1", written with kr. */

@@ -19,6 +19,7 @@
 
 #include "repo/keyring.h"
 #include "repo/object.h"
+#include "unit/testdir.h"
 
 static char root[64];
 static char pass1[128], pass2[128];
@@ -36,8 +37,7 @@ static void write_pass(const char *path, const char *text, mode_t mode)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/drydock-keyring-test-XXXXXX");
-    if (!mkdtemp(root))
+    if (testdir_make(root, sizeof(root), "keyring") != 0)
         return -1;
     snprintf(pass1, sizeof(pass1), "%s/pass1", root);
     snprintf(pass2, sizeof(pass2), "%s/pass2", root);
@@ -49,19 +49,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-    return system(cmd);
+    return testdir_remove(root);
 }
 
 static Storage *open_dir(const char *name)
 {
-    char dir[128];
-    snprintf(dir, sizeof(dir), "%s/%s", root, name);
-    Storage *s = NULL;
-    assert_true(storage_open(&(StorageConfig){.type = STORAGE_POSIX, .path = dir}, &s));
-    assert_true(storage_root_create(s));
-    return s;
+    return testdir_storage(root, name);
 }
 
 static void test_objects_round_trip(void **state)

@@ -18,6 +18,7 @@
 
 #include "common/mem.h"
 #include "restore/dest.h"
+#include "unit/testdir.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -66,8 +67,7 @@ static void touch(const char *path)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/dd-dest-test.XXXXXX");
-    assert_non_null(mkdtemp(root));
+    assert_int_equal(testdir_make(root, sizeof(root), "dest"), 0);
     dir = xasprintf("%s/data", root);
     ts_loc = xasprintf("%s/ts", root);
     outside = xasprintf("%s/outside", root);
@@ -78,9 +78,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf %s", root);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(testdir_remove(root), 0);
     free(dir);
     free(ts_loc);
     free(outside);

@@ -22,6 +22,7 @@
 #include "status/setup.h"
 #include "status/store.h"
 #include "status/webhook.h"
+#include "unit/testdir.h"
 
 static char dir[64];
 static char path[128];
@@ -29,8 +30,7 @@ static char path[128];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/status_store_test.XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(testdir_make(dir, sizeof(dir), "status-store"), 0);
     snprintf(path, sizeof(path), "%s/status.db", dir);
     return 0;
 }
@@ -38,9 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[200];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd);
+    return testdir_remove(dir);
 }
 
 static const char *const components[] = {"Database", "Application"};

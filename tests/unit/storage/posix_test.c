@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "storage/storage.h"
+#include "unit/testdir.h"
 
 static char root[64];
 
@@ -30,16 +31,13 @@ static Storage *open_posix(const char *dir)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/drydock-storage-test-XXXXXX");
-    return mkdtemp(root) ? 0 : -1;
+    return testdir_make(root, sizeof(root), "storage");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-    return system(cmd);
+    return testdir_remove(root);
 }
 
 static void test_put_get_list(void **state)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/s3_int.h"
+#include "unit/s3fake.h"
 
 #define KIB   1024ull
 #define MIB   (1024ull * 1024)
@@ -64,19 +64,8 @@ static void read_and_check(StorageRead *r, uint64_t off, size_t len)
 static void test_read_windows(void **state)
 {
     (void)state;
-    setenv("AWS_ACCESS_KEY_ID", "test", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    Storage *s = NULL;
-    StorageConfig cfg = {.type = STORAGE_S3,
-                         .s3 = {.endpoint = "http://127.0.0.1:9",
-                                .bucket = "b",
-                                .region = "us-east-1",
-                                .prefix = "",
-                                .retry_timeout = 2}};
-    assert_true(storage_open(&cfg, &s));
     Fake f = {0};
-    ((S3Storage *)s)->client.transport = fake_send;
-    ((S3Storage *)s)->client.transport_ctx = &f;
+    Storage *s = s3fake_open(fake_send, &f);
 
     bool found = false;
     StorageRead *r = storage_read_open(s, "pack", &found);

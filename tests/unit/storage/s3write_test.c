@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/s3_int.h"
+#include "unit/s3fake.h"
 
 #define PART (16u << 20) /* S3_PART_SIZE */
 
@@ -95,19 +95,7 @@ static int fake_send(void *ctx, const S3Req *r, S3Resp *resp, Buf *body)
 
 static Storage *open_fake(Fake *f)
 {
-    setenv("AWS_ACCESS_KEY_ID", "test", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    Storage *s = NULL;
-    StorageConfig cfg = {.type = STORAGE_S3,
-                         .s3 = {.endpoint = "http://127.0.0.1:9",
-                                .bucket = "b",
-                                .region = "us-east-1",
-                                .prefix = "",
-                                .retry_timeout = 2}};
-    assert_true(storage_open(&cfg, &s));
-    ((S3Storage *)s)->client.transport = fake_send;
-    ((S3Storage *)s)->client.transport_ctx = f;
-    return s;
+    return s3fake_open(fake_send, f);
 }
 
 typedef struct {
