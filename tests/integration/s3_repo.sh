@@ -129,16 +129,22 @@ psql_q p "select pg_switch_wal()" >/dev/null
 wait_for "standby caught up" 60 sql_is p t "select replay_lsn >= pg_current_wal_lsn() from pg_stat_replication"
 uploading() { python3 "$S3TOOL" uploads "$BUCKET" "$PREFIX/" | grep -q packs/; }
 
-# The endpoint stops in the middle of a backup (a pack's upload open).
-runuser -u postgres -- "$DRYDOCK" --config "$CONF" backup --quiet >/dev/null 2>"$T/b2.err" &
+# The endpoint stops in the middle of a backup (a pack's upload open). The
+# backup pauses once it has stored a part (a test point), so the outage
+# comes with an upload open however fast the endpoint is, and it goes on
+# (the resume file) while the endpoint is down.
+DRYDOCK_TEST_PAUSE_AT=s3-part-stored DRYDOCK_TEST_RESUME_FILE=$T/b2.resume \
+    runuser -u postgres -- "$DRYDOCK" --config "$CONF" backup --quiet >/dev/null 2>"$T/b2.err" &
 B2PID=$!
 PIDS+=("$B2PID")
-check "the backup is uploading a pack" wait_for "an upload" 120 uploading
+wait_for "the backup to store a part" 120 grep -q "pausing at s3-part-stored" "$T/b2.err"
+check "the backup is uploading a pack" wait_for "an upload" 30 uploading
 s3_stop
+touch "$T/b2.resume"
 sleep 3
 check "endpoint restarted" s3_start
 wait "$B2PID"
-check_eq "the backup across the outage succeeded" "0 " "$? $(head -c 300 "$T/b2.err")"
+check_eq "the backup across the outage succeeded" "0 " "$? $(grep -v 'pausing at' "$T/b2.err" | head -c 300)"
 check_eq "it is listed" 2 "$(dd info --json | jq '.backups | length')"
 check "verify after the outage" dd verify --quiet
 
