@@ -17,9 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/wal.h"
+#include "repo/walarchive.h"
 #include "repo/walsum.h"
 
 #define GLOBAL_SPC  1664u
@@ -84,6 +86,33 @@ static void add_whole(BackupGuide *g, uint32_t spc, uint32_t db, uint32_t rel, G
     g->whole[g->nwhole++] = (Whole){{spc, db, rel}, r};
 }
 
+static void merge_event(BackupGuide *g, const WalEvent *e)
+{
+    const WalRelNode *n = &e->node;
+    switch (e->kind) {
+    case WALREC_EV_CREATE:
+        add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_CREATED);
+        break;
+    case WALREC_EV_TRUNCATE:
+        add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_TRUNCATED);
+        break;
+    case WALREC_EV_DROP:
+        add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_DROPPED);
+        break;
+    case WALREC_EV_DB_COPY:
+    case WALREC_EV_DB_CREATE:
+    case WALREC_EV_DB_DROP:
+        add_whole(g, n->spc, n->db, 0, GUIDE_WHOLE_DATABASE);
+        break;
+    case WALREC_EV_TBLSPC_CREATE:
+    case WALREC_EV_TBLSPC_DROP:
+        add_whole(g, n->spc, 0, 0, GUIDE_WHOLE_TABLESPACE);
+        break;
+    default: /* relmap: pg_filenode.map is not a relation file; unknown: refused earlier */
+        break;
+    }
+}
+
 /* Merge one segment's summary. */
 void backup_guide_merge(BackupGuide *g, const WalSum *s)
 {
@@ -97,32 +126,8 @@ void backup_guide_merge(BackupGuide *g, const WalSum *s)
             g->blocks[g->nblocks++] =
                 (Key){{f->node.spc, f->node.db, f->node.rel, f->fork, f->blocks[j]}};
     }
-    for (size_t i = 0; i < s->nevents; i++) {
-        const WalEvent *e = &s->events[i];
-        const WalRelNode *n = &e->node;
-        switch (e->kind) {
-        case WALREC_EV_CREATE:
-            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_CREATED);
-            break;
-        case WALREC_EV_TRUNCATE:
-            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_TRUNCATED);
-            break;
-        case WALREC_EV_DROP:
-            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_DROPPED);
-            break;
-        case WALREC_EV_DB_COPY:
-        case WALREC_EV_DB_CREATE:
-        case WALREC_EV_DB_DROP:
-            add_whole(g, n->spc, n->db, 0, GUIDE_WHOLE_DATABASE);
-            break;
-        case WALREC_EV_TBLSPC_CREATE:
-        case WALREC_EV_TBLSPC_DROP:
-            add_whole(g, n->spc, 0, 0, GUIDE_WHOLE_TABLESPACE);
-            break;
-        default: /* relmap: pg_filenode.map is not a relation file; unknown: refused earlier */
-            break;
-        }
-    }
+    for (size_t i = 0; i < s->nevents; i++)
+        merge_event(g, &s->events[i]);
 }
 
 /*
@@ -212,6 +217,96 @@ const char *backup_guide_refusal(const GuideOpts *o, char *buf, size_t len)
     return NULL;
 }
 
+/* ---- records a summary could not vouch for ------------------------------ */
+
+/* A segment's bytes: the archive's copy, else pg_wal's; false (no error) when neither is there. */
+static bool segment_bytes(Repo *repo, const GuideOpts *o, const char *name, Buf *out)
+{
+    WalFileName wn;
+    bool found = false;
+    char *path = wal_name_parse(name, &wn) ? walarchive_path(&wn, name) : NULL;
+    bool ok = path && repo_object_get(repo, path, out, &found);
+    free(path);
+    if (ok && !found && o->datadir) {
+        path = xasprintf("%s/pg_wal/%s", o->datadir, name);
+        ok = fs_read_file(path, out, &found);
+        free(path);
+    }
+    if (!ok) {
+        log_debug("WAL segment %s cannot be read for the guide: %s", name, err_message());
+        err_clear();
+    }
+    return ok && found;
+}
+
+typedef struct {
+    BackupGuide *g;
+    bool unknown;
+} AcrossSink;
+
+static void across_block(void *arg, const WalBlockRef *r)
+{
+    BackupGuide *g = ((AcrossSink *)arg)->g;
+    if (g->nblocks == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 64;
+        g->blocks = xrealloc(g->blocks, g->cap * sizeof(Key));
+    }
+    g->blocks[g->nblocks++] = (Key){{r->node.spc, r->node.db, r->node.rel, r->fork, r->block}};
+}
+
+static void across_event(void *arg, const WalEvent *e)
+{
+    AcrossSink *a = arg;
+    if (e->kind == WALREC_EV_UNKNOWN)
+        a->unknown = true;
+    else
+        merge_event(a->g, e);
+}
+
+/*
+ * Whether every unknown record of segment segno (summary s) is vouched for.
+ *
+ * An unknown record before the previous backup's start does not matter: what
+ * it changed was on disk at the checkpoint that start is the redo point of,
+ * before the previous backup read the files, and this backup takes only that
+ * copy's chunks for what the summaries say is unchanged. Nor does one at or
+ * after this backup's start: every restore of this backup replays the WAL
+ * from its start, which redoes it (from a full-page image for a block), as
+ * for any change made while a backup reads the files.
+ *
+ * One in between is almost always the segment's last record, cut at its end
+ * with its headers or main data in the next segment (a pgbench load leaves
+ * one in most segments): it is decoded whole from the two segments' bytes
+ * (archived, else in pg_wal), and its blocks and events join the guide. Any
+ * other, or one whose next segment cannot be read, leaves the segment unvouched.
+ */
+static bool vouch_unknowns(BackupGuide *g, Repo *repo, const GuideOpts *o, uint64_t segno,
+                           const WalSum *s)
+{
+    uint32_t seg_size = repo_wal_seg_size(repo);
+    Buf a = {0}, b = {0};
+    bool ok = true, loaded = false;
+    for (size_t i = 0; ok && i < s->nevents; i++) {
+        const WalEvent *e = &s->events[i];
+        if (e->kind != WALREC_EV_UNKNOWN || e->lsn < o->prev->start_lsn || e->lsn >= o->start_lsn)
+            continue;
+        if (!loaded) {
+            char na[WAL_NAME_LEN + 1], nb[WAL_NAME_LEN + 1];
+            wal_segment_name(o->tli, segno, seg_size, na);
+            wal_segment_name(o->tli, segno + 1, seg_size, nb);
+            loaded = true;
+            ok = segment_bytes(repo, o, na, &a) && segment_bytes(repo, o, nb, &b);
+        }
+        AcrossSink as = {g, false};
+        WalRecSink sink = {across_block, across_event, &as};
+        ok = ok && walrec_decode_across(a.data, a.len, b.data, b.len, seg_size, e->lsn, &sink) &&
+             !as.unknown;
+    }
+    buf_free(&a);
+    buf_free(&b);
+    return ok;
+}
+
 /* Merge the summaries of every segment from prev's start to this start; false: a gap. */
 static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why, size_t whylen)
 {
@@ -228,8 +323,9 @@ static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why
             err_clear();
             return false;
         }
-        const char *gap = !found                        ? "is missing"
-                          : s.unknown                   ? "has a record drydock cannot vouch for"
+        const char *gap = !found ? "is missing"
+                          : s.unknown && !vouch_unknowns(g, repo, o, segno, &s)
+                              ? "has a record drydock cannot vouch for"
                           : segno < last && !s.complete ? "does not reach the end of the segment"
                           : segno == last && s.end_lsn < o->start_lsn
                               ? "ends before this backup's start"
