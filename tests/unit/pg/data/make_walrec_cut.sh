@@ -4,7 +4,8 @@
 # where the commit of a DROP TABLE starts 48 bytes before the first
 # segment's end, so that its header is in the first segment and its dropped
 # relation list in the second (tests/unit/pg/walrec_test.c). The WAL before
-# it is padded with pg_logical_emit_message() (compresses to almost nothing).
+# it is padded with pg_logical_emit_message() (compresses to almost nothing);
+# the table is created in the segment before.
 # walrec_cut.txt: the commit's LSN (hex) and the dropped table's relfilenode.
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -21,6 +22,8 @@ SEG=1048576
 for try in 1 2 3 4 5; do
     psql -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS gone" -c "CREATE TABLE gone (a int)" -c "INSERT INTO gone VALUES (1)" >/dev/null
     REL=$(psql -c "SELECT pg_relation_filenode('gone')")
+    # The first segment then holds nothing else that reads files whole.
+    psql -c "SELECT pg_switch_wal()" >/dev/null
     FROM=$(psql -c "SELECT pg_current_wal_insert_lsn()")
     # In one transaction: drop, pad until the insert position is 48 bytes
     # before a segment's end, commit. The last message's record is
@@ -54,6 +57,7 @@ SQL
     B=$(printf '%08X%08X%08X' 1 $(((SEGNO + 1) / 4096)) $(((SEGNO + 1) % 4096)))
     zstd -q -19 -f "$T/d/pg_wal/$A" -o "$OUT/walrec_cut_a.zst"
     zstd -q -19 -f "$T/d/pg_wal/$B" -o "$OUT/walrec_cut_b.zst"
+    chown --reference="$OUT" "$OUT"/walrec_cut_?.zst
     chmod 644 "$OUT"/walrec_cut_?.zst
     echo "$LSN $REL" >"$OUT/walrec_cut.txt"
     cat "$T/commit"
