@@ -239,6 +239,30 @@ static bool segment_bytes(Repo *repo, const GuideOpts *o, const char *name, Buf 
     return ok && found;
 }
 
+/*
+ * The last two segments read: the next segment read for one segment's cut
+ * record is the segment of the next cut record, which most segments have.
+ */
+typedef struct {
+    uint64_t segno;
+    bool have;
+    Buf bytes;
+} SegCache;
+
+static const Buf *seg_cached(Repo *repo, const GuideOpts *o, SegCache c[2], uint64_t segno)
+{
+    for (int k = 0; k < 2; k++)
+        if (c[k].have && c[k].segno == segno)
+            return &c[k].bytes;
+    int k = !c[0].have ? 0 : !c[1].have ? 1 : c[0].segno < c[1].segno ? 0 : 1;
+    char name[WAL_NAME_LEN + 1];
+    wal_segment_name(o->tli, segno, repo_wal_seg_size(repo), name);
+    buf_free(&c[k].bytes);
+    c[k] = (SegCache){segno, false, {0}};
+    c[k].have = segment_bytes(repo, o, name, &c[k].bytes);
+    return c[k].have ? &c[k].bytes : NULL;
+}
+
 typedef struct {
     BackupGuide *g;
     bool unknown;
@@ -281,29 +305,27 @@ static void across_event(void *arg, const WalEvent *e)
  * other, or one whose next segment cannot be read, leaves the segment unvouched.
  */
 static bool vouch_unknowns(BackupGuide *g, Repo *repo, const GuideOpts *o, uint64_t segno,
-                           const WalSum *s)
+                           const WalSum *s, SegCache cache[2])
 {
     uint32_t seg_size = repo_wal_seg_size(repo);
-    Buf a = {0}, b = {0};
+    const Buf *a = NULL, *b = NULL;
     bool ok = true, loaded = false;
     for (size_t i = 0; ok && i < s->nevents; i++) {
         const WalEvent *e = &s->events[i];
         if (e->kind != WALREC_EV_UNKNOWN || e->lsn < o->prev->start_lsn || e->lsn >= o->start_lsn)
             continue;
         if (!loaded) {
-            char na[WAL_NAME_LEN + 1], nb[WAL_NAME_LEN + 1];
-            wal_segment_name(o->tli, segno, seg_size, na);
-            wal_segment_name(o->tli, segno + 1, seg_size, nb);
             loaded = true;
-            ok = segment_bytes(repo, o, na, &a) && segment_bytes(repo, o, nb, &b);
+            a = seg_cached(repo, o, cache, segno);
+            b = a ? seg_cached(repo, o, cache, segno + 1) : NULL;
+            ok = a && b;
         }
         AcrossSink as = {g, false};
         WalRecSink sink = {across_block, across_event, &as};
-        ok = ok && walrec_decode_across(a.data, a.len, b.data, b.len, seg_size, e->lsn, &sink) &&
+        ok = ok &&
+             walrec_decode_across(a->data, a->len, b->data, b->len, seg_size, e->lsn, &sink) &&
              !as.unknown;
     }
-    buf_free(&a);
-    buf_free(&b);
     return ok;
 }
 
@@ -312,7 +334,9 @@ static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why
 {
     uint32_t seg_size = repo_wal_seg_size(repo);
     uint64_t first = o->prev->start_lsn / seg_size, last = o->start_lsn / seg_size;
-    for (uint64_t segno = first; segno <= last; segno++) {
+    SegCache cache[2] = {{0}};
+    const char *gap = NULL;
+    for (uint64_t segno = first; !gap && segno <= last; segno++) {
         char name[WAL_NAME_LEN + 1];
         wal_segment_name(o->tli, segno, seg_size, name);
         WalSum s;
@@ -321,26 +345,27 @@ static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why
             snprintf(why, whylen, "the summary of WAL segment %s cannot be read: %s", name,
                      err_message());
             err_clear();
-            return false;
+            gap = why;
+            break;
         }
-        const char *gap = !found ? "is missing"
-                          : s.unknown && !vouch_unknowns(g, repo, o, segno, &s)
-                              ? "has a record drydock cannot vouch for"
-                          : segno < last && !s.complete ? "does not reach the end of the segment"
-                          : segno == last && s.end_lsn < o->start_lsn
-                              ? "ends before this backup's start"
-                              : NULL;
-        if (gap) {
+        gap = !found ? "is missing"
+              : s.unknown && !vouch_unknowns(g, repo, o, segno, &s, cache)
+                  ? "has a record drydock cannot vouch for"
+              : segno < last && !s.complete               ? "does not reach the end of the segment"
+              : segno == last && s.end_lsn < o->start_lsn ? "ends before this backup's start"
+                                                          : NULL;
+        if (gap)
             snprintf(why, whylen, "the WAL summary of segment %s %s", name, gap);
-            if (found)
-                walsum_free(&s);
-            return false;
+        else {
+            backup_guide_merge(g, &s);
+            g->segments++;
         }
-        backup_guide_merge(g, &s);
-        walsum_free(&s);
-        g->segments++;
+        if (found)
+            walsum_free(&s);
     }
-    return true;
+    buf_free(&cache[0].bytes);
+    buf_free(&cache[1].bytes);
+    return gap == NULL;
 }
 
 BackupGuide *backup_guide_open(Repo *repo, const GuideOpts *o, char *why, size_t whylen)
