@@ -24,8 +24,9 @@
  * begins with xlp_rem_len bytes continuing a record from the pages before.
  * Records start 8-byte aligned; a record (even its header) may cross pages
  * and segments. A record that starts in this segment and ends in the next one
- * is decoded from what this segment holds (its block headers come first);
- * the continuation at the start of a segment belongs to the segment before.
+ * is decoded from what this segment holds (its block headers come first),
+ * or whole by walrec_decode_across given the next segment too; the
+ * continuation at the start of a segment belongs to the segment before.
  */
 #ifndef DD_PG_WALREC_H
 #define DD_PG_WALREC_H
