@@ -17,9 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "pg/wal.h"
+#include "repo/walarchive.h"
 #include "repo/walsum.h"
 
 #define GLOBAL_SPC  1664u
@@ -84,6 +86,33 @@ static void add_whole(BackupGuide *g, uint32_t spc, uint32_t db, uint32_t rel, G
     g->whole[g->nwhole++] = (Whole){{spc, db, rel}, r};
 }
 
+static void merge_event(BackupGuide *g, const WalEvent *e)
+{
+    const WalRelNode *n = &e->node;
+    switch (e->kind) {
+    case WALREC_EV_CREATE:
+        add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_CREATED);
+        break;
+    case WALREC_EV_TRUNCATE:
+        add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_TRUNCATED);
+        break;
+    case WALREC_EV_DROP:
+        add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_DROPPED);
+        break;
+    case WALREC_EV_DB_COPY:
+    case WALREC_EV_DB_CREATE:
+    case WALREC_EV_DB_DROP:
+        add_whole(g, n->spc, n->db, 0, GUIDE_WHOLE_DATABASE);
+        break;
+    case WALREC_EV_TBLSPC_CREATE:
+    case WALREC_EV_TBLSPC_DROP:
+        add_whole(g, n->spc, 0, 0, GUIDE_WHOLE_TABLESPACE);
+        break;
+    default: /* relmap: pg_filenode.map is not a relation file; unknown: refused earlier */
+        break;
+    }
+}
+
 /* Merge one segment's summary. */
 void backup_guide_merge(BackupGuide *g, const WalSum *s)
 {
@@ -97,32 +126,8 @@ void backup_guide_merge(BackupGuide *g, const WalSum *s)
             g->blocks[g->nblocks++] =
                 (Key){{f->node.spc, f->node.db, f->node.rel, f->fork, f->blocks[j]}};
     }
-    for (size_t i = 0; i < s->nevents; i++) {
-        const WalEvent *e = &s->events[i];
-        const WalRelNode *n = &e->node;
-        switch (e->kind) {
-        case WALREC_EV_CREATE:
-            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_CREATED);
-            break;
-        case WALREC_EV_TRUNCATE:
-            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_TRUNCATED);
-            break;
-        case WALREC_EV_DROP:
-            add_whole(g, n->spc, n->db, n->rel, GUIDE_WHOLE_DROPPED);
-            break;
-        case WALREC_EV_DB_COPY:
-        case WALREC_EV_DB_CREATE:
-        case WALREC_EV_DB_DROP:
-            add_whole(g, n->spc, n->db, 0, GUIDE_WHOLE_DATABASE);
-            break;
-        case WALREC_EV_TBLSPC_CREATE:
-        case WALREC_EV_TBLSPC_DROP:
-            add_whole(g, n->spc, 0, 0, GUIDE_WHOLE_TABLESPACE);
-            break;
-        default: /* relmap: pg_filenode.map is not a relation file; unknown: refused earlier */
-            break;
-        }
-    }
+    for (size_t i = 0; i < s->nevents; i++)
+        merge_event(g, &s->events[i]);
 }
 
 /*
@@ -212,12 +217,126 @@ const char *backup_guide_refusal(const GuideOpts *o, char *buf, size_t len)
     return NULL;
 }
 
+/* ---- records a summary could not vouch for ------------------------------ */
+
+/* A segment's bytes: the archive's copy, else pg_wal's; false (no error) when neither is there. */
+static bool segment_bytes(Repo *repo, const GuideOpts *o, const char *name, Buf *out)
+{
+    WalFileName wn;
+    bool found = false;
+    char *path = wal_name_parse(name, &wn) ? walarchive_path(&wn, name) : NULL;
+    bool ok = path && repo_object_get(repo, path, out, &found);
+    free(path);
+    if (ok && !found && o->datadir) {
+        path = xasprintf("%s/pg_wal/%s", o->datadir, name);
+        ok = fs_read_file(path, out, &found);
+        free(path);
+    }
+    if (!ok) {
+        log_debug("WAL segment %s cannot be read for the guide: %s", name, err_message());
+        err_clear();
+    }
+    return ok && found;
+}
+
+/*
+ * The last two segments read: the next segment read for one segment's cut
+ * record is the segment of the next cut record, which most segments have.
+ */
+typedef struct {
+    uint64_t segno;
+    bool have;
+    Buf bytes;
+} SegCache;
+
+static const Buf *seg_cached(Repo *repo, const GuideOpts *o, SegCache c[2], uint64_t segno)
+{
+    for (int k = 0; k < 2; k++)
+        if (c[k].have && c[k].segno == segno)
+            return &c[k].bytes;
+    int k = !c[0].have ? 0 : !c[1].have ? 1 : c[0].segno < c[1].segno ? 0 : 1;
+    char name[WAL_NAME_LEN + 1];
+    wal_segment_name(o->tli, segno, repo_wal_seg_size(repo), name);
+    buf_free(&c[k].bytes);
+    c[k] = (SegCache){segno, false, {0}};
+    c[k].have = segment_bytes(repo, o, name, &c[k].bytes);
+    return c[k].have ? &c[k].bytes : NULL;
+}
+
+typedef struct {
+    BackupGuide *g;
+    bool unknown;
+} AcrossSink;
+
+static void across_block(void *arg, const WalBlockRef *r)
+{
+    BackupGuide *g = ((AcrossSink *)arg)->g;
+    if (g->nblocks == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 64;
+        g->blocks = xrealloc(g->blocks, g->cap * sizeof(Key));
+    }
+    g->blocks[g->nblocks++] = (Key){{r->node.spc, r->node.db, r->node.rel, r->fork, r->block}};
+}
+
+static void across_event(void *arg, const WalEvent *e)
+{
+    AcrossSink *a = arg;
+    if (e->kind == WALREC_EV_UNKNOWN)
+        a->unknown = true;
+    else
+        merge_event(a->g, e);
+}
+
+/*
+ * Whether every unknown record of segment segno (summary s) is vouched for.
+ *
+ * An unknown record before the previous backup's start does not matter: what
+ * it changed was on disk at the checkpoint that start is the redo point of,
+ * before the previous backup read the files, and this backup takes only that
+ * copy's chunks for what the summaries say is unchanged. Nor does one at or
+ * after this backup's start: every restore of this backup replays the WAL
+ * from its start, which redoes it (from a full-page image for a block), as
+ * for any change made while a backup reads the files.
+ *
+ * One in between is almost always the segment's last record, cut at its end
+ * with its headers or main data in the next segment (a pgbench load leaves
+ * one in most segments): it is decoded whole from the two segments' bytes
+ * (archived, else in pg_wal), and its blocks and events join the guide. Any
+ * other, or one whose next segment cannot be read, leaves the segment unvouched.
+ */
+static bool vouch_unknowns(BackupGuide *g, Repo *repo, const GuideOpts *o, uint64_t segno,
+                           const WalSum *s, SegCache cache[2])
+{
+    uint32_t seg_size = repo_wal_seg_size(repo);
+    const Buf *a = NULL, *b = NULL;
+    bool ok = true, loaded = false;
+    for (size_t i = 0; ok && i < s->nevents; i++) {
+        const WalEvent *e = &s->events[i];
+        if (e->kind != WALREC_EV_UNKNOWN || e->lsn < o->prev->start_lsn || e->lsn >= o->start_lsn)
+            continue;
+        if (!loaded) {
+            loaded = true;
+            a = seg_cached(repo, o, cache, segno);
+            b = a ? seg_cached(repo, o, cache, segno + 1) : NULL;
+            ok = a && b;
+        }
+        AcrossSink as = {g, false};
+        WalRecSink sink = {across_block, across_event, &as};
+        ok = ok &&
+             walrec_decode_across(a->data, a->len, b->data, b->len, seg_size, e->lsn, &sink) &&
+             !as.unknown;
+    }
+    return ok;
+}
+
 /* Merge the summaries of every segment from prev's start to this start; false: a gap. */
 static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why, size_t whylen)
 {
     uint32_t seg_size = repo_wal_seg_size(repo);
     uint64_t first = o->prev->start_lsn / seg_size, last = o->start_lsn / seg_size;
-    for (uint64_t segno = first; segno <= last; segno++) {
+    SegCache cache[2] = {{0}};
+    const char *gap = NULL;
+    for (uint64_t segno = first; !gap && segno <= last; segno++) {
         char name[WAL_NAME_LEN + 1];
         wal_segment_name(o->tli, segno, seg_size, name);
         WalSum s;
@@ -226,25 +345,27 @@ static bool guide_load(BackupGuide *g, Repo *repo, const GuideOpts *o, char *why
             snprintf(why, whylen, "the summary of WAL segment %s cannot be read: %s", name,
                      err_message());
             err_clear();
-            return false;
+            gap = why;
+            break;
         }
-        const char *gap = !found                        ? "is missing"
-                          : s.unknown                   ? "has a record drydock cannot vouch for"
-                          : segno < last && !s.complete ? "does not reach the end of the segment"
-                          : segno == last && s.end_lsn < o->start_lsn
-                              ? "ends before this backup's start"
-                              : NULL;
-        if (gap) {
+        gap = !found ? "is missing"
+              : s.unknown && !vouch_unknowns(g, repo, o, segno, &s, cache)
+                  ? "has a record drydock cannot vouch for"
+              : segno < last && !s.complete               ? "does not reach the end of the segment"
+              : segno == last && s.end_lsn < o->start_lsn ? "ends before this backup's start"
+                                                          : NULL;
+        if (gap)
             snprintf(why, whylen, "the WAL summary of segment %s %s", name, gap);
-            if (found)
-                walsum_free(&s);
-            return false;
+        else {
+            backup_guide_merge(g, &s);
+            g->segments++;
         }
-        backup_guide_merge(g, &s);
-        walsum_free(&s);
-        g->segments++;
+        if (found)
+            walsum_free(&s);
     }
-    return true;
+    buf_free(&cache[0].bytes);
+    buf_free(&cache[1].bytes);
+    return gap == NULL;
 }
 
 BackupGuide *backup_guide_open(Repo *repo, const GuideOpts *o, char *why, size_t whylen)

@@ -522,13 +522,18 @@ static void decode_stream(Stream *st, size_t seg_stream_len, size_t pos, const W
     }
 }
 
+static bool segment_header_ok(const uint8_t *data, size_t len, uint32_t seg_size)
+{
+    return len >= PAGE_HDR_LONG && len <= seg_size && le_get16(data) == 0xD110 &&
+           (le_get16(data + 2) & XLP_LONG_HEADER) && le_get32(data + 32) == seg_size &&
+           le_get32(data + 36) == WALREC_PAGE_SIZE && le_get64(data + 8) % seg_size == 0;
+}
+
 bool walrec_decode_segment(const uint8_t *data, size_t len, uint32_t seg_size,
                            const WalRecSink *sink, WalRecResult *out)
 {
     memset(out, 0, sizeof(*out));
-    if (len < PAGE_HDR_LONG || len > seg_size || le_get16(data) != 0xD110 ||
-        !(le_get16(data + 2) & XLP_LONG_HEADER) || le_get32(data + 32) != seg_size ||
-        le_get32(data + 36) != WALREC_PAGE_SIZE || le_get64(data + 8) % seg_size != 0)
+    if (!segment_header_ok(data, len, seg_size))
         return err_set(DD_EXIT_CORRUPT,
                        "WAL segment does not start with a PostgreSQL 15 long page header of "
                        "a %u-byte segment",
@@ -548,4 +553,66 @@ bool walrec_decode_segment(const uint8_t *data, size_t len, uint32_t seg_size,
     }
     stream_free(&st);
     return true;
+}
+
+/* ---- one record across two segments ------------------------------------ */
+
+/* The stream position of lsn in st's segment; false inside a page header or past the WAL. */
+static bool stream_pos_of(const Stream *st, uint64_t lsn, size_t *pos)
+{
+    if (lsn < st->seg_lsn)
+        return false;
+    uint64_t off = lsn - st->seg_lsn;
+    uint32_t i = (uint32_t)(off / WALREC_PAGE_SIZE);
+    size_t in = (size_t)(off % WALREC_PAGE_SIZE), hdr = i == 0 ? PAGE_HDR_LONG : PAGE_HDR_SHORT;
+    if (i >= st->npages || in < hdr)
+        return false;
+    *pos = page_stream_start(i) + (in - hdr);
+    return *pos < st->len;
+}
+
+/* Whether the pages of next continue a record with rem bytes left, as first_record checks. */
+static bool continuation_ok(const Stream *next, uint32_t rem)
+{
+    if (rem == 0 || rem > next->len || !(next->info[0] & XLP_FIRST_IS_CONTRECORD))
+        return false;
+    for (uint32_t i = 1; i < next->npages && page_stream_start(i) < rem; i++)
+        if (!(next->info[i] & XLP_FIRST_IS_CONTRECORD) ||
+            next->rem_len[i] != rem - page_stream_start(i))
+            return false;
+    return true;
+}
+
+/* The record at pos of a, whole, into rec; false when it does not end in b as its pages say. */
+static bool gather_across(Stream *a, Stream *b, size_t pos, size_t seg_stream_len, Buf *rec)
+{
+    size_t head = seg_stream_len - pos, resume;
+    uint32_t rem = b->rem_len[0];
+    if (a->len != seg_stream_len || !continuation_ok(b, rem) ||
+        !record_pages_ok(a, pos, (uint64_t)head + rem, &resume))
+        return false;
+    buf_append(rec, stream_at(a, pos, head), head);
+    buf_append(rec, stream_at(b, 0, rem), rem);
+    return rec->len >= REC_HDR && le_get32(rec->data) == rec->len &&
+           record_crc_ok(rec->data, (uint32_t)rec->len);
+}
+
+bool walrec_decode_across(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                          uint32_t seg_size, uint64_t lsn, const WalRecSink *sink)
+{
+    if (!segment_header_ok(a, alen, seg_size) || !segment_header_ok(b, blen, seg_size) ||
+        le_get64(b + 8) != le_get64(a + 8) + seg_size)
+        return false;
+    Stream sa = {.seg_lsn = le_get64(a + 8)}, sb = {.seg_lsn = le_get64(b + 8)};
+    stream_build(&sa, a, alen);
+    stream_build(&sb, b, blen);
+    Buf rec = {0};
+    size_t pos;
+    bool ok = stream_pos_of(&sa, lsn, &pos) &&
+              gather_across(&sa, &sb, pos, page_stream_start(seg_size / WALREC_PAGE_SIZE), &rec) &&
+              walrec_decode_record(rec.data, rec.len, lsn, sink, NULL);
+    buf_free(&rec);
+    stream_free(&sa);
+    stream_free(&sb);
+    return ok;
 }

@@ -24,8 +24,9 @@
  * begins with xlp_rem_len bytes continuing a record from the pages before.
  * Records start 8-byte aligned; a record (even its header) may cross pages
  * and segments. A record that starts in this segment and ends in the next one
- * is decoded from what this segment holds (its block headers come first);
- * the continuation at the start of a segment belongs to the segment before.
+ * is decoded from what this segment holds (its block headers come first),
+ * or whole by walrec_decode_across given the next segment too; the
+ * continuation at the start of a segment belongs to the segment before.
  */
 #ifndef DD_PG_WALREC_H
 #define DD_PG_WALREC_H
@@ -109,5 +110,17 @@ DD_MUST_CHECK bool walrec_decode_segment(const uint8_t *data, size_t len, uint32
  */
 bool walrec_decode_record(const uint8_t *rec, size_t avail, uint64_t lsn, const WalRecSink *sink,
                           uint64_t *blocks);
+
+/*
+ * Decode, whole, the record at lsn that starts in segment a[0..alen) and
+ * ends in b[0..blen), the segment after a: its part in b must be what b's
+ * page headers say continues it (XLP_FIRST_IS_CONTRECORD, xlp_rem_len), and
+ * its CRC must match. For the record that walrec_decode_segment could only
+ * report as unknown because it is cut at a's end. Returns false, emitting
+ * nothing, when the record does not cross into b or is not whole and intact
+ * there; else emits its blocks and events (unknown ones included) to sink.
+ */
+bool walrec_decode_across(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                          uint32_t seg_size, uint64_t lsn, const WalRecSink *sink);
 
 #endif

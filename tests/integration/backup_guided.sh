@@ -203,6 +203,46 @@ dd backup --from primary 2>"$T/b5.err"
 check "the next backup is guided again" grep -q "read: guided by" "$T/b5.err"
 check "verify passes" dd verify
 
+# 5b. A commit cut by a segment boundary: its header at the end of one
+#     segment, its dropped-relation list in the next. That segment's summary
+#     cannot vouch for it alone; the guide decodes it from both segments, and
+#     the backup stays guided. The WAL is padded with logical messages until
+#     the commit starts 48 bytes before a segment's end (retried when
+#     something else writes WAL in between).
+cut_at=
+for try in 1 2 3 4 5; do
+    psql_q p "create table crossdrop (a int); insert into crossdrop values (1)"
+    psql_q p "begin; drop table crossdrop; do \$\$
+        declare rem bigint; seg bigint := 16 * 1024 * 1024;
+        begin
+          loop
+            rem := seg - ((pg_current_wal_insert_lsn() - '0/0') % seg);
+            exit when rem between 400 and 8000;
+            perform pg_logical_emit_message(false, 'p', repeat('x', greatest(300, least(rem - 4000, 1000000))::int));
+          end loop;
+          perform pg_logical_emit_message(false, 'p', repeat('x', (rem - 48 - 55)::int));
+        end \$\$; commit" >/dev/null
+    lsn=$(psql_q p "select pg_current_wal_insert_lsn() - ((pg_current_wal_insert_lsn() - '0/0') % (16 * 1024 * 1024)) - 48")
+    if as_pg "$PGBIN/pg_waldump" -p "${PG_DATA[p]}/pg_wal" -s "$lsn" -n 1 2>/dev/null |
+        grep -q "rmgr: Transaction .*COMMIT.*rels:"; then
+        cut_at=$lsn
+        break
+    fi
+done
+check "a commit dropping a table starts 48 bytes before a segment's end ($cut_at)" test -n "$cut_at"
+cut_seg=$(psql_q p "select pg_walfile_name('$cut_at')")
+psql_q p "select pg_switch_wal()" >/dev/null
+next_seg=$(psql_q p "select pg_walfile_name('$cut_at'::pg_lsn + 56)")
+wait_for "both segments' summaries stored" 60 test -f "$REPO/wal/${next_seg:0:16}/$next_seg.sum" -a \
+    -f "$REPO/wal/${cut_seg:0:16}/$cut_seg.sum"
+cut_flags=$(dd debug object "wal/${cut_seg:0:16}/$cut_seg.sum" | od -An -tu4 -j28 -N4 | tr -d ' ')
+check_eq "the summary of $cut_seg cannot vouch for it alone (flags: complete, unknown)" 3 "$cut_flags"
+psql_q p "checkpoint" >/dev/null
+dd backup --from primary 2>"$T/b6.err"
+check "a backup over the cut commit succeeds" test $? -eq 0
+check "it is guided" grep -q "read: guided by" "$T/b6.err"
+grep -q "read: guided by" "$T/b6.err" || note "what it said: $(grep 'read:' "$T/b6.err")"
+
 # 6. The comparison can fail: a page changed behind PostgreSQL's back (no WAL)
 #    since the newest backup is found.
 acc=$(psql_q p "select pg_relation_filepath('pgbench_accounts')")
