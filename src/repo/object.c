@@ -3,14 +3,15 @@
  */
 #include "repo/object.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/endian.h"
 #include "common/rand.h"
+#include "repo/objcrypt.h"
 
 static const uint8_t obj_magic[4] = {'D', 'D', 'O', '1'};
 
@@ -32,27 +33,7 @@ void obj_content_id(const ObjKeys *keys, const void *raw, size_t len, uint8_t ou
         sha256(raw, len, out);
         return;
     }
-    unsigned int n = SHA256_LEN;
-    HMAC(EVP_sha256(), keys->name_key, OBJ_KEY_LEN, raw, len, out, &n);
-}
-
-/*
- * AES-256-GCM, fetched once: OpenSSL 3 looks a cipher named by
- * EVP_aes_256_gcm() up again at every init, which costs more than
- * encrypting a small chunk.
- */
-static EVP_CIPHER *gcm_fetched;
-
-static void gcm_fetch(void)
-{
-    gcm_fetched = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-}
-
-static const EVP_CIPHER *aes_gcm(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, gcm_fetch);
-    return gcm_fetched ? gcm_fetched : EVP_aes_256_gcm();
+    objcrypt_hmac(keys->name_key, raw, len, out);
 }
 
 /* AES-256-GCM of len bytes from in to out (which may be in); enc or not. Pieces below INT_MAX. */
@@ -74,14 +55,12 @@ static bool obj_seal(uint8_t *h, uint8_t *payload, size_t len, const ObjKeys *ke
     memcpy(h + OBJ_HEADER_LEN, keys->write_id, OBJ_KEY_ID_LEN);
     uint8_t *nonce = h + OBJ_HEADER_LEN + OBJ_KEY_ID_LEN;
     rand_bytes(nonce, OBJ_NONCE_LEN);
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c = objcrypt_gcm(true, keys->write_key, nonce); /* this thread's */
     int n;
-    bool ok = c && EVP_EncryptInit_ex(c, aes_gcm(), NULL, keys->write_key, nonce) &&
-              EVP_EncryptUpdate(c, NULL, &n, h, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
+    bool ok = c && EVP_EncryptUpdate(c, NULL, &n, h, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
               gcm_run(c, true, payload, payload, len) &&
               EVP_EncryptFinal_ex(c, payload + len, &n) &&
               EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, OBJ_TAG_LEN, nonce + OBJ_NONCE_LEN);
-    EVP_CIPHER_CTX_free(c);
     return ok ? true : err_set(DD_EXIT_FAIL, "could not encrypt an object (OpenSSL)");
 }
 
@@ -98,17 +77,17 @@ static bool obj_open(const uint8_t *data, const ObjHeader *h, const ObjKeys *key
         return false;
     buf_reserve(plain, h->stored_len + 1);
     plain->len = h->stored_len;
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c = objcrypt_gcm(false, key, h->nonce); /* this thread's */
+    OPENSSL_cleanse(key, sizeof(key));
+    if (!c)
+        return err_set(DD_EXIT_FAIL, "could not decrypt an object (OpenSSL)");
     int n;
     uint8_t tag[OBJ_TAG_LEN];
     memcpy(tag, h->tag, OBJ_TAG_LEN);
-    bool ok = c && EVP_DecryptInit_ex(c, aes_gcm(), NULL, key, h->nonce) &&
-              EVP_DecryptUpdate(c, NULL, &n, data, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
+    bool ok = EVP_DecryptUpdate(c, NULL, &n, data, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
               gcm_run(c, false, data + h->header_len, plain->data, plain->len) &&
               EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, OBJ_TAG_LEN, tag) &&
               EVP_DecryptFinal_ex(c, plain->data + plain->len, &n) > 0;
-    EVP_CIPHER_CTX_free(c);
-    memset(key, 0, sizeof(key));
     return ok ? true
               : err_set(DD_EXIT_CORRUPT, "object failed authentication (AES-256-GCM): its bytes "
                                          "were changed after it was written");
