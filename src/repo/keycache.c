@@ -41,15 +41,26 @@ static void hex_of(const uint8_t *b, size_t n, char *out)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
+/* A lowercase hex digit's value (what keycache_store writes), else -1. */
+static int nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Exactly 2n hex digits into out; no sscanf: a cache of many keys is parsed by every push. */
 static bool hex_to(const char *s, size_t slen, uint8_t *out, size_t n)
 {
     if (slen != 2 * n)
         return false;
     for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
+        int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
             return false;
-        out[i] = (uint8_t)v;
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
     return true;
 }
@@ -61,6 +72,25 @@ static void mac_of(const uint8_t kek[OBJ_KEY_LEN], const void *data, size_t len,
     HMAC(EVP_sha256(), kek, OBJ_KEY_LEN, data, len, out, &n);
 }
 
+/* Append a data key, the array growing by doubling (no search: see keycache_add). */
+static void append(KeyCache *kc, const uint8_t id[OBJ_KEY_ID_LEN], const uint8_t key[OBJ_KEY_LEN])
+{
+    if (kc->nkeys == kc->cap) {
+        size_t cap = kc->cap ? 2 * kc->cap : 8;
+        KeyCacheEntry *keys = xcalloc(cap, sizeof(*keys));
+        if (kc->nkeys) /* moved, and the old copy wiped, rather than left behind by realloc */
+            memcpy(keys, kc->keys, kc->nkeys * sizeof(*keys));
+        if (kc->keys)
+            OPENSSL_cleanse(kc->keys, kc->cap * sizeof(*kc->keys));
+        free(kc->keys);
+        kc->keys = keys;
+        kc->cap = cap;
+    }
+    memcpy(kc->keys[kc->nkeys].id, id, OBJ_KEY_ID_LEN);
+    memcpy(kc->keys[kc->nkeys].key, key, OBJ_KEY_LEN);
+    kc->nkeys++;
+}
+
 void keycache_add(KeyCache *kc, const uint8_t id[OBJ_KEY_ID_LEN], const uint8_t key[OBJ_KEY_LEN])
 {
     for (size_t i = 0; i < kc->nkeys; i++)
@@ -68,16 +98,13 @@ void keycache_add(KeyCache *kc, const uint8_t id[OBJ_KEY_ID_LEN], const uint8_t 
             memcpy(kc->keys[i].key, key, OBJ_KEY_LEN);
             return;
         }
-    kc->keys = xrealloc(kc->keys, (kc->nkeys + 1) * sizeof(*kc->keys));
-    memcpy(kc->keys[kc->nkeys].id, id, OBJ_KEY_ID_LEN);
-    memcpy(kc->keys[kc->nkeys].key, key, OBJ_KEY_LEN);
-    kc->nkeys++;
+    append(kc, id, key);
 }
 
 void keycache_clear(KeyCache *kc)
 {
     if (kc->keys)
-        OPENSSL_cleanse(kc->keys, kc->nkeys * sizeof(*kc->keys));
+        OPENSSL_cleanse(kc->keys, kc->cap * sizeof(*kc->keys));
     free(kc->keys);
     OPENSSL_cleanse(kc, sizeof(*kc));
 }
@@ -138,7 +165,7 @@ static bool parse_line(const char *line, size_t len, KeyCache *kc, unsigned *see
                strncmp(line, "key ", 4) == 0 && line[4 + 2 * OBJ_KEY_ID_LEN] == ' ' &&
                hex_to(line + 4, 2 * OBJ_KEY_ID_LEN, e.id, OBJ_KEY_ID_LEN) &&
                hex_to(line + 5 + 2 * OBJ_KEY_ID_LEN, 2 * OBJ_KEY_LEN, e.key, OBJ_KEY_LEN))
-        keycache_add(kc, e.id, e.key);
+        append(kc, e.id, e.key); /* the file's ids are distinct (keycache_store), and MACed */
     else
         return false;
     return true;

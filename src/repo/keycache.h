@@ -66,7 +66,7 @@ typedef struct {
     uint8_t kek[OBJ_KEY_LEN];
     uint8_t name[OBJ_KEY_LEN];
     KeyCacheEntry *keys;
-    size_t nkeys;
+    size_t nkeys, cap; /* cap: entries allocated */
 } KeyCache;
 
 typedef enum {

@@ -35,6 +35,7 @@ struct Keyring {
     ObjKeys keys;
     pthread_mutex_t mu;             /* guards kc */
     KeyCache kc;                    /* the data keys unwrapped so far (kc.keys) */
+    size_t last;                    /* kc.keys index of the last key found: tried first */
     char *cache_path;               /* keycache.h; NULL: no host-side cache */
     uint8_t current[SHA256_LEN];    /* the cache's key: SHA-256 of the source and the id */
     bool cacheable;                 /* keys/current has an id (keycache.h invariant 1) */
@@ -338,11 +339,22 @@ static bool cache_open(Keyring *kr)
     return true;
 }
 
+/*
+ * A data key by id. The cache of a busy primary holds a key per WAL period
+ * ever pushed, and a restore looks one up per chunk, nearly always the
+ * last one found: that one is tried first.
+ */
 static bool cache_find(Keyring *kr, const uint8_t id[OBJ_KEY_ID_LEN], uint8_t key[KEY_LEN])
 {
-    for (size_t i = 0; i < kr->kc.nkeys; i++)
-        if (memcmp(kr->kc.keys[i].id, id, OBJ_KEY_ID_LEN) == 0) {
-            memcpy(key, kr->kc.keys[i].key, KEY_LEN);
+    const KeyCache *kc = &kr->kc;
+    if (kr->last < kc->nkeys && memcmp(kc->keys[kr->last].id, id, OBJ_KEY_ID_LEN) == 0) {
+        memcpy(key, kc->keys[kr->last].key, KEY_LEN);
+        return true;
+    }
+    for (size_t i = 0; i < kc->nkeys; i++)
+        if (memcmp(kc->keys[i].id, id, OBJ_KEY_ID_LEN) == 0) {
+            memcpy(key, kc->keys[i].key, KEY_LEN);
+            kr->last = i;
             return true;
         }
     return false;

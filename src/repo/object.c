@@ -3,14 +3,15 @@
  */
 #include "repo/object.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/endian.h"
 #include "common/rand.h"
+#include "repo/objcrypt.h"
 
 static const uint8_t obj_magic[4] = {'D', 'D', 'O', '1'};
 
@@ -32,18 +33,17 @@ void obj_content_id(const ObjKeys *keys, const void *raw, size_t len, uint8_t ou
         sha256(raw, len, out);
         return;
     }
-    unsigned int n = SHA256_LEN;
-    HMAC(EVP_sha256(), keys->name_key, OBJ_KEY_LEN, raw, len, out, &n);
+    objcrypt_hmac(keys->name_key, raw, len, out);
 }
 
-/* AES-256-GCM over len bytes at p, in place; enc or not. Pieces stay below INT_MAX. */
-static bool gcm_run(EVP_CIPHER_CTX *c, bool enc, uint8_t *p, size_t len)
+/* AES-256-GCM of len bytes from in to out (which may be in); enc or not. Pieces below INT_MAX. */
+static bool gcm_run(EVP_CIPHER_CTX *c, bool enc, const uint8_t *in, uint8_t *out, size_t len)
 {
     int n;
     for (size_t off = 0; off < len; off += 1u << 30) {
         int piece = (int)(len - off < (1u << 30) ? len - off : (1u << 30));
-        if (!(enc ? EVP_EncryptUpdate(c, p + off, &n, p + off, piece)
-                  : EVP_DecryptUpdate(c, p + off, &n, p + off, piece)))
+        if (!(enc ? EVP_EncryptUpdate(c, out + off, &n, in + off, piece)
+                  : EVP_DecryptUpdate(c, out + off, &n, in + off, piece)))
             return false;
     }
     return true;
@@ -55,13 +55,12 @@ static bool obj_seal(uint8_t *h, uint8_t *payload, size_t len, const ObjKeys *ke
     memcpy(h + OBJ_HEADER_LEN, keys->write_id, OBJ_KEY_ID_LEN);
     uint8_t *nonce = h + OBJ_HEADER_LEN + OBJ_KEY_ID_LEN;
     rand_bytes(nonce, OBJ_NONCE_LEN);
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c = objcrypt_gcm(true, keys->write_key, nonce); /* this thread's */
     int n;
-    bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, keys->write_key, nonce) &&
-              EVP_EncryptUpdate(c, NULL, &n, h, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
-              gcm_run(c, true, payload, len) && EVP_EncryptFinal_ex(c, payload + len, &n) &&
+    bool ok = c && EVP_EncryptUpdate(c, NULL, &n, h, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
+              gcm_run(c, true, payload, payload, len) &&
+              EVP_EncryptFinal_ex(c, payload + len, &n) &&
               EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, OBJ_TAG_LEN, nonce + OBJ_NONCE_LEN);
-    EVP_CIPHER_CTX_free(c);
     return ok ? true : err_set(DD_EXIT_FAIL, "could not encrypt an object (OpenSSL)");
 }
 
@@ -77,19 +76,18 @@ static bool obj_open(const uint8_t *data, const ObjHeader *h, const ObjKeys *key
     if (!keys->lookup(keys->ctx, h->key_id, key))
         return false;
     buf_reserve(plain, h->stored_len + 1);
-    memcpy(plain->data, data + h->header_len, h->stored_len);
     plain->len = h->stored_len;
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c = objcrypt_gcm(false, key, h->nonce); /* this thread's */
+    OPENSSL_cleanse(key, sizeof(key));
+    if (!c)
+        return err_set(DD_EXIT_FAIL, "could not decrypt an object (OpenSSL)");
     int n;
     uint8_t tag[OBJ_TAG_LEN];
     memcpy(tag, h->tag, OBJ_TAG_LEN);
-    bool ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, h->nonce) &&
-              EVP_DecryptUpdate(c, NULL, &n, data, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
-              gcm_run(c, false, plain->data, plain->len) &&
+    bool ok = EVP_DecryptUpdate(c, NULL, &n, data, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN) &&
+              gcm_run(c, false, data + h->header_len, plain->data, plain->len) &&
               EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, OBJ_TAG_LEN, tag) &&
               EVP_DecryptFinal_ex(c, plain->data + plain->len, &n) > 0;
-    EVP_CIPHER_CTX_free(c);
-    memset(key, 0, sizeof(key));
     return ok ? true
               : err_set(DD_EXIT_CORRUPT, "object failed authentication (AES-256-GCM): its bytes "
                                          "were changed after it was written");
@@ -237,6 +235,39 @@ bool obj_encode_named(Codec codec, int level, const void *raw, size_t len, Buf *
     return true;
 }
 
+bool obj_encode_named_keyed(Codec codec, int level, const void *raw, size_t len,
+                            const ObjKeys *keys, Buf *out)
+{
+    if (!keys)
+        return obj_encode_named(codec, level, raw, len, out);
+    if (codec != CODEC_ZSTD)
+        return obj_encode_keyed(codec, level, raw, len, NULL, NULL, keys, out);
+    /* As obj_encode_named, the payload keyed-summed (invariant 5), then sealed. */
+    size_t start = out->len;
+    buf_reserve(out, OBJ_CRYPT_HEADER_LEN);
+    out->len += OBJ_CRYPT_HEADER_LEN;
+    bool ok = zstd_halves(level, raw, len, out);
+    if (!ok) {
+        out->len = start;
+        return false;
+    }
+    size_t stored = out->len - start - OBJ_CRYPT_HEADER_LEN;
+    if (stored >= len) { /* incompressible: stored as is, as obj_encode does */
+        out->len = start;
+        return obj_encode_keyed(CODEC_NONE, 0, raw, len, NULL, NULL, keys, out);
+    }
+    uint8_t *payload = out->data + start + OBJ_CRYPT_HEADER_LEN;
+    uint8_t digest[SHA256_LEN];
+    obj_content_id(keys, payload, stored, digest);
+    header_put(out->data + start, CODEC_ZSTD, OBJ_FLAG_ENCRYPTED | OBJ_FLAG_PAYLOAD_SUM, len,
+               stored, digest);
+    if (!obj_seal(out->data + start, payload, stored, keys)) {
+        out->len = start;
+        return false;
+    }
+    return true;
+}
+
 bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
 {
     const uint8_t *h = data;
@@ -256,8 +287,6 @@ bool obj_header_parse(const void *data, size_t len, ObjHeader *out)
     uint16_t flags = le_get16(h + 6);
     if (flags & ~(OBJ_FLAG_PAYLOAD_SUM | OBJ_FLAG_ENCRYPTED))
         return err_set(DD_EXIT_CORRUPT, "object has unknown flags 0x%04x", flags);
-    if ((flags & OBJ_FLAG_PAYLOAD_SUM) && (flags & OBJ_FLAG_ENCRYPTED))
-        return err_set(DD_EXIT_CORRUPT, "object is marked both encrypted and payload-summed");
     out->header_len = flags & OBJ_FLAG_ENCRYPTED ? OBJ_CRYPT_HEADER_LEN : OBJ_HEADER_LEN;
     if (len < out->header_len)
         return err_set(DD_EXIT_CORRUPT, "object is truncated: %zu bytes, shorter than its header",
@@ -353,22 +382,37 @@ bool obj_decode_light(const void *data, size_t len, const ObjKeys *keys, Buf *ra
     return obj_decode_mode(data, len, keys, true, raw, hdr_out);
 }
 
+bool obj_payload_keyed(const void *data, size_t len, const ObjKeys *keys, ObjHeader *h, Buf *plain,
+                       const uint8_t **payload)
+{
+    if (!obj_check_payload(data, len, h))
+        return false;
+    *payload = (const uint8_t *)data + h->header_len;
+    if (!(h->flags & OBJ_FLAG_ENCRYPTED))
+        return true;
+    if (!obj_open(data, h, keys, plain))
+        return false;
+    if (h->flags & OBJ_FLAG_PAYLOAD_SUM) { /* invariant 5: the payload's keyed checksum */
+        uint8_t digest[SHA256_LEN];
+        obj_content_id(keys, plain->data, plain->len, digest);
+        if (memcmp(digest, h->sha256, SHA256_LEN) != 0)
+            return err_set(DD_EXIT_CORRUPT, "object checksum mismatch: payload does not hash to "
+                                            "the keyed checksum in its header");
+    }
+    if (!decompress_check_len(h->codec, plain->data, plain->len, h->raw_len))
+        return err_context("object payload");
+    *payload = plain->data;
+    return true;
+}
+
 static bool obj_decode_mode(const void *data, size_t len, const ObjKeys *keys, bool light, Buf *raw,
                             ObjHeader *hdr_out)
 {
     ObjHeader h;
-    if (!obj_check_payload(data, len, &h))
-        return false;
-    const uint8_t *payload = (const uint8_t *)data + h.header_len;
     Buf plain = {0};
-    bool ok = true;
-    if (h.flags & OBJ_FLAG_ENCRYPTED) {
-        ok = obj_open(data, &h, keys, &plain) &&
-             (decompress_check_len(h.codec, plain.data, plain.len, h.raw_len) ||
-              err_context("object payload"));
-        payload = plain.data;
-    }
-    ok = ok && obj_finish(&h, payload, h.flags & OBJ_FLAG_ENCRYPTED ? keys : NULL, light, raw);
+    const uint8_t *payload = NULL;
+    bool ok = obj_payload_keyed(data, len, keys, &h, &plain, &payload) &&
+              obj_finish(&h, payload, h.flags & OBJ_FLAG_ENCRYPTED ? keys : NULL, light, raw);
     buf_free(&plain);
     if (ok && hdr_out)
         *hdr_out = h;

@@ -13,7 +13,9 @@
  *   16     8    stored_len  length of the payload that follows the header
  *   24     32   sha256      SHA-256 of the raw content, or with
  *                           OBJ_FLAG_PAYLOAD_SUM of the payload, or with
- *                           OBJ_FLAG_ENCRYPTED HMAC-SHA256(name key, raw content)
+ *                           OBJ_FLAG_ENCRYPTED HMAC-SHA256(name key, raw content),
+ *                           or with both HMAC-SHA256(name key, payload before
+ *                           encryption)
  *   with OBJ_FLAG_ENCRYPTED only:
  *   56     8    key_id      the data key the payload is encrypted with
  *   64     12   nonce       AES-256-GCM nonce, random, never reused (invariant 6)
@@ -42,7 +44,13 @@
  *     keyed (HMAC-SHA256 with the repository's name key), so that a chunk's
  *     name, which is this checksum, says nothing about its content to who
  *     reads the bucket, while equal content still has one name (dedup).
- *     OBJ_FLAG_PAYLOAD_SUM is never set with it.
+ *     Content found by its name (a WAL segment) may be stored with
+ *     OBJ_FLAG_PAYLOAD_SUM too (obj_encode_named_keyed), as invariant 3 says
+ *     but with the keyed checksum of the compressed payload before
+ *     encryption: keying the 16 MiB of a segment cost more than compressing
+ *     and encrypting it. Objects with both flags are written since
+ *     2026-11; a drydock from before refuses them ("marked both encrypted
+ *     and payload-summed"), and this one reads the older objects as before.
  *  6. Nonces are 96 random bits (getrandom), so a key must not encrypt more
  *     than 2^32 objects (NIST SP 800-38D, 8.3); data keys are per backup and
  *     per WAL period (keyring.h), each far below that.
@@ -126,6 +134,14 @@ DD_MUST_CHECK bool obj_encode(Codec codec, int level, const void *raw, size_t le
 DD_MUST_CHECK bool obj_encode_named(Codec codec, int level, const void *raw, size_t len, Buf *out);
 
 /*
+ * As obj_encode_named, encrypted with keys (invariant 5) when keys is not
+ * NULL: with zstd, payload-summed with the keyed checksum of the payload
+ * (invariant 5), so that the content is never hashed whole.
+ */
+DD_MUST_CHECK bool obj_encode_named_keyed(Codec codec, int level, const void *raw, size_t len,
+                                          const ObjKeys *keys, Buf *out);
+
+/*
  * As obj_encode, encrypted with keys (invariant 5) when keys is not NULL: then
  * sha, when given, is the keyed content id (obj_content_id), and keys must
  * have a write key.
@@ -156,6 +172,17 @@ DD_MUST_CHECK bool obj_header_parse(const void *data, size_t len, ObjHeader *out
  * itself (a streamed WAL fetch); DD_EXIT_CORRUPT like obj_decode().
  */
 DD_MUST_CHECK bool obj_check_payload(const void *data, size_t len, ObjHeader *out);
+
+/*
+ * obj_check_payload, then for an encrypted object its payload decrypted into
+ * plain (empty on entry; the caller frees it) and checked: the GCM tag, the
+ * keyed checksum of the payload with OBJ_FLAG_PAYLOAD_SUM, that it can hold
+ * raw_len bytes. *payload is then the checked payload (in data or in plain),
+ * for a reader that decompresses by itself. keys may be NULL for an object
+ * that is not encrypted.
+ */
+DD_MUST_CHECK bool obj_payload_keyed(const void *data, size_t len, const ObjKeys *keys,
+                                     ObjHeader *h, Buf *plain, const uint8_t **payload);
 
 /*
  * Verify an object (invariant 1) and append its raw content to raw. Errors

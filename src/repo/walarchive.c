@@ -189,12 +189,8 @@ static void *encode_run(void *arg)
 {
     EncodeJob *j = arg;
     Repo *repo = j->repo;
-    if (j->keys)
-        j->ok = obj_encode_keyed(repo_codec(repo), repo_compress_level(repo), j->data->data,
-                                 j->data->len, NULL, NULL, j->keys, &j->obj);
-    else
-        j->ok = obj_encode_named(repo_codec(repo), repo_compress_level(repo), j->data->data,
-                                 j->data->len, &j->obj);
+    j->ok = obj_encode_named_keyed(repo_codec(repo), repo_compress_level(repo), j->data->data,
+                                   j->data->len, j->keys, &j->obj);
     if (!j->ok)
         j->err = err_save();
     return NULL;
@@ -319,12 +315,19 @@ static bool fill_decompressed(int fd, const char *path, void *arg)
     return err_code() == DD_EXIT_CORRUPT ? err_context("object payload") : false;
 }
 
-/* Fetch a verified payload-summed zstd object (object.h invariants 1, 3) into dest. */
-static bool fetch_streamed(const Buf *obj, const char *dest)
+/*
+ * Fetch a verified payload-summed zstd object (object.h invariants 1, 3, 5;
+ * an encrypted one is decrypted and checked first, keys the repository's)
+ * into dest.
+ */
+static bool fetch_streamed(const Buf *obj, const ObjKeys *keys, const char *dest)
 {
-    StreamedObj o = {.payload = obj->data + OBJ_HEADER_LEN};
-    return obj_check_payload(obj->data, obj->len, &o.h) &&
-           fs_replace_file_with(dest, 0600, false, fill_decompressed, &o);
+    StreamedObj o = {0};
+    Buf plain = {0};
+    bool ok = obj_payload_keyed(obj->data, obj->len, keys, &o.h, &plain, &o.payload) &&
+              fs_replace_file_with(dest, 0600, false, fill_decompressed, &o);
+    buf_free(&plain);
+    return ok;
 }
 
 bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool *found)
@@ -339,12 +342,11 @@ bool walarchive_fetch(Repo *repo, const char *name, const char *dest_path, bool 
     bool ok = storage_get(repo_storage(repo), path, &obj, found);
     if (ok && *found) {
         /* What wal-push stores with zstd streams; anything else decodes whole. */
-        ok = obj_header_parse(obj.data, obj.len, &h);
+        ok = obj_header_parse(obj.data, obj.len, &h) && repo_obj_keys(repo, false, &keys);
         if (ok && (h.flags & OBJ_FLAG_PAYLOAD_SUM))
-            ok = fetch_streamed(&obj, dest_path);
+            ok = fetch_streamed(&obj, keys, dest_path);
         else if (ok)
-            ok = repo_obj_keys(repo, false, &keys) &&
-                 obj_decode_keyed(obj.data, obj.len, keys, &raw, NULL) &&
+            ok = obj_decode_keyed(obj.data, obj.len, keys, &raw, NULL) &&
                  fs_replace_file(dest_path, raw.data, raw.len, 0600, false);
         if (!ok && err_code() == DD_EXIT_CORRUPT)
             err_context("repository object \"%s/%s\"", repo_path(repo), path);

@@ -90,6 +90,35 @@ static void test_round_trip_and_stale(void **state)
     free(path);
 }
 
+/* A cache of many keys (a busy primary's WAL periods) reads back whole and in order. */
+static void test_many_keys(void **state)
+{
+    (void)state;
+    char *path = keycache_path(root, "s3://bucket/many");
+    KeyCache kc, back;
+    sample(&kc, 5);
+    for (unsigned i = 0; i < 2000; i++) {
+        uint8_t id[OBJ_KEY_ID_LEN] = {0}, key[OBJ_KEY_LEN];
+        memcpy(id, &i, sizeof(i));
+        id[7] = 0xab; /* not one of sample()'s ids */
+        for (size_t b = 0; b < OBJ_KEY_LEN; b++)
+            key[b] = (uint8_t)(i * 7 + b * 13); /* every hex digit, both cases of nibble */
+        keycache_add(&kc, id, key);
+    }
+    assert_int_equal(kc.nkeys, 2003);
+    assert_true(keycache_store(path, &kc));
+    assert_int_equal(keycache_load(path, kc.current, &back), KEYCACHE_HIT);
+    assert_int_equal(back.nkeys, kc.nkeys);
+    assert_memory_equal(back.keys, kc.keys, kc.nkeys * sizeof(KeyCacheEntry));
+    /* Adding to a loaded cache replaces by id, or appends. */
+    keycache_add(&back, kc.keys[1000].id, kc.keys[0].key);
+    assert_int_equal(back.nkeys, kc.nkeys);
+    assert_memory_equal(back.keys[1000].key, kc.keys[0].key, OBJ_KEY_LEN);
+    keycache_clear(&back);
+    keycache_clear(&kc);
+    free(path);
+}
+
 /* What is done to a stored cache, and what loading it then gives. */
 typedef struct {
     const char *title;
@@ -368,9 +397,8 @@ static void test_keyring_hint(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_and_stale),
-        cmocka_unit_test(test_refused_and_damaged),
-        cmocka_unit_test(test_keyring_uses_cache),
+        cmocka_unit_test(test_round_trip_and_stale), cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_refused_and_damaged),  cmocka_unit_test(test_keyring_uses_cache),
         cmocka_unit_test(test_keyring_hint),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -4,7 +4,9 @@
  * flipped bit of an encrypted object is detected; a wrong passphrase is told
  * apart from damage and names its source; a rotation rewraps the keys so
  * that old objects still read with the new passphrase and not with the old;
- * chunk ids are keyed (equal content, equal id; not its SHA-256).
+ * chunk ids are keyed (equal content, equal id; not its SHA-256); a WAL
+ * segment is encrypted payload-summed (object.h invariant 5), and every kind
+ * of damage to one is detected.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zstd.h>
 
 #include "repo/keyring.h"
 #include "repo/object.h"
@@ -127,6 +132,159 @@ static void test_every_flipped_bit(void **state)
     storage_free(s);
 }
 
+/* WAL-like content: a short record per 8 KiB page, the rest repeating. */
+static uint8_t *wal_like(size_t len)
+{
+    uint8_t *raw = malloc(len ? len : 1);
+    for (size_t i = 0; i < len; i++)
+        raw[i] = (uint8_t)(i % 8192 < 64 ? i * 7 : 'w' + i % 13);
+    memcpy(raw + len / 2, "known plaintext", 15);
+    return raw;
+}
+
+/* A keyring on a new repository dir (*s) with a data key in use; its keys into *keys. */
+static Keyring *keyed(const char *dir, Storage **s, const ObjKeys **keys)
+{
+    *s = open_dir(dir);
+    KeySource src = {.pass_file = pass1};
+    Keyring *kr = NULL;
+    assert_true(keyring_create(*s, &src, kid) && keyring_open(*s, &src, &kr));
+    assert_true(keyring_use(kr, "wal-0000000100000000"));
+    assert_true(keyring_obj_keys(kr, true, keys));
+    return kr;
+}
+
+static void test_named_encrypted(void **state)
+{
+    (void)state;
+    const ObjKeys *keys = NULL;
+    Storage *s = NULL;
+    Keyring *kr = keyed("r5", &s, &keys);
+    size_t len = 16u << 20; /* a WAL segment */
+    uint8_t *raw = wal_like(len);
+    Buf obj = {0}, out = {0}, plain = {0};
+    ObjHeader h;
+    assert_true(obj_encode_named_keyed(CODEC_ZSTD, 3, raw, len, keys, &obj));
+    assert_null(memmem(obj.data, obj.len, "known plaintext", 15));
+    assert_true(obj_header_parse(obj.data, obj.len, &h));
+    assert_int_equal(h.flags, OBJ_FLAG_ENCRYPTED | OBJ_FLAG_PAYLOAD_SUM);
+    assert_int_equal(h.header_len, OBJ_CRYPT_HEADER_LEN);
+    /* Both decoders give the segment back. */
+    assert_true(obj_decode_keyed(obj.data, obj.len, keys, &out, NULL));
+    assert_int_equal(out.len, len);
+    assert_memory_equal(out.data, raw, len);
+    buf_reset(&out);
+    assert_true(obj_decode_light(obj.data, obj.len, keys, &out, NULL));
+    assert_memory_equal(out.data, raw, len);
+    /* The checked payload is two zstd frames of the segment; the checksum is of it, keyed. */
+    const uint8_t *payload = NULL;
+    assert_true(obj_payload_keyed(obj.data, obj.len, keys, &h, &plain, &payload));
+    assert_ptr_equal(payload, plain.data);
+    assert_int_equal(plain.len, h.stored_len);
+    uint8_t id[SHA256_LEN];
+    obj_content_id(keys, plain.data, plain.len, id);
+    assert_memory_equal(id, h.sha256, SHA256_LEN);
+    size_t first = ZSTD_findFrameCompressedSize(plain.data, plain.len);
+    assert_false(ZSTD_isError(first));
+    assert_true(first < plain.len);
+    buf_reset(&out);
+    buf_reserve(&out, len);
+    assert_int_equal(ZSTD_decompress(out.data, len, plain.data, plain.len), len);
+    assert_memory_equal(out.data, raw, len);
+    /* Without the keys: refused as encrypted, not as damaged. */
+    buf_reset(&out);
+    assert_false(obj_decode(obj.data, obj.len, &out, NULL));
+    assert_int_equal(err_code(), DD_EXIT_CONFIG);
+    err_clear();
+    /* Without keys it is the plain named object; other codecs are keyed by content. */
+    buf_reset(&obj);
+    assert_true(obj_encode_named_keyed(CODEC_ZSTD, 3, raw, len, NULL, &obj));
+    assert_true(obj_header_parse(obj.data, obj.len, &h));
+    assert_int_equal(h.flags, OBJ_FLAG_PAYLOAD_SUM);
+    buf_reset(&obj);
+    assert_true(obj_encode_named_keyed(CODEC_LZ4, 1, raw, len, keys, &obj));
+    assert_true(obj_header_parse(obj.data, obj.len, &h));
+    assert_int_equal(h.flags, OBJ_FLAG_ENCRYPTED);
+    obj_content_id(keys, raw, len, id);
+    assert_memory_equal(id, h.sha256, SHA256_LEN);
+    buf_free(&obj);
+    buf_free(&out);
+    buf_free(&plain);
+    free(raw);
+    keyring_close(kr);
+    storage_free(s);
+}
+
+/*
+ * Seal obj's payload again under its key and nonce after its header was
+ * changed, as a writer with the key (or a bug) would: the tag then holds,
+ * and only the checks behind it can find what is wrong.
+ */
+static void reseal(Buf *obj, const ObjKeys *keys)
+{
+    uint8_t *h = obj->data, *nonce = h + OBJ_HEADER_LEN + OBJ_KEY_ID_LEN;
+    uint8_t *payload = h + OBJ_CRYPT_HEADER_LEN;
+    int plen = (int)(obj->len - OBJ_CRYPT_HEADER_LEN), n;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    assert_true(EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, keys->write_key, nonce));
+    assert_true(EVP_EncryptUpdate(c, payload, &n, payload, plen)); /* CTR: decrypts */
+    EVP_CIPHER_CTX_free(c);
+    c = EVP_CIPHER_CTX_new();
+    assert_true(EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, keys->write_key, nonce));
+    assert_true(EVP_EncryptUpdate(c, NULL, &n, h, OBJ_HEADER_LEN + OBJ_KEY_ID_LEN));
+    assert_true(EVP_EncryptUpdate(c, payload, &n, payload, plen));
+    assert_true(EVP_EncryptFinal_ex(c, payload + plen, &n));
+    assert_true(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, OBJ_TAG_LEN, nonce + OBJ_NONCE_LEN));
+    EVP_CIPHER_CTX_free(c);
+}
+
+static void test_named_encrypted_damage(void **state)
+{
+    (void)state;
+    const ObjKeys *keys = NULL;
+    Storage *s = NULL;
+    Keyring *kr = keyed("r6", &s, &keys);
+    size_t len = 3 * 8192;
+    uint8_t *raw = wal_like(len);
+    Buf obj = {0}, out = {0};
+    assert_true(obj_encode_named_keyed(CODEC_ZSTD, 3, raw, len, keys, &obj));
+    for (size_t i = 0; i < obj.len; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            obj.data[i] ^= (uint8_t)(1 << bit);
+            if (obj_decode_keyed(obj.data, obj.len, keys, &out, NULL))
+                fail_msg("a flipped bit %d of byte %zu went unnoticed", bit, i);
+            err_clear();
+            buf_reset(&out);
+            obj.data[i] ^= (uint8_t)(1 << bit);
+        }
+    }
+    /* Behind a good tag: a wrong keyed checksum, a flag dropped. */
+    for (int c = 0; c < 2; c++) {
+        Buf bad = {0};
+        buf_append(&bad, obj.data, obj.len);
+        if (c == 0)
+            bad.data[24] ^= 1;
+        else
+            bad.data[6] &= (uint8_t)~OBJ_FLAG_PAYLOAD_SUM;
+        reseal(&bad, keys);
+        assert_false(obj_decode_keyed(bad.data, bad.len, keys, &out, NULL));
+        assert_int_equal(err_code(), DD_EXIT_CORRUPT);
+        assert_string_equal(err_message(),
+                            c == 0 ? "object checksum mismatch: payload does not hash to the "
+                                     "keyed checksum in its header"
+                                   : "object checksum mismatch: content does not hash to the "
+                                     "keyed checksum in its header");
+        err_clear();
+        buf_reset(&out);
+        buf_free(&bad);
+    }
+    buf_free(&obj);
+    buf_free(&out);
+    free(raw);
+    keyring_close(kr);
+    storage_free(s);
+}
+
 static void test_wrong_pass_and_rotation(void **state)
 {
     (void)state;
@@ -205,6 +363,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_objects_round_trip),
         cmocka_unit_test(test_every_flipped_bit),
+        cmocka_unit_test(test_named_encrypted),
+        cmocka_unit_test(test_named_encrypted_damage),
         cmocka_unit_test(test_wrong_pass_and_rotation),
         cmocka_unit_test(test_pass_sources),
     };
