@@ -158,6 +158,7 @@ run_drydock() { # MODE RUN
     cpu_mark c0
     R[dd,$m,$r,restorecpu]=$(echo "$c0 - $c1" | bc)
     rm -rf "$T/dd-restore"
+    sync # the next restore should not pay for these deletions (ext4 searches past them)
 }
 run_pgbackrest() { # MODE RUN
     local m=$1 r=$2 start before
@@ -179,6 +180,7 @@ run_pgbackrest() { # MODE RUN
     br restore --pg1-path="$T/br-restore" >"$T/br.log" 2>&1 || { cat "$T/br.log"; exit 1; }
     R[br,$m,$r,restore]=$(secs "$start")
     rm -rf "$T/br-restore"
+    sync
 }
 
 for ((r = 1; r <= RUNS; r++)); do
