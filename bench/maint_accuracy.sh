@@ -87,7 +87,7 @@ round() {
     # The backup reads the standby: after pgbench -i's burst of WAL its WAL
     # receiver may be reconnecting (the backup refuses a standby that does
     # not stream), so wait until it streams again and has replayed the checkpoint.
-    wait_for "the standby streaming" 120 sql_is s t \
+    wait_for "the standby streaming" 600 sql_is s t \
         "select status = 'streaming' from pg_stat_wal_receiver" || die "the standby does not stream"
     local lsn
     lsn=$(psql_q p "select pg_current_wal_lsn()")
