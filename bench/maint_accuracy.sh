@@ -25,6 +25,10 @@ die() { echo "bench/maint_accuracy: $*"; exit 1; }
 
 PG_CHECKSUMS= pg_primary p
 pg_standby s p
+# The standby streams without a slot or a restore_command: pgbench -i at
+# 3 × SCALE writes more WAL than max_wal_size keeps, and a standby that fell
+# behind would wait forever for a segment its primary already removed.
+psql_q p "alter system set wal_keep_size = '4GB'" >/dev/null && psql_q p "select pg_reload_conf()" >/dev/null
 dd repo-create >/dev/null 2>&1 || die "drydock repo-create failed"
 
 GPORT=$(free_port)
