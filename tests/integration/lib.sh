@@ -107,11 +107,12 @@ dd() { runuser -u postgres -- "$DRYDOCK" --config "$CONF" "$@"; }
 # share of 10000-29999, so that two scripts never pick the same port. The
 # range stays below the kernel's ephemeral ports (32768 and up), which any
 # outgoing connection may take, and below the 2000 ports a rehearsal picks
-# its clones' ports from.
+# its clones' ports from. The port is even: a script may take PORT + 1 for
+# a second server without asking, and no later call can hand that one out.
 free_port() {
     local port span=$((20000 / ${TEST_SLOTS:-1}))
     while :; do
-        port=$((10000 + ${TEST_SLOT:-0} * span + RANDOM % span))
+        port=$((10000 + ${TEST_SLOT:-0} * span + RANDOM % (span / 2) * 2))
         if ! ss -Htan | awk '{print $4}' | grep -qE "[:.]$port\$"; then
             echo "$port"
             return
