@@ -113,7 +113,11 @@ free_port() {
     local port span=$((20000 / ${TEST_SLOTS:-1}))
     while :; do
         port=$((10000 + ${TEST_SLOT:-0} * span + RANDOM % (span / 2) * 2))
+        # not listened on, and not handed out before by this script (two
+        # calls in a row, before either server listens, must differ)
+        grep -qx "$port" "$T/.ports-given" 2>/dev/null && continue
         if ! ss -Htan | awk '{print $4}' | grep -qE "[:.]$port\$"; then
+            echo "$port" >>"$T/.ports-given"
             echo "$port"
             return
         fi
