@@ -89,26 +89,25 @@ static bool src_check_streaming(BackupSource *src)
 {
     char status[64];
     uint64_t replay = 0;
-    double age = -1, t0 = time_mono();
-    bool logged = false;
-    while (src_standby_state(src, status, sizeof(status), &replay, &age) &&
-           strcmp(status, "streaming") != 0) {
-        if (time_mono() - t0 >= SRC_STREAM_WAIT) {
-            err_set(DD_EXIT_PG,
-                    "the standby is not streaming from the primary (WAL receiver: %s, for %.0f s)",
-                    status, SRC_STREAM_WAIT);
-            err_hint("check primary_conninfo and the standby's log, or back up the primary with "
-                     "\"--from primary\"");
-            return false;
-        }
-        if (!logged)
-            log_debug("waiting up to %.0f s for the standby's WAL receiver (now: %s)",
-                      SRC_STREAM_WAIT, status);
-        logged = true;
-        time_sleep(0.5);
-    }
-    if (strcmp(status, "streaming") != 0)
+    double age = -1;
+    if (!src_standby_state(src, status, sizeof(status), &replay, &age))
         return false;
+    if (strcmp(status, "streaming") != 0) {
+        log_debug("waiting up to %.0f s for the standby's WAL receiver (now: %s)", SRC_STREAM_WAIT,
+                  status);
+        /* its answer aside, the status is asked again: the error names the last one */
+        (void)pg_node_wait_streaming(src->cfg->standby, "standby", SRC_STREAM_WAIT, NULL);
+        if (!src_standby_state(src, status, sizeof(status), &replay, &age))
+            return false;
+    }
+    if (strcmp(status, "streaming") != 0) {
+        err_set(DD_EXIT_PG,
+                "the standby is not streaming from the primary (WAL receiver: %s, for %.0f s)",
+                status, SRC_STREAM_WAIT);
+        err_hint("check primary_conninfo and the standby's log, or back up the primary with "
+                 "\"--from primary\"");
+        return false;
+    }
     char *cur = pg_query_value(src->primary, "SELECT pg_current_wal_lsn()::text", 0, NULL);
     uint64_t primary_lsn = 0;
     if (!cur || !pg_lsn_parse(cur, &primary_lsn)) {
