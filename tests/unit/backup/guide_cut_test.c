@@ -24,6 +24,7 @@
 #include "repo/manifest.h"
 #include "repo/repo.h"
 #include "repo/walarchive.h"
+#include "unit/testdata.h"
 
 #define CUT_SEG_SIZE (1024u * 1024)
 
@@ -34,38 +35,17 @@ static uint64_t cut_lsn, seg_lsn;
 static uint32_t cut_rel;
 static char names[2][WAL_NAME_LEN + 1];
 
-static uint8_t *load(const char *name, size_t *len)
-{
-    char path[512];
-    const char *slash = strrchr(__FILE__, '/');
-    snprintf(path, sizeof(path), "%.*s/../pg/data/%s", (int)(slash - __FILE__), __FILE__, name);
-    Buf b = {0};
-    bool found;
-    if (!fs_read_file(path, &b, &found) || !found)
-        fail_msg("could not read \"%s\"", path);
-    if (!strstr(name, ".zst")) {
-        buf_append(&b, "", 1);
-        *len = b.len - 1;
-        return b.data;
-    }
-    uint8_t *s = xmalloc(CUT_SEG_SIZE);
-    *len = ZSTD_decompress(s, CUT_SEG_SIZE, b.data, b.len);
-    assert_int_equal(*len, CUT_SEG_SIZE);
-    buf_free(&b);
-    return s;
-}
-
 static int setup(void **state)
 {
     (void)state;
     size_t n;
-    char *txt = (char *)load("walrec_cut.txt", &n);
+    char *txt = testdata_read(__FILE__, "../pg/data/walrec_cut.txt", &n);
     unsigned hi, lo;
     assert_int_equal(sscanf(txt, "%X/%X %u", &hi, &lo, &cut_rel), 3);
     free(txt);
     cut_lsn = (uint64_t)hi << 32 | lo;
-    seg[0] = load("walrec_cut_a.zst", &n);
-    seg[1] = load("walrec_cut_b.zst", &n);
+    seg[0] = testdata_zst(__FILE__, "../pg/data/walrec_cut_a.zst", CUT_SEG_SIZE, &n);
+    seg[1] = testdata_zst(__FILE__, "../pg/data/walrec_cut_b.zst", CUT_SEG_SIZE, &n);
     seg_lsn = le_get64(seg[0] + 8);
     for (int i = 0; i < 2; i++)
         wal_segment_name(1, seg_lsn / CUT_SEG_SIZE + (uint64_t)i, CUT_SEG_SIZE, names[i]);

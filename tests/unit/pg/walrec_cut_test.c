@@ -20,6 +20,7 @@
 
 #include "common/mem.h"
 #include "pg/walrec.h"
+#include "unit/testdata.h"
 
 #define CUT_SEG_SIZE (1024u * 1024)
 
@@ -42,32 +43,6 @@ static void on_event(void *arg, const WalEvent *e)
         s->other++;
 }
 
-static uint8_t *load(const char *name, size_t *len)
-{
-    char path[512];
-    const char *slash = strrchr(__FILE__, '/');
-    snprintf(path, sizeof(path), "%.*s/data/%s", (int)(slash - __FILE__), __FILE__, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("could not open \"%s\"", path);
-    Buf b = {0};
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        buf_append(&b, tmp, n);
-    fclose(f);
-    if (strstr(name, ".zst")) {
-        uint8_t *seg = xmalloc(CUT_SEG_SIZE);
-        *len = ZSTD_decompress(seg, CUT_SEG_SIZE, b.data, b.len);
-        assert_int_equal(*len, CUT_SEG_SIZE);
-        buf_free(&b);
-        return seg;
-    }
-    buf_append(&b, "", 1);
-    *len = b.len - 1;
-    return b.data;
-}
-
 typedef struct {
     uint8_t *a, *b;
     size_t alen, blen;
@@ -79,14 +54,14 @@ static int setup(void **state)
 {
     Fixture *f = xcalloc(1, sizeof(*f));
     size_t n;
-    char *txt = (char *)load("walrec_cut.txt", &n);
+    char *txt = testdata_read(__FILE__, "data/walrec_cut.txt", &n);
     unsigned hi, lo, rel;
     assert_int_equal(sscanf(txt, "%X/%X %u", &hi, &lo, &rel), 3);
     free(txt);
     f->lsn = (uint64_t)hi << 32 | lo;
     f->rel = rel;
-    f->a = load("walrec_cut_a.zst", &f->alen);
-    f->b = load("walrec_cut_b.zst", &f->blen);
+    f->a = testdata_zst(__FILE__, "data/walrec_cut_a.zst", CUT_SEG_SIZE, &f->alen);
+    f->b = testdata_zst(__FILE__, "data/walrec_cut_b.zst", CUT_SEG_SIZE, &f->blen);
     *state = f;
     return 0;
 }

@@ -22,6 +22,7 @@
 #include "common/endian.h"
 #include "common/mem.h"
 #include "pg/walrec.h"
+#include "unit/testdata.h"
 
 #define SEG_SIZE (16u * 1024 * 1024)
 
@@ -104,30 +105,10 @@ static void on_event(void *arg, const WalEvent *e)
     buf_printf(b, "\n");
 }
 
-static char *slurp(const char *name, size_t *len)
-{
-    char path[512];
-    const char *dir = __FILE__;
-    const char *slash = strrchr(dir, '/');
-    snprintf(path, sizeof(path), "%.*s/data/%s", (int)(slash - dir), dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("could not open \"%s\"", path);
-    Buf b = {0};
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        buf_append(&b, tmp, n);
-    fclose(f);
-    buf_append(&b, "", 1);
-    *len = b.len - 1;
-    return (char *)b.data;
-}
-
 static uint8_t *load_segment(void)
 {
     size_t zlen;
-    char *z = slurp("walrec_segment.zst", &zlen);
+    char *z = testdata_read(__FILE__, "data/walrec_segment.zst", &zlen);
     uint8_t *seg = xmalloc(SEG_SIZE);
     size_t n = ZSTD_decompress(seg, SEG_SIZE, z, zlen);
     assert_int_equal(n, SEG_SIZE);
@@ -177,7 +158,7 @@ static void test_real_segment(void **state)
     assert_int_equal(c.unknown, 0);
 
     size_t elen;
-    char *expected = slurp("walrec_expected.txt", &elen);
+    char *expected = testdata_read(__FILE__, "data/walrec_expected.txt", &elen);
     char *eev = strstr(expected, "\nE ");
     assert_non_null(eev);
     eev[0] = '\0';
