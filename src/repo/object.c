@@ -213,55 +213,39 @@ bool obj_encode_keyed(Codec codec, int level, const void *raw, size_t len, const
 
 bool obj_encode_named(Codec codec, int level, const void *raw, size_t len, Buf *out)
 {
-    if (codec != CODEC_ZSTD)
-        return obj_encode(codec, level, raw, len, NULL, NULL, out);
-    /* Two frames side by side for a segment (zstd_halves); they concatenate into one payload. */
-    size_t start = out->len;
-    buf_reserve(out, OBJ_HEADER_LEN);
-    out->len += OBJ_HEADER_LEN;
-    bool ok = zstd_halves(level, raw, len, out);
-    if (!ok) {
-        out->len = start;
-        return false;
-    }
-    size_t stored = out->len - start - OBJ_HEADER_LEN;
-    if (stored >= len) { /* incompressible: stored as is, as obj_encode does */
-        out->len = start;
-        return obj_encode(CODEC_NONE, 0, raw, len, NULL, NULL, out);
-    }
-    uint8_t digest[SHA256_LEN];
-    sha256(out->data + start + OBJ_HEADER_LEN, stored, digest);
-    header_put(out->data + start, CODEC_ZSTD, OBJ_FLAG_PAYLOAD_SUM, len, stored, digest);
-    return true;
+    return obj_encode_named_keyed(codec, level, raw, len, NULL, out);
 }
 
 bool obj_encode_named_keyed(Codec codec, int level, const void *raw, size_t len,
                             const ObjKeys *keys, Buf *out)
 {
-    if (!keys)
-        return obj_encode_named(codec, level, raw, len, out);
     if (codec != CODEC_ZSTD)
         return obj_encode_keyed(codec, level, raw, len, NULL, NULL, keys, out);
-    /* As obj_encode_named, the payload keyed-summed (invariant 5), then sealed. */
+    /*
+     * Two frames side by side for a segment (zstd_halves); they concatenate
+     * into one payload, summed (invariant 3; keyed, invariant 5) and then,
+     * with keys, sealed.
+     */
+    size_t hlen = keys ? OBJ_CRYPT_HEADER_LEN : OBJ_HEADER_LEN;
     size_t start = out->len;
-    buf_reserve(out, OBJ_CRYPT_HEADER_LEN);
-    out->len += OBJ_CRYPT_HEADER_LEN;
+    buf_reserve(out, hlen);
+    out->len += hlen;
     bool ok = zstd_halves(level, raw, len, out);
     if (!ok) {
         out->len = start;
         return false;
     }
-    size_t stored = out->len - start - OBJ_CRYPT_HEADER_LEN;
+    size_t stored = out->len - start - hlen;
     if (stored >= len) { /* incompressible: stored as is, as obj_encode does */
         out->len = start;
         return obj_encode_keyed(CODEC_NONE, 0, raw, len, NULL, NULL, keys, out);
     }
-    uint8_t *payload = out->data + start + OBJ_CRYPT_HEADER_LEN;
+    uint8_t *payload = out->data + start + hlen;
     uint8_t digest[SHA256_LEN];
     obj_content_id(keys, payload, stored, digest);
-    header_put(out->data + start, CODEC_ZSTD, OBJ_FLAG_ENCRYPTED | OBJ_FLAG_PAYLOAD_SUM, len,
-               stored, digest);
-    if (!obj_seal(out->data + start, payload, stored, keys)) {
+    header_put(out->data + start, CODEC_ZSTD,
+               OBJ_FLAG_PAYLOAD_SUM | (keys ? OBJ_FLAG_ENCRYPTED : 0), len, stored, digest);
+    if (keys && !obj_seal(out->data + start, payload, stored, keys)) {
         out->len = start;
         return false;
     }
