@@ -84,6 +84,10 @@ register_cluster clone_standby "$SCRATCH/green-standby" "$SPORT"
 note "clones in $SCRATCH on ports $CPORT and $SPORT"
 
 check "the scratch directory is next to [green] data" test "$(dirname "$SCRATCH")" = "$T"
+eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+in_span() { [ "$1" -ge $((eph - 2000)) ] && [ "$1" -lt "$eph" ]; }
+check "the clones' ports ($CPORT, $SPORT) are in the 2000 below the ephemeral range" \
+    bash -c "$(declare -f in_span); eph=$eph; in_span $CPORT && in_span $SPORT"
 check_eq "the clone has data checksums" on "$(psql_q clone 'show data_checksums')"
 check_eq "the clone has the new shared_buffers" 96MB "$(psql_q clone 'show shared_buffers')"
 check_eq "the clone has the new max_connections" 150 "$(psql_q clone 'show max_connections')"
