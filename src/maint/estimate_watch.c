@@ -14,12 +14,45 @@
 #include "common/workers.h"
 #include "pg/libpq.h"
 
+/* Polls kept of the streaming phase: 160 s of it at PHASE_WATCH_POLL; a longer
+ * phase keeps its first ones (its small files come first and last; a copy
+ * that long has its fixed part well inside the range anyway). */
+#define STREAM_POINTS 8192
+
 struct PhaseWatch {
     WorkersBg thread;
     char *conninfo;
     atomic_bool stop;
     PhaseTimes seen;
+    double t[STREAM_POINTS], b[STREAM_POINTS]; /* the streaming phase's polls */
+    size_t n;
 };
+
+double stream_slow_s(const double *t, const double *b, size_t n)
+{
+    if (n < 3)
+        return 0;
+    /* The pace: the fastest window of at least STREAM_PEAK_WINDOW (two pointers). */
+    double peak = 0;
+    for (size_t i = 0, j = 0; i < n; i++) {
+        if (j <= i)
+            j = i + 1;
+        while (j < n && t[j] - t[i] < STREAM_PEAK_WINDOW)
+            j++;
+        if (j == n)
+            break;
+        peak = fmax(peak, (b[j] - b[i]) / (t[j] - t[i]));
+    }
+    if (!(peak > 0))
+        return 0;
+    double slow = 0;
+    for (size_t i = 1; i < n; i++) {
+        double dt = t[i] - t[i - 1], db = b[i] - b[i - 1];
+        if (dt > 0 && db >= 0 && db / dt < STREAM_SLOW_SHARE * peak)
+            slow += dt - db / peak;
+    }
+    return slow;
+}
 
 /* Never fails: a watch that cannot poll measures nothing. */
 static bool watch_main(void *arg)
@@ -28,7 +61,7 @@ static bool watch_main(void *arg)
     const char *keys[] = {"dbname", NULL}, *values[] = {w->conninfo, NULL};
     PGconn *c = PQconnectdbParams(keys, values, 1);
     while (PQstatus(c) == CONNECTION_OK && !atomic_load(&w->stop)) {
-        PGresult *r = PQexec(c, "SELECT phase = 'streaming database files' "
+        PGresult *r = PQexec(c, "SELECT phase = 'streaming database files', backup_streamed "
                                 "FROM pg_stat_progress_basebackup");
         bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         if (ok && PQntuples(r) > 0) {
@@ -38,6 +71,11 @@ static bool watch_main(void *arg)
                 w->seen.last = now;
                 if (!(w->seen.first > 0))
                     w->seen.first = now;
+                double bytes = strtod(PQgetvalue(r, 0, 1), NULL);
+                if (w->n < STREAM_POINTS && (w->n == 0 || bytes >= w->b[w->n - 1])) {
+                    w->t[w->n] = now;
+                    w->b[w->n++] = bytes;
+                }
             }
         }
         PQclear(r);
@@ -69,8 +107,10 @@ PhaseTimes phase_watch_stop(PhaseWatch *w)
         return seen;
     atomic_store(&w->stop, true);
     workers_bg_join(&w->thread, true);
-    if (w->seen.first > 0)
+    if (w->seen.first > 0) {
         seen = w->seen;
+        seen.slow_s = stream_slow_s(w->t, w->b, w->n);
+    }
     free(w->conninfo);
     free(w);
     return seen;
@@ -84,7 +124,7 @@ double phase_fixed(const PhaseTimes *p, double t0, double t1)
     double streaming = p->last - p->first + PHASE_WATCH_POLL;
     double end = fmax(p->end, p->last);
     double tail = fmax(0, t1 - end - PHASE_WATCH_POLL / 2);
-    return fmax(0, t1 - t0 - streaming - tail);
+    return fmax(0, t1 - t0 - streaming - tail) + fmin(fmax(p->slow_s, 0), streaming);
 }
 
 bool replay_sample(const ReplayRun *r, double min_wal, RateSample *out)

@@ -7,7 +7,10 @@
  *    the server's "streaming database files" phase plus the client's tail
  *    after its server finished (the copy's own sync of what it wrote: the
  *    dirty pages, as many as the bytes); the fixed part is the rest
- *    (connections, the checkpoint, the WAL at the end). A thread polls the
+ *    (connections, the checkpoint, the WAL at the end), and, inside the
+ *    streaming phase, the time its small files took beyond its pace on its
+ *    big ones (stream_slow_s: per-file work, which a bigger table does not
+ *    add to). A thread polls the
  *    server every PHASE_WATCH_POLL seconds on its own connection while the
  *    copy runs. It uses libpq only (no error slot: a watch that cannot
  *    connect measures nothing, and the copy goes on);
@@ -19,6 +22,7 @@
 #define DD_MAINT_ESTIMATE_WATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "maint/estimate.h"
@@ -31,6 +35,7 @@ typedef struct PhaseWatch PhaseWatch;
 typedef struct {
     double first, last; /* the first and last poll that saw "streaming database files" */
     double end;         /* the last poll that saw the backup at all (any phase) */
+    double slow_s;      /* of the streaming phase, the time not spent at its pace (stream_slow_s) */
 } PhaseTimes;
 
 /* Start watching the server of conninfo (copied); NULL when no thread could start. */
@@ -40,10 +45,24 @@ PhaseWatch *phase_watch_start(const char *conninfo);
 PhaseTimes phase_watch_stop(PhaseWatch *w);
 
 /*
+ * Of a streaming phase polled n times (time t[i], bytes streamed b[i], both
+ * rising), the seconds its slow intervals took beyond its pace. The pace is
+ * the fastest over any STREAM_PEAK_WINDOW seconds (a big file's); an
+ * interval is slow below a STREAM_SLOW_SHARE of it: the server sending many
+ * small files, each a header, an open and a close, whose count does not grow
+ * when a table does. An interval merely slower (the client's writes slowed by
+ * the host) is not slow: it grows with the bytes. 0 with too few polls.
+ */
+#define STREAM_PEAK_WINDOW 0.1
+#define STREAM_SLOW_SHARE  0.125
+double stream_slow_s(const double *t, const double *b, size_t n);
+
+/*
  * The fixed part of a copy that ran from t0 to t1 (time_mono()), from what
  * its watch saw: all but the streaming phase (first to last poll, + a poll)
  * and the client's tail after the server's last sighting (less half a poll:
- * the server finished somewhere in that poll). 0 when nothing was seen.
+ * the server finished somewhere in that poll), plus the streaming phase's
+ * slow time (slow_s). 0 when nothing was seen.
  */
 double phase_fixed(const PhaseTimes *p, double t0, double t1);
 

@@ -150,6 +150,10 @@ done
 check_eq "rates: the rehearsal's are named so" rehearsal "$(echo "$RATES" | jq -r '.rates.checksum[-1].source')"
 check "rates: the restore's fixed part (all but the copy) and the host's dirty-page budget are kept" \
     test "$(echo "$RATES" | jq '.rates["restore-write"][-1] | (.fixed > 0 and .fixed < .seconds and .budget > 0)')" = true
+# The watch of pg_basebackup polls its server's progress (phase and bytes): a
+# query PostgreSQL refused would leave it blind, and the fixed part 0.
+check "rates: pg_basebackup's fixed part is measured from its server's progress" \
+    test "$(echo "$RATES" | jq '.rates.basebackup[-1] | (.fixed > 0 and .fixed < .seconds)')" = true
 
 # A second rehearsal predicts from them.
 dd maint rehearse "$T/maint.conf" --json 2>"$T/rehearse2.err" | tail -n 1 >"$T/final2.json"

@@ -44,17 +44,66 @@ static void test_phase_fixed(void **state)
     } cases[] = {
         /* 0.3 s before streaming, 1.02 s streaming (a poll more), 0.1 s more of the
          * server's, then the client's sync of 0.59 s (102 - 101.40 - half a poll): 0.39 */
-        {"sync after the server", {100.30, 101.30, 101.40}, 102.00, 0.39},
-        {"no tail", {100.30, 101.30, 101.40}, 101.41, 0.39},
-        {"end before last (a late poll)", {100.30, 101.30, 0}, 101.80, 0.29},
-        {"never seen streaming", {0, 0, 101.0}, 102.0, 0},
-        {"everything streaming", {100.0, 101.98, 101.98}, 102.0, 0},
+        {"sync after the server", {100.30, 101.30, 101.40, 0}, 102.00, 0.39},
+        {"no tail", {100.30, 101.30, 101.40, 0}, 101.41, 0.39},
+        {"end before last (a late poll)", {100.30, 101.30, 0, 0}, 101.80, 0.29},
+        {"never seen streaming", {0, 0, 101.0, 0}, 102.0, 0},
+        {"everything streaming", {100.0, 101.98, 101.98, 0}, 102.0, 0},
+        /* the streaming phase's small files took 0.5 s beyond its pace: fixed too */
+        {"small files", {100.30, 101.30, 101.40, 0.5}, 102.00, 0.89},
+        /* capped at the phase: 0.39 + 0.22 */
+        {"slow beyond the phase", {100.30, 100.50, 100.60, 5}, 100.70, 0.61},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         double f = phase_fixed(&cases[i].seen, 100.0, cases[i].t1);
         if (fabs(f - cases[i].fixed) > 0.005)
             fail_msg("%s: fixed %.3f, expected %.3f", cases[i].name, f, cases[i].fixed);
     }
+}
+
+/* A streaming phase polled every 20 ms: a rate (bytes a second) for each poll's interval. */
+static double curve_slow(const double *rates, size_t n)
+{
+    double t[64], b[64];
+    t[0] = b[0] = 0;
+    for (size_t i = 1; i <= n; i++) {
+        t[i] = t[i - 1] + 0.02;
+        b[i] = b[i - 1] + rates[i - 1] * 0.02;
+    }
+    return stream_slow_s(t, b, n + 1);
+}
+
+#define G 1e9
+static void test_stream_slow(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        double rates[40];
+        size_t n;
+        double slow;
+    } cases[] = {
+        /* 8 polls of a big file at 1.5 GB/s, then 12 of small files at 30 MB/s: each of
+         * those 20 ms held 0.6 MB, 0.4 ms of it at the pace */
+        {"small files after a big one",
+         {1.5 * G, 1.5 * G, 1.5 * G, 1.5 * G, 1.5 * G, 1.5 * G, 1.5 * G, 1.5 * G, 30e6, 30e6,
+          30e6,    30e6,    30e6,    30e6,    30e6,    30e6,    30e6,    30e6,    30e6, 30e6},
+         20,
+         12 * (0.02 - 0.0004)},
+        {"one pace", {G, G, G, G, G, G, G, G, G, G}, 10, 0},
+        /* the host's writes slowed to a quarter: slower, not slow; it grows with the bytes */
+        {"a slower host", {G, G, G, G, G, G, 0.25 * G, 0.25 * G, 0.25 * G, 0.25 * G}, 10, 0},
+        /* one quick poll is no pace: the pace is over 0.1 s */
+        {"a spike", {0.2 * G, 0.2 * G, 0.2 * G, 0.2 * G, 5 * G, 0.2 * G, 0.2 * G, 0.2 * G}, 8, 0},
+        {"too short to have a pace", {G, 1e6, 1e6}, 3, 0},
+        {"nothing streamed", {0, 0, 0, 0, 0, 0, 0, 0}, 8, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        double slow = curve_slow(cases[i].rates, cases[i].n);
+        if (fabs(slow - cases[i].slow) > 0.002)
+            fail_msg("%s: slow %.4f s, expected %.4f s", cases[i].name, slow, cases[i].slow);
+    }
+    assert_true(stream_slow_s(NULL, NULL, 0) == 0);
 }
 
 /* A start that took up_s, then its catch-up; the sample recorded, or none. */
@@ -101,6 +150,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_phase_fixed),
+        cmocka_unit_test(test_stream_slow),
         cmocka_unit_test(test_replay_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
