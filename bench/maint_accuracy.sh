@@ -23,6 +23,18 @@ RATE=${RATE:-100} # transactions per second of the write load
 
 die() { echo "bench/maint_accuracy: $*"; exit 1; }
 
+# A virtual machine whose balloon device reports free pages to its host
+# (VIRTIO_BALLOON_F_REPORTING, feature bit 5) gives memory freed a few
+# seconds ago back to the hypervisor: a write into it then costs a fault on
+# the host, several times a write into memory freed just now. A step that
+# writes more than the host has of the latter slows down part way, which no
+# rate measured on a smaller write can foresee (seen here: pg_basebackup from
+# 1.5 GB/s to 0.35 GB/s after about 1 GB). Said, so that a reader knows.
+for f in /sys/bus/virtio/drivers/virtio_balloon/virtio*/features; do
+    [ -r "$f" ] && [ "$(cut -c6 "$f")" = 1 ] &&
+        echo "# host: a virtual machine whose balloon reports free pages to the hypervisor: writes into memory freed a while ago are slower"
+done
+
 PG_CHECKSUMS= pg_primary p
 pg_standby s p
 # The standby streams without a slot or a restore_command: pgbench -i at
