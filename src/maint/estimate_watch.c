@@ -22,6 +22,9 @@
 struct PhaseWatch {
     WorkersBg thread;
     char *conninfo;
+    char *disk_path; /* NULL: no disk watched */
+    double busy_end; /* the disk's busy seconds at the server's last sighting */
+    bool busy_known;
     atomic_bool stop;
     PhaseTimes seen;
     double t[STREAM_POINTS], b[STREAM_POINTS]; /* the streaming phase's polls */
@@ -67,6 +70,12 @@ static bool watch_main(void *arg)
         if (ok && PQntuples(r) > 0) {
             double now = time_mono();
             w->seen.end = now;
+            if (w->disk_path) {
+                DiskStat d;
+                host_diskstat_read(w->disk_path, &d);
+                w->busy_end = d.busy_s;
+                w->busy_known = d.ok;
+            }
             if (PQgetvalue(r, 0, 0)[0] == 't') {
                 w->seen.last = now;
                 if (!(w->seen.first > 0))
@@ -87,13 +96,15 @@ static bool watch_main(void *arg)
     return true;
 }
 
-PhaseWatch *phase_watch_start(const char *conninfo)
+PhaseWatch *phase_watch_start(const char *conninfo, const char *disk_path)
 {
     PhaseWatch *w = xcalloc(1, sizeof(*w));
     w->conninfo = xstrdup(conninfo);
+    w->disk_path = disk_path ? xstrdup(disk_path) : NULL;
     atomic_init(&w->stop, false);
     if (!workers_bg_start(&w->thread, watch_main, w)) {
         free(w->conninfo);
+        free(w->disk_path);
         free(w);
         return NULL;
     }
@@ -102,7 +113,7 @@ PhaseWatch *phase_watch_start(const char *conninfo)
 
 PhaseTimes phase_watch_stop(PhaseWatch *w)
 {
-    PhaseTimes seen = {0};
+    PhaseTimes seen = {.tail_busy = -1};
     if (!w)
         return seen;
     atomic_store(&w->stop, true);
@@ -110,8 +121,16 @@ PhaseTimes phase_watch_stop(PhaseWatch *w)
     if (w->seen.first > 0) {
         seen = w->seen;
         seen.slow_s = stream_slow_s(w->t, w->b, w->n);
+        seen.tail_busy = -1;
+        if (w->busy_known) {
+            DiskStat d;
+            host_diskstat_read(w->disk_path, &d);
+            if (d.ok && d.busy_s >= w->busy_end)
+                seen.tail_busy = d.busy_s - w->busy_end;
+        }
     }
     free(w->conninfo);
+    free(w->disk_path);
     free(w);
     return seen;
 }
@@ -124,7 +143,8 @@ double phase_fixed(const PhaseTimes *p, double t0, double t1)
     double streaming = p->last - p->first + PHASE_WATCH_POLL;
     double end = fmax(p->end, p->last);
     double tail = fmax(0, t1 - end - PHASE_WATCH_POLL / 2);
-    return fmax(0, t1 - t0 - streaming - tail) + fmin(fmax(p->slow_s, 0), streaming);
+    double idle = p->tail_busy >= 0 ? fmax(0, tail - p->tail_busy) : 0;
+    return fmax(0, t1 - t0 - streaming - tail) + fmin(fmax(p->slow_s, 0), streaming) + idle;
 }
 
 bool replay_sample(const ReplayRun *r, double min_wal, RateSample *out)

@@ -10,7 +10,7 @@
  *    (connections, the checkpoint, the WAL at the end), and, inside the
  *    streaming phase, the time its small files took beyond its pace on its
  *    big ones (stream_slow_s: per-file work, which a bigger table does not
- *    add to). A thread polls the
+ *    add to), and the part of its tail the disk was idle. A thread polls the
  *    server every PHASE_WATCH_POLL seconds on its own connection while the
  *    copy runs. It uses libpq only (no error slot: a watch that cannot
  *    connect measures nothing, and the copy goes on);
@@ -36,10 +36,12 @@ typedef struct {
     double first, last; /* the first and last poll that saw "streaming database files" */
     double end;         /* the last poll that saw the backup at all (any phase) */
     double slow_s;      /* of the streaming phase, the time not spent at its pace (stream_slow_s) */
+    double tail_busy;   /* of the client's tail, the seconds its disk was busy (< 0: unknown) */
 } PhaseTimes;
 
-/* Start watching the server of conninfo (copied); NULL when no thread could start. */
-PhaseWatch *phase_watch_start(const char *conninfo);
+/* Start watching the server of conninfo (copied), and the disk under disk_path
+ * (copied; NULL: none); NULL when no thread could start. */
+PhaseWatch *phase_watch_start(const char *conninfo, const char *disk_path);
 /* Stop and free; what it saw (all 0 when it never saw the streaming phase: it
  * could not connect, or the copy was quicker than a poll). NULL: all 0. */
 PhaseTimes phase_watch_stop(PhaseWatch *w);
@@ -62,7 +64,10 @@ double stream_slow_s(const double *t, const double *b, size_t n);
  * its watch saw: all but the streaming phase (first to last poll, + a poll)
  * and the client's tail after the server's last sighting (less half a poll:
  * the server finished somewhere in that poll), plus the streaming phase's
- * slow time (slow_s). 0 when nothing was seen.
+ * slow time (slow_s) and, when known, the part of the tail its disk was idle
+ * (the copy's own work after the server: its WAL receiver stopping, its walk
+ * over every file to sync it, its manifest; the sync itself keeps the disk
+ * busy, and grows with the bytes). 0 when nothing was seen.
  */
 double phase_fixed(const PhaseTimes *p, double t0, double t1);
 

@@ -181,10 +181,11 @@ static bool standby_basebackup(MaintCtx *ctx)
     standby_ts_args(ctx, &args);
     strlist_push_owned(&args, NULL);
     Buf out = {0};
-    /* The copy's fixed part: all but its server streaming the files and its own sync after. */
+    /* The copy's fixed part: all but its server streaming the files at its pace and its
+     * own sync after (its disk busy). */
     WriteWatch w;
     write_watch_start(&w, ctx->green_standby_data);
-    PhaseWatch *phases = phase_watch_start(green);
+    PhaseWatch *phases = phase_watch_start(green, ctx->green_standby_data);
     bool ok = pgtool_must(args.items,
                           &(PgToolOpts){.password = password, .owner_of = ctx->green_standby_data},
                           "copying the green primary for its standby", &out);

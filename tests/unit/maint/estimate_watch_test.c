@@ -23,14 +23,14 @@ static void test_unreachable(void **state)
         "this is not a conninfo",
     };
     for (size_t i = 0; i < sizeof(conninfos) / sizeof(conninfos[0]); i++) {
-        PhaseWatch *w = phase_watch_start(conninfos[i]);
+        PhaseWatch *w = phase_watch_start(conninfos[i], i == 0 ? "/tmp" : NULL);
         assert_non_null(w);
         time_sleep(0.05);
         PhaseTimes seen = phase_watch_stop(w);
-        assert_true(seen.first == 0 && seen.last == 0 && seen.end == 0);
+        assert_true(seen.first == 0 && seen.last == 0 && seen.end == 0 && seen.tail_busy < 0);
     }
     PhaseTimes none = phase_watch_stop(NULL);
-    assert_true(none.first == 0 && none.end == 0);
+    assert_true(none.first == 0 && none.end == 0 && none.tail_busy < 0);
 }
 
 /* A copy from t0 = 100 to t1: streaming seen first..last, the server's last sighting at end. */
@@ -44,15 +44,20 @@ static void test_phase_fixed(void **state)
     } cases[] = {
         /* 0.3 s before streaming, 1.02 s streaming (a poll more), 0.1 s more of the
          * server's, then the client's sync of 0.59 s (102 - 101.40 - half a poll): 0.39 */
-        {"sync after the server", {100.30, 101.30, 101.40, 0}, 102.00, 0.39},
-        {"no tail", {100.30, 101.30, 101.40, 0}, 101.41, 0.39},
-        {"end before last (a late poll)", {100.30, 101.30, 0, 0}, 101.80, 0.29},
-        {"never seen streaming", {0, 0, 101.0, 0}, 102.0, 0},
-        {"everything streaming", {100.0, 101.98, 101.98, 0}, 102.0, 0},
+        {"sync after the server", {100.30, 101.30, 101.40, 0, -1}, 102.00, 0.39},
+        {"no tail", {100.30, 101.30, 101.40, 0, -1}, 101.41, 0.39},
+        {"end before last (a late poll)", {100.30, 101.30, 0, 0, -1}, 101.80, 0.29},
+        {"never seen streaming", {0, 0, 101.0, 0, -1}, 102.0, 0},
+        {"everything streaming", {100.0, 101.98, 101.98, 0, -1}, 102.0, 0},
         /* the streaming phase's small files took 0.5 s beyond its pace: fixed too */
-        {"small files", {100.30, 101.30, 101.40, 0.5}, 102.00, 0.89},
+        {"small files", {100.30, 101.30, 101.40, 0.5, -1}, 102.00, 0.89},
         /* capped at the phase: 0.39 + 0.22 */
-        {"slow beyond the phase", {100.30, 100.50, 100.60, 5}, 100.70, 0.61},
+        {"slow beyond the phase", {100.30, 100.50, 100.60, 5, -1}, 100.70, 0.61},
+        /* the tail of 0.59 s had its disk busy 0.4 s: 0.19 s of it was the copy's own work */
+        {"a tail partly idle", {100.30, 101.30, 101.40, 0, 0.4}, 102.00, 0.58},
+        {"a tail all busy", {100.30, 101.30, 101.40, 0, 0.59}, 102.00, 0.39},
+        /* another writer kept the disk busier than the tail was long: none of it idle */
+        {"a disk busier than the tail", {100.30, 101.30, 101.40, 0, 3}, 102.00, 0.39},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         double f = phase_fixed(&cases[i].seen, 100.0, cases[i].t1);
