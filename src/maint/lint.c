@@ -147,6 +147,41 @@ static void lint_green_ports(const LintCtx *c, Plan *p)
     }
 }
 
+/*
+ * A standby that streams without a slot and has no restore_command has one
+ * source of WAL: what the primary still keeps. A burst of writes (a bulk
+ * load, the rewrite of a big table) that puts it more than wal_keep_size
+ * behind, while it is slow or reconnecting, makes the primary recycle WAL it
+ * still needs: it then waits forever, and so does a backup read from it.
+ */
+static void lint_standby_source(const LintCtx *c, Plan *p)
+{
+    PGresult *res = pg_query(c->standby,
+                             "SELECT current_setting('primary_slot_name') = '' AND "
+                             "current_setting('restore_command') = ''",
+                             0, NULL);
+    if (!res) {
+        unchecked(p, "the standby's WAL sources");
+        return;
+    }
+    bool alone = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!alone)
+        return;
+    res = pg_query(c->primary, "SELECT current_setting('wal_keep_size')", 0, NULL);
+    char *keep = xstrdup(res ? PQgetvalue(res, 0, 0) : "unknown");
+    PQclear(res);
+    err_clear(); /* the setting is only said: the finding stands without it */
+    add(p, FINDING_WARNING, "standby-wal-source",
+        "create a physical slot on the primary and set primary_slot_name on the standby, or give "
+        "the standby a restore_command that fetches from the archive (drydock wal-fetch)",
+        "the standby streams without a replication slot and has no restore_command: once it falls "
+        "more than wal_keep_size (%s) behind, the primary removes WAL it still needs and it stops "
+        "replaying for good",
+        keep);
+    free(keep);
+}
+
 static void lint_standby(const LintCtx *c, Plan *p)
 {
     if (!c->cfg->standby || !c->cfg->standby[0])
@@ -176,6 +211,8 @@ static void lint_standby(const LintCtx *c, Plan *p)
         add(p, FINDING_ERROR, "standby-not-streaming",
             "check primary_conninfo on the standby and its log",
             "the standby is not streaming from the primary (WAL receiver: %s)", status);
+    else
+        lint_standby_source(c, p);
     free(status);
     res = pg_query(c->primary,
                    "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), -1)"

@@ -245,6 +245,16 @@ wait_for "the standby caught up" 60 sql_is p t \
     "select coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0) < 1048576 from pg_stat_replication"
 plan lag
 expect_finding "caught up: no standby-lag" lag standby-lag ""
+# The standby streams without a slot and has no restore_command: only what
+# the primary keeps (wal_keep_size) stands between it and a wait for good.
+expect_finding "no slot, no restore_command: standby-wal-source" lag standby-wal-source warning
+check "it says how much the primary keeps" jq_true \
+    '[.findings[] | select(.code == "standby-wal-source")][0].message | test("wal_keep_size \\([^)]+\\) behind")' "$T/lag.json"
+psql_q s "alter system set restore_command = 'false'" && psql_q s "select pg_reload_conf()" >/dev/null
+wait_for "the standby's restore_command" 30 sql_is s false "show restore_command"
+plan lag
+expect_finding "with a restore_command: no standby-wal-source" lag standby-wal-source ""
+psql_q s "alter system reset restore_command" && psql_q s "select pg_reload_conf()" >/dev/null
 
 # --- no standby configured: the backup would read the primary ---------------------
 grep -v '^standby' "$CONF" >"$T/nostandby.conf"
