@@ -128,13 +128,13 @@ static void print_summary(const RestoreArgs *a, const RestoreResult *r, Progress
 {
     if (a->json) {
         json_t *o = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:i}", "type",
-            "summary", "backup", r->backup_id, "dest", a->o.dest, "target", r->target, "timeline",
-            r->timeline, "delta", a->o.delta, "files", (json_int_t)r->files, "directories",
-            (json_int_t)r->dirs, "removed", (json_int_t)r->removed, "bytes_total",
+            "{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:i, s:f, s:f}",
+            "type", "summary", "backup", r->backup_id, "dest", a->o.dest, "target", r->target,
+            "timeline", r->timeline, "delta", a->o.delta, "files", (json_int_t)r->files,
+            "directories", (json_int_t)r->dirs, "removed", (json_int_t)r->removed, "bytes_total",
             (json_int_t)r->bytes_total, "bytes_written", (json_int_t)r->bytes_written, "duration",
             r->duration, "rate", r->duration > 0 ? (double)r->bytes_total / r->duration : 0.0,
-            "jobs", r->jobs);
+            "jobs", r->jobs, "copy_seconds", r->copy_s, "small_files_seconds", r->small_s);
         char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         progress_print_line(p, text);
         free(text);
@@ -185,7 +185,8 @@ int cli_cmd_restore(CliContext *ctx, int argc, char **argv)
         if (rc == DD_EXIT_OK && !a.o.delta) {
             char src[48];
             snprintf(src, sizeof(src), "restore of backup %s", r.backup_id);
-            rates_record_restore(repo, src, r.bytes_written, r.duration, r.duration - r.copy_s);
+            rates_record_restore(repo, src, r.bytes_written, r.duration,
+                                 r.duration - (r.copy_s - r.small_s));
         }
     }
     progress_free(p);

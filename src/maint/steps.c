@@ -543,11 +543,12 @@ static bool step_restore(MaintCtx *ctx)
     write_watch_start(&w, ctx->green_data);
     bool ok = restore_tsmap(ctx, &map) && restore_run(ctx->repo, &o, &r) && restore_files(ctx) &&
               steps_chown_tree(ctx, ctx->green_data);
-    /* The fixed part: all the step did but copy the bytes (the repository, the layout). */
+    /* The fixed part: all the step did but copy the bytes (the repository, the layout),
+     * and the copy's small files. */
     if (ok)
         rates_record_write(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run",
                            RATE_RESTORE_WRITE, &w, (double)r.bytes_written,
-                           time_mono() - w.t0 - r.copy_s);
+                           time_mono() - w.t0 - (r.copy_s - r.small_s));
     tsmap_free(&map);
     strlist_free(&sets);
     return ok;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ typedef struct {
     Progress *progress;
     atomic_size_t *left; /* per file: units not yet done; the last one fsyncs it */
     atomic_uint_fast64_t written;
+    atomic_uint_fast64_t small_ns; /* the workers' time on small files (RESTORE_SMALL_FILE) */
 } Job;
 
 /* What each worker owns: its buffers and its own pack handles. */
@@ -61,6 +63,7 @@ static bool unit_restore(Job *j, Workers *w, ChunkReader *rd, const PlanUnit *u,
                          Buf *disk)
 {
     const ManifestFile *f = &j->m->files[u->file];
+    double t0 = time_mono();
     char *path = xasprintf("%s/%s", j->dir, f->path);
     int fd = -1;
     bool ok = dest_open_file(path, f, u->first == 0, &fd);
@@ -103,6 +106,8 @@ static bool unit_restore(Job *j, Workers *w, ChunkReader *rd, const PlanUnit *u,
     if (fd >= 0)
         close(fd);
     free(path);
+    if (ok && f->size < RESTORE_SMALL_FILE && u->first == 0 && u->nchunks == f->nchunks)
+        atomic_fetch_add(&j->small_ns, (uint_fast64_t)((time_mono() - t0) * 1e9));
     return ok;
 }
 
@@ -293,6 +298,7 @@ static bool run_workers(const RestoreOpts *o, const Manifest *m, ChunkStore *cs,
     if (o->progress)
         progress_end_phase(o->progress);
     out->bytes_written = atomic_load(&j.written);
+    out->small_s = (double)atomic_load(&j.small_ns) / 1e9 / out->jobs;
     free(units);
     free(left);
     return ok;
@@ -355,10 +361,12 @@ static bool restore_manifest(Repo *repo, const RestoreOpts *o, const Manifest *m
     ok = ok && run_workers(o, m, cs, out);
     double t2 = time_mono();
     out->copy_s = t2 - t1;
+    out->small_s = fmin(out->small_s, out->copy_s);
     ok = ok && write_control_files(o, m, tsloc, timeline) && dest_finish(&d);
     if (ok)
-        log_debug("layout %.3f s, files %.3f s, control files and sync %.3f s", t1 - t0, t2 - t1,
-                  time_mono() - t2);
+        log_debug("layout %.3f s, files %.3f s (small files %.3f s), control files and sync "
+                  "%.3f s",
+                  t1 - t0, t2 - t1, out->small_s, time_mono() - t2);
     chunkstore_close(cs);
     tsmap_free_locations(tsloc, m->ntablespaces);
     return ok;

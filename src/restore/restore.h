@@ -70,8 +70,16 @@ typedef struct {
     uint64_t bytes_written; /* bytes written to files */
     double duration;        /* seconds */
     double copy_s;          /* of duration, the seconds copying the files' bytes */
+    double small_s;         /* of copy_s, the small files' (per-file work: RESTORE_SMALL_FILE) */
     int jobs;
 } RestoreResult;
+
+/*
+ * A file of fewer bytes than this costs its restore mostly per-file work (a
+ * create, an fsync, a journal commit) that a bigger table does not add to:
+ * the workers' time on such files, spread over the workers, is small_s.
+ */
+#define RESTORE_SMALL_FILE (256u << 10)
 
 /* Restore per o (see the steps above). */
 DD_MUST_CHECK bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out);

@@ -99,6 +99,15 @@ printf '\xff\xff\xff\xff' | command dd of="$man" bs=1 seek=$(($(stat -c %s "$man
 check_eq "info lists the damaged manifest" "$B2" "$(dd info --json 2>/dev/null | jq -r '.damaged[0]')"
 dd restore --dest "$T/r2" --json --quiet --target immediate --tablespace-map "$TS_OID=$T/ts1_r2" >"$T/r2.json"
 check_eq "a damaged manifest does not stop a restore of another backup" "$B1" "$(restore_json "$T/r2.json" backup)"
+# The summary splits its copy: the small files' per-file work, which the
+# rate it records counts as fixed with the rest outside the copy.
+SUM=$(jq -c 'select(.type == "summary")' "$T/r2.json")
+check "the summary: small files within the copy, the copy within the duration" test "$(echo "$SUM" |
+    jq '.small_files_seconds > 0 and .small_files_seconds <= .copy_seconds and .copy_seconds < .duration')" = true
+check "the restore-write rate's fixed part counts the small files" test "$(dd debug object rates.json |
+    jq --argjson s "$SUM" '.rates["restore-write"][-1] |
+        (.seconds - $s.duration | fabs) < 0.001 and
+        (.fixed - ($s.duration - $s.copy_seconds + $s.small_files_seconds) | fabs) < 0.001')" = true
 cp -p "$T/manifest.orig" "$man"
 
 # Readers and expire: a verify holding the chunks lock makes expire fail at
