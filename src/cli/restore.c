@@ -186,7 +186,7 @@ int cli_cmd_restore(CliContext *ctx, int argc, char **argv)
             char src[48];
             snprintf(src, sizeof(src), "restore of backup %s", r.backup_id);
             rates_record_restore(repo, src, r.bytes_written, r.duration,
-                                 r.duration - (r.copy_s - r.small_s));
+                                 r.duration - restore_grows_s(&r));
         }
     }
     progress_free(p);

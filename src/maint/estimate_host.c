@@ -110,25 +110,38 @@ bool host_diskstat_parse(const char *diskstats, unsigned major, unsigned minor, 
     return false;
 }
 
-void host_diskstat_read(const char *path, DiskStat *out)
+bool host_disk_of(const char *path, unsigned *major_out, unsigned *minor_out)
 {
-    memset(out, 0, sizeof(*out));
     char *p = xstrdup(path);
     struct stat st;
     while (stat(p, &st) != 0) {
         char *slash = strrchr(p, '/');
         if (!slash || slash == p) {
             free(p);
-            return;
+            return false;
         }
         *slash = '\0';
     }
     free(p);
-    if (major(st.st_dev) == 0)
-        return; /* tmpfs, overlay: no device to count */
+    *major_out = major(st.st_dev);
+    *minor_out = minor(st.st_dev);
+    return *major_out != 0; /* 0: tmpfs, overlay: no device to count */
+}
+
+void host_diskstat_dev(unsigned maj, unsigned min, DiskStat *out)
+{
+    memset(out, 0, sizeof(*out));
     char *text = read_text("/proc/diskstats");
-    host_diskstat_parse(text, major(st.st_dev), minor(st.st_dev), out);
+    host_diskstat_parse(text, maj, min, out);
     free(text);
+}
+
+void host_diskstat_read(const char *path, DiskStat *out)
+{
+    unsigned maj, min;
+    memset(out, 0, sizeof(*out));
+    if (host_disk_of(path, &maj, &min))
+        host_diskstat_dev(maj, min, out);
 }
 
 void write_watch_start(WriteWatch *w, const char *path)

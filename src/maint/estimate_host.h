@@ -45,7 +45,12 @@ typedef struct {
 
 /* Parse the line of /proc/diskstats for major:minor from its text. */
 bool host_diskstat_parse(const char *diskstats, unsigned major, unsigned minor, DiskStat *out);
-/* The device under path (or its nearest existing parent); out->ok false when unknown. */
+/* The device under path (or its nearest existing parent); false when there is none to
+ * count (tmpfs, overlay) or no such path. */
+bool host_disk_of(const char *path, unsigned *major, unsigned *minor);
+/* The counters of device major:minor; out->ok false when unknown. */
+void host_diskstat_dev(unsigned major, unsigned minor, DiskStat *out);
+/* Both: the counters of the device under path. */
 void host_diskstat_read(const char *path, DiskStat *out);
 
 /* A write measured from its start: time, budget, and the disk's counters. */

@@ -22,7 +22,8 @@
 struct PhaseWatch {
     WorkersBg thread;
     char *conninfo;
-    char *disk_path; /* NULL: no disk watched */
+    bool disk; /* a disk is watched: disk_major:disk_minor */
+    unsigned disk_major, disk_minor;
     double busy_end; /* the disk's busy seconds at the server's last sighting */
     bool busy_known;
     atomic_bool stop;
@@ -70,9 +71,9 @@ static bool watch_main(void *arg)
         if (ok && PQntuples(r) > 0) {
             double now = time_mono();
             w->seen.end = now;
-            if (w->disk_path) {
+            if (w->disk) {
                 DiskStat d;
-                host_diskstat_read(w->disk_path, &d);
+                host_diskstat_dev(w->disk_major, w->disk_minor, &d);
                 w->busy_end = d.busy_s;
                 w->busy_known = d.ok;
             }
@@ -100,11 +101,11 @@ PhaseWatch *phase_watch_start(const char *conninfo, const char *disk_path)
 {
     PhaseWatch *w = xcalloc(1, sizeof(*w));
     w->conninfo = xstrdup(conninfo);
-    w->disk_path = disk_path ? xstrdup(disk_path) : NULL;
+    /* The device once, here: the copy creates its directory after this. */
+    w->disk = disk_path && host_disk_of(disk_path, &w->disk_major, &w->disk_minor);
     atomic_init(&w->stop, false);
     if (!workers_bg_start(&w->thread, watch_main, w)) {
         free(w->conninfo);
-        free(w->disk_path);
         free(w);
         return NULL;
     }
@@ -124,13 +125,12 @@ PhaseTimes phase_watch_stop(PhaseWatch *w)
         seen.tail_busy = -1;
         if (w->busy_known) {
             DiskStat d;
-            host_diskstat_read(w->disk_path, &d);
+            host_diskstat_dev(w->disk_major, w->disk_minor, &d);
             if (d.ok && d.busy_s >= w->busy_end)
                 seen.tail_busy = d.busy_s - w->busy_end;
         }
     }
     free(w->conninfo);
-    free(w->disk_path);
     free(w);
     return seen;
 }

@@ -40,7 +40,7 @@ typedef struct {
 } PhaseTimes;
 
 /* Start watching the server of conninfo (copied), and the disk under disk_path
- * (copied; NULL: none); NULL when no thread could start. */
+ * (or its nearest existing parent; NULL: none); NULL when no thread could start. */
 PhaseWatch *phase_watch_start(const char *conninfo, const char *disk_path);
 /* Stop and free; what it saw (all 0 when it never saw the streaming phase: it
  * could not connect, or the copy was quicker than a poll). NULL: all 0. */

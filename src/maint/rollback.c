@@ -212,7 +212,7 @@ static bool rb_restore(Rb *b)
               recovery_write(b->old_data, &rec) && steps_chown_tree(&b->ctx, b->old_data);
     if (ok)
         rates_record_restore(b->repo, "maint rollback", res.bytes_written, res.duration,
-                             res.duration - (res.copy_s - res.small_s));
+                             res.duration - restore_grows_s(&res));
     tsmap_free(&map);
     return ok;
 }

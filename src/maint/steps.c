@@ -548,7 +548,7 @@ static bool step_restore(MaintCtx *ctx)
     if (ok)
         rates_record_write(ctx->repo, ctx->rehearsal ? "rehearsal" : "maint run",
                            RATE_RESTORE_WRITE, &w, (double)r.bytes_written,
-                           time_mono() - w.t0 - (r.copy_s - r.small_s));
+                           time_mono() - w.t0 - restore_grows_s(&r));
     tsmap_free(&map);
     strlist_free(&sets);
     return ok;

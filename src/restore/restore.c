@@ -29,6 +29,7 @@
 #include "restore/tsnames.h"
 
 #define UNIT_BYTES (8u << 20) /* a worker takes this much of a file at a time */
+_Static_assert(RESTORE_SMALL_FILE <= UNIT_BYTES, "a small file is one unit, timed whole");
 
 /* What the workers share. */
 typedef struct {
@@ -106,7 +107,7 @@ static bool unit_restore(Job *j, Workers *w, ChunkReader *rd, const PlanUnit *u,
     if (fd >= 0)
         close(fd);
     free(path);
-    if (ok && f->size < RESTORE_SMALL_FILE && u->first == 0 && u->nchunks == f->nchunks)
+    if (ok && f->size < RESTORE_SMALL_FILE)
         atomic_fetch_add(&j->small_ns, (uint_fast64_t)((time_mono() - t0) * 1e9));
     return ok;
 }

@@ -81,6 +81,13 @@ typedef struct {
  */
 #define RESTORE_SMALL_FILE (256u << 10)
 
+/* Of r's duration, the seconds that grow with the bytes: the copy, but its small files.
+ * The rest is the fixed part of its rate (maint/estimate.h). */
+static inline double restore_grows_s(const RestoreResult *r)
+{
+    return r->copy_s - r->small_s;
+}
+
 /* Restore per o (see the steps above). */
 DD_MUST_CHECK bool restore_run(Repo *repo, const RestoreOpts *o, RestoreResult *out);
 

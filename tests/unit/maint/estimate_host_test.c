@@ -94,6 +94,12 @@ static void test_diskstats(void **state)
     /* A real file: its device, or nothing for tmpfs and overlays; never a failure. */
     host_diskstat_read("/proc/self/status", &d);
     assert_false(d.ok);
+    /* A directory a copy has yet to create: the device of its nearest existing parent. */
+    unsigned ma = 1, mi = 1, cma = 2, cmi = 2;
+    bool here = host_disk_of(".", &ma, &mi);
+    assert_int_equal(host_disk_of("./not-yet/created/dir", &cma, &cmi), here);
+    assert_true(cma == ma && cmi == mi);
+    assert_false(host_disk_of("/proc/self/status", &ma, &mi)); /* procfs: no device */
 }
 
 int main(void)
